@@ -1,0 +1,12 @@
+// Package api serves CareLedger's JSON API over HTTP: transaction submission
+// and status, accounts, organizations, members, blocks, a Server-Sent Events
+// stream of committed events, status, health, Prometheus metrics, the OpenAPI
+// description, and bearer-token authentication by signed challenge.
+//
+// Every error is a JSON object {"error":{"code","name","message"}} whose code
+// is a stable tx.Code; one table (httpStatus) maps codes to HTTP statuses.
+// Bodies are size-limited. Error messages never carry health data.
+//
+// api imports app, tracker, index, the identity contract, tx and CometBFT's
+// block types; the node package wires it to a running node.
+package api

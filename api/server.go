@@ -1,0 +1,217 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/index"
+	"github.com/careledger/careledger/tracker"
+	"github.com/careledger/careledger/tx"
+)
+
+// BlockStore reads committed blocks; CometBFT's store.BlockStore satisfies it.
+type BlockStore interface {
+	Height() int64
+	LoadBlock(height int64) *cmttypes.Block
+	LoadBlockCommit(height int64) *cmttypes.Commit
+	LoadSeenCommit(height int64) *cmttypes.Commit
+}
+
+// Mempool reports the mempool's size.
+type Mempool interface {
+	Size() int
+}
+
+// Backend is what the API serves from.
+type Backend struct {
+	App     *app.App
+	Tracker *tracker.Tracker
+	Index   *index.Index
+	Blocks  BlockStore
+	Mempool Mempool
+	// AuthSecret keys the HMAC of challenges and tokens. Required.
+	AuthSecret []byte
+	// Version is the software version reported by /v1/status.
+	Version string
+}
+
+// maxBodyBytes bounds every request body: a base64 transaction of the
+// largest allowed size, with room for the JSON around it.
+const maxBodyBytes = 8 << 20
+
+// Server is the HTTP API.
+type Server struct {
+	b       Backend
+	hub     *Hub
+	metrics *Metrics
+	auth    *Auth
+	mux     *http.ServeMux
+}
+
+// New returns a server and subscribes its event hub and metrics to the app.
+func New(b Backend) (*Server, error) {
+	if len(b.AuthSecret) < 32 {
+		return nil, errors.New("api: auth secret must be at least 32 bytes")
+	}
+	s := &Server{
+		b:       b,
+		hub:     NewHub(),
+		metrics: NewMetrics(b),
+		auth:    &Auth{secret: b.AuthSecret, chainID: b.App.ChainID(), app: b.App},
+		mux:     http.NewServeMux(),
+	}
+	b.App.Listen(s.hub)
+	b.App.Listen(s.metrics)
+	s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Hub returns the server's event hub.
+func (s *Server) Hub() *Hub { return s.hub }
+
+// Metrics returns the server's metrics.
+func (s *Server) Metrics() *Metrics { return s.metrics }
+
+// Auth returns the server's authenticator, for later APIs (FHIR, EPCIS).
+func (s *Server) Auth() *Auth { return s.auth }
+
+func (s *Server) routes() {
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.Handle("GET /metrics", s.metrics.Handler())
+	s.mux.HandleFunc("GET /v1/openapi.json", serveOpenAPI)
+	s.mux.HandleFunc("GET /v1/status", s.status)
+	s.mux.HandleFunc("POST /v1/txs", s.submitTx)
+	s.mux.HandleFunc("GET /v1/txs/{hash}", s.getTx)
+	s.mux.HandleFunc("GET /v1/accounts/{address}", s.getAccount)
+	s.mux.HandleFunc("GET /v1/accounts/{address}/txs", s.accountTxs)
+	s.mux.HandleFunc("GET /v1/keys/{pubkey}", s.getKey)
+	s.mux.HandleFunc("GET /v1/orgs", s.listOrgs)
+	s.mux.HandleFunc("GET /v1/orgs/{id}", s.getOrg)
+	s.mux.HandleFunc("GET /v1/orgs/{id}/members", s.listMembers)
+	s.mux.HandleFunc("GET /v1/blocks/{height}", s.getBlock)
+	s.mux.HandleFunc("GET /v1/events", s.events)
+	s.mux.HandleFunc("POST /v1/auth/challenge", s.auth.challenge)
+	s.mux.HandleFunc("POST /v1/auth/token", s.auth.token)
+	s.mux.HandleFunc("GET /v1/auth/whoami", s.whoami)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, tx.Rejectf(tx.CodeNotFound, "no route %s %s", r.Method, r.URL.Path))
+	})
+}
+
+// httpStatus maps every result code to the HTTP status an API answer with
+// that code has. It is the one table for both; every code appears in it.
+var httpStatus = map[tx.Code]int{
+	tx.CodeOK:                http.StatusOK,
+	tx.CodeMalformed:         http.StatusBadRequest,
+	tx.CodeOversized:         http.StatusRequestEntityTooLarge,
+	tx.CodeWrongChain:        http.StatusBadRequest,
+	tx.CodeBadSignature:      http.StatusUnauthorized,
+	tx.CodeSequenceReplayed:  http.StatusConflict,
+	tx.CodeSequenceSkipped:   http.StatusConflict,
+	tx.CodeUnknownMessage:    http.StatusBadRequest,
+	tx.CodeUnknownSigner:     http.StatusUnauthorized,
+	tx.CodeUnauthorized:      http.StatusForbidden,
+	tx.CodeWrongOrganization: http.StatusForbidden,
+	tx.CodeInvalid:           http.StatusUnprocessableEntity,
+	tx.CodeNotFound:          http.StatusNotFound,
+	tx.CodeAlreadyExists:     http.StatusConflict,
+	tx.CodeSuspended:         http.StatusForbidden,
+	tx.CodeKeyInUse:          http.StatusConflict,
+	tx.CodeBusy:              http.StatusServiceUnavailable,
+	tx.CodeUnauthenticated:   http.StatusUnauthorized,
+}
+
+// HTTPStatus returns the HTTP status for code.
+func HTTPStatus(code tx.Code) int {
+	if s, ok := httpStatus[code]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// Error is the body of every error answer.
+type Error struct {
+	Code    tx.Code `json:"code"`
+	Name    string  `json:"name"`
+	Message string  `json:"message"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// writeError answers with err's code, or 500 for an internal error, whose
+// details stay out of the answer.
+func writeError(w http.ResponseWriter, err error) {
+	var rej *tx.Rejection
+	if !errors.As(err, &rej) {
+		writeJSON(w, http.StatusInternalServerError, map[string]Error{"error": {Name: "internal", Message: "internal error"}})
+		return
+	}
+	writeJSON(w, HTTPStatus(rej.Code), map[string]Error{"error": {Code: rej.Code, Name: rej.Code.String(), Message: rej.Msg}})
+}
+
+// readJSON decodes a size-limited JSON body into v, rejecting unknown fields.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return tx.Rejectf(tx.CodeOversized, "request body over %d bytes", maxBodyBytes)
+		}
+		return tx.Rejectf(tx.CodeMalformed, "request body is not the expected JSON: %v", err)
+	}
+	if dec.More() {
+		return tx.Rejectf(tx.CodeMalformed, "request body has data after the JSON object")
+	}
+	return nil
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "height": s.b.App.State().Version()})
+}
+
+// Status is the answer of GET /v1/status.
+type Status struct {
+	ChainID     string `json:"chain_id"`
+	Height      int64  `json:"height"`
+	AppHash     string `json:"app_hash"`
+	BlockTime   string `json:"block_time,omitempty"`
+	Version     string `json:"version"`
+	AppVersion  uint64 `json:"app_version"`
+	MempoolSize int    `json:"mempool_size"`
+	PendingTxs  int    `json:"pending_txs"`
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	v := s.b.App.State()
+	st := Status{
+		ChainID:     s.b.App.ChainID(),
+		Height:      v.Version(),
+		AppHash:     fmt.Sprintf("%X", v.Hash()),
+		Version:     s.b.Version,
+		AppVersion:  app.AppVersion,
+		MempoolSize: s.b.Mempool.Size(),
+		PendingTxs:  s.b.Tracker.Pending(),
+	}
+	if st.Height == 0 {
+		st.AppHash = ""
+	}
+	if blk := s.b.Blocks.LoadBlock(st.Height); blk != nil {
+		st.BlockTime = blk.Time.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	}
+	writeJSON(w, http.StatusOK, st)
+}

@@ -1,0 +1,453 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/state"
+	"github.com/careledger/careledger/tx"
+	"github.com/careledger/careledger/wire"
+)
+
+// AppVersion is the version of the state machine's rules. It changes when a
+// change would make old blocks produce different results.
+const AppVersion = 1
+
+// Config configures an App.
+type Config struct {
+	// ChainID is the network's chain ID, from genesis. Required.
+	ChainID string
+	// VerifyWorkers is the number of goroutines verifying a block's
+	// signatures. Default runtime.GOMAXPROCS(0).
+	VerifyWorkers int
+	// SigCacheSize bounds each generation of the verified-signature cache.
+	// Default 200,000.
+	SigCacheSize int
+	// Indexer, if set, stores each block's results before its state commits.
+	Indexer Indexer
+}
+
+// App is the ABCI application.
+type App struct {
+	abci.BaseApplication
+
+	cfg   Config
+	store *state.Store
+	sigs  *sigCache
+
+	paramsMu sync.RWMutex
+	params   Params
+
+	// pending holds, for accounts with transactions in the mempool, the next
+	// sequence number CheckTx expects. Commit clears it and the mempool's
+	// recheck fills it again.
+	mu      sync.Mutex
+	pending map[tx.Address]uint64
+
+	block *Block // the block between FinalizeBlock and Commit
+
+	listenMu  sync.Mutex
+	listeners []Listener
+}
+
+var _ abci.Application = (*App)(nil)
+
+// New returns an application over store.
+func New(store *state.Store, cfg Config) (*App, error) {
+	if cfg.ChainID == "" {
+		return nil, fmt.Errorf("app config: chain ID is required")
+	}
+	if cfg.VerifyWorkers == 0 {
+		cfg.VerifyWorkers = runtime.GOMAXPROCS(0)
+	}
+	if cfg.SigCacheSize == 0 {
+		cfg.SigCacheSize = 200_000
+	}
+	a := &App{
+		cfg:     cfg,
+		store:   store,
+		sigs:    newSigCache(cfg.SigCacheSize),
+		params:  DefaultParams(),
+		pending: make(map[tx.Address]uint64),
+	}
+	if store.Height() > 0 {
+		b, err := store.Committed().Get(paramsKey)
+		if err != nil {
+			return nil, fmt.Errorf("load params: %w", err)
+		}
+		if a.params, err = decodeParams(b); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// Listen adds a listener for committed blocks. BlockCommitted runs inside
+// Commit, while CometBFT holds the mempool lock: it must not block.
+func (a *App) Listen(l Listener) {
+	a.listenMu.Lock()
+	defer a.listenMu.Unlock()
+	a.listeners = append(a.listeners, l)
+}
+
+// ChainID returns the network's chain ID.
+func (a *App) ChainID() string { return a.cfg.ChainID }
+
+// State returns a read-only view of the last committed state.
+func (a *App) State() state.View { return a.store.Committed() }
+
+// Params returns the current network parameters.
+func (a *App) Params() Params {
+	a.paramsMu.RLock()
+	defer a.paramsMu.RUnlock()
+	return a.params
+}
+
+// Info tells CometBFT where the application stands, so that on start it
+// replays exactly the blocks the application has not committed.
+func (a *App) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, error) {
+	v := a.store.Committed()
+	res := &abci.ResponseInfo{Data: "careledger", AppVersion: AppVersion, LastBlockHeight: v.Version()}
+	if res.LastBlockHeight > 0 {
+		res.LastBlockAppHash = v.Hash()
+	}
+	return res, nil
+}
+
+// InitChain applies the genesis state.
+func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.ResponseInitChain, error) {
+	if req.ChainId != a.cfg.ChainID {
+		return nil, fmt.Errorf("genesis chain ID %q, configured %q", req.ChainId, a.cfg.ChainID)
+	}
+	g, err := ParseGenesis(req.AppStateBytes)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkValidators(g, req.Validators); err != nil {
+		return nil, err
+	}
+	o := state.NewOverlay(a.store.Working())
+	ctx := &contract.Context{ChainID: a.cfg.ChainID, Height: req.InitialHeight, Time: req.Time, Store: o}
+	if err := identity.InitGenesis(ctx, g.Genesis); err != nil {
+		return nil, fmt.Errorf("init identity: %w", err)
+	}
+	if err := o.Set(paramsKey, g.Params.encode()); err != nil {
+		return nil, err
+	}
+	hash, err := a.store.Apply(o)
+	if err != nil {
+		return nil, err
+	}
+	a.paramsMu.Lock()
+	a.params = g.Params
+	a.paramsMu.Unlock()
+	return &abci.ResponseInitChain{AppHash: hash}, nil
+}
+
+// checkValidators requires CometBFT's genesis validators to be exactly the
+// organizations' validators, so that every validator belongs to a known
+// organization.
+func checkValidators(g *Genesis, got []abci.ValidatorUpdate) error {
+	var want []abci.ValidatorUpdate
+	for _, o := range g.Validators() {
+		want = append(want, abci.Ed25519ValidatorUpdate(o.ValidatorKey, o.Power))
+	}
+	order := func(a, b abci.ValidatorUpdate) int {
+		return bytes.Compare(a.PubKey.GetEd25519(), b.PubKey.GetEd25519())
+	}
+	got = slices.Clone(got)
+	slices.SortFunc(got, order)
+	slices.SortFunc(want, order)
+	if !slices.EqualFunc(got, want, func(a, b abci.ValidatorUpdate) bool {
+		return a.Power == b.Power && bytes.Equal(a.PubKey.GetEd25519(), b.PubKey.GetEd25519())
+	}) {
+		return fmt.Errorf("genesis validators do not match the organizations' validator keys and powers")
+	}
+	return nil
+}
+
+// Precheck decodes a transaction and checks everything that needs no state:
+// size, encoding, chain ID, signature and message bodies. A verified
+// signature is remembered, so CheckTx and FinalizeBlock do not verify it
+// again. Its error is a *tx.Rejection.
+func (a *App) Precheck(raw []byte) (*tx.Tx, tx.Hash, error) {
+	h := tx.HashOf(raw)
+	t, err := tx.Decode(raw, a.Params().limits())
+	if err != nil {
+		return nil, h, err
+	}
+	if t.ChainID != a.cfg.ChainID {
+		return nil, h, tx.Rejectf(tx.CodeWrongChain, "chain ID %q, this network is %q", t.ChainID, a.cfg.ChainID)
+	}
+	if !a.sigs.has(h) {
+		if !t.VerifySignature() {
+			return nil, h, tx.Rejectf(tx.CodeBadSignature, "signature does not verify")
+		}
+		a.sigs.add(h)
+	}
+	if _, err := checkMsgs(t); err != nil {
+		return nil, h, err
+	}
+	return t, h, nil
+}
+
+// CheckTx admits transactions to the mempool.
+func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.ResponseCheckTx, error) {
+	err := a.checkTx(req.Tx)
+	code, ok := tx.CodeOf(err)
+	if !ok {
+		return nil, err
+	}
+	res := &abci.ResponseCheckTx{Code: uint32(code)}
+	if err != nil {
+		res.Log = err.Error()
+	}
+	return res, nil
+}
+
+func (a *App) checkTx(raw []byte) error {
+	t, _, err := a.Precheck(raw)
+	if err != nil {
+		return err
+	}
+	open, _ := checkMsgs(t)
+	view := a.store.Committed()
+	addr, registered, err := resolveSigner(view, t.Signer, open)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	next, ok := a.pending[addr]
+	if !ok && registered {
+		if next, err = loadSequence(view, addr); err != nil {
+			return err
+		}
+	}
+	if err := checkSequence(t.Sequence, next); err != nil {
+		return err
+	}
+	a.pending[addr] = next + 1
+	return nil
+}
+
+// resolveSigner returns the signer's account address. A key that is not
+// registered may sign only open messages, as the account it is about to
+// create.
+func resolveSigner(s identity.Reader, key []byte, open bool) (addr tx.Address, registered bool, err error) {
+	acct, err := identity.Resolve(s, key)
+	if err != nil {
+		return addr, false, err
+	}
+	if acct == nil {
+		if !open {
+			return addr, false, tx.Rejectf(tx.CodeUnknownSigner, "signer key is not registered")
+		}
+		return tx.AddressOf(key), false, nil
+	}
+	if acct.Suspended {
+		return acct.Address, true, tx.Rejectf(tx.CodeSuspended, "account %s is suspended", acct.Address)
+	}
+	return acct.Address, true, nil
+}
+
+func checkSequence(got, want uint64) error {
+	switch {
+	case got < want:
+		return tx.Rejectf(tx.CodeSequenceReplayed, "sequence %d already used; next is %d", got, want)
+	case got > want:
+		return tx.Rejectf(tx.CodeSequenceSkipped, "sequence %d is ahead; next is %d", got, want)
+	}
+	return nil
+}
+
+func sequenceKey(a tx.Address) []byte { return append([]byte("s/"), a[:]...) }
+
+// loadSequence returns the next sequence number of account a.
+func loadSequence(s state.Reader, a tx.Address) (uint64, error) {
+	b, err := s.Get(sequenceKey(a))
+	if err != nil || b == nil {
+		return 0, err
+	}
+	r := wire.NewReader(b)
+	n := r.Uint()
+	if err := r.Done(); err != nil {
+		return 0, fmt.Errorf("decode sequence of %s: %w", a, err)
+	}
+	return n, nil
+}
+
+// Sequence returns the next sequence number of account a in committed state.
+func (a *App) Sequence(addr tx.Address) (uint64, error) {
+	return loadSequence(a.store.Committed(), addr)
+}
+
+func storeSequence(s contract.Store, a tx.Address, next uint64) error {
+	w := wire.NewWriter(10)
+	w.Uint(next)
+	return s.Set(sequenceKey(a), w.Bytes())
+}
+
+// FinalizeBlock executes a decided block.
+func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
+	lim := a.Params().limits()
+	txs := make([]*tx.Tx, len(req.Txs))
+	errs := make([]error, len(req.Txs))
+	unverified := make([]*tx.Tx, len(req.Txs))
+	b := &Block{Height: req.Height, Time: req.Time, Txs: make([]TxResult, len(req.Txs))}
+	for i, raw := range req.Txs {
+		b.Txs[i] = TxResult{Hash: tx.HashOf(raw), Height: req.Height, Index: i}
+		txs[i], errs[i] = tx.Decode(raw, lim)
+		if errs[i] == nil && !a.sigs.has(b.Txs[i].Hash) {
+			unverified[i] = txs[i]
+		}
+	}
+	verified := verifySignatures(unverified, a.cfg.VerifyWorkers)
+
+	blk := state.NewOverlay(a.store.Working())
+	results := make([]*abci.ExecTxResult, len(req.Txs))
+	for i, t := range txs {
+		r := &b.Txs[i]
+		err := errs[i]
+		if err == nil {
+			sigOK := unverified[i] == nil || verified[i]
+			err = a.deliver(blk, b, t, sigOK, r)
+		}
+		if err := r.setOutcome(err); err != nil {
+			return nil, fmt.Errorf("block %d transaction %d: %w", req.Height, i, err)
+		}
+		results[i] = r.abci()
+	}
+	hash, err := a.store.Apply(blk)
+	if err != nil {
+		return nil, err
+	}
+	b.AppHash = hash
+	a.block = b
+	return &abci.ResponseFinalizeBlock{TxResults: results, AppHash: hash}, nil
+}
+
+// deliver applies one transaction to the block's overlay. Only the
+// transaction's own overlay sees its messages' writes until all succeed.
+func (a *App) deliver(blk *state.Overlay, b *Block, t *tx.Tx, sigOK bool, r *TxResult) error {
+	r.Sequence = t.Sequence
+	r.Msgs = make([]string, len(t.Msgs))
+	for i, m := range t.Msgs {
+		r.Msgs[i] = MsgName(m.Type)
+	}
+	if t.ChainID != a.cfg.ChainID {
+		return tx.Rejectf(tx.CodeWrongChain, "chain ID %q, this network is %q", t.ChainID, a.cfg.ChainID)
+	}
+	if !sigOK {
+		return tx.Rejectf(tx.CodeBadSignature, "signature does not verify")
+	}
+	open, err := checkMsgs(t)
+	if err != nil {
+		return err
+	}
+	addr, registered, err := resolveSigner(blk, t.Signer, open)
+	r.Signer = addr
+	if err != nil {
+		return err
+	}
+	var next uint64
+	if registered {
+		if next, err = loadSequence(blk, addr); err != nil {
+			return err
+		}
+	}
+	if err := checkSequence(t.Sequence, next); err != nil {
+		return err
+	}
+	own := blk.Child()
+	ctx := &contract.Context{
+		ChainID: a.cfg.ChainID, Height: b.Height, Time: b.Time, Store: own,
+		Signer: addr, SignerKey: t.Signer,
+	}
+	var failed error
+	for _, m := range t.Msgs {
+		if failed = routeTable[m.Type].handle(ctx, m.Body); failed != nil {
+			break
+		}
+	}
+	if failed == nil {
+		if err := own.Flush(); err != nil {
+			return err
+		}
+		r.Events = ctx.Events()
+	}
+	// The sequence is consumed even when a message fails, so that a signed
+	// transaction can never be replayed. A key that registered nothing has
+	// no account whose sequence to consume.
+	if registered || failed == nil {
+		if err := storeSequence(blk, addr, t.Sequence+1); err != nil {
+			return err
+		}
+	}
+	return failed
+}
+
+// setOutcome records err as the result's code and log. It returns err if
+// err is not a rejection: a fault that must stop the node.
+func (r *TxResult) setOutcome(err error) error {
+	code, ok := tx.CodeOf(err)
+	if !ok {
+		return err
+	}
+	r.Code = code
+	if err != nil {
+		r.Log = err.Error()
+	}
+	return nil
+}
+
+func (r *TxResult) abci() *abci.ExecTxResult {
+	res := &abci.ExecTxResult{Code: uint32(r.Code), Log: r.Log}
+	for _, e := range r.Events {
+		ev := abci.Event{Type: e.Type}
+		for _, at := range e.Attrs {
+			ev.Attributes = append(ev.Attributes, abci.EventAttribute{Key: at.Key, Value: at.Value})
+		}
+		for _, acct := range e.Accounts {
+			ev.Attributes = append(ev.Attributes, abci.EventAttribute{Key: "account", Value: acct.String()})
+		}
+		res.Events = append(res.Events, ev)
+	}
+	return res
+}
+
+// Commit makes the finalized block durable and tells the listeners.
+func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit, error) {
+	b := a.block
+	if b == nil {
+		return nil, fmt.Errorf("commit without a finalized block")
+	}
+	if a.cfg.Indexer != nil {
+		if err := a.cfg.Indexer.IndexBlock(b); err != nil {
+			return nil, fmt.Errorf("index block %d: %w", b.Height, err)
+		}
+	}
+	if _, _, err := a.store.Commit(); err != nil {
+		return nil, err
+	}
+	a.block = nil
+	a.mu.Lock()
+	a.pending = make(map[tx.Address]uint64)
+	a.mu.Unlock()
+
+	a.listenMu.Lock()
+	ls := slices.Clone(a.listeners)
+	a.listenMu.Unlock()
+	for _, l := range ls {
+		l.BlockCommitted(b)
+	}
+	return &abci.ResponseCommit{}, nil
+}

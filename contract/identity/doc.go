@@ -1,0 +1,12 @@
+// Package identity is the identity contract: organizations, their members
+// with roles, and patients.
+//
+// Genesis names the founding organizations, their validator keys and their
+// first admins. An organization's admin registers members with roles,
+// changes their roles, and suspends or reinstates them. Patients register
+// themselves with their own key; their account address (tx.AddressOf their
+// first key) is their pseudonym, and no name or national identifier is ever
+// stored. Every account can rotate its key, proving possession of the new one.
+//
+// identity imports contract, tx, wire and the standard library.
+package identity

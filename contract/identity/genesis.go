@@ -1,0 +1,95 @@
+package identity
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/tx"
+)
+
+// Genesis is the identity contract's part of the genesis state.
+type Genesis struct {
+	Organizations []GenesisOrg `json:"organizations"`
+}
+
+// GenesisOrg is a founding organization.
+type GenesisOrg struct {
+	ID   string  `json:"id"`
+	Name string  `json:"name"`
+	Type OrgType `json:"type"`
+	// ValidatorKey and Power describe the organization's validator, if any.
+	ValidatorKey tx.PubKey `json:"validator_key,omitempty"`
+	Power        int64     `json:"power,omitempty"`
+	// Admins are the keys of the organization's first admins.
+	Admins []tx.PubKey `json:"admins"`
+}
+
+// Validate checks the genesis state without applying it.
+func (g *Genesis) Validate() error {
+	if len(g.Organizations) == 0 {
+		return fmt.Errorf("genesis names no organization")
+	}
+	seen := map[string]bool{}
+	for _, o := range g.Organizations {
+		if err := ValidateOrgID(o.ID); err != nil {
+			return fmt.Errorf("genesis organization %q: %w", o.ID, err)
+		}
+		if seen[o.ID] {
+			return fmt.Errorf("genesis organization %q appears twice", o.ID)
+		}
+		seen[o.ID] = true
+		if err := validateOrgName(o.Name); err != nil {
+			return fmt.Errorf("genesis organization %q: %w", o.ID, err)
+		}
+		if err := validateOrgType(o.Type); err != nil {
+			return fmt.Errorf("genesis organization %q: %w", o.ID, err)
+		}
+		if (len(o.ValidatorKey) == 0) != (o.Power == 0) || o.Power < 0 {
+			return fmt.Errorf("genesis organization %q: a validator needs both a key and a positive power", o.ID)
+		}
+		if len(o.ValidatorKey) != 0 && len(o.ValidatorKey) != tx.PubKeySize {
+			return fmt.Errorf("genesis organization %q: validator key must be %d bytes", o.ID, tx.PubKeySize)
+		}
+		if len(o.Admins) == 0 {
+			return fmt.Errorf("genesis organization %q has no admin", o.ID)
+		}
+		for _, k := range o.Admins {
+			if len(k) != tx.PubKeySize {
+				return fmt.Errorf("genesis organization %q: admin key must be %d bytes", o.ID, tx.PubKeySize)
+			}
+		}
+	}
+	return nil
+}
+
+// InitGenesis creates the founding organizations and their admins.
+func InitGenesis(ctx *contract.Context, g Genesis) error {
+	if err := g.Validate(); err != nil {
+		return err
+	}
+	for _, o := range g.Organizations {
+		org := &Organization{ID: o.ID, Name: o.Name, Type: o.Type, ValidatorKey: o.ValidatorKey, Power: o.Power}
+		if err := saveOrg(ctx.Store, org); err != nil {
+			return err
+		}
+		for _, k := range o.Admins {
+			a := &Account{Address: tx.AddressOf(k), PubKey: slices.Clone(k), Kind: Member, Org: o.ID, Roles: []Role{Admin}}
+			if err := createAccount(ctx.Store, a); err != nil {
+				return fmt.Errorf("genesis admin of %s: %w", o.ID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Validators returns the genesis validators in the order genesis lists them.
+func (g *Genesis) Validators() []GenesisOrg {
+	var vs []GenesisOrg
+	for _, o := range g.Organizations {
+		if o.Power > 0 {
+			vs = append(vs, o)
+		}
+	}
+	return vs
+}

@@ -1,0 +1,313 @@
+package identity
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/tx"
+)
+
+// Reader reads state; contract.Store and state.View both satisfy it.
+type Reader interface {
+	Get(key []byte) ([]byte, error)
+}
+
+// State keys. Prefixes are one byte and a slash so that every contract's keys
+// are easy to tell apart in a dump of the state.
+func accountKey(a tx.Address) []byte { return append([]byte("a/"), a[:]...) }
+func pubKeyKey(k []byte) []byte      { return append([]byte("k/"), k...) }
+func orgKey(id string) []byte        { return append([]byte("o/"), id...) }
+
+func memberKey(org string, a tx.Address) []byte {
+	k := append(memberPrefix(org), a[:]...)
+	return k
+}
+
+func memberPrefix(org string) []byte {
+	k := append([]byte("m/"), org...)
+	return append(k, 0)
+}
+
+// LoadAccount returns the account at address a, or nil if there is none.
+func LoadAccount(s Reader, a tx.Address) (*Account, error) {
+	b, err := s.Get(accountKey(a))
+	if err != nil || b == nil {
+		return nil, err
+	}
+	return decodeAccount(b)
+}
+
+// Resolve returns the account whose current key is pubKey, or nil.
+func Resolve(s Reader, pubKey []byte) (*Account, error) {
+	b, err := s.Get(pubKeyKey(pubKey))
+	if err != nil || b == nil {
+		return nil, err
+	}
+	var a tx.Address
+	if len(b) != tx.AddressSize {
+		return nil, errors.New("corrupt key index entry")
+	}
+	copy(a[:], b)
+	acct, err := LoadAccount(s, a)
+	if err == nil && acct == nil {
+		err = fmt.Errorf("key index names missing account %s", a)
+	}
+	return acct, err
+}
+
+// LoadOrg returns the organization with id, or nil.
+func LoadOrg(s Reader, id string) (*Organization, error) {
+	b, err := s.Get(orgKey(id))
+	if err != nil || b == nil {
+		return nil, err
+	}
+	return decodeOrganization(b)
+}
+
+func saveAccount(s contract.Store, a *Account) error {
+	return s.Set(accountKey(a.Address), a.encode())
+}
+
+func saveOrg(s contract.Store, o *Organization) error {
+	return s.Set(orgKey(o.ID), o.encode())
+}
+
+// createAccount stores a new account and indexes its key, rejecting a key
+// that another account holds.
+func createAccount(s contract.Store, a *Account) error {
+	if held, err := Resolve(s, a.PubKey); err != nil {
+		return err
+	} else if held != nil {
+		return tx.Rejectf(tx.CodeKeyInUse, "key is registered to account %s", held.Address)
+	}
+	if old, err := LoadAccount(s, a.Address); err != nil {
+		return err
+	} else if old != nil {
+		return tx.Rejectf(tx.CodeAlreadyExists, "account %s exists", a.Address)
+	}
+	if err := s.Set(pubKeyKey(a.PubKey), a.Address[:]); err != nil {
+		return err
+	}
+	if a.Kind == Member {
+		if err := s.Set(memberKey(a.Org, a.Address), []byte{}); err != nil {
+			return err
+		}
+	}
+	return saveAccount(s, a)
+}
+
+// Handle decodes and executes one identity message.
+func Handle(ctx *contract.Context, typ uint64, body []byte) error {
+	m, err := Decode(typ, body)
+	if err != nil {
+		return err
+	}
+	return Execute(ctx, m)
+}
+
+// Execute executes one identity message.
+func Execute(ctx *contract.Context, m Msg) error {
+	switch m := m.(type) {
+	case RegisterPatient:
+		return registerPatient(ctx)
+	case RegisterMember:
+		return registerMember(ctx, m)
+	case SetMemberRoles:
+		return setMemberRoles(ctx, m)
+	case SetMemberStatus:
+		return setMemberStatus(ctx, m)
+	case RotateKey:
+		return rotateKey(ctx, m)
+	}
+	return tx.Rejectf(tx.CodeUnknownMessage, "unknown identity message %T", m)
+}
+
+func registerPatient(ctx *contract.Context) error {
+	a := &Account{
+		Address: tx.AddressOf(ctx.SignerKey),
+		PubKey:  ctx.SignerKey,
+		Kind:    Patient,
+		Since:   ctx.Height,
+	}
+	if err := createAccount(ctx.Store, a); err != nil {
+		return err
+	}
+	ctx.Emit(contract.Event{
+		Type:     "identity.patient_registered",
+		Attrs:    []contract.Attr{{Key: "patient", Value: a.Address.String()}},
+		Accounts: []tx.Address{a.Address},
+	})
+	return nil
+}
+
+// requireAdmin returns the signer's account if it is an admin of org.
+func requireAdmin(ctx *contract.Context, org string) (*Account, error) {
+	signer, err := LoadAccount(ctx.Store, ctx.Signer)
+	if err != nil {
+		return nil, err
+	}
+	if signer == nil {
+		return nil, tx.Rejectf(tx.CodeUnknownSigner, "signer %s is not registered", ctx.Signer)
+	}
+	if signer.Kind != Member {
+		return nil, tx.Rejectf(tx.CodeUnauthorized, "signer %s is not an organization member", signer.Address)
+	}
+	if signer.Org != org {
+		return nil, tx.Rejectf(tx.CodeWrongOrganization, "signer %s belongs to %s, not %s", signer.Address, signer.Org, org)
+	}
+	if !signer.HasRole(Admin) {
+		return nil, tx.Rejectf(tx.CodeUnauthorized, "signer %s is not an admin of %s", signer.Address, org)
+	}
+	o, err := LoadOrg(ctx.Store, org)
+	if err != nil {
+		return nil, err
+	}
+	if o == nil {
+		return nil, fmt.Errorf("member %s names missing organization %s", signer.Address, org)
+	}
+	if o.Suspended {
+		return nil, tx.Rejectf(tx.CodeSuspended, "organization %s is suspended", org)
+	}
+	return signer, nil
+}
+
+func registerMember(ctx *contract.Context, m RegisterMember) error {
+	if err := ValidateOrgID(m.Org); err != nil {
+		return err
+	}
+	roles, err := normalizeRoles(m.Roles)
+	if err != nil {
+		return err
+	}
+	if o, err := LoadOrg(ctx.Store, m.Org); err != nil {
+		return err
+	} else if o == nil {
+		return tx.Rejectf(tx.CodeNotFound, "organization %s does not exist", m.Org)
+	}
+	if _, err := requireAdmin(ctx, m.Org); err != nil {
+		return err
+	}
+	a := &Account{
+		Address: tx.AddressOf(m.PubKey),
+		PubKey:  m.PubKey,
+		Kind:    Member,
+		Org:     m.Org,
+		Roles:   roles,
+		Since:   ctx.Height,
+	}
+	if err := createAccount(ctx.Store, a); err != nil {
+		return err
+	}
+	ctx.Emit(memberEvent("identity.member_registered", a, ctx.Signer))
+	return nil
+}
+
+// loadMemberAsAdmin returns the member at addr after checking that the signer
+// administers the member's organization.
+func loadMemberAsAdmin(ctx *contract.Context, addr tx.Address) (*Account, error) {
+	a, err := LoadAccount(ctx.Store, addr)
+	if err != nil {
+		return nil, err
+	}
+	if a == nil || a.Kind != Member {
+		return nil, tx.Rejectf(tx.CodeNotFound, "member %s does not exist", addr)
+	}
+	if _, err := requireAdmin(ctx, a.Org); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func setMemberRoles(ctx *contract.Context, m SetMemberRoles) error {
+	roles, err := normalizeRoles(m.Roles)
+	if err != nil {
+		return err
+	}
+	a, err := loadMemberAsAdmin(ctx, m.Member)
+	if err != nil {
+		return err
+	}
+	if a.Address == ctx.Signer && !slices.Contains(roles, Admin) {
+		return tx.Rejectf(tx.CodeInvalid, "an admin may not remove their own admin role")
+	}
+	a.Roles = roles
+	if err := saveAccount(ctx.Store, a); err != nil {
+		return err
+	}
+	ctx.Emit(memberEvent("identity.member_roles_set", a, ctx.Signer))
+	return nil
+}
+
+func setMemberStatus(ctx *contract.Context, m SetMemberStatus) error {
+	if m.Member == ctx.Signer {
+		return tx.Rejectf(tx.CodeInvalid, "an admin may not change their own status")
+	}
+	a, err := loadMemberAsAdmin(ctx, m.Member)
+	if err != nil {
+		return err
+	}
+	a.Suspended = m.Suspended
+	if err := saveAccount(ctx.Store, a); err != nil {
+		return err
+	}
+	typ := "identity.member_reinstated"
+	if m.Suspended {
+		typ = "identity.member_suspended"
+	}
+	ctx.Emit(memberEvent(typ, a, ctx.Signer))
+	return nil
+}
+
+func memberEvent(typ string, a *Account, by tx.Address) contract.Event {
+	attrs := []contract.Attr{
+		{Key: "org", Value: a.Org},
+		{Key: "member", Value: a.Address.String()},
+		{Key: "by", Value: by.String()},
+	}
+	for _, r := range a.Roles {
+		attrs = append(attrs, contract.Attr{Key: "role", Value: string(r)})
+	}
+	return contract.Event{Type: typ, Attrs: attrs, Accounts: []tx.Address{a.Address, by}}
+}
+
+func rotateKey(ctx *contract.Context, m RotateKey) error {
+	a, err := LoadAccount(ctx.Store, ctx.Signer)
+	if err != nil {
+		return err
+	}
+	if a == nil {
+		return tx.Rejectf(tx.CodeUnknownSigner, "signer %s is not registered", ctx.Signer)
+	}
+	if bytes.Equal(m.NewPubKey, a.PubKey) {
+		return tx.Rejectf(tx.CodeInvalid, "new key equals the current key")
+	}
+	if !ed25519.PubKey(m.NewPubKey).VerifySignature(RotationSignBytes(ctx.ChainID, a.Address, m.NewPubKey), m.Proof) {
+		return tx.Rejectf(tx.CodeBadSignature, "proof of possession of the new key does not verify")
+	}
+	if held, err := Resolve(ctx.Store, m.NewPubKey); err != nil {
+		return err
+	} else if held != nil {
+		return tx.Rejectf(tx.CodeKeyInUse, "key is registered to account %s", held.Address)
+	}
+	if err := ctx.Store.Delete(pubKeyKey(a.PubKey)); err != nil {
+		return err
+	}
+	if err := ctx.Store.Set(pubKeyKey(m.NewPubKey), a.Address[:]); err != nil {
+		return err
+	}
+	a.PubKey = m.NewPubKey
+	if err := saveAccount(ctx.Store, a); err != nil {
+		return err
+	}
+	ctx.Emit(contract.Event{
+		Type:     "identity.key_rotated",
+		Attrs:    []contract.Attr{{Key: "account", Value: a.Address.String()}},
+		Accounts: []tx.Address{a.Address},
+	})
+	return nil
+}

@@ -1,0 +1,150 @@
+package node
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Config is a node's configuration, stored in config/careledger.json.
+type Config struct {
+	// Moniker names the node to its peers. Default "careledger".
+	Moniker string `json:"moniker"`
+	// HTTPAddr is where the JSON API listens. Default "127.0.0.1:8080".
+	HTTPAddr string `json:"http_addr"`
+	// P2PAddr is CometBFT's peer-to-peer listen address. Default
+	// "127.0.0.1:26656".
+	P2PAddr string `json:"p2p_addr"`
+	// Peers lists the persistent peers as "nodeid@host:port", comma separated.
+	// Default none.
+	Peers string `json:"persistent_peers,omitempty"`
+	// CometRPCAddr, if set, also serves CometBFT's own RPC there. Default off.
+	CometRPCAddr string `json:"comet_rpc_addr,omitempty"`
+	// TimeoutCommit is how long CometBFT waits after a commit before the next
+	// height, the floor of the block interval. Default "100ms".
+	TimeoutCommit Duration `json:"timeout_commit"`
+	// EmptyBlockInterval is how often a block is made when no transaction is
+	// waiting, so that block time keeps advancing. Default "3s".
+	EmptyBlockInterval Duration `json:"empty_block_interval"`
+	// MempoolSize is the most transactions the mempool holds. Default 20000.
+	MempoolSize int `json:"mempool_size"`
+	// LogLevel is CometBFT's log level: "error", "info", "debug" or "none".
+	// Default "error".
+	LogLevel string `json:"log_level"`
+	// LocalNetwork lets several nodes share one host address (a testnet on
+	// 127.0.0.1). Default false.
+	LocalNetwork bool `json:"local_network,omitempty"`
+}
+
+// Duration is a time.Duration written as a string such as "100ms" in JSON.
+type Duration time.Duration
+
+func (d Duration) MarshalText() ([]byte, error) { return []byte(time.Duration(d).String()), nil }
+
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	*d = Duration(v)
+	return err
+}
+
+// DefaultConfig returns the configuration of the embedded default node.
+func DefaultConfig() Config {
+	c := Config{}
+	c.EnsureDefaults()
+	return c
+}
+
+// EnsureDefaults fills every unset field with its default.
+func (c *Config) EnsureDefaults() {
+	if c.Moniker == "" {
+		c.Moniker = "careledger"
+	}
+	if c.HTTPAddr == "" {
+		c.HTTPAddr = "127.0.0.1:8080"
+	}
+	if c.P2PAddr == "" {
+		c.P2PAddr = "127.0.0.1:26656"
+	}
+	if c.TimeoutCommit == 0 {
+		c.TimeoutCommit = Duration(100 * time.Millisecond)
+	}
+	if c.EmptyBlockInterval == 0 {
+		c.EmptyBlockInterval = Duration(3 * time.Second)
+	}
+	if c.MempoolSize == 0 {
+		c.MempoolSize = 20000
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "error"
+	}
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	for name, addr := range map[string]string{"http_addr": c.HTTPAddr, "p2p_addr": c.P2PAddr} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return fmt.Errorf("config %s %q: %w", name, addr, err)
+		}
+	}
+	switch c.LogLevel {
+	case "error", "info", "debug", "none":
+	default:
+		return fmt.Errorf("config log_level %q: want error, info, debug or none", c.LogLevel)
+	}
+	if c.TimeoutCommit < 0 || c.EmptyBlockInterval < 0 || c.MempoolSize < 0 {
+		return fmt.Errorf("config: durations and sizes must not be negative")
+	}
+	return nil
+}
+
+func configPath(home string) string { return filepath.Join(home, "config", "careledger.json") }
+
+// LoadConfig reads a home's configuration and fills defaults.
+func LoadConfig(home string) (Config, error) {
+	var c Config
+	b, err := os.ReadFile(configPath(home))
+	if err != nil {
+		return c, fmt.Errorf("read node config: %w", err)
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return c, fmt.Errorf("parse %s: %w", configPath(home), err)
+	}
+	c.EnsureDefaults()
+	return c, c.Validate()
+}
+
+// SaveConfig writes a home's configuration.
+func SaveConfig(home string, c Config) error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileSync(configPath(home), append(b, '\n'), 0o644)
+}
+
+// writeFileSync writes a file durably: a temporary file, fsync, rename.
+func writeFileSync(path string, data []byte, mode os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}

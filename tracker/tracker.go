@@ -1,0 +1,360 @@
+// Package tracker follows each submitted transaction until it commits or can
+// no longer commit, so that a client never hears "accepted" for something
+// that will silently not happen.
+//
+// CometBFT's mempool may drop a transaction after CheckTx accepted it (under
+// saturation, when the mempool fills between the check and the insertion).
+// The tracker keeps every accepted transaction until a committed block holds
+// it. One that is still pending some blocks later is submitted again: if the
+// mempool still has it, nothing changes; if it had been dropped, it goes back
+// in; if it can no longer be valid (its sequence number was used meanwhile),
+// the tracker reports it dropped with the code CheckTx gave.
+//
+// tracker imports app, tx and CometBFT's mempool types.
+package tracker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/mempool"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/tx"
+)
+
+// Status is where a transaction stands.
+type Status string
+
+// The statuses.
+const (
+	Unknown   Status = "unknown"   // never seen by this node, or seen before it restarted
+	Rejected  Status = "rejected"  // refused before entering the mempool; it will not commit
+	Pending   Status = "pending"   // in the mempool, waiting for a block
+	Committed Status = "committed" // in a block; Code says whether it applied
+	Dropped   Status = "dropped"   // left the mempool without committing and cannot commit
+)
+
+// Result is what the tracker knows of a transaction.
+type Result struct {
+	Hash   tx.Hash `json:"hash"`
+	Status Status  `json:"status"`
+	Code   tx.Code `json:"code"`
+	Log    string  `json:"log,omitempty"`
+	Height int64   `json:"height,omitempty"`
+	Index  int     `json:"index,omitempty"`
+}
+
+// Final reports whether the result will not change.
+func (r Result) Final() bool { return r.Status != Pending && r.Status != Unknown }
+
+// Mempool is the part of CometBFT's mempool the tracker uses.
+type Mempool interface {
+	CheckTx(t cmttypes.Tx, cb func(*abci.ResponseCheckTx), info mempool.TxInfo) error
+}
+
+// Checker checks a transaction without state; the App satisfies it.
+type Checker interface {
+	Precheck(raw []byte) (*tx.Tx, tx.Hash, error)
+}
+
+// Results looks up committed transactions; the Index satisfies it.
+type Results interface {
+	Tx(h tx.Hash) (*app.TxResult, error)
+}
+
+// Options configure a Tracker.
+type Options struct {
+	// ResubmitAfter is how many blocks a transaction may stay pending before
+	// it is submitted again. Default 5.
+	ResubmitAfter int64
+	// KeepFinished is how many rejected and dropped results are remembered
+	// for status queries. Default 10,000.
+	KeepFinished int
+}
+
+type entry struct {
+	raw    []byte
+	since  int64 // height when last submitted
+	done   chan struct{}
+	result Result
+}
+
+// Tracker tracks submitted transactions. It is an app.Listener.
+type Tracker struct {
+	mp      Mempool
+	checker Checker
+	results Results
+	opts    Options
+
+	mu       sync.Mutex
+	height   int64
+	pending  map[tx.Hash]*entry
+	finished map[tx.Hash]Result
+	order    []tx.Hash // finished, oldest first
+	wake     chan struct{}
+
+	stats Stats
+}
+
+// Stats counts what the tracker did, for metrics.
+type Stats struct {
+	Resubmitted, Dropped uint64
+}
+
+var _ app.Listener = (*Tracker)(nil)
+
+// New returns a tracker. Run must be running for resubmissions.
+func New(mp Mempool, checker Checker, results Results, opts Options) *Tracker {
+	if opts.ResubmitAfter == 0 {
+		opts.ResubmitAfter = 5
+	}
+	if opts.KeepFinished == 0 {
+		opts.KeepFinished = 10_000
+	}
+	return &Tracker{
+		mp: mp, checker: checker, results: results, opts: opts,
+		pending:  make(map[tx.Hash]*entry),
+		finished: make(map[tx.Hash]Result),
+		wake:     make(chan struct{}, 1),
+	}
+}
+
+// Submit checks a transaction and hands it to the mempool. The result is
+// Rejected (with the code) or Pending; err is set only when the node fails.
+func (t *Tracker) Submit(raw []byte) (Result, error) {
+	_, h, err := t.checker.Precheck(raw)
+	if err != nil {
+		return t.reject(h, err)
+	}
+	t.mu.Lock()
+	if e, ok := t.pending[h]; ok {
+		t.mu.Unlock()
+		return e.snapshot(&t.mu), nil
+	}
+	e := &entry{raw: raw, since: t.height, done: make(chan struct{}), result: Result{Hash: h, Status: Pending}}
+	t.pending[h] = e
+	t.mu.Unlock()
+
+	if r, err := t.results.Tx(h); err != nil || r != nil {
+		t.forget(h, e)
+		if err != nil {
+			return Result{}, err
+		}
+		return committedResult(r), nil
+	}
+	switch res, err := t.checkTx(raw); {
+	case errors.Is(err, mempool.ErrTxInCache):
+		// Known to the mempool already: a second submission of the same bytes.
+	case err != nil:
+		t.forget(h, e)
+		return t.reject(h, err)
+	case res.Code != uint32(tx.CodeOK):
+		t.forget(h, e)
+		return t.reject(h, &tx.Rejection{Code: tx.Code(res.Code), Msg: res.Log})
+	}
+	return Result{Hash: h, Status: Pending}, nil
+}
+
+// checkTx runs CheckTx and waits for its answer.
+func (t *Tracker) checkTx(raw []byte) (*abci.ResponseCheckTx, error) {
+	ch := make(chan *abci.ResponseCheckTx, 1)
+	if err := t.mp.CheckTx(raw, func(r *abci.ResponseCheckTx) { ch <- r }, mempool.TxInfo{}); err != nil {
+		var full mempool.ErrMempoolIsFull
+		if errors.As(err, &full) {
+			return nil, tx.Rejectf(tx.CodeBusy, "mempool is full")
+		}
+		var large mempool.ErrTxTooLarge
+		if errors.As(err, &large) {
+			return nil, tx.Rejectf(tx.CodeOversized, "%v", err)
+		}
+		return nil, err
+	}
+	return <-ch, nil
+}
+
+// reject turns a check error into a Rejected result.
+func (t *Tracker) reject(h tx.Hash, err error) (Result, error) {
+	var rej *tx.Rejection
+	if !errors.As(err, &rej) {
+		if errors.Is(err, mempool.ErrTxInCache) {
+			return Result{Hash: h, Status: Pending}, nil
+		}
+		return Result{}, fmt.Errorf("submit transaction: %w", err)
+	}
+	r := Result{Hash: h, Status: Rejected, Code: rej.Code, Log: rej.Msg}
+	if rej.Code != tx.CodeBusy {
+		t.mu.Lock()
+		t.remember(r)
+		t.mu.Unlock()
+	}
+	return r, nil
+}
+
+// forget removes e if it is still the pending entry for h.
+func (t *Tracker) forget(h tx.Hash, e *entry) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.pending[h] == e {
+		delete(t.pending, h)
+	}
+}
+
+// remember keeps a final result that the index does not hold. t.mu is held.
+func (t *Tracker) remember(r Result) {
+	if _, ok := t.finished[r.Hash]; !ok {
+		t.order = append(t.order, r.Hash)
+	}
+	t.finished[r.Hash] = r
+	for len(t.order) > t.opts.KeepFinished {
+		delete(t.finished, t.order[0])
+		t.order = t.order[1:]
+	}
+}
+
+func (e *entry) snapshot(mu *sync.Mutex) Result {
+	mu.Lock()
+	defer mu.Unlock()
+	return e.result
+}
+
+func committedResult(r *app.TxResult) Result {
+	return Result{Hash: r.Hash, Status: Committed, Code: r.Code, Log: r.Log, Height: r.Height, Index: r.Index}
+}
+
+// Status returns what is known of the transaction with hash h.
+func (t *Tracker) Status(h tx.Hash) (Result, error) {
+	t.mu.Lock()
+	if e, ok := t.pending[h]; ok {
+		r := e.result
+		t.mu.Unlock()
+		return r, nil
+	}
+	if r, ok := t.finished[h]; ok {
+		t.mu.Unlock()
+		return r, nil
+	}
+	t.mu.Unlock()
+	r, err := t.results.Tx(h)
+	if err != nil {
+		return Result{}, err
+	}
+	if r != nil {
+		return committedResult(r), nil
+	}
+	return Result{Hash: h, Status: Unknown}, nil
+}
+
+// Wait blocks until the transaction with hash h is final or ctx ends, and
+// returns what is known then.
+func (t *Tracker) Wait(ctx context.Context, h tx.Hash) (Result, error) {
+	t.mu.Lock()
+	e, ok := t.pending[h]
+	t.mu.Unlock()
+	if ok {
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+		}
+	}
+	return t.Status(h)
+}
+
+// Pending returns the number of transactions pending.
+func (t *Tracker) Pending() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.pending)
+}
+
+// Stats returns counters of resubmissions and drops.
+func (t *Tracker) Stats() Stats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.stats
+}
+
+// BlockCommitted settles the block's transactions. It runs inside Commit.
+func (t *Tracker) BlockCommitted(b *app.Block) {
+	t.mu.Lock()
+	t.height = b.Height
+	for i := range b.Txs {
+		r := &b.Txs[i]
+		if e, ok := t.pending[r.Hash]; ok {
+			e.result = committedResult(r)
+			close(e.done)
+			delete(t.pending, r.Hash)
+		}
+	}
+	t.mu.Unlock()
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run resubmits stale transactions after each block until ctx ends.
+func (t *Tracker) Run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.wake:
+			t.resubmitStale()
+		}
+	}
+}
+
+func (t *Tracker) resubmitStale() {
+	type stale struct {
+		h tx.Hash
+		e *entry
+	}
+	t.mu.Lock()
+	var list []stale
+	for h, e := range t.pending {
+		if t.height-e.since >= t.opts.ResubmitAfter {
+			e.since = t.height
+			list = append(list, stale{h, e})
+		}
+	}
+	t.mu.Unlock()
+	for _, s := range list {
+		res, err := t.checkTx(s.e.raw)
+		if err == nil && res.Code != uint32(tx.CodeOK) {
+			err = &tx.Rejection{Code: tx.Code(res.Code), Msg: res.Log}
+		}
+		var rej *tx.Rejection
+		switch {
+		case err == nil:
+			// It had left the mempool and is back in.
+			t.mu.Lock()
+			t.stats.Resubmitted++
+			t.mu.Unlock()
+		case errors.As(err, &rej) && rej.Code != tx.CodeBusy:
+			t.drop(s.h, s.e, rej.Code, rej.Msg)
+		default:
+			// Still in the mempool (ErrTxInCache), no room yet, or the node
+			// is stopping: try again later.
+		}
+	}
+}
+
+// drop settles a pending transaction that can no longer commit, unless a
+// block committed it meanwhile.
+func (t *Tracker) drop(h tx.Hash, e *entry, code tx.Code, msg string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.pending[h] != e {
+		return
+	}
+	e.result = Result{Hash: h, Status: Dropped, Code: code, Log: msg}
+	delete(t.pending, h)
+	t.remember(e.result)
+	t.stats.Dropped++
+	close(e.done)
+}
