@@ -35,6 +35,9 @@ type InitOptions struct {
 	// Org is the organization running the node. Default ID "local", name
 	// "Local Organization", type provider.
 	Org Org
+	// Others are further founding organizations without a validator. Each
+	// gets an admin key named "<id>-admin".
+	Others []Org
 	// Config is the node configuration to write. Unset fields get defaults.
 	Config Config
 }
@@ -72,7 +75,15 @@ func Init(home string, o InitOptions) error {
 	if err != nil {
 		return err
 	}
-	gen, err := genesisDoc(o.ChainID, []*member{m})
+	members := []*member{m}
+	for _, org := range o.Others {
+		admin, err := KeysDir(home).New(org.ID+"-admin", nil)
+		if err != nil {
+			return fmt.Errorf("admin key of %s: %w", org.ID, err)
+		}
+		members = append(members, &member{org: org, admin: admin})
+	}
+	gen, err := genesisDoc(o.ChainID, members)
 	if err != nil {
 		return err
 	}
@@ -149,7 +160,8 @@ func Testnet(out string, o TestnetOptions) ([]string, error) {
 	return homes, nil
 }
 
-// member is one organization's node home being created.
+// member is a founding organization; those with a node home being created
+// have a home, node key and validator key.
 type member struct {
 	home    string
 	org     Org
@@ -195,19 +207,19 @@ func genesisDoc(chainID string, members []*member) (*cmttypes.GenesisDoc, error)
 		ConsensusParams: cmttypes.DefaultConsensusParams(),
 	}
 	for _, m := range members {
-		vk := m.pv.Key.PubKey.(ed25519.PubKey)
 		adminKey, err := tx.ParsePubKey(m.admin.PubKey)
 		if err != nil {
 			return nil, err
 		}
-		g.Organizations = append(g.Organizations, identity.GenesisOrg{
-			ID: m.org.ID, Name: m.org.Name, Type: m.org.Type,
-			ValidatorKey: tx.PubKey(vk), Power: validatorPower,
-			Admins: []tx.PubKey{adminKey},
-		})
-		doc.Validators = append(doc.Validators, cmttypes.GenesisValidator{
-			Address: vk.Address(), PubKey: vk, Power: validatorPower, Name: m.org.ID,
-		})
+		org := identity.GenesisOrg{ID: m.org.ID, Name: m.org.Name, Type: m.org.Type, Admins: []tx.PubKey{adminKey}}
+		if m.pv != nil {
+			vk := m.pv.Key.PubKey.(ed25519.PubKey)
+			org.ValidatorKey, org.Power = tx.PubKey(vk), validatorPower
+			doc.Validators = append(doc.Validators, cmttypes.GenesisValidator{
+				Address: vk.Address(), PubKey: vk, Power: validatorPower, Name: m.org.ID,
+			})
+		}
+		g.Organizations = append(g.Organizations, org)
 	}
 	state, err := json.MarshalIndent(g, "", "  ")
 	if err != nil {

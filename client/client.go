@@ -1,0 +1,370 @@
+// Package client talks to a CareLedger node's JSON API. The CLI, the tests
+// and the benchmarks use it; it is also the reference for other clients.
+//
+// client imports the api package only for its request and answer types.
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/careledger/careledger/api"
+	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/tx"
+)
+
+// Error is an error answer of the API: a result code and its message.
+type Error struct {
+	HTTPStatus int
+	Body       api.Error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s (code %d): %s", e.Body.Name, e.Body.Code, e.Body.Message)
+}
+
+// Unwrap returns the error as a tx.Rejection, so that tx.CodeOf reads it. A
+// node's internal error has no code and unwraps to nothing.
+func (e *Error) Unwrap() error {
+	if e.Body.Name == "internal" {
+		return nil
+	}
+	return &tx.Rejection{Code: e.Body.Code, Msg: e.Body.Message}
+}
+
+// Client is a connection to one node. It is safe for concurrent use.
+type Client struct {
+	base string
+	http *http.Client
+
+	mu      sync.Mutex
+	chainID string
+}
+
+// New returns a client of the node whose API is at baseURL, such as
+// "http://127.0.0.1:8080".
+func New(baseURL string) *Client {
+	return &Client{base: strings.TrimRight(baseURL, "/"), http: &http.Client{}}
+}
+
+// do sends a request and decodes a JSON answer into out. An error answer
+// becomes an *Error.
+func (c *Client) do(ctx context.Context, method, path string, body, out any, header http.Header) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	var e struct {
+		Error *api.Error `json:"error"`
+	}
+	if json.Unmarshal(b, &e) == nil && e.Error != nil {
+		return &Error{HTTPStatus: res.StatusCode, Body: *e.Error}
+	}
+	if res.StatusCode >= 300 && res.StatusCode != http.StatusAccepted && !isTxAnswer(out) {
+		return fmt.Errorf("%s %s: HTTP %d", method, path, res.StatusCode)
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// isTxAnswer reports whether out is a transaction answer, which comes with
+// the HTTP status of its result code.
+func isTxAnswer(out any) bool {
+	_, ok := out.(*api.TxAnswer)
+	return ok
+}
+
+// Status returns the node's status.
+func (c *Client) Status(ctx context.Context) (api.Status, error) {
+	var s api.Status
+	err := c.do(ctx, "GET", "/v1/status", nil, &s, nil)
+	return s, err
+}
+
+// ChainID returns the network's chain ID, asking the node once.
+func (c *Client) ChainID(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	id := c.chainID
+	c.mu.Unlock()
+	if id != "" {
+		return id, nil
+	}
+	s, err := c.Status(ctx)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	c.chainID = s.ChainID
+	c.mu.Unlock()
+	return s.ChainID, nil
+}
+
+// Submit submits an encoded, signed transaction. With wait it answers once
+// the transaction is final (committed or dropped) or timeout passed. The
+// answer's Status and Code say what happened; a rejected transaction is an
+// answer, not an error.
+func (c *Client) Submit(ctx context.Context, raw []byte, wait bool, timeout time.Duration) (api.TxAnswer, error) {
+	req := api.SubmitRequest{Tx: base64.StdEncoding.EncodeToString(raw), TimeoutMS: int(timeout / time.Millisecond)}
+	if wait {
+		req.Wait = "commit"
+	}
+	var a api.TxAnswer
+	err := c.do(ctx, "POST", "/v1/txs", req, &a, nil)
+	return a, err
+}
+
+// Tx returns what the node knows of a transaction.
+func (c *Client) Tx(ctx context.Context, h tx.Hash) (api.TxAnswer, error) {
+	var a api.TxAnswer
+	err := c.do(ctx, "GET", "/v1/txs/"+h.String(), nil, &a, nil)
+	return a, err
+}
+
+// Account returns an account by address.
+func (c *Client) Account(ctx context.Context, addr tx.Address) (api.AccountAnswer, error) {
+	var a api.AccountAnswer
+	err := c.do(ctx, "GET", "/v1/accounts/"+addr.String(), nil, &a, nil)
+	return a, err
+}
+
+// KeyAccount returns the account of a public key.
+func (c *Client) KeyAccount(ctx context.Context, pub []byte) (api.AccountAnswer, error) {
+	var a api.AccountAnswer
+	err := c.do(ctx, "GET", "/v1/keys/"+tx.PubKey(pub).String(), nil, &a, nil)
+	return a, err
+}
+
+// AccountTxs returns an account's committed transactions, newest first,
+// from heights below before (0: from the latest).
+func (c *Client) AccountTxs(ctx context.Context, addr tx.Address, before int64, limit int) ([]app.TxResult, error) {
+	q := url.Values{}
+	if before > 0 {
+		q.Set("before", fmt.Sprint(before))
+	}
+	if limit > 0 {
+		q.Set("limit", fmt.Sprint(limit))
+	}
+	var a struct {
+		Txs []app.TxResult `json:"txs"`
+	}
+	err := c.do(ctx, "GET", "/v1/accounts/"+addr.String()+"/txs?"+q.Encode(), nil, &a, nil)
+	return a.Txs, err
+}
+
+// Orgs returns every organization.
+func (c *Client) Orgs(ctx context.Context) ([]identity.Organization, error) {
+	var a struct {
+		Orgs []identity.Organization `json:"orgs"`
+	}
+	err := c.do(ctx, "GET", "/v1/orgs", nil, &a, nil)
+	return a.Orgs, err
+}
+
+// Org returns one organization.
+func (c *Client) Org(ctx context.Context, id string) (identity.Organization, error) {
+	var o identity.Organization
+	err := c.do(ctx, "GET", "/v1/orgs/"+url.PathEscape(id), nil, &o, nil)
+	return o, err
+}
+
+// Members returns an organization's members.
+func (c *Client) Members(ctx context.Context, org string) ([]identity.Account, error) {
+	var a struct {
+		Members []identity.Account `json:"members"`
+	}
+	err := c.do(ctx, "GET", "/v1/orgs/"+url.PathEscape(org)+"/members", nil, &a, nil)
+	return a.Members, err
+}
+
+// Block returns the block at height, or the latest if height is 0.
+func (c *Client) Block(ctx context.Context, height int64) (api.BlockAnswer, error) {
+	p := "latest"
+	if height > 0 {
+		p = fmt.Sprint(height)
+	}
+	var b api.BlockAnswer
+	err := c.do(ctx, "GET", "/v1/blocks/"+p, nil, &b, nil)
+	return b, err
+}
+
+// Sequence returns the next sequence number of the key's account, or 0 if
+// the key is not registered yet.
+func (c *Client) Sequence(ctx context.Context, pub []byte) (uint64, error) {
+	a, err := c.KeyAccount(ctx, pub)
+	if code, ok := tx.CodeOf(err); ok && code == tx.CodeNotFound {
+		return 0, nil
+	}
+	return a.Sequence, err
+}
+
+// Build returns a transaction of msgs signed by key with the account's next
+// sequence number.
+func (c *Client) Build(ctx context.Context, key ed25519.PrivKey, msgs ...tx.Msg) (*tx.Tx, error) {
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pub := key.PubKey().Bytes()
+	seq, err := c.Sequence(ctx, pub)
+	if err != nil {
+		return nil, err
+	}
+	t := &tx.Tx{ChainID: chainID, Signer: pub, Sequence: seq, Msgs: msgs}
+	return t, t.Sign(key)
+}
+
+// Send builds, signs and submits msgs, and waits until they are final. It
+// returns an error if the transaction was refused, dropped or failed.
+func (c *Client) Send(ctx context.Context, key ed25519.PrivKey, msgs ...tx.Msg) (api.TxAnswer, error) {
+	t, err := c.Build(ctx, key, msgs...)
+	if err != nil {
+		return api.TxAnswer{}, err
+	}
+	a, err := c.Submit(ctx, t.Encode(), true, 30*time.Second)
+	if err != nil {
+		return a, err
+	}
+	if a.Code != tx.CodeOK {
+		return a, &tx.Rejection{Code: a.Code, Msg: a.Log}
+	}
+	if a.Status != "committed" {
+		return a, fmt.Errorf("transaction %s is %s", a.Hash, a.Status)
+	}
+	return a, nil
+}
+
+// AuthToken proves possession of key to the node and returns a bearer token.
+func (c *Client) AuthToken(ctx context.Context, key ed25519.PrivKey) (api.TokenAnswer, error) {
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		return api.TokenAnswer{}, err
+	}
+	pub := tx.PubKey(key.PubKey().Bytes())
+	var ch api.ChallengeAnswer
+	if err := c.do(ctx, "POST", "/v1/auth/challenge", api.ChallengeRequest{PubKey: pub}, &ch, nil); err != nil {
+		return api.TokenAnswer{}, err
+	}
+	sig, err := key.Sign(api.AuthSignBytes(chainID, ch.Challenge))
+	if err != nil {
+		return api.TokenAnswer{}, err
+	}
+	var tok api.TokenAnswer
+	err = c.do(ctx, "POST", "/v1/auth/token", api.TokenRequest{
+		PubKey: pub, Challenge: ch.Challenge, Signature: base64.StdEncoding.EncodeToString(sig),
+	}, &tok, nil)
+	return tok, err
+}
+
+// WhoAmI returns the account a bearer token belongs to.
+func (c *Client) WhoAmI(ctx context.Context, token string) (api.AccountAnswer, error) {
+	var a api.AccountAnswer
+	err := c.do(ctx, "GET", "/v1/auth/whoami", nil, &a, http.Header{"Authorization": {"Bearer " + token}})
+	return a, err
+}
+
+// Events streams committed events concerning account (every event if
+// account is nil) until ctx ends or the node disconnects; then the channel
+// closes. The subscription is live when Events returns.
+func (c *Client) Events(ctx context.Context, account *tx.Address) (<-chan api.StreamEvent, error) {
+	path := "/v1/events"
+	if account != nil {
+		path += "?account=" + account.String()
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", c.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode != http.StatusOK {
+		defer res.Body.Close()
+		return nil, c.errorOf(res)
+	}
+	out := make(chan api.StreamEvent, 64)
+	go func() {
+		defer close(out)
+		defer res.Body.Close()
+		readEvents(ctx, res.Body, out)
+	}()
+	return out, nil
+}
+
+func (c *Client) errorOf(res *http.Response) error {
+	var e struct {
+		Error *api.Error `json:"error"`
+	}
+	if json.NewDecoder(res.Body).Decode(&e) == nil && e.Error != nil {
+		return &Error{HTTPStatus: res.StatusCode, Body: *e.Error}
+	}
+	return fmt.Errorf("HTTP %d", res.StatusCode)
+}
+
+// readEvents parses a Server-Sent Events stream of StreamEvents.
+func readEvents(ctx context.Context, r io.Reader, out chan<- api.StreamEvent) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		data, ok := strings.CutPrefix(sc.Text(), "data: ")
+		if !ok || data == "{}" {
+			continue
+		}
+		var e api.StreamEvent
+		if err := json.Unmarshal([]byte(data), &e); err != nil {
+			return
+		}
+		select {
+		case out <- e:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// IsCode reports whether err carries result code code.
+func IsCode(err error, code tx.Code) bool {
+	c, ok := tx.CodeOf(err)
+	return ok && c == code
+}

@@ -1,0 +1,81 @@
+package client_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/node"
+	"github.com/careledger/careledger/nodetest"
+	"github.com/careledger/careledger/tx"
+)
+
+func TestIdentityThroughAPI(t *testing.T) {
+	n := nodetest.Start(t, node.InitOptions{})
+	c := n.Client
+	ctx := context.Background()
+
+	st, err := c.Status(ctx)
+	if err != nil || st.ChainID != "careledger-local" || st.Height < 1 || st.AppHash == "" {
+		t.Fatalf("Status() = %+v, %v; want chain careledger-local at height >= 1 with an app hash", st, err)
+	}
+
+	patient := ed25519.GenPrivKey()
+	patientAddr := tx.AddressOf(patient.PubKey().Bytes())
+	events, err := c.Events(ctx, &patientAddr)
+	if err != nil {
+		t.Fatalf("Events: %v", err)
+	}
+	res, err := c.Send(ctx, patient, identity.Encode(identity.RegisterPatient{}))
+	if err != nil {
+		t.Fatalf("register patient: %v", err)
+	}
+	if res.Height < 1 || res.Detail == nil || res.Detail.Signer != patientAddr {
+		t.Fatalf("register patient answer = %+v; want committed with signer %s", res, patientAddr)
+	}
+	acct, err := c.Account(ctx, patientAddr)
+	if err != nil || acct.Kind != identity.Patient || acct.Sequence != 1 {
+		t.Fatalf("Account(patient) = %+v, %v; want a patient with sequence 1", acct, err)
+	}
+	select {
+	case e := <-events:
+		if e.Tx != res.Hash {
+			t.Errorf("first event is of tx %s; want %s", e.Tx, res.Hash)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event on the patient's stream")
+	}
+
+	// The organization's admin registers a physician.
+	doc := ed25519.GenPrivKey()
+	if _, err := c.Send(ctx, n.Admin, identity.Encode(identity.RegisterMember{
+		Org: "local", PubKey: doc.PubKey().Bytes(), Roles: []identity.Role{identity.Physician},
+	})); err != nil {
+		t.Fatalf("register member: %v", err)
+	}
+	members, err := c.Members(ctx, "local")
+	if err != nil || len(members) != 2 {
+		t.Fatalf("Members(local) = %+v, %v; want the admin and the physician", members, err)
+	}
+
+	// A patient cannot register members.
+	_, err = c.Send(ctx, patient, identity.Encode(identity.RegisterMember{
+		Org: "local", PubKey: ed25519.GenPrivKey().PubKey().Bytes(), Roles: []identity.Role{identity.Admin},
+	}))
+	if !client.IsCode(err, tx.CodeUnauthorized) {
+		t.Fatalf("patient registering a member: err = %v; want code unauthorized", err)
+	}
+
+	tok, err := c.AuthToken(ctx, doc)
+	if err != nil {
+		t.Fatalf("AuthToken: %v", err)
+	}
+	who, err := c.WhoAmI(ctx, tok.Token)
+	if err != nil || who.Address != tx.AddressOf(doc.PubKey().Bytes()) || !who.HasRole(identity.Physician) {
+		t.Fatalf("WhoAmI = %+v, %v; want the physician", who, err)
+	}
+}

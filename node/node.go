@@ -1,0 +1,211 @@
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	cfg "github.com/cometbft/cometbft/config"
+	cmtlog "github.com/cometbft/cometbft/libs/log"
+	cmtnode "github.com/cometbft/cometbft/node"
+	"github.com/cometbft/cometbft/p2p"
+	"github.com/cometbft/cometbft/privval"
+	"github.com/cometbft/cometbft/proxy"
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/careledger/careledger/api"
+	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/index"
+	"github.com/careledger/careledger/state"
+	"github.com/careledger/careledger/tracker"
+)
+
+// Version is the software version reported by the API.
+var Version = "0.1.0-dev"
+
+// Node is a running CareLedger node.
+type Node struct {
+	home    string
+	cfg     Config
+	store   *state.Store
+	index   *index.Index
+	app     *app.App
+	comet   *cmtnode.Node
+	tracker *tracker.Tracker
+	api     *api.Server
+	http    *http.Server
+	httpLn  net.Listener
+	cancel  context.CancelFunc
+	done    chan struct{}
+}
+
+// Open opens the node in home, which Init or Testnet created. It does not
+// start it.
+func Open(home string) (*Node, error) {
+	c, err := LoadConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	cc := cometConfig(home, c)
+	gen, err := cmttypes.GenesisDocFromFile(cc.GenesisFile())
+	if err != nil {
+		return nil, fmt.Errorf("read genesis: %w", err)
+	}
+	n := &Node{home: home, cfg: c, done: make(chan struct{})}
+	if err := n.open(cc, gen); err != nil {
+		n.closeStores()
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
+	var err error
+	if n.store, err = state.Open(filepath.Join(cc.DBDir(), "app"), state.Options{}); err != nil {
+		return err
+	}
+	if n.index, err = index.Open(filepath.Join(cc.DBDir(), "app")); err != nil {
+		return err
+	}
+	if n.app, err = app.New(n.store, app.Config{ChainID: gen.ChainID, Indexer: n.index}); err != nil {
+		return err
+	}
+	nodeKey, err := p2p.LoadNodeKey(cc.NodeKeyFile())
+	if err != nil {
+		return fmt.Errorf("node key: %w", err)
+	}
+	pv := privval.LoadFilePV(cc.PrivValidatorKeyFile(), cc.PrivValidatorStateFile())
+	n.comet, err = cmtnode.NewNode(cc, pv, nodeKey,
+		proxy.NewConnSyncLocalClientCreator(n.app),
+		func() (*cmttypes.GenesisDoc, error) { return gen, nil },
+		cfg.DefaultDBProvider, cmtnode.DefaultMetricsProvider(cc.Instrumentation),
+		newLogger(n.cfg.LogLevel))
+	if err != nil {
+		return fmt.Errorf("start consensus: %w", err)
+	}
+	n.tracker = tracker.New(n.comet.Mempool(), n.app, n.index, tracker.Options{})
+	n.app.Listen(n.tracker)
+	secret, err := loadAuthSecret(n.home)
+	if err != nil {
+		return err
+	}
+	n.api, err = api.New(api.Backend{
+		App: n.app, Tracker: n.tracker, Index: n.index,
+		Blocks: n.comet.BlockStore(), Mempool: n.comet.Mempool(),
+		AuthSecret: secret, Version: Version,
+	})
+	if err != nil {
+		return err
+	}
+	n.http = &http.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	return nil
+}
+
+// Start starts consensus, the tracker and the HTTP API.
+func (n *Node) Start() error {
+	ln, err := net.Listen("tcp", n.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("http listen: %w", err)
+	}
+	if err := n.comet.Start(); err != nil {
+		ln.Close()
+		return fmt.Errorf("start consensus: %w", err)
+	}
+	n.httpLn = ln
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	go n.tracker.Run(ctx)
+	go func() {
+		defer close(n.done)
+		if err := n.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintln(os.Stderr, "http:", err)
+		}
+	}()
+	return nil
+}
+
+// Stop stops the API, then consensus, then closes the stores, so that the
+// last block committed is on disk before the process ends.
+func (n *Node) Stop() error {
+	var errs []error
+	if n.cancel != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		errs = append(errs, n.http.Shutdown(ctx))
+		cancel()
+		n.cancel()
+		<-n.done
+	}
+	if n.comet.IsRunning() {
+		errs = append(errs, n.comet.Stop())
+		n.comet.Wait()
+	}
+	errs = append(errs, n.closeStores())
+	return errors.Join(errs...)
+}
+
+func (n *Node) closeStores() error {
+	var errs []error
+	if n.index != nil {
+		errs = append(errs, n.index.Close())
+	}
+	if n.store != nil {
+		errs = append(errs, n.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// HTTPAddr returns the address the API listens on, once started.
+func (n *Node) HTTPAddr() string {
+	if n.httpLn == nil {
+		return n.cfg.HTTPAddr
+	}
+	return n.httpLn.Addr().String()
+}
+
+// App returns the application.
+func (n *Node) App() *app.App { return n.app }
+
+// API returns the HTTP API server.
+func (n *Node) API() *api.Server { return n.api }
+
+// ChainID returns the network's chain ID.
+func (n *Node) ChainID() string { return n.app.ChainID() }
+
+// authSecretPath holds the key of the HMAC that seals auth challenges and
+// tokens. It is this node's alone: tokens are good only at the node that
+// issued them.
+func authSecretPath(home string) string { return filepath.Join(home, "config", "auth_secret") }
+
+func loadAuthSecret(home string) ([]byte, error) {
+	p := authSecretPath(home)
+	b, err := os.ReadFile(p)
+	if errors.Is(err, os.ErrNotExist) {
+		b = make([]byte, 32)
+		rand.Read(b)
+		return b, writeFileSync(p, b, 0o600)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read auth secret: %w", err)
+	}
+	if len(b) < 32 {
+		return nil, fmt.Errorf("auth secret %s is shorter than 32 bytes", p)
+	}
+	return b, nil
+}
+
+func newLogger(level string) cmtlog.Logger {
+	if level == "none" {
+		return cmtlog.NewNopLogger()
+	}
+	opt, err := cmtlog.AllowLevel(level)
+	if err != nil {
+		opt = cmtlog.AllowError()
+	}
+	return cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(os.Stderr)), opt)
+}

@@ -1,0 +1,121 @@
+// Package nodetest starts real CareLedger nodes, CometBFT included, in the
+// test's process and temporary directory, for the tests of every package
+// that needs a running node.
+package nodetest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/node"
+)
+
+// Node is a running node and a client of its API.
+type Node struct {
+	*node.Node
+	Home   string
+	URL    string
+	Client *client.Client
+	// Admin is the key of the node organization's first admin.
+	Admin ed25519.PrivKey
+
+	stop func() error
+}
+
+// Init creates a single-validator home in a temporary directory with free
+// ports and a short block interval.
+func Init(t testing.TB, o node.InitOptions) string {
+	t.Helper()
+	home := t.TempDir()
+	o.Config.HTTPAddr = "127.0.0.1:0"
+	o.Config.P2PAddr = fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+	if o.Config.TimeoutCommit == 0 {
+		o.Config.TimeoutCommit = node.Duration(20 * time.Millisecond)
+	}
+	if o.Config.EmptyBlockInterval == 0 {
+		o.Config.EmptyBlockInterval = node.Duration(200 * time.Millisecond)
+	}
+	if o.Config.LogLevel == "" {
+		o.Config.LogLevel = "none"
+	}
+	if err := node.Init(home, o); err != nil {
+		t.Fatalf("init node: %v", err)
+	}
+	return home
+}
+
+// Start initializes and starts a node; the test's cleanup stops it.
+func Start(t testing.TB, o node.InitOptions) *Node {
+	t.Helper()
+	return Open(t, Init(t, o))
+}
+
+// Open starts the node in an existing home and waits for its first block.
+func Open(t testing.TB, home string) *Node {
+	t.Helper()
+	n, err := node.Open(home)
+	if err != nil {
+		t.Fatalf("open node: %v", err)
+	}
+	if err := n.Start(); err != nil {
+		n.Stop()
+		t.Fatalf("start node: %v", err)
+	}
+	tn := &Node{Node: n, Home: home, URL: "http://" + n.HTTPAddr()}
+	tn.Client = client.New(tn.URL)
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			n.Stop()
+		}
+	})
+	tn.stop = func() error { stopped = true; return n.Stop() }
+	if tn.Admin, err = node.KeysDir(home).Load("admin", nil); err != nil {
+		t.Fatalf("load admin key: %v", err)
+	}
+	WaitHeight(t, tn.Client, 1)
+	return tn
+}
+
+// Stop stops the node before the test ends.
+func (n *Node) Stop(t testing.TB) {
+	t.Helper()
+	if err := n.stop(); err != nil {
+		t.Fatalf("stop node: %v", err)
+	}
+}
+
+// WaitHeight waits until the node behind c has committed height h.
+func WaitHeight(t testing.TB, c *client.Client, h int64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for {
+		s, err := c.Status(ctx)
+		if err == nil && s.Height >= h {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("node did not reach height %d: status %+v, %v", h, s, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
