@@ -121,6 +121,8 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-s.closing:
+			return
 		case <-over:
 			fmt.Fprint(w, "event: overflow\ndata: {}\n\n")
 			flusher.Flush()

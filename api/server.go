@@ -51,6 +51,7 @@ type Server struct {
 	metrics *Metrics
 	auth    *Auth
 	mux     *http.ServeMux
+	closing chan struct{} // closed by Close: streams end
 }
 
 // New returns a server and subscribes its event hub and metrics to the app.
@@ -64,6 +65,7 @@ func New(b Backend) (*Server, error) {
 		metrics: NewMetrics(b),
 		auth:    &Auth{secret: b.AuthSecret, chainID: b.App.ChainID(), app: b.App},
 		mux:     http.NewServeMux(),
+		closing: make(chan struct{}),
 	}
 	b.App.Listen(s.hub)
 	b.App.Listen(s.metrics)
@@ -73,6 +75,10 @@ func New(b Backend) (*Server, error) {
 
 // Handler returns the HTTP handler.
 func (s *Server) Handler() http.Handler { return s.mux }
+
+// Close ends the open event streams, which would otherwise keep a graceful
+// HTTP shutdown waiting. Call it once, before shutting the HTTP server down.
+func (s *Server) Close() { close(s.closing) }
 
 // Hub returns the server's event hub.
 func (s *Server) Hub() *Hub { return s.hub }

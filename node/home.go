@@ -237,6 +237,10 @@ func cometConfig(home string, c Config) *cfg.Config {
 	cc.Moniker = c.Moniker
 	cc.P2P.ListenAddress = "tcp://" + c.P2PAddr
 	cc.P2P.PersistentPeers = c.Peers
+	// A consortium's nodes know their peers: they are configured, not
+	// discovered. Without peer exchange no address book is kept (its
+	// background save outlives Stop).
+	cc.P2P.PexReactor = false
 	if c.LocalNetwork {
 		cc.P2P.AllowDuplicateIP = true
 		cc.P2P.AddrBookStrict = false

@@ -135,6 +135,7 @@ func (n *Node) Start() error {
 func (n *Node) Stop() error {
 	var errs []error
 	if n.cancel != nil {
+		n.api.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		errs = append(errs, n.http.Shutdown(ctx))
 		cancel()
