@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -206,11 +207,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 	if !ok {
 		return nil, err
 	}
-	res := &abci.ResponseCheckTx{Code: uint32(code)}
-	if err != nil {
-		res.Log = err.Error()
-	}
-	return res, nil
+	return &abci.ResponseCheckTx{Code: uint32(code), Log: logOf(err)}, nil
 }
 
 func (a *App) checkTx(raw []byte) error {
@@ -402,11 +399,18 @@ func (r *TxResult) setOutcome(err error) error {
 	if !ok {
 		return err
 	}
-	r.Code = code
-	if err != nil {
-		r.Log = err.Error()
-	}
+	r.Code, r.Log = code, logOf(err)
 	return nil
+}
+
+// logOf returns a rejection's message, which goes into results without the
+// code name that results carry apart.
+func logOf(err error) string {
+	var rej *tx.Rejection
+	if errors.As(err, &rej) {
+		return rej.Msg
+	}
+	return ""
 }
 
 func (r *TxResult) abci() *abci.ExecTxResult {

@@ -41,6 +41,9 @@ const (
 
 var roles = []Role{Physician, Nurse, Pharmacist, Researcher, ClaimsAgent, PrivacyOfficer, Auditor, Admin}
 
+// Roles returns every role.
+func Roles() []Role { return slices.Clone(roles) }
+
 // Kind tells patients from organization members.
 type Kind string
 

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/demo"
+	"github.com/careledger/careledger/node"
+)
+
+const defaultHome = "./careledger-data"
+
+func homeFlag(fs *flag.FlagSet) *string {
+	return fs.String("home", envOr("CARELEDGER_HOME", defaultHome), "node home directory (env CARELEDGER_HOME)")
+}
+
+func runInit(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("init", flag.ContinueOnError)
+	home := homeFlag(fs)
+	chainID := fs.String("chain-id", "careledger-local", "chain ID of the new network")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "JSON API listen address")
+	p2pAddr := fs.String("p2p", "127.0.0.1:26656", "CometBFT peer-to-peer listen address")
+	withDemo := fs.Bool("demo", false, "create the demo network's organizations")
+	if err := parse(fs, args, 0, ""); err != nil {
+		return err
+	}
+	c := node.Config{HTTPAddr: *httpAddr, P2PAddr: *p2pAddr}
+	o := node.InitOptions{ChainID: *chainID, Config: c}
+	if *withDemo {
+		o = demo.InitOptions(c)
+	}
+	if err := node.Init(*home, o); err != nil {
+		return err
+	}
+	fmt.Printf("initialized %s (chain %s); the admin key is %s\n", *home, o.ChainID, node.KeysDir(*home).Path("admin"))
+	return nil
+}
+
+func runNode(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("node", flag.ContinueOnError)
+	home := homeFlag(fs)
+	httpAddr := fs.String("http", "", "JSON API listen address (default from the home's config, 127.0.0.1:8080)")
+	withDemo := fs.Bool("demo", false, "seed demo organizations, members and patients, and print where their keys are")
+	if err := parse(fs, args, 0, ""); err != nil {
+		return err
+	}
+	if !node.IsInitialized(*home) {
+		o := node.InitOptions{}
+		if *withDemo {
+			o = demo.InitOptions(node.Config{})
+		}
+		if err := node.Init(*home, o); err != nil {
+			return err
+		}
+		fmt.Printf("created %s: a single-validator network %q\n", *home, o.ChainID)
+	}
+	if *httpAddr != "" {
+		c, err := node.LoadConfig(*home)
+		if err != nil {
+			return err
+		}
+		c.HTTPAddr = *httpAddr
+		if err := node.SaveConfig(*home, c); err != nil {
+			return err
+		}
+	}
+	n, err := node.Open(*home)
+	if err != nil {
+		return err
+	}
+	if err := n.Start(); err != nil {
+		n.Stop()
+		return err
+	}
+	url := "http://" + n.HTTPAddr()
+	fmt.Printf("careledger node %s, chain %s, home %s\n", node.Version, n.ChainID(), *home)
+	fmt.Printf("  API      %s/v1/status\n  OpenAPI  %s/v1/openapi.json\n  health   %s/healthz\n  metrics  %s/metrics\n", url, url, url, url)
+	if *withDemo {
+		if err := seedDemo(ctx, url, *home); err != nil {
+			n.Stop()
+			return err
+		}
+	}
+	fmt.Println("press Ctrl-C to stop")
+	<-ctx.Done()
+	fmt.Println("stopping")
+	return n.Stop()
+}
+
+func seedDemo(ctx context.Context, url, home string) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	accounts, err := demo.Seed(ctx, client.New(url), node.KeysDir(home))
+	if err != nil {
+		return fmt.Errorf("seed demo: %w", err)
+	}
+	fmt.Printf("demo accounts (keys in %s):\n", node.KeysDir(home))
+	for _, a := range accounts {
+		who := "patient"
+		if a.Org != "" {
+			who = fmt.Sprintf("%s at %s", a.Role, a.Org)
+		}
+		fmt.Printf("  %-16s %-32s %s\n", a.Key, who, a.Address)
+	}
+	fmt.Printf("  admins: admin (%s)", demo.Host.ID)
+	for _, o := range demo.Others {
+		fmt.Printf(", %s-admin", o.ID)
+	}
+	fmt.Println()
+	return nil
+}
+
+func runTestnet(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("testnet", flag.ContinueOnError)
+	n := fs.Int("validators", 4, "number of validators")
+	out := fs.String("out", "./testnet", "directory to write node0 ... nodeN-1 into")
+	chainID := fs.String("chain-id", "careledger-testnet", "chain ID")
+	p2pPort := fs.Int("p2p-port", 26656, "node0's peer-to-peer port; node i uses port+i")
+	httpPort := fs.Int("http-port", 8080, "node0's API port; node i uses port+i")
+	if err := parse(fs, args, 0, ""); err != nil {
+		return err
+	}
+	homes, err := node.Testnet(*out, node.TestnetOptions{
+		Validators: *n, ChainID: *chainID, P2PBasePort: *p2pPort, HTTPBasePort: *httpPort,
+	})
+	if err != nil {
+		return err
+	}
+	for i, h := range homes {
+		fmt.Fprintf(os.Stdout, "node%d: careledger node --home %s  (API http://127.0.0.1:%d)\n", i, h, *httpPort+i)
+	}
+	return nil
+}

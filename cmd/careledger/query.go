@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"strconv"
+
+	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/tx"
+)
+
+// queryCommand reads one thing and prints it as JSON.
+type queryCommand struct {
+	argsUsage string
+	nargs     int
+	get       func(ctx context.Context, c *client.Client, args []string) (any, error)
+}
+
+func runQuery(ctx context.Context, args []string) error {
+	subs := map[string]func(context.Context, []string) error{}
+	for name, q := range queryCommands() {
+		subs[name] = func(ctx context.Context, args []string) error {
+			fs := flag.NewFlagSet("query "+name, flag.ContinueOnError)
+			nodeURL := nodeFlag(fs)
+			if err := parse(fs, args, q.nargs, q.argsUsage); err != nil {
+				return err
+			}
+			v, err := q.get(ctx, client.New(*nodeURL), fs.Args())
+			if err != nil {
+				return err
+			}
+			return printJSON(v)
+		}
+	}
+	return subcommand(ctx, "query", args, subs)
+}
+
+func queryCommands() map[string]queryCommand {
+	return map[string]queryCommand{
+		"status": {get: func(ctx context.Context, c *client.Client, _ []string) (any, error) { return c.Status(ctx) }},
+		"account": {argsUsage: "ADDRESS", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+			addr, err := tx.ParseAddress(a[0])
+			if err != nil {
+				return nil, usageError(err.Error())
+			}
+			return c.Account(ctx, addr)
+		}},
+		"key": {argsUsage: "PUBKEY", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+			pub, err := tx.ParsePubKey(a[0])
+			if err != nil {
+				return nil, usageError(err.Error())
+			}
+			return c.KeyAccount(ctx, pub)
+		}},
+		"txs": {argsUsage: "ADDRESS", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+			addr, err := tx.ParseAddress(a[0])
+			if err != nil {
+				return nil, usageError(err.Error())
+			}
+			return c.AccountTxs(ctx, addr, 0, 0)
+		}},
+		"tx": {argsUsage: "HASH", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+			h, err := tx.ParseHash(a[0])
+			if err != nil {
+				return nil, usageError(err.Error())
+			}
+			return c.Tx(ctx, h)
+		}},
+		"orgs": {get: func(ctx context.Context, c *client.Client, _ []string) (any, error) { return c.Orgs(ctx) }},
+		"org": {argsUsage: "ID", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+			return c.Org(ctx, a[0])
+		}},
+		"members": {argsUsage: "ORG", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+			return c.Members(ctx, a[0])
+		}},
+		"block": {argsUsage: "[HEIGHT]", nargs: -1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+			var h int64
+			if len(a) > 0 {
+				var err error
+				if h, err = strconv.ParseInt(a[0], 10, 64); err != nil || h < 1 {
+					return nil, usageError("HEIGHT must be a positive integer")
+				}
+			}
+			return c.Block(ctx, h)
+		}},
+	}
+}
