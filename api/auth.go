@@ -74,9 +74,13 @@ func (a *Auth) open(kind, s string) ([]byte, bool) {
 	if len(parts) != 4 || parts[0] != kind {
 		return nil, false
 	}
+	// Compare the MAC as text, not decoded: the decoder ignores CR and LF
+	// and the unused bits of the last character, so decoding would accept
+	// altered copies of a sealed string. The other parts are under the MAC
+	// as text already.
 	enc := base64.RawURLEncoding
-	mac, err := enc.DecodeString(parts[3])
-	if err != nil || !hmac.Equal(mac, a.mac(strings.Join(parts[:3], "."))) {
+	want := enc.EncodeToString(a.mac(strings.Join(parts[:3], ".")))
+	if !hmac.Equal([]byte(parts[3]), []byte(want)) {
 		return nil, false
 	}
 	e, err1 := enc.DecodeString(parts[1])

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 
 	cmttypes "github.com/cometbft/cometbft/types"
@@ -89,24 +90,42 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 // Auth returns the server's authenticator, for later APIs (FHIR, EPCIS).
 func (s *Server) Auth() *Auth { return s.auth }
 
+// route is one pattern the server serves, in http.ServeMux syntax
+// ("METHOD /path/{wildcard}"), and its handler.
+type route struct {
+	pattern string
+	handler http.Handler
+}
+
+// routeTable lists every route but the JSON 404 for unknown ones. routes
+// registers exactly these, and a test checks that openapi.json describes
+// each of them and nothing else.
+func (s *Server) routeTable() []route {
+	return []route{
+		{"GET /healthz", http.HandlerFunc(s.healthz)},
+		{"GET /metrics", s.metrics.Handler()},
+		{"GET /v1/openapi.json", http.HandlerFunc(serveOpenAPI)},
+		{"GET /v1/status", http.HandlerFunc(s.status)},
+		{"POST /v1/txs", http.HandlerFunc(s.submitTx)},
+		{"GET /v1/txs/{hash}", http.HandlerFunc(s.getTx)},
+		{"GET /v1/accounts/{address}", http.HandlerFunc(s.getAccount)},
+		{"GET /v1/accounts/{address}/txs", http.HandlerFunc(s.accountTxs)},
+		{"GET /v1/keys/{pubkey}", http.HandlerFunc(s.getKey)},
+		{"GET /v1/orgs", http.HandlerFunc(s.listOrgs)},
+		{"GET /v1/orgs/{id}", http.HandlerFunc(s.getOrg)},
+		{"GET /v1/orgs/{id}/members", http.HandlerFunc(s.listMembers)},
+		{"GET /v1/blocks/{height}", http.HandlerFunc(s.getBlock)},
+		{"GET /v1/events", http.HandlerFunc(s.events)},
+		{"POST /v1/auth/challenge", http.HandlerFunc(s.auth.challenge)},
+		{"POST /v1/auth/token", http.HandlerFunc(s.auth.token)},
+		{"GET /v1/auth/whoami", http.HandlerFunc(s.whoami)},
+	}
+}
+
 func (s *Server) routes() {
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.Handle("GET /metrics", s.metrics.Handler())
-	s.mux.HandleFunc("GET /v1/openapi.json", serveOpenAPI)
-	s.mux.HandleFunc("GET /v1/status", s.status)
-	s.mux.HandleFunc("POST /v1/txs", s.submitTx)
-	s.mux.HandleFunc("GET /v1/txs/{hash}", s.getTx)
-	s.mux.HandleFunc("GET /v1/accounts/{address}", s.getAccount)
-	s.mux.HandleFunc("GET /v1/accounts/{address}/txs", s.accountTxs)
-	s.mux.HandleFunc("GET /v1/keys/{pubkey}", s.getKey)
-	s.mux.HandleFunc("GET /v1/orgs", s.listOrgs)
-	s.mux.HandleFunc("GET /v1/orgs/{id}", s.getOrg)
-	s.mux.HandleFunc("GET /v1/orgs/{id}/members", s.listMembers)
-	s.mux.HandleFunc("GET /v1/blocks/{height}", s.getBlock)
-	s.mux.HandleFunc("GET /v1/events", s.events)
-	s.mux.HandleFunc("POST /v1/auth/challenge", s.auth.challenge)
-	s.mux.HandleFunc("POST /v1/auth/token", s.auth.token)
-	s.mux.HandleFunc("GET /v1/auth/whoami", s.whoami)
+	for _, rt := range s.routeTable() {
+		s.mux.Handle(rt.pattern, rt.handler)
+	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, tx.Rejectf(tx.CodeNotFound, "no route %s %s", r.Method, r.URL.Path))
 	})
@@ -173,17 +192,22 @@ func writeError(w http.ResponseWriter, err error) {
 func readJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return tx.Rejectf(tx.CodeOversized, "request body over %d bytes", maxBodyBytes)
+	err := dec.Decode(v)
+	if err == nil {
+		// Only the end of the body may follow the object. (Decoder.More
+		// would let a stray '}' or ']', or a body over the limit, through.)
+		if _, err = dec.Token(); err == io.EOF {
+			return nil
 		}
-		return tx.Rejectf(tx.CodeMalformed, "request body is not the expected JSON: %v", err)
+		if err == nil {
+			err = errors.New("data after the JSON object")
+		}
 	}
-	if dec.More() {
-		return tx.Rejectf(tx.CodeMalformed, "request body has data after the JSON object")
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return tx.Rejectf(tx.CodeOversized, "request body over %d bytes", maxBodyBytes)
 	}
-	return nil
+	return tx.Rejectf(tx.CodeMalformed, "request body is not the expected JSON: %v", err)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	abci "github.com/cometbft/cometbft/abci/types"
 	cfg "github.com/cometbft/cometbft/config"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 	cmtnode "github.com/cometbft/cometbft/node"
@@ -76,18 +77,8 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	if n.app, err = app.New(n.store, app.Config{ChainID: gen.ChainID, Indexer: n.index}); err != nil {
 		return err
 	}
-	nodeKey, err := p2p.LoadNodeKey(cc.NodeKeyFile())
-	if err != nil {
-		return fmt.Errorf("node key: %w", err)
-	}
-	pv := privval.LoadFilePV(cc.PrivValidatorKeyFile(), cc.PrivValidatorStateFile())
-	n.comet, err = cmtnode.NewNode(cc, pv, nodeKey,
-		proxy.NewConnSyncLocalClientCreator(n.app),
-		func() (*cmttypes.GenesisDoc, error) { return gen, nil },
-		cfg.DefaultDBProvider, cmtnode.DefaultMetricsProvider(cc.Instrumentation),
-		newLogger(n.cfg.LogLevel))
-	if err != nil {
-		return fmt.Errorf("start consensus: %w", err)
+	if n.comet, err = newComet(cc, n.cfg, gen, n.app); err != nil {
+		return err
 	}
 	n.tracker = tracker.New(n.comet.Mempool(), n.app, n.index, tracker.Options{})
 	n.app.Listen(n.tracker)
@@ -105,6 +96,39 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	}
 	n.http = &http.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	return nil
+}
+
+// NewComet returns CometBFT, not started, configured from home exactly as a
+// node's, running any ABCI application: the benchmark runs CometBFT's
+// kvstore example with it as its baseline.
+func NewComet(home string, application abci.Application) (*cmtnode.Node, error) {
+	c, err := LoadConfig(home)
+	if err != nil {
+		return nil, err
+	}
+	cc := cometConfig(home, c)
+	gen, err := cmttypes.GenesisDocFromFile(cc.GenesisFile())
+	if err != nil {
+		return nil, fmt.Errorf("read genesis: %w", err)
+	}
+	return newComet(cc, c, gen, application)
+}
+
+func newComet(cc *cfg.Config, c Config, gen *cmttypes.GenesisDoc, application abci.Application) (*cmtnode.Node, error) {
+	nodeKey, err := p2p.LoadNodeKey(cc.NodeKeyFile())
+	if err != nil {
+		return nil, fmt.Errorf("node key: %w", err)
+	}
+	pv := privval.LoadFilePV(cc.PrivValidatorKeyFile(), cc.PrivValidatorStateFile())
+	cn, err := cmtnode.NewNode(cc, pv, nodeKey,
+		proxy.NewConnSyncLocalClientCreator(application),
+		func() (*cmttypes.GenesisDoc, error) { return gen, nil },
+		cfg.DefaultDBProvider, cmtnode.DefaultMetricsProvider(cc.Instrumentation),
+		newLogger(c.LogLevel))
+	if err != nil {
+		return nil, fmt.Errorf("create consensus node: %w", err)
+	}
+	return cn, nil
 }
 
 // Start starts consensus, the tracker and the HTTP API.
@@ -168,6 +192,9 @@ func (n *Node) HTTPAddr() string {
 	}
 	return n.httpLn.Addr().String()
 }
+
+// Tracker returns the tracker of submitted transactions.
+func (n *Node) Tracker() *tracker.Tracker { return n.tracker }
 
 // App returns the application.
 func (n *Node) App() *app.App { return n.app }

@@ -194,7 +194,9 @@ func (r *Reader) Strings(maxItems, maxLen int) []string {
 	if n == 0 {
 		return nil
 	}
-	ss := make([]string, 0, n)
+	// Every item takes at least one byte, so a count past the unread bytes
+	// fails below; it must not size the allocation first.
+	ss := make([]string, 0, min(n, r.Len()))
 	for i := 0; i < n && r.err == nil; i++ {
 		ss = append(ss, r.String(maxLen))
 	}

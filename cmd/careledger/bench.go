@@ -1,5 +1,52 @@
 package main
 
-import "context"
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"runtime/pprof"
+	"time"
 
-func runBench(ctx context.Context, args []string) error { return nil }
+	"github.com/careledger/careledger/bench"
+)
+
+// runBench measures CareLedger beside CometBFT's kvstore example and prints
+// the figures as a table and, with --json, as JSON.
+func runBench(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	d := fs.Duration("duration", 10*time.Second, "how long each phase submits")
+	tc := fs.Duration("timeout-commit", 100*time.Millisecond, "CometBFT timeout_commit for both systems")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	skipBaseline := fs.Bool("skip-baseline", false, "measure CareLedger alone (for profiling; no ratio)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	if err := parse(fs, args, 0, ""); err != nil {
+		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	r, err := bench.Run(ctx, bench.Options{Duration: *d, TimeoutCommit: *tc, Log: os.Stderr, SkipBaseline: *skipBaseline})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(r)
+	}
+	fmt.Printf("machine: %s; timeout_commit %s; %s per phase\n", r.Machine, r.TimeoutCommit, r.Duration)
+	fmt.Printf("%-11s %10s %10s %10s %10s %10s %8s %6s\n", "system", "peak tx/s", "half tx/s", "p50", "p99", "sat. p99", "failed", "lost")
+	for _, s := range []bench.Result{r.Baseline, r.CareLedger} {
+		fmt.Printf("%-11s %10.0f %10.0f %10s %10s %10s %8d %6d\n", s.System, s.PeakTxPerSec, s.HalfTxPerSec,
+			s.P50.Round(time.Millisecond), s.P99.Round(time.Millisecond), s.SaturatedP99.Round(time.Millisecond), s.Failed, s.Lost)
+	}
+	fmt.Printf("careledger / kvstore peak: %.2f\n", r.Ratio)
+	return nil
+}

@@ -1,0 +1,293 @@
+package api
+
+import (
+	"encoding/json"
+	"maps"
+	"net/http/httptest"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/state"
+	"github.com/careledger/careledger/tx"
+)
+
+// testServer returns a server over an empty in-memory state, enough to
+// inspect its routes.
+func testServer(t *testing.T) *Server {
+	t.Helper()
+	a, err := app.New(state.OpenMemory(), app.Config{ChainID: "careledger-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Backend{App: a, AuthSecret: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// openAPIDoc returns the embedded document, decoded.
+func openAPIDoc(t *testing.T) map[string]any {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatalf("openapi.json does not parse: %v", err)
+	}
+	if v := doc["openapi"]; v != "3.0.3" {
+		t.Fatalf("openapi.json declares version %v; want 3.0.3", v)
+	}
+	return doc
+}
+
+// lookup follows a path of object keys from v.
+func lookup(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+var httpMethods = []string{"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+// TestOpenAPIRoutes checks that the document describes exactly the routes
+// the server registers, and that the server's mux serves each of them.
+func TestOpenAPIRoutes(t *testing.T) {
+	s := testServer(t)
+	doc := openAPIDoc(t)
+	paths, _ := doc["paths"].(map[string]any)
+
+	served := map[string]bool{}
+	for _, rt := range s.routeTable() {
+		served[rt.pattern] = true
+		method, path, ok := strings.Cut(rt.pattern, " ")
+		if !ok {
+			t.Errorf("route %q has no method", rt.pattern)
+			continue
+		}
+		if lookup(paths, path, strings.ToLower(method)) == nil {
+			t.Errorf("openapi.json lacks route %q", rt.pattern)
+		}
+
+		// The mux must route a request for this path to this pattern, not
+		// to the catch-all: the table is what is registered.
+		url := regexp.MustCompile(`\{[^}]+\}`).ReplaceAllString(path, "x")
+		if _, got := s.mux.Handler(httptest.NewRequest(method, url, nil)); got != rt.pattern {
+			t.Errorf("mux routes %s %s to %q; want %q", method, url, got, rt.pattern)
+		}
+	}
+
+	for path, item := range paths {
+		ops, _ := item.(map[string]any)
+		n := 0
+		for _, m := range httpMethods {
+			if _, ok := ops[m]; !ok {
+				continue
+			}
+			n++
+			if p := strings.ToUpper(m) + " " + path; !served[p] {
+				t.Errorf("openapi.json describes %q, which the server does not serve", p)
+			}
+		}
+		if n == 0 {
+			t.Errorf("openapi.json path %q has no operation", path)
+		}
+	}
+}
+
+// TestOpenAPIRefs checks that every $ref resolves and that every component
+// is used.
+func TestOpenAPIRefs(t *testing.T) {
+	doc := openAPIDoc(t)
+	used := map[string]bool{}
+	var walk func(where string, v any)
+	walk = func(where string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if r, ok := v["$ref"].(string); ok {
+				ptr, ok := strings.CutPrefix(r, "#/")
+				if !ok || lookup(doc, strings.Split(ptr, "/")...) == nil {
+					t.Errorf("%s: $ref %q does not resolve", where, r)
+				}
+				used[ptr] = true
+			}
+			for k, x := range v {
+				walk(where+"/"+k, x)
+			}
+		case []any:
+			for i, x := range v {
+				walk(where+"/"+strconv.Itoa(i), x)
+			}
+		}
+	}
+	walk("#", doc)
+
+	for _, kind := range []string{"schemas", "parameters", "responses"} {
+		comps, _ := lookup(doc, "components", kind).(map[string]any)
+		for name := range comps {
+			if !used["components/"+kind+"/"+name] {
+				t.Errorf("components/%s/%s is never referenced", kind, name)
+			}
+		}
+	}
+	if lookup(doc, "components", "securitySchemes", "bearerAuth", "scheme") != "bearer" {
+		t.Error("openapi.json lacks the bearerAuth security scheme")
+	}
+	sec, _ := lookup(doc, "paths", "/v1/auth/whoami", "get", "security").([]any)
+	if len(sec) != 1 || lookup(sec[0], "bearerAuth") == nil {
+		t.Errorf("GET /v1/auth/whoami security = %v; want bearerAuth", sec)
+	}
+}
+
+// TestOpenAPICodes checks the document's table of result codes against
+// tx.Codes and httpStatus.
+func TestOpenAPICodes(t *testing.T) {
+	doc := openAPIDoc(t)
+	code := lookup(doc, "components", "schemas", "Code")
+	var table []struct {
+		Code       tx.Code `json:"code"`
+		Name       string  `json:"name"`
+		HTTPStatus int     `json:"http_status"`
+	}
+	b, _ := json.Marshal(lookup(code, "x-codes"))
+	if err := json.Unmarshal(b, &table); err != nil {
+		t.Fatalf("Code x-codes: %v", err)
+	}
+	codes := tx.Codes()
+	if len(table) != len(codes) {
+		t.Fatalf("openapi.json lists %d codes; want %d", len(table), len(codes))
+	}
+	enum, _ := lookup(code, "enum").([]any)
+	names, _ := lookup(doc, "components", "schemas", "CodeName", "enum").([]any)
+	desc, _ := lookup(code, "description").(string)
+	if len(enum) != len(codes) || len(names) != len(codes) {
+		t.Errorf("Code enum has %d values and CodeName %d; want %d", len(enum), len(names), len(codes))
+	}
+	for i, c := range codes {
+		got := table[i]
+		if got.Code != c || got.Name != c.String() || got.HTTPStatus != HTTPStatus(c) {
+			t.Errorf("x-codes[%d] = %+v; want {%d %s %d}", i, got, c, c, HTTPStatus(c))
+		}
+		if i < len(enum) && enum[i] != float64(c) {
+			t.Errorf("Code enum[%d] = %v; want %d", i, enum[i], c)
+		}
+		if i < len(names) && names[i] != c.String() {
+			t.Errorf("CodeName enum[%d] = %v; want %s", i, names[i], c)
+		}
+		if row := "| " + strconv.Itoa(int(c)) + " | `" + c.String() + "` | " + strconv.Itoa(HTTPStatus(c)) + " |"; !strings.Contains(desc, row) {
+			t.Errorf("Code description lacks the row %q", row)
+		}
+	}
+}
+
+// jsonFields returns the JSON names of t's fields, as encoding/json sees
+// them (embedded structs flattened), and whether each is omitempty.
+func jsonFields(t reflect.Type) map[string]bool {
+	out := map[string]bool{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		name, opts, _ := strings.Cut(tag, ",")
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
+			maps.Copy(out, jsonFields(ft))
+			continue
+		}
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = strings.Contains(","+opts+",", ",omitempty,")
+	}
+	return out
+}
+
+// TestOpenAPISchemas checks that each schema's properties are the JSON
+// fields of its Go type, and that exactly the fields without omitempty are
+// required.
+func TestOpenAPISchemas(t *testing.T) {
+	doc := openAPIDoc(t)
+	types := map[string]any{
+		"Status":           Status{},
+		"SubmitRequest":    SubmitRequest{},
+		"TxAnswer":         TxAnswer{},
+		"TxResult":         app.TxResult{},
+		"Event":            contract.Event{},
+		"Attr":             contract.Attr{},
+		"Account":          identity.Account{},
+		"AccountAnswer":    AccountAnswer{},
+		"Organization":     identity.Organization{},
+		"BlockAnswer":      BlockAnswer{},
+		"BlockTx":          BlockTx{},
+		"BlockSigner":      BlockSigner{},
+		"StreamEvent":      StreamEvent{},
+		"ChallengeRequest": ChallengeRequest{},
+		"ChallengeAnswer":  ChallengeAnswer{},
+		"TokenRequest":     TokenRequest{},
+		"TokenAnswer":      TokenAnswer{},
+		"Error":            Error{},
+	}
+	for name, v := range types {
+		schema := lookup(doc, "components", "schemas", name)
+		if schema == nil {
+			t.Errorf("openapi.json lacks schema %s", name)
+			continue
+		}
+		props, required := schemaFields(doc, schema)
+		fields := jsonFields(reflect.TypeOf(v))
+		var wantRequired []string
+		for f, omit := range fields {
+			if !omit {
+				wantRequired = append(wantRequired, f)
+			}
+		}
+		if got, want := slices.Sorted(maps.Keys(props)), slices.Sorted(maps.Keys(fields)); !slices.Equal(got, want) {
+			t.Errorf("schema %s has properties %v; want the JSON fields of %T, %v", name, got, v, want)
+		}
+		if got, want := slices.Sorted(maps.Keys(required)), slices.Sorted(slices.Values(wantRequired)); !slices.Equal(got, want) {
+			t.Errorf("schema %s requires %v; want the fields without omitempty, %v", name, got, want)
+		}
+	}
+}
+
+// schemaFields returns the properties and required fields of an object
+// schema, following $ref and allOf.
+func schemaFields(doc map[string]any, schema any) (props, required map[string]bool) {
+	props, required = map[string]bool{}, map[string]bool{}
+	var visit func(s any)
+	visit = func(s any) {
+		if r, ok := lookup(s, "$ref").(string); ok {
+			visit(lookup(doc, strings.Split(strings.TrimPrefix(r, "#/"), "/")...))
+			return
+		}
+		all, _ := lookup(s, "allOf").([]any)
+		for _, sub := range all {
+			visit(sub)
+		}
+		p, _ := lookup(s, "properties").(map[string]any)
+		for k := range p {
+			props[k] = true
+		}
+		req, _ := lookup(s, "required").([]any)
+		for _, k := range req {
+			required[k.(string)] = true
+		}
+	}
+	visit(schema)
+	return props, required
+}

@@ -1,0 +1,88 @@
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/state"
+	"github.com/careledger/careledger/tx"
+)
+
+// BenchmarkBlock measures the application alone: CheckTx of every
+// transaction, then FinalizeBlock and Commit of blocks of patient
+// registrations on the real on-disk store, without consensus. One op is one
+// transaction. Run: go test -run=^$ -bench=BenchmarkBlock ./bench
+func BenchmarkBlock(b *testing.B) {
+	for _, size := range []int{1000, 5000} {
+		b.Run(fmt.Sprintf("txs=%d", size), func(b *testing.B) {
+			a := newApp(b)
+			txs := registrations("bench", b.N)
+			ctx := context.Background()
+			height := int64(1)
+			b.ResetTimer()
+			for start := 0; start < len(txs); start += size {
+				blk := txs[start:min(start+size, len(txs))]
+				for _, raw := range blk {
+					res, err := a.CheckTx(ctx, &abci.RequestCheckTx{Tx: raw})
+					if err != nil || res.Code != 0 {
+						b.Fatalf("CheckTx = %v, %v", res, err)
+					}
+				}
+				height++
+				res, err := a.FinalizeBlock(ctx, &abci.RequestFinalizeBlock{Height: height, Time: time.Unix(height, 0), Txs: blk})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, r := range res.TxResults {
+					if r.Code != 0 {
+						b.Fatalf("tx failed: %v", r)
+					}
+				}
+				if _, err := a.Commit(ctx, &abci.RequestCommit{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func newApp(b *testing.B) *app.App {
+	b.Helper()
+	store, err := state.Open(b.TempDir(), state.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	a, err := app.New(store, app.Config{ChainID: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	val := ed25519.GenPrivKey().PubKey().Bytes()
+	g := app.Genesis{Params: app.DefaultParams(), Genesis: identity.Genesis{Organizations: []identity.GenesisOrg{{
+		ID: "bench", Name: "Bench", Type: identity.Provider, ValidatorKey: val, Power: 10,
+		Admins: []tx.PubKey{ed25519.GenPrivKey().PubKey().Bytes()},
+	}}}}
+	state, _ := json.Marshal(g)
+	ctx := context.Background()
+	if _, err := a.InitChain(ctx, &abci.RequestInitChain{
+		ChainId: "bench", InitialHeight: 1, AppStateBytes: state, Time: time.Unix(1, 0),
+		Validators: []abci.ValidatorUpdate{abci.Ed25519ValidatorUpdate(val, 10)},
+	}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := a.FinalizeBlock(ctx, &abci.RequestFinalizeBlock{Height: 1, Time: time.Unix(1, 0)}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := a.Commit(ctx, &abci.RequestCommit{}); err != nil {
+		b.Fatal(err)
+	}
+	return a
+}

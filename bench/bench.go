@@ -1,0 +1,543 @@
+// Package bench measures a CareLedger node's committed transactions per
+// second and submit-to-commit latency, and in the same run CometBFT's kvstore
+// example application on the same engine, configuration and machine, so that
+// the result is a ratio to a baseline rather than a number alone.
+//
+// Each system runs twice: saturated, to find its peak rate, then paced at
+// half that rate, to measure latency under load that it can sustain.
+//
+// bench imports node, app, tracker and CometBFT's kvstore example.
+package bench
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cometbft/cometbft/abci/example/kvstore"
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/crypto/ed25519"
+	"github.com/cometbft/cometbft/mempool"
+
+	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/node"
+	"github.com/careledger/careledger/tracker"
+	"github.com/careledger/careledger/tx"
+)
+
+// Options configure a run.
+type Options struct {
+	// Duration is how long each phase submits. Default 10s.
+	Duration time.Duration
+	// TimeoutCommit is CometBFT's timeout_commit for both systems. Default
+	// 100ms.
+	TimeoutCommit time.Duration
+	// Submitters is the number of goroutines submitting. Default 4.
+	Submitters int
+	// Dir holds the nodes' homes. Default a temporary directory, removed
+	// after the run.
+	Dir string
+	// Log receives progress lines. Default io.Discard.
+	Log io.Writer
+	// SkipBaseline measures CareLedger alone, for profiling.
+	SkipBaseline bool
+}
+
+func (o *Options) ensureDefaults() {
+	if o.Duration == 0 {
+		o.Duration = 10 * time.Second
+	}
+	if o.TimeoutCommit == 0 {
+		o.TimeoutCommit = 100 * time.Millisecond
+	}
+	if o.Submitters == 0 {
+		o.Submitters = 4
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+}
+
+// Result is one system's figures.
+type Result struct {
+	System string `json:"system"`
+	// PeakTxPerSec is the committed rate when saturated.
+	PeakTxPerSec float64 `json:"peak_tx_per_sec"`
+	// HalfTxPerSec is the committed rate when paced at half the peak, and
+	// P50 and P99 the submit-to-commit latencies there.
+	HalfTxPerSec float64       `json:"half_tx_per_sec"`
+	P50          time.Duration `json:"p50_ns"`
+	P99          time.Duration `json:"p99_ns"`
+	// SaturatedP50 and SaturatedP99 are the latencies when saturated.
+	SaturatedP50 time.Duration `json:"saturated_p50_ns"`
+	SaturatedP99 time.Duration `json:"saturated_p99_ns"`
+	// Failed counts transactions that committed with a non-zero code; for
+	// a sound run it is zero.
+	Failed int `json:"failed"`
+	// Lost counts transactions the mempool accepted that never committed.
+	Lost int `json:"lost"`
+}
+
+// Report is a whole run.
+type Report struct {
+	Machine       string        `json:"machine"`
+	Duration      time.Duration `json:"duration_ns"`
+	TimeoutCommit time.Duration `json:"timeout_commit_ns"`
+	CareLedger    Result        `json:"careledger"`
+	Baseline      Result        `json:"baseline"`
+	// Ratio is CareLedger's peak rate over the baseline's.
+	Ratio float64 `json:"ratio"`
+}
+
+// Run measures the baseline, then CareLedger.
+func Run(ctx context.Context, o Options) (Report, error) {
+	o.ensureDefaults()
+	r := Report{
+		Machine:  fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version()),
+		Duration: o.Duration, TimeoutCommit: o.TimeoutCommit,
+	}
+	if o.Dir == "" {
+		dir, err := os.MkdirTemp("", "careledger-bench-")
+		if err != nil {
+			return r, err
+		}
+		defer os.RemoveAll(dir)
+		o.Dir = dir
+	}
+	var err error
+	if !o.SkipBaseline {
+		if r.Baseline, err = measure(ctx, o, "kvstore", startKVStore); err != nil {
+			return r, fmt.Errorf("baseline: %w", err)
+		}
+	}
+	if r.CareLedger, err = measure(ctx, o, "careledger", startCareLedger); err != nil {
+		return r, fmt.Errorf("careledger: %w", err)
+	}
+	if r.Baseline.PeakTxPerSec > 0 {
+		r.Ratio = r.CareLedger.PeakTxPerSec / r.Baseline.PeakTxPerSec
+	}
+	return r, nil
+}
+
+// system is a running node under test.
+type system struct {
+	// submit hands a transaction to the node; busy means the mempool is full
+	// and the transaction should be offered again.
+	submit func(raw []byte) (busy bool, err error)
+	// makeTxs returns n transactions never submitted before.
+	makeTxs func(n int) [][]byte
+	// committed receives each committed block's transaction hashes and
+	// whether each applied.
+	committed <-chan block
+	stop      func() error
+}
+
+type block struct {
+	at     time.Time
+	hashes [][32]byte
+	failed int
+}
+
+type starter func(home string) (*system, error)
+
+func measure(ctx context.Context, o Options, name string, start starter) (Result, error) {
+	res := Result{System: name}
+	home := filepath.Join(o.Dir, name)
+	if err := initHome(home, o); err != nil {
+		return res, err
+	}
+	sys, err := start(home)
+	if err != nil {
+		return res, err
+	}
+	defer sys.stop()
+	fmt.Fprintf(o.Log, "%s: saturating for %s\n", name, o.Duration)
+	peak, err := phase(ctx, o, sys, 0)
+	if err != nil {
+		return res, err
+	}
+	res.PeakTxPerSec, res.SaturatedP50, res.SaturatedP99 = peak.rate, peak.p50, peak.p99
+	res.Failed, res.Lost = peak.failed, peak.lost
+	fmt.Fprintf(o.Log, "%s: peak %.0f tx/s; pacing at %.0f tx/s for %s\n", name, peak.rate, peak.rate/2, o.Duration)
+	half, err := phase(ctx, o, sys, peak.rate/2)
+	if err != nil {
+		return res, err
+	}
+	res.HalfTxPerSec, res.P50, res.P99 = half.rate, half.p50, half.p99
+	res.Failed += half.failed
+	res.Lost += half.lost
+	fmt.Fprintf(o.Log, "%s: %.0f tx/s, p50 %s, p99 %s\n", name, half.rate, half.p50, half.p99)
+	return res, nil
+}
+
+func initHome(home string, o Options) error {
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	return node.Init(home, node.InitOptions{Config: node.Config{
+		HTTPAddr:      "127.0.0.1:0",
+		P2PAddr:       fmt.Sprintf("127.0.0.1:%d", port),
+		TimeoutCommit: node.Duration(o.TimeoutCommit),
+		LogLevel:      "none",
+	}})
+}
+
+type phaseResult struct {
+	rate     float64
+	p50, p99 time.Duration
+	failed   int
+	lost     int
+}
+
+// lostAfter is how long a phase waits for its last transactions once no
+// more commit.
+const lostAfter = 10 * time.Second
+
+// phase submits for o.Duration, at rate transactions per second or as fast
+// as the node takes them if rate is 0, and waits until every submitted
+// transaction committed. The rate counts blocks committed after the first
+// fifth of the phase, to leave out the ramp-up.
+func phase(ctx context.Context, o Options, sys *system, rate float64) (phaseResult, error) {
+	var pr phaseResult
+	budget := int(rate*o.Duration.Seconds()*1.2) + 1000
+	if rate == 0 {
+		budget = int(40_000 * o.Duration.Seconds())
+	}
+	txs := sys.makeTxs(budget)
+	submitted := newClock()
+	var next, inFlight atomic.Int64
+	start := time.Now()
+	end := start.Add(o.Duration)
+	ctx, cancel := context.WithDeadline(ctx, end)
+	defer cancel()
+
+	tokens := make(chan struct{}, 1<<16)
+	if rate > 0 {
+		go pace(ctx, rate, tokens)
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, o.Submitters)
+	for range o.Submitters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				if rate > 0 {
+					select {
+					case <-tokens:
+					case <-ctx.Done():
+						return
+					}
+				}
+				i := next.Add(1) - 1
+				if int(i) >= len(txs) {
+					return
+				}
+				raw := txs[i]
+				submitted.set(sha256.Sum256(raw), time.Now())
+				for {
+					busy, err := sys.submit(raw)
+					if err != nil {
+						errc <- err
+						return
+					}
+					if !busy {
+						break
+					}
+					if ctx.Err() != nil {
+						submitted.forget(sha256.Sum256(raw))
+						return
+					}
+					time.Sleep(time.Millisecond)
+				}
+				inFlight.Add(1)
+			}
+		}()
+	}
+
+	var latencies []time.Duration
+	var counted int
+	windowStart := start.Add(o.Duration / 5)
+	var lastCommit time.Time
+	collect := func(b block) {
+		pr.failed += b.failed
+		for _, h := range b.hashes {
+			at, ok := submitted.take(h)
+			if !ok {
+				continue
+			}
+			inFlight.Add(-1)
+			latencies = append(latencies, b.at.Sub(at))
+			if b.at.After(windowStart) && !b.at.After(end) {
+				counted++
+				lastCommit = b.at
+			}
+		}
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	submitting := true
+	progress := time.Now()
+	for submitting || inFlight.Load() > 0 {
+		select {
+		case b := <-sys.committed:
+			before := inFlight.Load()
+			collect(b)
+			if inFlight.Load() < before {
+				progress = b.at
+			}
+		case <-done:
+			submitting, done = false, nil
+		case err := <-errc:
+			return pr, err
+		case <-time.After(time.Second):
+		}
+		if !submitting && time.Since(progress) > lostAfter {
+			// The mempool accepted these and dropped them: CometBFT's
+			// mempool may, under saturation. The tracker resubmits
+			// CareLedger's; the baseline has none.
+			pr.lost = int(inFlight.Load())
+			break
+		}
+	}
+	window := end.Sub(windowStart)
+	if lastCommit.Before(end) && rate == 0 && len(txs) == int(next.Load()) {
+		window = lastCommit.Sub(windowStart) // ran out of transactions
+	}
+	pr.rate = float64(counted) / window.Seconds()
+	pr.p50, pr.p99 = percentile(latencies, 50), percentile(latencies, 99)
+	return pr, nil
+}
+
+// pace issues rate tokens per second until ctx ends, catching up on
+// whatever a busy machine delayed.
+func pace(ctx context.Context, rate float64, tokens chan<- struct{}) {
+	start := time.Now()
+	issued := 0
+	t := time.NewTicker(time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			for due := int(rate * now.Sub(start).Seconds()); issued < due; issued++ {
+				select {
+				case tokens <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}
+}
+
+func percentile(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[(len(ds)-1)*p/100]
+}
+
+// clock remembers when each transaction was submitted.
+type clock struct {
+	mu sync.Mutex
+	m  map[[32]byte]time.Time
+}
+
+func newClock() *clock { return &clock{m: make(map[[32]byte]time.Time)} }
+
+func (c *clock) set(h [32]byte, t time.Time) {
+	c.mu.Lock()
+	c.m[h] = t
+	c.mu.Unlock()
+}
+
+func (c *clock) forget(h [32]byte) {
+	c.mu.Lock()
+	delete(c.m, h)
+	c.mu.Unlock()
+}
+
+func (c *clock) take(h [32]byte) (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.m[h]
+	delete(c.m, h)
+	return t, ok
+}
+
+// startCareLedger runs a CareLedger node and loads it with patient
+// registrations, each from a new key: signed, so every one costs a
+// signature verification, and writing an account, a key index entry and a
+// sequence number.
+func startCareLedger(home string) (*system, error) {
+	n, err := node.Open(home)
+	if err != nil {
+		return nil, err
+	}
+	blocks := make(chan block, 1<<14)
+	n.App().Listen(listener(func(b *app.Block) {
+		out := block{at: time.Now(), hashes: make([][32]byte, len(b.Txs))}
+		for i, r := range b.Txs {
+			out.hashes[i] = r.Hash
+			if r.Code != tx.CodeOK {
+				out.failed++
+			}
+		}
+		blocks <- out
+	}))
+	if err := n.Start(); err != nil {
+		n.Stop()
+		return nil, err
+	}
+	tr := n.Tracker()
+	chainID := n.ChainID()
+	return &system{
+		submit: func(raw []byte) (bool, error) {
+			r, err := tr.Submit(raw)
+			if err != nil {
+				return false, err
+			}
+			if r.Status == tracker.Rejected {
+				if r.Code == tx.CodeBusy {
+					return true, nil
+				}
+				return false, fmt.Errorf("transaction rejected: %s: %s", r.Code, r.Log)
+			}
+			return false, nil
+		},
+		makeTxs:   func(count int) [][]byte { return registrations(chainID, count) },
+		committed: blocks,
+		stop:      n.Stop,
+	}, nil
+}
+
+// registrations signs count patient registrations, on every core.
+func registrations(chainID string, count int) [][]byte {
+	out := make([][]byte, count)
+	msg := identity.Encode(identity.RegisterPatient{})
+	parallel(count, func(i int) {
+		key := ed25519.GenPrivKey()
+		t := &tx.Tx{ChainID: chainID, Signer: key.PubKey().Bytes(), Msgs: []tx.Msg{msg}}
+		if err := t.Sign(key); err != nil {
+			panic(err) // signing with a well-formed key cannot fail
+		}
+		out[i] = t.Encode()
+	})
+	return out
+}
+
+type listener func(*app.Block)
+
+func (l listener) BlockCommitted(b *app.Block) { l(b) }
+
+// startKVStore runs CometBFT's kvstore example on a home made like
+// CareLedger's, and loads it with 200-byte key=value transactions.
+func startKVStore(home string) (*system, error) {
+	kv := &observed{Application: kvstore.NewPersistentApplication(filepath.Join(home, "data", "kvstore")), blocks: make(chan block, 1<<14)}
+	cn, err := node.NewComet(home, kv)
+	if err != nil {
+		return nil, err
+	}
+	if err := cn.Start(); err != nil {
+		return nil, err
+	}
+	mp := cn.Mempool()
+	var seq atomic.Int64
+	return &system{
+		submit: func(raw []byte) (bool, error) {
+			err := mp.CheckTx(raw, nil, mempool.TxInfo{})
+			if _, full := err.(mempool.ErrMempoolIsFull); full {
+				return true, nil
+			}
+			return false, err
+		},
+		makeTxs: func(count int) [][]byte {
+			out := make([][]byte, count)
+			base := seq.Add(int64(count)) - int64(count)
+			for i := range out {
+				t := fmt.Appendf(nil, "k%015d=", base+int64(i))
+				for len(t) < 200 {
+					t = append(t, 'v')
+				}
+				out[i] = t
+			}
+			return out
+		},
+		committed: kv.blocks,
+		stop: func() error {
+			err := cn.Stop()
+			cn.Wait()
+			return err
+		},
+	}, nil
+}
+
+// observed reports each committed block of the application it wraps, at the
+// same point as CareLedger's listeners: after Commit.
+type observed struct {
+	abci.Application
+	blocks  chan block
+	pending block
+}
+
+func (o *observed) FinalizeBlock(ctx context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
+	res, err := o.Application.FinalizeBlock(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	o.pending = block{hashes: make([][32]byte, len(req.Txs))}
+	for i, t := range req.Txs {
+		o.pending.hashes[i] = sha256.Sum256(t)
+		if res.TxResults[i].Code != abci.CodeTypeOK {
+			o.pending.failed++
+		}
+	}
+	return res, nil
+}
+
+func (o *observed) Commit(ctx context.Context, req *abci.RequestCommit) (*abci.ResponseCommit, error) {
+	res, err := o.Application.Commit(ctx, req)
+	if err == nil {
+		o.pending.at = time.Now()
+		o.blocks <- o.pending
+	}
+	return res, err
+}
+
+func parallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				f(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
