@@ -68,14 +68,23 @@ func keysList(_ context.Context, args []string) error {
 func keysShow(_ context.Context, args []string) error {
 	fs := flag.NewFlagSet("keys show", flag.ContinueOnError)
 	dir := keysDirFlag(fs)
+	pubOnly := fs.Bool("pubkey", false, "print only the public key")
+	addrOnly := fs.Bool("address", false, "print only the account address")
 	if err := parse(fs, args, 1, "NAME"); err != nil {
 		return err
 	}
 	info, err := keys.Dir(*dir).Show(fs.Arg(0))
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
+	case *pubOnly:
+		fmt.Println(info.PubKey)
+	case *addrOnly:
+		fmt.Println(info.Address)
+	default:
+		return printJSON(info)
 	}
-	return printJSON(info)
+	return nil
 }
 
 // keyFlag adds --key: a key name in the key directory, or a key file path.

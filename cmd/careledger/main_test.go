@@ -60,20 +60,19 @@ type process struct {
 // startNode starts `careledger node --home home` as a separate process.
 func startNode(t *testing.T, home string) *process {
 	t.Helper()
-	log := filepath.Join(t.TempDir(), "node.log")
-	f, err := os.Create(log)
-	if err != nil {
-		t.Fatal(err)
+	return startNodeArgs(t, "node", "--home", home)
+}
+
+// waitFor polls cond for up to a minute.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for range 600 {
+		if cond() {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	defer f.Close()
-	cmd := exec.Command(binary, "node", "--home", home)
-	cmd.Stdout, cmd.Stderr = f, f
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &process{cmd: cmd, log: log}
-	t.Cleanup(func() { p.kill() })
-	return p
+	t.Fatal("condition not met within a minute")
 }
 
 func (p *process) kill() {

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/nodetest"
+)
+
+// TestTour walks the README's five-minute tour against a demo node run as
+// a separate process, so that the README stays true.
+func TestTour(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "home")
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", nodetest.FreePort(t))
+	careledger(t, "init", "--demo", "--home", home, "--http", httpAddr, "--p2p", fmt.Sprintf("127.0.0.1:%d", nodetest.FreePort(t)))
+	p := startNodeArgs(t, "node", "--demo", "--home", home)
+	c := client.New("http://" + httpAddr)
+	// The node prints its prompt once the demo is seeded.
+	waitFor(t, func() bool { return strings.Contains(readFile(t, p.log), "press Ctrl-C") })
+	if log := readFile(t, p.log); !strings.Contains(log, "patient-alice") || !strings.Contains(log, "dr-adams") {
+		t.Fatalf("node --demo output names no demo keys:\n%s", log)
+	}
+
+	env := []string{"CARELEDGER_HOME=" + home, "CARELEDGER_NODE=http://" + httpAddr, "CARELEDGER_PASSPHRASE=correct horse"}
+	run := func(wantOK bool, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(binary, args...)
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		if (err == nil) != wantOK {
+			t.Fatalf("careledger %s: err = %v; want ok = %v\n%s", strings.Join(args, " "), err, wantOK, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+
+	var orgs []map[string]any
+	mustJSON(t, run(true, "query", "orgs"), &orgs)
+	if len(orgs) != 4 {
+		t.Fatalf("query orgs: %d organizations; want 4", len(orgs))
+	}
+	var members []map[string]any
+	mustJSON(t, run(true, "query", "members", "mercy-hospital"), &members)
+	if len(members) < 5 {
+		t.Fatalf("query members mercy-hospital: %d; want the admin and four demo members", len(members))
+	}
+	run(true, "keys", "list")
+
+	run(true, "keys", "new", "dr-new")
+	pub := run(true, "keys", "show", "--pubkey", "dr-new")
+	run(true, "tx", "register-member", "--key", "admin", "--org", "mercy-hospital", "--roles", "physician", pub)
+	addr := run(true, "keys", "show", "--address", "dr-new")
+	run(true, "tx", "set-roles", "--key", "admin", "--roles", "physician,auditor", addr)
+	run(true, "tx", "suspend", "--key", "admin", addr)
+	if out := run(false, "auth", "token", "--key", "dr-new"); !strings.Contains(out, "suspended") {
+		t.Errorf("auth token of a suspended member: %s; want suspended", out)
+	}
+	run(true, "tx", "reinstate", "--key", "admin", addr)
+	if out := run(false, "tx", "suspend", "--key", "lakeside-clinic-admin", addr); !strings.Contains(out, "wrong_organization") {
+		t.Errorf("suspend by another organization's admin: %s; want wrong_organization", out)
+	}
+
+	run(true, "keys", "new", "--seal", "dave")
+	run(true, "tx", "register-patient", "--key", "dave")
+	run(true, "keys", "new", "dave-phone")
+	run(true, "tx", "rotate-key", "--key", "dave", "dave-phone")
+	if out := run(false, "tx", "rotate-key", "--key", "dave", "dave-phone"); !strings.Contains(out, "unknown_signer") {
+		t.Errorf("old key after rotation: %s; want unknown_signer", out)
+	}
+	var txs []map[string]any
+	mustJSON(t, run(true, "query", "txs", run(true, "keys", "show", "--address", "dave")), &txs)
+	if len(txs) != 2 {
+		t.Errorf("query txs of dave: %d transactions; want register and rotate", len(txs))
+	}
+
+	var tok struct{ Token string }
+	mustJSON(t, run(true, "auth", "token", "--key", "dr-adams"), &tok)
+	who, err := c.WhoAmI(t.Context(), tok.Token)
+	if err != nil || who.Org != "mercy-hospital" {
+		t.Fatalf("whoami with dr-adams' token = %+v, %v", who, err)
+	}
+	p.stop(t)
+}
+
+func startNodeArgs(t *testing.T, args ...string) *process {
+	t.Helper()
+	log := filepath.Join(t.TempDir(), "node.log")
+	f, err := os.Create(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cmd := exec.Command(binary, args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, log: log}
+	t.Cleanup(p.kill)
+	return p
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func mustJSON(t *testing.T, s string, v any) {
+	t.Helper()
+	if err := json.Unmarshal([]byte(s), v); err != nil {
+		t.Fatalf("output is not the expected JSON: %v\n%s", err, s)
+	}
+}
