@@ -1,0 +1,233 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/state"
+	"github.com/careledger/careledger/tx"
+)
+
+// The test network: three organizations, two of which run validators.
+const (
+	testChainID = "careledger-test"
+	orgA        = "general-hospital" // provider, validator, admins admin-a and admin-a2
+	orgB        = "acme-insurance"   // payer, validator, admin admin-b
+	orgC        = "city-pharmacy"    // pharma, no validator, admin admin-c
+)
+
+var genesisTime = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+
+// testKey returns the deterministic key called name, so that every run (and
+// every instance within a run) sees the same accounts.
+func testKey(name string) ed25519.PrivKey {
+	return ed25519.GenPrivKeyFromSecret([]byte("careledger-test/" + name))
+}
+
+func pubOf(k ed25519.PrivKey) []byte      { return k.PubKey().Bytes() }
+func addrOf(k ed25519.PrivKey) tx.Address { return tx.AddressOf(pubOf(k)) }
+
+// testGenesis returns the app genesis state and the validators CometBFT
+// would pass to InitChain with it.
+func testGenesis() (app.Genesis, []abci.ValidatorUpdate) {
+	g := app.Genesis{Params: app.DefaultParams(), Genesis: identity.Genesis{Organizations: []identity.GenesisOrg{
+		{ID: orgA, Name: "General Hospital", Type: identity.Provider,
+			ValidatorKey: pubOf(testKey("val-a")), Power: 10,
+			Admins: []tx.PubKey{pubOf(testKey("admin-a")), pubOf(testKey("admin-a2"))}},
+		{ID: orgB, Name: "Acme Insurance", Type: identity.Payer,
+			ValidatorKey: pubOf(testKey("val-b")), Power: 5,
+			Admins: []tx.PubKey{pubOf(testKey("admin-b"))}},
+		{ID: orgC, Name: "City Pharmacy", Type: identity.Pharma,
+			Admins: []tx.PubKey{pubOf(testKey("admin-c"))}},
+	}}}
+	var vals []abci.ValidatorUpdate
+	for _, o := range g.Validators() {
+		vals = append(vals, abci.Ed25519ValidatorUpdate(o.ValidatorKey, o.Power))
+	}
+	return g, vals
+}
+
+// openStore opens an on-disk store in dir that the test's cleanup closes.
+func openStore(t testing.TB, dir string) *state.Store {
+	t.Helper()
+	s, err := state.Open(dir, state.Options{})
+	if err != nil {
+		t.Fatalf("state.Open(%q) = %v; want nil", dir, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// newApp returns an application over s that has not seen InitChain.
+func newApp(t testing.TB, s *state.Store, cfg app.Config) *app.App {
+	t.Helper()
+	if cfg.ChainID == "" {
+		cfg.ChainID = testChainID
+	}
+	a, err := app.New(s, cfg)
+	if err != nil {
+		t.Fatalf("app.New(%+v) = %v; want nil", cfg, err)
+	}
+	return a
+}
+
+// initChain applies the test genesis and returns the genesis app hash.
+func initChain(t testing.TB, a *app.App) []byte {
+	t.Helper()
+	g, vals := testGenesis()
+	b, err := json.Marshal(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.InitChain(context.Background(), &abci.RequestInitChain{
+		Time: genesisTime, ChainId: testChainID, InitialHeight: 1, Validators: vals, AppStateBytes: b,
+	})
+	if err != nil {
+		t.Fatalf("InitChain = %v; want nil", err)
+	}
+	return res.AppHash
+}
+
+// newChain returns an application over a fresh in-memory store, after
+// genesis.
+func newChain(t testing.TB) *app.App {
+	t.Helper()
+	a := newApp(t, state.OpenMemory(), app.Config{})
+	initChain(t, a)
+	return a
+}
+
+// blockTime is the header time of block h.
+func blockTime(h int64) time.Time { return genesisTime.Add(time.Duration(h) * 5 * time.Second) }
+
+// applyBlock finalizes and commits block h, checking that the committed
+// state is the one FinalizeBlock announced.
+func applyBlock(t testing.TB, a *app.App, h int64, txs [][]byte) *abci.ResponseFinalizeBlock {
+	t.Helper()
+	ctx := context.Background()
+	res, err := a.FinalizeBlock(ctx, &abci.RequestFinalizeBlock{Height: h, Time: blockTime(h), Txs: txs})
+	if err != nil {
+		t.Fatalf("FinalizeBlock(height %d) = %v; want nil", h, err)
+	}
+	if len(res.TxResults) != len(txs) {
+		t.Fatalf("FinalizeBlock(height %d) gave %d results; want %d", h, len(res.TxResults), len(txs))
+	}
+	if _, err := a.Commit(ctx, &abci.RequestCommit{}); err != nil {
+		t.Fatalf("Commit(height %d) = %v; want nil", h, err)
+	}
+	info, err := a.Info(ctx, &abci.RequestInfo{})
+	if err != nil || info.LastBlockHeight != h || !bytes.Equal(info.LastBlockAppHash, res.AppHash) {
+		t.Fatalf("Info() after block %d = %+v, %v; want height %d and app hash %X", h, info, err, h, res.AppHash)
+	}
+	return res
+}
+
+// height returns the last committed height of a.
+func height(t testing.TB, a *app.App) int64 {
+	t.Helper()
+	info, err := a.Info(context.Background(), &abci.RequestInfo{})
+	if err != nil {
+		t.Fatalf("Info() = %v", err)
+	}
+	return info.LastBlockHeight
+}
+
+// deliver applies one block holding txs on top of a's state.
+func deliver(t testing.TB, a *app.App, txs ...[]byte) []*abci.ExecTxResult {
+	t.Helper()
+	return applyBlock(t, a, height(t, a)+1, txs).TxResults
+}
+
+// checkTx runs CheckTx on raw and returns its code.
+func checkTx(t testing.TB, a *app.App, raw []byte) tx.Code {
+	t.Helper()
+	res, err := a.CheckTx(context.Background(), &abci.RequestCheckTx{Tx: raw, Type: abci.CheckTxType_New})
+	if err != nil {
+		t.Fatalf("CheckTx = %v; want a response", err)
+	}
+	return tx.Code(res.Code)
+}
+
+// signTx encodes and signs a transaction of key on chain.
+func signTx(t testing.TB, chain string, key ed25519.PrivKey, seq uint64, msgs ...tx.Msg) []byte {
+	t.Helper()
+	tr := &tx.Tx{ChainID: chain, Signer: pubOf(key), Sequence: seq, Msgs: msgs}
+	if err := tr.Sign(key); err != nil {
+		t.Fatal(err)
+	}
+	return tr.Encode()
+}
+
+// rotation returns the RotateKey message by which the account at acct
+// moves to newKey, its proof signed by prover (newKey unless the test
+// forges it).
+func rotation(t testing.TB, acct tx.Address, newKey, prover ed25519.PrivKey) tx.Msg {
+	t.Helper()
+	proof, err := prover.Sign(identity.RotationSignBytes(testChainID, acct, pubOf(newKey)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return identity.Encode(identity.RotateKey{NewPubKey: pubOf(newKey), Proof: proof})
+}
+
+// dump returns every key and value of a committed state view.
+func dump(t testing.TB, v state.View) map[string]string {
+	t.Helper()
+	m := make(map[string]string)
+	if err := v.Iterate(nil, func(k, val []byte) bool {
+		m[string(k)] = string(val)
+		return true
+	}); err != nil {
+		t.Fatalf("Iterate(state) = %v", err)
+	}
+	return m
+}
+
+// diffKeys returns the keys whose values differ between two dumps.
+func diffKeys(before, after map[string]string) []string {
+	var out []string
+	for k, v := range before {
+		if w, ok := after[k]; !ok || w != v {
+			out = append(out, fmt.Sprintf("%q", k))
+		}
+	}
+	for k := range after {
+		if _, ok := before[k]; !ok {
+			out = append(out, fmt.Sprintf("%q", k))
+		}
+	}
+	return out
+}
+
+// sequenceKey is the state key of an account's next sequence number (the
+// app's "s/" prefix).
+func sequenceKey(a tx.Address) string { return "s/" + string(a[:]) }
+
+// sequence returns the next sequence number of addr in committed state.
+func sequence(t testing.TB, a *app.App, addr tx.Address) uint64 {
+	t.Helper()
+	n, err := a.Sequence(addr)
+	if err != nil {
+		t.Fatalf("Sequence(%s) = %v", addr, err)
+	}
+	return n
+}
+
+// requireOK fails the test unless every result succeeded.
+func requireOK(t testing.TB, what string, res []*abci.ExecTxResult) {
+	t.Helper()
+	for i, r := range res {
+		if r.Code != uint32(tx.CodeOK) {
+			t.Fatalf("%s: tx %d code = %v (%s); want ok", what, i, tx.Code(r.Code), r.Log)
+		}
+	}
+}

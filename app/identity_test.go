@@ -1,0 +1,358 @@
+package app_test
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/tx"
+)
+
+// recorder keeps the blocks an App commits.
+type recorder struct{ blocks []*app.Block }
+
+func (r *recorder) BlockCommitted(b *app.Block) { r.blocks = append(r.blocks, b) }
+
+// last returns the only transaction result of the last committed block.
+func (r *recorder) last(t testing.TB) app.TxResult {
+	t.Helper()
+	if len(r.blocks) == 0 || len(r.blocks[len(r.blocks)-1].Txs) != 1 {
+		t.Fatalf("recorder holds %d blocks; want a last block with one transaction", len(r.blocks))
+	}
+	return r.blocks[len(r.blocks)-1].Txs[0]
+}
+
+// newRecordedChain returns a chain after genesis and an empty first block,
+// and the recorder of its later blocks. (Genesis accounts reach committed
+// state, which CheckTx and State read, only with the first block.)
+func newRecordedChain(t testing.TB) (*app.App, *recorder) {
+	t.Helper()
+	a := newChain(t)
+	deliver(t, a)
+	r := &recorder{}
+	a.Listen(r)
+	return a, r
+}
+
+// deliverOne delivers raw alone in a block and requires it to succeed.
+func deliverOne(t testing.TB, a *app.App, what string, raw []byte) *abci.ExecTxResult {
+	t.Helper()
+	if got := checkTx(t, a, raw); got != tx.CodeOK {
+		t.Fatalf("CheckTx(%s) = %v; want ok", what, got)
+	}
+	res := deliver(t, a, raw)
+	requireOK(t, what, res)
+	return res[0]
+}
+
+// checkEvents requires the contract events of a result and their ABCI form,
+// in which each concerned account is an "account" attribute.
+func checkEvents(t testing.TB, what string, got app.TxResult, res *abci.ExecTxResult, want []contract.Event) {
+	t.Helper()
+	if !reflect.DeepEqual(got.Events, want) {
+		t.Errorf("%s events = %+v; want %+v", what, got.Events, want)
+	}
+	var wantABCI []abci.Event
+	for _, e := range want {
+		ev := abci.Event{Type: e.Type}
+		for _, at := range e.Attrs {
+			ev.Attributes = append(ev.Attributes, abci.EventAttribute{Key: at.Key, Value: at.Value})
+		}
+		for _, a := range e.Accounts {
+			ev.Attributes = append(ev.Attributes, abci.EventAttribute{Key: "account", Value: a.String()})
+		}
+		wantABCI = append(wantABCI, ev)
+	}
+	if !reflect.DeepEqual(res.Events, wantABCI) {
+		t.Errorf("%s ABCI events = %v; want %v", what, res.Events, wantABCI)
+	}
+	checkPseudonymous(t, what, res.Events)
+}
+
+// checkPseudonymous requires every event attribute to be an account
+// address, an organization ID or a role: nothing that could identify a
+// person, and no public key.
+func checkPseudonymous(t testing.TB, what string, events []abci.Event) {
+	t.Helper()
+	for _, e := range events {
+		for _, at := range e.Attributes {
+			var ok bool
+			switch at.Key {
+			case "patient", "member", "by", "account":
+				_, err := tx.ParseAddress(at.Value)
+				ok = err == nil
+			case "org":
+				ok = identity.ValidateOrgID(at.Value) == nil
+			case "role":
+				_, err := identity.ParseRole(at.Value)
+				ok = err == nil
+			}
+			if !ok {
+				t.Errorf("%s event %s attribute %s=%q; want an address, organization ID or role", what, e.Type, at.Key, at.Value)
+			}
+		}
+	}
+}
+
+// loadAccount returns the committed account at addr, failing if none.
+func loadAccount(t testing.TB, a *app.App, addr tx.Address) *identity.Account {
+	t.Helper()
+	acct, err := identity.LoadAccount(a.State(), addr)
+	if err != nil || acct == nil {
+		t.Fatalf("LoadAccount(%s) = %v, %v; want an account", addr, acct, err)
+	}
+	return acct
+}
+
+// resolve returns the address of the account whose key is pub, or the zero
+// address.
+func resolve(t testing.TB, a *app.App, pub []byte) tx.Address {
+	t.Helper()
+	acct, err := identity.Resolve(a.State(), pub)
+	if err != nil {
+		t.Fatalf("Resolve(%x) = %v", pub, err)
+	}
+	if acct == nil {
+		return tx.Address{}
+	}
+	return acct.Address
+}
+
+func TestRegisterPatient(t *testing.T) {
+	a, rec := newRecordedChain(t)
+	p := testKey("patient")
+	addr := addrOf(p)
+	res := deliverOne(t, a, "register patient", signTx(t, testChainID, p, 0, identity.Encode(identity.RegisterPatient{})))
+	h := height(t, a)
+
+	got := rec.last(t)
+	if got.Signer != addr || got.Sequence != 0 || !slices.Equal(got.Msgs, []string{"identity/register_patient"}) {
+		t.Errorf("register patient result = signer %s, sequence %d, messages %v; want %s, 0, [identity/register_patient]",
+			got.Signer, got.Sequence, got.Msgs, addr)
+	}
+	checkEvents(t, "register patient", got, res, []contract.Event{{
+		Type:     "identity.patient_registered",
+		Attrs:    []contract.Attr{{Key: "patient", Value: addr.String()}},
+		Accounts: []tx.Address{addr},
+	}})
+	if accts := got.Accounts(); !slices.Equal(accts, []tx.Address{addr}) {
+		t.Errorf("Accounts() = %v; want [%s]", accts, addr)
+	}
+
+	want := &identity.Account{Address: addr, PubKey: pubOf(p), Kind: identity.Patient, Since: h}
+	if acct := loadAccount(t, a, addr); !reflect.DeepEqual(acct, want) {
+		t.Errorf("LoadAccount(patient) = %+v; want %+v", acct, want)
+	}
+	if got := resolve(t, a, pubOf(p)); got != addr {
+		t.Errorf("Resolve(patient key) = %s; want %s", got, addr)
+	}
+	if got := sequence(t, a, addr); got != 1 {
+		t.Errorf("Sequence(patient) = %d; want 1", got)
+	}
+}
+
+func TestRegisterMember(t *testing.T) {
+	a, rec := newRecordedChain(t)
+	admin, doc := testKey("admin-a"), testKey("physician")
+	res := deliverOne(t, a, "register member", signTx(t, testChainID, admin, 0, identity.Encode(identity.RegisterMember{
+		Org: orgA, PubKey: pubOf(doc), Roles: []identity.Role{identity.Physician, identity.Auditor, identity.Physician},
+	})))
+	h := height(t, a)
+
+	// Roles are stored sorted and without duplicates.
+	roles := []identity.Role{identity.Auditor, identity.Physician}
+	checkEvents(t, "register member", rec.last(t), res, []contract.Event{{
+		Type: "identity.member_registered",
+		Attrs: []contract.Attr{
+			{Key: "org", Value: orgA}, {Key: "member", Value: addrOf(doc).String()}, {Key: "by", Value: addrOf(admin).String()},
+			{Key: "role", Value: "auditor"}, {Key: "role", Value: "physician"},
+		},
+		Accounts: []tx.Address{addrOf(doc), addrOf(admin)},
+	}})
+	want := &identity.Account{Address: addrOf(doc), PubKey: pubOf(doc), Kind: identity.Member, Org: orgA, Roles: roles, Since: h}
+	if acct := loadAccount(t, a, addrOf(doc)); !reflect.DeepEqual(acct, want) {
+		t.Errorf("LoadAccount(member) = %+v; want %+v", acct, want)
+	}
+	members, err := identity.Members(a.State(), orgA)
+	if err != nil {
+		t.Fatalf("Members(%s) = %v", orgA, err)
+	}
+	var addrs []tx.Address
+	for _, m := range members {
+		addrs = append(addrs, m.Address)
+	}
+	wantAddrs := []tx.Address{addrOf(admin), addrOf(testKey("admin-a2")), addrOf(doc)}
+	slices.SortFunc(wantAddrs, func(x, y tx.Address) int { return strings.Compare(x.String(), y.String()) })
+	if !slices.Equal(addrs, wantAddrs) {
+		t.Errorf("Members(%s) = %v; want %v", orgA, addrs, wantAddrs)
+	}
+	// The new member signs from sequence 0; the admin continues at 1.
+	if got := sequence(t, a, addrOf(admin)); got != 1 {
+		t.Errorf("Sequence(admin) = %d; want 1", got)
+	}
+	deliverOne(t, a, "member rotates", signTx(t, testChainID, doc, 0, rotation(t, addrOf(doc), testKey("physician-2"), testKey("physician-2"))))
+
+	// A member made admin administers the organization.
+	boss, nurse := testKey("boss"), testKey("nurse")
+	deliverOne(t, a, "register admin", signTx(t, testChainID, admin, 1, identity.Encode(identity.RegisterMember{
+		Org: orgA, PubKey: pubOf(boss), Roles: []identity.Role{identity.Admin}})))
+	deliverOne(t, a, "new admin registers", signTx(t, testChainID, boss, 0, identity.Encode(identity.RegisterMember{
+		Org: orgA, PubKey: pubOf(nurse), Roles: []identity.Role{identity.Nurse}})))
+	if acct := loadAccount(t, a, addrOf(nurse)); acct.Org != orgA || !acct.HasRole(identity.Nurse) {
+		t.Errorf("LoadAccount(nurse) = %+v; want a nurse of %s", acct, orgA)
+	}
+}
+
+func TestSetMemberRoles(t *testing.T) {
+	admin, doc := testKey("admin-a"), testKey("physician")
+	for _, tc := range []struct {
+		name   string
+		member ed25519.PrivKey
+		roles  []identity.Role
+		want   []identity.Role
+	}{
+		{"replace", doc, []identity.Role{identity.Researcher}, []identity.Role{identity.Researcher}},
+		{"sort and deduplicate", doc, []identity.Role{identity.Physician, identity.Admin, identity.Physician},
+			[]identity.Role{identity.Admin, identity.Physician}},
+		{"admin keeps own admin role", admin, []identity.Role{identity.PrivacyOfficer, identity.Admin},
+			[]identity.Role{identity.Admin, identity.PrivacyOfficer}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, rec := newRecordedChain(t)
+			deliverOne(t, a, "register member", signTx(t, testChainID, admin, 0, identity.Encode(identity.RegisterMember{
+				Org: orgA, PubKey: pubOf(doc), Roles: []identity.Role{identity.Physician}})))
+			m := addrOf(tc.member)
+			res := deliverOne(t, a, "set roles", signTx(t, testChainID, admin, 1, identity.Encode(identity.SetMemberRoles{Member: m, Roles: tc.roles})))
+
+			attrs := []contract.Attr{{Key: "org", Value: orgA}, {Key: "member", Value: m.String()}, {Key: "by", Value: addrOf(admin).String()}}
+			for _, r := range tc.want {
+				attrs = append(attrs, contract.Attr{Key: "role", Value: string(r)})
+			}
+			checkEvents(t, "set roles", rec.last(t), res, []contract.Event{{
+				Type: "identity.member_roles_set", Attrs: attrs, Accounts: []tx.Address{m, addrOf(admin)},
+			}})
+			if acct := loadAccount(t, a, m); !slices.Equal(acct.Roles, tc.want) {
+				t.Errorf("SetMemberRoles(%v) stored roles %v; want %v", tc.roles, acct.Roles, tc.want)
+			}
+		})
+	}
+}
+
+func TestSetMemberStatus(t *testing.T) {
+	a, rec := newRecordedChain(t)
+	admin, doc := testKey("admin-a"), testKey("physician")
+	deliverOne(t, a, "register member", signTx(t, testChainID, admin, 0, identity.Encode(identity.RegisterMember{
+		Org: orgA, PubKey: pubOf(doc), Roles: []identity.Role{identity.Admin, identity.Physician}})))
+	// doc acts once, so that the suspension has a sequence to hold.
+	deliverOne(t, a, "member acts", signTx(t, testChainID, doc, 0, identity.Encode(identity.RegisterMember{
+		Org: orgA, PubKey: pubOf(testKey("nurse")), Roles: []identity.Role{identity.Nurse}})))
+
+	event := func(typ string) []contract.Event {
+		return []contract.Event{{Type: typ, Attrs: []contract.Attr{
+			{Key: "org", Value: orgA}, {Key: "member", Value: addrOf(doc).String()}, {Key: "by", Value: addrOf(admin).String()},
+			{Key: "role", Value: "admin"}, {Key: "role", Value: "physician"},
+		}, Accounts: []tx.Address{addrOf(doc), addrOf(admin)}}}
+	}
+	res := deliverOne(t, a, "suspend", signTx(t, testChainID, admin, 1, identity.Encode(identity.SetMemberStatus{Member: addrOf(doc), Suspended: true})))
+	checkEvents(t, "suspend", rec.last(t), res, event("identity.member_suspended"))
+	if acct := loadAccount(t, a, addrOf(doc)); !acct.Suspended {
+		t.Errorf("LoadAccount(member) after suspension = %+v; want suspended", acct)
+	}
+
+	// A suspended member is refused at CheckTx and in blocks, even as an
+	// admin, and the refusal consumes no sequence.
+	act := signTx(t, testChainID, doc, 1, identity.Encode(identity.SetMemberStatus{Member: addrOf(admin), Suspended: true}))
+	if got := checkTx(t, a, act); got != tx.CodeSuspended {
+		t.Errorf("CheckTx(suspended member) = %v; want %v", got, tx.CodeSuspended)
+	}
+	if got := tx.Code(deliver(t, a, act)[0].Code); got != tx.CodeSuspended {
+		t.Errorf("FinalizeBlock(suspended member) code = %v; want %v", got, tx.CodeSuspended)
+	}
+	if got := sequence(t, a, addrOf(doc)); got != 1 {
+		t.Errorf("Sequence(suspended member) = %d; want 1", got)
+	}
+
+	res = deliverOne(t, a, "reinstate", signTx(t, testChainID, admin, 2, identity.Encode(identity.SetMemberStatus{Member: addrOf(doc)})))
+	checkEvents(t, "reinstate", rec.last(t), res, event("identity.member_reinstated"))
+	if acct := loadAccount(t, a, addrOf(doc)); acct.Suspended {
+		t.Errorf("LoadAccount(member) after reinstatement = %+v; want not suspended", acct)
+	}
+	// The reinstated member acts again with the sequence it held.
+	deliverOne(t, a, "reinstated member acts", signTx(t, testChainID, doc, 1, identity.Encode(identity.SetMemberRoles{
+		Member: addrOf(testKey("nurse")), Roles: []identity.Role{identity.Nurse, identity.Pharmacist}})))
+
+	// An admin may not suspend themselves; the attempt consumes a sequence.
+	self := signTx(t, testChainID, admin, 3, identity.Encode(identity.SetMemberStatus{Member: addrOf(admin), Suspended: true}))
+	if got := tx.Code(deliver(t, a, self)[0].Code); got != tx.CodeInvalid {
+		t.Errorf("FinalizeBlock(admin suspends self) code = %v; want %v", got, tx.CodeInvalid)
+	}
+	if acct := loadAccount(t, a, addrOf(admin)); acct.Suspended {
+		t.Errorf("LoadAccount(admin) after suspending self = %+v; want not suspended", acct)
+	}
+}
+
+func TestRotateKey(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		old  ed25519.PrivKey
+		seq  uint64 // the account's next sequence before rotating
+		// then is a message the account sends with its new key afterwards.
+		then tx.Msg
+	}{
+		{"patient", testKey("patient"), 1, rotation(t, addrOf(testKey("patient")), testKey("third"), testKey("third"))},
+		{"admin", testKey("admin-a"), 0, identity.Encode(identity.RegisterMember{
+			Org: orgA, PubKey: pubOf(testKey("nurse")), Roles: []identity.Role{identity.Nurse}})},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, rec := newRecordedChain(t)
+			acct := addrOf(tc.old)
+			if tc.seq == 1 {
+				deliverOne(t, a, "register patient", signTx(t, testChainID, tc.old, 0, identity.Encode(identity.RegisterPatient{})))
+			}
+			before := loadAccount(t, a, acct)
+			newKey := testKey(tc.name + "-new")
+
+			res := deliverOne(t, a, "rotate", signTx(t, testChainID, tc.old, tc.seq, rotation(t, acct, newKey, newKey)))
+			checkEvents(t, "rotate", rec.last(t), res, []contract.Event{{
+				Type:     "identity.key_rotated",
+				Attrs:    []contract.Attr{{Key: "account", Value: acct.String()}},
+				Accounts: []tx.Address{acct},
+			}})
+			want := *before
+			want.PubKey = pubOf(newKey)
+			if got := loadAccount(t, a, acct); !reflect.DeepEqual(got, &want) {
+				t.Errorf("LoadAccount after rotation = %+v; want %+v", got, &want)
+			}
+			if got := resolve(t, a, pubOf(newKey)); got != acct {
+				t.Errorf("Resolve(new key) = %s; want %s", got, acct)
+			}
+			if got := resolve(t, a, pubOf(tc.old)); got != (tx.Address{}) {
+				t.Errorf("Resolve(old key) = %s; want none", got)
+			}
+
+			// The old key no longer signs for the account.
+			stale := signTx(t, testChainID, tc.old, tc.seq+1, tc.then)
+			if got := checkTx(t, a, stale); got != tx.CodeUnknownSigner {
+				t.Errorf("CheckTx(old key) = %v; want %v", got, tx.CodeUnknownSigner)
+			}
+			if got := tx.Code(deliver(t, a, stale)[0].Code); got != tx.CodeUnknownSigner {
+				t.Errorf("FinalizeBlock(old key) code = %v; want %v", got, tx.CodeUnknownSigner)
+			}
+			// The new key continues the account's sequence.
+			if got := checkTx(t, a, signTx(t, testChainID, newKey, 0, tc.then)); got != tx.CodeSequenceReplayed {
+				t.Errorf("CheckTx(new key, sequence 0) = %v; want %v", got, tx.CodeSequenceReplayed)
+			}
+			deliverOne(t, a, "new key acts", signTx(t, testChainID, newKey, tc.seq+1, tc.then))
+			if got := rec.last(t).Signer; got != acct {
+				t.Errorf("signer of the new key's transaction = %s; want %s", got, acct)
+			}
+		})
+	}
+}
