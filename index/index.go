@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 
 	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/filter"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/util"
 
@@ -32,7 +33,9 @@ var _ app.Indexer = (*Index)(nil)
 
 // Open opens or creates the index in dir.
 func Open(dir string) (*Index, error) {
-	db, err := leveldb.OpenFile(filepath.Join(dir, "index.db"), nil)
+	// Submissions look up hashes that are not committed yet: a Bloom
+	// filter answers those without reading a table.
+	db, err := leveldb.OpenFile(filepath.Join(dir, "index.db"), &opt.Options{Filter: filter.NewBloomFilter(10)})
 	if err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
 	}

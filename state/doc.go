@@ -1,17 +1,25 @@
 // Package state is CareLedger's authenticated, persistent key-value state.
 //
-// Committed state lives in an IAVL tree (cosmos/iavl) over an embedded
-// LevelDB in the data directory. The tree's root hash is the app hash that
-// CometBFT puts in the next block header, so validators that applied the same
-// blocks agree byte for byte and a divergent one is detected at once. A block
-// costs O(writes × log(state size)): only the paths to changed keys are
-// rehashed and stored.
+// Values live in an embedded LevelDB in the data directory. Every key falls
+// in one of 2^20 buckets by the SHA-256 of the key; a bucket's hash commits
+// to its entries (key and value hashes, in key order), and a complete binary
+// Merkle tree over the bucket hashes, held in memory, gives the root: the
+// app hash that CometBFT puts in the next block header. Validators that
+// applied the same blocks agree byte for byte, and a divergent one is
+// detected at once. A write costs one bucket rehash and one path of 20
+// hashes, shared between the writes of a block: a block's cost grows with
+// its writes, not with the size of the state (buckets hold a handful of keys
+// up to tens of millions of keys).
 //
-// Contracts never see the tree. They write to an Overlay, which buffers a
-// transaction's writes so that a rejected transaction leaves no trace; at the
-// end of a block the buffered writes are applied to the tree in sorted key
-// order (IAVL's shape depends on insertion order, so the order is part of
-// consensus).
+// The root does not depend on the order of writes. Commit writes the block's
+// values, the touched buckets and the version and root in one synchronous
+// LevelDB batch, so a crash leaves the last committed version or the next,
+// never a mix; Open recomputes the root from the stored buckets and refuses a
+// state that does not match it. Committed versions are LevelDB snapshots:
+// readers (the API, CheckTx) see one version while the next block is built.
 //
-// state imports cosmos/iavl, cosmos/cosmos-db and the standard library.
+// Contracts never see the store. They write to an Overlay, which buffers a
+// transaction's writes so that a rejected transaction leaves no trace.
+//
+// state imports goleveldb and the standard library.
 package state

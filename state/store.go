@@ -1,190 +1,308 @@
 package state
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
+	"path/filepath"
+	"runtime"
+	"slices"
 	"sync"
 
-	dbm "github.com/cosmos/cosmos-db"
-	"github.com/cosmos/iavl"
-	idb "github.com/cosmos/iavl/db"
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/filter"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/storage"
+	"github.com/syndtr/goleveldb/leveldb/util"
 )
 
 // Options configure a Store.
 type Options struct {
-	// CacheNodes is the number of tree nodes kept in memory. Default 1,000,000.
-	CacheNodes int
-	// KeepVersions is how many recent versions stay readable; older ones are
-	// pruned. Zero keeps every version. Default 0.
-	KeepVersions int64
-	// NoSync skips fsync on commit. Only benchmarks of the tree itself set it.
+	// NoSync skips fsync on commit. Only benchmarks of the store itself set
+	// it. Default false.
 	NoSync bool
 }
 
-func (o *Options) ensureDefaults() {
-	if o.CacheNodes == 0 {
-		o.CacheNodes = 1_000_000
-	}
-}
+// Hash is a state root or one of its parts.
+type Hash = [sha256.Size]byte
 
-// Store is the committed state. It is safe for one writer (the block being
-// executed) and any number of readers of committed versions.
+// Store is the committed state and the block being built on it. It is safe
+// for one writer (the block executor) and any number of readers of
+// committed views.
 type Store struct {
-	db   dbm.DB
-	tree *iavl.MutableTree
+	db   *leveldb.DB
 	opts Options
+	tree *tree
+
+	// pending holds the writes applied since the last commit, by key (a nil
+	// value is a deletion), and byBucket their keys by bucket. Only the
+	// block executor touches them.
+	pending  map[string][]byte
+	byBucket map[uint32][]string
+	buckets  map[uint32]bucket // the touched buckets' new entries
 
 	mu        sync.RWMutex
-	committed *iavl.ImmutableTree
+	committed *snapshot
 }
 
-// Open opens or creates the state in dir.
+// Database key prefixes.
+const (
+	dataPrefix   = 'd' // d KEY → value
+	bucketPrefix = 'b' // b BUCKET → the bucket's entries, for non-empty buckets
+)
+
+var metaKey = []byte("m") // version (8 bytes) and root (32 bytes)
+
+// Open opens or creates the state in dir, and checks that the stored
+// bucket hashes give the stored root.
 func Open(dir string, opts Options) (*Store, error) {
-	opts.ensureDefaults()
-	db, err := dbm.NewGoLevelDB("state", dir, nil)
+	db, err := leveldb.OpenFile(filepath.Join(dir, "state.db"), dbOptions())
 	if err != nil {
 		return nil, fmt.Errorf("open state db: %w", err)
 	}
-	tree := iavl.NewMutableTree(idb.NewWrapper(db), opts.CacheNodes, true, iavl.NewNopLogger(),
-		iavl.SyncOption(!opts.NoSync), iavl.InitialVersionOption(1))
-	if _, err := tree.Load(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("load state tree: %w", err)
-	}
-	s := &Store{db: db, tree: tree, opts: opts}
-	if err := s.refreshCommitted(); err != nil {
+	s, err := open(db, opts)
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
+// dbOptions are LevelDB's options: most reads are of keys that do not
+// exist yet (a new patient's key, an empty bucket), which a Bloom filter
+// answers without reading a table.
+func dbOptions() *opt.Options {
+	return &opt.Options{BlockCacheCapacity: 64 << 20, Filter: filter.NewBloomFilter(10)}
+}
+
 // OpenMemory returns a Store held in memory, for tests and replays.
 func OpenMemory() *Store {
-	db := dbm.NewMemDB()
-	tree := iavl.NewMutableTree(idb.NewWrapper(db), 100_000, true, iavl.NewNopLogger(), iavl.InitialVersionOption(1))
-	s := &Store{db: db, tree: tree}
-	if err := s.refreshCommitted(); err != nil {
-		panic(err) // an empty in-memory tree cannot fail to load
+	db, err := leveldb.Open(storage.NewMemStorage(), dbOptions())
+	if err != nil {
+		panic(err) // an in-memory database cannot fail to open
+	}
+	s, err := open(db, Options{NoSync: true})
+	if err != nil {
+		panic(err)
 	}
 	return s
 }
 
-func (s *Store) refreshCommitted() error {
-	v := s.tree.Version()
-	var ct *iavl.ImmutableTree
-	if v == 0 {
-		ct = iavl.NewImmutableTree(idb.NewWrapper(dbm.NewMemDB()), 0, true, iavl.NewNopLogger())
-	} else {
-		var err error
-		if ct, err = s.tree.GetImmutable(v); err != nil {
-			return fmt.Errorf("read state version %d: %w", v, err)
-		}
+func open(db *leveldb.DB, opts Options) (*Store, error) {
+	s := &Store{db: db, opts: opts, tree: newTree()}
+	s.resetPending()
+	var version int64
+	var root Hash
+	meta, err := db.Get(metaKey, nil)
+	switch {
+	case errors.Is(err, leveldb.ErrNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("read state meta: %w", err)
+	case len(meta) != 8+len(root):
+		return nil, fmt.Errorf("state meta is corrupt: %d bytes", len(meta))
+	default:
+		version = int64(binary.BigEndian.Uint64(meta))
+		copy(root[:], meta[8:])
 	}
+	it := db.NewIterator(util.BytesPrefix([]byte{bucketPrefix}), nil)
+	for it.Next() {
+		k := it.Key()
+		entries, err := decodeBucket(it.Value())
+		if len(k) != 5 || err != nil || binary.BigEndian.Uint32(k[1:]) >= numBuckets {
+			it.Release()
+			return nil, fmt.Errorf("state bucket record %x is corrupt", k)
+		}
+		s.tree.setLeaf(binary.BigEndian.Uint32(k[1:]), entries.hash())
+	}
+	it.Release()
+	if err := it.Error(); err != nil {
+		return nil, fmt.Errorf("read state buckets: %w", err)
+	}
+	if got := s.tree.rehash(); got != root {
+		return nil, fmt.Errorf("state root %x does not match the stored root %x at version %d: the state is corrupt", got, root, version)
+	}
+	return s, s.snapshot(version, root)
+}
+
+// snapshot makes the database's current content the committed view.
+func (s *Store) snapshot(version int64, root Hash) error {
+	snap, err := s.db.GetSnapshot()
+	if err != nil {
+		return fmt.Errorf("snapshot state: %w", err)
+	}
+	v := &snapshot{snap: snap, version: version, root: root}
+	// A view lives as long as someone reads it; the database snapshot is
+	// released when the last reader lets it go.
+	runtime.AddCleanup(v, func(s *leveldb.Snapshot) { s.Release() }, snap)
 	s.mu.Lock()
-	s.committed = ct
+	s.committed = v
 	s.mu.Unlock()
 	return nil
 }
 
-// Close closes the database.
+func (s *Store) resetPending() {
+	s.pending = make(map[string][]byte)
+	s.byBucket = make(map[uint32][]string)
+	s.buckets = make(map[uint32]bucket)
+}
+
+// Close closes the store.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Height returns the last committed version, which is the last committed
-// block height (zero before the first block).
+// Height returns the last committed version.
 func (s *Store) Height() int64 { return s.Committed().Version() }
 
-// Hash returns the root hash of the last committed version.
+// Hash returns the last committed root.
 func (s *Store) Hash() []byte { return s.Committed().Hash() }
 
 // Committed returns a read-only view of the last committed version. The view
-// stays valid and unchanged while later blocks are applied.
+// stays valid and unchanged while later blocks are applied and committed.
 func (s *Store) Committed() View {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return View{s.committed}
 }
 
-// Apply writes an overlay's buffered changes into the working tree, in sorted
-// key order, and returns the working root hash: the app hash the block will
-// have once committed.
-func (s *Store) Apply(o *Overlay) ([]byte, error) {
-	keys := make([]string, 0, len(o.writes))
-	for k := range o.writes {
-		keys = append(keys, k)
+// Working returns a Reader of the committed state plus what Apply has
+// written since. Only the block executor may use it.
+func (s *Store) Working() Reader { return working{s} }
+
+type working struct{ s *Store }
+
+func (w working) Get(key []byte) ([]byte, error) {
+	if v, ok := w.s.pending[string(key)]; ok {
+		return v, nil
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		v := o.writes[k]
-		var err error
-		if v == nil {
-			_, _, err = s.tree.Remove([]byte(k))
-		} else {
-			_, err = s.tree.Set([]byte(k), v)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("apply write: %w", err)
-		}
-	}
-	o.writes = make(map[string][]byte)
-	return s.tree.WorkingHash(), nil
+	return w.s.Committed().Get(key)
 }
 
-// Commit persists the working tree as the next version and returns its hash.
-func (s *Store) Commit() ([]byte, int64, error) {
-	hash, version, err := s.tree.SaveVersion()
-	if err != nil {
-		return nil, 0, fmt.Errorf("save state version: %w", err)
+// Apply adds an overlay's writes to the block being built and returns the
+// root the state will have once committed: the app hash. The root does not
+// depend on the order of writes.
+func (s *Store) Apply(o *Overlay) ([]byte, error) {
+	if len(o.writes) == 0 {
+		root := s.tree.root()
+		return root[:], nil
 	}
-	if k := s.opts.KeepVersions; k > 0 && version > k {
-		if err := s.tree.DeleteVersionsTo(version - k); err != nil {
-			return nil, 0, fmt.Errorf("prune state: %w", err)
+	touched := make(map[uint32]bool)
+	for k, v := range o.writes {
+		b := bucketOf([]byte(k))
+		if _, ok := s.pending[k]; !ok {
+			s.byBucket[b] = append(s.byBucket[b], k)
+		}
+		s.pending[k] = v
+		touched[b] = true
+	}
+	o.writes = make(map[string][]byte)
+	base := s.Committed()
+	for b := range touched {
+		entries, err := s.merge(base, b)
+		if err != nil {
+			return nil, err
+		}
+		s.buckets[b] = entries
+		s.tree.setLeaf(b, entries.hash())
+	}
+	root := s.tree.rehash()
+	return root[:], nil
+}
+
+// merge returns bucket b's committed entries with the pending writes that
+// fall in it applied.
+func (s *Store) merge(base View, b uint32) (bucket, error) {
+	rec, err := base.v.snap.Get(bucketKey(b), nil)
+	if err != nil && !errors.Is(err, leveldb.ErrNotFound) {
+		return nil, fmt.Errorf("read state bucket: %w", err)
+	}
+	entries, err := decodeBucket(rec)
+	if err != nil {
+		return nil, fmt.Errorf("state bucket %d is corrupt: %w", b, err)
+	}
+	for _, k := range s.byBucket[b] {
+		entries = entries.set(k, s.pending[k])
+	}
+	return entries, nil
+}
+
+// Commit makes the applied writes durable as the next version, atomically,
+// and returns its root and version.
+func (s *Store) Commit() ([]byte, int64, error) {
+	version := s.Height() + 1
+	root := s.tree.root()
+	batch := new(leveldb.Batch)
+	for k, v := range s.pending {
+		if v == nil {
+			batch.Delete(dataKey([]byte(k)))
+		} else {
+			batch.Put(dataKey([]byte(k)), v)
 		}
 	}
-	return hash, version, s.refreshCommitted()
+	for b, entries := range s.buckets {
+		if len(entries) == 0 {
+			batch.Delete(bucketKey(b))
+		} else {
+			batch.Put(bucketKey(b), entries.encode())
+		}
+	}
+	meta := binary.BigEndian.AppendUint64(nil, uint64(version))
+	batch.Put(metaKey, append(meta, root[:]...))
+	if err := s.db.Write(batch, &opt.WriteOptions{Sync: !s.opts.NoSync}); err != nil {
+		return nil, 0, fmt.Errorf("commit state: %w", err)
+	}
+	s.resetPending()
+	return root[:], version, s.snapshot(version, root)
 }
 
 // View is a read-only view of one committed version.
-type View struct {
-	tree *iavl.ImmutableTree
+type View struct{ v *snapshot }
+
+type snapshot struct {
+	snap    *leveldb.Snapshot
+	version int64
+	root    Hash
 }
 
 // Version returns the view's version (block height).
-func (v View) Version() int64 { return v.tree.Version() }
+func (v View) Version() int64 { return v.v.version }
 
-// Hash returns the view's root hash.
-func (v View) Hash() []byte { return v.tree.Hash() }
+// Hash returns the view's root hash; an empty state's is all zeros.
+func (v View) Hash() []byte { return slices.Clone(v.v.root[:]) }
 
 // Get returns the value at key, or nil if there is none.
-func (v View) Get(key []byte) ([]byte, error) { return v.tree.Get(key) }
+func (v View) Get(key []byte) ([]byte, error) {
+	val, err := v.v.snap.Get(dataKey(key), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read state: %w", err)
+	}
+	return val, nil
+}
 
 // Iterate calls fn for each key with the prefix, in key order, until fn
 // returns false.
 func (v View) Iterate(prefix []byte, fn func(key, value []byte) bool) error {
-	it, err := v.tree.Iterator(prefix, prefixEnd(prefix), true)
-	if err != nil {
-		return fmt.Errorf("iterate state: %w", err)
-	}
-	defer it.Close()
-	for ; it.Valid(); it.Next() {
-		if !fn(it.Key(), it.Value()) {
+	it := v.v.snap.NewIterator(util.BytesPrefix(dataKey(prefix)), nil)
+	defer it.Release()
+	for it.Next() {
+		if !fn(it.Key()[1:], it.Value()) {
 			break
 		}
 	}
-	return it.Error()
-}
-
-// prefixEnd returns the smallest key greater than every key with prefix.
-func prefixEnd(prefix []byte) []byte {
-	end := append([]byte(nil), prefix...)
-	for i := len(end) - 1; i >= 0; i-- {
-		if end[i] < 0xff {
-			end[i]++
-			return end[:i+1]
-		}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("iterate state: %w", err)
 	}
 	return nil
+}
+
+func dataKey(key []byte) []byte {
+	return append([]byte{dataPrefix}, key...)
+}
+
+func bucketKey(b uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte{bucketPrefix}, b)
 }
 
 // Reader reads state: a View, or an Overlay over one.
@@ -244,7 +362,3 @@ func (o *Overlay) Flush() error {
 
 // Len returns the number of buffered writes.
 func (o *Overlay) Len() int { return len(o.writes) }
-
-// Working returns a Reader of the working tree: the committed state plus
-// what Apply has written since. Only the block executor may use it.
-func (s *Store) Working() Reader { return s.tree }

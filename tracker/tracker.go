@@ -140,22 +140,33 @@ func (t *Tracker) Submit(raw []byte) (Result, error) {
 	t.pending[h] = e
 	t.mu.Unlock()
 
-	if r, err := t.results.Tx(h); err != nil || r != nil {
-		t.forget(h, e)
-		if err != nil {
-			return Result{}, err
-		}
-		return committedResult(r), nil
+	res, err := t.checkTx(raw)
+	inCache := errors.Is(err, mempool.ErrTxInCache)
+	code := tx.CodeOK
+	if err == nil {
+		code = tx.Code(res.Code)
 	}
-	switch res, err := t.checkTx(raw); {
-	case errors.Is(err, mempool.ErrTxInCache):
-		// Known to the mempool already: a second submission of the same bytes.
+	// The same bytes submitted again are in the mempool's cache, or fail
+	// their sequence check once committed: answer with the committed
+	// result if there is one. Only repeats pay for the lookup.
+	if inCache || code == tx.CodeSequenceReplayed {
+		if r, err := t.results.Tx(h); err != nil || r != nil {
+			t.forget(h, e)
+			if err != nil {
+				return Result{}, err
+			}
+			return committedResult(r), nil
+		}
+	}
+	switch {
+	case inCache:
+		// Known to the mempool already and not committed: pending.
 	case err != nil:
 		t.forget(h, e)
 		return t.reject(h, err)
-	case res.Code != uint32(tx.CodeOK):
+	case code != tx.CodeOK:
 		t.forget(h, e)
-		return t.reject(h, &tx.Rejection{Code: tx.Code(res.Code), Msg: res.Log})
+		return t.reject(h, &tx.Rejection{Code: code, Msg: res.Log})
 	}
 	return Result{Hash: h, Status: Pending}, nil
 }
