@@ -86,8 +86,6 @@ func (m *Metrics) rejected(code tx.Code, stage string) {
 	m.rejections.WithLabelValues(code.String(), stage).Inc()
 }
 
-// RejectedAtCheck counts a CheckTx rejection; the node wires it to the app.
-func (m *Metrics) RejectedAtCheck(code tx.Code) { m.rejected(code, "submit") }
 
 // BlockCommitted updates the metrics with a committed block.
 func (m *Metrics) BlockCommitted(b *app.Block) {

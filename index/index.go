@@ -35,7 +35,9 @@ var _ app.Indexer = (*Index)(nil)
 func Open(dir string) (*Index, error) {
 	// Submissions look up hashes that are not committed yet: a Bloom
 	// filter answers those without reading a table.
-	db, err := leveldb.OpenFile(filepath.Join(dir, "index.db"), &opt.Options{Filter: filter.NewBloomFilter(10)})
+	db, err := leveldb.OpenFile(filepath.Join(dir, "index.db"), &opt.Options{
+		Filter: filter.NewBloomFilter(10), WriteBuffer: 32 << 20, CompactionTableSize: 8 << 20,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
 	}
@@ -119,8 +121,11 @@ func (x *Index) Height() (int64, error) {
 	if err == leveldb.ErrNotFound {
 		return 0, nil
 	}
-	if err != nil || len(v) != 8 {
-		return 0, fmt.Errorf("read index height: %v", err)
+	if err != nil {
+		return 0, fmt.Errorf("read index height: %w", err)
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("index height record is corrupt: %d bytes", len(v))
 	}
 	return int64(binary.BigEndian.Uint64(v)), nil
 }

@@ -255,6 +255,9 @@ func cometConfig(home string, c Config) *cfg.Config {
 	// The application's index serves lookups; CometBFT's kv indexer would
 	// cost most of the throughput for nothing.
 	cc.TxIndex.Indexer = "null"
+	// For the same reason CometBFT keeps only the last block's results: the
+	// index has them all, and writing them twice costs compactions.
+	cc.Storage.DiscardABCIResponses = true
 	cc.Mempool.Size = c.MempoolSize
 	cc.Mempool.MaxTxBytes = tx.DefaultLimits.MaxTxBytes
 	cc.Instrumentation.Prometheus = false

@@ -69,11 +69,18 @@ func Open(dir string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// dbOptions are LevelDB's options: most reads are of keys that do not
-// exist yet (a new patient's key, an empty bucket), which a Bloom filter
-// answers without reading a table.
+// dbOptions are LevelDB's options. Most reads are of keys that do not exist
+// yet (a new patient's key, an empty bucket), which a Bloom filter answers
+// without reading a table. Bucket records are mostly hashes, which do not
+// compress. A larger write buffer means fewer, larger compactions.
 func dbOptions() *opt.Options {
-	return &opt.Options{BlockCacheCapacity: 64 << 20, Filter: filter.NewBloomFilter(10)}
+	return &opt.Options{
+		BlockCacheCapacity:  64 << 20,
+		Filter:              filter.NewBloomFilter(10),
+		Compression:         opt.NoCompression,
+		WriteBuffer:         32 << 20,
+		CompactionTableSize: 8 << 20,
+	}
 }
 
 // OpenMemory returns a Store held in memory, for tests and replays.

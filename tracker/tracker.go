@@ -162,11 +162,13 @@ func (t *Tracker) Submit(raw []byte) (Result, error) {
 	case inCache:
 		// Known to the mempool already and not committed: pending.
 	case err != nil:
-		t.forget(h, e)
-		return t.reject(h, err)
+		r, err := t.reject(h, err)
+		t.forget(h, e) // after reject remembered r, for the waiters forget wakes
+		return r, err
 	case code != tx.CodeOK:
+		r, err := t.reject(h, &tx.Rejection{Code: code, Msg: res.Log})
 		t.forget(h, e)
-		return t.reject(h, &tx.Rejection{Code: code, Msg: res.Log})
+		return r, err
 	}
 	return Result{Hash: h, Status: Pending}, nil
 }
@@ -175,8 +177,10 @@ func (t *Tracker) Submit(raw []byte) (Result, error) {
 func (t *Tracker) checkTx(raw []byte) (*abci.ResponseCheckTx, error) {
 	ch := make(chan *abci.ResponseCheckTx, 1)
 	if err := t.mp.CheckTx(raw, func(r *abci.ResponseCheckTx) { ch <- r }, mempool.TxInfo{}); err != nil {
+		// ErrRecheckFull: a block came while the mempool was still
+		// rechecking, which it treats as full until the recheck ends.
 		var full mempool.ErrMempoolIsFull
-		if errors.As(err, &full) {
+		if errors.As(err, &full) || errors.Is(err, mempool.ErrRecheckFull) {
 			return nil, tx.Rejectf(tx.CodeBusy, "mempool is full")
 		}
 		var large mempool.ErrTxTooLarge
@@ -206,12 +210,14 @@ func (t *Tracker) reject(h tx.Hash, err error) (Result, error) {
 	return r, nil
 }
 
-// forget removes e if it is still the pending entry for h.
+// forget removes e if it is still the pending entry for h, and wakes its
+// waiters: a concurrent Submit of the same bytes may have answered Pending.
 func (t *Tracker) forget(h tx.Hash, e *entry) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.pending[h] == e {
 		delete(t.pending, h)
+		close(e.done)
 	}
 }
 

@@ -96,6 +96,9 @@ func (t *Tx) size() int {
 
 // Sign sets the signature with key, which must match Signer.
 func (t *Tx) Sign(key ed25519.PrivKey) error {
+	if len(key) != ed25519.PrivateKeySize {
+		return fmt.Errorf("sign transaction: private key is %d bytes, want %d", len(key), ed25519.PrivateKeySize)
+	}
 	sig, err := key.Sign(t.SignBytes())
 	if err != nil {
 		return fmt.Errorf("sign transaction: %w", err)
