@@ -279,6 +279,9 @@ func (v View) Hash() []byte { return slices.Clone(v.v.root[:]) }
 // Get returns the value at key, or nil if there is none.
 func (v View) Get(key []byte) ([]byte, error) {
 	val, err := v.v.snap.Get(dataKey(key), nil)
+	// The view, not the database snapshot, carries the cleanup that
+	// releases the snapshot: keep it reachable until the read is done.
+	runtime.KeepAlive(v.v)
 	if errors.Is(err, leveldb.ErrNotFound) {
 		return nil, nil
 	}
@@ -292,6 +295,7 @@ func (v View) Get(key []byte) ([]byte, error) {
 // returns false.
 func (v View) Iterate(prefix []byte, fn func(key, value []byte) bool) error {
 	it := v.v.snap.NewIterator(util.BytesPrefix(dataKey(prefix)), nil)
+	runtime.KeepAlive(v.v) // see Get
 	defer it.Release()
 	for it.Next() {
 		if !fn(it.Key()[1:], it.Value()) {

@@ -31,12 +31,10 @@ func benchValue(rng *rand.Rand) []byte {
 }
 
 // preload fills the store in dir with keys benchKey(0..n-1), in versions of
-// up to preloadBatch writes. It inserts the keys in sorted order, so that
-// each version only extends the right edge of the tree instead of reading
-// nodes all over it: the tree is the same as random insertion would give (an
-// IAVL tree is balanced) at a fraction of the cost. It skips fsync
-// (Options.NoSync): the preload is setup, and the timed part reopens the
-// store with the real setting.
+// up to preloadBatch writes. The keys are inserted in sorted order, which
+// helps LevelDB; the buckets and the root do not depend on the order. It
+// skips fsync (Options.NoSync): the preload is setup, and the timed part
+// reopens the store with the real setting.
 func preload(b *testing.B, dir string, n int) {
 	b.Helper()
 	const preloadBatch = 500_000
@@ -96,12 +94,12 @@ func commitBlock(b *testing.B, s *state.Store, rng *rand.Rand, writes, size int,
 
 // BenchmarkCommitBlock measures a block of writes (half updates of random
 // existing keys, half new keys) applied and committed, fsync included, to
-// states of different sizes. An IAVL block rewrites only the paths to its
-// changed keys, so its cost grows with its writes and with the logarithm of
-// the state size, plus the cost of reading the nodes the cache does not
-// hold (Options.CacheNodes, default 1,000,000 nodes: about 500,000 keys).
-// ns/write should stay nearly flat across sizes beyond the cache, and a
-// block of 2000 writes should cost about four times one of 500.
+// states of different sizes. A block rewrites each touched bucket (a read of
+// its record, a handful of entries) and the in-memory paths above them, so
+// its cost grows with its writes, not with the state size, apart from
+// LevelDB reads that its caches no longer answer. ns/write should stay
+// nearly flat across sizes, and a block of 2000 writes should cost about
+// four times one of 500.
 //
 // Building the large states takes a minute or two, once per size; the
 // benchmark runs only with -bench.
@@ -117,7 +115,7 @@ func BenchmarkCommitBlock(b *testing.B) {
 			defer s.Close()
 			rng := rand.New(rand.NewPCG(uint64(size), 2))
 			next := uint64(size) // the next new key
-			// Warm the node cache, as a running node's is.
+			// Warm LevelDB's caches, as a running node's are.
 			for range 5 {
 				commitBlock(b, s, rng, 2000, size, &next)
 			}

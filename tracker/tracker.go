@@ -163,7 +163,8 @@ func (t *Tracker) Submit(raw []byte) (Result, error) {
 		// Known to the mempool already and not committed: pending.
 	case err != nil:
 		r, err := t.reject(h, err)
-		t.forget(h, e) // after reject remembered r, for the waiters forget wakes
+		// Forget only now: the waiters it wakes read what reject remembered.
+		t.forget(h, e)
 		return r, err
 	case code != tx.CodeOK:
 		r, err := t.reject(h, &tx.Rejection{Code: code, Msg: res.Log})
