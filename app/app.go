@@ -328,6 +328,15 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		return nil, err
 	}
 	b.AppHash = hash
+	// The block is decided: FinalizeBlock runs only for committed blocks.
+	// Indexing it here, before its state commits, keeps the index from ever
+	// being behind the state, and keeps the work out of Commit, during
+	// which CometBFT's mempool admits nothing.
+	if a.cfg.Indexer != nil {
+		if err := a.cfg.Indexer.IndexBlock(b); err != nil {
+			return nil, fmt.Errorf("index block %d: %w", b.Height, err)
+		}
+	}
 	a.block = b
 	return &abci.ResponseFinalizeBlock{TxResults: results, AppHash: hash}, nil
 }
@@ -433,11 +442,6 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	b := a.block
 	if b == nil {
 		return nil, fmt.Errorf("commit without a finalized block")
-	}
-	if a.cfg.Indexer != nil {
-		if err := a.cfg.Indexer.IndexBlock(b); err != nil {
-			return nil, fmt.Errorf("index block %d: %w", b.Height, err)
-		}
 	}
 	if _, _, err := a.store.Commit(); err != nil {
 		return nil, err

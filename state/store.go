@@ -41,6 +41,7 @@ type Store struct {
 	pending  map[string][]byte
 	byBucket map[uint32][]string
 	buckets  map[uint32]bucket // the touched buckets' new entries
+	batch    *leveldb.Batch    // the writes of all the above, made by Apply
 
 	mu        sync.RWMutex
 	committed *snapshot
@@ -152,6 +153,7 @@ func (s *Store) resetPending() {
 	s.pending = make(map[string][]byte)
 	s.byBucket = make(map[uint32][]string)
 	s.buckets = make(map[uint32]bucket)
+	s.batch = nil
 }
 
 // Close closes the store.
@@ -202,17 +204,70 @@ func (s *Store) Apply(o *Overlay) ([]byte, error) {
 		touched[b] = true
 	}
 	o.writes = make(map[string][]byte)
-	base := s.Committed()
-	for b := range touched {
-		entries, err := s.merge(base, b)
-		if err != nil {
-			return nil, err
-		}
-		s.buckets[b] = entries
-		s.tree.setLeaf(b, entries.hash())
+	if err := s.rehashBuckets(touched); err != nil {
+		return nil, err
 	}
 	root := s.tree.rehash()
+	s.batch = s.prepare()
 	return root[:], nil
+}
+
+// prepare builds the database writes of the pending changes, ahead of
+// Commit, which runs while CometBFT's mempool admits nothing.
+func (s *Store) prepare() *leveldb.Batch {
+	batch := new(leveldb.Batch)
+	for k, v := range s.pending {
+		if v == nil {
+			batch.Delete(dataKey([]byte(k)))
+		} else {
+			batch.Put(dataKey([]byte(k)), v)
+		}
+	}
+	for b, entries := range s.buckets {
+		if len(entries) == 0 {
+			batch.Delete(bucketKey(b))
+		} else {
+			batch.Put(bucketKey(b), entries.encode())
+		}
+	}
+	return batch
+}
+
+// rehashBuckets merges the pending writes into each touched bucket and sets
+// its new hash. Reading a bucket is a LevelDB lookup: the buckets are read
+// and hashed by several goroutines.
+func (s *Store) rehashBuckets(touched map[uint32]bool) error {
+	bs := make([]uint32, 0, len(touched))
+	for b := range touched {
+		bs = append(bs, b)
+	}
+	merged := make([]bucket, len(bs))
+	hashes := make([]Hash, len(bs))
+	base := s.Committed()
+	workers := min(runtime.GOMAXPROCS(0), 1+len(bs)/64)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(bs); i += workers {
+				if merged[i], errs[w] = s.merge(base, bs[i]); errs[w] != nil {
+					return
+				}
+				hashes[i] = merged[i].hash()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for i, b := range bs {
+		s.buckets[b] = merged[i]
+		s.tree.setLeaf(b, hashes[i])
+	}
+	return nil
 }
 
 // merge returns bucket b's committed entries with the pending writes that
@@ -237,20 +292,9 @@ func (s *Store) merge(base View, b uint32) (bucket, error) {
 func (s *Store) Commit() ([]byte, int64, error) {
 	version := s.Height() + 1
 	root := s.tree.root()
-	batch := new(leveldb.Batch)
-	for k, v := range s.pending {
-		if v == nil {
-			batch.Delete(dataKey([]byte(k)))
-		} else {
-			batch.Put(dataKey([]byte(k)), v)
-		}
-	}
-	for b, entries := range s.buckets {
-		if len(entries) == 0 {
-			batch.Delete(bucketKey(b))
-		} else {
-			batch.Put(bucketKey(b), entries.encode())
-		}
+	batch := s.batch
+	if batch == nil {
+		batch = new(leveldb.Batch)
 	}
 	meta := binary.BigEndian.AppendUint64(nil, uint64(version))
 	batch.Put(metaKey, append(meta, root[:]...))
