@@ -398,9 +398,6 @@ func startCareLedger(home string) (*system, error) {
 			}
 		}
 		blocks <- out
-		if os.Getenv("BENCH_DEBUG") != "" {
-			fmt.Fprintf(os.Stderr, "block %d txs %d at %s\n", b.Height, len(b.Txs), out.at.Format("05.000"))
-		}
 	}))
 	if err := n.Start(); err != nil {
 		n.Stop()
