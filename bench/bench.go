@@ -456,7 +456,7 @@ func startKVStore(home string) (*system, error) {
 		return nil, err
 	}
 	mp := cn.Mempool()
-	var seq atomic.Int64
+	gen := &kvTxs{}
 	return &system{
 		submit: func(raw []byte) (bool, error) {
 			err := mp.CheckTx(raw, nil, mempool.TxInfo{})
@@ -465,18 +465,7 @@ func startKVStore(home string) (*system, error) {
 			}
 			return false, err
 		},
-		makeTxs: func(count int) [][]byte {
-			out := make([][]byte, count)
-			base := seq.Add(int64(count)) - int64(count)
-			for i := range out {
-				t := fmt.Appendf(nil, "k%015d=", base+int64(i))
-				for len(t) < 200 {
-					t = append(t, 'v')
-				}
-				out[i] = t
-			}
-			return out
-		},
+		makeTxs:   gen.make,
 		committed: kv.blocks,
 		stop: func() error {
 			err := cn.Stop()
@@ -484,6 +473,23 @@ func startKVStore(home string) (*system, error) {
 			return err
 		},
 	}, nil
+}
+
+// kvTxs makes the baseline's transactions: 200 bytes, key=value, every key
+// new.
+type kvTxs struct{ seq atomic.Int64 }
+
+func (g *kvTxs) make(count int) [][]byte {
+	out := make([][]byte, count)
+	base := g.seq.Add(int64(count)) - int64(count)
+	for i := range out {
+		t := fmt.Appendf(nil, "k%015d=", base+int64(i))
+		for len(t) < 200 {
+			t = append(t, 'v')
+		}
+		out[i] = t
+	}
+	return out
 }
 
 // observed reports each committed block of the application it wraps, at the
