@@ -86,7 +86,6 @@ func (m *Metrics) rejected(code tx.Code, stage string) {
 	m.rejections.WithLabelValues(code.String(), stage).Inc()
 }
 
-
 // BlockCommitted updates the metrics with a committed block.
 func (m *Metrics) BlockCommitted(b *app.Block) {
 	m.height.Set(float64(b.Height))

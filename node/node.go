@@ -49,14 +49,9 @@ type Node struct {
 // Open opens the node in home, which Init or Testnet created. It does not
 // start it.
 func Open(home string) (*Node, error) {
-	c, err := LoadConfig(home)
+	c, cc, gen, err := loadHome(home)
 	if err != nil {
 		return nil, err
-	}
-	cc := cometConfig(home, c)
-	gen, err := cmttypes.GenesisDocFromFile(cc.GenesisFile())
-	if err != nil {
-		return nil, fmt.Errorf("read genesis: %w", err)
 	}
 	n := &Node{home: home, cfg: c, done: make(chan struct{})}
 	if err := n.open(cc, gen); err != nil {
@@ -102,16 +97,26 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 // node's, running any ABCI application: the benchmark runs CometBFT's
 // kvstore example with it as its baseline.
 func NewComet(home string, application abci.Application) (*cmtnode.Node, error) {
-	c, err := LoadConfig(home)
+	c, cc, gen, err := loadHome(home)
 	if err != nil {
 		return nil, err
+	}
+	return newComet(cc, c, gen, application)
+}
+
+// loadHome reads a home's configuration, CometBFT's derived from it, and
+// the genesis.
+func loadHome(home string) (Config, *cfg.Config, *cmttypes.GenesisDoc, error) {
+	c, err := LoadConfig(home)
+	if err != nil {
+		return c, nil, nil, err
 	}
 	cc := cometConfig(home, c)
 	gen, err := cmttypes.GenesisDocFromFile(cc.GenesisFile())
 	if err != nil {
-		return nil, fmt.Errorf("read genesis: %w", err)
+		return c, nil, nil, fmt.Errorf("read genesis: %w", err)
 	}
-	return newComet(cc, c, gen, application)
+	return c, cc, gen, nil
 }
 
 func newComet(cc *cfg.Config, c Config, gen *cmttypes.GenesisDoc, application abci.Application) (*cmtnode.Node, error) {
