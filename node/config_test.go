@@ -1,0 +1,97 @@
+package node
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	cmttypes "github.com/cometbft/cometbft/types"
+)
+
+func TestConfigDefaultsAndValidate(t *testing.T) {
+	c := DefaultConfig()
+	if c.HTTPAddr != "127.0.0.1:8080" || time.Duration(c.TimeoutCommit) != 100*time.Millisecond || c.LogLevel != "error" {
+		t.Fatalf("DefaultConfig() = %+v; want the documented defaults", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("DefaultConfig().Validate() = %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"bad http address", func(c *Config) { c.HTTPAddr = "8080" }, "http_addr"},
+		{"bad log level", func(c *Config) { c.LogLevel = "loud" }, "log_level"},
+		{"negative mempool", func(c *Config) { c.MempoolSize = -1 }, "negative"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig()
+			tc.edit(&c)
+			if err := c.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Validate() = %v; want an error about %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestConfigJSONRoundTrip(t *testing.T) {
+	home := t.TempDir()
+	c := DefaultConfig()
+	c.Peers = "abc@127.0.0.1:1"
+	c.EmptyBlockInterval = Duration(5 * time.Second)
+	if err := SaveConfig(home, c); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadConfig(home)
+	if err != nil || got != c {
+		t.Fatalf("LoadConfig() = %+v, %v; want %+v", got, err, c)
+	}
+}
+
+// TestTestnetHomes checks that the homes share one genesis naming every
+// node's validator, and that each node peers with all the others on its
+// own ports.
+func TestTestnetHomes(t *testing.T) {
+	out := t.TempDir()
+	homes, err := Testnet(out, TestnetOptions{Validators: 3, P2PBasePort: 30000, HTTPBasePort: 31000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(homes) != 3 {
+		t.Fatalf("Testnet wrote %d homes; want 3", len(homes))
+	}
+	var first []byte
+	for i, h := range homes {
+		gen, err := cmttypes.GenesisDocFromFile(filepath.Join(h, "config", "genesis.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(gen.Validators) != 3 {
+			t.Errorf("node%d genesis has %d validators; want 3", i, len(gen.Validators))
+		}
+		b, _ := json.Marshal(gen)
+		if first == nil {
+			first = b
+		} else if string(b) != string(first) {
+			t.Errorf("node%d genesis differs from node0's", i)
+		}
+		c, err := LoadConfig(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "127.0.0.1:" + strconv.Itoa(31000+i); c.HTTPAddr != want {
+			t.Errorf("node%d http_addr = %s; want %s", i, c.HTTPAddr, want)
+		}
+		if n := len(strings.Split(c.Peers, ",")); n != 2 {
+			t.Errorf("node%d has %d peers; want 2", i, n)
+		}
+	}
+	if _, err := Testnet(out, TestnetOptions{Validators: 3}); err == nil {
+		t.Error("Testnet over existing homes succeeded; want an error")
+	}
+}
+
