@@ -94,4 +94,3 @@ func TestTestnetHomes(t *testing.T) {
 		t.Error("Testnet over existing homes succeeded; want an error")
 	}
 }
-
