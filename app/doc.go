@@ -9,8 +9,8 @@
 // each transaction in order through the contract that owns each message,
 // buffering a transaction's writes so that a rejected one changes nothing but
 // the signer's sequence number (which is consumed so that the transaction can
-// never be replayed). Commit persists the state, whose root hash is the app
-// hash.
+// never be replayed), and hands the results to the index. Commit persists
+// the state, whose root hash is the app hash, and tells the listeners.
 //
 // app imports the contracts, state, tx and CometBFT's ABCI types; it does no
 // network I/O and reads no clock.
