@@ -310,7 +310,8 @@ func (g *scriptGen) invalidRoles() (scriptTx, bool) {
 	if admin == nil {
 		return scriptTx{}, false
 	}
-	raw := g.next(admin, true, identity.Encode(identity.RegisterMember{Org: admin.org, PubKey: pubOf(g.freshKey("surgeon")), Roles: []identity.Role{"surgeon"}}))
+	// An unknown role is refused without state, before the sequence.
+	raw := g.next(admin, false, identity.Encode(identity.RegisterMember{Org: admin.org, PubKey: pubOf(g.freshKey("surgeon")), Roles: []identity.Role{"surgeon"}}))
 	return scriptTx{raw, tx.CodeInvalid, "invalid roles"}, true
 }
 

@@ -2,7 +2,8 @@
 // machine that CometBFT drives in the same process.
 //
 // CheckTx admits a transaction to the mempool cheaply: it decodes the
-// envelope, checks the chain ID, the signature (once: a verified transaction's
+// envelope and message bodies (with what they can be refused for without
+// state), checks the chain ID, the signature (once: a verified transaction's
 // hash is cached, so rechecks and FinalizeBlock skip it) and the signer's next
 // sequence number, counting transactions already in the mempool. FinalizeBlock
 // verifies the signatures it has not seen in parallel batches, then applies

@@ -54,9 +54,11 @@ func newFixture(t testing.TB) *fixture {
 // (decoding, chain, signature, signer, sequence) pass and the signer has an
 // account.
 //
-// CheckTx checks only the envelope and the signer's standing (see app/doc.go);
-// it admits a transaction whose message the contract will reject, so for
-// those cases checkCode is ok.
+// CheckTx checks the envelope, the signer's standing and what a message can
+// be refused for without state (an unknown role, a malformed organization
+// ID); such a transaction is refused in a block before its sequence is
+// consumed. A message the contract refuses with state passes CheckTx (so
+// for those cases checkCode is ok) and consumes the sequence in the block.
 func TestRejections(t *testing.T) {
 	big := make([]byte, app.DefaultParams().MaxTxBytes)
 	for _, tc := range []struct {
@@ -161,10 +163,10 @@ func TestRejections(t *testing.T) {
 		{"unknown role", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
 			return signTx(t, testChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
 				Org: orgA, PubKey: pubOf(testKey("m")), Roles: []identity.Role{identity.Nurse, "surgeon"}})), addrOf(f.adminA)
-		}, tx.CodeOK, tx.CodeInvalid, true},
+		}, tx.CodeInvalid, tx.CodeInvalid, false},
 		{"no roles", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
 			return signTx(t, testChainID, f.adminA, 3, identity.Encode(identity.SetMemberRoles{Member: addrOf(f.physician)})), addrOf(f.adminA)
-		}, tx.CodeOK, tx.CodeInvalid, true},
+		}, tx.CodeInvalid, tx.CodeInvalid, false},
 		{"admin dropping own admin role", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
 			return signTx(t, testChainID, f.adminA, 3, identity.Encode(identity.SetMemberRoles{
 				Member: addrOf(f.adminA), Roles: []identity.Role{identity.Physician}})), addrOf(f.adminA)
@@ -176,7 +178,7 @@ func TestRejections(t *testing.T) {
 		{"invalid organization ID", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
 			return signTx(t, testChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
 				Org: "General Hospital", PubKey: pubOf(testKey("m")), Roles: []identity.Role{identity.Nurse}})), addrOf(f.adminA)
-		}, tx.CodeOK, tx.CodeInvalid, true},
+		}, tx.CodeInvalid, tx.CodeInvalid, false},
 		{"rotating to the current key", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
 			return signTx(t, testChainID, f.patient, 1, rotation(t, addrOf(f.patient), f.patient, f.patient)), addrOf(f.patient)
 		}, tx.CodeOK, tx.CodeInvalid, true},

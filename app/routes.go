@@ -28,7 +28,7 @@ func buildRoutes() map[uint64]route {
 		typ := typ
 		r[typ] = route{
 			name:   identity.Name(typ),
-			check:  func(body []byte) error { _, err := identity.Decode(typ, body); return err },
+			check:  func(body []byte) error { return identity.Check(typ, body) },
 			handle: func(ctx *contract.Context, body []byte) error { return identity.Handle(ctx, typ, body) },
 			open:   typ == identity.TypeRegisterPatient,
 		}

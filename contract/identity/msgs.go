@@ -130,6 +130,26 @@ func Decode(typ uint64, body []byte) (Msg, error) {
 	return m, nil
 }
 
+// Check decodes a message body and validates what needs no state, so that
+// CheckTx refuses a bad message before it reaches a block. Its errors are
+// *tx.Rejection values.
+func Check(typ uint64, body []byte) error {
+	m, err := Decode(typ, body)
+	if err != nil {
+		return err
+	}
+	switch m := m.(type) {
+	case RegisterMember:
+		if err := ValidateOrgID(m.Org); err != nil {
+			return err
+		}
+		_, err = normalizeRoles(m.Roles)
+	case SetMemberRoles:
+		_, err = normalizeRoles(m.Roles)
+	}
+	return err
+}
+
 func readAddress(r *wire.Reader) tx.Address {
 	var a tx.Address
 	copy(a[:], r.Raw(tx.AddressSize))
