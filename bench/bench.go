@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -51,6 +52,9 @@ type Options struct {
 	Log io.Writer
 	// SkipBaseline measures CareLedger alone, for profiling.
 	SkipBaseline bool
+	// CPUProfile, if set, receives a CPU profile of CareLedger's saturated
+	// phase.
+	CPUProfile io.Writer
 }
 
 func (o *Options) ensureDefaults() {
@@ -162,7 +166,16 @@ func measure(ctx context.Context, o Options, name string, start starter) (Result
 	}
 	defer sys.stop()
 	fmt.Fprintf(o.Log, "%s: saturating for %s\n", name, o.Duration)
+	profile := o.CPUProfile != nil && name == "careledger"
+	if profile {
+		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
+			return res, err
+		}
+	}
 	peak, err := phase(ctx, o, sys, 0)
+	if profile {
+		pprof.StopCPUProfile()
+	}
 	if err != nil {
 		return res, err
 	}
