@@ -80,6 +80,10 @@ func runNode(ctx context.Context, args []string) error {
 	fmt.Printf("careledger node %s, chain %s, home %s\n", node.Version, n.ChainID(), *home)
 	fmt.Printf("  API      %s/v1/status\n  OpenAPI  %s/v1/openapi.json\n  health   %s/healthz\n  metrics  %s/metrics\n", url, url, url, url)
 	if *withDemo {
+		if n.ChainID() != demo.InitOptions(node.Config{}).ChainID {
+			n.Stop()
+			return fmt.Errorf("--demo needs a home the demo created; %s holds chain %q (use another --home)", *home, n.ChainID())
+		}
 		if err := seedDemo(ctx, url, *home); err != nil {
 			n.Stop()
 			return err
