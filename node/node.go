@@ -30,6 +30,8 @@ import (
 // Version is the software version reported by the API.
 var Version = "0.1.0-dev"
 
+var _ tracker.Journal = (*index.Index)(nil)
+
 // Node is a running CareLedger node.
 type Node struct {
 	home    string
@@ -75,7 +77,7 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	if n.comet, err = newComet(cc, n.cfg, gen, n.app); err != nil {
 		return err
 	}
-	n.tracker = tracker.New(n.comet.Mempool(), n.app, n.index, tracker.Options{})
+	n.tracker = tracker.New(n.comet.Mempool(), n.app, n.index, tracker.Options{Journal: n.index})
 	n.app.Listen(n.tracker)
 	secret, err := loadAuthSecret(n.home)
 	if err != nil {
@@ -147,6 +149,13 @@ func (n *Node) Start() error {
 		return fmt.Errorf("start consensus: %w", err)
 	}
 	n.httpLn = ln
+	// Transactions accepted before the node stopped are taken up again:
+	// each commits, or is reported dropped.
+	if _, err := n.tracker.Recover(); err != nil {
+		n.comet.Stop()
+		ln.Close()
+		return err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	go n.tracker.Run(ctx)

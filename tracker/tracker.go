@@ -14,9 +14,12 @@
 package tracker
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -75,6 +78,18 @@ type Options struct {
 	// KeepFinished is how many rejected and dropped results are remembered
 	// for status queries. Default 10,000.
 	KeepFinished int
+	// Journal, if set, keeps accepted transactions until they settle, so
+	// that Recover can take them up again after the node restarts.
+	Journal Journal
+}
+
+// Journal stores the transactions the tracker accepted and has not settled.
+// The index satisfies it. Writes need not be synchronous: the journal must
+// survive the process, not the machine.
+type Journal interface {
+	Save(h tx.Hash, raw []byte) error
+	Remove(hs []tx.Hash) error
+	Journaled() ([][]byte, error)
 }
 
 type entry struct {
@@ -96,6 +111,7 @@ type Tracker struct {
 	pending  map[tx.Hash]*entry
 	finished map[tx.Hash]Result
 	order    []tx.Hash // finished, oldest first
+	settled  []tx.Hash // to remove from the journal
 	wake     chan struct{}
 
 	stats Stats
@@ -171,7 +187,86 @@ func (t *Tracker) Submit(raw []byte) (Result, error) {
 		t.forget(h, e)
 		return r, err
 	}
+	if j := t.opts.Journal; j != nil {
+		if err := j.Save(h, raw); err != nil {
+			return Result{}, fmt.Errorf("journal transaction: %w", err)
+		}
+	}
 	return Result{Hash: h, Status: Pending}, nil
+}
+
+// Recover takes up the transactions journaled before the node stopped: each
+// is found committed, submitted again, or reported dropped with the code
+// that refused it. It returns how many it found.
+func (t *Tracker) Recover() (int, error) {
+	j := t.opts.Journal
+	if j == nil {
+		return 0, nil
+	}
+	raws, err := j.Journaled()
+	if err != nil {
+		return 0, fmt.Errorf("read journal: %w", err)
+	}
+	// An account's transactions go back in sequence order, or the later
+	// ones would be refused as skipping ahead.
+	type journaled struct {
+		raw    []byte
+		signer []byte
+		seq    uint64
+	}
+	js := make([]journaled, len(raws))
+	for i, raw := range raws {
+		js[i].raw = raw
+		if d, _, err := t.checker.Precheck(raw); err == nil {
+			js[i].signer, js[i].seq = d.Signer, d.Sequence
+		}
+	}
+	slices.SortStableFunc(js, func(a, b journaled) int {
+		if c := bytes.Compare(a.signer, b.signer); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	for i := range js {
+		raws[i] = js[i].raw
+	}
+	for _, raw := range raws {
+		r, err := t.Submit(raw)
+		if err != nil {
+			return 0, err
+		}
+		switch {
+		case r.Status == Rejected && r.Code == tx.CodeBusy:
+			// No room yet: keep it pending, and resubmitStale retries.
+			t.mu.Lock()
+			t.pending[r.Hash] = &entry{raw: raw, since: t.height, done: make(chan struct{}), result: Result{Hash: r.Hash, Status: Pending}}
+			t.mu.Unlock()
+		case r.Status == Rejected:
+			t.mu.Lock()
+			t.remember(Result{Hash: r.Hash, Status: Dropped, Code: r.Code, Log: r.Log})
+			t.stats.Dropped++
+			t.settled = append(t.settled, r.Hash)
+			t.mu.Unlock()
+		case r.Status == Committed:
+			t.mu.Lock()
+			t.settled = append(t.settled, r.Hash)
+			t.mu.Unlock()
+		}
+	}
+	return len(raws), t.removeSettled()
+}
+
+// removeSettled removes settled transactions from the journal.
+func (t *Tracker) removeSettled() error {
+	j := t.opts.Journal
+	t.mu.Lock()
+	hs := t.settled
+	t.settled = nil
+	t.mu.Unlock()
+	if j == nil || len(hs) == 0 {
+		return nil
+	}
+	return j.Remove(hs)
 }
 
 // checkTx runs CheckTx and waits for its answer.
@@ -306,6 +401,9 @@ func (t *Tracker) BlockCommitted(b *app.Block) {
 			e.result = committedResult(r)
 			close(e.done)
 			delete(t.pending, r.Hash)
+			if t.opts.Journal != nil {
+				t.settled = append(t.settled, r.Hash)
+			}
 		}
 	}
 	t.mu.Unlock()
@@ -322,6 +420,9 @@ func (t *Tracker) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.wake:
+			// The journal is kept off the block's path: a crash before
+			// this leaves settled entries, which Recover settles again.
+			t.removeSettled()
 			t.resubmitStale()
 		}
 	}
@@ -374,5 +475,8 @@ func (t *Tracker) drop(h tx.Hash, e *entry, code tx.Code, msg string) {
 	delete(t.pending, h)
 	t.remember(e.result)
 	t.stats.Dropped++
+	if t.opts.Journal != nil {
+		t.settled = append(t.settled, h)
+	}
 	close(e.done)
 }

@@ -38,6 +38,7 @@ type fakeMempool struct {
 	pool   map[tx.Hash]bool
 	script map[tx.Hash][]outcome
 	calls  map[tx.Hash]int
+	log    []tx.Hash // every CheckTx, in order
 }
 
 var _ Mempool = (*fakeMempool)(nil)
@@ -61,6 +62,7 @@ func (m *fakeMempool) CheckTx(t cmttypes.Tx, cb func(*abci.ResponseCheckTx), _ m
 	h := tx.HashOf(t)
 	m.mu.Lock()
 	m.calls[h]++
+	m.log = append(m.log, h)
 	var o outcome
 	if s := m.script[h]; len(s) > 0 {
 		o, m.script[h] = s[0], s[1:]

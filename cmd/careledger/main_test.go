@@ -16,6 +16,7 @@ import (
 	"github.com/careledger/careledger/api"
 	"github.com/careledger/careledger/client"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/nodetest"
 	"github.com/careledger/careledger/tx"
 )
@@ -243,5 +244,61 @@ func TestTestnetCommits(t *testing.T) {
 	orgs, err := clients[2].Orgs(context.Background())
 	if err != nil || len(orgs) != 4 {
 		t.Fatalf("Orgs() = %v, %v; want org0..org3", orgs, err)
+	}
+}
+
+// TestKill9KeepsAccepted kills a node right after it accepted transactions
+// it has not committed: after the restart each of them commits; none is
+// forgotten (reported unknown), though the mempool did not survive.
+func TestKill9KeepsAccepted(t *testing.T) {
+	home, url := initHome(t)
+	// Slow blocks, so that the node is killed with the transactions still
+	// in its mempool.
+	cfg, err := node.LoadConfig(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.TimeoutCommit = node.Duration(3 * time.Second)
+	if err := node.SaveConfig(home, cfg); err != nil {
+		t.Fatal(err)
+	}
+	p := startNode(t, home)
+	c := client.New(url)
+	nodetest.WaitHeight(t, c, 1)
+	ctx := context.Background()
+	chainID, err := c.ChainID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var accepted []tx.Hash
+	pending := 0
+	for range 300 {
+		key := ed25519.GenPrivKey()
+		t1 := &tx.Tx{ChainID: chainID, Signer: key.PubKey().Bytes(), Msgs: []tx.Msg{identity.Encode(identity.RegisterPatient{})}}
+		if err := t1.Sign(key); err != nil {
+			t.Fatal(err)
+		}
+		res, err := c.Submit(ctx, t1.Encode(), false, 0)
+		if err != nil || (res.Status != "pending" && res.Status != "committed") {
+			t.Fatalf("Submit = %+v, %v; want accepted", res, err)
+		}
+		accepted = append(accepted, res.Hash)
+		if res.Status == "pending" {
+			pending++
+		}
+	}
+	p.kill()
+	if pending == 0 {
+		t.Fatal("every transaction committed before the kill; the test needs some pending")
+	}
+	t.Logf("%d of %d transactions pending at the kill", pending, len(accepted))
+
+	startNode(t, home)
+	nodetest.WaitHeight(t, c, 1)
+	for _, h := range accepted {
+		waitFor(t, func() bool {
+			res, err := c.Tx(ctx, h)
+			return err == nil && res.Status == "committed" && res.Code == tx.CodeOK
+		})
 	}
 }

@@ -1,0 +1,114 @@
+package tracker
+
+import (
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/careledger/careledger/tx"
+)
+
+// memJournal is a Journal in memory.
+type memJournal struct {
+	mu  sync.Mutex
+	txs map[tx.Hash][]byte
+}
+
+func (j *memJournal) Save(h tx.Hash, raw []byte) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.txs[h] = raw
+	return nil
+}
+
+func (j *memJournal) Remove(hs []tx.Hash) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, h := range hs {
+		delete(j.txs, h)
+	}
+	return nil
+}
+
+// Journaled returns the transactions in reverse sequence order, the worst
+// order for Recover.
+func (j *memJournal) Journaled() ([][]byte, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out [][]byte
+	for _, raw := range j.txs {
+		out = append(out, raw)
+	}
+	slices.SortFunc(out, func(a, b []byte) int {
+		ta, _ := tx.Decode(a, tx.DefaultLimits)
+		tb, _ := tx.Decode(b, tx.DefaultLimits)
+		return int(tb.Sequence) - int(ta.Sequence)
+	})
+	return out, nil
+}
+
+func (j *memJournal) has(h tx.Hash) bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	_, ok := j.txs[h]
+	return ok
+}
+
+// TestJournal checks that an accepted transaction is journaled until it
+// settles, committed or dropped, and that only accepted ones are.
+func TestJournal(t *testing.T) {
+	j := &memJournal{txs: make(map[tx.Hash][]byte)}
+	h := newHarness(t, Options{Journal: j, ResubmitAfter: 1})
+	h.run()
+	committed, hc := testTx(t, 0)
+	dropped, hd := testTx(t, 1)
+	refused, hr := testTx(t, 2)
+	h.mp.then(hr, outcome{code: tx.CodeSequenceSkipped})
+	h.mp.then(hd, outcome{drop: true}, outcome{code: tx.CodeSequenceReplayed})
+	for _, raw := range [][]byte{committed, dropped, refused} {
+		h.submit(raw)
+	}
+	if !j.has(hc) || !j.has(hd) || j.has(hr) {
+		t.Fatalf("journal after submissions: committed %v, dropped %v, refused %v; want true, true, false", j.has(hc), j.has(hd), j.has(hr))
+	}
+	h.commit(hc)
+	eventually(t, "committed transaction to leave the journal", func() bool { return !j.has(hc) })
+	h.commit()
+	eventually(t, "dropped transaction to be reported", func() bool { return h.status(hd).Status == Dropped })
+	h.commit()
+	eventually(t, "dropped transaction to leave the journal", func() bool { return !j.has(hd) })
+}
+
+// TestRecover checks that a restarted tracker takes up its journal: a
+// transaction committed before the stop is settled, the others go back to
+// the mempool in sequence order, and one the mempool now refuses is
+// reported dropped, not forgotten.
+func TestRecover(t *testing.T) {
+	j := &memJournal{txs: make(map[tx.Hash][]byte)}
+	raws := make([][]byte, 4)
+	hs := make([]tx.Hash, 4)
+	for i := range raws {
+		raws[i], hs[i] = testTx(t, uint64(i))
+		j.Save(hs[i], raws[i])
+	}
+	h := newHarness(t, Options{Journal: j})
+	h.commit(hs[0]) // committed before the restart: in the index
+	h.mp.then(hs[0], outcome{code: tx.CodeSequenceReplayed})
+	h.mp.then(hs[3], outcome{code: tx.CodeSequenceReplayed})
+
+	n, err := h.tr.Recover()
+	if err != nil || n != 4 {
+		t.Fatalf("Recover() = %d, %v; want 4, nil", n, err)
+	}
+	if want := []tx.Hash{hs[0], hs[1], hs[2], hs[3]}; !slices.Equal(h.mp.log, want) {
+		t.Errorf("resubmitted in order %v; want sequence order %v", h.mp.log, want)
+	}
+	for i, want := range []Status{Committed, Pending, Pending, Dropped} {
+		if got := h.status(hs[i]).Status; got != want {
+			t.Errorf("status of journaled tx %d = %s; want %s", i, got, want)
+		}
+	}
+	if j.has(hs[0]) || !j.has(hs[1]) || !j.has(hs[2]) || j.has(hs[3]) {
+		t.Errorf("journal after Recover holds %v %v %v %v; want false true true false", j.has(hs[0]), j.has(hs[1]), j.has(hs[2]), j.has(hs[3]))
+	}
+}
