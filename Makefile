@@ -28,6 +28,8 @@ fuzz:
 	$(GO) test -run=^$$ -fuzz=FuzzReader -fuzztime=$(FUZZTIME) ./wire
 	$(GO) test -run=^$$ -fuzz=FuzzReadKeyFile -fuzztime=$(FUZZTIME) ./keys
 	$(GO) test -run=^$$ -fuzz=FuzzOpenToken -fuzztime=$(FUZZTIME) ./api
+	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./contract/identity
+	$(GO) test -run=^$$ -fuzz=FuzzDecodeBucket -fuzztime=$(FUZZTIME) ./state
 
 bench:
 	$(GO) run ./cmd/careledger bench

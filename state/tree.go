@@ -97,6 +97,9 @@ func decodeBucket(rec []byte) (bucket, error) {
 		if size <= 0 || n > uint64(len(rec)-size) || uint64(len(rec)-size)-n < sha256.Size {
 			return nil, errors.New("truncated bucket entry")
 		}
+		if size != len(binary.AppendUvarint(nil, n)) {
+			return nil, errors.New("bucket entry length is not minimally encoded")
+		}
 		rec = rec[size:]
 		e := entry{key: string(rec[:n])}
 		copy(e.hash[:], rec[n:])
