@@ -43,7 +43,8 @@ type Options struct {
 	// TimeoutCommit is CometBFT's timeout_commit for both systems. Default
 	// 100ms.
 	TimeoutCommit time.Duration
-	// Submitters is the number of goroutines submitting. Default 4.
+	// Submitters is the number of goroutines submitting, as many clients of
+	// the API would. Default 16.
 	Submitters int
 	// Dir holds the nodes' homes. Default a temporary directory, removed
 	// after the run.
@@ -65,7 +66,7 @@ func (o *Options) ensureDefaults() {
 		o.TimeoutCommit = 100 * time.Millisecond
 	}
 	if o.Submitters == 0 {
-		o.Submitters = 4
+		o.Submitters = 16
 	}
 	if o.Log == nil {
 		o.Log = io.Discard

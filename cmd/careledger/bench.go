@@ -17,7 +17,7 @@ func runBench(ctx context.Context, args []string) error {
 	d := fs.Duration("duration", 10*time.Second, "how long each phase submits")
 	tc := fs.Duration("timeout-commit", 100*time.Millisecond, "CometBFT timeout_commit for both systems")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	submitters := fs.Int("submitters", 0, "goroutines submitting transactions (default 4)")
+	submitters := fs.Int("submitters", 0, "goroutines submitting transactions (default 16)")
 	skipBaseline := fs.Bool("skip-baseline", false, "measure CareLedger alone (for profiling; no ratio)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of CareLedger's saturated phase to this file")
 	if err := parse(fs, args, 0, ""); err != nil {
