@@ -249,5 +249,17 @@ func newLogger(level string) cmtlog.Logger {
 	if err != nil {
 		opt = cmtlog.AllowError()
 	}
-	return cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(os.Stderr)), opt)
+	return quietStop{cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(os.Stderr)), opt)}
 }
+
+// quietStop drops the error CometBFT logs on every clean stop, so that an
+// operator sees errors only when something is wrong.
+type quietStop struct{ cmtlog.Logger }
+
+func (q quietStop) Error(msg string, keyvals ...any) {
+	if msg != "Stopped accept routine, as transport is closed" {
+		q.Logger.Error(msg, keyvals...)
+	}
+}
+
+func (q quietStop) With(keyvals ...any) cmtlog.Logger { return quietStop{q.Logger.With(keyvals...)} }

@@ -56,7 +56,7 @@ func runNode(ctx context.Context, args []string) error {
 		if err := node.Init(*home, o); err != nil {
 			return err
 		}
-		fmt.Printf("created %s: a single-validator network %q\n", *home, o.ChainID)
+		fmt.Printf("created %s: a single-validator network\n", *home)
 	}
 	if *httpAddr != "" {
 		c, err := node.LoadConfig(*home)
