@@ -150,9 +150,9 @@ func TestRejections(t *testing.T) {
 		// key_in_use (the key check comes first), not already_exists.
 		{"existing patient registering again", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
 			return signTx(t, testChainID, f.patient, 1, identity.Encode(identity.RegisterPatient{})), addrOf(f.patient)
-		}, tx.CodeOK, tx.CodeKeyInUse, true},
-		// already_exists needs an account whose address is the key's but
-		// whose current key is another: the key it rotated away from.
+		}, tx.CodeOK, tx.CodeAlreadyExists, true},
+		// already_exists also answers an account whose address is the key's
+		// but whose current key is another: the key it rotated away from.
 		{"existing patient registering with a former key", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
 			return signTx(t, testChainID, f.rotatedOld, 0, identity.Encode(identity.RegisterPatient{})), f.rotated
 		}, tx.CodeOK, tx.CodeAlreadyExists, false},

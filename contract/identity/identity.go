@@ -128,6 +128,11 @@ func Execute(ctx *contract.Context, m Msg) error {
 }
 
 func registerPatient(ctx *contract.Context) error {
+	if own, err := Resolve(ctx.Store, ctx.SignerKey); err != nil {
+		return err
+	} else if own != nil && own.Address == tx.AddressOf(ctx.SignerKey) {
+		return tx.Rejectf(tx.CodeAlreadyExists, "key is already registered as account %s", own.Address)
+	}
 	a := &Account{
 		Address: tx.AddressOf(ctx.SignerKey),
 		PubKey:  ctx.SignerKey,
