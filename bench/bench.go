@@ -553,11 +553,16 @@ func parallel(n int, f func(i int)) {
 	wg.Wait()
 }
 
+// freePort returns a port below the kernel's ephemeral range (32768 and
+// up), so that no outgoing connection takes it before the node binds it.
 func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	start := os.Getpid() * 7919
+	for i := range 2000 {
+		p := 31700 + (start+i)%1000
+		if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
+			ln.Close()
+			return p, nil
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("no free port below the ephemeral range")
 }

@@ -7,6 +7,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -109,13 +111,29 @@ func WaitHeight(t testing.TB, c *client.Client, h int64) {
 	}
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// Ports handed out by FreePort: below the kernel's ephemeral range (32768
+// and up), where a port found free could be handed to another connection
+// before the node binds it. Each test process starts at its own offset.
+const (
+	portLow, portHigh = 20000, 30000
+)
+
+var nextPort atomic.Int64
+
+func init() { nextPort.Store(int64(os.Getpid()) * 7919) }
+
+// FreePort returns a TCP port on 127.0.0.1, below the ephemeral range, that
+// was free a moment ago.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range portHigh - portLow {
+		p := portLow + int(nextPort.Add(1)%(portHigh-portLow))
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err == nil {
+			ln.Close()
+			return p
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no free port below the ephemeral range")
+	return 0
 }

@@ -202,8 +202,9 @@ func assertCertified(t *testing.T, c *client.Client, st api.Status) {
 // four processes and sees every validator sign the same blocks.
 func TestTestnetCommits(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "net")
-	// Ports below the ephemeral range, apart for each run of the test.
-	base := 20000 + os.Getpid()%5000*2
+	// Ports below the ephemeral range and above those nodetest.FreePort
+	// hands out, apart for each run of the test.
+	base := 30000 + os.Getpid()%800*2
 	careledger(t, "testnet", "--validators", "4", "--out", out,
 		"--p2p-port", fmt.Sprint(base), "--http-port", fmt.Sprint(base+10))
 	var clients []*client.Client
