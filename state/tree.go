@@ -140,8 +140,6 @@ func newTree() *tree {
 	return t
 }
 
-func (t *tree) leaf(b uint32) Hash { return t.levels[0][b] }
-
 func (t *tree) setLeaf(b uint32, h Hash) {
 	if t.levels[0][b] != h {
 		t.levels[0][b] = h
