@@ -12,6 +12,8 @@ import (
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/condition"
+	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tx"
@@ -40,9 +42,11 @@ type Config struct {
 type App struct {
 	abci.BaseApplication
 
-	cfg   Config
-	store *state.Store
-	sigs  *sigCache
+	cfg     Config
+	store   *state.Store
+	sigs    *sigCache
+	consent *consent.Contract
+	routes  map[uint64]route
 
 	paramsMu sync.RWMutex
 	params   Params
@@ -72,13 +76,19 @@ func New(store *state.Store, cfg Config) (*App, error) {
 	if cfg.SigCacheSize == 0 {
 		cfg.SigCacheSize = 200_000
 	}
+	engine, err := condition.NewEngine(1024)
+	if err != nil {
+		return nil, err
+	}
 	a := &App{
 		cfg:     cfg,
 		store:   store,
 		sigs:    newSigCache(cfg.SigCacheSize),
+		consent: consent.New(engine),
 		params:  DefaultParams(),
 		pending: make(map[tx.Address]uint64),
 	}
+	a.routes = newRoutes(a.consent)
 	if store.Height() > 0 {
 		b, err := store.Committed().Get(paramsKey)
 		if err != nil {
@@ -140,6 +150,9 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	if err := identity.InitGenesis(ctx, g.Genesis); err != nil {
 		return nil, fmt.Errorf("init identity: %w", err)
 	}
+	if err := a.consent.InitGenesis(ctx, g.Consent); err != nil {
+		return nil, fmt.Errorf("init consent: %w", err)
+	}
 	if err := o.Set(paramsKey, g.Params.encode()); err != nil {
 		return nil, err
 	}
@@ -194,7 +207,7 @@ func (a *App) Precheck(raw []byte) (*tx.Tx, tx.Hash, error) {
 		}
 		a.sigs.add(h)
 	}
-	if _, err := checkMsgs(t); err != nil {
+	if _, err := a.checkMsgs(t); err != nil {
 		return nil, h, err
 	}
 	return t, h, nil
@@ -215,7 +228,7 @@ func (a *App) checkTx(raw []byte) error {
 	if err != nil {
 		return err
 	}
-	open, _ := checkMsgs(t)
+	open, _ := a.checkMsgs(t)
 	view := a.store.Committed()
 	addr, registered, err := resolveSigner(view, t.Signer, open)
 	if err != nil {
@@ -355,7 +368,7 @@ func (a *App) deliver(blk *state.Overlay, b *Block, t *tx.Tx, sigOK bool, r *TxR
 	if !sigOK {
 		return tx.Rejectf(tx.CodeBadSignature, "signature does not verify")
 	}
-	open, err := checkMsgs(t)
+	open, err := a.checkMsgs(t)
 	if err != nil {
 		return err
 	}
@@ -380,7 +393,7 @@ func (a *App) deliver(blk *state.Overlay, b *Block, t *tx.Tx, sigOK bool, r *TxR
 	}
 	var failed error
 	for _, m := range t.Msgs {
-		if failed = routeTable[m.Type].handle(ctx, m.Body); failed != nil {
+		if failed = a.routes[m.Type].handle(ctx, m.Body); failed != nil {
 			break
 		}
 	}

@@ -45,6 +45,7 @@ type modelAccount struct {
 	kind      identity.Kind
 	org       string
 	admin     bool
+	service   bool
 	genesis   bool
 	suspended bool
 	seq       uint64
@@ -60,6 +61,8 @@ type scriptGen struct {
 	accts []*modelAccount // in creation order, so that choices are deterministic
 	byKey map[string]*modelAccount
 	fresh int
+
+	consent consentModel
 }
 
 func newScriptGen(t testing.TB, seed uint64) *scriptGen {
@@ -157,6 +160,14 @@ var scriptOps = []struct {
 	{1, (*scriptGen).keyInUse},
 	{1, (*scriptGen).invalidRoles},
 	{1, (*scriptGen).malformed},
+	{3, (*scriptGen).grant},
+	{1, (*scriptGen).revoke},
+	{2, (*scriptGen).request},
+	{2, (*scriptGen).answer},
+	{3, (*scriptGen).access},
+	{2, (*scriptGen).anchor},
+	{1, (*scriptGen).erase},
+	{1, (*scriptGen).badCondition},
 }
 
 func (g *scriptGen) registerPatient() (scriptTx, bool) {
@@ -173,6 +184,7 @@ func (g *scriptGen) registerMember() (scriptTx, bool) {
 	m := &modelAccount{key: g.freshKey("member"), kind: identity.Member, org: admin.org}
 	rs := g.roles()
 	m.admin = slices.Contains(rs, identity.Admin)
+	m.service = slices.Contains(rs, identity.Service)
 	raw := g.next(admin, true, identity.Encode(identity.RegisterMember{Org: admin.org, PubKey: pubOf(m.key), Roles: rs}))
 	g.add(m)
 	return scriptTx{raw, tx.CodeOK, "register member"}, true
@@ -197,6 +209,7 @@ func (g *scriptGen) setRoles() (scriptTx, bool) {
 	}
 	rs := g.roles()
 	m.admin = slices.Contains(rs, identity.Admin)
+	m.service = slices.Contains(rs, identity.Service)
 	return scriptTx{g.next(admin, true, identity.Encode(identity.SetMemberRoles{Member: m.addr, Roles: rs})), tx.CodeOK, "set roles"}, true
 }
 

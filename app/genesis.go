@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/tx"
 	"github.com/careledger/careledger/wire"
@@ -13,6 +14,8 @@ import (
 type Genesis struct {
 	Params Params `json:"params"`
 	identity.Genesis
+	// Consent is the network's default access policy and CEL cost limit.
+	Consent consent.Policy `json:"consent"`
 }
 
 // Params are network parameters held in state.

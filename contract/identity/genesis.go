@@ -23,6 +23,8 @@ type GenesisOrg struct {
 	Power        int64     `json:"power,omitempty"`
 	// Admins are the keys of the organization's first admins.
 	Admins []tx.PubKey `json:"admins"`
+	// Nodes are the service keys of the organization's nodes (role service).
+	Nodes []tx.PubKey `json:"nodes,omitempty"`
 }
 
 // Validate checks the genesis state without applying it.
@@ -54,9 +56,9 @@ func (g *Genesis) Validate() error {
 		if len(o.Admins) == 0 {
 			return fmt.Errorf("genesis organization %q has no admin", o.ID)
 		}
-		for _, k := range o.Admins {
+		for _, k := range slices.Concat(o.Admins, o.Nodes) {
 			if len(k) != tx.PubKeySize {
-				return fmt.Errorf("genesis organization %q: admin key must be %d bytes", o.ID, tx.PubKeySize)
+				return fmt.Errorf("genesis organization %q: admin and node keys must be %d bytes", o.ID, tx.PubKeySize)
 			}
 		}
 	}
@@ -74,9 +76,13 @@ func InitGenesis(ctx *contract.Context, g Genesis) error {
 			return err
 		}
 		for _, k := range o.Admins {
-			a := &Account{Address: tx.AddressOf(k), PubKey: slices.Clone(k), Kind: Member, Org: o.ID, Roles: []Role{Admin}}
-			if err := createAccount(ctx.Store, a); err != nil {
-				return fmt.Errorf("genesis admin of %s: %w", o.ID, err)
+			if err := createGenesisMember(ctx, o.ID, k, Admin); err != nil {
+				return err
+			}
+		}
+		for _, k := range o.Nodes {
+			if err := createGenesisMember(ctx, o.ID, k, Service); err != nil {
+				return err
 			}
 		}
 	}
@@ -92,4 +98,12 @@ func (g *Genesis) Validators() []GenesisOrg {
 		}
 	}
 	return vs
+}
+
+func createGenesisMember(ctx *contract.Context, org string, key tx.PubKey, role Role) error {
+	a := &Account{Address: tx.AddressOf(key), PubKey: slices.Clone(key), Kind: Member, Org: org, Roles: []Role{role}}
+	if err := createAccount(ctx.Store, a); err != nil {
+		return fmt.Errorf("genesis %s of %s: %w", role, org, err)
+	}
+	return nil
 }

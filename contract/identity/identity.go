@@ -123,6 +123,8 @@ func Execute(ctx *contract.Context, m Msg) error {
 		return setMemberStatus(ctx, m)
 	case RotateKey:
 		return rotateKey(ctx, m)
+	case SetDelegate:
+		return setDelegate(ctx, m)
 	}
 	return tx.Rejectf(tx.CodeUnknownMessage, "unknown identity message %T", m)
 }
@@ -150,35 +152,68 @@ func registerPatient(ctx *contract.Context) error {
 	return nil
 }
 
-// requireAdmin returns the signer's account if it is an admin of org.
-func requireAdmin(ctx *contract.Context, org string) (*Account, error) {
-	signer, err := LoadAccount(ctx.Store, ctx.Signer)
+// ActiveMember returns the member at addr and its organization, rejecting
+// an account that is not a member or is suspended, or whose organization is.
+func ActiveMember(s Reader, addr tx.Address) (*Account, *Organization, error) {
+	a, err := LoadAccount(s, addr)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if signer == nil {
-		return nil, tx.Rejectf(tx.CodeUnknownSigner, "signer %s is not registered", ctx.Signer)
+	if a == nil {
+		return nil, nil, tx.Rejectf(tx.CodeUnknownSigner, "account %s is not registered", addr)
 	}
-	if signer.Kind != Member {
-		return nil, tx.Rejectf(tx.CodeUnauthorized, "signer %s is not an organization member", signer.Address)
+	if a.Kind != Member {
+		return nil, nil, tx.Rejectf(tx.CodeUnauthorized, "account %s is not an organization member", addr)
 	}
-	if signer.Org != org {
-		return nil, tx.Rejectf(tx.CodeWrongOrganization, "signer %s belongs to %s, not %s", signer.Address, signer.Org, org)
+	if a.Suspended {
+		return nil, nil, tx.Rejectf(tx.CodeSuspended, "member %s is suspended", addr)
 	}
-	if !signer.HasRole(Admin) {
-		return nil, tx.Rejectf(tx.CodeUnauthorized, "signer %s is not an admin of %s", signer.Address, org)
-	}
-	o, err := LoadOrg(ctx.Store, org)
+	o, err := LoadOrg(s, a.Org)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if o == nil {
-		return nil, fmt.Errorf("member %s names missing organization %s", signer.Address, org)
+		return nil, nil, fmt.Errorf("member %s names missing organization %s", addr, a.Org)
 	}
 	if o.Suspended {
-		return nil, tx.Rejectf(tx.CodeSuspended, "organization %s is suspended", org)
+		return nil, nil, tx.Rejectf(tx.CodeSuspended, "organization %s is suspended", o.ID)
 	}
-	return signer, nil
+	return a, o, nil
+}
+
+// RequireRole returns the signer's account if it is an active member of org
+// holding one of roles.
+func RequireRole(ctx *contract.Context, org string, roles ...Role) (*Account, error) {
+	a, _, err := ActiveMember(ctx.Store, ctx.Signer)
+	if err != nil {
+		return nil, err
+	}
+	if a.Org != org {
+		return nil, tx.Rejectf(tx.CodeWrongOrganization, "signer %s belongs to %s, not %s", a.Address, a.Org, org)
+	}
+	return a, requireOneOf(a, roles)
+}
+
+// RequireOwnRole returns the signer's account if it is an active member of
+// any organization holding one of roles.
+func RequireOwnRole(ctx *contract.Context, roles ...Role) (*Account, error) {
+	a, _, err := ActiveMember(ctx.Store, ctx.Signer)
+	if err != nil {
+		return nil, err
+	}
+	return a, requireOneOf(a, roles)
+}
+
+func requireOneOf(a *Account, roles []Role) error {
+	if !slices.ContainsFunc(roles, a.HasRole) {
+		return tx.Rejectf(tx.CodeUnauthorized, "signer %s holds none of the roles %v in %s", a.Address, roles, a.Org)
+	}
+	return nil
+}
+
+// requireAdmin returns the signer's account if it is an admin of org.
+func requireAdmin(ctx *contract.Context, org string) (*Account, error) {
+	return RequireRole(ctx, org, Admin)
 }
 
 func registerMember(ctx *contract.Context, m RegisterMember) error {

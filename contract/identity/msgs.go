@@ -12,6 +12,7 @@ const (
 	TypeSetMemberRoles  uint64 = 3
 	TypeSetMemberStatus uint64 = 4
 	TypeRotateKey       uint64 = 5
+	TypeSetDelegate     uint64 = 6
 )
 
 // Msg is an identity message.
@@ -62,6 +63,14 @@ type RotateKey struct {
 	Proof     []byte
 }
 
+// SetDelegate names (or, with Remove, removes) an account that may act for
+// the signing patient: sign grants, answer access requests, erase records.
+type SetDelegate struct {
+	Delegate tx.Address
+	Relation Relation
+	Remove   bool
+}
+
 // RotationDomain prefixes the bytes a new key signs to prove possession.
 const RotationDomain = "careledger/rotate-key/v1\n"
 
@@ -81,6 +90,7 @@ func (RegisterMember) Type() uint64  { return TypeRegisterMember }
 func (SetMemberRoles) Type() uint64  { return TypeSetMemberRoles }
 func (SetMemberStatus) Type() uint64 { return TypeSetMemberStatus }
 func (RotateKey) Type() uint64       { return TypeRotateKey }
+func (SetDelegate) Type() uint64     { return TypeSetDelegate }
 
 func (RegisterPatient) encode(*wire.Writer) {}
 
@@ -105,6 +115,12 @@ func (m RotateKey) encode(w *wire.Writer) {
 	w.Raw(m.Proof)
 }
 
+func (m SetDelegate) encode(w *wire.Writer) {
+	w.Raw(m.Delegate[:])
+	w.String(string(m.Relation))
+	w.Bool(m.Remove)
+}
+
 // Decode parses the body of an identity message of type typ. Its errors are
 // *tx.Rejection values.
 func Decode(typ uint64, body []byte) (Msg, error) {
@@ -121,6 +137,8 @@ func Decode(typ uint64, body []byte) (Msg, error) {
 		m = SetMemberStatus{Member: readAddress(r), Suspended: r.Bool()}
 	case TypeRotateKey:
 		m = RotateKey{NewPubKey: r.Raw(tx.PubKeySize), Proof: r.Raw(tx.SignatureSize)}
+	case TypeSetDelegate:
+		m = SetDelegate{Delegate: readAddress(r), Relation: Relation(r.String(maxRoleLen)), Remove: r.Bool()}
 	default:
 		return nil, tx.Rejectf(tx.CodeUnknownMessage, "unknown identity message type %d", typ)
 	}
@@ -146,6 +164,8 @@ func Check(typ uint64, body []byte) error {
 		_, err = normalizeRoles(m.Roles)
 	case SetMemberRoles:
 		_, err = normalizeRoles(m.Roles)
+	case SetDelegate:
+		err = validateRelation(m.Relation)
 	}
 	return err
 }
@@ -169,11 +189,13 @@ func Name(typ uint64) string {
 		return "identity/set_member_status"
 	case TypeRotateKey:
 		return "identity/rotate_key"
+	case TypeSetDelegate:
+		return "identity/set_delegate"
 	}
 	return ""
 }
 
 // Types lists the message types of this contract.
 func Types() []uint64 {
-	return []uint64{TypeRegisterPatient, TypeRegisterMember, TypeSetMemberRoles, TypeSetMemberStatus, TypeRotateKey}
+	return []uint64{TypeRegisterPatient, TypeRegisterMember, TypeSetMemberRoles, TypeSetMemberStatus, TypeRotateKey, TypeSetDelegate}
 }

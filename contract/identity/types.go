@@ -37,9 +37,12 @@ const (
 	PrivacyOfficer Role = "privacy_officer"
 	Auditor        Role = "auditor"
 	Admin          Role = "admin"
+	// Service is a node's own key: it anchors the records its organization
+	// holds and records the access decisions its reads need.
+	Service Role = "service"
 )
 
-var roles = []Role{Physician, Nurse, Pharmacist, Researcher, ClaimsAgent, PrivacyOfficer, Auditor, Admin}
+var roles = []Role{Physician, Nurse, Pharmacist, Researcher, ClaimsAgent, PrivacyOfficer, Auditor, Admin, Service}
 
 // Roles returns every role.
 func Roles() []Role { return slices.Clone(roles) }

@@ -1,0 +1,529 @@
+// Package consent is the consent contract: patients' grants and their
+// revocation, access requests and their answers, and the decision on every
+// read of a health record, including break-the-glass.
+//
+// Every read at a custodian is decided here, against the state and the
+// block time, and the decision (permit or deny, the grant or policy it rests
+// on, the purpose, the requester, the records or the search scope) is
+// committed before the custodian's node releases anything. Conditions and
+// the network's default policy are CEL expressions (package condition).
+//
+// consent imports contract, condition, identity, records, tx and wire.
+package consent
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/condition"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/tx"
+)
+
+// MaxGrantsPerPatient bounds the grants in force for one patient, so that a
+// decision reads a bounded number of them.
+const MaxGrantsPerPatient = 64
+
+// Contract executes consent messages.
+type Contract struct {
+	Decider
+}
+
+// New returns the contract, evaluating conditions with engine.
+func New(engine *condition.Engine) *Contract { return &Contract{Decider{Engine: engine}} }
+
+// InitGenesis stores the network's policy after checking it.
+func (c *Contract) InitGenesis(ctx *contract.Context, p Policy) error {
+	p.EnsureDefaults()
+	if err := c.Engine.Check(p.Default, p.CostLimit); err != nil {
+		return fmt.Errorf("default access policy: %w", err)
+	}
+	return ctx.Store.Set(policyKey, p.encode())
+}
+
+// Check decodes a message and validates what needs no state. A condition
+// must compile here; its cost is checked against the limit in state when
+// the message executes.
+func (c *Contract) Check(typ uint64, body []byte) error {
+	m, err := Decode(typ, body)
+	if err != nil {
+		return err
+	}
+	switch m := m.(type) {
+	case Grant:
+		return c.checkGrant(m, math.MaxUint64)
+	case Request:
+		if err := m.Scope.validate(); err != nil {
+			return err
+		}
+		if err := validatePurpose(m.Purpose); err != nil {
+			return err
+		}
+		if m.Duration == 0 || m.Duration > 10*365*24*3600 {
+			return tx.Rejectf(tx.CodeInvalid, "duration must be 1 second to 10 years")
+		}
+		if !slices.Contains(Reasons, m.Reason) {
+			return tx.Rejectf(tx.CodeInvalid, "unknown reason %q (want one of %v)", m.Reason, Reasons)
+		}
+	case Access:
+		if err := validatePurpose(m.Purpose); err != nil {
+			return err
+		}
+		if len(m.Items) == 0 {
+			return tx.Rejectf(tx.CodeInvalid, "an access names at least one item")
+		}
+		for _, it := range m.Items {
+			if err := validateType(it.Type, false); err != nil {
+				return err
+			}
+			if strings.Contains(it.ID, "/") {
+				return tx.Rejectf(tx.CodeInvalid, "record id may not contain '/'")
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Contract) checkGrant(m Grant, costLimit uint64) error {
+	if err := m.Grantee.validate(); err != nil {
+		return err
+	}
+	if err := m.Scope.validate(); err != nil {
+		return err
+	}
+	if len(m.Purposes) == 0 {
+		return tx.Rejectf(tx.CodeInvalid, "a grant names at least one purpose of use")
+	}
+	for _, p := range m.Purposes {
+		if err := validatePurpose(p); err != nil {
+			return err
+		}
+	}
+	if m.NotBefore < 0 || m.NotAfter < 0 || m.NotAfter != 0 && m.NotAfter <= m.NotBefore {
+		return tx.Rejectf(tx.CodeInvalid, "validity window must end after it starts")
+	}
+	if m.Condition != "" {
+		if err := c.Engine.Check(m.Condition, costLimit); err != nil {
+			return tx.Rejectf(tx.CodeInvalid, "condition: %v", err)
+		}
+	}
+	return nil
+}
+
+// Handle decodes and executes one consent message.
+func (c *Contract) Handle(ctx *contract.Context, typ uint64, body []byte) error {
+	m, err := Decode(typ, body)
+	if err != nil {
+		return err
+	}
+	if err := c.Check(typ, body); err != nil {
+		return err
+	}
+	switch m := m.(type) {
+	case Grant:
+		return c.grant(ctx, m, 0)
+	case Revoke:
+		return revoke(ctx, m)
+	case Request:
+		return request(ctx, m)
+	case Answer:
+		return c.answer(ctx, m)
+	case Access:
+		return c.access(ctx, m)
+	case Review:
+		return review(ctx, m)
+	}
+	return tx.Rejectf(tx.CodeUnknownMessage, "unknown consent message %T", m)
+}
+
+func attr(k, v string) contract.Attr           { return contract.Attr{Key: k, Value: v} }
+func idAttr(k string, id uint64) contract.Attr { return attr(k, strconv.FormatUint(id, 10)) }
+
+func (c *Contract) grant(ctx *contract.Context, m Grant, fromRequest uint64) error {
+	policy, err := LoadPolicy(ctx.Store)
+	if err != nil {
+		return err
+	}
+	if err := c.checkGrant(m, policy.CostLimit); err != nil {
+		return err
+	}
+	if _, err := identity.RequirePatient(ctx.Store, m.Patient); err != nil {
+		return err
+	}
+	if err := identity.RequireActsFor(ctx, m.Patient); err != nil {
+		return err
+	}
+	if err := requireGrantee(ctx.Store, m.Grantee); err != nil {
+		return err
+	}
+	now := ctx.Time.Unix()
+	ids, err := PatientGrants(ctx.Store, m.Patient)
+	if err != nil {
+		return err
+	}
+	live := ids[:0:0]
+	for _, id := range ids { // drop what can never be in force again
+		g, err := LoadGrant(ctx.Store, id)
+		if err != nil {
+			return err
+		}
+		if g != nil && g.Revoked == 0 && (g.NotAfter == 0 || now < g.NotAfter) {
+			live = append(live, id)
+		}
+	}
+	if len(live) >= MaxGrantsPerPatient {
+		return tx.Rejectf(tx.CodeInvalid, "patient %s has %d grants in force; revoke one first", m.Patient, len(live))
+	}
+	id, err := nextID(ctx.Store, "grant")
+	if err != nil {
+		return err
+	}
+	g := &StoredGrant{ID: id, Grant: m, By: ctx.Signer, Height: ctx.Height, Request: fromRequest}
+	if err := ctx.Store.Set(grantKey(id), g.encode()); err != nil {
+		return err
+	}
+	if err := savePatientGrants(ctx.Store, m.Patient, append(live, id)); err != nil {
+		return err
+	}
+	ev := contract.Event{
+		Type:     "consent.granted",
+		Attrs:    []contract.Attr{idAttr("grant", id), attr("patient", m.Patient.String()), attr("by", ctx.Signer.String())},
+		Accounts: []tx.Address{m.Patient, ctx.Signer},
+	}
+	ev.Attrs = append(ev.Attrs, granteeAttrs(m.Grantee)...)
+	for _, p := range m.Purposes {
+		ev.Attrs = append(ev.Attrs, attr("purpose", p))
+	}
+	if m.NotAfter != 0 {
+		ev.Attrs = append(ev.Attrs, attr("not_after", strconv.FormatInt(m.NotAfter, 10)))
+	}
+	if m.Grantee.Member != (tx.Address{}) {
+		ev.Accounts = append(ev.Accounts, m.Grantee.Member)
+	}
+	ctx.Emit(ev)
+	return nil
+}
+
+func granteeAttrs(g Grantee) []contract.Attr {
+	if g.Member != (tx.Address{}) {
+		return []contract.Attr{attr("grantee_member", g.Member.String())}
+	}
+	as := []contract.Attr{attr("grantee_org", g.Org)}
+	if g.Role != "" {
+		as = append(as, attr("grantee_role", string(g.Role)))
+	}
+	return as
+}
+
+func requireGrantee(s Reader, g Grantee) error {
+	if g.Member != (tx.Address{}) {
+		a, err := identity.LoadAccount(s, g.Member)
+		if err != nil {
+			return err
+		}
+		if a == nil || a.Kind != identity.Member {
+			return tx.Rejectf(tx.CodeNotFound, "member %s does not exist", g.Member)
+		}
+		return nil
+	}
+	o, err := identity.LoadOrg(s, g.Org)
+	if err != nil {
+		return err
+	}
+	if o == nil {
+		return tx.Rejectf(tx.CodeNotFound, "organization %s does not exist", g.Org)
+	}
+	return nil
+}
+
+func revoke(ctx *contract.Context, m Revoke) error {
+	g, err := LoadGrant(ctx.Store, m.Grant)
+	if err != nil {
+		return err
+	}
+	if g == nil {
+		return tx.Rejectf(tx.CodeNotFound, "grant %d does not exist", m.Grant)
+	}
+	if err := identity.RequireActsFor(ctx, g.Patient); err != nil {
+		return err
+	}
+	if g.Revoked != 0 {
+		return tx.Rejectf(tx.CodeAlreadyExists, "grant %d was revoked at height %d", g.ID, g.Revoked)
+	}
+	g.Revoked = ctx.Height
+	if err := ctx.Store.Set(grantKey(g.ID), g.encode()); err != nil {
+		return err
+	}
+	ev := contract.Event{
+		Type:     "consent.revoked",
+		Attrs:    []contract.Attr{idAttr("grant", g.ID), attr("patient", g.Patient.String()), attr("by", ctx.Signer.String())},
+		Accounts: []tx.Address{g.Patient, ctx.Signer},
+	}
+	if g.Grantee.Member != (tx.Address{}) {
+		ev.Accounts = append(ev.Accounts, g.Grantee.Member)
+	}
+	ctx.Emit(ev)
+	return nil
+}
+
+func request(ctx *contract.Context, m Request) error {
+	a, _, err := identity.ActiveMember(ctx.Store, ctx.Signer)
+	if err != nil {
+		return err
+	}
+	if _, err := identity.RequirePatient(ctx.Store, m.Patient); err != nil {
+		return err
+	}
+	id, err := nextID(ctx.Store, "request")
+	if err != nil {
+		return err
+	}
+	q := &StoredRequest{ID: id, Request: m, Requester: a.Address, Org: a.Org, Height: ctx.Height, Status: Pending}
+	if err := ctx.Store.Set(requestKey(id), q.encode()); err != nil {
+		return err
+	}
+	ctx.Emit(contract.Event{
+		Type: "consent.requested",
+		Attrs: []contract.Attr{
+			idAttr("request", id), attr("patient", m.Patient.String()), attr("requester", a.Address.String()),
+			attr("org", a.Org), attr("purpose", m.Purpose), attr("reason", m.Reason),
+			attr("duration", strconv.FormatUint(m.Duration, 10)),
+		},
+		Accounts: []tx.Address{m.Patient, a.Address},
+	})
+	return nil
+}
+
+func (c *Contract) answer(ctx *contract.Context, m Answer) error {
+	q, err := LoadRequest(ctx.Store, m.Request)
+	if err != nil {
+		return err
+	}
+	if q == nil {
+		return tx.Rejectf(tx.CodeNotFound, "request %d does not exist", m.Request)
+	}
+	if err := identity.RequireActsFor(ctx, q.Patient); err != nil {
+		return err
+	}
+	if q.Status != Pending {
+		return tx.Rejectf(tx.CodeAlreadyExists, "request %d is already %s", q.ID, q.Status)
+	}
+	q.Status = Denied
+	if m.Approve {
+		q.Status = Approved
+		start := ctx.Time.Unix()
+		g := Grant{
+			Patient: q.Patient, Grantee: Grantee{Member: q.Requester}, Scope: q.Scope,
+			Purposes: []string{q.Purpose}, NotBefore: start, NotAfter: start + int64(q.Duration),
+		}
+		if err := c.grant(ctx, g, q.ID); err != nil {
+			return err
+		}
+		q.Grant, _ = grantOf(ctx.Events())
+	}
+	if err := ctx.Store.Set(requestKey(q.ID), q.encode()); err != nil {
+		return err
+	}
+	ctx.Emit(contract.Event{
+		Type: "consent.answered",
+		Attrs: []contract.Attr{
+			idAttr("request", q.ID), attr("patient", q.Patient.String()), attr("requester", q.Requester.String()),
+			attr("status", string(q.Status)), idAttr("grant", q.Grant),
+		},
+		Accounts: []tx.Address{q.Patient, q.Requester, ctx.Signer},
+	})
+	return nil
+}
+
+// grantOf returns the grant ID of the last consent.granted event.
+func grantOf(evs []contract.Event) (uint64, bool) {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if evs[i].Type == "consent.granted" {
+			id, err := strconv.ParseUint(evs[i].Attrs[0].Value, 10, 64)
+			return id, err == nil
+		}
+	}
+	return 0, false
+}
+
+func (c *Contract) access(ctx *contract.Context, m Access) error {
+	svc, err := identity.RequireOwnRole(ctx, identity.Service)
+	if err != nil {
+		return err
+	}
+	custodian := svc.Org
+	req, err := loadRequester(ctx.Store, m.Requester)
+	if err != nil {
+		return err
+	}
+	decisions, err := c.Decide(ctx.Store, custodian, req, m, ctx.Time)
+	if err != nil {
+		return err
+	}
+	glass := m.BreakGlass && m.Purpose == "ETREAT" && req.Account.HasRole(identity.Physician)
+	brokeGlass := false
+	for i := range decisions {
+		if d := &decisions[i]; !d.Permit && d.Basis == NoPermission && glass {
+			d.Permit, d.Basis, brokeGlass = true, ByBreakGlass, true
+		}
+	}
+	id, err := nextID(ctx.Store, "access")
+	if err != nil {
+		return err
+	}
+	accounts := []tx.Address{m.Patient, m.Requester}
+	ctx.Emit(contract.Event{
+		Type: "consent.access",
+		Attrs: []contract.Attr{
+			idAttr("access", id), attr("custodian", custodian), attr("requester", m.Requester.String()),
+			attr("patient", m.Patient.String()), attr("purpose", m.Purpose),
+			attr("outcome", outcome(decisions)), attr("break_glass", strconv.FormatBool(brokeGlass)),
+		},
+		Accounts: accounts,
+	})
+	for _, d := range decisions {
+		ctx.Emit(decisionEvent(id, d, accounts))
+	}
+	if brokeGlass {
+		v := &PendingReview{Access: id, Patient: m.Patient, Requester: m.Requester, Purpose: m.Purpose, Height: ctx.Height}
+		if err := ctx.Store.Set(reviewKey(custodian, id), v.encode()); err != nil {
+			return err
+		}
+		ctx.Emit(contract.Event{
+			Type:     "consent.break_glass",
+			Attrs:    []contract.Attr{idAttr("access", id), attr("custodian", custodian), attr("requester", m.Requester.String()), attr("patient", m.Patient.String())},
+			Accounts: accounts,
+		})
+	}
+	return nil
+}
+
+func loadRequester(s Reader, addr tx.Address) (Requester, error) {
+	a, err := identity.LoadAccount(s, addr)
+	if err != nil {
+		return Requester{}, err
+	}
+	if a == nil {
+		return Requester{}, tx.Rejectf(tx.CodeNotFound, "requester %s is not registered", addr)
+	}
+	if a.Kind == identity.Patient {
+		if a.Suspended {
+			return Requester{}, tx.Rejectf(tx.CodeSuspended, "requester %s is suspended", addr)
+		}
+		return Requester{Account: a}, nil
+	}
+	a, o, err := identity.ActiveMember(s, addr)
+	if err != nil {
+		return Requester{}, err
+	}
+	return Requester{Account: a, OrgType: o.Type}, nil
+}
+
+func outcome(ds []Decision) string {
+	permits := 0
+	for _, d := range ds {
+		if d.Permit {
+			permits++
+		}
+	}
+	switch permits {
+	case 0:
+		return "deny"
+	case len(ds):
+		return "permit"
+	}
+	return "partial"
+}
+
+func decisionEvent(access uint64, d Decision, accounts []tx.Address) contract.Event {
+	verdict := "deny"
+	if d.Permit {
+		verdict = "permit"
+	}
+	as := []contract.Attr{idAttr("access", access), attr("item", d.Item.Ref()), attr("decision", verdict), attr("basis", string(d.Basis))}
+	for _, g := range d.Grants {
+		as = append(as, idAttr("grant", g))
+	}
+	for _, c := range d.Categories {
+		as = append(as, attr("category", c))
+	}
+	for _, r := range d.Records {
+		as = append(as, attr("record", r))
+	}
+	return contract.Event{Type: "consent.decision", Attrs: as, Accounts: accounts}
+}
+
+// ParseDecisions reads the decisions of an access from its transaction's
+// events, in the order of its items.
+func ParseDecisions(evs []contract.Event) (access uint64, ds []Decision, err error) {
+	for _, e := range evs {
+		if e.Type != "consent.decision" {
+			continue
+		}
+		var d Decision
+		for _, a := range e.Attrs {
+			switch a.Key {
+			case "access":
+				access, err = strconv.ParseUint(a.Value, 10, 64)
+			case "item":
+				d.Item.Type, d.Item.ID, _ = strings.Cut(a.Value, "/")
+			case "decision":
+				d.Permit = a.Value == "permit"
+			case "basis":
+				d.Basis = Basis(a.Value)
+			case "grant":
+				var g uint64
+				g, err = strconv.ParseUint(a.Value, 10, 64)
+				d.Grants = append(d.Grants, g)
+			case "category":
+				d.Categories = append(d.Categories, a.Value)
+			case "record":
+				d.Records = append(d.Records, a.Value)
+			}
+			if err != nil {
+				return 0, nil, fmt.Errorf("decision event: %w", err)
+			}
+		}
+		ds = append(ds, d)
+	}
+	if ds == nil {
+		return 0, nil, errors.New("no access decision in the events")
+	}
+	return access, ds, nil
+}
+
+func review(ctx *contract.Context, m Review) error {
+	a, err := identity.RequireOwnRole(ctx, identity.PrivacyOfficer)
+	if err != nil {
+		return err
+	}
+	k := reviewKey(a.Org, m.Access)
+	b, err := ctx.Store.Get(k)
+	if err != nil {
+		return err
+	}
+	if b == nil {
+		return tx.Rejectf(tx.CodeNotFound, "no pending review of access %d at %s", m.Access, a.Org)
+	}
+	v, err := DecodeReview(b)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Store.Delete(k); err != nil {
+		return err
+	}
+	ctx.Emit(contract.Event{
+		Type: "consent.break_glass_reviewed",
+		Attrs: []contract.Attr{
+			idAttr("access", m.Access), attr("custodian", a.Org), attr("requester", v.Requester.String()),
+			attr("patient", v.Patient.String()), attr("justified", strconv.FormatBool(m.Justified)), attr("by", a.Address.String()),
+		},
+		Accounts: []tx.Address{v.Patient, v.Requester, a.Address},
+	})
+	return nil
+}
