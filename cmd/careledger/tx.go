@@ -30,6 +30,10 @@ func runTx(ctx context.Context, args []string) error {
 }
 
 func txCommands() []txCommand {
+	return append(identityCommands(), consentCommands()...)
+}
+
+func identityCommands() []txCommand {
 	var org, roles *string
 	return []txCommand{
 		{name: "register-patient", msgs: func(context.Context, *client.Client, ed25519.PrivKey, *flag.FlagSet) ([]tx.Msg, error) {

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract/consent"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/records"
+	"github.com/careledger/careledger/tx"
+)
+
+// msgsFunc builds a transaction's messages from the command's flags.
+type msgsFunc = func(ctx context.Context, c *client.Client, key ed25519.PrivKey, fs *flag.FlagSet) ([]tx.Msg, error)
+
+// consentCommands are the `careledger tx` subcommands of patients'
+// consent, access requests, reviews and erasure.
+func consentCommands() []txCommand {
+	var (
+		scope                       scopeFlags
+		patient, purpose, reason    *string
+		grantee, purposes, relation *string
+		condition, custodian        *string
+		duration, validFor          *time.Duration
+		justified                   *bool
+	)
+	patientFlag := func(fs *flag.FlagSet) {
+		patient = fs.String("patient", "", "the patient's address (default: the signer)")
+	}
+	return []txCommand{
+		{name: "set-delegate", argsUsage: "ADDRESS", nargs: 1,
+			flags: func(fs *flag.FlagSet) { relation = fs.String("relation", "caregiver", "parent, guardian or caregiver") },
+			msgs: func(_ context.Context, _ *client.Client, _ ed25519.PrivKey, fs *flag.FlagSet) ([]tx.Msg, error) {
+				addr, err := parseAddressArg(fs)
+				if err != nil {
+					return nil, err
+				}
+				rel, err := identity.ParseRelation(*relation)
+				if err != nil {
+					return nil, usageError(err.Error())
+				}
+				return []tx.Msg{identity.Encode(identity.SetDelegate{Delegate: addr, Relation: rel})}, nil
+			}},
+		{name: "remove-delegate", argsUsage: "ADDRESS", nargs: 1,
+			msgs: func(_ context.Context, _ *client.Client, _ ed25519.PrivKey, fs *flag.FlagSet) ([]tx.Msg, error) {
+				addr, err := parseAddressArg(fs)
+				return []tx.Msg{identity.Encode(identity.SetDelegate{Delegate: addr, Relation: identity.Caregiver, Remove: true})}, err
+			}},
+		{name: "grant",
+			flags: func(fs *flag.FlagSet) {
+				patientFlag(fs)
+				scope.register(fs)
+				grantee = fs.String("to", "", "the grantee: ORG, ORG/ROLE or a member's ADDRESS (required)")
+				purposes = fs.String("purposes", "TREAT", "comma-separated purposes of use: "+strings.Join(consent.Purposes, ", "))
+				validFor = fs.Duration("for", 0, "how long the grant lasts from now (default: until revoked)")
+				condition = fs.String("condition", "", "an optional CEL condition")
+			},
+			msgs: func(_ context.Context, _ *client.Client, key ed25519.PrivKey, _ *flag.FlagSet) ([]tx.Msg, error) {
+				p, err := patientOrSigner(*patient, key)
+				if err != nil {
+					return nil, err
+				}
+				g, err := parseGrantee(*grantee)
+				if err != nil {
+					return nil, err
+				}
+				m := consent.Grant{Patient: p, Grantee: g, Scope: scope.scope(), Purposes: splitList(*purposes), Condition: *condition}
+				if *validFor > 0 {
+					// The block time decides; the local clock only sets the window.
+					m.NotBefore = time.Now().Unix()
+					m.NotAfter = time.Now().Add(*validFor).Unix()
+				}
+				return []tx.Msg{consent.Encode(m)}, nil
+			}},
+		{name: "revoke", argsUsage: "GRANT_ID", nargs: 1, msgs: idMsg(func(id uint64) tx.Msg { return consent.Encode(consent.Revoke{Grant: id}) })},
+		{name: "request-access",
+			flags: func(fs *flag.FlagSet) {
+				scope.register(fs)
+				patient = fs.String("patient", "", "the patient's address (required)")
+				purpose = fs.String("purpose", "TREAT", "the purpose of use")
+				duration = fs.Duration("for", 30*24*time.Hour, "how long the access would last once approved")
+				reason = fs.String("reason", "referral", "one of "+strings.Join(consent.Reasons, ", "))
+			},
+			msgs: func(context.Context, *client.Client, ed25519.PrivKey, *flag.FlagSet) ([]tx.Msg, error) {
+				p, err := tx.ParseAddress(*patient)
+				if err != nil {
+					return nil, usageError("--patient: " + err.Error())
+				}
+				return []tx.Msg{consent.Encode(consent.Request{
+					Patient: p, Scope: scope.scope(), Purpose: *purpose, Duration: uint64(duration.Seconds()), Reason: *reason,
+				})}, nil
+			}},
+		{name: "approve", argsUsage: "REQUEST_ID", nargs: 1, msgs: idMsg(func(id uint64) tx.Msg { return consent.Encode(consent.Answer{Request: id, Approve: true}) })},
+		{name: "deny", argsUsage: "REQUEST_ID", nargs: 1, msgs: idMsg(func(id uint64) tx.Msg { return consent.Encode(consent.Answer{Request: id}) })},
+		{name: "review", argsUsage: "ACCESS_ID", nargs: 1,
+			flags: func(fs *flag.FlagSet) { justified = fs.Bool("justified", true, "whether the break-the-glass access was justified") },
+			msgs: func(ctx context.Context, c *client.Client, k ed25519.PrivKey, fs *flag.FlagSet) ([]tx.Msg, error) {
+				return idMsg(func(id uint64) tx.Msg { return consent.Encode(consent.Review{Access: id, Justified: *justified}) })(ctx, c, k, fs)
+			}},
+		{name: "erase", argsUsage: "[Type/id]", nargs: -1,
+			flags: func(fs *flag.FlagSet) {
+				patientFlag(fs)
+				custodian = fs.String("custodian", "", "the organization holding the records (required)")
+			},
+			msgs: func(_ context.Context, _ *client.Client, key ed25519.PrivKey, fs *flag.FlagSet) ([]tx.Msg, error) {
+				p, err := patientOrSigner(*patient, key)
+				if err != nil {
+					return nil, err
+				}
+				if fs.NArg() > 1 {
+					return nil, usageError("erase takes at most one record, Type/id; none erases all the patient's records")
+				}
+				return []tx.Msg{records.Encode(records.Erase{Custodian: *custodian, Patient: p, Record: fs.Arg(0)})}, nil
+			}},
+	}
+}
+
+// scopeFlags are the flags of a grant's or request's scope.
+type scopeFlags struct{ types, categories, records *string }
+
+func (s *scopeFlags) register(fs *flag.FlagSet) {
+	s.types = fs.String("types", "*", "comma-separated FHIR resource types, or *")
+	s.categories = fs.String("categories", "", "comma-separated category codes (default: any)")
+	s.records = fs.String("records", "", "comma-separated records, Type/id (default: any)")
+}
+
+func (s *scopeFlags) scope() consent.Scope {
+	return consent.Scope{Types: splitList(*s.types), Categories: splitList(*s.categories), Records: splitList(*s.records)}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func parseAddressArg(fs *flag.FlagSet) (tx.Address, error) {
+	addr, err := tx.ParseAddress(fs.Arg(0))
+	if err != nil {
+		return addr, usageError(err.Error())
+	}
+	return addr, nil
+}
+
+func patientOrSigner(s string, key ed25519.PrivKey) (tx.Address, error) {
+	if s == "" {
+		return tx.AddressOf(key.PubKey().Bytes()), nil
+	}
+	addr, err := tx.ParseAddress(s)
+	if err != nil {
+		return addr, usageError("--patient: " + err.Error())
+	}
+	return addr, nil
+}
+
+// parseGrantee reads ORG, ORG/ROLE or a member's ADDRESS.
+func parseGrantee(s string) (consent.Grantee, error) {
+	if s == "" {
+		return consent.Grantee{}, usageError("--to is required: ORG, ORG/ROLE or a member's ADDRESS")
+	}
+	if addr, err := tx.ParseAddress(s); err == nil {
+		return consent.Grantee{Member: addr}, nil
+	}
+	org, role, _ := strings.Cut(s, "/")
+	return consent.Grantee{Org: org, Role: identity.Role(role)}, nil
+}
+
+func idMsg(build func(id uint64) tx.Msg) msgsFunc {
+	return func(_ context.Context, _ *client.Client, _ ed25519.PrivKey, fs *flag.FlagSet) ([]tx.Msg, error) {
+		id, err := strconv.ParseUint(fs.Arg(0), 10, 64)
+		if err != nil || id == 0 {
+			return nil, usageError("want a positive number, got " + strconv.Quote(fs.Arg(0)))
+		}
+		return []tx.Msg{build(id)}, nil
+	}
+}
