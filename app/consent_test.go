@@ -24,7 +24,7 @@ type careChain struct {
 	patient, caregiver, stranger         ed25519.PrivKey
 }
 
-func newCareChain(t *testing.T) *careChain {
+func newCareChain(t testing.TB) *careChain {
 	t.Helper()
 	a, rec := newRecordedChain(t)
 	c := &careChain{app: a, rec: rec,
@@ -48,14 +48,14 @@ func newCareChain(t *testing.T) *careChain {
 
 // try delivers one transaction of key in its own block and returns its
 // result.
-func (c *careChain) try(t *testing.T, key ed25519.PrivKey, msgs ...tx.Msg) app.TxResult {
+func (c *careChain) try(t testing.TB, key ed25519.PrivKey, msgs ...tx.Msg) app.TxResult {
 	t.Helper()
 	deliver(t, c.app, signTx(t, testChainID, key, sequence(t, c.app, addrOf(key)), msgs...))
 	return c.rec.last(t)
 }
 
 // send is try requiring success.
-func (c *careChain) send(t *testing.T, key ed25519.PrivKey, msgs ...tx.Msg) app.TxResult {
+func (c *careChain) send(t testing.TB, key ed25519.PrivKey, msgs ...tx.Msg) app.TxResult {
 	t.Helper()
 	r := c.try(t, key, msgs...)
 	if r.Code != tx.CodeOK {

@@ -162,20 +162,13 @@ func (c *Contract) grant(ctx *contract.Context, m Grant, fromRequest uint64) err
 		return err
 	}
 	now := ctx.Time.Unix()
-	ids, err := PatientGrants(ctx.Store, m.Patient)
+	list, err := PatientGrants(ctx.Store, m.Patient)
 	if err != nil {
 		return err
 	}
-	live := ids[:0:0]
-	for _, id := range ids { // drop what can never be in force again
-		g, err := LoadGrant(ctx.Store, id)
-		if err != nil {
-			return err
-		}
-		if g != nil && g.Revoked == 0 && (g.NotAfter == 0 || now < g.NotAfter) {
-			live = append(live, id)
-		}
-	}
+	live := slices.DeleteFunc(list, func(g *StoredGrant) bool { // never in force again
+		return g.Revoked != 0 || g.NotAfter != 0 && now >= g.NotAfter
+	})
 	if len(live) >= MaxGrantsPerPatient {
 		return tx.Rejectf(tx.CodeInvalid, "patient %s has %d grants in force; revoke one first", m.Patient, len(live))
 	}
@@ -184,10 +177,7 @@ func (c *Contract) grant(ctx *contract.Context, m Grant, fromRequest uint64) err
 		return err
 	}
 	g := &StoredGrant{ID: id, Grant: m, By: ctx.Signer, Height: ctx.Height, Request: fromRequest}
-	if err := ctx.Store.Set(grantKey(id), g.encode()); err != nil {
-		return err
-	}
-	if err := savePatientGrants(ctx.Store, m.Patient, append(live, id)); err != nil {
+	if err := saveGrant(ctx.Store, g, live); err != nil {
 		return err
 	}
 	ev := contract.Event{
@@ -256,7 +246,11 @@ func revoke(ctx *contract.Context, m Revoke) error {
 		return tx.Rejectf(tx.CodeAlreadyExists, "grant %d was revoked at height %d", g.ID, g.Revoked)
 	}
 	g.Revoked = ctx.Height
-	if err := ctx.Store.Set(grantKey(g.ID), g.encode()); err != nil {
+	list, err := PatientGrants(ctx.Store, g.Patient)
+	if err != nil {
+		return err
+	}
+	if err := saveGrant(ctx.Store, g, list); err != nil {
 		return err
 	}
 	ev := contract.Event{

@@ -57,7 +57,22 @@ type decideInput struct {
 	purpose   string
 	requester Requester
 	now       time.Time
-	grants    []*StoredGrant // the patient's grants in force now
+	grants    []*StoredGrant // the patient's grants in force now, once loaded
+	loaded    bool
+}
+
+// activeGrants loads the patient's grants in force once, when the first
+// item the policy does not permit needs them.
+func (in *decideInput) activeGrants() ([]*StoredGrant, error) {
+	if !in.loaded {
+		gs, err := PatientGrants(in.s, in.patient)
+		if err != nil {
+			return nil, err
+		}
+		now := in.now.Unix()
+		in.grants, in.loaded = slices.DeleteFunc(gs, func(g *StoredGrant) bool { return !g.Active(now) }), true
+	}
+	return in.grants, nil
 }
 
 // Decide returns the decision for each item of m, read at custodian on
@@ -69,31 +84,10 @@ func (d Decider) Decide(s Reader, custodian string, requester Requester, m Acces
 		return nil, err
 	}
 	in := &decideInput{s: s, policy: policy, custodian: custodian, patient: m.Patient, purpose: m.Purpose, requester: requester, now: now}
-	if in.grants, err = activeGrants(s, m.Patient, now.Unix()); err != nil {
-		return nil, err
-	}
 	out := make([]Decision, len(m.Items))
 	for i, it := range m.Items {
 		if out[i], err = d.decideItem(in, it); err != nil {
 			return nil, err
-		}
-	}
-	return out, nil
-}
-
-func activeGrants(s Reader, patient tx.Address, now int64) ([]*StoredGrant, error) {
-	ids, err := PatientGrants(s, patient)
-	if err != nil {
-		return nil, err
-	}
-	var out []*StoredGrant
-	for _, id := range ids {
-		g, err := LoadGrant(s, id)
-		if err != nil {
-			return nil, err
-		}
-		if g != nil && g.Active(now) {
-			out = append(out, g)
 		}
 	}
 	return out, nil
@@ -120,7 +114,11 @@ func (d Decider) decideItem(in *decideInput, it Item) (Decision, error) {
 		dec.Permit, dec.Basis = true, ByPolicy
 		return dec, nil
 	}
-	for _, g := range in.grants {
+	grants, err := in.activeGrants()
+	if err != nil {
+		return dec, err
+	}
+	for _, g := range grants {
 		full, cats, recs := g.covers(it)
 		if !full && len(cats) == 0 && len(recs) == 0 {
 			continue

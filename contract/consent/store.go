@@ -3,6 +3,7 @@ package consent
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
@@ -117,13 +118,26 @@ type StoredGrant struct {
 
 func (g *StoredGrant) encode() []byte {
 	w := wire.NewWriter(256)
+	g.write(w)
+	return w.Bytes()
+}
+
+func (g *StoredGrant) write(w *wire.Writer) {
 	w.Uint(g.ID)
 	g.Grant.encode(w)
 	w.Raw(g.By[:])
 	w.Uint(uint64(g.Height))
 	w.Uint(g.Request)
 	w.Uint(uint64(g.Revoked))
-	return w.Bytes()
+}
+
+func readStoredGrant(r *wire.Reader) *StoredGrant {
+	g := &StoredGrant{ID: r.Uint(), Grant: readGrant(r)}
+	copy(g.By[:], r.Raw(tx.AddressSize))
+	g.Height = int64(r.Uint())
+	g.Request = r.Uint()
+	g.Revoked = int64(r.Uint())
+	return g
 }
 
 // LoadGrant returns grant id, or nil.
@@ -133,11 +147,7 @@ func LoadGrant(s Reader, id uint64) (*StoredGrant, error) {
 		return nil, err
 	}
 	r := wire.NewReader(b)
-	g := &StoredGrant{ID: r.Uint(), Grant: readGrant(r)}
-	copy(g.By[:], r.Raw(tx.AddressSize))
-	g.Height = int64(r.Uint())
-	g.Request = r.Uint()
-	g.Revoked = int64(r.Uint())
+	g := readStoredGrant(r)
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("decode grant %d: %w", id, err)
 	}
@@ -149,32 +159,43 @@ func (g *StoredGrant) Active(now int64) bool {
 	return g.Revoked == 0 && g.NotBefore <= now && (g.NotAfter == 0 || now < g.NotAfter)
 }
 
-// PatientGrants returns the IDs of patient's grants that may still be in
-// force, oldest first. Revoked and expired grants leave the list when the
-// patient's next grant is stored.
-func PatientGrants(s Reader, patient tx.Address) ([]uint64, error) {
+// PatientGrants returns patient's grants that may still be in force, oldest
+// first. They are kept together, apart from each grant's own record, so
+// that a decision reads them at once; revoked and expired grants leave the
+// list when the patient's next grant is stored.
+func PatientGrants(s Reader, patient tx.Address) ([]*StoredGrant, error) {
 	b, err := s.Get(patientGrantsKey(patient))
 	if err != nil || b == nil {
 		return nil, err
 	}
 	r := wire.NewReader(b)
-	ids := make([]uint64, r.Count(len(b)))
-	for i := range ids {
-		ids[i] = r.Uint()
+	gs := make([]*StoredGrant, r.Count(MaxGrantsPerPatient))
+	for i := range gs {
+		gs[i] = readStoredGrant(r)
 	}
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("decode grants of %s: %w", patient, err)
 	}
-	return ids, nil
+	return gs, nil
 }
 
-func savePatientGrants(s contract.Store, patient tx.Address, ids []uint64) error {
-	w := wire.NewWriter(4 * len(ids))
-	w.Uint(uint64(len(ids)))
-	for _, id := range ids {
-		w.Uint(id)
+// saveGrant stores g in its own record and in its patient's list, where it
+// replaces the grant with the same ID or is appended.
+func saveGrant(s contract.Store, g *StoredGrant, list []*StoredGrant) error {
+	if err := s.Set(grantKey(g.ID), g.encode()); err != nil {
+		return err
 	}
-	return s.Set(patientGrantsKey(patient), w.Bytes())
+	if i := slices.IndexFunc(list, func(x *StoredGrant) bool { return x.ID == g.ID }); i >= 0 {
+		list[i] = g
+	} else {
+		list = append(list, g)
+	}
+	w := wire.NewWriter(256 * len(list))
+	w.Uint(uint64(len(list)))
+	for _, x := range list {
+		x.write(w)
+	}
+	return s.Set(patientGrantsKey(g.Patient), w.Bytes())
 }
 
 // RequestStatus is where an access request stands.
