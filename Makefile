@@ -20,7 +20,7 @@ unit:
 
 # The concurrent packages under the race detector.
 race:
-	$(GO) test -count=1 -race -timeout 20m ./app ./state ./tracker ./api ./client ./node
+	$(GO) test -count=1 -race -timeout 20m ./app ./state ./tracker ./api ./client ./node ./vault
 
 # Each fuzz target for FUZZTIME.
 fuzz:
@@ -30,6 +30,13 @@ fuzz:
 	$(GO) test -run=^$$ -fuzz=FuzzOpenToken -fuzztime=$(FUZZTIME) ./api
 	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./contract/identity
 	$(GO) test -run=^$$ -fuzz=FuzzDecodeBucket -fuzztime=$(FUZZTIME) ./state
+	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./contract/consent
+	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./contract/records
+	for f in FuzzDecodeRecordValue FuzzDecodeVersionValue FuzzDecodeLocator FuzzDecodePatientKey \
+		FuzzDecodeMeta FuzzDecodeRecordKey FuzzDecodePendingKey FuzzDecodeSealed; do \
+		$(GO) test -run=^$$ -fuzz=^$$f$$ -fuzztime=$(FUZZTIME) ./vault || exit 1; done
+	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./fhir
+	$(GO) test -run=^$$ -fuzz=FuzzBundleResolve -fuzztime=$(FUZZTIME) ./fhir
 
 bench:
 	$(GO) run ./cmd/careledger bench

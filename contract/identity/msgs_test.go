@@ -27,6 +27,8 @@ var sampleMsgs = []identity.Msg{
 	identity.SetMemberStatus{Member: address(4), Suspended: true},
 	identity.SetMemberStatus{Member: address(5)},
 	identity.RotateKey{NewPubKey: filled(tx.PubKeySize, 8), Proof: filled(tx.SignatureSize, 9)},
+	identity.SetDelegate{Delegate: address(6), Relation: identity.Parent},
+	identity.SetDelegate{Delegate: address(7), Relation: identity.Caregiver, Remove: true},
 }
 
 func TestEncodeDecode(t *testing.T) {

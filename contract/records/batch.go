@@ -43,16 +43,16 @@ func Root(leaves []Leaf) ([32]byte, error) {
 	if len(leaves) == 0 {
 		return root, fmt.Errorf("no leaves to anchor")
 	}
-	r, err := subtree(leaves, 0, uint64(len(leaves)))
+	r, err := treeHash(leaves)
 	copy(root[:], r)
 	return root, err
 }
 
-// subtree returns the RFC 6962 hash of leaves[begin:end].
-func subtree(leaves []Leaf, begin, end uint64) ([]byte, error) {
+// treeHash returns the RFC 6962 hash of the tree of leaves.
+func treeHash(leaves []Leaf) ([]byte, error) {
 	rf := compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
-	cr := rf.NewEmptyRange(begin)
-	for _, l := range leaves[begin:end] {
+	cr := rf.NewEmptyRange(0)
+	for _, l := range leaves {
 		if err := cr.Append(l.Hash(), nil); err != nil {
 			return nil, err
 		}
@@ -67,10 +67,12 @@ func Prove(leaves []Leaf, i int) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Every node a proof names is a perfect subtree, whose hash is that of
+	// the tree of its leaves alone.
 	hashes := make([][]byte, len(nodes.IDs))
 	for j, id := range nodes.IDs {
 		begin, end := id.Coverage()
-		if hashes[j], err = subtree(leaves, begin, min(end, n)); err != nil {
+		if hashes[j], err = treeHash(leaves[begin:end]); err != nil {
 			return nil, err
 		}
 	}
