@@ -58,8 +58,8 @@ func TestIdentityThroughAPI(t *testing.T) {
 		t.Fatalf("register member: %v", err)
 	}
 	members, err := c.Members(ctx, "local")
-	if err != nil || len(members) != 2 {
-		t.Fatalf("Members(local) = %+v, %v; want the admin and the physician", members, err)
+	if err != nil || len(members) != 3 {
+		t.Fatalf("Members(local) = %+v, %v; want the admin, the node's service key and the physician", members, err)
 	}
 
 	// A patient cannot register members.

@@ -34,6 +34,11 @@ type Config struct {
 	// LogLevel is CometBFT's log level: "error", "info", "debug" or "none".
 	// Default "error".
 	LogLevel string `json:"log_level"`
+	// FHIRSchema is the FHIR R4 JSON schema (fhir.schema.json) that
+	// resources are validated against, as a path relative to the home or
+	// absolute. Default none: resources are parsed (a JSON object of an R4
+	// type) but not validated, and /fhir/metadata says so.
+	FHIRSchema string `json:"fhir_schema,omitempty"`
 	// LocalNetwork lets several nodes share one host address (a testnet on
 	// 127.0.0.1). Default false.
 	LocalNetwork bool `json:"local_network,omitempty"`

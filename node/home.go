@@ -19,6 +19,7 @@ import (
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/keys"
 	"github.com/careledger/careledger/tx"
+	"github.com/careledger/careledger/vault"
 )
 
 // Org describes an organization a new network starts with.
@@ -60,6 +61,14 @@ func IsInitialized(home string) bool {
 	_, err := os.Stat(configPath(home))
 	return err == nil
 }
+
+// serviceKeyName names the node's own key in KeysDir: a member of its
+// organization with role service, which signs anchors and access decisions.
+const serviceKeyName = "node"
+
+// masterKeyPath holds the vault's master key, apart from the data it
+// protects.
+func masterKeyPath(home string) string { return filepath.Join(home, "config", "vault_master.key") }
 
 // KeysDir returns the directory of the keys Init and the demo wrote.
 func KeysDir(home string) keys.Dir { return keys.Dir(filepath.Join(home, "keys")) }
@@ -168,6 +177,7 @@ type member struct {
 	nodeKey *p2p.NodeKey
 	pv      *privval.FilePV
 	admin   keys.Info
+	service keys.Info // the node's own key, with role service
 }
 
 func newMember(home string, org Org) (*member, error) {
@@ -187,7 +197,14 @@ func newMember(home string, org Org) (*member, error) {
 	if err != nil && !errors.Is(err, os.ErrExist) {
 		return nil, fmt.Errorf("admin key: %w", err)
 	}
-	return &member{home: home, org: org, nodeKey: nk, pv: pv, admin: admin}, nil
+	service, err := KeysDir(home).New(serviceKeyName, nil)
+	if err != nil {
+		return nil, fmt.Errorf("node service key: %w", err)
+	}
+	if err := vault.CreateMasterKey(masterKeyPath(home)); err != nil {
+		return nil, fmt.Errorf("vault master key: %w", err)
+	}
+	return &member{home: home, org: org, nodeKey: nk, pv: pv, admin: admin, service: service}, nil
 }
 
 // finish writes the shared genesis and the node configuration.
@@ -212,6 +229,13 @@ func genesisDoc(chainID string, members []*member) (*cmttypes.GenesisDoc, error)
 			return nil, err
 		}
 		org := identity.GenesisOrg{ID: m.org.ID, Name: m.org.Name, Type: m.org.Type, Admins: []tx.PubKey{adminKey}}
+		if m.service.PubKey != "" {
+			k, err := tx.ParsePubKey(m.service.PubKey)
+			if err != nil {
+				return nil, err
+			}
+			org.Nodes = []tx.PubKey{k}
+		}
 		if m.pv != nil {
 			vk := m.pv.Key.PubKey.(ed25519.PubKey)
 			org.ValidatorKey, org.Power = tx.PubKey(vk), validatorPower

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"errors"
@@ -22,9 +23,14 @@ import (
 
 	"github.com/careledger/careledger/api"
 	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/custodian"
+	"github.com/careledger/careledger/fhir"
+	"github.com/careledger/careledger/fhirapi"
 	"github.com/careledger/careledger/index"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tracker"
+	"github.com/careledger/careledger/vault"
 )
 
 // Version is the software version reported by the API.
@@ -42,6 +48,8 @@ type Node struct {
 	comet   *cmtnode.Node
 	tracker *tracker.Tracker
 	api     *api.Server
+	vault   *vault.Vault
+	records *custodian.Custodian
 	http    *http.Server
 	httpLn  net.Listener
 	cancel  context.CancelFunc
@@ -91,8 +99,78 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	if err != nil {
 		return err
 	}
-	n.http = &http.Server{Handler: n.api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	fhirAPI, err := n.openRecords(cc, gen)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", n.api.Handler())
+	mux.Handle("/fhir", fhirAPI.Handler())
+	mux.Handle("/fhir/", fhirAPI.Handler())
+	n.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return nil
+}
+
+// openRecords opens the vault and the custodian of the organization this
+// node belongs to (its service key's), and returns the FHIR API over them.
+func (n *Node) openRecords(cc *cfg.Config, gen *cmttypes.GenesisDoc) (*fhirapi.Server, error) {
+	key, err := KeysDir(n.home).Load(serviceKeyName, nil)
+	if err != nil {
+		return nil, fmt.Errorf("node service key: %w", err)
+	}
+	master, err := vault.LoadMasterKey(masterKeyPath(n.home))
+	if err != nil {
+		return nil, err
+	}
+	if n.vault, err = vault.Open(filepath.Join(cc.DBDir(), "vault"), master); err != nil {
+		return nil, err
+	}
+	org, err := serviceOrg(gen, key.PubKey().Bytes())
+	if err != nil {
+		return nil, err
+	}
+	var validator *fhir.Validator
+	if path := n.cfg.FHIRSchema; path != "" {
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(n.home, path)
+		}
+		schema, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("fhir schema: %w", err)
+		}
+		if validator, err = fhir.NewValidator(schema); err != nil {
+			return nil, err
+		}
+	}
+	n.records = custodian.New(custodian.Options{
+		Org: org, ChainID: gen.ChainID, Key: key, Vault: n.vault, Validator: validator,
+		State:     func() identity.Reader { return n.app.State() },
+		Submitter: n.tracker, Chain: chainReader{n.app, n.index},
+	})
+	n.app.Listen(n.records)
+	return fhirapi.New(n.records, n.api.Auth(), validator != nil, nil), nil
+}
+
+// serviceOrg returns the organization whose genesis node keys hold key.
+func serviceOrg(gen *cmttypes.GenesisDoc, key []byte) (string, error) {
+	g, err := app.ParseGenesis(gen.AppState)
+	if err != nil {
+		return "", err
+	}
+	for _, o := range g.Organizations {
+		for _, k := range o.Nodes {
+			if bytes.Equal(k, key) {
+				return o.ID, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("the node's service key is not among any organization's genesis nodes")
+}
+
+// chainReader reads sequences from the app and results from the index.
+type chainReader struct {
+	*app.App
+	*index.Index
 }
 
 // NewComet returns CometBFT, not started, configured from home exactly as a
@@ -159,6 +237,7 @@ func (n *Node) Start() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	go n.tracker.Run(ctx)
+	go n.records.Run(ctx)
 	go func() {
 		defer close(n.done)
 		if err := n.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -195,6 +274,9 @@ func (n *Node) closeStores() error {
 	}
 	if n.store != nil {
 		errs = append(errs, n.store.Close())
+	}
+	if n.vault != nil {
+		errs = append(errs, n.vault.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -99,7 +99,9 @@ func consentCommands() []txCommand {
 		{name: "approve", argsUsage: "REQUEST_ID", nargs: 1, msgs: idMsg(func(id uint64) tx.Msg { return consent.Encode(consent.Answer{Request: id, Approve: true}) })},
 		{name: "deny", argsUsage: "REQUEST_ID", nargs: 1, msgs: idMsg(func(id uint64) tx.Msg { return consent.Encode(consent.Answer{Request: id}) })},
 		{name: "review", argsUsage: "ACCESS_ID", nargs: 1,
-			flags: func(fs *flag.FlagSet) { justified = fs.Bool("justified", true, "whether the break-the-glass access was justified") },
+			flags: func(fs *flag.FlagSet) {
+				justified = fs.Bool("justified", true, "whether the break-the-glass access was justified")
+			},
 			msgs: func(ctx context.Context, c *client.Client, k ed25519.PrivKey, fs *flag.FlagSet) ([]tx.Msg, error) {
 				return idMsg(func(id uint64) tx.Msg { return consent.Encode(consent.Review{Access: id, Justified: *justified}) })(ctx, c, k, fs)
 			}},

@@ -1,0 +1,534 @@
+// Package custodian is a node's side of the health records its organization
+// holds: it keeps FHIR resources in the encrypted vault, anchors every
+// version on the chain, and before it releases anything it has the consent
+// contract decide the read and waits until that decision, the receipt, is
+// committed. It also carries out the erasures the chain orders.
+//
+// custodian imports the vault, the fhir package, the contracts (to build
+// messages and read committed state) and the app's result types; the HTTP
+// layer (package fhirapi) calls it.
+package custodian
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/consent"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/records"
+	"github.com/careledger/careledger/fhir"
+	"github.com/careledger/careledger/tx"
+	"github.com/careledger/careledger/vault"
+)
+
+// PatientSystem is the identifier system by which a Patient resource names
+// the patient's CareLedger account (its address), linking the records to
+// the pseudonym the patient signs grants with.
+const PatientSystem = "urn:careledger:patient"
+
+// Options configure a Custodian.
+type Options struct {
+	Org     string          // the organization this node holds records for
+	ChainID string          // the network's chain ID
+	Key     ed25519.PrivKey // the node's service key, a member of Org with role service
+	Vault   *vault.Vault
+	// Validator checks resources against the FHIR R4 schema; nil checks
+	// only what parsing does (a JSON object of a known type).
+	Validator *fhir.Validator
+	// State returns the last committed state.
+	State     func() identity.Reader
+	Submitter Submitter
+	Chain     Chain
+	// Now gives meta.lastUpdated (off the chain: the wall clock is right
+	// here). Default time.Now.
+	Now func() time.Time
+	// Log receives erasure failures. Default slog.Default().
+	Log *slog.Logger
+}
+
+// Custodian stores, anchors and releases one organization's records.
+type Custodian struct {
+	opts   Options
+	send   *sender
+	erases chan erasure
+}
+
+// New returns a custodian. Run must be running for erasures.
+func New(o Options) *Custodian {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	return &Custodian{opts: o, send: newSender(o.ChainID, o.Key, o.Submitter, o.Chain), erases: make(chan erasure, 1024)}
+}
+
+// Org returns the organization the custodian holds records for.
+func (c *Custodian) Org() string { return c.opts.Org }
+
+// Requester is who reads, and why.
+type Requester struct {
+	Account    *identity.Account
+	Purpose    string // an HL7 PurposeOfUse code
+	BreakGlass bool   // an emergency access without a grant (ETREAT)
+}
+
+func forbidden(format string, args ...any) error {
+	return fhir.NewError(fhir.ErrForbidden, fhir.Issue{Diagnostics: fmt.Sprintf(format, args...)})
+}
+
+// vaultError maps the vault's errors to FHIR's.
+func vaultError(err error, typ, id string) error {
+	switch {
+	case errors.Is(err, vault.ErrNotFound):
+		return fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: fmt.Sprintf("%s/%s is not known", typ, id)})
+	case errors.Is(err, vault.ErrErased):
+		return fhir.NewError(fhir.ErrGone, fhir.Issue{Diagnostics: fmt.Sprintf("%s/%s was erased", typ, id)})
+	case errors.Is(err, vault.ErrVersionConflict):
+		return fhir.NewError(fhir.ErrConflict, fhir.Issue{Diagnostics: fmt.Sprintf("%s/%s changed concurrently", typ, id)})
+	}
+	return err
+}
+
+// canWrite reports whether an account may add records here: a clinician,
+// admin or service member of the custodian's own organization.
+func (c *Custodian) canWrite(a *identity.Account) error {
+	if a.Kind != identity.Member || a.Org != c.opts.Org ||
+		!slices.ContainsFunc([]identity.Role{identity.Physician, identity.Nurse, identity.Admin, identity.Service}, a.HasRole) {
+		return forbidden("only physicians, nurses and admins of %s write its records", c.opts.Org)
+	}
+	return nil
+}
+
+// pending is a resource about to be stored: its next version and patient.
+type pending struct {
+	res     *fhir.Resource
+	patient string // pseudonym, "" for a resource about no patient
+	version int
+	deleted bool
+}
+
+// prepare checks r and decides its version and patient. batch maps the ids
+// of Patient resources stored in the same call to their pseudonyms.
+func (c *Custodian) prepare(r *fhir.Resource, batch map[string]string) (*pending, error) {
+	if c.opts.Validator != nil {
+		if err := c.opts.Validator.Validate(r); err != nil {
+			return nil, err
+		}
+	}
+	p := &pending{res: r, version: 1}
+	latest, err := c.opts.Vault.Latest(r.Type(), r.ID())
+	switch {
+	case err == nil:
+		p.version, p.patient = latest.Version+1, latest.Patient
+		return p, nil
+	case !errors.Is(err, vault.ErrNotFound):
+		return nil, vaultError(err, r.Type(), r.ID())
+	}
+	if p.patient, err = c.pseudonymOf(r, batch); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// pseudonymOf returns the patient pseudonym a new resource is filed under.
+func (c *Custodian) pseudonymOf(r *fhir.Resource, batch map[string]string) (string, error) {
+	if r.Type() == "Patient" {
+		if addr := accountOf(r); addr != "" {
+			return addr, nil
+		}
+		var b [tx.AddressSize]byte
+		rand.Read(b[:]) // a pseudonym not linked to an account (yet)
+		return hex.EncodeToString(b[:]), nil
+	}
+	if !fhir.InPatientCompartment(r.Type()) {
+		return "", nil
+	}
+	pid, ok := fhir.PatientOf(r)
+	if !ok {
+		return "", fhir.NewError(fhir.ErrUnprocessable, fhir.Issue{Diagnostics: r.Type() + " must name exactly one patient"})
+	}
+	if p, ok := batch[pid]; ok {
+		return p, nil
+	}
+	rec, err := c.opts.Vault.Latest("Patient", pid)
+	if err != nil {
+		if errors.Is(err, vault.ErrNotFound) {
+			return "", fhir.NewError(fhir.ErrUnresolved, fhir.Issue{Diagnostics: "the patient " + r.Type() + " refers to is not held here"})
+		}
+		return "", vaultError(err, "Patient", pid)
+	}
+	return rec.Patient, nil
+}
+
+// accountOf returns the address a Patient resource's PatientSystem
+// identifier names, or "".
+func accountOf(r *fhir.Resource) string {
+	var p struct {
+		Identifier []struct{ System, Value string }
+	}
+	if json.Unmarshal(r.Canonical(), &p) != nil {
+		return ""
+	}
+	for _, id := range p.Identifier {
+		if id.System == PatientSystem {
+			if a, err := tx.ParseAddress(id.Value); err == nil {
+				return a.String()
+			}
+		}
+	}
+	return ""
+}
+
+// store writes the pending versions to the vault in one durable batch, then
+// anchors them, one anchor per patient, in one transaction, and waits until
+// it commits.
+func (c *Custodian) store(ctx context.Context, ps []*pending) error {
+	now := c.opts.Now().UTC()
+	recs := make([]vault.Record, len(ps))
+	for i, p := range ps {
+		salt, err := vault.NewSalt()
+		if err != nil {
+			return err
+		}
+		p.res.SetMeta(p.version, now)
+		recs[i] = vault.Record{Patient: p.patient, Type: p.res.Type(), ID: p.res.ID(), Version: p.version, Updated: now, Deleted: p.deleted, Salt: salt}
+		if !p.deleted {
+			recs[i].Content = p.res.Canonical()
+		}
+	}
+	if err := c.opts.Vault.Put(recs...); err != nil {
+		return vaultError(err, recs[0].Type, recs[0].ID)
+	}
+	msgs, err := c.anchors(recs)
+	if err != nil {
+		return err
+	}
+	// A crash between the vault's write and the anchor's commit leaves
+	// versions stored but not anchored; they are not served as anchored
+	// records would be, and the write is reported failed.
+	_, err = c.send.send(ctx, msgs...)
+	return err
+}
+
+// anchors returns one Anchor message per patient of recs, in order of first
+// appearance.
+func (c *Custodian) anchors(recs []vault.Record) ([]tx.Msg, error) {
+	var order []string
+	leaves := map[string][]records.Leaf{}
+	for _, r := range recs {
+		if _, ok := leaves[r.Patient]; !ok {
+			order = append(order, r.Patient)
+		}
+		leaves[r.Patient] = append(leaves[r.Patient], records.Leaf{
+			Type: r.Type, ID: r.ID, Version: uint64(r.Version), Commitment: vault.Commitment(r.Salt, r.Content),
+		})
+	}
+	msgs := make([]tx.Msg, len(order))
+	for i, p := range order {
+		root, err := records.Root(leaves[p])
+		if err != nil {
+			return nil, err
+		}
+		var addr tx.Address
+		if p != "" {
+			if addr, err = tx.ParseAddress(p); err != nil {
+				return nil, fmt.Errorf("vault pseudonym: %w", err)
+			}
+		}
+		msgs[i] = records.Encode(records.Anchor{Custodian: c.opts.Org, Patient: addr, Root: root, Count: uint64(len(leaves[p]))})
+	}
+	return msgs, nil
+}
+
+// Create stores a new resource under a server-assigned id.
+func (c *Custodian) Create(ctx context.Context, who *identity.Account, r *fhir.Resource) (*fhir.Resource, error) {
+	if err := c.canWrite(who); err != nil {
+		return nil, err
+	}
+	if err := r.SetID(newID()); err != nil {
+		return nil, err
+	}
+	p, err := c.prepare(r, nil)
+	if err != nil {
+		return nil, err
+	}
+	return r, c.store(ctx, []*pending{p})
+}
+
+// Update stores a new version of typ/id, creating it if it does not exist.
+func (c *Custodian) Update(ctx context.Context, who *identity.Account, r *fhir.Resource) (res *fhir.Resource, created bool, err error) {
+	if err := c.canWrite(who); err != nil {
+		return nil, false, err
+	}
+	p, err := c.prepare(r, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	return r, p.version == 1, c.store(ctx, []*pending{p})
+}
+
+// Delete records a deletion version of typ/id. The history stays; erasure
+// is a different thing, ordered on the chain.
+func (c *Custodian) Delete(ctx context.Context, who *identity.Account, typ, id string) error {
+	if err := c.canWrite(who); err != nil {
+		return err
+	}
+	latest, err := c.opts.Vault.Latest(typ, id)
+	if err != nil {
+		return vaultError(err, typ, id)
+	}
+	if latest.Deleted {
+		return nil
+	}
+	r, err := fhir.Parse(latest.Content)
+	if err != nil {
+		return err
+	}
+	return c.store(ctx, []*pending{{res: r, patient: latest.Patient, version: latest.Version + 1, deleted: true}})
+}
+
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40 // a version 4 UUID, as FHIR servers commonly assign
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// decide has the consent contract decide items of patient's records for
+// who, and waits for the decision to commit: the receipt comes before the
+// data.
+func (c *Custodian) decide(ctx context.Context, who Requester, patient string, items []consent.Item) ([]consent.Decision, error) {
+	addr, err := tx.ParseAddress(patient)
+	if err != nil {
+		return nil, fmt.Errorf("vault pseudonym: %w", err)
+	}
+	res, err := c.send.send(ctx, consent.Encode(consent.Access{
+		Requester: who.Account.Address, Patient: addr, Purpose: who.Purpose, BreakGlass: who.BreakGlass, Items: items,
+	}))
+	if err != nil {
+		var rej *tx.Rejection
+		if errors.As(err, &rej) {
+			return nil, forbidden("access refused: %s", rej.Msg)
+		}
+		return nil, err
+	}
+	_, ds, err := consent.ParseDecisions(res.Events)
+	return ds, err
+}
+
+// Read returns the latest version of typ/id if the consent contract permits
+// who to read it.
+func (c *Custodian) Read(ctx context.Context, who Requester, typ, id string) (*fhir.Resource, error) {
+	rec, err := c.opts.Vault.Latest(typ, id)
+	if err != nil {
+		return nil, vaultError(err, typ, id)
+	}
+	return c.release(ctx, who, rec)
+}
+
+// VRead returns one version of typ/id, under the same decision as Read.
+func (c *Custodian) VRead(ctx context.Context, who Requester, typ, id string, version int) (*fhir.Resource, error) {
+	rec, err := c.opts.Vault.Version(typ, id, version)
+	if err != nil {
+		return nil, vaultError(err, typ, id)
+	}
+	return c.release(ctx, who, rec)
+}
+
+// release decides the read of rec and returns its content if permitted.
+func (c *Custodian) release(ctx context.Context, who Requester, rec vault.Record) (*fhir.Resource, error) {
+	if rec.Deleted {
+		return nil, fhir.NewError(fhir.ErrGone, fhir.Issue{Diagnostics: fmt.Sprintf("%s/%s is deleted", rec.Type, rec.ID)})
+	}
+	r, err := fhir.Parse(rec.Content)
+	if err != nil {
+		return nil, fmt.Errorf("stored %s/%s does not parse: %w", rec.Type, rec.ID, err)
+	}
+	if rec.Patient == "" {
+		return r, nil // directory data (Organization, Practitioner, ...), not health data
+	}
+	ds, err := c.decide(ctx, who, rec.Patient, []consent.Item{{Type: rec.Type, ID: rec.ID, Categories: fhir.Categories(r)}})
+	if err != nil {
+		return nil, err
+	}
+	if !ds[0].Permit {
+		return nil, forbidden("%s may not read %s/%s for %s (%s)", who.Account.Address, rec.Type, rec.ID, who.Purpose, ds[0].Basis)
+	}
+	return r, nil
+}
+
+// History returns every version of typ/id, newest first, if the consent
+// contract permits who to read the record.
+func (c *Custodian) History(ctx context.Context, who Requester, typ, id string) ([]vault.Record, error) {
+	hist, err := c.opts.Vault.History(typ, id)
+	if err != nil {
+		return nil, vaultError(err, typ, id)
+	}
+	if p := hist[0].Patient; p != "" {
+		var cats []string
+		for _, h := range hist {
+			if !h.Deleted {
+				if r, err := fhir.Parse(h.Content); err == nil {
+					cats = fhir.Categories(r)
+				}
+				break
+			}
+		}
+		ds, err := c.decide(ctx, who, p, []consent.Item{{Type: typ, ID: id, Categories: cats}})
+		if err != nil {
+			return nil, err
+		}
+		if !ds[0].Permit {
+			return nil, forbidden("%s may not read %s/%s for %s (%s)", who.Account.Address, typ, id, who.Purpose, ds[0].Basis)
+		}
+	}
+	return hist, nil
+}
+
+// Search returns the resources q matches that who may see. A search of a
+// type in the patient compartment must name the patient; it is decided as
+// one access to that type, and returns nothing beyond what the decision
+// permits (an empty result when denied, as when nothing matches).
+func (c *Custodian) Search(ctx context.Context, who Requester, q *fhir.Query) ([]*fhir.Resource, error) {
+	patient := ""
+	if fhir.InPatientCompartment(q.Type) {
+		pid := q.Patient()
+		if pid == "" {
+			return nil, fhir.NewError(fhir.ErrUnsupported, fhir.Issue{Diagnostics: "a search of " + q.Type + " must name one patient (patient, subject or _id)"})
+		}
+		rec, err := c.opts.Vault.Latest("Patient", pid)
+		if err != nil {
+			if errors.Is(err, vault.ErrNotFound) || errors.Is(err, vault.ErrErased) {
+				return nil, nil
+			}
+			return nil, err
+		}
+		patient = rec.Patient
+	}
+	recs, err := c.opts.Vault.List(patient, q.Type)
+	if err != nil {
+		return nil, err
+	}
+	var d *consent.Decision
+	if patient != "" {
+		ds, err := c.decide(ctx, who, patient, []consent.Item{{Type: q.Type}})
+		if err != nil {
+			return nil, err
+		}
+		if d = &ds[0]; !d.Permit {
+			return nil, nil
+		}
+	}
+	var out []*fhir.Resource
+	for _, rec := range recs {
+		r, err := fhir.Parse(rec.Content)
+		if err != nil {
+			return nil, fmt.Errorf("stored %s/%s does not parse: %w", rec.Type, rec.ID, err)
+		}
+		if q.Match(r) && (d == nil || within(d, r)) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// within reports whether a search decision that permits only some records
+// covers r.
+func within(d *consent.Decision, r *fhir.Resource) bool {
+	if len(d.Records) > 0 && !slices.Contains(d.Records, r.Type()+"/"+r.ID()) {
+		return false
+	}
+	if len(d.Categories) > 0 && !slices.ContainsFunc(fhir.Categories(r), func(c string) bool { return slices.Contains(d.Categories, c) }) {
+		return false
+	}
+	return true
+}
+
+// erasure is an erasure the chain ordered of this custodian's records.
+type erasure struct {
+	patient string
+	record  string // "Type/id", or "*" for all of the patient's records
+}
+
+var _ app.Listener = (*Custodian)(nil)
+
+// BlockCommitted queues the block's erasures of this custodian's records;
+// Run carries them out. It never blocks: the chain's tombstone already
+// denies every read, so shredding may follow a moment later.
+func (c *Custodian) BlockCommitted(b *app.Block) {
+	for _, r := range b.Txs {
+		for _, e := range r.Events {
+			if e.Type != "records.erased" || attrOf(e.Attrs, "custodian") != c.opts.Org {
+				continue
+			}
+			select {
+			case c.erases <- erasure{patient: attrOf(e.Attrs, "patient"), record: attrOf(e.Attrs, "record")}:
+			default:
+				c.opts.Log.Error("erasure queue full; restart the node to shred", "height", b.Height)
+			}
+		}
+	}
+}
+
+func attrOf(as []contract.Attr, key string) string {
+	for _, a := range as {
+		if a.Key == key {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// Run shreds what the chain erased until ctx ends.
+func (c *Custodian) Run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e := <-c.erases:
+			if err := c.shred(e); err != nil {
+				c.opts.Log.Error("erase", "record", e.record, "err", err)
+			}
+		}
+	}
+}
+
+func (c *Custodian) shred(e erasure) error {
+	if e.record == "*" {
+		err := c.opts.Vault.ErasePatient(e.patient)
+		if errors.Is(err, vault.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	typ, id, _ := strings.Cut(e.record, "/")
+	// The contract cannot know whose record typ/id is: a patient may erase
+	// only their own.
+	rec, err := c.opts.Vault.Latest(typ, id)
+	if err != nil {
+		if errors.Is(err, vault.ErrNotFound) || errors.Is(err, vault.ErrErased) {
+			return nil
+		}
+		return err
+	}
+	if rec.Patient != e.patient {
+		return fmt.Errorf("erasure of %s names patient %s, who does not own it", e.record, e.patient)
+	}
+	return c.opts.Vault.EraseRecord(typ, id)
+}

@@ -1,0 +1,359 @@
+// Package fhirapi serves FHIR R4 at /fhir: the REST interactions on the
+// records a custodian holds (create, read, vread, update, delete, history,
+// search), transaction and batch Bundles, and the CapabilityStatement.
+//
+// Every request carries the bearer token of the JSON API's challenge
+// authentication. The purpose of a read is the X-Purpose-Of-Use header (an
+// HL7 PurposeOfUse code; TREAT for members and PATRQT for patients when
+// absent), and a physician breaks the glass with X-Break-Glass: true and the
+// purpose ETREAT. Errors are OperationOutcome resources.
+//
+// fhirapi imports custodian, fhir and identity; the node mounts it.
+package fhirapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/custodian"
+	"github.com/careledger/careledger/fhir"
+	"github.com/careledger/careledger/tx"
+)
+
+// Authenticator names the account a request's bearer token belongs to; the
+// JSON API's api.Auth satisfies it.
+type Authenticator interface {
+	Authenticate(r *http.Request) (*identity.Account, error)
+}
+
+// Server is the FHIR API of one custodian.
+type Server struct {
+	c      *custodian.Custodian
+	auth   Authenticator
+	limits fhir.Limits
+	log    *slog.Logger
+	// validates tells whether resources are checked against the schema,
+	// which the CapabilityStatement reports.
+	validates bool
+	mux       *http.ServeMux
+}
+
+// New returns the FHIR API of c.
+func New(c *custodian.Custodian, auth Authenticator, validates bool, log *slog.Logger) *Server {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{c: c, auth: auth, limits: fhir.DefaultLimits, log: log, validates: validates, mux: http.NewServeMux()}
+	for _, rt := range []struct {
+		pattern string
+		h       func(w http.ResponseWriter, r *http.Request, who *identity.Account) error
+	}{
+		{"POST /fhir", s.bundle},
+		{"POST /fhir/{type}", s.create},
+		{"GET /fhir/{type}", s.search},
+		{"POST /fhir/{type}/_search", s.search},
+		{"GET /fhir/{type}/{id}", s.read},
+		{"PUT /fhir/{type}/{id}", s.update},
+		{"DELETE /fhir/{type}/{id}", s.delete},
+		{"GET /fhir/{type}/{id}/_history", s.history},
+		{"GET /fhir/{type}/{id}/_history/{vid}", s.vread},
+	} {
+		s.mux.Handle(rt.pattern, s.authenticated(rt.h))
+	}
+	s.mux.HandleFunc("GET /fhir/metadata", s.metadata)
+	s.mux.HandleFunc("/fhir/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, fhir.NewError(fhir.ErrUnsupported, fhir.Issue{Diagnostics: "no FHIR interaction " + r.Method + " " + r.URL.Path}))
+	})
+	return s
+}
+
+// Handler returns the HTTP handler of /fhir and everything under it.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+const contentType = "application/fhir+json; charset=utf-8"
+
+func (s *Server) authenticated(h func(http.ResponseWriter, *http.Request, *identity.Account) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		who, err := s.auth.Authenticate(r)
+		if err == nil {
+			err = h(w, r, who)
+		}
+		if err != nil {
+			s.fail(w, err)
+		}
+	})
+}
+
+// fail writes err as an OperationOutcome. Authentication failures are 401
+// or 403; errors that are not the client's are 500 and logged, and their
+// text stays out of the answer.
+func (s *Server) fail(w http.ResponseWriter, err error) {
+	if code, ok := tx.CodeOf(err); ok {
+		status, issue := http.StatusForbidden, "forbidden"
+		if code == tx.CodeUnauthenticated {
+			status, issue = http.StatusUnauthorized, "login"
+			w.Header().Set("WWW-Authenticate", `Bearer realm="careledger"`)
+		}
+		var rej *tx.Rejection
+		errors.As(err, &rej)
+		write(w, status, fhir.OperationOutcome(fhir.Issue{Code: issue, Diagnostics: rej.Msg}))
+		return
+	}
+	var fe *fhir.Error
+	if !errors.As(err, &fe) && !errors.Is(err, context.DeadlineExceeded) {
+		s.log.Error("fhir", "err", err)
+		write(w, http.StatusInternalServerError, fhir.OperationOutcome(fhir.Issue{Code: "exception", Diagnostics: "internal error"}))
+		return
+	}
+	status, body := fhir.Outcome(err)
+	write(w, status, body)
+}
+
+func write(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+func writeResource(w http.ResponseWriter, status int, r *fhir.Resource) {
+	m := r.Meta()
+	if m.VersionID != "" {
+		w.Header().Set("ETag", `W/"`+m.VersionID+`"`)
+	}
+	if !m.LastUpdated.IsZero() {
+		w.Header().Set("Last-Modified", m.LastUpdated.UTC().Format(http.TimeFormat))
+	}
+	write(w, status, r.Canonical())
+}
+
+// requester returns who reads and why, from the token and the headers.
+func requester(r *http.Request, who *identity.Account) (custodian.Requester, error) {
+	purpose := r.Header.Get("X-Purpose-Of-Use")
+	if purpose == "" {
+		purpose = "TREAT"
+		if who.Kind == identity.Patient {
+			purpose = "PATRQT"
+		}
+	}
+	glass, _ := strconv.ParseBool(r.Header.Get("X-Break-Glass"))
+	return custodian.Requester{Account: who, Purpose: purpose, BreakGlass: glass}, nil
+}
+
+// resourceType returns the path's type, which must be a known R4 type.
+func resourceType(r *http.Request) (string, error) {
+	typ := r.PathValue("type")
+	if !fhir.IsResourceType(typ) {
+		return "", fhir.NewError(fhir.ErrUnknownType, fhir.Issue{Diagnostics: "unknown resource type " + strconv.Quote(typ)})
+	}
+	return typ, nil
+}
+
+// body reads and parses the request's resource, which must be of typ.
+func (s *Server) body(r *http.Request, typ string) (*fhir.Resource, error) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, int64(s.limits.MaxResourceBytes)+1))
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.limits.Parse(b)
+	if err != nil {
+		return nil, err
+	}
+	if res.Type() != typ {
+		return nil, fhir.NewError(fhir.ErrInvalid, fhir.Issue{Diagnostics: fmt.Sprintf("resource is a %s, the URL names %s", res.Type(), typ)})
+	}
+	return res, nil
+}
+
+func (s *Server) create(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
+	typ, err := resourceType(r)
+	if err != nil {
+		return err
+	}
+	res, err := s.body(r, typ)
+	if err != nil {
+		return err
+	}
+	if res, err = s.c.Create(r.Context(), who, res); err != nil {
+		return err
+	}
+	w.Header().Set("Location", fhirBase(r)+"/"+typ+"/"+res.ID()+"/_history/"+res.Meta().VersionID)
+	writeResource(w, http.StatusCreated, res)
+	return nil
+}
+
+func (s *Server) update(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
+	typ, err := resourceType(r)
+	if err != nil {
+		return err
+	}
+	res, err := s.body(r, typ)
+	if err != nil {
+		return err
+	}
+	if res.ID() != r.PathValue("id") {
+		return fhir.NewError(fhir.ErrInvalid, fhir.Issue{Diagnostics: "the resource's id must equal the URL's"})
+	}
+	res, created, err := s.c.Update(r.Context(), who, res)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	writeResource(w, status, res)
+	return nil
+}
+
+func (s *Server) delete(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
+	typ, err := resourceType(r)
+	if err != nil {
+		return err
+	}
+	if err := s.c.Delete(r.Context(), who, typ, r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) read(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
+	typ, err := resourceType(r)
+	if err != nil {
+		return err
+	}
+	req, err := requester(r, who)
+	if err != nil {
+		return err
+	}
+	res, err := s.c.Read(r.Context(), req, typ, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeResource(w, http.StatusOK, res)
+	return nil
+}
+
+func (s *Server) vread(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
+	typ, err := resourceType(r)
+	if err != nil {
+		return err
+	}
+	vid, err := strconv.Atoi(r.PathValue("vid"))
+	if err != nil || vid < 1 {
+		return fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: "version ids are positive integers"})
+	}
+	req, err := requester(r, who)
+	if err != nil {
+		return err
+	}
+	res, err := s.c.VRead(r.Context(), req, typ, r.PathValue("id"), vid)
+	if err != nil {
+		return err
+	}
+	writeResource(w, http.StatusOK, res)
+	return nil
+}
+
+func (s *Server) history(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
+	typ, err := resourceType(r)
+	if err != nil {
+		return err
+	}
+	req, err := requester(r, who)
+	if err != nil {
+		return err
+	}
+	hist, err := s.c.History(r.Context(), req, typ, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	base := fhirBase(r)
+	entries := make([]map[string]any, len(hist))
+	for i, h := range hist {
+		url := typ + "/" + h.ID + "/_history/" + strconv.Itoa(h.Version)
+		e := map[string]any{
+			"fullUrl":  base + "/" + typ + "/" + h.ID,
+			"request":  map[string]any{"method": "PUT", "url": typ + "/" + h.ID},
+			"response": map[string]any{"status": "200 OK", "etag": `W/"` + strconv.Itoa(h.Version) + `"`, "lastModified": h.Updated},
+		}
+		if h.Deleted {
+			e["request"] = map[string]any{"method": "DELETE", "url": url}
+			e["response"] = map[string]any{"status": "204 No Content", "lastModified": h.Updated}
+		} else {
+			e["resource"] = json.RawMessage(h.Content)
+		}
+		if h.Version == 1 && !h.Deleted {
+			e["request"] = map[string]any{"method": "POST", "url": typ}
+			e["response"].(map[string]any)["status"] = "201 Created"
+		}
+		entries[i] = e
+	}
+	b, err := json.Marshal(map[string]any{"resourceType": "Bundle", "type": "history", "total": len(hist), "entry": entries})
+	if err != nil {
+		return err
+	}
+	write(w, http.StatusOK, b)
+	return nil
+}
+
+func (s *Server) search(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
+	typ, err := resourceType(r)
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return fhir.NewError(fhir.ErrInvalid, fhir.Issue{Diagnostics: "search parameters do not parse"})
+	}
+	q, err := fhir.ParseQuery(typ, r.Form)
+	if err != nil {
+		return err
+	}
+	req, err := requester(r, who)
+	if err != nil {
+		return err
+	}
+	matches, err := s.c.Search(r.Context(), req, q)
+	if err != nil {
+		return err
+	}
+	write(w, http.StatusOK, fhir.SearchSet(q, fhirBase(r), len(matches), q.Page(matches)).Canonical())
+	return nil
+}
+
+// fhirBase returns the FHIR base URL the client used.
+func fhirBase(r *http.Request) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/fhir"
+}
+
+func (s *Server) bundle(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
+	b, err := io.ReadAll(io.LimitReader(r.Body, int64(s.limits.MaxBundleBytes)+1))
+	if err != nil {
+		return err
+	}
+	bundle, err := s.limits.ParseBundle(b)
+	if err != nil {
+		return err
+	}
+	req, err := requester(r, who)
+	if err != nil {
+		return err
+	}
+	res, err := s.c.Bundle(r.Context(), req, bundle)
+	if err != nil {
+		return err
+	}
+	write(w, http.StatusOK, res.Canonical())
+	return nil
+}
