@@ -102,12 +102,16 @@ func (s *story) token(k ed25519.PrivKey) string {
 func (s *story) fhir(who ed25519.PrivKey, method, path string, body any, headers ...string) (int, []byte) {
 	s.t.Helper()
 	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
+	switch b := body.(type) {
+	case nil:
+	case []byte: // sent as it is, valid JSON or not
+		rd = bytes.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
 		if err != nil {
 			s.t.Fatal(err)
 		}
-		rd = bytes.NewReader(b)
+		rd = bytes.NewReader(j)
 	}
 	req, err := http.NewRequest(method, s.n.URL+"/fhir/"+path, rd)
 	if err != nil {
