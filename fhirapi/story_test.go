@@ -31,7 +31,7 @@ const (
 )
 
 // schemaPath is the FHIR R4 schema from the shared test data, if present.
-func schemaPath(t *testing.T) string {
+func schemaPath(t testing.TB) string {
 	p, err := filepath.Abs("../../shared/data/fhir-schema/fhir.schema.json")
 	if err != nil {
 		t.Fatal(err)
