@@ -13,6 +13,7 @@ import (
 
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tx"
@@ -191,7 +192,8 @@ func TestOpenAPICodes(t *testing.T) {
 }
 
 // jsonFields returns the JSON names of t's fields, as encoding/json sees
-// them (embedded structs flattened), and whether each is omitempty.
+// them (embedded structs flattened), and whether each is omitempty or
+// omitzero.
 func jsonFields(t reflect.Type) map[string]bool {
 	out := map[string]bool{}
 	for i := range t.NumField() {
@@ -212,7 +214,7 @@ func jsonFields(t reflect.Type) map[string]bool {
 		if name == "" {
 			name = f.Name
 		}
-		out[name] = strings.Contains(","+opts+",", ",omitempty,")
+		out[name] = strings.Contains(","+opts+",", ",omitempty,") || strings.Contains(","+opts+",", ",omitzero,")
 	}
 	return out
 }
@@ -241,6 +243,15 @@ func TestOpenAPISchemas(t *testing.T) {
 		"TokenRequest":     TokenRequest{},
 		"TokenAnswer":      TokenAnswer{},
 		"Error":            Error{},
+		"StoredGrant":      consent.StoredGrant{},
+		"StoredRequest":    consent.StoredRequest{},
+		"Scope":            consent.Scope{},
+		"Grantee":          consent.Grantee{},
+		"GrantList":        GrantList{},
+		"Delegate":         identity.Delegate{},
+		"DelegateList":     DelegateList{},
+		"PendingReview":    consent.PendingReview{},
+		"ReviewList":       ReviewList{},
 	}
 	for name, v := range types {
 		schema := lookup(doc, "components", "schemas", name)

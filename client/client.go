@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/careledger/careledger/api"
 	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/tx"
 )
@@ -367,4 +369,82 @@ func readEvents(ctx context.Context, r io.Reader, out chan<- api.StreamEvent) {
 func IsCode(err error, code tx.Code) bool {
 	c, ok := tx.CodeOf(err)
 	return ok && c == code
+}
+
+// Grant returns grant id.
+func (c *Client) Grant(ctx context.Context, id uint64) (consent.StoredGrant, error) {
+	var g consent.StoredGrant
+	err := c.do(ctx, "GET", "/v1/grants/"+strconv.FormatUint(id, 10), nil, &g, nil)
+	return g, err
+}
+
+// Request returns access request id.
+func (c *Client) Request(ctx context.Context, id uint64) (consent.StoredRequest, error) {
+	var q consent.StoredRequest
+	err := c.do(ctx, "GET", "/v1/requests/"+strconv.FormatUint(id, 10), nil, &q, nil)
+	return q, err
+}
+
+// Grants returns a patient's grants that may be in force.
+func (c *Client) Grants(ctx context.Context, patient tx.Address) ([]*consent.StoredGrant, error) {
+	var a api.GrantList
+	err := c.do(ctx, "GET", "/v1/patients/"+patient.String()+"/grants", nil, &a, nil)
+	return a.Grants, err
+}
+
+// Delegates returns a patient's delegates.
+func (c *Client) Delegates(ctx context.Context, patient tx.Address) ([]identity.Delegate, error) {
+	var a api.DelegateList
+	err := c.do(ctx, "GET", "/v1/patients/"+patient.String()+"/delegates", nil, &a, nil)
+	return a.Delegates, err
+}
+
+// Reviews returns an organization's pending break-the-glass reviews.
+func (c *Client) Reviews(ctx context.Context, org string) ([]*consent.PendingReview, error) {
+	var a api.ReviewList
+	err := c.do(ctx, "GET", "/v1/orgs/"+url.PathEscape(org)+"/reviews", nil, &a, nil)
+	return a.Reviews, err
+}
+
+// FHIRRequest is one FHIR interaction: a method, a path under /fhir (such
+// as "Observation/123" or "Observation?patient=p1"; "" for the base, where
+// Bundles go), an optional body, the
+// bearer token, and the purpose of use (default: the server's).
+type FHIRRequest struct {
+	Method, Path string
+	Body         []byte
+	Token        string
+	Purpose      string
+	BreakGlass   bool
+}
+
+// FHIR sends r and returns the HTTP status and the body: a resource, a
+// Bundle or an OperationOutcome.
+func (c *Client) FHIR(ctx context.Context, r FHIRRequest) (int, []byte, error) {
+	u := c.base + "/fhir"
+	if p := strings.TrimPrefix(r.Path, "/"); p != "" {
+		u += "/" + p
+	}
+	req, err := http.NewRequestWithContext(ctx, r.Method, u, bytes.NewReader(r.Body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+r.Token)
+	req.Header.Set("Accept", "application/fhir+json")
+	if r.Body != nil {
+		req.Header.Set("Content-Type", "application/fhir+json")
+	}
+	if r.Purpose != "" {
+		req.Header.Set("X-Purpose-Of-Use", r.Purpose)
+	}
+	if r.BreakGlass {
+		req.Header.Set("X-Break-Glass", "true")
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return res.StatusCode, b, err
 }

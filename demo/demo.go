@@ -6,6 +6,7 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -77,6 +78,7 @@ func Seed(ctx context.Context, c *client.Client, dir keys.Dir) ([]Account, error
 	var out []Account
 	byAdmin := map[string][]tx.Msg{}
 	var admins []string // in order of first appearance, for a stable order of transactions
+	var newPatients []Account
 	for _, p := range People {
 		key, err := loadOrCreate(dir, p.Key)
 		if err != nil {
@@ -93,6 +95,7 @@ func Seed(ctx context.Context, c *client.Client, dir keys.Dir) ([]Account, error
 			if _, err := c.Send(ctx, key, identity.Encode(identity.RegisterPatient{})); err != nil {
 				return nil, fmt.Errorf("register patient %s: %w", p.Key, err)
 			}
+			newPatients = append(newPatients, out[len(out)-1])
 			continue
 		}
 		a := adminKey(p.Org)
@@ -110,7 +113,80 @@ func Seed(ctx context.Context, c *client.Client, dir keys.Dir) ([]Account, error
 			return nil, fmt.Errorf("register members as %s: %w", a, err)
 		}
 	}
+	if err := seedRecords(ctx, c, dir, newPatients); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// RecordsAuthor is the demo member who writes the patients' records at the
+// host hospital.
+const RecordsAuthor = "dr-adams"
+
+// seedRecords writes a few FHIR records of each newly registered patient
+// at the host hospital, in one transaction Bundle each: a Patient (whose
+// FHIR id is the demo key's name) linked to the patient's account, two
+// laboratory results, a vital sign and a condition. Everything is made up;
+// nothing names a real person.
+func seedRecords(ctx context.Context, c *client.Client, dir keys.Dir, patients []Account) error {
+	if len(patients) == 0 {
+		return nil
+	}
+	key, err := dir.Load(RecordsAuthor, nil)
+	if err != nil {
+		return err
+	}
+	tok, err := c.AuthToken(ctx, key)
+	if err != nil {
+		return err
+	}
+	for _, p := range patients {
+		status, body, err := c.FHIR(ctx, client.FHIRRequest{Method: "POST", Path: "", Body: recordsBundle(p.Key, p.Address), Token: tok.Token})
+		if err != nil {
+			return err
+		}
+		if status != 200 {
+			return fmt.Errorf("seed records of %s: FHIR status %d: %.300s", p.Key, status, body)
+		}
+	}
+	return nil
+}
+
+func recordsBundle(id string, patient tx.Address) []byte {
+	coding := func(system, code, display string) map[string]any {
+		return map[string]any{"coding": []any{map[string]any{"system": system, "code": code, "display": display}}}
+	}
+	category := func(code string) []any {
+		return []any{coding("http://terminology.hl7.org/CodeSystem/observation-category", code, code)}
+	}
+	subject := map[string]any{"reference": "Patient/" + id}
+	obs := func(cat, loinc, display string, value float64, unit string) map[string]any {
+		return map[string]any{
+			"resourceType": "Observation", "status": "final", "category": category(cat),
+			"code": coding("http://loinc.org", loinc, display), "subject": subject, "effectiveDateTime": "2026-11-01T09:30:00Z",
+			"valueQuantity": map[string]any{"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit},
+		}
+	}
+	entries := []map[string]any{
+		{"resourceType": "Patient", "id": id, "gender": "unknown", "birthDate": "1970",
+			"identifier": []any{map[string]any{"system": "urn:careledger:patient", "value": patient.String()}}},
+		obs("laboratory", "2339-0", "Glucose", 5.9, "mmol/L"),
+		obs("laboratory", "4548-4", "Hemoglobin A1c", 6.1, "%"),
+		obs("vital-signs", "8867-4", "Heart rate", 72, "/min"),
+		{"resourceType": "Condition", "subject": subject, "recordedDate": "2026-11-01",
+			"clinicalStatus": coding("http://terminology.hl7.org/CodeSystem/condition-clinical", "active", "Active"),
+			"code":           coding("http://snomed.info/sct", "15777000", "Prediabetes")},
+	}
+	es := []any{map[string]any{"resource": entries[0], "request": map[string]any{"method": "PUT", "url": "Patient/" + id}}}
+	for i, r := range entries[1:] {
+		es = append(es, map[string]any{
+			"fullUrl":  fmt.Sprintf("urn:uuid:7b3e4b8e-0000-4000-8000-%012d", i+1),
+			"resource": r,
+			"request":  map[string]any{"method": "POST", "url": r["resourceType"]},
+		})
+	}
+	b, _ := json.Marshal(map[string]any{"resourceType": "Bundle", "type": "transaction", "entry": es})
+	return b
 }
 
 func loadOrCreate(dir keys.Dir, name string) (ed25519.PrivKey, error) {

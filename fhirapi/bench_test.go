@@ -109,4 +109,3 @@ func BenchmarkRead(b *testing.B) {
 		})
 	}
 }
-

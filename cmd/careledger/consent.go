@@ -179,10 +179,18 @@ func parseGrantee(s string) (consent.Grantee, error) {
 
 func idMsg(build func(id uint64) tx.Msg) msgsFunc {
 	return func(_ context.Context, _ *client.Client, _ ed25519.PrivKey, fs *flag.FlagSet) ([]tx.Msg, error) {
-		id, err := strconv.ParseUint(fs.Arg(0), 10, 64)
-		if err != nil || id == 0 {
-			return nil, usageError("want a positive number, got " + strconv.Quote(fs.Arg(0)))
+		id, err := parseID(fs.Arg(0))
+		if err != nil {
+			return nil, err
 		}
 		return []tx.Msg{build(id)}, nil
 	}
+}
+
+func parseID(s string) (uint64, error) {
+	id, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || id == 0 {
+		return 0, usageError("want a positive number, got " + strconv.Quote(s))
+	}
+	return id, nil
 }

@@ -34,6 +34,7 @@ func commands() []command {
 		{"tx", "sign and submit a transaction", runTx},
 		{"query", "read the ledger: status, accounts, organizations, blocks, transactions", runQuery},
 		{"auth", "get a bearer token for a key: auth token", runAuth},
+		{"fhir", "read or write FHIR records as a key's holder: fhir METHOD PATH [FILE]", runFHIR},
 		{"bench", "measure committed tx/s and latency beside CometBFT's kvstore", runBench},
 	}
 }

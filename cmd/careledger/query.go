@@ -73,6 +73,37 @@ func queryCommands() map[string]queryCommand {
 		"members": {argsUsage: "ORG", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
 			return c.Members(ctx, a[0])
 		}},
+		"reviews": {argsUsage: "ORG", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+			return c.Reviews(ctx, a[0])
+		}},
+		"grant": {argsUsage: "ID", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+			id, err := parseID(a[0])
+			if err != nil {
+				return nil, err
+			}
+			return c.Grant(ctx, id)
+		}},
+		"request": {argsUsage: "ID", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+			id, err := parseID(a[0])
+			if err != nil {
+				return nil, err
+			}
+			return c.Request(ctx, id)
+		}},
+		"grants": {argsUsage: "PATIENT", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+			addr, err := tx.ParseAddress(a[0])
+			if err != nil {
+				return nil, usageError(err.Error())
+			}
+			return c.Grants(ctx, addr)
+		}},
+		"delegates": {argsUsage: "PATIENT", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+			addr, err := tx.ParseAddress(a[0])
+			if err != nil {
+				return nil, usageError(err.Error())
+			}
+			return c.Delegates(ctx, addr)
+		}},
 		"block": {argsUsage: "[HEIGHT]", nargs: -1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
 			var h int64
 			if len(a) > 0 {

@@ -84,6 +84,45 @@ func TestTour(t *testing.T) {
 	if err != nil || who.Org != "mercy-hospital" {
 		t.Fatalf("whoami with dr-adams' token = %+v, %v", who, err)
 	}
+
+	// Health records and consent.
+	total := func(out string) int {
+		var b struct{ Total int }
+		mustJSON(t, out, &b)
+		return b.Total
+	}
+	alice := run(true, "keys", "show", "--address", "patient-alice")
+	if n := total(run(true, "fhir", "--key", "dr-adams", "GET", "Observation?patient=patient-alice&category=laboratory")); n != 2 {
+		t.Errorf("dr-adams' laboratory search: %d results; want 2", n)
+	}
+	if n := total(run(true, "fhir", "--key", "dr-chen", "GET", "Observation?patient=patient-alice")); n != 0 {
+		t.Errorf("dr-chen's search without a grant: %d results; want 0", n)
+	}
+	run(true, "tx", "request-access", "--key", "dr-chen", "--patient", alice, "--types", "Observation", "--for", "720h", "--reason", "referral")
+	run(true, "tx", "approve", "--key", "patient-alice", "1")
+	if n := total(run(true, "fhir", "--key", "dr-chen", "GET", "Observation?patient=patient-alice")); n != 3 {
+		t.Errorf("dr-chen's search with a grant: %d results; want 3", n)
+	}
+	var grants []map[string]any
+	mustJSON(t, run(true, "query", "grants", alice), &grants)
+	if len(grants) != 1 {
+		t.Errorf("query grants: %d; want 1", len(grants))
+	}
+	run(true, "tx", "revoke", "--key", "patient-alice", "1")
+	if out := run(false, "fhir", "--key", "dr-chen", "GET", "Patient/patient-alice"); !strings.Contains(out, "forbidden") {
+		t.Errorf("dr-chen's read after revocation: %s; want forbidden", out)
+	}
+	run(true, "fhir", "--key", "dr-chen", "--purpose", "ETREAT", "--break-glass", "GET", "Patient/patient-alice")
+	var reviews []struct{ Access uint64 }
+	mustJSON(t, run(true, "query", "reviews", "mercy-hospital"), &reviews)
+	if len(reviews) != 1 {
+		t.Fatalf("query reviews: %v; want the break-the-glass access", reviews)
+	}
+	run(true, "tx", "review", "--key", "privacy-officer", fmt.Sprint(reviews[0].Access))
+	run(true, "tx", "erase", "--key", "patient-alice", "--custodian", "mercy-hospital")
+	waitFor(t, func() bool {
+		return strings.Contains(run(false, "fhir", "--key", "dr-adams", "GET", "Patient/patient-alice"), "answered 410")
+	})
 	p.stop(t)
 }
 

@@ -53,13 +53,13 @@ type Scope struct {
 // NotAfter 0 for no end), when Condition (CEL, optional) holds. The signer
 // must be the patient or a delegate.
 type Grant struct {
-	Patient   tx.Address
-	Grantee   Grantee
-	Scope     Scope
-	Purposes  []string
-	NotBefore int64
-	NotAfter  int64
-	Condition string
+	Patient   tx.Address `json:"patient"`
+	Grantee   Grantee    `json:"grantee"`
+	Scope     Scope      `json:"scope"`
+	Purposes  []string   `json:"purposes"`
+	NotBefore int64      `json:"not_before"`
+	NotAfter  int64      `json:"not_after"`
+	Condition string     `json:"condition,omitempty"`
 }
 
 // Revoke ends a grant. The signer must be the patient or a delegate.
@@ -70,11 +70,11 @@ type Revoke struct{ Grant uint64 }
 // since free text could carry health data onto the chain. The signer is the
 // requesting member.
 type Request struct {
-	Patient  tx.Address
-	Scope    Scope
-	Purpose  string
-	Duration uint64
-	Reason   string
+	Patient  tx.Address `json:"patient"`
+	Scope    Scope      `json:"scope"`
+	Purpose  string     `json:"purpose"`
+	Duration uint64     `json:"duration"` // seconds
+	Reason   string     `json:"reason"`
 }
 
 // Answer approves (creating a grant to the requester) or denies a pending

@@ -1,0 +1,123 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/careledger/careledger/contract/consent"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/tx"
+)
+
+// GrantList is the answer of GET /v1/patients/{address}/grants.
+type GrantList struct {
+	Grants []*consent.StoredGrant `json:"grants"`
+}
+
+// DelegateList is the answer of GET /v1/patients/{address}/delegates.
+type DelegateList struct {
+	Delegates []identity.Delegate `json:"delegates"`
+}
+
+// ReviewList is the answer of GET /v1/orgs/{id}/reviews.
+type ReviewList struct {
+	Reviews []*consent.PendingReview `json:"reviews"`
+}
+
+func pathID(r *http.Request) (uint64, error) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil || id == 0 {
+		return 0, tx.Rejectf(tx.CodeMalformed, "id must be a positive integer")
+	}
+	return id, nil
+}
+
+func pathAddress(r *http.Request) (tx.Address, error) {
+	addr, err := tx.ParseAddress(r.PathValue("address"))
+	if err != nil {
+		return addr, tx.Rejectf(tx.CodeMalformed, "%v", err)
+	}
+	return addr, nil
+}
+
+// found writes v, or not_found when it is nil.
+func found[T any](w http.ResponseWriter, v *T, err error, what string) {
+	switch {
+	case err != nil:
+		writeError(w, err)
+	case v == nil:
+		writeError(w, tx.Rejectf(tx.CodeNotFound, "no such %s", what))
+	default:
+		writeJSON(w, http.StatusOK, v)
+	}
+}
+
+func (s *Server) getGrant(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	g, err := consent.LoadGrant(s.b.App.State(), id)
+	found(w, g, err, "grant")
+}
+
+func (s *Server) getRequest(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	q, err := consent.LoadRequest(s.b.App.State(), id)
+	found(w, q, err, "request")
+}
+
+func (s *Server) patientGrants(w http.ResponseWriter, r *http.Request) {
+	addr, err := pathAddress(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	gs, err := consent.PatientGrants(s.b.App.State(), addr)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, GrantList{Grants: append([]*consent.StoredGrant{}, gs...)})
+}
+
+func (s *Server) patientDelegates(w http.ResponseWriter, r *http.Request) {
+	addr, err := pathAddress(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	ds, err := identity.Delegates(s.b.App.State(), addr)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, DelegateList{Delegates: append([]identity.Delegate{}, ds...)})
+}
+
+func (s *Server) orgReviews(w http.ResponseWriter, r *http.Request) {
+	out := []*consent.PendingReview{}
+	var derr error
+	err := s.b.App.State().Iterate(consent.ReviewPrefix(r.PathValue("id")), func(_, v []byte) bool {
+		rv, err := consent.DecodeReview(v)
+		if err != nil {
+			derr = err
+			return false
+		}
+		out = append(out, rv)
+		return true
+	})
+	if err == nil {
+		err = derr
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ReviewList{Reviews: out})
+}
