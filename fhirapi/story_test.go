@@ -123,6 +123,23 @@ func (s *story) fhir(who ed25519.PrivKey, method, path string, body any, headers
 	return s.do(req, who)
 }
 
+// fhirNoFatal is fhir for other goroutines than the test's: it reports a
+// failed request as status 0.
+func (s *story) fhirNoFatal(who ed25519.PrivKey, method, path string) (int, []byte) {
+	req, err := http.NewRequest(method, s.n.URL+"/fhir/"+path, nil)
+	if err != nil {
+		return 0, []byte(err.Error())
+	}
+	req.Header.Set("Authorization", "Bearer "+s.tokens[string(who)])
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, []byte(err.Error())
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, b
+}
+
 // do sends req with who's bearer token and returns the status and body.
 func (s *story) do(req *http.Request, who ed25519.PrivKey) (int, []byte) {
 	s.t.Helper()
