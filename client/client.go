@@ -416,6 +416,7 @@ type FHIRRequest struct {
 	Token        string
 	Purpose      string
 	BreakGlass   bool
+	Header       http.Header // further headers
 }
 
 // FHIR sends r and returns the HTTP status and the body: a resource, a
@@ -439,6 +440,9 @@ func (c *Client) FHIR(ctx context.Context, r FHIRRequest) (int, []byte, error) {
 	}
 	if r.BreakGlass {
 		req.Header.Set("X-Break-Glass", "true")
+	}
+	for k, vs := range r.Header {
+		req.Header[k] = vs
 	}
 	res, err := c.http.Do(req)
 	if err != nil {

@@ -532,3 +532,51 @@ func (c *Custodian) shred(e erasure) error {
 	}
 	return c.opts.Vault.EraseRecord(typ, id)
 }
+
+// PseudonymOf returns the pseudonym the Patient resource id is filed under.
+func (c *Custodian) PseudonymOf(id string) (string, error) {
+	rec, err := c.opts.Vault.Latest("Patient", id)
+	if err != nil {
+		return "", vaultError(err, "Patient", id)
+	}
+	return rec.Patient, nil
+}
+
+// Everything returns the records held here about patient (a pseudonym)
+// that who may see, decided as one access covering every resource type the
+// patient has records of.
+func (c *Custodian) Everything(ctx context.Context, who Requester, patient string) ([]*fhir.Resource, error) {
+	recs, err := c.opts.Vault.List(patient, "")
+	if err != nil || len(recs) == 0 {
+		return nil, err
+	}
+	var items []consent.Item
+	for _, rec := range recs {
+		if len(items) == 0 || items[len(items)-1].Type != rec.Type { // List orders by type
+			items = append(items, consent.Item{Type: rec.Type})
+		}
+	}
+	ds, err := c.decide(ctx, who, patient, items)
+	if err != nil {
+		return nil, err
+	}
+	byType := map[string]*consent.Decision{}
+	for i := range ds {
+		byType[ds[i].Item.Type] = &ds[i]
+	}
+	var out []*fhir.Resource
+	for _, rec := range recs {
+		d := byType[rec.Type]
+		if d == nil || !d.Permit {
+			continue
+		}
+		r, err := fhir.Parse(rec.Content)
+		if err != nil {
+			return nil, fmt.Errorf("stored %s/%s does not parse: %w", rec.Type, rec.ID, err)
+		}
+		if within(d, r) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}

@@ -33,24 +33,43 @@ type Authenticator interface {
 	Authenticate(r *http.Request) (*identity.Account, error)
 }
 
+// Options configure a Server.
+type Options struct {
+	Custodian *custodian.Custodian
+	Auth      Authenticator
+	// State returns the last committed state, where accounts are read.
+	State func() identity.Reader
+	// Validates tells whether resources are checked against the schema,
+	// which the CapabilityStatement reports.
+	Validates bool
+	// Peers reaches the other custodians for Patient/$everything; nil
+	// serves only the records held here.
+	Peers *Peers
+	// Log receives internal errors. Default slog.Default().
+	Log *slog.Logger
+}
+
 // Server is the FHIR API of one custodian.
 type Server struct {
-	c      *custodian.Custodian
-	auth   Authenticator
-	limits fhir.Limits
-	log    *slog.Logger
-	// validates tells whether resources are checked against the schema,
-	// which the CapabilityStatement reports.
+	c         *custodian.Custodian
+	auth      Authenticator
+	state     func() identity.Reader
+	peers     *Peers
+	limits    fhir.Limits
+	log       *slog.Logger
 	validates bool
 	mux       *http.ServeMux
 }
 
-// New returns the FHIR API of c.
-func New(c *custodian.Custodian, auth Authenticator, validates bool, log *slog.Logger) *Server {
-	if log == nil {
-		log = slog.Default()
+// New returns the FHIR API of o.Custodian.
+func New(o Options) *Server {
+	if o.Log == nil {
+		o.Log = slog.Default()
 	}
-	s := &Server{c: c, auth: auth, limits: fhir.DefaultLimits, log: log, validates: validates, mux: http.NewServeMux()}
+	s := &Server{
+		c: o.Custodian, auth: o.Auth, state: o.State, peers: o.Peers, limits: fhir.DefaultLimits,
+		log: o.Log, validates: o.Validates, mux: http.NewServeMux(),
+	}
 	for _, rt := range []struct {
 		pattern string
 		h       func(w http.ResponseWriter, r *http.Request, who *identity.Account) error
@@ -64,6 +83,8 @@ func New(c *custodian.Custodian, auth Authenticator, validates bool, log *slog.L
 		{"DELETE /fhir/{type}/{id}", s.delete},
 		{"GET /fhir/{type}/{id}/_history", s.history},
 		{"GET /fhir/{type}/{id}/_history/{vid}", s.vread},
+		{"GET /fhir/Patient/{id}/$everything", s.everything},
+		{"GET /fhir/Patient/$everything", s.everythingByIdentifier},
 	} {
 		s.mux.Handle(rt.pattern, s.authenticated(rt.h))
 	}

@@ -168,7 +168,13 @@ func (s *story) expect(what string, status, want int, body []byte) {
 // account, oldest first: the receipts of the reads of their records.
 func (s *story) accessEvents() []map[string]string {
 	s.t.Helper()
-	txs, err := s.c.AccountTxs(context.Background(), addr(s.patient), 0, 100)
+	return s.accessEventsOf(addr(s.patient))
+}
+
+// accessEventsOf returns the consent.access events on account a.
+func (s *story) accessEventsOf(a tx.Address) []map[string]string {
+	s.t.Helper()
+	txs, err := s.c.AccountTxs(context.Background(), a, 0, 100)
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -39,6 +39,11 @@ type Config struct {
 	// absolute. Default none: resources are parsed (a JSON object of an R4
 	// type) but not validated, and /fhir/metadata says so.
 	FHIRSchema string `json:"fhir_schema,omitempty"`
+	// Custodians maps other organizations' IDs to the API base URLs of
+	// their nodes (such as "https://node.lakeside.example"), where
+	// Patient/$everything gathers a patient's records. Default none: only
+	// the records held here.
+	Custodians map[string]string `json:"custodians,omitempty"`
 	// LocalNetwork lets several nodes share one host address (a testnet on
 	// 127.0.0.1). Default false.
 	LocalNetwork bool `json:"local_network,omitempty"`

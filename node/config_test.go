@@ -3,6 +3,7 @@ package node
 import (
 	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,11 +44,13 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	c := DefaultConfig()
 	c.Peers = "abc@127.0.0.1:1"
 	c.EmptyBlockInterval = Duration(5 * time.Second)
+	c.Custodians = map[string]string{"lakeside-clinic": "https://node.lakeside.example"}
+	c.FHIRSchema = "config/fhir.schema.json"
 	if err := SaveConfig(home, c); err != nil {
 		t.Fatal(err)
 	}
 	got, err := LoadConfig(home)
-	if err != nil || got != c {
+	if err != nil || !reflect.DeepEqual(got, c) {
 		t.Fatalf("LoadConfig() = %+v, %v; want %+v", got, err, c)
 	}
 }

@@ -113,7 +113,8 @@ type TestnetOptions struct {
 }
 
 // Testnet writes the homes of an N-validator network on 127.0.0.1 into
-// out/node0 ... out/nodeN-1. Node i belongs to organization "org<i>".
+// out/node0 ... out/nodeN-1. Node i belongs to organization "org<i>"; each
+// node knows the others' API URLs, for Patient/$everything.
 func Testnet(out string, o TestnetOptions) ([]string, error) {
 	if o.Validators == 0 {
 		o.Validators = 4
@@ -161,6 +162,12 @@ func Testnet(out string, o TestnetOptions) ([]string, error) {
 			}
 		}
 		c.Peers = strings.Join(peers, ",")
+		c.Custodians = map[string]string{}
+		for j, p := range members {
+			if j != i {
+				c.Custodians[p.org.ID] = fmt.Sprintf("http://127.0.0.1:%d", o.HTTPBasePort+j)
+			}
+		}
 		c.EnsureDefaults()
 		if err := m.finish(gen, c); err != nil {
 			return nil, err

@@ -6,10 +6,12 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -30,6 +32,7 @@ import (
 	"github.com/careledger/careledger/index"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tracker"
+	"github.com/careledger/careledger/tx"
 	"github.com/careledger/careledger/vault"
 )
 
@@ -148,7 +151,38 @@ func (n *Node) openRecords(cc *cfg.Config, gen *cmttypes.GenesisDoc) (*fhirapi.S
 		Submitter: n.tracker, Chain: chainReader{n.app, n.index},
 	})
 	n.app.Listen(n.records)
-	return fhirapi.New(n.records, n.api.Auth(), validator != nil, nil), nil
+	peers := &fhirapi.Peers{Key: key, URLs: n.cfg.Custodians, Holders: n.holders}
+	return fhirapi.New(fhirapi.Options{
+		Custodian: n.records, Auth: n.api.Auth(), State: func() identity.Reader { return n.app.State() },
+		Validates: validator != nil, Peers: peers,
+	}), nil
+}
+
+// holders returns the organizations that anchored records of patient (a
+// pseudonym), read from the index of the patient's transactions.
+func (n *Node) holders(patient string) ([]string, error) {
+	addr, err := tx.ParseAddress(patient)
+	if err != nil {
+		return nil, err
+	}
+	txs, err := n.index.AccountTxs(addr, 0, math.MaxInt)
+	if err != nil {
+		return nil, err
+	}
+	var orgs []string
+	for _, r := range txs {
+		for _, e := range r.Events {
+			if e.Type != "records.anchored" {
+				continue
+			}
+			for _, a := range e.Attrs {
+				if a.Key == "custodian" && !slices.Contains(orgs, a.Value) {
+					orgs = append(orgs, a.Value)
+				}
+			}
+		}
+	}
+	return orgs, nil
 }
 
 // serviceOrg returns the organization whose genesis node keys hold key.

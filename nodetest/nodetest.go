@@ -61,6 +61,72 @@ func Start(t testing.TB, o node.InitOptions) *Node {
 // Open starts the node in an existing home and waits for its first block.
 func Open(t testing.TB, home string) *Node {
 	t.Helper()
+	tn := start(t, home)
+	WaitHeight(t, tn.Client, 1)
+	return tn
+}
+
+// Testnet starts a network of n validators, each node in its own
+// organization ("org0" ...), in the test's process, and waits until each has
+// committed its first block. c is every node's base configuration.
+func Testnet(t testing.TB, n int, c node.Config) []*Node {
+	t.Helper()
+	if c.TimeoutCommit == 0 {
+		c.TimeoutCommit = node.Duration(20 * time.Millisecond)
+	}
+	if c.EmptyBlockInterval == 0 {
+		c.EmptyBlockInterval = node.Duration(200 * time.Millisecond)
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = "none"
+	}
+	// Testnet gives node i the base ports plus i: take n ports from
+	// FreePort's sequence for each base, and check that they are free.
+	take := func() int {
+		base := FreePort(t)
+		for range n - 1 {
+			FreePort(t)
+		}
+		return base
+	}
+	var homes []string
+	var err error
+	for range 20 {
+		o := node.TestnetOptions{Validators: n, ChainID: "careledger-testnet", Config: c, P2PBasePort: take(), HTTPBasePort: take()}
+		if !portsFree(o.P2PBasePort, n) || !portsFree(o.HTTPBasePort, n) {
+			continue
+		}
+		homes, err = node.Testnet(t.TempDir(), o)
+		break
+	}
+	if err != nil || homes == nil {
+		t.Fatalf("testnet homes: %v", err)
+	}
+	nodes := make([]*Node, n)
+	for i, h := range homes {
+		nodes[i] = start(t, h)
+	}
+	for _, tn := range nodes {
+		WaitHeight(t, tn.Client, 1)
+	}
+	return nodes
+}
+
+// portsFree reports whether the n ports from base on are free now.
+func portsFree(base, n int) bool {
+	for p := base; p < base+n; p++ {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			return false
+		}
+		ln.Close()
+	}
+	return true
+}
+
+// start starts the node in home without waiting for a block.
+func start(t testing.TB, home string) *Node {
+	t.Helper()
 	n, err := node.Open(home)
 	if err != nil {
 		t.Fatalf("open node: %v", err)
@@ -81,7 +147,6 @@ func Open(t testing.TB, home string) *Node {
 	if tn.Admin, err = node.KeysDir(home).Load("admin", nil); err != nil {
 		t.Fatalf("load admin key: %v", err)
 	}
-	WaitHeight(t, tn.Client, 1)
 	return tn
 }
 

@@ -1,0 +1,229 @@
+package fhirapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/careledger/careledger/api"
+	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/custodian"
+	"github.com/careledger/careledger/fhir"
+	"github.com/careledger/careledger/tx"
+)
+
+// Peers reaches the FHIR APIs of the other custodians, so that
+// Patient/$everything gathers a patient's records from every custodian the
+// chain names. A node authenticates to a peer with its service key (a
+// registered key, like any client's) and names the requester in
+// X-On-Behalf-Of; the peer has its own consent decision recorded for that
+// requester, so each custodian's receipt is on the chain.
+type Peers struct {
+	// Key is this node's service key.
+	Key ed25519.PrivKey
+	// URLs maps organization IDs to their nodes' API base URLs (without
+	// /fhir).
+	URLs map[string]string
+	// Holders returns the organizations that anchored records of patient
+	// (a pseudonym), from the chain.
+	Holders func(patient string) ([]string, error)
+
+	mu     sync.Mutex
+	tokens map[string]api.TokenAnswer
+}
+
+const onBehalfOf = "X-On-Behalf-Of"
+
+// token returns a bearer token of this node at the peer, reusing it until
+// shortly before it expires.
+func (p *Peers) token(ctx context.Context, c *client.Client, org string) (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t, ok := p.tokens[org]; ok && time.Until(t.ExpiresAt) > time.Minute {
+		return t.Token, nil
+	}
+	ans, err := c.AuthToken(ctx, p.Key)
+	if err != nil {
+		return "", err
+	}
+	if p.tokens == nil {
+		p.tokens = map[string]api.TokenAnswer{}
+	}
+	p.tokens[org] = ans
+	return ans.Token, nil
+}
+
+// remote is what one peer answered.
+type remote struct {
+	org     string
+	entries []json.RawMessage
+	err     error
+}
+
+// everything asks every other holder of patient's records for what who
+// may see there.
+func (p *Peers) everything(ctx context.Context, self string, who custodian.Requester, patient string) []remote {
+	if p == nil || p.Holders == nil {
+		return nil
+	}
+	orgs, err := p.Holders(patient)
+	if err != nil {
+		return []remote{{org: self, err: err}}
+	}
+	var out []remote
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, org := range orgs {
+		if org == self {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := p.ask(ctx, org, who, patient)
+			mu.Lock()
+			out = append(out, r)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func (p *Peers) ask(ctx context.Context, org string, who custodian.Requester, patient string) remote {
+	base, ok := p.URLs[org]
+	if !ok {
+		return remote{org: org, err: fmt.Errorf("no URL configured for custodian %s", org)}
+	}
+	c := client.New(base)
+	tok, err := p.token(ctx, c, org)
+	if err != nil {
+		return remote{org: org, err: err}
+	}
+	status, body, err := c.FHIR(ctx, client.FHIRRequest{
+		Method: "GET", Path: "Patient/$everything?identifier=" + url.QueryEscape(custodian.PatientSystem+"|"+patient),
+		Token: tok, Purpose: who.Purpose, BreakGlass: who.BreakGlass,
+		Header: http.Header{onBehalfOf: {who.Account.Address.String()}},
+	})
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("custodian %s answered %d", org, status)
+	}
+	if err != nil {
+		return remote{org: org, err: err}
+	}
+	var b struct {
+		Entry []json.RawMessage `json:"entry"`
+	}
+	if err := json.Unmarshal(body, &b); err != nil {
+		return remote{org: org, err: fmt.Errorf("custodian %s: %w", org, err)}
+	}
+	return remote{org: org, entries: b.Entry}
+}
+
+// requesterOf returns who reads: the token's account, or, for a peer
+// custodian's service key, the account it names in X-On-Behalf-Of.
+func (s *Server) requesterOf(r *http.Request, who *identity.Account) (custodian.Requester, error) {
+	req, err := requester(r, who)
+	if err != nil {
+		return req, err
+	}
+	on := r.Header.Get(onBehalfOf)
+	if on == "" {
+		return req, nil
+	}
+	if !who.HasRole(identity.Service) {
+		return req, fhir.NewError(fhir.ErrForbidden, fhir.Issue{Diagnostics: onBehalfOf + " is for custodian nodes' service keys"})
+	}
+	addr, err := tx.ParseAddress(on)
+	if err != nil {
+		return req, fhir.NewError(fhir.ErrInvalid, fhir.Issue{Diagnostics: onBehalfOf + " must be an account address"})
+	}
+	acct, err := identity.LoadAccount(s.state(), addr)
+	if err != nil {
+		return req, err
+	}
+	if acct == nil || acct.Suspended {
+		return req, fhir.NewError(fhir.ErrForbidden, fhir.Issue{Diagnostics: "the account " + onBehalfOf + " names is unknown or suspended"})
+	}
+	req.Account = acct
+	return req, nil
+}
+
+// everything serves Patient/{id}/$everything: the patient's records held
+// here and at every other custodian the chain names, each custodian
+// deciding and receipting its part. A custodian that cannot be reached is
+// reported in an OperationOutcome entry.
+func (s *Server) everything(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
+	req, err := s.requesterOf(r, who)
+	if err != nil {
+		return err
+	}
+	patient, err := s.c.PseudonymOf(r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	local, err := s.c.Everything(r.Context(), req, patient)
+	if err != nil {
+		return err
+	}
+	return s.writeEverything(w, r, local, s.peers.everything(r.Context(), s.c.Org(), req, patient))
+}
+
+// everythingByIdentifier serves Patient/$everything?identifier=
+// urn:careledger:patient|ADDRESS: the records held here about a pseudonym,
+// which is how peers ask. It does not fan out.
+func (s *Server) everythingByIdentifier(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
+	req, err := s.requesterOf(r, who)
+	if err != nil {
+		return err
+	}
+	system, patient, _ := strings.Cut(r.URL.Query().Get("identifier"), "|")
+	if system != custodian.PatientSystem {
+		return fhir.NewError(fhir.ErrUnsupported, fhir.Issue{Diagnostics: "Patient/$everything at the type level takes identifier=" + custodian.PatientSystem + "|ADDRESS"})
+	}
+	if _, err := tx.ParseAddress(patient); err != nil {
+		return fhir.NewError(fhir.ErrInvalid, fhir.Issue{Diagnostics: "the identifier's value must be an address"})
+	}
+	local, err := s.c.Everything(r.Context(), req, patient)
+	if err != nil {
+		return err
+	}
+	return s.writeEverything(w, r, local, nil)
+}
+
+func (s *Server) writeEverything(w http.ResponseWriter, r *http.Request, local []*fhir.Resource, remotes []remote) error {
+	base := fhirBase(r)
+	var entries []any
+	for _, res := range local {
+		entries = append(entries, map[string]any{"fullUrl": base + "/" + res.Type() + "/" + res.ID(), "resource": res, "search": map[string]any{"mode": "match"}})
+	}
+	total := len(local)
+	for _, rm := range remotes {
+		if rm.err != nil {
+			s.log.Warn("everything: custodian unreachable", "org", rm.org, "err", rm.err)
+			entries = append(entries, map[string]any{
+				"resource": json.RawMessage(fhir.OperationOutcome(fhir.Issue{Severity: "warning", Code: "incomplete", Diagnostics: "custodian " + rm.org + " could not be reached; its records are missing"})),
+				"search":   map[string]any{"mode": "outcome"},
+			})
+			continue
+		}
+		for _, e := range rm.entries {
+			entries = append(entries, e)
+		}
+		total += len(rm.entries)
+	}
+	b, err := json.Marshal(map[string]any{"resourceType": "Bundle", "type": "searchset", "total": total, "entry": entries})
+	if err != nil {
+		return err
+	}
+	write(w, http.StatusOK, b)
+	return nil
+}
