@@ -580,3 +580,9 @@ func (c *Custodian) Everything(ctx context.Context, who Requester, patient strin
 	}
 	return out, nil
 }
+
+// Relay submits a transaction a client signed (a patient's grant carried in
+// a FHIR Consent) and waits until it commits.
+func (c *Custodian) Relay(ctx context.Context, raw []byte) (*app.TxResult, error) {
+	return c.send.relay(ctx, raw)
+}

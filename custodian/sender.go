@@ -51,6 +51,11 @@ func (s *sender) send(ctx context.Context, msgs ...tx.Msg) (*app.TxResult, error
 	if err != nil {
 		return nil, err
 	}
+	return s.await(ctx, h)
+}
+
+// await waits until transaction h commits and returns its result.
+func (s *sender) await(ctx context.Context, h tx.Hash) (*app.TxResult, error) {
 	res, err := s.sub.Wait(ctx, h)
 	if err != nil {
 		return nil, err
@@ -100,4 +105,17 @@ func (s *sender) submit(msgs []tx.Msg) (tx.Hash, error) {
 			return tx.Hash{}, &tx.Rejection{Code: res.Code, Msg: res.Log}
 		}
 	}
+}
+
+// relay submits a transaction someone else signed and waits until it
+// commits, returning its result; a rejection is a *tx.Rejection.
+func (s *sender) relay(ctx context.Context, raw []byte) (*app.TxResult, error) {
+	res, err := s.sub.Submit(raw)
+	if err != nil {
+		return nil, err
+	}
+	if res.Status == tracker.Rejected {
+		return nil, &tx.Rejection{Code: res.Code, Msg: res.Log}
+	}
+	return s.await(ctx, res.Hash)
 }

@@ -83,6 +83,9 @@ func New(o Options) *Server {
 		{"DELETE /fhir/{type}/{id}", s.delete},
 		{"GET /fhir/{type}/{id}/_history", s.history},
 		{"GET /fhir/{type}/{id}/_history/{vid}", s.vread},
+		{"GET /fhir/Consent/{id}", s.readConsent},
+		{"GET /fhir/Consent", s.searchConsent},
+		{"POST /fhir/Consent", s.createConsent},
 		{"GET /fhir/Patient/{id}/$everything", s.everything},
 		{"GET /fhir/Patient/$everything", s.everythingByIdentifier},
 	} {
@@ -250,6 +253,10 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, who *identity.Acco
 	if err != nil {
 		return err
 	}
+	return s.readAs(w, r, who, typ)
+}
+
+func (s *Server) readAs(w http.ResponseWriter, r *http.Request, who *identity.Account, typ string) error {
 	req, err := requester(r, who)
 	if err != nil {
 		return err
