@@ -153,6 +153,12 @@ func TestAccessDecisions(t *testing.T) {
 	// Erasure: no one reads an erased record again, not even by policy.
 	c.send(t, c.patient, records.Encode(records.Erase{Custodian: orgA, Patient: addrOf(c.patient), Record: "Observation/obs-1"}))
 	requireVerdicts(t, "erased record", c.decide(t, c.drA, "TREAT", false, lab, vitals), "deny/erased", "permit/policy")
+	// The custodian's privacy officer erases by policy; a physician may not.
+	if r := c.try(t, c.drA, records.Encode(records.Erase{Custodian: orgA, Patient: addrOf(c.patient), Record: "Observation/obs-2"})); r.Code != tx.CodeUnauthorized {
+		t.Errorf("erasure by a physician: code %v; want unauthorized", r.Code)
+	}
+	c.send(t, c.privacy, records.Encode(records.Erase{Custodian: orgA, Patient: addrOf(c.patient), Record: "Observation/obs-2"}))
+	requireVerdicts(t, "erased by the privacy officer", c.decide(t, c.drA, "TREAT", false, vitals), "deny/erased")
 }
 
 func slicesContain(as []tx.Address, a tx.Address) bool {

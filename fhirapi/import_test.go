@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
@@ -114,6 +115,7 @@ func TestSyntheaImport(t *testing.T) {
 		if m.BundleType == "transaction" {
 			s.checkReadBack(m.File, req, ids, stored)
 		}
+		s.checkDirectory(m.File, req, ids, stored)
 	}
 }
 
@@ -169,9 +171,7 @@ func (s *story) checkReadBack(file string, req bundleJSON, ids map[string]string
 	}
 	for _, e := range req.Entry {
 		ref := ids[e.FullURL]
-		typ := strings.Split(ref, "/")[0]
-		switch typ {
-		case "Organization", "Practitioner", "Location", "PractitionerRole", "Medication":
+		if isDirectory(strings.Split(ref, "/")[0]) {
 			continue
 		}
 		back, ok := got[ref]
@@ -184,6 +184,59 @@ func (s *story) checkReadBack(file string, req bundleJSON, ids map[string]string
 			t.Errorf("%s: %s read back differs from what was sent", file, ref)
 		}
 	}
+}
+
+// isDirectory reports whether typ is directory data, which is read without
+// a consent decision.
+func isDirectory(typ string) bool {
+	switch typ {
+	case "Organization", "Practitioner", "Location", "PractitionerRole", "Medication":
+		return true
+	}
+	return false
+}
+
+// checkDirectory reads back the bundle's directory resources (hospitals,
+// practitioners), in parallel, and compares them with what was sent.
+func (s *story) checkDirectory(file string, req bundleJSON, ids map[string]string, stored map[string]bool) {
+	t := s.t.(*testing.T)
+	dr := s.physician()
+	s.token(dr)
+	type job struct {
+		ref  string
+		sent map[string]any
+	}
+	jobs := make(chan job)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				status, body := s.fhirNoFatal(dr, "GET", j.ref)
+				var back map[string]any
+				json.Unmarshal(body, &back)
+				mu.Lock()
+				if status != http.StatusOK {
+					t.Errorf("%s: GET %s: %d", file, j.ref, status)
+				} else {
+					checkRefs(t, file, j.ref, back, stored)
+					if !reflect.DeepEqual(strip(j.sent), strip(back)) {
+						t.Errorf("%s: %s read back differs from what was sent", file, j.ref)
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, e := range req.Entry {
+		if ref := ids[e.FullURL]; isDirectory(strings.Split(ref, "/")[0]) {
+			jobs <- job{ref, e.Resource}
+		}
+	}
+	close(jobs)
+	wg.Wait()
 }
 
 // physician returns a physician of the node's organization, registered once.

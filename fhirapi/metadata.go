@@ -41,6 +41,9 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 			"type": typ, "interaction": interactions, "versioning": "versioned",
 			"readHistory": true, "updateCreate": true, "searchParam": params,
 		}
+		if typ == "Patient" {
+			res["operation"] = []map[string]any{{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}}
+		}
 		resources = append(resources, res)
 	}
 	validation := "Resources are parsed (a JSON object of an R4 resource type); no schema is configured."
