@@ -295,6 +295,18 @@ func loadSequence(s state.Reader, a tx.Address) (uint64, error) {
 	return n, nil
 }
 
+// NextSequence returns the sequence number CheckTx expects next from addr:
+// after its committed transactions and those waiting in the mempool.
+func (a *App) NextSequence(addr tx.Address) (uint64, error) {
+	a.mu.Lock()
+	n, ok := a.pending[addr]
+	a.mu.Unlock()
+	if ok {
+		return n, nil
+	}
+	return a.Sequence(addr)
+}
+
 // Sequence returns the next sequence number of account a in committed state.
 func (a *App) Sequence(addr tx.Address) (uint64, error) {
 	return loadSequence(a.store.Committed(), addr)

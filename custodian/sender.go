@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
@@ -19,10 +20,11 @@ type Submitter interface {
 	Wait(ctx context.Context, h tx.Hash) (tracker.Result, error)
 }
 
-// Chain reads what a transaction needs from the committed chain: the next
-// sequence of an account and a committed transaction's full result.
+// Chain reads what a transaction needs from the chain: the next sequence
+// of an account, its transactions in the mempool counted, and a committed
+// transaction's full result.
 type Chain interface {
-	Sequence(addr tx.Address) (uint64, error)
+	NextSequence(addr tx.Address) (uint64, error)
 	Tx(h tx.Hash) (*app.TxResult, error)
 }
 
@@ -75,13 +77,17 @@ func (s *sender) await(ctx context.Context, h tx.Hash) (*app.TxResult, error) {
 
 // submit signs msgs with the next sequence and hands them to the mempool,
 // holding the lock so that transactions enter in sequence order. After a
-// sequence error it reads the sequence from the chain again.
+// sequence error (after a restart, or while the mempool rechecks after a
+// block) it reads the sequence from the chain again, a few times.
 func (s *sender) submit(msgs []tx.Msg) (tx.Hash, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for attempt := 0; ; attempt++ {
 		if !s.synced {
-			n, err := s.chain.Sequence(s.addr)
+			if attempt > 0 {
+				time.Sleep(time.Duration(attempt) * 20 * time.Millisecond)
+			}
+			n, err := s.chain.NextSequence(s.addr)
 			if err != nil {
 				return tx.Hash{}, err
 			}
@@ -99,7 +105,7 @@ func (s *sender) submit(msgs []tx.Msg) (tx.Hash, error) {
 		case res.Status == tracker.Pending || res.Status == tracker.Committed:
 			s.next++
 			return res.Hash, nil
-		case (res.Code == tx.CodeSequenceReplayed || res.Code == tx.CodeSequenceSkipped) && attempt == 0:
+		case (res.Code == tx.CodeSequenceReplayed || res.Code == tx.CodeSequenceSkipped) && attempt < 5:
 			s.synced = false // someone else used the key, or a transaction was dropped
 		default:
 			return tx.Hash{}, &tx.Rejection{Code: res.Code, Msg: res.Log}
