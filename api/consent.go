@@ -1,11 +1,13 @@
 package api
 
 import (
+	"encoding/hex"
 	"net/http"
 	"strconv"
 
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -120,4 +122,16 @@ func (s *Server) orgReviews(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, ReviewList{Reviews: out})
+}
+
+func (s *Server) getAnchor(w http.ResponseWriter, r *http.Request) {
+	b, err := hex.DecodeString(r.PathValue("root"))
+	if err != nil || len(b) != 32 {
+		writeError(w, tx.Rejectf(tx.CodeMalformed, "root must be 64 hex characters"))
+		return
+	}
+	var root [32]byte
+	copy(root[:], b)
+	a, err := records.LoadAnchor(s.b.App.State(), root)
+	found(w, a, err, "anchor")
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tx"
 )
@@ -252,6 +253,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"DelegateList":     DelegateList{},
 		"PendingReview":    consent.PendingReview{},
 		"ReviewList":       ReviewList{},
+		"Anchor":           records.AnchorRecord{},
 	}
 	for name, v := range types {
 		schema := lookup(doc, "components", "schemas", name)

@@ -118,6 +118,7 @@ func (s *Server) routeTable() []route {
 		{"GET /v1/patients/{address}/grants", http.HandlerFunc(s.patientGrants)},
 		{"GET /v1/patients/{address}/delegates", http.HandlerFunc(s.patientDelegates)},
 		{"GET /v1/grants/{id}", http.HandlerFunc(s.getGrant)},
+		{"GET /v1/anchors/{root}", http.HandlerFunc(s.getAnchor)},
 		{"GET /v1/requests/{id}", http.HandlerFunc(s.getRequest)},
 		{"GET /v1/blocks/{height}", http.HandlerFunc(s.getBlock)},
 		{"GET /v1/events", http.HandlerFunc(s.events)},

@@ -25,6 +25,7 @@ import (
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -451,4 +452,11 @@ func (c *Client) FHIR(ctx context.Context, r FHIRRequest) (int, []byte, error) {
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	return res.StatusCode, b, err
+}
+
+// Anchor returns the record anchor with root.
+func (c *Client) Anchor(ctx context.Context, root [32]byte) (records.AnchorRecord, error) {
+	var a records.AnchorRecord
+	err := c.do(ctx, "GET", "/v1/anchors/"+tx.Hash(root).String(), nil, &a, nil)
+	return a, err
 }

@@ -47,8 +47,6 @@ type Options struct {
 	// Validator checks resources against the FHIR R4 schema; nil checks
 	// only what parsing does (a JSON object of a known type).
 	Validator *fhir.Validator
-	// State returns the last committed state.
-	State     func() identity.Reader
 	Submitter Submitter
 	Chain     Chain
 	// Now gives meta.lastUpdated (off the chain: the wall clock is right
@@ -56,25 +54,36 @@ type Options struct {
 	Now func() time.Time
 	// Log receives erasure failures. Default slog.Default().
 	Log *slog.Logger
+	// ProofsDir is where each version's anchor proof is kept. Required.
+	ProofsDir string
 }
 
 // Custodian stores, anchors and releases one organization's records.
 type Custodian struct {
 	opts   Options
 	send   *sender
+	proofs *proofs
 	erases chan erasure
 }
 
-// New returns a custodian. Run must be running for erasures.
-func New(o Options) *Custodian {
+// New returns a custodian. Run must be running for erasures; Close closes
+// its store of proofs.
+func New(o Options) (*Custodian, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	return &Custodian{opts: o, send: newSender(o.ChainID, o.Key, o.Submitter, o.Chain), erases: make(chan erasure, 1024)}
+	ps, err := openProofs(o.ProofsDir)
+	if err != nil {
+		return nil, err
+	}
+	return &Custodian{opts: o, send: newSender(o.ChainID, o.Key, o.Submitter, o.Chain), proofs: ps, erases: make(chan erasure, 1024)}, nil
 }
+
+// Close closes the custodian's store of proofs.
+func (c *Custodian) Close() error { return c.proofs.db.Close() }
 
 // Org returns the organization the custodian holds records for.
 func (c *Custodian) Org() string { return c.opts.Org }
@@ -225,7 +234,7 @@ func (c *Custodian) store(ctx context.Context, ps []*pending) error {
 }
 
 // anchors returns one Anchor message per patient of recs, in order of first
-// appearance.
+// appearance, and keeps each version's proof.
 func (c *Custodian) anchors(recs []vault.Record) ([]tx.Msg, error) {
 	var order []string
 	leaves := map[string][]records.Leaf{}
@@ -241,6 +250,9 @@ func (c *Custodian) anchors(recs []vault.Record) ([]tx.Msg, error) {
 	for i, p := range order {
 		root, err := records.Root(leaves[p])
 		if err != nil {
+			return nil, err
+		}
+		if err := c.proofs.save(leaves[p], root); err != nil {
 			return nil, err
 		}
 		var addr tx.Address
@@ -585,4 +597,21 @@ func (c *Custodian) Everything(ctx context.Context, who Requester, patient strin
 // a FHIR Consent) and waits until it commits.
 func (c *Custodian) Relay(ctx context.Context, raw []byte) (*app.TxResult, error) {
 	return c.send.relay(ctx, raw)
+}
+
+// AnchorProof returns one version of typ/id, if who may read it, with its
+// salt and the proof that it is a leaf of an anchor on the chain.
+func (c *Custodian) AnchorProof(ctx context.Context, who Requester, typ, id string, version int) (vault.Record, *Proof, error) {
+	rec, err := c.opts.Vault.Version(typ, id, version)
+	if err != nil {
+		return rec, nil, vaultError(err, typ, id)
+	}
+	if _, err := c.release(ctx, who, rec); err != nil {
+		return rec, nil, err
+	}
+	p, err := c.proofs.load(typ, id, uint64(version))
+	if errors.Is(err, errNoProof) {
+		err = fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: "no anchor proof is kept for this version"})
+	}
+	return rec, p, err
 }

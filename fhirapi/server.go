@@ -75,6 +75,7 @@ func New(o Options) *Server {
 		h       func(w http.ResponseWriter, r *http.Request, who *identity.Account) error
 	}{
 		{"POST /fhir", s.bundle},
+		{"POST /fhir/{$}", s.bundle},
 		{"POST /fhir/{type}", s.create},
 		{"GET /fhir/{type}", s.search},
 		{"POST /fhir/{type}/_search", s.search},
@@ -83,6 +84,7 @@ func New(o Options) *Server {
 		{"DELETE /fhir/{type}/{id}", s.delete},
 		{"GET /fhir/{type}/{id}/_history", s.history},
 		{"GET /fhir/{type}/{id}/_history/{vid}", s.vread},
+		{"GET /fhir/{type}/{id}/_history/{vid}/$anchor", s.anchor},
 		{"GET /fhir/Consent/{id}", s.readConsent},
 		{"GET /fhir/Consent", s.searchConsent},
 		{"POST /fhir/Consent", s.createConsent},

@@ -145,11 +145,14 @@ func (n *Node) openRecords(cc *cfg.Config, gen *cmttypes.GenesisDoc) (*fhirapi.S
 			return nil, err
 		}
 	}
-	n.records = custodian.New(custodian.Options{
+	n.records, err = custodian.New(custodian.Options{
 		Org: org, ChainID: gen.ChainID, Key: key, Vault: n.vault, Validator: validator,
-		State:     func() identity.Reader { return n.app.State() },
 		Submitter: n.tracker, Chain: chainReader{n.app, n.index},
+		ProofsDir: filepath.Join(cc.DBDir(), "vault", "proofs.db"),
 	})
+	if err != nil {
+		return nil, err
+	}
 	n.app.Listen(n.records)
 	peers := &fhirapi.Peers{Key: key, URLs: n.cfg.Custodians, Holders: n.holders}
 	return fhirapi.New(fhirapi.Options{
@@ -308,6 +311,9 @@ func (n *Node) closeStores() error {
 	}
 	if n.store != nil {
 		errs = append(errs, n.store.Close())
+	}
+	if n.records != nil {
+		errs = append(errs, n.records.Close())
 	}
 	if n.vault != nil {
 		errs = append(errs, n.vault.Close())

@@ -178,7 +178,7 @@ func Handle(ctx *contract.Context, typ uint64, body []byte) error {
 
 // AnchorRecord is an anchor as the state keeps it.
 type AnchorRecord struct {
-	Root      [32]byte   `json:"root"`
+	Root      tx.Hash    `json:"root"` // the RFC 6962 root, in hex
 	Custodian string     `json:"custodian"`
 	Patient   tx.Address `json:"patient"`
 	Count     uint64     `json:"count"`
@@ -194,7 +194,7 @@ func LoadAnchor(s identity.Reader, root [32]byte) (*AnchorRecord, error) {
 		return nil, err
 	}
 	r := wire.NewReader(b)
-	a := &AnchorRecord{Root: root, Custodian: r.String(64)}
+	a := &AnchorRecord{Root: tx.Hash(root), Custodian: r.String(64)}
 	copy(a.Patient[:], r.Raw(tx.AddressSize))
 	a.Count = r.Uint()
 	a.Height = int64(r.Uint())

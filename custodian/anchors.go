@@ -1,0 +1,89 @@
+package custodian
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+
+	"github.com/careledger/careledger/contract/records"
+	"github.com/careledger/careledger/wire"
+)
+
+// Proof shows that one record version is a leaf of an anchor on the chain:
+// the anchor's root, the leaf's index among Count leaves, and the RFC 6962
+// inclusion proof. With the record's salt and content (which the vault
+// holds), anyone can recompute the leaf and check it against the root that
+// the chain holds.
+type Proof struct {
+	Root  [32]byte
+	Index uint64
+	Count uint64
+	Path  [][]byte
+}
+
+// proofs keeps each stored version's Proof, in its own LevelDB beside the
+// vault. Proofs are not secret: they hold hashes, no content and no salt.
+type proofs struct{ db *leveldb.DB }
+
+func openProofs(path string) (*proofs, error) {
+	db, err := leveldb.OpenFile(path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("open anchor proofs: %w", err)
+	}
+	return &proofs{db}, nil
+}
+
+func proofKey(typ, id string, version uint64) []byte {
+	k := append([]byte(typ), 0)
+	k = append(append(k, id...), 0)
+	return binary.BigEndian.AppendUint64(k, version)
+}
+
+// save stores the proofs of every leaf of an anchor, in one synced batch.
+func (p *proofs) save(leaves []records.Leaf, root [32]byte) error {
+	b := new(leveldb.Batch)
+	for i, l := range leaves {
+		path, err := records.Prove(leaves, i)
+		if err != nil {
+			return err
+		}
+		w := wire.NewWriter(48 + 32*len(path))
+		w.Raw(root[:])
+		w.Uint(uint64(i))
+		w.Uint(uint64(len(leaves)))
+		w.Uint(uint64(len(path)))
+		for _, h := range path {
+			w.Raw(h)
+		}
+		b.Put(proofKey(l.Type, l.ID, l.Version), w.Bytes())
+	}
+	return p.db.Write(b, &opt.WriteOptions{Sync: true})
+}
+
+var errNoProof = errors.New("no anchor proof")
+
+// load returns the proof of one version.
+func (p *proofs) load(typ, id string, version uint64) (*Proof, error) {
+	b, err := p.db.Get(proofKey(typ, id, version), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, errNoProof
+	}
+	if err != nil {
+		return nil, err
+	}
+	r := wire.NewReader(b)
+	pr := &Proof{}
+	copy(pr.Root[:], r.Raw(32))
+	pr.Index, pr.Count = r.Uint(), r.Uint()
+	pr.Path = make([][]byte, r.Count(64))
+	for i := range pr.Path {
+		pr.Path[i] = r.Raw(32)
+	}
+	if err := r.Done(); err != nil {
+		return nil, fmt.Errorf("decode anchor proof of %s/%s: %w", typ, id, err)
+	}
+	return pr, nil
+}

@@ -1,0 +1,52 @@
+package fhirapi
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/fhir"
+)
+
+// anchor serves GET /fhir/{type}/{id}/_history/{vid}/$anchor to whoever may
+// read that version: a Parameters resource with what proves it was anchored
+// on the chain unchanged: the salt of its commitment, the commitment, and
+// the leaf's RFC 6962 inclusion proof in the anchor's root, which
+// GET /v1/anchors/{root} finds on the chain.
+func (s *Server) anchor(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
+	typ, err := resourceType(r)
+	if err != nil {
+		return err
+	}
+	vid, err := strconv.Atoi(r.PathValue("vid"))
+	if err != nil || vid < 1 {
+		return fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: "version ids are positive integers"})
+	}
+	req, err := s.requesterOf(r, who)
+	if err != nil {
+		return err
+	}
+	rec, p, err := s.c.AnchorProof(r.Context(), req, typ, r.PathValue("id"), vid)
+	if err != nil {
+		return err
+	}
+	param := func(name, kind string, v any) map[string]any { return map[string]any{"name": name, kind: v} }
+	ps := []any{
+		param("root", "valueString", hex.EncodeToString(p.Root[:])),
+		param("index", "valueInteger", p.Index),
+		param("count", "valueInteger", p.Count),
+		param("salt", "valueBase64Binary", base64.StdEncoding.EncodeToString(rec.Salt[:])),
+	}
+	for _, h := range p.Path {
+		ps = append(ps, param("proof", "valueString", hex.EncodeToString(h)))
+	}
+	b, err := json.Marshal(map[string]any{"resourceType": "Parameters", "parameter": ps})
+	if err != nil {
+		return err
+	}
+	write(w, http.StatusOK, b)
+	return nil
+}
