@@ -5,10 +5,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
-	"strconv"
 
 	"github.com/careledger/careledger/contract/identity"
-	"github.com/careledger/careledger/fhir"
 )
 
 // anchor serves GET /fhir/{type}/{id}/_history/{vid}/$anchor to whoever may
@@ -17,15 +15,11 @@ import (
 // the leaf's RFC 6962 inclusion proof in the anchor's root, which
 // GET /v1/anchors/{root} finds on the chain.
 func (s *Server) anchor(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
-	typ, err := resourceType(r)
+	typ, req, err := s.readTarget(r, who, "")
 	if err != nil {
 		return err
 	}
-	vid, err := strconv.Atoi(r.PathValue("vid"))
-	if err != nil || vid < 1 {
-		return fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: "version ids are positive integers"})
-	}
-	req, err := s.requesterOf(r, who)
+	vid, err := versionOf(r)
 	if err != nil {
 		return err
 	}

@@ -140,7 +140,7 @@ func (s *Server) searchConsent(w http.ResponseWriter, r *http.Request, who *iden
 	if err != nil {
 		return err
 	}
-	req, err := requester(r, who)
+	req, err := s.requesterOf(r, who)
 	if err != nil {
 		return err
 	}

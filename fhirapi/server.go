@@ -160,7 +160,7 @@ func writeResource(w http.ResponseWriter, status int, r *fhir.Resource) {
 }
 
 // requester returns who reads and why, from the token and the headers.
-func requester(r *http.Request, who *identity.Account) (custodian.Requester, error) {
+func requester(r *http.Request, who *identity.Account) custodian.Requester {
 	purpose := r.Header.Get("X-Purpose-Of-Use")
 	if purpose == "" {
 		purpose = "TREAT"
@@ -169,7 +169,7 @@ func requester(r *http.Request, who *identity.Account) (custodian.Requester, err
 		}
 	}
 	glass, _ := strconv.ParseBool(r.Header.Get("X-Break-Glass"))
-	return custodian.Requester{Account: who, Purpose: purpose, BreakGlass: glass}, nil
+	return custodian.Requester{Account: who, Purpose: purpose, BreakGlass: glass}
 }
 
 // resourceType returns the path's type, which must be a known R4 type.
@@ -250,16 +250,35 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, who *identity.Ac
 	return nil
 }
 
-func (s *Server) read(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
-	typ, err := resourceType(r)
-	if err != nil {
-		return err
+// readTarget returns what a read names (its type, from the path, or typ
+// when the route fixes it) and who reads.
+func (s *Server) readTarget(r *http.Request, who *identity.Account, typ string) (string, custodian.Requester, error) {
+	if typ == "" {
+		var err error
+		if typ, err = resourceType(r); err != nil {
+			return "", custodian.Requester{}, err
+		}
 	}
-	return s.readAs(w, r, who, typ)
+	req, err := s.requesterOf(r, who)
+	return typ, req, err
 }
 
+// versionOf returns the path's version id.
+func versionOf(r *http.Request) (int, error) {
+	vid, err := strconv.Atoi(r.PathValue("vid"))
+	if err != nil || vid < 1 {
+		return 0, fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: "version ids are positive integers"})
+	}
+	return vid, nil
+}
+
+func (s *Server) read(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
+	return s.readAs(w, r, who, "")
+}
+
+// readAs reads typ/{id}; typ "" takes the type from the path.
 func (s *Server) readAs(w http.ResponseWriter, r *http.Request, who *identity.Account, typ string) error {
-	req, err := requester(r, who)
+	typ, req, err := s.readTarget(r, who, typ)
 	if err != nil {
 		return err
 	}
@@ -272,15 +291,11 @@ func (s *Server) readAs(w http.ResponseWriter, r *http.Request, who *identity.Ac
 }
 
 func (s *Server) vread(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
-	typ, err := resourceType(r)
+	typ, req, err := s.readTarget(r, who, "")
 	if err != nil {
 		return err
 	}
-	vid, err := strconv.Atoi(r.PathValue("vid"))
-	if err != nil || vid < 1 {
-		return fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: "version ids are positive integers"})
-	}
-	req, err := requester(r, who)
+	vid, err := versionOf(r)
 	if err != nil {
 		return err
 	}
@@ -293,11 +308,7 @@ func (s *Server) vread(w http.ResponseWriter, r *http.Request, who *identity.Acc
 }
 
 func (s *Server) history(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
-	typ, err := resourceType(r)
-	if err != nil {
-		return err
-	}
-	req, err := requester(r, who)
+	typ, req, err := s.readTarget(r, who, "")
 	if err != nil {
 		return err
 	}
@@ -346,7 +357,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, who *identity.Ac
 	if err != nil {
 		return err
 	}
-	req, err := requester(r, who)
+	req, err := s.requesterOf(r, who)
 	if err != nil {
 		return err
 	}
@@ -376,7 +387,7 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request, who *identity.Ac
 	if err != nil {
 		return err
 	}
-	req, err := requester(r, who)
+	req, err := s.requesterOf(r, who)
 	if err != nil {
 		return err
 	}
