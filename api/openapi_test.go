@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
@@ -226,34 +227,40 @@ func jsonFields(t reflect.Type) map[string]bool {
 func TestOpenAPISchemas(t *testing.T) {
 	doc := openAPIDoc(t)
 	types := map[string]any{
-		"Status":           Status{},
-		"SubmitRequest":    SubmitRequest{},
-		"TxAnswer":         TxAnswer{},
-		"TxResult":         app.TxResult{},
-		"Event":            contract.Event{},
-		"Attr":             contract.Attr{},
-		"Account":          identity.Account{},
-		"AccountAnswer":    AccountAnswer{},
-		"Organization":     identity.Organization{},
-		"BlockAnswer":      BlockAnswer{},
-		"BlockTx":          BlockTx{},
-		"BlockSigner":      BlockSigner{},
-		"StreamEvent":      StreamEvent{},
-		"ChallengeRequest": ChallengeRequest{},
-		"ChallengeAnswer":  ChallengeAnswer{},
-		"TokenRequest":     TokenRequest{},
-		"TokenAnswer":      TokenAnswer{},
-		"Error":            Error{},
-		"StoredGrant":      consent.StoredGrant{},
-		"StoredRequest":    consent.StoredRequest{},
-		"Scope":            consent.Scope{},
-		"Grantee":          consent.Grantee{},
-		"GrantList":        GrantList{},
-		"Delegate":         identity.Delegate{},
-		"DelegateList":     DelegateList{},
-		"PendingReview":    consent.PendingReview{},
-		"ReviewList":       ReviewList{},
-		"Anchor":           records.AnchorRecord{},
+		"Status":            Status{},
+		"SubmitRequest":     SubmitRequest{},
+		"TxAnswer":          TxAnswer{},
+		"TxResult":          app.TxResult{},
+		"Event":             contract.Event{},
+		"Attr":              contract.Attr{},
+		"Account":           identity.Account{},
+		"AccountAnswer":     AccountAnswer{},
+		"Organization":      identity.Organization{},
+		"BlockAnswer":       BlockAnswer{},
+		"BlockTx":           BlockTx{},
+		"BlockSigner":       BlockSigner{},
+		"StreamEvent":       StreamEvent{},
+		"ChallengeRequest":  ChallengeRequest{},
+		"ChallengeAnswer":   ChallengeAnswer{},
+		"TokenRequest":      TokenRequest{},
+		"TokenAnswer":       TokenAnswer{},
+		"Error":             Error{},
+		"StoredGrant":       consent.StoredGrant{},
+		"StoredRequest":     consent.StoredRequest{},
+		"Scope":             consent.Scope{},
+		"Grantee":           consent.Grantee{},
+		"GrantList":         GrantList{},
+		"Delegate":          identity.Delegate{},
+		"DelegateList":      DelegateList{},
+		"PendingReview":     consent.PendingReview{},
+		"ReviewList":        ReviewList{},
+		"Anchor":            records.AnchorRecord{},
+		"AuditEvent":        audit.Event{},
+		"EventAnswer":       EventAnswer{},
+		"Checkpoint":        audit.Checkpoint{},
+		"InclusionAnswer":   InclusionAnswer{},
+		"ConsistencyAnswer": ConsistencyAnswer{},
+		"Bundle":            audit.Bundle{},
 	}
 	for name, v := range types {
 		schema := lookup(doc, "components", "schemas", name)

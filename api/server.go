@@ -10,6 +10,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/index"
 	"github.com/careledger/careledger/tracker"
 	"github.com/careledger/careledger/tx"
@@ -33,6 +34,7 @@ type Backend struct {
 	App     *app.App
 	Tracker *tracker.Tracker
 	Index   *index.Index
+	Audit   *audit.Store
 	Blocks  BlockStore
 	Mempool Mempool
 	// AuthSecret keys the HMAC of challenges and tokens. Required.
@@ -119,6 +121,11 @@ func (s *Server) routeTable() []route {
 		{"GET /v1/patients/{address}/delegates", http.HandlerFunc(s.patientDelegates)},
 		{"GET /v1/grants/{id}", http.HandlerFunc(s.getGrant)},
 		{"GET /v1/anchors/{root}", http.HandlerFunc(s.getAnchor)},
+		{"GET /v1/audit/checkpoints/{height}", http.HandlerFunc(s.getCheckpoint)},
+		{"GET /v1/audit/events/{index}", http.HandlerFunc(s.getAuditEvent)},
+		{"GET /v1/audit/proofs/inclusion", http.HandlerFunc(s.inclusionProof)},
+		{"GET /v1/audit/proofs/consistency", http.HandlerFunc(s.consistencyProof)},
+		{"GET /v1/audit/bundles/{index}", http.HandlerFunc(s.getBundle)},
 		{"GET /v1/requests/{id}", http.HandlerFunc(s.getRequest)},
 		{"GET /v1/blocks/{height}", http.HandlerFunc(s.getBlock)},
 		{"GET /v1/events", http.HandlerFunc(s.events)},
@@ -234,10 +241,15 @@ type Status struct {
 
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	v := s.b.App.State()
+	hash, err := app.AppHashOf(v)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	st := Status{
 		ChainID:     s.b.App.ChainID(),
 		Height:      v.Version(),
-		AppHash:     fmt.Sprintf("%X", v.Hash()),
+		AppHash:     fmt.Sprintf("%X", hash),
 		Version:     s.b.Version,
 		AppVersion:  app.AppVersion,
 		MempoolSize: s.b.Mempool.Size(),

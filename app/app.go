@@ -11,6 +11,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
+	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/condition"
 	"github.com/careledger/careledger/contract/consent"
@@ -36,6 +37,8 @@ type Config struct {
 	SigCacheSize int
 	// Indexer, if set, stores each block's results before its state commits.
 	Indexer Indexer
+	// AuditLog, if set, keeps the audit log's leaves and nodes, for proofs.
+	AuditLog AuditLog
 }
 
 // App is the ABCI application.
@@ -128,7 +131,11 @@ func (a *App) Info(context.Context, *abci.RequestInfo) (*abci.ResponseInfo, erro
 	v := a.store.Committed()
 	res := &abci.ResponseInfo{Data: "careledger", AppVersion: AppVersion, LastBlockHeight: v.Version()}
 	if res.LastBlockHeight > 0 {
-		res.LastBlockAppHash = v.Hash()
+		h, err := AppHashOf(v)
+		if err != nil {
+			return nil, err
+		}
+		res.LastBlockAppHash = h
 	}
 	return res, nil
 }
@@ -156,10 +163,15 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	if err := o.Set(paramsKey, g.Params.encode()); err != nil {
 		return nil, err
 	}
-	hash, err := a.store.Apply(o)
+	stateRoot, err := a.store.Apply(o)
 	if err != nil {
 		return nil, err
 	}
+	empty, err := audit.NewLog().Root()
+	if err != nil {
+		return nil, err
+	}
+	hash := audit.AppHash(stateRoot, 0, empty)
 	a.paramsMu.Lock()
 	a.params = g.Params
 	a.paramsMu.Unlock()
@@ -348,11 +360,22 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		}
 		results[i] = r.abci()
 	}
-	hash, err := a.store.Apply(blk)
+	ab, err := a.appendEvents(blk, b)
 	if err != nil {
 		return nil, err
 	}
+	stateRoot, err := a.store.Apply(blk)
+	if err != nil {
+		return nil, err
+	}
+	hash := audit.AppHash(stateRoot, ab.Size, ab.Root)
 	b.AppHash = hash
+	ab.StateRoot = stateRoot
+	if a.cfg.AuditLog != nil {
+		if err := a.cfg.AuditLog.Write(ab); err != nil {
+			return nil, fmt.Errorf("audit log of block %d: %w", b.Height, err)
+		}
+	}
 	// The block is decided: FinalizeBlock runs only for committed blocks.
 	// Indexing it here, before its state commits, keeps the index from ever
 	// being behind the state, and keeps the work out of Commit, during

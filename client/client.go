@@ -23,6 +23,7 @@ import (
 
 	"github.com/careledger/careledger/api"
 	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
@@ -459,4 +460,12 @@ func (c *Client) Anchor(ctx context.Context, root [32]byte) (records.AnchorRecor
 	var a records.AnchorRecord
 	err := c.do(ctx, "GET", "/v1/anchors/"+tx.Hash(root).String(), nil, &a, nil)
 	return a, err
+}
+
+// AuditBundle returns the self-contained proof of audit event index,
+// certified by the newest block the node holds a commit for.
+func (c *Client) AuditBundle(ctx context.Context, index uint64) (audit.Bundle, error) {
+	var b audit.Bundle
+	err := c.do(ctx, "GET", "/v1/audit/bundles/"+strconv.FormatUint(index, 10), nil, &b, nil)
+	return b, err
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/careledger/careledger/api"
 	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/custodian"
 	"github.com/careledger/careledger/fhir"
@@ -47,6 +48,7 @@ type Node struct {
 	cfg     Config
 	store   *state.Store
 	index   *index.Index
+	audit   *audit.Store
 	app     *app.App
 	comet   *cmtnode.Node
 	tracker *tracker.Tracker
@@ -82,7 +84,10 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	if n.index, err = index.Open(filepath.Join(cc.DBDir(), "app")); err != nil {
 		return err
 	}
-	if n.app, err = app.New(n.store, app.Config{ChainID: gen.ChainID, Indexer: n.index}); err != nil {
+	if n.audit, err = audit.Open(filepath.Join(cc.DBDir(), "app", "audit.db")); err != nil {
+		return err
+	}
+	if n.app, err = app.New(n.store, app.Config{ChainID: gen.ChainID, Indexer: n.index, AuditLog: n.audit}); err != nil {
 		return err
 	}
 	if n.comet, err = newComet(cc, n.cfg, gen, n.app); err != nil {
@@ -95,7 +100,7 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 		return err
 	}
 	n.api, err = api.New(api.Backend{
-		App: n.app, Tracker: n.tracker, Index: n.index,
+		App: n.app, Tracker: n.tracker, Index: n.index, Audit: n.audit,
 		Blocks: n.comet.BlockStore(), Mempool: n.comet.Mempool(),
 		AuthSecret: secret, Version: Version,
 	})
@@ -308,6 +313,9 @@ func (n *Node) closeStores() error {
 	var errs []error
 	if n.index != nil {
 		errs = append(errs, n.index.Close())
+	}
+	if n.audit != nil {
+		errs = append(errs, n.audit.Close())
 	}
 	if n.store != nil {
 		errs = append(errs, n.store.Close())

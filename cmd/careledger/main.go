@@ -35,6 +35,7 @@ func commands() []command {
 		{"query", "read the ledger: status, accounts, organizations, blocks, transactions", runQuery},
 		{"auth", "get a bearer token for a key: auth token", runAuth},
 		{"fhir", "read or write FHIR records as a key's holder: fhir METHOD PATH [FILE]", runFHIR},
+		{"verify", "check offline, with no node: verify bundle FILE", runVerify},
 		{"bench", "measure committed tx/s and latency beside CometBFT's kvstore", runBench},
 	}
 }

@@ -76,6 +76,13 @@ func queryCommands() map[string]queryCommand {
 		"reviews": {argsUsage: "ORG", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
 			return c.Reviews(ctx, a[0])
 		}},
+		"bundle": {argsUsage: "EVENT_INDEX", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+			i, err := strconv.ParseUint(a[0], 10, 64)
+			if err != nil {
+				return nil, usageError("want an event index, got " + strconv.Quote(a[0]))
+			}
+			return c.AuditBundle(ctx, i)
+		}},
 		"grant": {argsUsage: "ID", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
 			id, err := parseID(a[0])
 			if err != nil {

@@ -1,0 +1,193 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/tx"
+)
+
+// EventAnswer is a leaf of the audit log.
+type EventAnswer struct {
+	Index uint64       `json:"index"`
+	Leaf  []byte       `json:"leaf"` // the canonical bytes the log hashes
+	Event *audit.Event `json:"event"`
+}
+
+// InclusionAnswer proves a leaf is in the log of Size leaves with Root.
+type InclusionAnswer struct {
+	Index uint64   `json:"index"`
+	Size  uint64   `json:"size"`
+	Root  []byte   `json:"root"`
+	Proof [][]byte `json:"proof"`
+}
+
+// ConsistencyAnswer proves the log of From leaves is a prefix of the log of
+// To leaves.
+type ConsistencyAnswer struct {
+	From     uint64   `json:"from"`
+	To       uint64   `json:"to"`
+	FromRoot []byte   `json:"from_root"`
+	ToRoot   []byte   `json:"to_root"`
+	Proof    [][]byte `json:"proof"`
+}
+
+func auditError(w http.ResponseWriter, err error) {
+	if errors.Is(err, audit.ErrNotFound) {
+		err = tx.Rejectf(tx.CodeNotFound, "%v", err)
+	}
+	writeError(w, err)
+}
+
+func uintParam(r *http.Request, name string, v string) (uint64, error) {
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, tx.Rejectf(tx.CodeMalformed, "%s must be a non-negative integer", name)
+	}
+	return n, nil
+}
+
+// certified returns the newest checkpoint whose app hash a committed
+// header holds: the one after the block before the latest.
+func (s *Server) certified() (*audit.Checkpoint, error) {
+	return s.b.Audit.Checkpoint(s.b.Blocks.Height() - 1)
+}
+
+func (s *Server) getCheckpoint(w http.ResponseWriter, r *http.Request) {
+	h, err := strconv.ParseInt(r.PathValue("height"), 10, 64)
+	if err != nil || h < 1 {
+		writeError(w, tx.Rejectf(tx.CodeMalformed, "height must be a positive integer"))
+		return
+	}
+	c, err := s.b.Audit.Checkpoint(h)
+	if err != nil {
+		auditError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Server) getAuditEvent(w http.ResponseWriter, r *http.Request) {
+	i, err := uintParam(r, "index", r.PathValue("index"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	leaf, err := s.b.Audit.Leaf(i)
+	if err != nil {
+		auditError(w, err)
+		return
+	}
+	ev, err := audit.DecodeEvent(leaf)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, EventAnswer{Index: i, Leaf: leaf, Event: ev})
+}
+
+func (s *Server) inclusionProof(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	i, err := uintParam(r, "index", q.Get("index"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	size, err := uintParam(r, "size", q.Get("size"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	root, err := s.b.Audit.Root(size)
+	if err != nil {
+		auditError(w, err)
+		return
+	}
+	p, err := s.b.Audit.InclusionProof(i, size)
+	if err != nil {
+		auditError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, InclusionAnswer{Index: i, Size: size, Root: root, Proof: p})
+}
+
+func (s *Server) consistencyProof(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	from, err := uintParam(r, "from", q.Get("from"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	to, err := uintParam(r, "to", q.Get("to"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if from > to {
+		writeError(w, tx.Rejectf(tx.CodeInvalid, "from must not exceed to"))
+		return
+	}
+	a := ConsistencyAnswer{From: from, To: to, Proof: [][]byte{}}
+	if a.FromRoot, err = s.b.Audit.Root(from); err == nil {
+		a.ToRoot, err = s.b.Audit.Root(to)
+	}
+	if err == nil && from > 0 && from < to {
+		a.Proof, err = s.b.Audit.ConsistencyProof(from, to)
+	}
+	if err != nil {
+		auditError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+// getBundle serves a self-contained proof of event index, certified by the
+// newest block whose commit the node holds.
+func (s *Server) getBundle(w http.ResponseWriter, r *http.Request) {
+	i, err := uintParam(r, "index", r.PathValue("index"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	c, err := s.certified()
+	if err != nil {
+		auditError(w, err)
+		return
+	}
+	if i >= c.Size {
+		writeError(w, tx.Rejectf(tx.CodeNotFound, "event %d is not certified yet (the certified log has %d events); ask again after the next block", i, c.Size))
+		return
+	}
+	leaf, err := s.b.Audit.Leaf(i)
+	if err != nil {
+		auditError(w, err)
+		return
+	}
+	p, err := s.b.Audit.InclusionProof(i, c.Size)
+	if err != nil {
+		auditError(w, err)
+		return
+	}
+	ev, err := audit.DecodeEvent(leaf)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	next := s.b.Blocks.LoadBlock(c.Height + 1)
+	commit := s.b.Blocks.LoadSeenCommit(c.Height + 1)
+	if next == nil || commit == nil {
+		writeError(w, tx.Rejectf(tx.CodeNotFound, "block %d or its commit is not at this node", c.Height+1))
+		return
+	}
+	sh, err := audit.NewSignedHeader(&next.Header, commit)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, audit.Bundle{
+		ChainID: s.b.App.ChainID(), Index: i, Leaf: leaf, Event: ev, LogSize: c.Size, LogRoot: c.Root,
+		Inclusion: p, StateRoot: c.StateRoot, Height: c.Height, SignedHeader: sh,
+	})
+}

@@ -1,0 +1,78 @@
+package app
+
+import (
+	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/state"
+)
+
+// AuditLog keeps the audit log's leaves and tree nodes at the node;
+// audit.Store satisfies it. Like the Indexer, it is written before the
+// block's state commits.
+type AuditLog interface {
+	Write(b *audit.Block) error
+}
+
+// logKey holds the audit log's compact state: its size and the roots of
+// the perfect subtrees that make it up.
+var logKey = []byte("l/log")
+
+func loadLog(s state.Reader) (*audit.Log, error) {
+	b, err := s.Get(logKey)
+	if err != nil || b == nil {
+		return audit.NewLog(), err
+	}
+	return audit.DecodeLog(b)
+}
+
+// appendEvents adds the block's events (of the transactions that applied,
+// in order) to the log held in blk, and returns what the node's store
+// keeps of them.
+func (a *App) appendEvents(blk *state.Overlay, b *Block) (*audit.Block, error) {
+	log, err := loadLog(blk)
+	if err != nil {
+		return nil, err
+	}
+	ab := &audit.Block{Height: b.Height, First: log.Size()}
+	var visit func(level uint, index uint64, hash []byte)
+	if a.cfg.AuditLog != nil {
+		visit = func(level uint, index uint64, hash []byte) {
+			ab.Nodes = append(ab.Nodes, audit.Node{Level: level, Index: index, Hash: hash})
+		}
+	}
+	for i := range b.Txs {
+		r := &b.Txs[i]
+		for j, e := range r.Events {
+			ev := audit.Event{Height: b.Height, Time: b.Time, Tx: r.Hash, TxIndex: i, Index: j, Event: e}
+			leaf := ev.Encode()
+			if err := log.Append(audit.LeafHash(leaf), visit); err != nil {
+				return nil, err
+			}
+			if visit != nil {
+				ab.Leaves = append(ab.Leaves, leaf)
+			}
+		}
+	}
+	if ab.Size = log.Size(); ab.Size > ab.First {
+		if err := blk.Set(logKey, log.Encode()); err != nil {
+			return nil, err
+		}
+	}
+	if ab.Root, err = log.Root(); err != nil {
+		return nil, err
+	}
+	return ab, nil
+}
+
+// AppHashOf returns the app hash of a committed view: what the header of
+// the block after it carries.
+func AppHashOf(v state.View) ([]byte, error) {
+	log, err := loadLog(v)
+	if err != nil {
+		return nil, err
+	}
+	root, err := log.Root()
+	if err != nil {
+		return nil, err
+	}
+	return audit.AppHash(v.Hash(), log.Size(), root), nil
+}

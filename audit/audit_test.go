@@ -1,0 +1,142 @@
+package audit_test
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/transparency-dev/merkle/rfc6962"
+
+	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/tx"
+)
+
+func event(i int) audit.Event {
+	return audit.Event{
+		Height: int64(1 + i/3), Time: time.Date(2026, 11, 21, 9, 0, i, 0, time.UTC), Tx: tx.Hash{byte(i)}, TxIndex: i % 3, Index: 0,
+		Event: contract.Event{Type: "consent.access", Attrs: []contract.Attr{{Key: "access", Value: fmt.Sprint(i)}}, Accounts: []tx.Address{{byte(i)}}},
+	}
+}
+
+// refRoot is the RFC 6962 root computed from the definition.
+func refRoot(leaves [][]byte) []byte {
+	h := rfc6962.DefaultHasher
+	switch len(leaves) {
+	case 0:
+		return h.EmptyRoot()
+	case 1:
+		return h.HashLeaf(leaves[0])
+	}
+	k := 1
+	for k*2 < len(leaves) {
+		k *= 2
+	}
+	return h.HashChildren(refRoot(leaves[:k]), refRoot(leaves[k:]))
+}
+
+// TestLogAndProofs appends 40 events a few per block, as FinalizeBlock
+// does, and checks every root against RFC 6962's definition, and every
+// inclusion and consistency proof, and that proofs fail for other leaves.
+func TestLogAndProofs(t *testing.T) {
+	s, err := audit.Open(filepath.Join(t.TempDir(), "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	log := audit.NewLog()
+	var leaves [][]byte
+	for h := int64(1); len(leaves) < 40; h++ {
+		b := &audit.Block{Height: h, First: log.Size()}
+		for range h % 4 { // 1, 2, 3, 0, 1, ... events per block
+			leaf := event(len(leaves)).Encode()
+			leaves = append(leaves, leaf)
+			b.Leaves = append(b.Leaves, leaf)
+			if err := log.Append(audit.LeafHash(leaf), func(l uint, i uint64, hash []byte) {
+				b.Nodes = append(b.Nodes, audit.Node{Level: l, Index: i, Hash: hash})
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b.Size = log.Size()
+		if b.Root, err = log.Root(); err != nil {
+			t.Fatal(err)
+		}
+		if want := refRoot(leaves); !bytes.Equal(b.Root, want) {
+			t.Fatalf("root after %d leaves = %x; want %x", len(leaves), b.Root, want)
+		}
+		if err := s.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		if c, err := s.Checkpoint(h); err != nil || c.Size != b.Size || !bytes.Equal(c.Root, b.Root) {
+			t.Fatalf("Checkpoint(%d) = %+v, %v; want %d, %x", h, c, err, b.Size, b.Root)
+		}
+	}
+	// The compact state survives its encoding.
+	again, err := audit.DecodeLog(log.Encode())
+	if err != nil || again.Size() != log.Size() {
+		t.Fatalf("DecodeLog(Encode) = %v, %v", again, err)
+	}
+	for size := uint64(1); size <= uint64(len(leaves)); size++ {
+		root, err := s.Root(size)
+		if err != nil || !bytes.Equal(root, refRoot(leaves[:size])) {
+			t.Fatalf("Root(%d) = %x, %v; want %x", size, root, err, refRoot(leaves[:size]))
+		}
+		for i := uint64(0); i < size; i++ {
+			p, err := s.InclusionProof(i, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := audit.VerifyInclusion(leaves[i], i, size, p, root); err != nil {
+				t.Fatalf("inclusion of %d in %d: %v", i, size, err)
+			}
+			if audit.VerifyInclusion(leaves[(i+1)%size], i, size, p, root) == nil && size > 1 {
+				t.Fatalf("inclusion proof of %d in %d verifies another leaf", i, size)
+			}
+		}
+		for size1 := uint64(1); size1 <= size; size1++ {
+			p, err := s.ConsistencyProof(size1, size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := audit.VerifyConsistency(size1, size, p, refRoot(leaves[:size1]), root); err != nil {
+				t.Fatalf("consistency %d..%d: %v", size1, size, err)
+			}
+		}
+	}
+	if _, err := s.InclusionProof(40, 40); err == nil {
+		t.Error("InclusionProof beyond the log = nil error")
+	}
+	got, err := s.Leaf(7)
+	if err != nil || !bytes.Equal(got, leaves[7]) {
+		t.Errorf("Leaf(7) = %x, %v", got, err)
+	}
+}
+
+func TestEventEncoding(t *testing.T) {
+	e := event(5)
+	got, err := audit.DecodeEvent(e.Encode())
+	if err != nil || !reflect.DeepEqual(*got, e) {
+		t.Fatalf("DecodeEvent(Encode(%+v)) = %+v, %v", e, got, err)
+	}
+}
+
+func FuzzDecodeEvent(f *testing.F) {
+	for i := range 3 {
+		e := event(i)
+		f.Add(e.Encode())
+	}
+	f.Add([]byte("careledger/audit-event/v1\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := audit.DecodeEvent(b)
+		if err != nil {
+			return
+		}
+		if again := e.Encode(); !bytes.Equal(again, b) {
+			t.Fatalf("Encode(DecodeEvent(%x)) = %x; want the input", b, again)
+		}
+	})
+}

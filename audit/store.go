@@ -1,0 +1,191 @@
+package audit
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/filter"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/transparency-dev/merkle/compact"
+	"github.com/transparency-dev/merkle/proof"
+	"github.com/transparency-dev/merkle/rfc6962"
+
+	"github.com/careledger/careledger/wire"
+)
+
+// Store keeps a node's copy of the log: every leaf, every tree node, and
+// the log's size and root after each block, in one LevelDB. It is written in
+// FinalizeBlock, before the block's state commits; a block applied again
+// after a crash writes the same bytes.
+type Store struct{ db *leveldb.DB }
+
+// ErrNotFound reports an index or height beyond the log.
+var ErrNotFound = errors.New("not in the log")
+
+// Open opens the store at path.
+func Open(path string) (*Store, error) {
+	db, err := leveldb.OpenFile(path, &opt.Options{Filter: filter.NewBloomFilter(10)})
+	if err != nil {
+		return nil, fmt.Errorf("open audit log: %w", err)
+	}
+	return &Store{db}, nil
+}
+
+// Close closes the store.
+func (s *Store) Close() error { return s.db.Close() }
+
+func leafKey(i uint64) []byte { return binary.BigEndian.AppendUint64([]byte("l"), i) }
+func nodeKey(level uint, i uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{'n', byte(level)}, i)
+}
+func checkpointKey(height int64) []byte {
+	return binary.BigEndian.AppendUint64([]byte("h"), uint64(height))
+}
+
+// Block is what one block added: its leaves, the tree nodes they completed,
+// and the log after it.
+type Block struct {
+	Height int64
+	First  uint64   // the index of the first leaf
+	Leaves [][]byte // canonical events
+	Nodes  []Node
+	Size   uint64
+	Root   []byte
+	// StateRoot is the state's root after the block: with Size and Root it
+	// gives the block's app hash (AppHash).
+	StateRoot []byte
+}
+
+// Node is a tree node: the root of the perfect subtree of 2^Level leaves
+// starting at leaf Index<<Level.
+type Node struct {
+	Level uint
+	Index uint64
+	Hash  []byte
+}
+
+// Write stores a block's leaves, nodes and checkpoint in one batch.
+func (s *Store) Write(b *Block) error {
+	batch := new(leveldb.Batch)
+	for i, l := range b.Leaves {
+		batch.Put(leafKey(b.First+uint64(i)), l)
+	}
+	for _, n := range b.Nodes {
+		batch.Put(nodeKey(n.Level, n.Index), n.Hash)
+	}
+	w := wire.NewWriter(80)
+	w.Uint(b.Size)
+	w.Raw(b.Root)
+	w.Blob(b.StateRoot)
+	batch.Put(checkpointKey(b.Height), w.Bytes())
+	return s.db.Write(batch, nil)
+}
+
+// Leaf returns the leaf at index i.
+func (s *Store) Leaf(i uint64) ([]byte, error) {
+	b, err := s.db.Get(leafKey(i), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	return b, err
+}
+
+// Checkpoint is the log after a block, and the state root beside it.
+type Checkpoint struct {
+	Height    int64  `json:"height"`
+	Size      uint64 `json:"size"`
+	Root      []byte `json:"root"`
+	StateRoot []byte `json:"state_root"`
+}
+
+// Checkpoint returns the log's checkpoint after block height.
+func (s *Store) Checkpoint(height int64) (*Checkpoint, error) {
+	b, err := s.db.Get(checkpointKey(height), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	r := wire.NewReader(b)
+	c := &Checkpoint{Height: height, Size: r.Uint(), Root: r.Raw(32), StateRoot: r.Blob(64)}
+	return c, r.Done()
+}
+
+func (s *Store) node(id compact.NodeID) ([]byte, error) {
+	h, err := s.db.Get(nodeKey(id.Level, id.Index), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, fmt.Errorf("audit log node %d/%d: %w", id.Level, id.Index, ErrNotFound)
+	}
+	return h, err
+}
+
+func (s *Store) nodes(ids []compact.NodeID) ([][]byte, error) {
+	hs := make([][]byte, len(ids))
+	for i, id := range ids {
+		var err error
+		if hs[i], err = s.node(id); err != nil {
+			return nil, err
+		}
+	}
+	return hs, nil
+}
+
+// Root returns the root of the log's first size leaves.
+func (s *Store) Root(size uint64) ([]byte, error) {
+	if size == 0 {
+		return rfc6962.DefaultHasher.EmptyRoot(), nil
+	}
+	hs, err := s.nodes(compact.RangeNodes(0, size, nil))
+	if err != nil {
+		return nil, err
+	}
+	r, err := rangeFactory.NewRange(0, size, hs)
+	if err != nil {
+		return nil, err
+	}
+	return r.GetRootHash(nil)
+}
+
+// InclusionProof returns the proof that leaf index is in the log of size
+// leaves.
+func (s *Store) InclusionProof(index, size uint64) ([][]byte, error) {
+	if index >= size {
+		return nil, fmt.Errorf("leaf %d is not in a log of %d: %w", index, size, ErrNotFound)
+	}
+	n, err := proof.Inclusion(index, size)
+	if err != nil {
+		return nil, err
+	}
+	hs, err := s.nodes(n.IDs)
+	if err != nil {
+		return nil, err
+	}
+	return n.Rehash(hs, rfc6962.DefaultHasher.HashChildren)
+}
+
+// ConsistencyProof returns the proof that the log of size1 leaves is a
+// prefix of the log of size2.
+func (s *Store) ConsistencyProof(size1, size2 uint64) ([][]byte, error) {
+	n, err := proof.Consistency(size1, size2)
+	if err != nil {
+		return nil, err
+	}
+	hs, err := s.nodes(n.IDs)
+	if err != nil {
+		return nil, err
+	}
+	return n.Rehash(hs, rfc6962.DefaultHasher.HashChildren)
+}
+
+// VerifyInclusion checks a leaf's inclusion proof against a root.
+func VerifyInclusion(leaf []byte, index, size uint64, p [][]byte, root []byte) error {
+	return proof.VerifyInclusion(rfc6962.DefaultHasher, index, size, LeafHash(leaf), p, root)
+}
+
+// VerifyConsistency checks that root1 of size1 leaves is a prefix of root2.
+func VerifyConsistency(size1, size2 uint64, p [][]byte, root1, root2 []byte) error {
+	return proof.VerifyConsistency(rfc6962.DefaultHasher, size1, size2, p, root1, root2)
+}
