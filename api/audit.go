@@ -4,8 +4,11 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -151,7 +154,7 @@ func (s *Server) getBundle(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	c, err := s.certified()
+	c, err := s.certifiedCheckpoint()
 	if err != nil {
 		auditError(w, err)
 		return
@@ -175,19 +178,103 @@ func (s *Server) getBundle(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	writeJSON(w, http.StatusOK, audit.Bundle{
+		ChainID: s.b.App.ChainID(), Index: i, Leaf: leaf, Event: ev, LogSize: c.Size, LogRoot: c.Root,
+		Inclusion: p, StateRoot: c.StateRoot, Height: c.Height, SignedHeader: c.SignedHeader,
+	})
+}
+
+// certifiedCheckpoint returns the newest certified checkpoint with the
+// signed header of the block that carries its app hash.
+func (s *Server) certifiedCheckpoint() (*audit.Certified, error) {
+	c, err := s.certified()
+	if err != nil {
+		return nil, err
+	}
 	next := s.b.Blocks.LoadBlock(c.Height + 1)
 	commit := s.b.Blocks.LoadSeenCommit(c.Height + 1)
 	if next == nil || commit == nil {
-		writeError(w, tx.Rejectf(tx.CodeNotFound, "block %d or its commit is not at this node", c.Height+1))
-		return
+		return nil, tx.Rejectf(tx.CodeNotFound, "block %d or its commit is not at this node", c.Height+1)
 	}
 	sh, err := audit.NewSignedHeader(&next.Header, commit)
+	if err != nil {
+		return nil, err
+	}
+	return &audit.Certified{Checkpoint: *c, SignedHeader: sh}, nil
+}
+
+// mayAccount reports whether who may read patient's accounting: the
+// patient, a delegate, or an auditor or privacy officer.
+func (s *Server) mayAccount(who *identity.Account, patient tx.Address) (bool, error) {
+	if who.HasRole(identity.Auditor) || who.HasRole(identity.PrivacyOfficer) {
+		return true, nil
+	}
+	return identity.ActsFor(s.b.App.State(), who.Address, patient)
+}
+
+// disclosures serves the accounting of disclosures of a patient: JSON (the
+// signed, verifiable report), CSV or a printable HTML page.
+func (s *Server) disclosures(w http.ResponseWriter, r *http.Request) {
+	who, err := s.auth.Authenticate(r)
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, audit.Bundle{
-		ChainID: s.b.App.ChainID(), Index: i, Leaf: leaf, Event: ev, LogSize: c.Size, LogRoot: c.Root,
-		Inclusion: p, StateRoot: c.StateRoot, Height: c.Height, SignedHeader: sh,
-	})
+	patient, err := pathAddress(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if ok, err := s.mayAccount(who, patient); err != nil || !ok {
+		if err == nil {
+			err = tx.Rejectf(tx.CodeUnauthorized, "only the patient, a delegate, an auditor or a privacy officer reads this accounting")
+		}
+		writeError(w, err)
+		return
+	}
+	q := r.URL.Query()
+	to, from := time.Now().UTC(), time.Time{}
+	for name, t := range map[string]*time.Time{"to": &to, "from": &from} {
+		if v := q.Get(name); v != "" {
+			if *t, err = time.Parse(time.RFC3339, v); err != nil {
+				writeError(w, tx.Rejectf(tx.CodeMalformed, "%s must be an RFC 3339 time", name))
+				return
+			}
+		}
+	}
+	if from.IsZero() {
+		from = to.AddDate(-6, 0, 0) // 164.528(a): the six years before the request
+	}
+	cp, err := s.certifiedCheckpoint()
+	if err != nil {
+		auditError(w, err)
+		return
+	}
+	orgOf := func(a tx.Address) string {
+		acct, err := identity.LoadAccount(s.b.App.State(), a)
+		if err != nil || acct == nil {
+			return ""
+		}
+		return acct.Org
+	}
+	rep, err := audit.BuildReport(s.b.Audit, s.b.App.ChainID(), patient, from, to, q.Get("all") == "true", cp, orgOf)
+	if err == nil {
+		err = rep.Sign(s.b.ReportKey)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	s.hub.Notify(StreamEvent{Height: rep.Height, Time: time.Now().UTC(), Type: "audit.accounting_compiled",
+		Attrs: []contract.Attr{{Key: "patient", Value: patient.String()}, {Key: "entries", Value: strconv.Itoa(len(rep.Entries))}}, Accounts: []tx.Address{patient}})
+	switch q.Get("format") {
+	case "csv":
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		audit.WriteCSV(w, rep)
+	case "html":
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		audit.WriteHTML(w, rep)
+	default:
+		writeJSON(w, http.StatusOK, rep)
+	}
 }

@@ -76,18 +76,30 @@ func (h *Hub) BlockCommitted(b *app.Block) {
 			Accounts: r.Accounts(),
 		}}, r.Events...)
 		for _, e := range evs {
-			se := StreamEvent{Height: b.Height, Time: b.Time, Tx: r.Hash, Code: r.Code, Type: e.Type, Attrs: e.Attrs, Accounts: e.Accounts}
-			for s := range h.subs {
-				if s.account != nil && !slices.Contains(e.Accounts, *s.account) {
-					continue
-				}
-				select {
-				case s.ch <- se:
-				default:
-					delete(h.subs, s)
-					close(s.over)
-				}
-			}
+			h.send(StreamEvent{Height: b.Height, Time: b.Time, Tx: r.Hash, Code: r.Code, Type: e.Type, Attrs: e.Attrs, Accounts: e.Accounts})
+		}
+	}
+}
+
+// Notify sends a node's own notice (not a chain event, so it has no
+// transaction), such as a compiled accounting of disclosures.
+func (h *Hub) Notify(e StreamEvent) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.send(e)
+}
+
+// send delivers e to its subscribers; h.mu is held.
+func (h *Hub) send(e StreamEvent) {
+	for s := range h.subs {
+		if s.account != nil && !slices.Contains(e.Accounts, *s.account) {
+			continue
+		}
+		select {
+		case s.ch <- e:
+		default:
+			delete(h.subs, s)
+			close(s.over)
 		}
 	}
 }

@@ -261,6 +261,9 @@ func TestOpenAPISchemas(t *testing.T) {
 		"InclusionAnswer":   InclusionAnswer{},
 		"ConsistencyAnswer": ConsistencyAnswer{},
 		"Bundle":            audit.Bundle{},
+		"Report":            audit.Report{},
+		"Disclosure":        audit.Disclosure{},
+		"ProvenLeaf":        audit.ProvenLeaf{},
 	}
 	for name, v := range types {
 		schema := lookup(doc, "components", "schemas", name)

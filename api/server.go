@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/cometbft/cometbft/crypto/ed25519"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/careledger/careledger/app"
@@ -35,8 +36,10 @@ type Backend struct {
 	Tracker *tracker.Tracker
 	Index   *index.Index
 	Audit   *audit.Store
-	Blocks  BlockStore
-	Mempool Mempool
+	// ReportKey signs accountings of disclosures: the node's service key.
+	ReportKey ed25519.PrivKey
+	Blocks    BlockStore
+	Mempool   Mempool
 	// AuthSecret keys the HMAC of challenges and tokens. Required.
 	AuthSecret []byte
 	// Version is the software version reported by /v1/status.
@@ -126,6 +129,7 @@ func (s *Server) routeTable() []route {
 		{"GET /v1/audit/proofs/inclusion", http.HandlerFunc(s.inclusionProof)},
 		{"GET /v1/audit/proofs/consistency", http.HandlerFunc(s.consistencyProof)},
 		{"GET /v1/audit/bundles/{index}", http.HandlerFunc(s.getBundle)},
+		{"GET /v1/audit/disclosures/{address}", http.HandlerFunc(s.disclosures)},
 		{"GET /v1/requests/{id}", http.HandlerFunc(s.getRequest)},
 		{"GET /v1/blocks/{height}", http.HandlerFunc(s.getBlock)},
 		{"GET /v1/events", http.HandlerFunc(s.events)},

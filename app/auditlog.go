@@ -48,7 +48,7 @@ func (a *App) appendEvents(blk *state.Overlay, b *Block) (*audit.Block, error) {
 				return nil, err
 			}
 			if visit != nil {
-				ab.Leaves = append(ab.Leaves, leaf)
+				ab.Events = append(ab.Events, ev)
 			}
 		}
 	}

@@ -52,9 +52,10 @@ func TestLogAndProofs(t *testing.T) {
 	for h := int64(1); len(leaves) < 40; h++ {
 		b := &audit.Block{Height: h, First: log.Size()}
 		for range h % 4 { // 1, 2, 3, 0, 1, ... events per block
-			leaf := event(len(leaves)).Encode()
+			ev := event(len(leaves))
+			leaf := ev.Encode()
 			leaves = append(leaves, leaf)
-			b.Leaves = append(b.Leaves, leaf)
+			b.Events = append(b.Events, ev)
 			if err := log.Append(audit.LeafHash(leaf), func(l uint, i uint64, hash []byte) {
 				b.Nodes = append(b.Nodes, audit.Node{Level: l, Index: i, Hash: hash})
 			}); err != nil {
@@ -113,6 +114,10 @@ func TestLogAndProofs(t *testing.T) {
 	got, err := s.Leaf(7)
 	if err != nil || !bytes.Equal(got, leaves[7]) {
 		t.Errorf("Leaf(7) = %x, %v", got, err)
+	}
+	// Event i concerns account {i}: the index finds it alone.
+	if idx, err := s.AccountEvents(tx.Address{7}, 0, 10); err != nil || !reflect.DeepEqual(idx, []uint64{7}) {
+		t.Errorf("AccountEvents({7}) = %v, %v; want [7]", idx, err)
 	}
 }
 

@@ -70,24 +70,34 @@ func (b *Bundle) Verify(chainID string, trusted *cmttypes.ValidatorSet) (*Event,
 	if err := VerifyInclusion(b.Leaf, b.Index, b.LogSize, b.Inclusion, b.LogRoot); err != nil {
 		return nil, fmt.Errorf("event %d is not in the log of %d events with that root: %w", b.Index, b.LogSize, err)
 	}
-	var sh cmttypes.SignedHeader
-	if err := cmtjson.Unmarshal(b.SignedHeader, &sh); err != nil {
-		return nil, fmt.Errorf("the signed header: %w", err)
-	}
-	if err := sh.ValidateBasic(chainID); err != nil {
-		return nil, fmt.Errorf("the signed header: %w", err)
-	}
-	if sh.Height != b.Height+1 {
-		return nil, fmt.Errorf("the signed header is of block %d; the log's app hash is in block %d's", sh.Height, b.Height+1)
-	}
-	if got := AppHash(b.StateRoot, b.LogSize, b.LogRoot); !bytes.Equal(got, sh.AppHash) {
-		return nil, fmt.Errorf("block %d's app hash %X is not that of this log and state root (%X)", sh.Height, []byte(sh.AppHash), got)
-	}
-	if err := trusted.VerifyCommitLight(chainID, sh.Commit.BlockID, sh.Height, sh.Commit); err != nil {
-		return nil, fmt.Errorf("block %d is not signed by two thirds of the trusted validators: %w", sh.Height, err)
+	if err := b.verifyCheckpoint(chainID, trusted); err != nil {
+		return nil, err
 	}
 	if ev.Height > b.Height {
 		return nil, fmt.Errorf("the event claims block %d, after the log's block %d", ev.Height, b.Height)
 	}
 	return ev, nil
+}
+
+// verifyCheckpoint checks that the log of LogSize leaves with LogRoot,
+// beside StateRoot, gives the app hash of block Height+1's header, which
+// more than two thirds of the trusted validators signed.
+func (b *Bundle) verifyCheckpoint(chainID string, trusted *cmttypes.ValidatorSet) error {
+	var sh cmttypes.SignedHeader
+	if err := cmtjson.Unmarshal(b.SignedHeader, &sh); err != nil {
+		return fmt.Errorf("the signed header: %w", err)
+	}
+	if err := sh.ValidateBasic(chainID); err != nil {
+		return fmt.Errorf("the signed header: %w", err)
+	}
+	if sh.Height != b.Height+1 {
+		return fmt.Errorf("the signed header is of block %d; the log's app hash is in block %d's", sh.Height, b.Height+1)
+	}
+	if got := AppHash(b.StateRoot, b.LogSize, b.LogRoot); !bytes.Equal(got, sh.AppHash) {
+		return fmt.Errorf("block %d's app hash %X is not that of this log and state root (%X)", sh.Height, []byte(sh.AppHash), got)
+	}
+	if err := trusted.VerifyCommitLight(chainID, sh.Commit.BlockID, sh.Height, sh.Commit); err != nil {
+		return fmt.Errorf("block %d is not signed by two thirds of the trusted validators: %w", sh.Height, err)
+	}
+	return nil
 }

@@ -8,10 +8,12 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/filter"
 	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/util"
 	"github.com/transparency-dev/merkle/compact"
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 
+	"github.com/careledger/careledger/tx"
 	"github.com/careledger/careledger/wire"
 )
 
@@ -40,16 +42,19 @@ func leafKey(i uint64) []byte { return binary.BigEndian.AppendUint64([]byte("l")
 func nodeKey(level uint, i uint64) []byte {
 	return binary.BigEndian.AppendUint64([]byte{'n', byte(level)}, i)
 }
+func accountKey(a tx.Address, i uint64) []byte {
+	return binary.BigEndian.AppendUint64(append([]byte("a"), a[:]...), i)
+}
 func checkpointKey(height int64) []byte {
 	return binary.BigEndian.AppendUint64([]byte("h"), uint64(height))
 }
 
-// Block is what one block added: its leaves, the tree nodes they completed,
-// and the log after it.
+// Block is what one block added: its events (the leaves), the tree nodes
+// they completed, and the log after it.
 type Block struct {
 	Height int64
-	First  uint64   // the index of the first leaf
-	Leaves [][]byte // canonical events
+	First  uint64 // the index of the first leaf
+	Events []Event
 	Nodes  []Node
 	Size   uint64
 	Root   []byte
@@ -66,11 +71,16 @@ type Node struct {
 	Hash  []byte
 }
 
-// Write stores a block's leaves, nodes and checkpoint in one batch.
+// Write stores a block's leaves, nodes and checkpoint, and indexes each
+// event by the accounts it concerns, in one batch.
 func (s *Store) Write(b *Block) error {
 	batch := new(leveldb.Batch)
-	for i, l := range b.Leaves {
-		batch.Put(leafKey(b.First+uint64(i)), l)
+	for i, e := range b.Events {
+		idx := b.First + uint64(i)
+		batch.Put(leafKey(idx), e.Encode())
+		for _, a := range e.Event.Accounts {
+			batch.Put(accountKey(a, idx), nil)
+		}
 	}
 	for _, n := range b.Nodes {
 		batch.Put(nodeKey(n.Level, n.Index), n.Hash)
@@ -90,6 +100,19 @@ func (s *Store) Leaf(i uint64) ([]byte, error) {
 		return nil, ErrNotFound
 	}
 	return b, err
+}
+
+// AccountEvents returns the indexes of the events that concern account a,
+// in log order, from index from on, at most limit of them.
+func (s *Store) AccountEvents(a tx.Address, from uint64, limit int) ([]uint64, error) {
+	prefix := append([]byte("a"), a[:]...)
+	it := s.db.NewIterator(&util.Range{Start: accountKey(a, from), Limit: util.BytesPrefix(prefix).Limit}, nil)
+	defer it.Release()
+	var out []uint64
+	for it.Next() && len(out) < limit {
+		out = append(out, binary.BigEndian.Uint64(it.Key()[len(prefix):]))
+	}
+	return out, it.Error()
 }
 
 // Checkpoint is the log after a block, and the state root beside it.

@@ -469,3 +469,29 @@ func (c *Client) AuditBundle(ctx context.Context, index uint64) (audit.Bundle, e
 	err := c.do(ctx, "GET", "/v1/audit/bundles/"+strconv.FormatUint(index, 10), nil, &b, nil)
 	return b, err
 }
+
+// Disclosures returns the accounting of disclosures of patient, as token's
+// holder may read it, in format "json" (the signed, verifiable report),
+// "csv" or "html". query may set from, to (RFC 3339) and all ("true": a
+// full access report).
+func (c *Client) Disclosures(ctx context.Context, token string, patient tx.Address, format string, query url.Values) ([]byte, error) {
+	if query == nil {
+		query = url.Values{}
+	}
+	query.Set("format", format)
+	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/v1/audit/disclosures/"+patient.String()+"?"+query.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err == nil && res.StatusCode != http.StatusOK {
+		err = fmt.Errorf("disclosures: %d %s", res.StatusCode, strings.TrimSpace(string(b)))
+	}
+	return b, err
+}

@@ -16,6 +16,7 @@ import (
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cfg "github.com/cometbft/cometbft/config"
+	"github.com/cometbft/cometbft/crypto/ed25519"
 	cmtlog "github.com/cometbft/cometbft/libs/log"
 	cmtnode "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
@@ -99,15 +100,19 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	if err != nil {
 		return err
 	}
+	key, err := KeysDir(n.home).Load(serviceKeyName, nil)
+	if err != nil {
+		return fmt.Errorf("node service key: %w", err)
+	}
 	n.api, err = api.New(api.Backend{
-		App: n.app, Tracker: n.tracker, Index: n.index, Audit: n.audit,
+		App: n.app, Tracker: n.tracker, Index: n.index, Audit: n.audit, ReportKey: key,
 		Blocks: n.comet.BlockStore(), Mempool: n.comet.Mempool(),
 		AuthSecret: secret, Version: Version,
 	})
 	if err != nil {
 		return err
 	}
-	fhirAPI, err := n.openRecords(cc, gen)
+	fhirAPI, err := n.openRecords(cc, gen, key)
 	if err != nil {
 		return err
 	}
@@ -121,11 +126,7 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 
 // openRecords opens the vault and the custodian of the organization this
 // node belongs to (its service key's), and returns the FHIR API over them.
-func (n *Node) openRecords(cc *cfg.Config, gen *cmttypes.GenesisDoc) (*fhirapi.Server, error) {
-	key, err := KeysDir(n.home).Load(serviceKeyName, nil)
-	if err != nil {
-		return nil, fmt.Errorf("node service key: %w", err)
-	}
+func (n *Node) openRecords(cc *cfg.Config, gen *cmttypes.GenesisDoc, key ed25519.PrivKey) (*fhirapi.Server, error) {
 	master, err := vault.LoadMasterKey(masterKeyPath(n.home))
 	if err != nil {
 		return nil, err

@@ -35,7 +35,8 @@ func commands() []command {
 		{"query", "read the ledger: status, accounts, organizations, blocks, transactions", runQuery},
 		{"auth", "get a bearer token for a key: auth token", runAuth},
 		{"fhir", "read or write FHIR records as a key's holder: fhir METHOD PATH [FILE]", runFHIR},
-		{"verify", "check offline, with no node: verify bundle FILE", runVerify},
+		{"audit", "a patient's accounting of disclosures: audit disclosures PATIENT", runAudit},
+		{"verify", "check offline, with no node: verify bundle FILE, verify report FILE", runVerify},
 		{"bench", "measure committed tx/s and latency beside CometBFT's kvstore", runBench},
 	}
 }

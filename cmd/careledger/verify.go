@@ -11,12 +11,15 @@ import (
 
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/tx"
 )
 
 func runVerify(ctx context.Context, args []string) error {
 	return subcommand(ctx, "verify", args, map[string]func(context.Context, []string) error{
 		"bundle": verifyBundle,
+		"report": verifyReport,
 	})
 }
 
@@ -27,17 +30,33 @@ func trustFlag(fs *flag.FlagSet) *string {
 		"the genesis file whose chain ID and validator set are trusted")
 }
 
-// trusted reads the chain ID and validator set of a genesis file.
-func trusted(path string) (string, *cmttypes.ValidatorSet, error) {
+// trust is what a genesis file makes trusted: the chain ID, the validator
+// set, and the organizations' node keys.
+type trust struct {
+	chainID  string
+	vals     *cmttypes.ValidatorSet
+	nodeKeys []tx.PubKey
+}
+
+// trusted reads a genesis file.
+func trusted(path string) (*trust, error) {
 	gen, err := cmttypes.GenesisDocFromFile(path)
 	if err != nil {
-		return "", nil, fmt.Errorf("trusted genesis: %w", err)
+		return nil, fmt.Errorf("trusted genesis: %w", err)
 	}
 	vals := make([]*cmttypes.Validator, len(gen.Validators))
 	for i, v := range gen.Validators {
 		vals[i] = cmttypes.NewValidator(v.PubKey, v.Power)
 	}
-	return gen.ChainID, cmttypes.NewValidatorSet(vals), nil
+	g, err := app.ParseGenesis(gen.AppState)
+	if err != nil {
+		return nil, fmt.Errorf("trusted genesis: %w", err)
+	}
+	tr := &trust{chainID: gen.ChainID, vals: cmttypes.NewValidatorSet(vals)}
+	for _, o := range g.Organizations {
+		tr.nodeKeys = append(tr.nodeKeys, o.Nodes...)
+	}
+	return tr, nil
 }
 
 // verifyBundle checks a proof bundle offline, with no node running, and
@@ -48,7 +67,7 @@ func verifyBundle(_ context.Context, args []string) error {
 	if err := parse(fs, args, 1, "BUNDLE.json"); err != nil {
 		return err
 	}
-	chainID, vals, err := trusted(*genesis)
+	tr, err := trusted(*genesis)
 	if err != nil {
 		return err
 	}
@@ -60,10 +79,38 @@ func verifyBundle(_ context.Context, args []string) error {
 	if err := json.Unmarshal(b, &bundle); err != nil {
 		return fmt.Errorf("%s is not a proof bundle: %w", fs.Arg(0), err)
 	}
-	ev, err := bundle.Verify(chainID, vals)
+	ev, err := bundle.Verify(tr.chainID, tr.vals)
 	if err != nil {
 		return errors.New("NOT VERIFIED: " + err.Error())
 	}
 	fmt.Fprintf(os.Stderr, "verified: event %d of %d, block %d, certified by block %d's validators\n", bundle.Index, bundle.LogSize, ev.Height, bundle.Height+1)
 	return printJSON(ev)
+}
+
+// verifyReport checks an accounting of disclosures offline and prints a
+// summary.
+func verifyReport(_ context.Context, args []string) error {
+	fs := flag.NewFlagSet("verify report", flag.ContinueOnError)
+	genesis := trustFlag(fs)
+	if err := parse(fs, args, 1, "REPORT.json"); err != nil {
+		return err
+	}
+	tr, err := trusted(*genesis)
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	var r audit.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return fmt.Errorf("%s is not an accounting of disclosures: %w", fs.Arg(0), err)
+	}
+	if err := r.Verify(tr.chainID, tr.vals, tr.nodeKeys); err != nil {
+		return errors.New("NOT VERIFIED: " + err.Error())
+	}
+	fmt.Printf("verified: %d disclosures of patient %s from %s to %s, proven in the log of %d events certified by block %d\n",
+		len(r.Entries), r.Patient, r.From.Format("2006-01-02"), r.To.Format("2006-01-02"), r.LogSize, r.Height+1)
+	return nil
 }

@@ -1,0 +1,149 @@
+package fhirapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	cmttypes "github.com/cometbft/cometbft/types"
+
+	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/contract/consent"
+	"github.com/careledger/careledger/tx"
+)
+
+// trustedGenesis reads what the node's genesis makes trusted.
+func trustedGenesis(t *testing.T, home string) (string, *cmttypes.ValidatorSet, []tx.PubKey) {
+	gen, err := cmttypes.GenesisDocFromFile(filepath.Join(home, "config", "genesis.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vals []*cmttypes.Validator
+	for _, v := range gen.Validators {
+		vals = append(vals, cmttypes.NewValidator(v.PubKey, v.Power))
+	}
+	g, err := app.ParseGenesis(gen.AppState)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []tx.PubKey
+	for _, o := range g.Organizations {
+		keys = append(keys, o.Nodes...)
+	}
+	return gen.ChainID, cmttypes.NewValidatorSet(vals), keys
+}
+
+// TestAccountingOfDisclosures reads a patient's records for treatment and
+// for research, then has the patient compile the accounting: the research
+// disclosure is listed (treatment is excluded unless a full report is
+// asked for), the report verifies offline against the genesis, and an entry
+// removed, added or altered is caught.
+func TestAccountingOfDisclosures(t *testing.T) {
+	s := newStory(t)
+	ctx := context.Background()
+	pa := addr(s.patient)
+	status, body := s.fhir(s.drA, "PUT", "Patient/p1", obj("resourceType", "Patient", "id", "p1",
+		"identifier", []any{obj("system", "urn:careledger:patient", "value", pa.String())}))
+	s.expect("create Patient", status, http.StatusCreated, body)
+	status, body = s.fhir(s.drA, "PUT", "Observation/o1", obj("resourceType", "Observation", "id", "o1", "status", "final",
+		"code", obj("text", "glucose"), "subject", obj("reference", "Patient/p1")))
+	s.expect("create Observation", status, http.StatusCreated, body)
+	s.send(s.patient, consent.Encode(consent.Grant{Patient: pa, Grantee: consent.Grantee{Org: hospitalB},
+		Scope: consent.Scope{Types: []string{"Observation"}}, Purposes: []string{"HRESCH"}}))
+	status, body = s.fhir(s.drA, "GET", "Observation/o1", nil)
+	s.expect("treatment read", status, http.StatusOK, body)
+	status, body = s.fhir(s.drB, "GET", "Observation/o1", nil, "X-Purpose-Of-Use", "HRESCH")
+	s.expect("research read", status, http.StatusOK, body)
+	status, body = s.fhir(s.drB, "GET", "Patient/p1", nil)
+	s.expect("denied read", status, http.StatusForbidden, body)
+	// Wait until the reads are certified (a block after them).
+	h := mustHeight(t, s)
+	nodetestWait(t, s, h+2)
+
+	stream, err := s.c.Events(ctx, &pa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := func(q url.Values) *audit.Report {
+		raw, err := s.c.Disclosures(ctx, s.token(s.patient), pa, "json", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r audit.Report
+		if err := json.Unmarshal(raw, &r); err != nil {
+			t.Fatal(err)
+		}
+		return &r
+	}
+	r := report(nil)
+	if len(r.Entries) != 1 || r.Entries[0].Purpose != "HRESCH" || r.Entries[0].Recipient != addr(s.drB) ||
+		r.Entries[0].RecipientOrg != hospitalB || r.Entries[0].Custodian != hospitalA || !strings.Contains(r.Entries[0].Description, "Observation/o1") {
+		t.Fatalf("accounting entries %+v; want hospital B's research read of Observation/o1 alone", r.Entries)
+	}
+	if e := waitEvent(t, stream, "audit.accounting_compiled"); e.attr("entries") != "1" {
+		t.Errorf("patient's stream: %+v; want the accounting's notice", e)
+	}
+	chainID, vals, keys := trustedGenesis(t, s.n.Home)
+	if err := r.Verify(chainID, vals, keys); err != nil {
+		t.Fatalf("Verify(accounting) = %v", err)
+	}
+	full := report(url.Values{"all": {"true"}})
+	if len(full.Entries) != 2 {
+		t.Errorf("full access report has %d entries; want the treatment and the research reads", len(full.Entries))
+	}
+	if err := full.Verify(chainID, vals, keys); err != nil {
+		t.Errorf("Verify(full report) = %v", err)
+	}
+
+	for _, tc := range []struct {
+		name   string
+		tamper func(r *audit.Report)
+	}{
+		{"entry removed", func(r *audit.Report) { r.Entries = r.Entries[1:] }},
+		{"entry added", func(r *audit.Report) { r.Entries = append(r.Entries, r.Entries[0]) }},
+		{"description altered", func(r *audit.Report) { r.Entries[0].Description = "nothing" }},
+		{"date altered", func(r *audit.Report) { r.Entries[0].Time = r.Entries[0].Time.Add(time.Hour) }},
+		{"recipient altered", func(r *audit.Report) { r.Entries[0].Recipient = tx.Address{9} }},
+		{"other chain", func(r *audit.Report) { r.ChainID = "careledger-other" }},
+		{"signed by a stranger", func(r *audit.Report) { r.Sign(s.drB) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var b audit.Report
+			raw, _ := json.Marshal(full)
+			json.Unmarshal(raw, &b)
+			tc.tamper(&b)
+			if err := b.Verify(chainID, vals, keys); err == nil {
+				t.Errorf("Verify accepted a report with %s", tc.name)
+			}
+		})
+	}
+
+	csv, err := s.c.Disclosures(ctx, s.token(s.patient), pa, "csv", nil)
+	if err != nil || !strings.HasPrefix(string(csv), "date,recipient,") || strings.Count(string(csv), "\n") != 2 {
+		t.Errorf("CSV accounting: %s, %v; want a header and one row", csv, err)
+	}
+	page, err := s.c.Disclosures(ctx, s.token(s.patient), pa, "html", nil)
+	if err != nil || !strings.Contains(string(page), "Accounting of disclosures") || !strings.Contains(string(page), "research") {
+		t.Errorf("HTML accounting: %.300s, %v", page, err)
+	}
+	// Only the patient, a delegate, an auditor or a privacy officer.
+	if _, err := s.c.Disclosures(ctx, s.token(s.drB), pa, "json", nil); err == nil {
+		t.Error("hospital B's physician read the patient's accounting")
+	}
+}
+
+func nodetestWait(t *testing.T, s *story, h int64) {
+	deadline := time.Now().Add(30 * time.Second)
+	for mustHeight(t, s) < h {
+		if time.Now().After(deadline) {
+			t.Fatalf("height %d not reached", h)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
