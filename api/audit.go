@@ -203,15 +203,6 @@ func (s *Server) certifiedCheckpoint() (*audit.Certified, error) {
 	return &audit.Certified{Checkpoint: *c, SignedHeader: sh}, nil
 }
 
-// mayAccount reports whether who may read patient's accounting: the
-// patient, a delegate, or an auditor or privacy officer.
-func (s *Server) mayAccount(who *identity.Account, patient tx.Address) (bool, error) {
-	if who.HasRole(identity.Auditor) || who.HasRole(identity.PrivacyOfficer) {
-		return true, nil
-	}
-	return identity.ActsFor(s.b.App.State(), who.Address, patient)
-}
-
 // disclosures serves the accounting of disclosures of a patient: JSON (the
 // signed, verifiable report), CSV or a printable HTML page.
 func (s *Server) disclosures(w http.ResponseWriter, r *http.Request) {
@@ -225,7 +216,7 @@ func (s *Server) disclosures(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if ok, err := s.mayAccount(who, patient); err != nil || !ok {
+	if ok, err := audit.MayRead(s.b.App.State(), who, patient); err != nil || !ok {
 		if err == nil {
 			err = tx.Rejectf(tx.CodeUnauthorized, "only the patient, a delegate, an auditor or a privacy officer reads this accounting")
 		}

@@ -16,6 +16,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -280,4 +281,14 @@ func BuildReport(s *Store, chainID string, patient tx.Address, from, to time.Tim
 		r.Entries = append(r.Entries, d)
 	}
 	return r, nil
+}
+
+// MayRead reports whether who may read patient's audit trail and
+// accounting: the patient, a delegate they named, or an auditor or privacy
+// officer.
+func MayRead(s identity.Reader, who *identity.Account, patient tx.Address) (bool, error) {
+	if who.Kind == identity.Member && (who.HasRole(identity.Auditor) || who.HasRole(identity.PrivacyOfficer)) {
+		return true, nil
+	}
+	return identity.ActsFor(s, who.Address, patient)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract/consent"
+	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -135,6 +137,64 @@ func TestAccountingOfDisclosures(t *testing.T) {
 	// Only the patient, a delegate, an auditor or a privacy officer.
 	if _, err := s.c.Disclosures(ctx, s.token(s.drB), pa, "json", nil); err == nil {
 		t.Error("hospital B's physician read the patient's accounting")
+	}
+
+	// The same trail as FHIR AuditEvents, each with its log index, valid
+	// against the schema.
+	var validator *fhir.Validator
+	if path := schemaPath(t); path != "" {
+		schema, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if validator, err = fhir.NewValidator(schema); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trail := func(q string) []map[string]any {
+		status, body := s.fhir(s.patient, "GET", "AuditEvent?patient=p1"+q, nil)
+		s.expect("AuditEvent search"+q, status, http.StatusOK, body)
+		var b struct{ Entry []struct{ Resource map[string]any } }
+		json.Unmarshal(body, &b)
+		var out []map[string]any
+		for _, e := range b.Entry {
+			out = append(out, e.Resource)
+			if validator != nil {
+				raw, _ := json.Marshal(e.Resource)
+				r, err := fhir.Parse(raw)
+				if err == nil {
+					err = validator.Validate(r)
+				}
+				if err != nil {
+					t.Errorf("AuditEvent %v does not validate: %v", e.Resource["id"], err)
+				}
+			}
+		}
+		return out
+	}
+	all := trail("")
+	if len(all) < 5 {
+		t.Fatalf("AuditEvent trail has %d events; want the anchors, the grant and the three reads", len(all))
+	}
+	if ext := all[0]["extension"].([]any)[0].(map[string]any); ext["url"] != "urn:careledger:audit-log-index" {
+		t.Errorf("AuditEvent %v carries no log index", all[0])
+	}
+	byB := trail("&agent=" + addr(s.drB).String() + "&type=consent.access")
+	if len(byB) != 2 {
+		t.Errorf("hospital B's reads: %d AuditEvents; want 2 (the research read, the denial)", len(byB))
+	}
+	outcomes := map[any]int{}
+	for _, e := range byB {
+		outcomes[e["outcome"]]++
+	}
+	if outcomes["0"] != 1 || outcomes["4"] != 1 {
+		t.Errorf("outcomes of hospital B's reads: %v; want one success and one refusal", outcomes)
+	}
+	if got := trail("&date=gt2100-01-01"); len(got) != 0 {
+		t.Errorf("AuditEvents after 2100: %d; want 0", len(got))
+	}
+	if status, body := s.fhir(s.drB, "GET", "AuditEvent?patient=p1", nil); status != http.StatusForbidden {
+		t.Errorf("hospital B's physician reading the trail: %d %.200s; want 403", status, body)
 	}
 }
 

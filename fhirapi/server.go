@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/custodian"
 	"github.com/careledger/careledger/fhir"
@@ -45,6 +46,8 @@ type Options struct {
 	// Peers reaches the other custodians for Patient/$everything; nil
 	// serves only the records held here.
 	Peers *Peers
+	// Audit is the node's audit log, served as AuditEvent resources.
+	Audit *audit.Store
 	// Log receives internal errors. Default slog.Default().
 	Log *slog.Logger
 }
@@ -55,6 +58,7 @@ type Server struct {
 	auth      Authenticator
 	state     func() identity.Reader
 	peers     *Peers
+	audit     *audit.Store
 	limits    fhir.Limits
 	log       *slog.Logger
 	validates bool
@@ -67,7 +71,7 @@ func New(o Options) *Server {
 		o.Log = slog.Default()
 	}
 	s := &Server{
-		c: o.Custodian, auth: o.Auth, state: o.State, peers: o.Peers, limits: fhir.DefaultLimits,
+		c: o.Custodian, auth: o.Auth, state: o.State, peers: o.Peers, audit: o.Audit, limits: fhir.DefaultLimits,
 		log: o.Log, validates: o.Validates, mux: http.NewServeMux(),
 	}
 	for _, rt := range []struct {
@@ -85,6 +89,7 @@ func New(o Options) *Server {
 		{"GET /fhir/{type}/{id}/_history", s.history},
 		{"GET /fhir/{type}/{id}/_history/{vid}", s.vread},
 		{"GET /fhir/{type}/{id}/_history/{vid}/$anchor", s.anchor},
+		{"GET /fhir/AuditEvent", s.searchAuditEvent},
 		{"GET /fhir/Consent/{id}", s.readConsent},
 		{"GET /fhir/Consent", s.searchConsent},
 		{"POST /fhir/Consent", s.createConsent},

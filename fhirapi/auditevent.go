@@ -1,0 +1,271 @@
+package fhirapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/fhir"
+	"github.com/careledger/careledger/tx"
+)
+
+// LogIndexURL is the extension by which an AuditEvent names its index in
+// the audit log. GET /fhir/AuditEvent?patient=...&date=...&agent=...&type=...
+// returns the events of one patient's trail as AuditEvent resources shaped
+// after IHE Basic Audit Log Patterns, all of them in one searchset, to the
+// patient, a delegate, an auditor or a privacy officer.
+const LogIndexURL = "urn:careledger:audit-log-index"
+
+// balp maps an event type to the BALP interaction it records: the
+// restful-interaction subtype and the AuditEvent action.
+var balp = map[string]struct{ subtype, action string }{
+	"consent.access":      {"read", "R"},
+	"records.anchored":    {"create", "C"},
+	"records.erased":      {"delete", "D"},
+	"consent.granted":     {"create", "C"},
+	"consent.revoked":     {"update", "U"},
+	"consent.requested":   {"create", "C"},
+	"consent.answered":    {"update", "U"},
+	"consent.break_glass": {"read", "R"},
+}
+
+func attr(e contract.Event, key string) string {
+	for _, a := range e.Attrs {
+		if a.Key == key {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// auditEvent returns a log event as an AuditEvent.
+func auditEvent(index uint64, ev *audit.Event) (*fhir.Resource, error) {
+	e := ev.Event
+	m, ok := balp[e.Type]
+	if !ok {
+		m = balp["consent.granted"]
+		m.action = "E"
+	}
+	outcome := "0" // success
+	if e.Type == "consent.access" && attr(e, "outcome") == "deny" {
+		outcome = "4" // minor failure: refused
+	}
+	who := attr(e, "requester")
+	for _, k := range []string{"by", "member"} {
+		if who == "" {
+			who = attr(e, k)
+		}
+	}
+	agent := map[string]any{
+		"type":      map[string]any{"coding": []any{coding("http://terminology.hl7.org/CodeSystem/v3-ParticipationType", "IRCP")}},
+		"requestor": true,
+	}
+	if who != "" {
+		agent["who"] = identifierRef("urn:careledger:account", who)
+	}
+	if p := attr(e, "purpose"); p != "" {
+		agent["purposeOfUse"] = []any{map[string]any{"coding": []any{coding("http://terminology.hl7.org/CodeSystem/v3-ActReason", p)}}}
+	}
+	source := map[string]any{"observer": map[string]any{"display": "CareLedger"}}
+	if c := attr(e, "custodian"); c != "" {
+		source["observer"] = identifierRef("urn:careledger:org", c)
+	}
+	var entities []any
+	if p := attr(e, "patient"); p != "" {
+		entities = append(entities, map[string]any{
+			"what": identifierRef("urn:careledger:patient", p),
+			"type": coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "1"),
+			"role": coding("http://terminology.hl7.org/CodeSystem/object-role", "1"),
+		})
+	}
+	for _, a := range e.Attrs {
+		if a.Key == "record" && a.Value != "*" || a.Key == "item" {
+			entities = append(entities, map[string]any{"what": map[string]any{"reference": a.Value},
+				"type": coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "2")})
+		}
+	}
+	var details []any
+	for _, a := range e.Attrs {
+		details = append(details, map[string]any{"type": a.Key, "valueString": a.Value})
+	}
+	r := map[string]any{
+		"resourceType": "AuditEvent",
+		"id":           "log-" + strconv.FormatUint(index, 10),
+		"extension":    []any{map[string]any{"url": LogIndexURL, "valueInteger": index}},
+		"type":         coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest"),
+		"subtype":      []any{coding("http://hl7.org/fhir/restful-interaction", m.subtype), coding("urn:careledger:event", e.Type)},
+		"action":       m.action,
+		"recorded":     ev.Time.UTC().Format(time.RFC3339Nano),
+		"outcome":      outcome,
+		"agent":        []any{agent},
+		"source":       source,
+	}
+	if e.Type == "consent.access" && attr(e, "outcome") != "deny" && !strings.HasPrefix(attr(e, "purpose"), "PATRQT") {
+		r["type"] = coding("http://dicom.nema.org/resources/ontology/DCM", "110106") // Export: a disclosure
+	}
+	if len(entities) > 0 {
+		if len(details) > 0 {
+			entities[0].(map[string]any)["detail"] = details
+		}
+		r["entity"] = entities
+	}
+	return parseMap(r)
+}
+
+// searchAuditEvent serves GET /fhir/AuditEvent.
+func (s *Server) searchAuditEvent(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
+	q := r.URL.Query()
+	patient, err := s.patientAddress(q.Get("patient"))
+	if err != nil {
+		return err
+	}
+	if ok, err := audit.MayRead(s.state(), who, patient); err != nil || !ok {
+		if err == nil {
+			err = fhir.NewError(fhir.ErrForbidden, fhir.Issue{Diagnostics: "only the patient, a delegate, an auditor or a privacy officer reads the audit trail"})
+		}
+		return err
+	}
+	match, err := auditFilter(q)
+	if err != nil {
+		return err
+	}
+	idx, err := s.audit.AccountEvents(patient, 0, 1<<30)
+	if err != nil {
+		return err
+	}
+	var out []*fhir.Resource
+	for _, i := range idx {
+		leaf, err := s.audit.Leaf(i)
+		if err != nil {
+			return err
+		}
+		ev, err := audit.DecodeEvent(leaf)
+		if err != nil {
+			return err
+		}
+		if !match(ev) {
+			continue
+		}
+		res, err := auditEvent(i, ev)
+		if err != nil {
+			return err
+		}
+		out = append(out, res)
+	}
+	entries := make([]any, len(out))
+	for i, res := range out {
+		entries[i] = map[string]any{"fullUrl": fhirBase(r) + "/AuditEvent/" + res.ID(), "resource": res, "search": map[string]any{"mode": "match"}}
+	}
+	b, err := parseMap(map[string]any{"resourceType": "Bundle", "type": "searchset", "total": len(out), "entry": entries})
+	if err != nil {
+		return err
+	}
+	write(w, http.StatusOK, b.Canonical())
+	return nil
+}
+
+// parseMap returns a resource built as a map.
+func parseMap(m map[string]any) (*fhir.Resource, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	return fhir.Parse(b)
+}
+
+// patientAddress returns the pseudonym a patient search parameter names:
+// an account address, or the id of a Patient held here.
+func (s *Server) patientAddress(p string) (tx.Address, error) {
+	p = strings.TrimPrefix(p, "Patient/")
+	if p == "" {
+		return tx.Address{}, fhir.NewError(fhir.ErrUnsupported, fhir.Issue{Diagnostics: "AuditEvent searches name one patient"})
+	}
+	if a, err := tx.ParseAddress(p); err == nil {
+		return a, nil
+	}
+	pseudonym, err := s.c.PseudonymOf(p)
+	if err != nil {
+		return tx.Address{}, err
+	}
+	return tx.ParseAddress(pseudonym)
+}
+
+// auditFilter returns the condition of the date, agent and type
+// parameters.
+func auditFilter(q map[string][]string) (func(*audit.Event) bool, error) {
+	var conds []func(*audit.Event) bool
+	for _, v := range q["date"] {
+		prefix, value := "eq", v
+		if len(v) > 2 && strings.ContainsAny(v[:1], "gleabn") {
+			prefix, value = v[:2], v[2:]
+		}
+		lo, hi, err := dateRange(value)
+		if err != nil {
+			return nil, fhir.NewError(fhir.ErrInvalid, fhir.Issue{Diagnostics: "date must be a FHIR date or dateTime, with an optional prefix"})
+		}
+		var c func(t time.Time) bool
+		switch prefix {
+		case "eq":
+			c = func(t time.Time) bool { return !t.Before(lo) && t.Before(hi) }
+		case "ge":
+			c = func(t time.Time) bool { return !t.Before(lo) }
+		case "gt":
+			c = func(t time.Time) bool { return !t.Before(hi) }
+		case "le":
+			c = func(t time.Time) bool { return t.Before(hi) }
+		case "lt":
+			c = func(t time.Time) bool { return t.Before(lo) }
+		default:
+			return nil, fhir.NewError(fhir.ErrInvalid, fhir.Issue{Diagnostics: "date prefixes are eq, ge, gt, le and lt"})
+		}
+		conds = append(conds, func(e *audit.Event) bool { return c(e.Time) })
+	}
+	for _, v := range q["agent"] {
+		a := strings.TrimPrefix(v, "urn:careledger:account|")
+		conds = append(conds, func(e *audit.Event) bool {
+			return attr(e.Event, "requester") == a || attr(e.Event, "by") == a || attr(e.Event, "member") == a
+		})
+	}
+	for _, v := range q["type"] {
+		t := strings.TrimPrefix(v, "urn:careledger:event|")
+		conds = append(conds, func(e *audit.Event) bool { return e.Event.Type == t })
+	}
+	for k := range q {
+		switch k {
+		case "patient", "date", "agent", "type", "_format":
+		default:
+			return nil, fhir.NewError(fhir.ErrInvalid, fhir.Issue{Diagnostics: "AuditEvent searches take patient, date, agent, type and _count; not " + k})
+		}
+	}
+	return func(e *audit.Event) bool {
+		for _, c := range conds {
+			if !c(e) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+// dateRange returns the instants a FHIR date or dateTime covers.
+func dateRange(v string) (lo, hi time.Time, err error) {
+	for _, f := range []struct {
+		layout string
+		step   func(time.Time) time.Time
+	}{
+		{"2006", func(t time.Time) time.Time { return t.AddDate(1, 0, 0) }},
+		{"2006-01", func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }},
+		{"2006-01-02", func(t time.Time) time.Time { return t.AddDate(0, 0, 1) }},
+		{time.RFC3339Nano, func(t time.Time) time.Time { return t.Add(time.Second) }},
+	} {
+		if t, err := time.Parse(f.layout, v); err == nil {
+			return t, f.step(t), nil
+		}
+	}
+	return lo, hi, err
+}
