@@ -154,7 +154,9 @@ func TestAccountingOfDisclosures(t *testing.T) {
 	trail := func(q string) []map[string]any {
 		status, body := s.fhir(s.patient, "GET", "AuditEvent?patient=p1"+q, nil)
 		s.expect("AuditEvent search"+q, status, http.StatusOK, body)
-		var b struct{ Entry []struct{ Resource map[string]any } }
+		var b struct {
+			Entry []struct{ Resource map[string]any }
+		}
 		json.Unmarshal(body, &b)
 		var out []map[string]any
 		for _, e := range b.Entry {
