@@ -20,7 +20,7 @@ unit:
 
 # The concurrent packages under the race detector.
 race:
-	$(GO) test -count=1 -race -timeout 20m ./app ./state ./tracker ./api ./client ./node ./vault
+	$(GO) test -count=1 -race -timeout 20m ./app ./state ./tracker ./api ./client ./node ./vault ./audit
 
 # Each fuzz target for FUZZTIME.
 fuzz:
@@ -37,6 +37,7 @@ fuzz:
 		$(GO) test -run=^$$ -fuzz=^$$f$$ -fuzztime=$(FUZZTIME) ./vault || exit 1; done
 	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./fhir
 	$(GO) test -run=^$$ -fuzz=FuzzBundleResolve -fuzztime=$(FUZZTIME) ./fhir
+	$(GO) test -run=^$$ -fuzz=FuzzDecodeEvent -fuzztime=$(FUZZTIME) ./audit
 
 bench:
 	$(GO) run ./cmd/careledger bench

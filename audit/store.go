@@ -156,6 +156,9 @@ func (s *Store) nodes(ids []compact.NodeID) ([][]byte, error) {
 	return hs, nil
 }
 
+// LeafHashAt returns the stored hash of leaf i (the tree's level 0).
+func (s *Store) LeafHashAt(i uint64) ([]byte, error) { return s.node(compact.NewNodeID(0, i)) }
+
 // Root returns the root of the log's first size leaves.
 func (s *Store) Root(size uint64) ([]byte, error) {
 	if size == 0 {

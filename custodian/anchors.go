@@ -24,16 +24,18 @@ type Proof struct {
 	Path  [][]byte
 }
 
-// proofs keeps each stored version's Proof, in its own LevelDB beside the
+// Proofs keeps each stored version's Proof, in its own LevelDB beside the
 // vault. Proofs are not secret: they hold hashes, no content and no salt.
-type proofs struct{ db *leveldb.DB }
+type Proofs struct{ db *leveldb.DB }
 
-func openProofs(path string) (*proofs, error) {
+// OpenProofs opens the store of proofs at path, as the node does, or
+// offline for a check.
+func OpenProofs(path string) (*Proofs, error) {
 	db, err := leveldb.OpenFile(path, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open anchor proofs: %w", err)
 	}
-	return &proofs{db}, nil
+	return &Proofs{db}, nil
 }
 
 func proofKey(typ, id string, version uint64) []byte {
@@ -43,7 +45,7 @@ func proofKey(typ, id string, version uint64) []byte {
 }
 
 // save stores the proofs of every leaf of an anchor, in one synced batch.
-func (p *proofs) save(leaves []records.Leaf, root [32]byte) error {
+func (p *Proofs) save(leaves []records.Leaf, root [32]byte) error {
 	b := new(leveldb.Batch)
 	for i, l := range leaves {
 		path, err := records.Prove(leaves, i)
@@ -63,13 +65,17 @@ func (p *proofs) save(leaves []records.Leaf, root [32]byte) error {
 	return p.db.Write(b, &opt.WriteOptions{Sync: true})
 }
 
-var errNoProof = errors.New("no anchor proof")
+// ErrNoProof reports a version of which no proof is kept.
+var ErrNoProof = errors.New("no anchor proof")
 
-// load returns the proof of one version.
-func (p *proofs) load(typ, id string, version uint64) (*Proof, error) {
+// Close closes the store.
+func (p *Proofs) Close() error { return p.db.Close() }
+
+// Load returns the proof of one version.
+func (p *Proofs) Load(typ, id string, version uint64) (*Proof, error) {
 	b, err := p.db.Get(proofKey(typ, id, version), nil)
 	if errors.Is(err, leveldb.ErrNotFound) {
-		return nil, errNoProof
+		return nil, ErrNoProof
 	}
 	if err != nil {
 		return nil, err

@@ -62,7 +62,7 @@ type Options struct {
 type Custodian struct {
 	opts   Options
 	send   *sender
-	proofs *proofs
+	proofs *Proofs
 	erases chan erasure
 }
 
@@ -75,7 +75,7 @@ func New(o Options) (*Custodian, error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	ps, err := openProofs(o.ProofsDir)
+	ps, err := OpenProofs(o.ProofsDir)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func New(o Options) (*Custodian, error) {
 }
 
 // Close closes the custodian's store of proofs.
-func (c *Custodian) Close() error { return c.proofs.db.Close() }
+func (c *Custodian) Close() error { return c.proofs.Close() }
 
 // Org returns the organization the custodian holds records for.
 func (c *Custodian) Org() string { return c.opts.Org }
@@ -609,8 +609,8 @@ func (c *Custodian) AnchorProof(ctx context.Context, who Requester, typ, id stri
 	if _, err := c.release(ctx, who, rec); err != nil {
 		return rec, nil, err
 	}
-	p, err := c.proofs.load(typ, id, uint64(version))
-	if errors.Is(err, errNoProof) {
+	p, err := c.proofs.Load(typ, id, uint64(version))
+	if errors.Is(err, ErrNoProof) {
 		err = fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: "no anchor proof is kept for this version"})
 	}
 	return rec, p, err

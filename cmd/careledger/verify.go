@@ -14,12 +14,14 @@ import (
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/tx"
+	"github.com/careledger/careledger/verify"
 )
 
 func runVerify(ctx context.Context, args []string) error {
 	return subcommand(ctx, "verify", args, map[string]func(context.Context, []string) error{
 		"bundle": verifyBundle,
 		"report": verifyReport,
+		"data":   verifyData,
 	})
 }
 
@@ -112,5 +114,21 @@ func verifyReport(_ context.Context, args []string) error {
 	}
 	fmt.Printf("verified: %d disclosures of patient %s from %s to %s, proven in the log of %d events certified by block %d\n",
 		len(r.Entries), r.Patient, r.From.Format("2006-01-02"), r.To.Format("2006-01-02"), r.LogSize, r.Height+1)
+	return nil
+}
+
+// verifyData checks a stopped node's whole home directory.
+func verifyData(_ context.Context, args []string) error {
+	fs := flag.NewFlagSet("verify data", flag.ContinueOnError)
+	home := homeFlag(fs)
+	if err := parse(fs, args, 0, ""); err != nil {
+		return err
+	}
+	sum, err := verify.Home(*home, os.Stdout)
+	if err != nil {
+		return errors.New("NOT VERIFIED: " + err.Error())
+	}
+	fmt.Printf("verified: chain %s, %d blocks, %d audit events, state version %d, %d record versions\n",
+		sum.ChainID, sum.Blocks, sum.Events, sum.StateVersion, sum.Versions)
 	return nil
 }

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/util"
+
+	"github.com/careledger/careledger/nodetest"
+)
+
+// TestVerifyData runs the demo node (blocks, identity, records, consent),
+// stops it, and checks its home offline: it verifies; then, in a copy each
+// time, one byte flipped in each kind of stored file, and one value
+// rewritten with valid storage checksums in the log, the state and the
+// vault, are each reported, naming what does not verify.
+func TestVerifyData(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "home")
+	httpAddr := fmt.Sprintf("127.0.0.1:%d", nodetest.FreePort(t))
+	careledger(t, "init", "--demo", "--home", home, "--http", httpAddr, "--p2p", fmt.Sprintf("127.0.0.1:%d", nodetest.FreePort(t)))
+	p := startNodeArgs(t, "node", "--demo", "--home", home)
+	waitFor(t, func() bool { return strings.Contains(readFile(t, p.log), "press Ctrl-C") })
+	p.stop(t)
+
+	verifyData := func(h string) (string, error) {
+		out, err := exec.Command(binary, "verify", "data", "--home", h).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := verifyData(home); err != nil || !strings.Contains(out, "record versions") {
+		t.Fatalf("verify data of an intact home: %v\n%s", err, out)
+	}
+	copyHome := func(t *testing.T) string {
+		dst := filepath.Join(t.TempDir(), "home")
+		if out, err := exec.Command("cp", "-r", home, dst).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v %s", err, out)
+		}
+		return dst
+	}
+	for _, kind := range []string{"blockstore.db", "app/state.db", "app/audit.db", "vault/vault.db", "vault/proofs.db"} {
+		t.Run("flip a byte in "+kind, func(t *testing.T) {
+			h := copyHome(t)
+			f := largestFile(t, filepath.Join(h, "data", kind))
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b[len(b)/2] ^= 1
+			if err := os.WriteFile(f, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := verifyData(h); err == nil || !strings.Contains(out, "NOT VERIFIED") {
+				t.Errorf("verify data with a byte of %s flipped: %v\n%s", filepath.Base(f), err, out)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		name, db, prefix, want string
+	}{
+		{"an audit event rewritten", "app/audit.db", "l", "audit event 0 does not match"},
+		{"a state value rewritten", "app/state.db", "d", "does not match its hash"},
+		{"a vault ciphertext rewritten", "vault/vault.db", "v", "corrupt"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := copyHome(t)
+			rewriteFirst(t, filepath.Join(h, "data", tc.db), tc.prefix)
+			if out, err := verifyData(h); err == nil || !strings.Contains(out, tc.want) {
+				t.Errorf("verify data: %v\n%s\nwant NOT VERIFIED naming %q", err, out, tc.want)
+			}
+		})
+	}
+}
+
+// largestFile returns the largest table or journal file of a LevelDB.
+func largestFile(t *testing.T, dir string) string {
+	var files []string
+	for _, pat := range []string{"*.ldb", "*.log"} {
+		m, _ := filepath.Glob(filepath.Join(dir, pat))
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no LevelDB files in %s", dir)
+	}
+	size := func(f string) int64 { st, _ := os.Stat(f); return st.Size() }
+	sort.Slice(files, func(i, j int) bool { return size(files[i]) > size(files[j]) })
+	return files[0]
+}
+
+// rewriteFirst changes the last byte of the first value under prefix,
+// through LevelDB, so that the storage's own checksums hold.
+func rewriteFirst(t *testing.T, dir, prefix string) {
+	db, err := leveldb.OpenFile(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	it := db.NewIterator(util.BytesPrefix([]byte(prefix)), nil)
+	if !it.Next() {
+		t.Fatalf("nothing under %q in %s", prefix, dir)
+	}
+	k, v := bytes.Clone(it.Key()), bytes.Clone(it.Value())
+	it.Release()
+	v[len(v)-1] ^= 1
+	if err := db.Put(k, v, nil); err != nil {
+		t.Fatal(err)
+	}
+}
