@@ -88,4 +88,3 @@ func sameBucket(stored, rebuilt bucket) error {
 	}
 	return nil
 }
-

@@ -237,4 +237,3 @@ func (c *checker) vault(sum *Summary) error {
 	fmt.Fprintf(c.out, "vault: %d record versions decrypted and proven in anchors on the chain\n", sum.Versions)
 	return nil
 }
-
