@@ -298,7 +298,7 @@ func openBenchLog(b *testing.B) (*audit.Store, *audit.Certified) {
 		if err != nil {
 			b.Fatalf("generate %d events: %v", n, err)
 		}
-		meta = benchLog{Generator: benchGenerator, Events: n, Height: height, Build: time.Since(start).Round(time.Second).String()}
+		meta = benchLog{Generator: benchGenerator, Events: n, Height: height, Build: time.Since(start).Round(time.Millisecond).String()}
 		raw, _ := json.Marshal(meta)
 		if err := os.WriteFile(marker, raw, 0o644); err != nil {
 			b.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"path/filepath"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
@@ -14,9 +15,10 @@ import (
 // records: it rehashes every value, rebuilds every bucket and the tree,
 // and compares them with the stored buckets and root. It returns the
 // committed version and root, or an error naming the first key, bucket or
-// root that does not verify. The store must not be open elsewhere.
+// root that does not verify. dir is the directory Open takes; the store
+// must not be open elsewhere.
 func Verify(dir string) (version int64, root []byte, err error) {
-	db, err := leveldb.OpenFile(dir, &opt.Options{ReadOnly: true, Strict: opt.StrictAll, ErrorIfMissing: true})
+	db, err := leveldb.OpenFile(filepath.Join(dir, "state.db"), &opt.Options{ReadOnly: true, Strict: opt.StrictAll, ErrorIfMissing: true})
 	if err != nil {
 		return 0, nil, fmt.Errorf("open state: %w", err)
 	}

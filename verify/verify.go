@@ -176,7 +176,7 @@ func (c *checker) log(sum *Summary) error {
 
 // state rehashes the state and requires its root in the last checkpoint.
 func (c *checker) state(sum *Summary) error {
-	ver, root, err := state.Verify(filepath.Join(c.data, "app", "state.db"))
+	ver, root, err := state.Verify(filepath.Join(c.data, "app"))
 	if err != nil {
 		return err
 	}

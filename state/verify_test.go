@@ -1,0 +1,65 @@
+package state_test
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/util"
+
+	"github.com/careledger/careledger/state"
+)
+
+// TestVerify checks a stored state in full, then rewrites one value and
+// one bucket behind the store's back and sees each named.
+func TestVerify(t *testing.T) {
+	stored := func() (string, []byte) {
+		dir := t.TempDir()
+		s, err := state.Open(dir, state.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hash []byte
+		for _, b := range testBlocks() {
+			_, hash = applyBlock(t, s, b, nil)
+		}
+		s.Close()
+		return dir, hash
+	}
+	dir, hash := stored()
+	ver, root, err := state.Verify(dir)
+	if err != nil || ver != 3 || !bytes.Equal(root, hash) {
+		t.Fatalf("Verify = %d, %X, %v; want 3, %X, nil", ver, root, err, hash)
+	}
+	for _, tc := range []struct{ prefix, want string }{
+		{"d", "does not match its hash"},
+		{"b", "is corrupt"},
+	} {
+		dir, _ := stored()
+		rewriteFirst(t, filepath.Join(dir, "state.db"), tc.prefix)
+		if _, _, err := state.Verify(dir); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Verify after rewriting a %q record = %v; want an error saying %q", tc.prefix, err, tc.want)
+		}
+	}
+}
+
+func rewriteFirst(t *testing.T, dir, prefix string) {
+	t.Helper()
+	db, err := leveldb.OpenFile(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	it := db.NewIterator(util.BytesPrefix([]byte(prefix)), nil)
+	if !it.Next() {
+		t.Fatalf("no %q record", prefix)
+	}
+	k, v := bytes.Clone(it.Key()), bytes.Clone(it.Value())
+	it.Release()
+	v = append(v, 'x')
+	if err := db.Put(k, v, nil); err != nil {
+		t.Fatal(err)
+	}
+}
