@@ -123,7 +123,29 @@ func TestTour(t *testing.T) {
 	waitFor(t, func() bool {
 		return strings.Contains(run(false, "fhir", "--key", "dr-adams", "GET", "Patient/patient-alice"), "answered 410")
 	})
+
+	// Who saw what, verified offline.
+	dir := t.TempDir()
+	genesis := filepath.Join(home, "config", "genesis.json")
+	report := run(true, "audit", "disclosures", "--key", "patient-alice", "--all", alice)
+	if err := os.WriteFile(filepath.Join(dir, "report.json"), []byte(report), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := run(true, "verify", "report", "--genesis", genesis, filepath.Join(dir, "report.json")); !strings.Contains(out, "verified:") {
+		t.Errorf("verify report: %s", out)
+	}
+	if page := run(true, "audit", "disclosures", "--key", "patient-alice", "--format", "html", alice); !strings.Contains(page, "Accounting of disclosures") {
+		t.Errorf("HTML accounting: %.200s", page)
+	}
+	bundle := run(true, "query", "bundle", "3")
+	if err := os.WriteFile(filepath.Join(dir, "event.json"), []byte(bundle), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run(true, "verify", "bundle", "--genesis", genesis, filepath.Join(dir, "event.json"))
 	p.stop(t)
+	if out := run(true, "verify", "data", "--home", home); !strings.Contains(out, "verified:") {
+		t.Errorf("verify data: %s", out)
+	}
 }
 
 func startNodeArgs(t *testing.T, args ...string) *process {
