@@ -37,6 +37,7 @@ func commands() []command {
 		{"fhir", "read or write FHIR records as a key's holder: fhir METHOD PATH [FILE]", runFHIR},
 		{"audit", "a patient's accounting of disclosures: audit disclosures PATIENT", runAudit},
 		{"verify", "check offline, with no node: verify bundle FILE, verify report FILE", runVerify},
+		{"rebuild", "rebuild a stopped node's index and audit log from its blocks", runRebuild},
 		{"bench", "measure committed tx/s and latency beside CometBFT's kvstore", runBench},
 	}
 }

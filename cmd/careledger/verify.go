@@ -13,6 +13,7 @@ import (
 
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/tx"
 	"github.com/careledger/careledger/verify"
 )
@@ -131,4 +132,15 @@ func verifyData(_ context.Context, args []string) error {
 	fmt.Printf("verified: chain %s, %d blocks, %d audit events, state version %d, %d record versions\n",
 		sum.ChainID, sum.Blocks, sum.Events, sum.StateVersion, sum.Versions)
 	return nil
+}
+
+// runRebuild rebuilds a stopped node's index and audit log from its blocks.
+func runRebuild(_ context.Context, args []string) error {
+	fs := flag.NewFlagSet("rebuild", flag.ContinueOnError)
+	home := homeFlag(fs)
+	if err := parse(fs, args, 0, ""); err != nil {
+		return err
+	}
+	_, err := node.Rebuild(*home, os.Stdout)
+	return err
 }
