@@ -38,6 +38,7 @@ fuzz:
 	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./fhir
 	$(GO) test -run=^$$ -fuzz=FuzzBundleResolve -fuzztime=$(FUZZTIME) ./fhir
 	$(GO) test -run=^$$ -fuzz=FuzzDecodeEvent -fuzztime=$(FUZZTIME) ./audit
+	$(GO) test -run=^$$ -fuzz=FuzzBundle -fuzztime=$(FUZZTIME) ./audit
 
 bench:
 	$(GO) run ./cmd/careledger bench

@@ -495,3 +495,34 @@ func (c *Client) Disclosures(ctx context.Context, token string, patient tx.Addre
 	}
 	return b, err
 }
+
+// AuditEvent returns event index of the audit log.
+func (c *Client) AuditEvent(ctx context.Context, index uint64) (api.EventAnswer, error) {
+	var a api.EventAnswer
+	err := c.do(ctx, "GET", "/v1/audit/events/"+strconv.FormatUint(index, 10), nil, &a, nil)
+	return a, err
+}
+
+// InclusionProof returns the proof of event index in the log of size events.
+func (c *Client) InclusionProof(ctx context.Context, index, size uint64) (api.InclusionAnswer, error) {
+	var a api.InclusionAnswer
+	q := url.Values{"index": {strconv.FormatUint(index, 10)}, "size": {strconv.FormatUint(size, 10)}}
+	err := c.do(ctx, "GET", "/v1/audit/proofs/inclusion?"+q.Encode(), nil, &a, nil)
+	return a, err
+}
+
+// ConsistencyProof returns the proof that the log of from events is a
+// prefix of the log of to events.
+func (c *Client) ConsistencyProof(ctx context.Context, from, to uint64) (api.ConsistencyAnswer, error) {
+	var a api.ConsistencyAnswer
+	q := url.Values{"from": {strconv.FormatUint(from, 10)}, "to": {strconv.FormatUint(to, 10)}}
+	err := c.do(ctx, "GET", "/v1/audit/proofs/consistency?"+q.Encode(), nil, &a, nil)
+	return a, err
+}
+
+// Checkpoint returns the audit log's checkpoint after block height.
+func (c *Client) Checkpoint(ctx context.Context, height int64) (audit.Checkpoint, error) {
+	var a audit.Checkpoint
+	err := c.do(ctx, "GET", "/v1/audit/checkpoints/"+strconv.FormatInt(height, 10), nil, &a, nil)
+	return a, err
+}

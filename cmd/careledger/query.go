@@ -77,11 +77,39 @@ func queryCommands() map[string]queryCommand {
 			return c.Reviews(ctx, a[0])
 		}},
 		"bundle": {argsUsage: "EVENT_INDEX", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
-			i, err := strconv.ParseUint(a[0], 10, 64)
+			ns, err := uints(a)
 			if err != nil {
-				return nil, usageError("want an event index, got " + strconv.Quote(a[0]))
+				return nil, err
 			}
-			return c.AuditBundle(ctx, i)
+			return c.AuditBundle(ctx, ns[0])
+		}},
+		"audit-event": {argsUsage: "EVENT_INDEX", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+			ns, err := uints(a)
+			if err != nil {
+				return nil, err
+			}
+			return c.AuditEvent(ctx, ns[0])
+		}},
+		"inclusion": {argsUsage: "EVENT_INDEX LOG_SIZE", nargs: 2, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+			ns, err := uints(a)
+			if err != nil {
+				return nil, err
+			}
+			return c.InclusionProof(ctx, ns[0], ns[1])
+		}},
+		"consistency": {argsUsage: "FROM_SIZE TO_SIZE", nargs: 2, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+			ns, err := uints(a)
+			if err != nil {
+				return nil, err
+			}
+			return c.ConsistencyProof(ctx, ns[0], ns[1])
+		}},
+		"checkpoint": {argsUsage: "HEIGHT", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+			ns, err := uints(a)
+			if err != nil {
+				return nil, err
+			}
+			return c.Checkpoint(ctx, int64(ns[0]))
 		}},
 		"grant": {argsUsage: "ID", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
 			id, err := parseID(a[0])
@@ -122,4 +150,17 @@ func queryCommands() map[string]queryCommand {
 			return c.Block(ctx, h)
 		}},
 	}
+}
+
+// uints parses non-negative integer arguments.
+func uints(args []string) ([]uint64, error) {
+	out := make([]uint64, len(args))
+	for i, a := range args {
+		n, err := strconv.ParseUint(a, 10, 64)
+		if err != nil {
+			return nil, usageError("want a non-negative integer, got " + strconv.Quote(a))
+		}
+		out[i] = n
+	}
+	return out, nil
 }

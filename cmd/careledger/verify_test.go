@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -38,6 +40,27 @@ func TestVerifyBundle(t *testing.T) {
 		bundle, err = c.AuditBundle(ctx, 1)
 		return err == nil
 	})
+	// The proofs the API and CLI give verify with the log's roots.
+	size := bundle.LogSize
+	var ev struct{ Leaf []byte }
+	mustJSON(t, careledgerEnv(t, url, "query", "audit-event", "1"), &ev)
+	var inc struct {
+		Root  []byte
+		Proof [][]byte
+	}
+	mustJSON(t, careledgerEnv(t, url, "query", "inclusion", "1", fmt.Sprint(size)), &inc)
+	if err := audit.VerifyInclusion(ev.Leaf, 1, size, inc.Proof, inc.Root); err != nil || !bytes.Equal(inc.Root, bundle.LogRoot) {
+		t.Errorf("query inclusion 1 %d: %v; root %x, bundle's %x", size, err, inc.Root, bundle.LogRoot)
+	}
+	var cons struct {
+		FromRoot []byte `json:"from_root"`
+		ToRoot   []byte `json:"to_root"`
+		Proof    [][]byte
+	}
+	mustJSON(t, careledgerEnv(t, url, "query", "consistency", "3", fmt.Sprint(size)), &cons)
+	if err := audit.VerifyConsistency(3, size, cons.Proof, cons.FromRoot, cons.ToRoot); err != nil {
+		t.Errorf("query consistency 3 %d: %v", size, err)
+	}
 	p.stop(t)
 
 	genesis := filepath.Join(home, "config", "genesis.json")
@@ -95,4 +118,16 @@ func TestVerifyBundle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// careledgerEnv runs the command against the node at url.
+func careledgerEnv(t *testing.T, url string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), "CARELEDGER_NODE="+url)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("careledger %v: %v", args, err)
+	}
+	return string(out)
 }
