@@ -269,3 +269,98 @@ func (s *Server) disclosures(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, rep)
 	}
 }
+
+// EventList is the answer of GET /v1/audit/events.
+type EventList struct {
+	Events []EventAnswer `json:"events"`
+}
+
+// listAuditEvents serves GET /v1/audit/events: the events that concern an
+// account or name an organization, or all, within a time range, in log
+// order, from index after on.
+func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	limit := 100
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, tx.Rejectf(tx.CodeMalformed, "limit must be 1 to 1000"))
+			return
+		}
+		limit = n
+	}
+	var from, to time.Time
+	for name, t := range map[string]*time.Time{"from": &from, "to": &to} {
+		if v := q.Get(name); v != "" {
+			var err error
+			if *t, err = time.Parse(time.RFC3339, v); err != nil {
+				writeError(w, tx.Rejectf(tx.CodeMalformed, "%s must be an RFC 3339 time", name))
+				return
+			}
+		}
+	}
+	var start uint64
+	var err error
+	if !from.IsZero() {
+		if start, err = s.b.Audit.FirstAt(from); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	end := uint64(1<<63 - 1)
+	if !to.IsZero() {
+		if end, err = s.b.Audit.FirstAt(to); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	if v := q.Get("after"); v != "" {
+		n, err := uintParam(r, "after", v)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		start = max(start, n+1)
+	}
+	var idx []uint64
+	switch {
+	case q.Get("account") != "":
+		a, err := tx.ParseAddress(q.Get("account"))
+		if err != nil {
+			writeError(w, tx.Rejectf(tx.CodeMalformed, "%v", err))
+			return
+		}
+		idx, err = s.b.Audit.AccountEvents(a, start, limit)
+	case q.Get("org") != "":
+		idx, err = s.b.Audit.OrgEvents(q.Get("org"), start, limit)
+	default:
+		for i := start; i < start+uint64(limit); i++ {
+			idx = append(idx, i)
+		}
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	out := EventList{Events: []EventAnswer{}}
+	for _, i := range idx {
+		if i >= end {
+			break
+		}
+		leaf, err := s.b.Audit.Leaf(i)
+		if errors.Is(err, audit.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		ev, err := audit.DecodeEvent(leaf)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		out.Events = append(out.Events, EventAnswer{Index: i, Leaf: leaf, Event: ev})
+	}
+	writeJSON(w, http.StatusOK, out)
+}

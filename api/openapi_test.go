@@ -264,6 +264,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"Report":            audit.Report{},
 		"Disclosure":        audit.Disclosure{},
 		"ProvenLeaf":        audit.ProvenLeaf{},
+		"EventList":         EventList{},
 	}
 	for name, v := range types {
 		schema := lookup(doc, "components", "schemas", name)

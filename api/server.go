@@ -125,6 +125,7 @@ func (s *Server) routeTable() []route {
 		{"GET /v1/grants/{id}", http.HandlerFunc(s.getGrant)},
 		{"GET /v1/anchors/{root}", http.HandlerFunc(s.getAnchor)},
 		{"GET /v1/audit/checkpoints/{height}", http.HandlerFunc(s.getCheckpoint)},
+		{"GET /v1/audit/events", http.HandlerFunc(s.listAuditEvents)},
 		{"GET /v1/audit/events/{index}", http.HandlerFunc(s.getAuditEvent)},
 		{"GET /v1/audit/proofs/inclusion", http.HandlerFunc(s.inclusionProof)},
 		{"GET /v1/audit/proofs/consistency", http.HandlerFunc(s.consistencyProof)},

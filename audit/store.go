@@ -1,9 +1,11 @@
 package audit
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/filter"
@@ -45,6 +47,13 @@ func nodeKey(level uint, i uint64) []byte {
 func accountKey(a tx.Address, i uint64) []byte {
 	return binary.BigEndian.AppendUint64(append([]byte("a"), a[:]...), i)
 }
+func orgKey(org string, i uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(append([]byte("o"), org...), 0), i)
+}
+func timeKey(t time.Time, height int64) []byte {
+	k := binary.BigEndian.AppendUint64([]byte("t"), uint64(t.UnixNano()))
+	return binary.BigEndian.AppendUint64(k, uint64(height))
+}
 func checkpointKey(height int64) []byte {
 	return binary.BigEndian.AppendUint64([]byte("h"), uint64(height))
 }
@@ -81,6 +90,14 @@ func (s *Store) Write(b *Block) error {
 		for _, a := range e.Event.Accounts {
 			batch.Put(accountKey(a, idx), nil)
 		}
+		for _, a := range e.Event.Attrs {
+			if a.Key == "custodian" || a.Key == "org" {
+				batch.Put(orgKey(a.Value, idx), nil)
+			}
+		}
+	}
+	if len(b.Events) > 0 {
+		batch.Put(timeKey(b.Events[0].Time, b.Height), binary.BigEndian.AppendUint64(nil, b.First))
 	}
 	for _, n := range b.Nodes {
 		batch.Put(nodeKey(n.Level, n.Index), n.Hash)
@@ -105,8 +122,42 @@ func (s *Store) Leaf(i uint64) ([]byte, error) {
 // AccountEvents returns the indexes of the events that concern account a,
 // in log order, from index from on, at most limit of them.
 func (s *Store) AccountEvents(a tx.Address, from uint64, limit int) ([]uint64, error) {
-	prefix := append([]byte("a"), a[:]...)
-	it := s.db.NewIterator(&util.Range{Start: accountKey(a, from), Limit: util.BytesPrefix(prefix).Limit}, nil)
+	return s.indexed(append([]byte("a"), a[:]...), from, limit)
+}
+
+// OrgEvents returns the indexes of the events that name organization org
+// (as custodian or member's organization), in log order, from index from.
+func (s *Store) OrgEvents(org string, from uint64, limit int) ([]uint64, error) {
+	return s.indexed(append(append([]byte("o"), org...), 0), from, limit)
+}
+
+// FirstAt returns the index of the first event at or after time t (the log
+// size if there is none; t must be after 1970): events are in block order,
+// and block times only grow.
+func (s *Store) FirstAt(t time.Time) (uint64, error) {
+	it := s.db.NewIterator(&util.Range{Start: timeKey(t, 0), Limit: []byte("u")}, nil)
+	defer it.Release()
+	if it.Next() {
+		return binary.BigEndian.Uint64(it.Value()), nil
+	}
+	if err := it.Error(); err != nil {
+		return 0, err
+	}
+	return s.size()
+}
+
+// size returns the log's size after the last checkpoint.
+func (s *Store) size() (uint64, error) {
+	it := s.db.NewIterator(util.BytesPrefix([]byte("h")), nil)
+	defer it.Release()
+	if !it.Last() {
+		return 0, it.Error()
+	}
+	return wire.NewReader(it.Value()).Uint(), nil
+}
+
+func (s *Store) indexed(prefix []byte, from uint64, limit int) ([]uint64, error) {
+	it := s.db.NewIterator(&util.Range{Start: binary.BigEndian.AppendUint64(bytes.Clone(prefix), from), Limit: util.BytesPrefix(prefix).Limit}, nil)
 	defer it.Release()
 	var out []uint64
 	for it.Next() && len(out) < limit {

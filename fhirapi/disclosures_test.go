@@ -3,6 +3,7 @@ package fhirapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -194,6 +195,32 @@ func TestAccountingOfDisclosures(t *testing.T) {
 	}
 	if got := trail("&date=gt2100-01-01"); len(got) != 0 {
 		t.Errorf("AuditEvents after 2100: %d; want 0", len(got))
+	}
+	// The audit index by organization, account and time.
+	list := func(q string) []map[string]any {
+		res, err := http.Get(s.n.URL + "/v1/audit/events?" + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var l struct{ Events []struct{ Event map[string]any } }
+		json.NewDecoder(res.Body).Decode(&l)
+		var out []map[string]any
+		for _, e := range l.Events {
+			out = append(out, e.Event["event"].(map[string]any))
+		}
+		return out
+	}
+	if evs := list("account=" + addr(s.drB).String()); len(evs) < 3 {
+		t.Errorf("events of dr B: %d; want the registration and the two reads at least", len(evs))
+	}
+	for _, e := range list("org=" + hospitalB) {
+		if !strings.Contains(fmt.Sprint(e["attrs"]), hospitalB) {
+			t.Errorf("event %v does not name %s", e, hospitalB)
+		}
+	}
+	if evs := list("to=2000-01-01T00:00:00Z"); len(evs) != 0 {
+		t.Errorf("events before 2000: %d; want 0", len(evs))
 	}
 	if status, body := s.fhir(s.drB, "GET", "AuditEvent?patient=p1", nil); status != http.StatusForbidden {
 		t.Errorf("hospital B's physician reading the trail: %d %.200s; want 403", status, body)
