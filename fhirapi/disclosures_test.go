@@ -203,7 +203,9 @@ func TestAccountingOfDisclosures(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer res.Body.Close()
-		var l struct{ Events []struct{ Event map[string]any } }
+		var l struct {
+			Events []struct{ Event map[string]any }
+		}
 		json.NewDecoder(res.Body).Decode(&l)
 		var out []map[string]any
 		for _, e := range l.Events {
