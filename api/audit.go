@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -58,6 +59,13 @@ func (s *Server) certified() (*audit.Checkpoint, error) {
 	return s.b.Audit.Checkpoint(s.b.Blocks.Height() - 1)
 }
 
+// CheckpointAnswer is the log after a block and, once the next block is
+// committed, that block's signed header, which certifies it.
+type CheckpointAnswer struct {
+	audit.Checkpoint
+	SignedHeader json.RawMessage `json:"signed_header,omitempty"`
+}
+
 func (s *Server) getCheckpoint(w http.ResponseWriter, r *http.Request) {
 	h, err := strconv.ParseInt(r.PathValue("height"), 10, 64)
 	if err != nil || h < 1 {
@@ -69,7 +77,19 @@ func (s *Server) getCheckpoint(w http.ResponseWriter, r *http.Request) {
 		auditError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	a := CheckpointAnswer{Checkpoint: *c}
+	next := s.b.Blocks.LoadBlock(h + 1)
+	commit := s.b.Blocks.LoadBlockCommit(h + 1)
+	if commit == nil {
+		commit = s.b.Blocks.LoadSeenCommit(h + 1)
+	}
+	if next != nil && commit != nil {
+		if a.SignedHeader, err = audit.NewSignedHeader(&next.Header, commit); err != nil {
+			writeError(w, err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, a)
 }
 
 func (s *Server) getAuditEvent(w http.ResponseWriter, r *http.Request) {

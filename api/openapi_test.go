@@ -265,6 +265,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"Disclosure":        audit.Disclosure{},
 		"ProvenLeaf":        audit.ProvenLeaf{},
 		"EventList":         EventList{},
+		"CheckpointAnswer":  CheckpointAnswer{},
 	}
 	for name, v := range types {
 		schema := lookup(doc, "components", "schemas", name)

@@ -520,9 +520,10 @@ func (c *Client) ConsistencyProof(ctx context.Context, from, to uint64) (api.Con
 	return a, err
 }
 
-// Checkpoint returns the audit log's checkpoint after block height.
-func (c *Client) Checkpoint(ctx context.Context, height int64) (audit.Checkpoint, error) {
-	var a audit.Checkpoint
+// Checkpoint returns the audit log's checkpoint after block height, with
+// the next block's signed header once there is one.
+func (c *Client) Checkpoint(ctx context.Context, height int64) (api.CheckpointAnswer, error) {
+	var a api.CheckpointAnswer
 	err := c.do(ctx, "GET", "/v1/audit/checkpoints/"+strconv.FormatInt(height, 10), nil, &a, nil)
 	return a, err
 }
