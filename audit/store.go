@@ -50,6 +50,9 @@ func accountKey(a tx.Address, i uint64) []byte {
 func orgKey(org string, i uint64) []byte {
 	return binary.BigEndian.AppendUint64(append(append([]byte("o"), org...), 0), i)
 }
+func typeKey(typ string, i uint64) []byte {
+	return binary.BigEndian.AppendUint64(append(append([]byte("k"), typ...), 0), i)
+}
 func timeKey(t time.Time, height int64) []byte {
 	k := binary.BigEndian.AppendUint64([]byte("t"), uint64(t.UnixNano()))
 	return binary.BigEndian.AppendUint64(k, uint64(height))
@@ -95,6 +98,7 @@ func (s *Store) Write(b *Block) error {
 				batch.Put(orgKey(a.Value, idx), nil)
 			}
 		}
+		batch.Put(typeKey(e.Event.Type, idx), nil)
 	}
 	if len(b.Events) > 0 {
 		batch.Put(timeKey(b.Events[0].Time, b.Height), binary.BigEndian.AppendUint64(nil, b.First))
@@ -129,6 +133,12 @@ func (s *Store) AccountEvents(a tx.Address, from uint64, limit int) ([]uint64, e
 // (as custodian or member's organization), in log order, from index from.
 func (s *Store) OrgEvents(org string, from uint64, limit int) ([]uint64, error) {
 	return s.indexed(append(append([]byte("o"), org...), 0), from, limit)
+}
+
+// TypeEvents returns the indexes of the events of type typ, in log order,
+// from index from.
+func (s *Store) TypeEvents(typ string, from uint64, limit int) ([]uint64, error) {
+	return s.indexed(append(append([]byte("k"), typ...), 0), from, limit)
 }
 
 // FirstAt returns the index of the first event at or after time t (the log

@@ -485,15 +485,23 @@ var _ app.Listener = (*Custodian)(nil)
 // denies every read, so shredding may follow a moment later.
 func (c *Custodian) BlockCommitted(b *app.Block) {
 	for _, r := range b.Txs {
-		for _, e := range r.Events {
-			if e.Type != "records.erased" || attrOf(e.Attrs, "custodian") != c.opts.Org {
-				continue
-			}
-			select {
-			case c.erases <- erasure{patient: attrOf(e.Attrs, "patient"), record: attrOf(e.Attrs, "record")}:
-			default:
-				c.opts.Log.Error("erasure queue full; restart the node to shred", "height", b.Height)
-			}
+		c.Erasures(r.Events)
+	}
+}
+
+// Erasures queues the erasures of this custodian's records among evs. The
+// node also gives it, when it starts, every erasure the chain ever ordered
+// of its records, so that one committed while the node was down, or queued
+// when it crashed, is carried out; shredding again is harmless.
+func (c *Custodian) Erasures(evs []contract.Event) {
+	for _, e := range evs {
+		if e.Type != "records.erased" || attrOf(e.Attrs, "custodian") != c.opts.Org {
+			continue
+		}
+		select {
+		case c.erases <- erasure{patient: attrOf(e.Attrs, "patient"), record: attrOf(e.Attrs, "record")}:
+		default:
+			c.opts.Log.Error("erasure queue full; restart the node to shred")
 		}
 	}
 }

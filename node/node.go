@@ -27,6 +27,7 @@ import (
 	"github.com/careledger/careledger/api"
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/custodian"
 	"github.com/careledger/careledger/fhir"
@@ -167,6 +168,26 @@ func (n *Node) openRecords(cc *cfg.Config, gen *cmttypes.GenesisDoc, key ed25519
 	}), nil
 }
 
+// replayErasures gives the custodian every erasure the chain ordered of
+// this organization's records, from the audit log's index.
+func (n *Node) replayErasures() {
+	idx, err := n.audit.TypeEvents("records.erased", 0, math.MaxInt)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "replay erasures:", err)
+		return
+	}
+	for _, i := range idx {
+		leaf, err := n.audit.Leaf(i)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "replay erasures:", err)
+			return
+		}
+		if ev, err := audit.DecodeEvent(leaf); err == nil {
+			n.records.Erasures([]contract.Event{ev.Event})
+		}
+	}
+}
+
 // holders returns the organizations that anchored records of patient (a
 // pseudonym), read from the index of the patient's transactions.
 func (n *Node) holders(patient string) ([]string, error) {
@@ -281,6 +302,7 @@ func (n *Node) Start() error {
 	n.cancel = cancel
 	go n.tracker.Run(ctx)
 	go n.records.Run(ctx)
+	n.replayErasures()
 	go func() {
 		defer close(n.done)
 		if err := n.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
