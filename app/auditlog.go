@@ -48,7 +48,7 @@ func (a *App) appendEvents(blk *state.Overlay, b *Block) (*audit.Block, error) {
 				return nil, err
 			}
 			if visit != nil {
-				ab.Events = append(ab.Events, ev)
+				ab.Events, ab.Leaves = append(ab.Events, ev), append(ab.Leaves, leaf)
 			}
 		}
 	}

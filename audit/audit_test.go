@@ -16,9 +16,13 @@ import (
 )
 
 func event(i int) audit.Event {
+	typ := "consent.access"
+	if i%10 == 3 {
+		typ = "records.erased"
+	}
 	return audit.Event{
 		Height: int64(1 + i/3), Time: time.Date(2026, 11, 21, 9, 0, i, 0, time.UTC), Tx: tx.Hash{byte(i)}, TxIndex: i % 3, Index: 0,
-		Event: contract.Event{Type: "consent.access", Attrs: []contract.Attr{{Key: "access", Value: fmt.Sprint(i)}}, Accounts: []tx.Address{{byte(i)}}},
+		Event: contract.Event{Type: typ, Attrs: []contract.Attr{{Key: "access", Value: fmt.Sprint(i)}}, Accounts: []tx.Address{{byte(i)}}},
 	}
 }
 
@@ -115,9 +119,14 @@ func TestLogAndProofs(t *testing.T) {
 	if err != nil || !bytes.Equal(got, leaves[7]) {
 		t.Errorf("Leaf(7) = %x, %v", got, err)
 	}
-	n := uint64(len(leaves))
-	if idx, err := s.TypeEvents("consent.access", n-2, 10); err != nil || !reflect.DeepEqual(idx, []uint64{n - 2, n - 1}) {
-		t.Errorf("TypeEvents(consent.access, from %d) = %v, %v; want the last two", n-2, idx, err)
+	var erasures []uint64
+	for i := range leaves {
+		if i%10 == 3 {
+			erasures = append(erasures, uint64(i))
+		}
+	}
+	if idx, err := s.TypeEvents("records.erased", 0, 100); err != nil || !reflect.DeepEqual(idx, erasures) {
+		t.Errorf("TypeEvents(records.erased) = %v, %v; want %v", idx, err, erasures)
 	}
 	// Event i concerns account {i}: the index finds it alone.
 	if idx, err := s.AccountEvents(tx.Address{7}, 0, 10); err != nil || !reflect.DeepEqual(idx, []uint64{7}) {

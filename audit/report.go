@@ -240,12 +240,13 @@ func BuildReport(s *Store, chainID string, patient tx.Address, from, to time.Tim
 	if err != nil {
 		return nil, err
 	}
+	cache := nodeCache{}
 	prove := func(i uint64) (ProvenLeaf, *Event, error) {
 		leaf, err := s.Leaf(i)
 		if err != nil {
 			return ProvenLeaf{}, nil, err
 		}
-		p, err := s.InclusionProof(i, cp.Size)
+		p, err := s.inclusionProof(i, cp.Size, cache)
 		if err != nil {
 			return ProvenLeaf{}, nil, err
 		}

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/syndtr/goleveldb/leveldb"
@@ -23,18 +25,35 @@ import (
 // the log's size and root after each block, in one LevelDB. It is written in
 // FinalizeBlock, before the block's state commits; a block applied again
 // after a crash writes the same bytes.
-type Store struct{ db *leveldb.DB }
+type Store struct {
+	db *leveldb.DB
+
+	// upper caches the nodes of level upperLevel and above that proofs have
+	// read: a 2^upperLevel-th of the tree, which every proof climbs through.
+	mu    sync.RWMutex
+	upper map[compact.NodeID][]byte
+}
+
+// upperLevel is the lowest level whose nodes stay in memory once read: a
+// log of ten million events has forty thousand of them (about 3 MB).
+const upperLevel = 8
 
 // ErrNotFound reports an index or height beyond the log.
 var ErrNotFound = errors.New("not in the log")
 
 // Open opens the store at path.
 func Open(path string) (*Store, error) {
-	db, err := leveldb.OpenFile(path, &opt.Options{Filter: filter.NewBloomFilter(10)})
+	// A log of millions of events is a thousand table files: keep them
+	// open, and the upper tree nodes that every proof reads in cache.
+	db, err := leveldb.OpenFile(path, &opt.Options{
+		Filter:                 filter.NewBloomFilter(10),
+		OpenFilesCacheCapacity: 4096,
+		BlockCacheCapacity:     64 << 20,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
-	return &Store{db}, nil
+	return &Store{db: db, upper: map[compact.NodeID][]byte{}}, nil
 }
 
 // Close closes the store.
@@ -50,6 +69,13 @@ func accountKey(a tx.Address, i uint64) []byte {
 func orgKey(org string, i uint64) []byte {
 	return binary.BigEndian.AppendUint64(append(append([]byte("o"), org...), 0), i)
 }
+
+// indexedTypes are the event types TypeEvents finds: the rare ones a node
+// looks for (erasures, which it carries out again when it starts, and
+// break-the-glass accesses). Indexing every type would cost a write per
+// event.
+var indexedTypes = []string{"records.erased", "consent.break_glass"}
+
 func typeKey(typ string, i uint64) []byte {
 	return binary.BigEndian.AppendUint64(append(append([]byte("k"), typ...), 0), i)
 }
@@ -67,6 +93,7 @@ type Block struct {
 	Height int64
 	First  uint64 // the index of the first leaf
 	Events []Event
+	Leaves [][]byte // the events' encodings, if the caller has them (else Write encodes)
 	Nodes  []Node
 	Size   uint64
 	Root   []byte
@@ -89,7 +116,11 @@ func (s *Store) Write(b *Block) error {
 	batch := new(leveldb.Batch)
 	for i, e := range b.Events {
 		idx := b.First + uint64(i)
-		batch.Put(leafKey(idx), e.Encode())
+		if i < len(b.Leaves) {
+			batch.Put(leafKey(idx), b.Leaves[i])
+		} else {
+			batch.Put(leafKey(idx), e.Encode())
+		}
 		for _, a := range e.Event.Accounts {
 			batch.Put(accountKey(a, idx), nil)
 		}
@@ -98,13 +129,17 @@ func (s *Store) Write(b *Block) error {
 				batch.Put(orgKey(a.Value, idx), nil)
 			}
 		}
-		batch.Put(typeKey(e.Event.Type, idx), nil)
+		if slices.Contains(indexedTypes, e.Event.Type) {
+			batch.Put(typeKey(e.Event.Type, idx), nil)
+		}
 	}
 	if len(b.Events) > 0 {
 		batch.Put(timeKey(b.Events[0].Time, b.Height), binary.BigEndian.AppendUint64(nil, b.First))
 	}
 	for _, n := range b.Nodes {
-		batch.Put(nodeKey(n.Level, n.Index), n.Hash)
+		if n.Level > 0 { // a leaf's hash is the hash of the stored leaf
+			batch.Put(nodeKey(n.Level, n.Index), n.Hash)
+		}
 	}
 	w := wire.NewWriter(80)
 	w.Uint(b.Size)
@@ -135,8 +170,8 @@ func (s *Store) OrgEvents(org string, from uint64, limit int) ([]uint64, error) 
 	return s.indexed(append(append([]byte("o"), org...), 0), from, limit)
 }
 
-// TypeEvents returns the indexes of the events of type typ, in log order,
-// from index from.
+// TypeEvents returns the indexes of the events of type typ, one of
+// indexedTypes, in log order, from index from.
 func (s *Store) TypeEvents(typ string, from uint64, limit int) ([]uint64, error) {
 	return s.indexed(append(append([]byte("k"), typ...), 0), from, limit)
 }
@@ -199,33 +234,70 @@ func (s *Store) Checkpoint(height int64) (*Checkpoint, error) {
 }
 
 func (s *Store) node(id compact.NodeID) ([]byte, error) {
+	if id.Level == 0 {
+		leaf, err := s.Leaf(id.Index)
+		if err != nil {
+			return nil, fmt.Errorf("audit log leaf %d: %w", id.Index, err)
+		}
+		return LeafHash(leaf), nil
+	}
+	if id.Level >= upperLevel {
+		s.mu.RLock()
+		h, ok := s.upper[id]
+		s.mu.RUnlock()
+		if ok {
+			return h, nil
+		}
+	}
 	h, err := s.db.Get(nodeKey(id.Level, id.Index), nil)
 	if errors.Is(err, leveldb.ErrNotFound) {
 		return nil, fmt.Errorf("audit log node %d/%d: %w", id.Level, id.Index, ErrNotFound)
 	}
+	if err == nil && id.Level >= upperLevel {
+		s.mu.Lock()
+		s.upper[id] = h // a stored node never changes
+		s.mu.Unlock()
+	}
 	return h, err
 }
 
-func (s *Store) nodes(ids []compact.NodeID) ([][]byte, error) {
+// nodeCache keeps the tree nodes one task reads: the inclusion proofs of
+// neighbouring leaves share all but their lowest nodes.
+type nodeCache map[compact.NodeID][]byte
+
+func (s *Store) nodes(ids []compact.NodeID, cache nodeCache) ([][]byte, error) {
 	hs := make([][]byte, len(ids))
 	for i, id := range ids {
+		if h, ok := cache[id]; ok {
+			hs[i] = h
+			continue
+		}
 		var err error
 		if hs[i], err = s.node(id); err != nil {
 			return nil, err
+		}
+		if cache != nil {
+			cache[id] = hs[i]
 		}
 	}
 	return hs, nil
 }
 
-// LeafHashAt returns the stored hash of leaf i (the tree's level 0).
-func (s *Store) LeafHashAt(i uint64) ([]byte, error) { return s.node(compact.NewNodeID(0, i)) }
+// Node returns a stored tree node above the leaves: the hash of the
+// 2^level leaves from index<<level.
+func (s *Store) Node(level uint, index uint64) ([]byte, error) {
+	if level == 0 {
+		return nil, errors.New("leaves' hashes are not stored: hash the leaf")
+	}
+	return s.node(compact.NewNodeID(level, index))
+}
 
 // Root returns the root of the log's first size leaves.
 func (s *Store) Root(size uint64) ([]byte, error) {
 	if size == 0 {
 		return rfc6962.DefaultHasher.EmptyRoot(), nil
 	}
-	hs, err := s.nodes(compact.RangeNodes(0, size, nil))
+	hs, err := s.nodes(compact.RangeNodes(0, size, nil), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +311,10 @@ func (s *Store) Root(size uint64) ([]byte, error) {
 // InclusionProof returns the proof that leaf index is in the log of size
 // leaves.
 func (s *Store) InclusionProof(index, size uint64) ([][]byte, error) {
+	return s.inclusionProof(index, size, nil)
+}
+
+func (s *Store) inclusionProof(index, size uint64, cache nodeCache) ([][]byte, error) {
 	if index >= size {
 		return nil, fmt.Errorf("leaf %d is not in a log of %d: %w", index, size, ErrNotFound)
 	}
@@ -246,7 +322,7 @@ func (s *Store) InclusionProof(index, size uint64) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	hs, err := s.nodes(n.IDs)
+	hs, err := s.nodes(n.IDs, cache)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +336,7 @@ func (s *Store) ConsistencyProof(size1, size2 uint64) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	hs, err := s.nodes(n.IDs)
+	hs, err := s.nodes(n.IDs, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/cometbft/cometbft/store"
 	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/transparency-dev/merkle/rfc6962"
 
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract/records"
@@ -131,7 +132,9 @@ func (c *checker) log(sum *Summary) error {
 	defer s.Close()
 	log := audit.NewLog()
 	var next uint64
+	var prevHash []byte // the even leaf's hash, awaiting its pair
 	for h := int64(1); h <= sum.Blocks; h++ {
+		first := next
 		cp, err := s.Checkpoint(h)
 		if err != nil {
 			return fmt.Errorf("audit checkpoint after block %d: %w", h, err)
@@ -144,11 +147,15 @@ func (c *checker) log(sum *Summary) error {
 			if _, err := audit.DecodeEvent(leaf); err != nil {
 				return fmt.Errorf("audit event %d: %w", next, err)
 			}
-			stored, err := s.LeafHashAt(next)
-			if err != nil || !bytes.Equal(stored, audit.LeafHash(leaf)) {
-				return fmt.Errorf("audit event %d does not match its hash in the log's tree", next)
+			// Each pair of leaves must give its parent in the stored tree,
+			// which names the pair that was changed.
+			h := audit.LeafHash(leaf)
+			if next%2 == 0 {
+				prevHash = h
+			} else if stored, err := s.Node(1, next/2); err != nil || !bytes.Equal(stored, rfc6962.DefaultHasher.HashChildren(prevHash, h)) {
+				return fmt.Errorf("audit event %d or %d does not match the log's tree", next-1, next)
 			}
-			if err := log.Append(audit.LeafHash(leaf), nil); err != nil {
+			if err := log.Append(h, nil); err != nil {
 				return err
 			}
 		}
@@ -157,7 +164,7 @@ func (c *checker) log(sum *Summary) error {
 			return err
 		}
 		if log.Size() != cp.Size || !bytes.Equal(root, cp.Root) {
-			return fmt.Errorf("the audit log after block %d is not the one its checkpoint names", h)
+			return fmt.Errorf("the audit log after block %d is not the one its checkpoint names: one of events %d to %d was changed", h, first, cp.Size-1)
 		}
 		if want, ok := c.headers[h+1]; ok && !bytes.Equal(audit.AppHash(cp.StateRoot, cp.Size, cp.Root), want) {
 			return fmt.Errorf("block %d's app hash is not that of the log and state after block %d", h+1, h)

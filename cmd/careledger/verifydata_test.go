@@ -78,7 +78,7 @@ func TestVerifyData(t *testing.T) {
 	for _, tc := range []struct {
 		name, db, prefix, want string
 	}{
-		{"an audit event rewritten", "app/audit.db", "l", "audit event 0 does not match"},
+		{"an audit event rewritten", "app/audit.db", "l", "events 0 to 0 was changed"},
 		{"a state value rewritten", "app/state.db", "d", "does not match its hash"},
 		{"a vault ciphertext rewritten", "vault/vault.db", "v", "corrupt"},
 	} {
