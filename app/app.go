@@ -15,6 +15,7 @@ import (
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/condition"
 	"github.com/careledger/careledger/contract/consent"
+	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tx"
@@ -51,8 +52,9 @@ type App struct {
 	consent *consent.Contract
 	routes  map[uint64]route
 
-	paramsMu sync.RWMutex
-	params   Params
+	paramsMu   sync.RWMutex
+	params     Params
+	nextParams *Params // what governance decided in the block being committed
 
 	// pending holds, for accounts with transactions in the mempool, the next
 	// sequence number CheckTx expects. Commit clears it and the mempool's
@@ -91,7 +93,7 @@ func New(store *state.Store, cfg Config) (*App, error) {
 		params:  DefaultParams(),
 		pending: make(map[tx.Address]uint64),
 	}
-	a.routes = newRoutes(a.consent)
+	a.routes = newRoutes(a.consent, &governance.Contract{Policy: a.consent})
 	if store.Height() > 0 {
 		b, err := store.Committed().Get(paramsKey)
 		if err != nil {
@@ -360,6 +362,10 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		}
 		results[i] = r.abci()
 	}
+	updates, err := a.governanceUpdates(blk, b)
+	if err != nil {
+		return nil, err
+	}
 	ab, err := a.appendEvents(blk, b)
 	if err != nil {
 		return nil, err
@@ -386,7 +392,10 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		}
 	}
 	a.block = b
-	return &abci.ResponseFinalizeBlock{TxResults: results, AppHash: hash}, nil
+	return &abci.ResponseFinalizeBlock{
+		TxResults: results, AppHash: hash,
+		ValidatorUpdates: updates.validators, ConsensusParamUpdates: updates.consensus,
+	}, nil
 }
 
 // deliver applies one transaction to the block's overlay. Only the
@@ -498,6 +507,11 @@ func (a *App) Commit(context.Context, *abci.RequestCommit) (*abci.ResponseCommit
 	a.mu.Lock()
 	a.pending = make(map[tx.Address]uint64)
 	a.mu.Unlock()
+	if a.nextParams != nil {
+		a.paramsMu.Lock()
+		a.params, a.nextParams = *a.nextParams, nil
+		a.paramsMu.Unlock()
+	}
 
 	a.listenMu.Lock()
 	ls := slices.Clone(a.listeners)

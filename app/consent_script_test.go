@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/careledger/careledger/contract/consent"
+	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/tx"
@@ -17,6 +18,14 @@ type consentModel struct {
 	requests uint64
 	pending  []requestModel
 	records  int
+	// governance proposals, in order
+	proposals []proposalModel
+}
+
+type proposalModel struct {
+	id     uint64
+	org    string // the proposer's organization, which voted yes
+	closed bool
 }
 
 type grantModel struct {
@@ -137,4 +146,42 @@ func (g *scriptGen) badCondition() (scriptTx, bool) {
 	}
 	m := consent.Grant{Patient: p.addr, Grantee: consent.Grantee{Org: orgA}, Scope: consent.Scope{Types: []string{"*"}}, Purposes: []string{"TREAT"}, Condition: "purpose =="}
 	return scriptTx{g.next(p, false, consent.Encode(m)), tx.CodeInvalid, "bad condition"}, true
+}
+
+// validatorAdmin picks an active genesis admin of a validator organization
+// (orgA or orgB) other than not.
+func (g *scriptGen) validatorAdmin(not string) *modelAccount {
+	return g.pick(func(a *modelAccount) bool {
+		return a.genesis && !a.suspended && (a.org == orgA || a.org == orgB) && a.org != not
+	})
+}
+
+// propose opens a parameter proposal; its proposer's organization votes
+// yes with it.
+func (g *scriptGen) propose() (scriptTx, bool) {
+	a := g.validatorAdmin("")
+	if a == nil {
+		return scriptTx{}, false
+	}
+	m := governance.Propose{Kind: governance.SetParams, Deadline: uint64(1 + g.rng.IntN(20)),
+		Params: governance.Params{CELCostLimit: uint64(1000 + g.rng.IntN(1000))}}
+	g.consent.proposals = append(g.consent.proposals, proposalModel{id: uint64(len(g.consent.proposals) + 1), org: a.org})
+	return scriptTx{g.next(a, true, governance.Encode(m)), tx.CodeOK, "propose"}, true
+}
+
+// voteNo votes against an open proposal from the other validator
+// organization: 5 or 10 of 15 against, which rejects it either way, so
+// that the script never depends on a deadline.
+func (g *scriptGen) voteNo() (scriptTx, bool) {
+	ps := g.consent.proposals
+	if len(ps) == 0 || ps[len(ps)-1].closed {
+		return scriptTx{}, false
+	}
+	p := &ps[len(ps)-1]
+	a := g.validatorAdmin(p.org)
+	if a == nil {
+		return scriptTx{}, false
+	}
+	p.closed = true
+	return scriptTx{g.next(a, true, governance.Encode(governance.Vote{Proposal: p.id})), tx.CodeOK, "vote no"}, true
 }

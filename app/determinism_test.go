@@ -168,6 +168,8 @@ var scriptOps = []struct {
 	{2, (*scriptGen).anchor},
 	{1, (*scriptGen).erase},
 	{1, (*scriptGen).badCondition},
+	{1, (*scriptGen).propose},
+	{1, (*scriptGen).voteNo},
 }
 
 func (g *scriptGen) registerPatient() (scriptTx, bool) {

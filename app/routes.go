@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/consent"
+	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/tx"
@@ -30,12 +31,13 @@ type contractRoutes struct {
 
 // newRoutes returns the message table: every message type of every
 // contract. It is written out here, not filled by registration.
-func newRoutes(c *consent.Contract) map[uint64]route {
+func newRoutes(c *consent.Contract, g *governance.Contract) map[uint64]route {
 	r := make(map[uint64]route)
 	for _, cr := range []contractRoutes{
 		{identity.Types(), identity.Name, identity.Check, identity.Handle},
 		{records.Types(), records.Name, records.Check, records.Handle},
 		{consent.Types(), consent.Name, c.Check, c.Handle},
+		{governance.Types(), governance.Name, governance.Check, g.Handle},
 	} {
 		for _, typ := range cr.types {
 			r[typ] = route{
@@ -51,7 +53,7 @@ func newRoutes(c *consent.Contract) map[uint64]route {
 
 // MsgName returns the stable name of a message type, or "" if unknown.
 func MsgName(typ uint64) string {
-	for _, name := range []func(uint64) string{identity.Name, records.Name, consent.Name} {
+	for _, name := range []func(uint64) string{identity.Name, records.Name, consent.Name, governance.Name} {
 		if n := name(typ); n != "" {
 			return n
 		}

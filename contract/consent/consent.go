@@ -521,3 +521,23 @@ func review(ctx *contract.Context, m Review) error {
 	})
 	return nil
 }
+
+// SetPolicy changes the network's default access policy and the CEL cost
+// limit (an empty policy or a zero limit keeps the current one), after
+// checking that the policy compiles within the limit. Governance calls it.
+func (c *Contract) SetPolicy(ctx *contract.Context, defaultPolicy string, costLimit uint64) error {
+	p, err := LoadPolicy(ctx.Store)
+	if err != nil {
+		return err
+	}
+	if defaultPolicy != "" {
+		p.Default = defaultPolicy
+	}
+	if costLimit != 0 {
+		p.CostLimit = costLimit
+	}
+	if err := c.Engine.Check(p.Default, p.CostLimit); err != nil {
+		return tx.Rejectf(tx.CodeInvalid, "default access policy: %v", err)
+	}
+	return ctx.Store.Set(policyKey, p.encode())
+}

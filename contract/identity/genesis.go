@@ -71,19 +71,8 @@ func InitGenesis(ctx *contract.Context, g Genesis) error {
 		return err
 	}
 	for _, o := range g.Organizations {
-		org := &Organization{ID: o.ID, Name: o.Name, Type: o.Type, ValidatorKey: o.ValidatorKey, Power: o.Power}
-		if err := saveOrg(ctx.Store, org); err != nil {
+		if err := createOrg(ctx, o); err != nil {
 			return err
-		}
-		for _, k := range o.Admins {
-			if err := createGenesisMember(ctx, o.ID, k, Admin); err != nil {
-				return err
-			}
-		}
-		for _, k := range o.Nodes {
-			if err := createGenesisMember(ctx, o.ID, k, Service); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

@@ -1,0 +1,122 @@
+package app_test
+
+import (
+	"bytes"
+	"testing"
+
+	abci "github.com/cometbft/cometbft/abci/types"
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/contract/consent"
+	"github.com/careledger/careledger/contract/governance"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/tx"
+)
+
+// govChain sends transactions one per block and keeps FinalizeBlock's
+// answers, for the validator updates.
+type govChain struct {
+	app  *app.App
+	rec  *recorder
+	last *abci.ResponseFinalizeBlock
+}
+
+func (g *govChain) send(t *testing.T, key ed25519.PrivKey, m governance.Msg) app.TxResult {
+	t.Helper()
+	raw := signTx(t, testChainID, key, sequence(t, g.app, addrOf(key)), governance.Encode(m))
+	g.last = applyBlock(t, g.app, height(t, g.app)+1, [][]byte{raw})
+	return g.rec.last(t)
+}
+
+func proposal(t *testing.T, a *app.App, id uint64) *governance.Proposal {
+	t.Helper()
+	p, err := governance.LoadProposal(a.State(), id)
+	if err != nil || p == nil {
+		t.Fatalf("LoadProposal(%d) = %v, %v", id, p, err)
+	}
+	return p
+}
+
+// TestGovernance walks proposals through the test network, where orgA (10)
+// and orgB (5) hold the validator power and orgC none: admitting an
+// organization with a validator, parameters, an expired proposal, a
+// rejected one, and removing the organization again.
+func TestGovernance(t *testing.T) {
+	a, rec := newRecordedChain(t)
+	g := &govChain{app: a, rec: rec}
+	adminA, adminB, adminC := testKey("admin-a"), testKey("admin-b"), testKey("admin-c")
+	labVal, labAdmin := testKey("val-lab"), testKey("admin-lab")
+	admit := governance.Propose{Kind: governance.AdmitOrg, Deadline: 10, Org: identity.GenesisOrg{
+		ID: "new-lab", Name: "New Lab", Type: identity.Provider, ValidatorKey: pubOf(labVal), Power: 5,
+		Admins: []tx.PubKey{pubOf(labAdmin)},
+	}}
+
+	if r := g.send(t, adminA, admit); r.Code != tx.CodeOK {
+		t.Fatalf("propose: %v %s", r.Code, r.Log)
+	}
+	if p := proposal(t, a, 1); p.Status != governance.Open {
+		t.Fatalf("after orgA's yes (10 of 15): %s; want open", p.Status)
+	}
+	if r := g.send(t, adminC, governance.Vote{Proposal: 1, Yes: true}); r.Code != tx.CodeUnauthorized {
+		t.Errorf("vote of an organization without power: %v; want unauthorized", r.Code)
+	}
+	if r := g.send(t, adminA, governance.Vote{Proposal: 1, Yes: true}); r.Code != tx.CodeAlreadyExists {
+		t.Errorf("second vote of orgA: %v; want already_exists", r.Code)
+	}
+	g.send(t, adminB, governance.Vote{Proposal: 1, Yes: true})
+	if p := proposal(t, a, 1); p.Status != governance.Passed {
+		t.Fatalf("after orgB's yes (15 of 15): %s; want passed", p.Status)
+	}
+	want := abci.Ed25519ValidatorUpdate(pubOf(labVal), 5)
+	if len(g.last.ValidatorUpdates) != 1 || g.last.ValidatorUpdates[0].Power != 5 ||
+		!bytes.Equal(g.last.ValidatorUpdates[0].PubKey.GetEd25519(), want.PubKey.GetEd25519()) {
+		t.Errorf("validator updates %v; want new-lab's key with power 5", g.last.ValidatorUpdates)
+	}
+	if acct := loadAccount(t, a, addrOf(labAdmin)); acct.Org != "new-lab" || !acct.HasRole(identity.Admin) {
+		t.Errorf("new-lab's admin: %+v", acct)
+	}
+
+	// Parameters: now 20 of power, orgA and orgB together hold 15 > 2/3.
+	params := governance.Propose{Kind: governance.SetParams, Deadline: 10, Params: governance.Params{MaxTxBytes: 2048, MaxBlockBytes: 1 << 20, CELCostLimit: 5000}}
+	g.send(t, adminA, params)
+	g.send(t, adminB, governance.Vote{Proposal: 2, Yes: true})
+	if p := proposal(t, a, 2); p.Status != governance.Passed {
+		t.Fatalf("set_params: %s; want passed", p.Status)
+	}
+	if got := a.Params().MaxTxBytes; got != 2048 {
+		t.Errorf("max tx bytes after set_params: %d; want 2048", got)
+	}
+	if c := g.last.ConsensusParamUpdates; c == nil || c.Block.MaxBytes != 1<<20 {
+		t.Errorf("consensus param updates %v; want max block bytes 1 MiB", c)
+	}
+	if pol, err := consent.LoadPolicy(a.State()); err != nil || pol.CostLimit != 5000 {
+		t.Errorf("CEL cost limit after set_params: %+v, %v; want 5000", pol, err)
+	}
+
+	// A proposal whose deadline passes expires.
+	g.send(t, adminA, governance.Propose{Kind: governance.SuspendOrg, Org: identity.GenesisOrg{ID: orgC}, Deadline: 1})
+	deliver(t, a)
+	deliver(t, a)
+	if r := g.send(t, adminB, governance.Vote{Proposal: 3, Yes: true}); r.Code != tx.CodeInvalid {
+		t.Errorf("vote after the deadline: %v; want invalid", r.Code)
+	}
+
+	// A third of the power against rejects.
+	g.send(t, adminA, governance.Propose{Kind: governance.SuspendOrg, Org: identity.GenesisOrg{ID: orgC}, Deadline: 10})
+	g.send(t, labAdmin, governance.Vote{Proposal: 4, Yes: false})
+	g.send(t, adminB, governance.Vote{Proposal: 4, Yes: false})
+	if p := proposal(t, a, 4); p.Status != governance.Rejected {
+		t.Errorf("suspension with 10 of 20 against: %s; want rejected", p.Status)
+	}
+
+	// Removing the organization takes its validator out.
+	g.send(t, adminA, governance.Propose{Kind: governance.RemoveOrg, Org: identity.GenesisOrg{ID: "new-lab"}, Deadline: 10})
+	g.send(t, adminB, governance.Vote{Proposal: 5, Yes: true})
+	if len(g.last.ValidatorUpdates) != 1 || g.last.ValidatorUpdates[0].Power != 0 {
+		t.Errorf("validator updates after removal: %v; want new-lab's with power 0", g.last.ValidatorUpdates)
+	}
+	if r := g.send(t, labAdmin, governance.Propose{Kind: governance.SuspendOrg, Org: identity.GenesisOrg{ID: orgC}, Deadline: 10}); r.Code != tx.CodeSuspended {
+		t.Errorf("proposal by a removed organization's admin: %v; want suspended", r.Code)
+	}
+}

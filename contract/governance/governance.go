@@ -1,0 +1,514 @@
+// Package governance is the governance contract: the validator
+// organizations propose and vote, and a proposal passes when organizations
+// holding more than two thirds of the validator power vote for it before its
+// deadline (in blocks). Proposals admit an organization (with its type,
+// admins, node keys and, optionally, a validator), suspend, reinstate or
+// remove one, change an organization's validator power, or change the
+// network's parameters.
+//
+// A passed proposal takes effect in the block of the deciding vote. Changes
+// that CometBFT must apply (validator power, block size) and the app's own
+// parameters are events ("governance.validator", "governance.params") that
+// the application turns into FinalizeBlock's updates.
+//
+// governance imports contract, identity, tx and wire; the access policy
+// is changed through a PolicySetter (the consent contract).
+package governance
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strconv"
+
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/tx"
+	"github.com/careledger/careledger/wire"
+)
+
+// Message types owned by the governance contract. Numbers are append-only.
+const (
+	TypePropose uint64 = 48
+	TypeVote    uint64 = 49
+)
+
+// Kind is what a proposal does.
+type Kind string
+
+// The proposal kinds.
+const (
+	AdmitOrg     Kind = "admit_org"
+	SuspendOrg   Kind = "suspend_org"
+	ReinstateOrg Kind = "reinstate_org"
+	RemoveOrg    Kind = "remove_org" // suspended for good, with no validator power
+	SetPower     Kind = "set_power"
+	SetParams    Kind = "set_params"
+)
+
+// Params are the network parameters a proposal may change; a zero field is
+// left as it is.
+type Params struct {
+	MaxTxBytes    uint64 `json:"max_tx_bytes,omitempty"`
+	MaxBlockBytes uint64 `json:"max_block_bytes,omitempty"`
+	CELCostLimit  uint64 `json:"cel_cost_limit,omitempty"`
+	DefaultPolicy string `json:"default_policy,omitempty"`
+}
+
+// Propose opens a proposal. Org carries the organization (all of it for
+// admit_org; its ID, and Power for set_power, otherwise). Deadline is the
+// number of blocks votes are taken for. The signer must be an admin of a
+// validator organization, whose vote the proposal counts as yes.
+type Propose struct {
+	Kind     Kind                `json:"kind"`
+	Org      identity.GenesisOrg `json:"org"`
+	Params   Params              `json:"params"`
+	Deadline uint64              `json:"deadline"`
+}
+
+// Vote casts the signer's organization's vote. The signer must be an admin
+// of a validator organization; an organization votes once.
+type Vote struct {
+	Proposal uint64 `json:"proposal"`
+	Yes      bool   `json:"yes"`
+}
+
+// MaxDeadline bounds a proposal's voting period, in blocks.
+const MaxDeadline = 1_000_000
+
+// Msg is a governance message.
+type Msg interface {
+	Type() uint64
+	encode(w *wire.Writer)
+}
+
+func (Propose) Type() uint64 { return TypePropose }
+func (Vote) Type() uint64    { return TypeVote }
+
+// Encode wraps m as a transaction message.
+func Encode(m Msg) tx.Msg {
+	w := wire.NewWriter(128)
+	m.encode(w)
+	return tx.Msg{Type: m.Type(), Body: w.Bytes()}
+}
+
+func writeKeys(w *wire.Writer, ks []tx.PubKey) {
+	w.Uint(uint64(len(ks)))
+	for _, k := range ks {
+		w.Raw(k)
+	}
+}
+
+func readKeys(r *wire.Reader) []tx.PubKey {
+	ks := make([]tx.PubKey, r.Count(16))
+	for i := range ks {
+		ks[i] = tx.PubKey(append([]byte(nil), r.Raw(tx.PubKeySize)...))
+	}
+	if len(ks) == 0 {
+		return nil
+	}
+	return ks
+}
+
+func (m Propose) encode(w *wire.Writer) {
+	w.String(string(m.Kind))
+	o := m.Org
+	w.String(o.ID)
+	w.String(o.Name)
+	w.String(string(o.Type))
+	w.Blob(o.ValidatorKey)
+	w.Uint(uint64(o.Power))
+	writeKeys(w, o.Admins)
+	writeKeys(w, o.Nodes)
+	w.Uint(m.Params.MaxTxBytes)
+	w.Uint(m.Params.MaxBlockBytes)
+	w.Uint(m.Params.CELCostLimit)
+	w.String(m.Params.DefaultPolicy)
+	w.Uint(m.Deadline)
+}
+
+func readPropose(r *wire.Reader) Propose {
+	m := Propose{Kind: Kind(r.String(32))}
+	m.Org = identity.GenesisOrg{ID: r.String(64), Name: r.String(100), Type: identity.OrgType(r.String(16))}
+	if k := r.Blob(tx.PubKeySize); len(k) > 0 {
+		m.Org.ValidatorKey = append(tx.PubKey(nil), k...)
+	}
+	m.Org.Power = int64(r.Uint())
+	m.Org.Admins, m.Org.Nodes = readKeys(r), readKeys(r)
+	m.Params = Params{MaxTxBytes: r.Uint(), MaxBlockBytes: r.Uint(), CELCostLimit: r.Uint(), DefaultPolicy: r.String(4096)}
+	m.Deadline = r.Uint()
+	return m
+}
+
+func (m Vote) encode(w *wire.Writer) {
+	w.Uint(m.Proposal)
+	w.Bool(m.Yes)
+}
+
+// Decode parses a governance message body.
+func Decode(typ uint64, body []byte) (Msg, error) {
+	r := wire.NewReader(body)
+	var m Msg
+	switch typ {
+	case TypePropose:
+		m = readPropose(r)
+	case TypeVote:
+		m = Vote{Proposal: r.Uint(), Yes: r.Bool()}
+	default:
+		return nil, tx.Rejectf(tx.CodeUnknownMessage, "unknown governance message type %d", typ)
+	}
+	if err := r.Done(); err != nil {
+		return nil, tx.Rejectf(tx.CodeMalformed, "decode %s: %v", Name(typ), err)
+	}
+	return m, nil
+}
+
+// Check decodes a message and validates what needs no state.
+func Check(typ uint64, body []byte) error {
+	m, err := Decode(typ, body)
+	if err != nil {
+		return err
+	}
+	p, ok := m.(Propose)
+	if !ok {
+		return nil
+	}
+	if p.Deadline == 0 || p.Deadline > MaxDeadline {
+		return tx.Rejectf(tx.CodeInvalid, "deadline must be 1 to %d blocks", MaxDeadline)
+	}
+	switch p.Kind {
+	case AdmitOrg:
+		if err := (&identity.Genesis{Organizations: []identity.GenesisOrg{p.Org}}).Validate(); err != nil {
+			return tx.Rejectf(tx.CodeInvalid, "%v", err)
+		}
+	case SuspendOrg, ReinstateOrg, RemoveOrg, SetPower:
+		if err := identity.ValidateOrgID(p.Org.ID); err != nil {
+			return err
+		}
+		if p.Kind == SetPower && p.Org.Power < 0 {
+			return tx.Rejectf(tx.CodeInvalid, "power must not be negative")
+		}
+	case SetParams:
+		if p.Params == (Params{}) {
+			return tx.Rejectf(tx.CodeInvalid, "set_params changes nothing")
+		}
+		if p.Params.MaxTxBytes != 0 && (p.Params.MaxTxBytes < 1024 || p.Params.MaxTxBytes > 4<<20) {
+			return tx.Rejectf(tx.CodeInvalid, "max_tx_bytes must be 1024 to 4194304")
+		}
+		if p.Params.MaxBlockBytes != 0 && (p.Params.MaxBlockBytes < 1<<16 || p.Params.MaxBlockBytes > 100<<20) {
+			return tx.Rejectf(tx.CodeInvalid, "max_block_bytes must be 65536 to 104857600")
+		}
+	default:
+		return tx.Rejectf(tx.CodeInvalid, "unknown proposal kind %q", p.Kind)
+	}
+	return nil
+}
+
+// Name returns the stable name of a message type.
+func Name(typ uint64) string {
+	switch typ {
+	case TypePropose:
+		return "governance/propose"
+	case TypeVote:
+		return "governance/vote"
+	}
+	return ""
+}
+
+// Types lists the message types of this contract.
+func Types() []uint64 { return []uint64{TypePropose, TypeVote} }
+
+// Status is where a proposal stands.
+type Status string
+
+// The proposal statuses.
+const (
+	Open     Status = "open"
+	Passed   Status = "passed"
+	Rejected Status = "rejected" // a third of the power or more voted no
+	Expired  Status = "expired"  // the deadline passed first
+)
+
+// Proposal is a proposal as the state keeps it.
+type Proposal struct {
+	ID       uint64     `json:"id"`
+	Propose  Propose    `json:"proposal"`
+	Proposer tx.Address `json:"proposer"`
+	Height   int64      `json:"height"`
+	Ends     int64      `json:"ends"` // the last height votes count at
+	Status   Status     `json:"status"`
+	Yes      []string   `json:"yes"` // the organizations that voted yes
+	No       []string   `json:"no"`
+}
+
+func proposalKey(id uint64) []byte { return binary.BigEndian.AppendUint64([]byte("y/"), id) }
+
+func (p *Proposal) encode() []byte {
+	w := wire.NewWriter(256)
+	w.Uint(p.ID)
+	p.Propose.encode(w)
+	w.Raw(p.Proposer[:])
+	w.Uint(uint64(p.Height))
+	w.Uint(uint64(p.Ends))
+	w.String(string(p.Status))
+	w.Strings(p.Yes)
+	w.Strings(p.No)
+	return w.Bytes()
+}
+
+// LoadProposal returns proposal id, or nil.
+func LoadProposal(s identity.Reader, id uint64) (*Proposal, error) {
+	b, err := s.Get(proposalKey(id))
+	if err != nil || b == nil {
+		return nil, err
+	}
+	r := wire.NewReader(b)
+	p := &Proposal{ID: r.Uint(), Propose: readPropose(r)}
+	copy(p.Proposer[:], r.Raw(tx.AddressSize))
+	p.Height, p.Ends = int64(r.Uint()), int64(r.Uint())
+	p.Status = Status(r.String(16))
+	p.Yes, p.No = r.Strings(1024, 64), r.Strings(1024, 64)
+	if err := r.Done(); err != nil {
+		return nil, fmt.Errorf("decode proposal %d: %w", id, err)
+	}
+	return p, nil
+}
+
+// PolicySetter changes the network's access policy and CEL cost limit;
+// the consent contract is one.
+type PolicySetter interface {
+	SetPolicy(ctx *contract.Context, defaultPolicy string, costLimit uint64) error
+}
+
+// Contract executes governance messages.
+type Contract struct {
+	Policy PolicySetter
+}
+
+// Handle decodes and executes one governance message.
+func (c *Contract) Handle(ctx *contract.Context, typ uint64, body []byte) error {
+	if err := Check(typ, body); err != nil {
+		return err
+	}
+	m, _ := Decode(typ, body)
+	switch m := m.(type) {
+	case Propose:
+		return c.propose(ctx, m)
+	case Vote:
+		return c.vote(ctx, m)
+	}
+	return tx.Rejectf(tx.CodeUnknownMessage, "unknown governance message %T", m)
+}
+
+// voter returns the signer's organization if the signer may vote for it:
+// an admin of an active validator organization.
+func voter(ctx *contract.Context) (*identity.Account, error) {
+	a, err := identity.RequireOwnRole(ctx, identity.Admin)
+	if err != nil {
+		return nil, err
+	}
+	vs, err := identity.Validators(ctx.Store)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vs {
+		if v.Org == a.Org {
+			return a, nil
+		}
+	}
+	return nil, tx.Rejectf(tx.CodeUnauthorized, "organization %s holds no validator power", a.Org)
+}
+
+func (c *Contract) propose(ctx *contract.Context, m Propose) error {
+	a, err := voter(ctx)
+	if err != nil {
+		return err
+	}
+	id, err := nextID(ctx.Store)
+	if err != nil {
+		return err
+	}
+	p := &Proposal{ID: id, Propose: m, Proposer: a.Address, Height: ctx.Height, Ends: ctx.Height + int64(m.Deadline), Status: Open}
+	ctx.Emit(contract.Event{
+		Type:     "governance.proposed",
+		Attrs:    []contract.Attr{{Key: "proposal", Value: strconv.FormatUint(id, 10)}, {Key: "kind", Value: string(m.Kind)}, {Key: "org", Value: a.Org}, {Key: "by", Value: a.Address.String()}},
+		Accounts: []tx.Address{a.Address},
+	})
+	return c.cast(ctx, p, a, true)
+}
+
+func (c *Contract) vote(ctx *contract.Context, m Vote) error {
+	a, err := voter(ctx)
+	if err != nil {
+		return err
+	}
+	p, err := LoadProposal(ctx.Store, m.Proposal)
+	if err != nil {
+		return err
+	}
+	if p == nil {
+		return tx.Rejectf(tx.CodeNotFound, "proposal %d does not exist", m.Proposal)
+	}
+	if p.Status == Open && ctx.Height > p.Ends {
+		p.Status = Expired
+	}
+	if p.Status != Open {
+		return tx.Rejectf(tx.CodeInvalid, "proposal %d is %s", p.ID, p.Status)
+	}
+	for _, org := range append(p.Yes, p.No...) {
+		if org == a.Org {
+			return tx.Rejectf(tx.CodeAlreadyExists, "%s has voted on proposal %d", a.Org, p.ID)
+		}
+	}
+	return c.cast(ctx, p, a, m.Yes)
+}
+
+// cast records a's organization's vote on p, tallies, and carries p out if
+// it passed.
+func (c *Contract) cast(ctx *contract.Context, p *Proposal, a *identity.Account, yes bool) error {
+	if yes {
+		p.Yes = append(p.Yes, a.Org)
+	} else {
+		p.No = append(p.No, a.Org)
+	}
+	ctx.Emit(contract.Event{
+		Type: "governance.voted",
+		Attrs: []contract.Attr{{Key: "proposal", Value: strconv.FormatUint(p.ID, 10)}, {Key: "org", Value: a.Org},
+			{Key: "yes", Value: strconv.FormatBool(yes)}, {Key: "by", Value: a.Address.String()}},
+		Accounts: []tx.Address{a.Address},
+	})
+	vs, err := identity.Validators(ctx.Store)
+	if err != nil {
+		return err
+	}
+	var total, yesPower, noPower int64
+	for _, v := range vs {
+		o, err := identity.LoadOrg(ctx.Store, v.Org)
+		if err != nil {
+			return err
+		}
+		if o == nil || o.Suspended {
+			continue
+		}
+		total += v.Power
+		for _, org := range p.Yes {
+			if org == v.Org {
+				yesPower += v.Power
+			}
+		}
+		for _, org := range p.No {
+			if org == v.Org {
+				noPower += v.Power
+			}
+		}
+	}
+	switch {
+	case 3*yesPower > 2*total:
+		p.Status = Passed
+	case 3*noPower >= total:
+		p.Status = Rejected
+	}
+	if err := ctx.Store.Set(proposalKey(p.ID), p.encode()); err != nil {
+		return err
+	}
+	if p.Status != Open {
+		ctx.Emit(contract.Event{Type: "governance." + string(p.Status), Attrs: []contract.Attr{
+			{Key: "proposal", Value: strconv.FormatUint(p.ID, 10)}, {Key: "kind", Value: string(p.Propose.Kind)},
+			{Key: "yes_power", Value: strconv.FormatInt(yesPower, 10)}, {Key: "total_power", Value: strconv.FormatInt(total, 10)},
+		}})
+	}
+	if p.Status == Passed {
+		return c.execute(ctx, p.Propose)
+	}
+	return nil
+}
+
+func nextID(s contract.Store) (uint64, error) {
+	k := []byte("y/next")
+	b, err := s.Get(k)
+	if err != nil {
+		return 0, err
+	}
+	var n uint64
+	if b != nil {
+		n = binary.BigEndian.Uint64(b)
+	}
+	n++
+	return n, s.Set(k, binary.BigEndian.AppendUint64(nil, n))
+}
+
+// execute carries out a passed proposal.
+func (c *Contract) execute(ctx *contract.Context, m Propose) error {
+	o := m.Org
+	switch m.Kind {
+	case AdmitOrg:
+		if err := identity.AdmitOrg(ctx, o); err != nil {
+			return err
+		}
+		emitOrg(ctx, "admitted", o.ID)
+		if o.Power > 0 {
+			emitValidator(ctx, o.ID, o.ValidatorKey, o.Power)
+		}
+	case SuspendOrg, ReinstateOrg:
+		org, err := identity.SetOrgStatus(ctx, o.ID, m.Kind == SuspendOrg)
+		if err != nil {
+			return err
+		}
+		what := "reinstated"
+		if org.Suspended {
+			what = "suspended"
+		}
+		emitOrg(ctx, what, o.ID)
+	case RemoveOrg:
+		org, err := identity.SetOrgStatus(ctx, o.ID, true)
+		if err != nil {
+			return err
+		}
+		if org.Power > 0 {
+			if _, err := identity.SetPower(ctx, o.ID, 0); err != nil {
+				return err
+			}
+			emitValidator(ctx, o.ID, org.ValidatorKey, 0)
+		}
+		emitOrg(ctx, "removed", o.ID)
+	case SetPower:
+		org, err := identity.SetPower(ctx, o.ID, o.Power)
+		if err != nil {
+			return err
+		}
+		emitValidator(ctx, o.ID, org.ValidatorKey, o.Power)
+	case SetParams:
+		return c.setParams(ctx, m.Params)
+	}
+	return nil
+}
+
+func emitOrg(ctx *contract.Context, what, id string) {
+	ctx.Emit(contract.Event{Type: "governance.org_" + what, Attrs: []contract.Attr{{Key: "org", Value: id}}})
+}
+
+// emitValidator announces a validator change, which the application passes
+// to CometBFT.
+func emitValidator(ctx *contract.Context, org string, key tx.PubKey, power int64) {
+	ctx.Emit(contract.Event{Type: "governance.validator", Attrs: []contract.Attr{
+		{Key: "org", Value: org}, {Key: "pub_key", Value: key.String()}, {Key: "power", Value: strconv.FormatInt(power, 10)},
+	}})
+}
+
+func (c *Contract) setParams(ctx *contract.Context, p Params) error {
+	if p.CELCostLimit != 0 || p.DefaultPolicy != "" {
+		if err := c.Policy.SetPolicy(ctx, p.DefaultPolicy, p.CELCostLimit); err != nil {
+			return err
+		}
+	}
+	var attrs []contract.Attr
+	for _, kv := range []struct {
+		k string
+		v uint64
+	}{{"max_tx_bytes", p.MaxTxBytes}, {"max_block_bytes", p.MaxBlockBytes}, {"cel_cost_limit", p.CELCostLimit}} {
+		if kv.v != 0 {
+			attrs = append(attrs, contract.Attr{Key: kv.k, Value: strconv.FormatUint(kv.v, 10)})
+		}
+	}
+	ctx.Emit(contract.Event{Type: "governance.params", Attrs: attrs})
+	return nil
+}
