@@ -32,6 +32,7 @@ fuzz:
 	$(GO) test -run=^$$ -fuzz=FuzzDecodeBucket -fuzztime=$(FUZZTIME) ./state
 	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./contract/consent
 	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./contract/records
+	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./contract/governance
 	for f in FuzzDecodeRecordValue FuzzDecodeVersionValue FuzzDecodeLocator FuzzDecodePatientKey \
 		FuzzDecodeMeta FuzzDecodeRecordKey FuzzDecodePendingKey FuzzDecodeSealed; do \
 		$(GO) test -run=^$$ -fuzz=^$$f$$ -fuzztime=$(FUZZTIME) ./vault || exit 1; done

@@ -366,6 +366,9 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 	if err != nil {
 		return nil, err
 	}
+	if err := a.recordMisbehavior(blk, b, req.Misbehavior); err != nil {
+		return nil, err
+	}
 	ab, err := a.appendEvents(blk, b)
 	if err != nil {
 		return nil, err

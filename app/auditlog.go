@@ -39,17 +39,29 @@ func (a *App) appendEvents(blk *state.Overlay, b *Block) (*audit.Block, error) {
 			ab.Nodes = append(ab.Nodes, audit.Node{Level: level, Index: index, Hash: hash})
 		}
 	}
+	add := func(ev audit.Event) error {
+		leaf := ev.Encode()
+		if err := log.Append(audit.LeafHash(leaf), visit); err != nil {
+			return err
+		}
+		if visit != nil {
+			ab.Events, ab.Leaves = append(ab.Events, ev), append(ab.Leaves, leaf)
+		}
+		return nil
+	}
 	for i := range b.Txs {
 		r := &b.Txs[i]
 		for j, e := range r.Events {
-			ev := audit.Event{Height: b.Height, Time: b.Time, Tx: r.Hash, TxIndex: i, Index: j, Event: e}
-			leaf := ev.Encode()
-			if err := log.Append(audit.LeafHash(leaf), visit); err != nil {
+			if err := add(audit.Event{Height: b.Height, Time: b.Time, Tx: r.Hash, TxIndex: i, Index: j, Event: e}); err != nil {
 				return nil, err
 			}
-			if visit != nil {
-				ab.Events, ab.Leaves = append(ab.Events, ev), append(ab.Leaves, leaf)
-			}
+		}
+	}
+	// The block's own events come after its transactions', with no
+	// transaction hash and the index one past the last transaction.
+	for j, e := range b.Events {
+		if err := add(audit.Event{Height: b.Height, Time: b.Time, TxIndex: len(b.Txs), Index: j, Event: e}); err != nil {
+			return nil, err
 		}
 	}
 	if ab.Size = log.Size(); ab.Size > ab.First {

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"testing"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -118,5 +119,30 @@ func TestGovernance(t *testing.T) {
 	}
 	if r := g.send(t, labAdmin, governance.Propose{Kind: governance.SuspendOrg, Org: identity.GenesisOrg{ID: orgC}, Deadline: 10}); r.Code != tx.CodeSuspended {
 		t.Errorf("proposal by a removed organization's admin: %v; want suspended", r.Code)
+	}
+}
+
+// TestMisbehavior gives FinalizeBlock the evidence of a validator that
+// signed twice: the block records it, naming the organization, for
+// governance to act on.
+func TestMisbehavior(t *testing.T) {
+	a, rec := newRecordedChain(t)
+	h := height(t, a) + 1
+	valB := ed25519.PubKey(pubOf(testKey("val-b")))
+	res, err := a.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{Height: h, Time: blockTime(h), Misbehavior: []abci.Misbehavior{{
+		Type: abci.MisbehaviorType_DUPLICATE_VOTE, Validator: abci.Validator{Address: valB.Address(), Power: 5}, Height: h - 1, Time: blockTime(h - 1), TotalVotingPower: 15,
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Commit(context.Background(), &abci.RequestCommit{}); err != nil {
+		t.Fatal(err)
+	}
+	b := rec.blocks[len(rec.blocks)-1]
+	if len(b.Events) != 1 || b.Events[0].Type != "consensus.misbehavior" || b.Events[0].Attrs[0].Value != orgB {
+		t.Fatalf("block events %+v; want the misbehavior of %s", b.Events, orgB)
+	}
+	if res.AppHash == nil {
+		t.Fatal("no app hash")
 	}
 }

@@ -13,6 +13,9 @@ type Block struct {
 	Time    time.Time
 	AppHash []byte
 	Txs     []TxResult
+	// Events are the block's own events, of no transaction: the evidence
+	// of misbehaving validators.
+	Events []contract.Event
 }
 
 // TxResult is the outcome of one transaction in a block.
