@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/careledger/careledger/contract/consent"
+	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/tx"
@@ -134,4 +135,28 @@ func (s *Server) getAnchor(w http.ResponseWriter, r *http.Request) {
 	copy(root[:], b)
 	a, err := records.LoadAnchor(s.b.App.State(), root)
 	found(w, a, err, "anchor")
+}
+
+// ValidatorList is the answer of GET /v1/validators.
+type ValidatorList struct {
+	Validators []identity.Validator `json:"validators"`
+}
+
+func (s *Server) getProposal(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	p, err := governance.LoadProposal(s.b.App.State(), id)
+	found(w, p, err, "proposal")
+}
+
+func (s *Server) listValidators(w http.ResponseWriter, r *http.Request) {
+	vs, err := identity.Validators(s.b.App.State())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ValidatorList{Validators: append([]identity.Validator{}, vs...)})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/consent"
+	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/state"
@@ -266,6 +267,12 @@ func TestOpenAPISchemas(t *testing.T) {
 		"ProvenLeaf":        audit.ProvenLeaf{},
 		"EventList":         EventList{},
 		"CheckpointAnswer":  CheckpointAnswer{},
+		"Proposal":          governance.Proposal{},
+		"Propose":           governance.Propose{},
+		"ProposalParams":    governance.Params{},
+		"GenesisOrg":        identity.GenesisOrg{},
+		"Validator":         identity.Validator{},
+		"ValidatorList":     ValidatorList{},
 	}
 	for name, v := range types {
 		schema := lookup(doc, "components", "schemas", name)

@@ -124,6 +124,8 @@ func (s *Server) routeTable() []route {
 		{"GET /v1/patients/{address}/delegates", http.HandlerFunc(s.patientDelegates)},
 		{"GET /v1/grants/{id}", http.HandlerFunc(s.getGrant)},
 		{"GET /v1/anchors/{root}", http.HandlerFunc(s.getAnchor)},
+		{"GET /v1/proposals/{id}", http.HandlerFunc(s.getProposal)},
+		{"GET /v1/validators", http.HandlerFunc(s.listValidators)},
 		{"GET /v1/audit/checkpoints/{height}", http.HandlerFunc(s.getCheckpoint)},
 		{"GET /v1/audit/events", http.HandlerFunc(s.listAuditEvents)},
 		{"GET /v1/audit/events/{index}", http.HandlerFunc(s.getAuditEvent)},

@@ -25,6 +25,7 @@ import (
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract/consent"
+	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/tx"
@@ -526,4 +527,18 @@ func (c *Client) Checkpoint(ctx context.Context, height int64) (api.CheckpointAn
 	var a api.CheckpointAnswer
 	err := c.do(ctx, "GET", "/v1/audit/checkpoints/"+strconv.FormatInt(height, 10), nil, &a, nil)
 	return a, err
+}
+
+// Proposal returns governance proposal id.
+func (c *Client) Proposal(ctx context.Context, id uint64) (governance.Proposal, error) {
+	var p governance.Proposal
+	err := c.do(ctx, "GET", "/v1/proposals/"+strconv.FormatUint(id, 10), nil, &p, nil)
+	return p, err
+}
+
+// Validators returns the validator organizations.
+func (c *Client) Validators(ctx context.Context) ([]identity.Validator, error) {
+	var a api.ValidatorList
+	err := c.do(ctx, "GET", "/v1/validators", nil, &a, nil)
+	return a.Validators, err
 }

@@ -111,6 +111,14 @@ func queryCommands() map[string]queryCommand {
 			}
 			return c.Checkpoint(ctx, int64(ns[0]))
 		}},
+		"proposal": {argsUsage: "ID", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+			id, err := parseID(a[0])
+			if err != nil {
+				return nil, err
+			}
+			return c.Proposal(ctx, id)
+		}},
+		"validators": {get: func(ctx context.Context, c *client.Client, _ []string) (any, error) { return c.Validators(ctx) }},
 		"grant": {argsUsage: "ID", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
 			id, err := parseID(a[0])
 			if err != nil {

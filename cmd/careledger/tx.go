@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"slices"
 	"strings"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
@@ -30,7 +31,7 @@ func runTx(ctx context.Context, args []string) error {
 }
 
 func txCommands() []txCommand {
-	return append(identityCommands(), consentCommands()...)
+	return slices.Concat(identityCommands(), consentCommands(), governanceCommands())
 }
 
 func identityCommands() []txCommand {
