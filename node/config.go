@@ -44,6 +44,11 @@ type Config struct {
 	// Patient/$everything gathers a patient's records. Default none: only
 	// the records held here.
 	Custodians map[string]string `json:"custodians,omitempty"`
+	// SkipStateCheck skips rehashing the whole state when the node starts.
+	// Default false: a node whose state was altered on disk refuses to
+	// start rather than sign a state the others do not hold (the check
+	// costs about a second per million keys).
+	SkipStateCheck bool `json:"skip_state_check,omitempty"`
 	// LocalNetwork lets several nodes share one host address (a testnet on
 	// 127.0.0.1). Default false.
 	LocalNetwork bool `json:"local_network,omitempty"`

@@ -21,8 +21,9 @@ import (
 // TestTestnetFaults runs four validators as separate processes (power 10
 // each). Governance passes a proposal with three votes; with one node
 // stopped the others commit, and the node catches up when it comes back;
-// with two stopped, no block commits, and commits resume when they return.
-// At every height, every node holds the same block.
+// with two stopped, no block commits, and commits resume when they return;
+// a node whose state was altered on disk refuses to start. At every height,
+// every node holds the same block.
 func TestTestnetFaults(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "net")
 	base := 31650 + os.Getpid()%250*4 // below the ephemeral range, apart from TestTestnetCommits
@@ -104,20 +105,34 @@ func TestTestnetFaults(t *testing.T) {
 		nodetest.WaitHeight(t, c, h+1)
 	}
 
+	// A validator whose state was altered on disk refuses to start: it
+	// never signs a state the others do not hold. The others go on.
+	procs[3].stop(t)
+	rewriteFirst(t, filepath.Join(homes[3], "data", "app", "state.db"), "d")
+	bad := exec.Command(binary, "node", "--home", homes[3])
+	outBad, err := bad.CombinedOutput()
+	if err == nil || !strings.Contains(string(outBad), "does not verify") {
+		t.Fatalf("node3 with an altered state: %v\n%s\nwant a refusal to start", err, outBad)
+	}
+	h = register(0)
+	for _, c := range clients[:3] {
+		nodetest.WaitHeight(t, c, h)
+	}
+
 	// Safety: one block per height, the same everywhere.
 	for ht := int64(1); ht <= h; ht++ {
 		want, err := clients[0].Block(ctx, ht)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i := 1; i < 4; i++ {
+		for i := 1; i < 3; i++ {
 			got, err := clients[i].Block(ctx, ht)
 			if err != nil || got.Hash != want.Hash || got.AppHash != want.AppHash {
 				t.Fatalf("node%d block %d = %s (app hash %s), %v; node0 has %s (%s)", i, ht, got.Hash, got.AppHash, err, want.Hash, want.AppHash)
 			}
 		}
 	}
-	for i := range 4 {
+	for i := range 3 {
 		procs[i].stop(t)
 	}
 }
