@@ -34,6 +34,11 @@ type Config struct {
 	// LogLevel is CometBFT's log level: "error", "info", "debug" or "none".
 	// Default "error".
 	LogLevel string `json:"log_level"`
+	// Org is the organization this node holds records for, whose node key
+	// (keys/node.key) is a service member of it. Default: the organization
+	// whose genesis node keys hold that key; an organization admitted by
+	// governance after genesis sets it.
+	Org string `json:"org,omitempty"`
 	// FHIRSchema is the FHIR R4 JSON schema (fhir.schema.json) that
 	// resources are validated against, as a path relative to the home or
 	// absolute. Default none: resources are parsed (a JSON object of an R4

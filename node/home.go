@@ -96,6 +96,7 @@ func Init(home string, o InitOptions) error {
 	if err != nil {
 		return err
 	}
+	o.Config.Org = o.Org.ID
 	return m.finish(gen, o.Config)
 }
 

@@ -141,9 +141,11 @@ func (n *Node) openRecords(cc *cfg.Config, gen *cmttypes.GenesisDoc, key ed25519
 	if n.vault, err = vault.Open(filepath.Join(cc.DBDir(), "vault"), master); err != nil {
 		return nil, err
 	}
-	org, err := serviceOrg(gen, key.PubKey().Bytes())
-	if err != nil {
-		return nil, err
+	org := n.cfg.Org
+	if org == "" {
+		if org, err = serviceOrg(gen, key.PubKey().Bytes()); err != nil {
+			return nil, err
+		}
 	}
 	var validator *fhir.Validator
 	if path := n.cfg.FHIRSchema; path != "" {

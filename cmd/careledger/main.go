@@ -29,6 +29,7 @@ func commands() []command {
 	return []command{
 		{"node", "run a node (creates ./careledger-data on first run)", runNode},
 		{"init", "create a node home without starting it", runInit},
+		{"genesis", "start a network of organizations on separate machines: genesis entry, assemble, install", runGenesis},
 		{"testnet", "write the homes of an N-validator network on 127.0.0.1", runTestnet},
 		{"keys", "manage key files: new, list, show", runKeys},
 		{"tx", "sign and submit a transaction", runTx},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/demo"
 	"github.com/careledger/careledger/node"
 )
@@ -25,11 +26,18 @@ func runInit(ctx context.Context, args []string) error {
 	httpAddr := fs.String("http", "127.0.0.1:8080", "JSON API listen address")
 	p2pAddr := fs.String("p2p", "127.0.0.1:26656", "CometBFT peer-to-peer listen address")
 	withDemo := fs.Bool("demo", false, "create the demo network's organizations")
+	orgID := fs.String("org-id", "local", "the organization running the node: its ID")
+	orgName := fs.String("org-name", "Local Organization", "the organization's name")
+	orgType := fs.String("org-type", "provider", "provider, payer, pharma, research or regulator")
 	if err := parse(fs, args, 0, ""); err != nil {
 		return err
 	}
+	typ, err := identity.ParseOrgType(*orgType)
+	if err != nil {
+		return usageError(err.Error())
+	}
 	c := node.Config{HTTPAddr: *httpAddr, P2PAddr: *p2pAddr}
-	o := node.InitOptions{ChainID: *chainID, Config: c}
+	o := node.InitOptions{ChainID: *chainID, Config: c, Org: node.Org{ID: *orgID, Name: *orgName, Type: typ}}
 	if *withDemo {
 		o = demo.InitOptions(c)
 	}
