@@ -18,7 +18,8 @@ import (
 // TestGenesisOfSeparateOrganizations starts a network the way separate
 // organizations do (docs/DEPLOYMENT.md): each initializes its own home,
 // sends its entry, one assembles the genesis, each installs it; both nodes
-// then validate the same chain, and each serves its own organization.
+// then validate the same chain. An observer node with the same genesis and
+// no power follows it.
 func TestGenesisOfSeparateOrganizations(t *testing.T) {
 	dir := t.TempDir()
 	orgs := []string{"mercy-hospital", "lakeside-clinic"}
@@ -65,6 +66,26 @@ func TestGenesisOfSeparateOrganizations(t *testing.T) {
 	b1, err1 := c1.Block(ctx, res.Height)
 	if err0 != nil || err1 != nil || b0.Hash != b1.Hash || len(b0.Signatures) != 2 {
 		t.Fatalf("block %d: %+v / %+v (%v, %v); want the same block signed by both", res.Height, b0, b1, err0, err1)
+	}
+
+	// An observer (an auditor's node): the same genesis and peers, no
+	// validator power. It follows the chain and serves it.
+	obs := filepath.Join(dir, "auditor")
+	obsHTTP := fmt.Sprintf("127.0.0.1:%d", nodetest.FreePort(t))
+	careledger(t, "init", "--home", obs, "--org-id", "state-auditor", "--org-type", "regulator", "--http", obsHTTP,
+		"--p2p", fmt.Sprintf("127.0.0.1:%d", nodetest.FreePort(t)))
+	careledger(t, append([]string{"genesis", "install", "--home", obs, genesis}, entries...)...)
+	procs = append(procs, startNode(t, obs))
+	co := client.New("http://" + obsHTTP)
+	nodetest.WaitHeight(t, co, res.Height)
+	if _, err := co.Account(ctx, tx.AddressOf(key.PubKey().Bytes())); err != nil {
+		t.Fatalf("the observer does not see the patient: %v", err)
+	}
+	if bo, err := co.Block(ctx, res.Height); err != nil || bo.Hash != b0.Hash {
+		t.Fatalf("the observer's block %d: %+v, %v; want %s", res.Height, bo, err, b0.Hash)
+	}
+	if vals, _ := co.Validators(ctx); len(vals) != 2 {
+		t.Errorf("validators seen by the observer: %v; want the two organizations, not the observer", vals)
 	}
 	for _, p := range procs {
 		p.stop(t)
