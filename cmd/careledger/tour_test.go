@@ -150,13 +150,20 @@ func TestTour(t *testing.T) {
 
 func startNodeArgs(t *testing.T, args ...string) *process {
 	t.Helper()
+	return startProcess(t, binary, args...)
+}
+
+// startProcess starts a program, its output going to a log file, and kills
+// it when the test ends.
+func startProcess(t *testing.T, program string, args ...string) *process {
+	t.Helper()
 	log := filepath.Join(t.TempDir(), "node.log")
 	f, err := os.Create(log)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(program, args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
