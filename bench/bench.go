@@ -56,6 +56,9 @@ type Options struct {
 	// CPUProfile, if set, receives a CPU profile of CareLedger's saturated
 	// phase.
 	CPUProfile io.Writer
+	// Validators is the number of validators of each network, all on this
+	// machine, in this process; transactions go to the first. Default 1.
+	Validators int
 }
 
 func (o *Options) ensureDefaults() {
@@ -70,6 +73,9 @@ func (o *Options) ensureDefaults() {
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
+	}
+	if o.Validators == 0 {
+		o.Validators = 1
 	}
 }
 
@@ -157,15 +163,33 @@ type starter func(home string) (*system, error)
 
 func measure(ctx context.Context, o Options, name string, start starter) (Result, error) {
 	res := Result{System: name}
-	home := filepath.Join(o.Dir, name)
-	if err := initHome(home, o); err != nil {
-		return res, err
-	}
-	sys, err := start(home)
+	homes, err := initHomes(filepath.Join(o.Dir, name), o)
 	if err != nil {
 		return res, err
 	}
-	defer sys.stop()
+	// The other validators run beside the one under load; their blocks
+	// are the same and are only drained. A network of several is left
+	// running when measured (its nodes idle, making an empty block every
+	// few seconds) and ends with the process: stopping one node of a
+	// running network can make CometBFT v0.38's consensus reactor read its
+	// closed block store and panic (queryMaj23Routine).
+	for _, h := range homes[1:] {
+		other, err := start(h)
+		if err != nil {
+			return res, err
+		}
+		go func() {
+			for range other.committed {
+			}
+		}()
+	}
+	sys, err := start(homes[0])
+	if err != nil {
+		return res, err
+	}
+	if len(homes) == 1 {
+		defer sys.stop()
+	}
 	fmt.Fprintf(o.Log, "%s: saturating for %s\n", name, o.Duration)
 	profile := o.CPUProfile != nil && name == "careledger"
 	if profile {
@@ -194,17 +218,36 @@ func measure(ctx context.Context, o Options, name string, start starter) (Result
 	return res, nil
 }
 
-func initHome(home string, o Options) error {
+// initHomes makes the homes of a network of o.Validators validators.
+func initHomes(dir string, o Options) ([]string, error) {
+	c := node.Config{HTTPAddr: "127.0.0.1:0", TimeoutCommit: node.Duration(o.TimeoutCommit), LogLevel: "none"}
+	if o.Validators == 1 {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		c.P2PAddr = fmt.Sprintf("127.0.0.1:%d", port)
+		return []string{dir}, node.Init(dir, node.InitOptions{Config: c})
+	}
 	port, err := freePort()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return node.Init(home, node.InitOptions{Config: node.Config{
-		HTTPAddr:      "127.0.0.1:0",
-		P2PAddr:       fmt.Sprintf("127.0.0.1:%d", port),
-		TimeoutCommit: node.Duration(o.TimeoutCommit),
-		LogLevel:      "none",
-	}})
+	homes, err := node.Testnet(dir, node.TestnetOptions{Validators: o.Validators, P2PBasePort: port, HTTPBasePort: port + o.Validators, Config: c})
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range homes { // any free API port: only node0's API-less paths are used
+		cfg, err := node.LoadConfig(h)
+		if err != nil {
+			return nil, err
+		}
+		cfg.HTTPAddr = "127.0.0.1:0"
+		if err := node.SaveConfig(h, cfg); err != nil {
+			return nil, err
+		}
+	}
+	return homes, nil
 }
 
 type phaseResult struct {
@@ -558,7 +601,7 @@ func parallel(n int, f func(i int)) {
 func freePort() (int, error) {
 	start := os.Getpid() * 7919
 	for i := range 2000 {
-		p := 31700 + (start+i)%1000
+		p := 31700 + (start+i)%1000 - (start+i)%1000%16 // room for a network's consecutive ports
 		if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
 			ln.Close()
 			return p, nil

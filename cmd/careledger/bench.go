@@ -20,10 +20,11 @@ func runBench(ctx context.Context, args []string) error {
 	submitters := fs.Int("submitters", 0, "goroutines submitting transactions (default 16)")
 	skipBaseline := fs.Bool("skip-baseline", false, "measure CareLedger alone (for profiling; no ratio)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of CareLedger's saturated phase to this file")
+	validators := fs.Int("validators", 1, "validators of each network, all on this machine")
 	if err := parse(fs, args, 0, ""); err != nil {
 		return err
 	}
-	o := bench.Options{Duration: *d, TimeoutCommit: *tc, Log: os.Stderr, SkipBaseline: *skipBaseline, Submitters: *submitters}
+	o := bench.Options{Duration: *d, TimeoutCommit: *tc, Log: os.Stderr, SkipBaseline: *skipBaseline, Submitters: *submitters, Validators: *validators}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
