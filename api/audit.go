@@ -45,7 +45,7 @@ func auditError(w http.ResponseWriter, err error) {
 	writeError(w, err)
 }
 
-func uintParam(r *http.Request, name string, v string) (uint64, error) {
+func uintParam(name, v string) (uint64, error) {
 	n, err := strconv.ParseUint(v, 10, 64)
 	if err != nil {
 		return 0, tx.Rejectf(tx.CodeMalformed, "%s must be a non-negative integer", name)
@@ -78,22 +78,29 @@ func (s *Server) getCheckpoint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := CheckpointAnswer{Checkpoint: *c}
-	next := s.b.Blocks.LoadBlock(h + 1)
-	commit := s.b.Blocks.LoadBlockCommit(h + 1)
-	if commit == nil {
-		commit = s.b.Blocks.LoadSeenCommit(h + 1)
-	}
-	if next != nil && commit != nil {
-		if a.SignedHeader, err = audit.NewSignedHeader(&next.Header, commit); err != nil {
-			writeError(w, err)
-			return
-		}
+	if a.SignedHeader, err = s.signedHeader(h + 1); err != nil {
+		writeError(w, err)
+		return
 	}
 	writeJSON(w, http.StatusOK, a)
 }
 
+// signedHeader returns block h's header and commit, or nil if the node
+// does not hold them yet.
+func (s *Server) signedHeader(h int64) (json.RawMessage, error) {
+	blk := s.b.Blocks.LoadBlock(h)
+	commit := s.b.Blocks.LoadBlockCommit(h)
+	if commit == nil {
+		commit = s.b.Blocks.LoadSeenCommit(h)
+	}
+	if blk == nil || commit == nil {
+		return nil, nil
+	}
+	return audit.NewSignedHeader(&blk.Header, commit)
+}
+
 func (s *Server) getAuditEvent(w http.ResponseWriter, r *http.Request) {
-	i, err := uintParam(r, "index", r.PathValue("index"))
+	i, err := uintParam("index", r.PathValue("index"))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -113,12 +120,12 @@ func (s *Server) getAuditEvent(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) inclusionProof(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	i, err := uintParam(r, "index", q.Get("index"))
+	i, err := uintParam("index", q.Get("index"))
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	size, err := uintParam(r, "size", q.Get("size"))
+	size, err := uintParam("size", q.Get("size"))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -138,12 +145,12 @@ func (s *Server) inclusionProof(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) consistencyProof(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	from, err := uintParam(r, "from", q.Get("from"))
+	from, err := uintParam("from", q.Get("from"))
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	to, err := uintParam(r, "to", q.Get("to"))
+	to, err := uintParam("to", q.Get("to"))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -169,7 +176,7 @@ func (s *Server) consistencyProof(w http.ResponseWriter, r *http.Request) {
 // getBundle serves a self-contained proof of event index, certified by the
 // newest block whose commit the node holds.
 func (s *Server) getBundle(w http.ResponseWriter, r *http.Request) {
-	i, err := uintParam(r, "index", r.PathValue("index"))
+	i, err := uintParam("index", r.PathValue("index"))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -211,14 +218,12 @@ func (s *Server) certifiedCheckpoint() (*audit.Certified, error) {
 	if err != nil {
 		return nil, err
 	}
-	next := s.b.Blocks.LoadBlock(c.Height + 1)
-	commit := s.b.Blocks.LoadSeenCommit(c.Height + 1)
-	if next == nil || commit == nil {
-		return nil, tx.Rejectf(tx.CodeNotFound, "block %d or its commit is not at this node", c.Height+1)
-	}
-	sh, err := audit.NewSignedHeader(&next.Header, commit)
+	sh, err := s.signedHeader(c.Height + 1)
 	if err != nil {
 		return nil, err
+	}
+	if sh == nil {
+		return nil, tx.Rejectf(tx.CodeNotFound, "block %d or its commit is not at this node", c.Height+1)
 	}
 	return &audit.Certified{Checkpoint: *c, SignedHeader: sh}, nil
 }
@@ -335,7 +340,7 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if v := q.Get("after"); v != "" {
-		n, err := uintParam(r, "after", v)
+		n, err := uintParam("after", v)
 		if err != nil {
 			writeError(w, err)
 			return

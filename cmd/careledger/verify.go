@@ -62,25 +62,36 @@ func trusted(path string) (*trust, error) {
 	return tr, nil
 }
 
-// verifyBundle checks a proof bundle offline, with no node running, and
-// prints the verified event.
-func verifyBundle(_ context.Context, args []string) error {
-	fs := flag.NewFlagSet("verify bundle", flag.ContinueOnError)
+// readTrusted parses a verify command's flags and its one file argument,
+// decodes the file into v (what names it in errors), and returns what the
+// genesis makes trusted.
+func readTrusted(name, argsUsage, what string, args []string, v any) (*trust, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	genesis := trustFlag(fs)
-	if err := parse(fs, args, 1, "BUNDLE.json"); err != nil {
-		return err
+	if err := parse(fs, args, 1, argsUsage); err != nil {
+		return nil, err
 	}
 	tr, err := trusted(*genesis)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	b, err := os.ReadFile(fs.Arg(0))
 	if err != nil {
-		return err
+		return nil, err
 	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return nil, fmt.Errorf("%s is not %s: %w", fs.Arg(0), what, err)
+	}
+	return tr, nil
+}
+
+// verifyBundle checks a proof bundle offline, with no node running, and
+// prints the verified event.
+func verifyBundle(_ context.Context, args []string) error {
 	var bundle audit.Bundle
-	if err := json.Unmarshal(b, &bundle); err != nil {
-		return fmt.Errorf("%s is not a proof bundle: %w", fs.Arg(0), err)
+	tr, err := readTrusted("verify bundle", "BUNDLE.json", "a proof bundle", args, &bundle)
+	if err != nil {
+		return err
 	}
 	ev, err := bundle.Verify(tr.chainID, tr.vals)
 	if err != nil {
@@ -93,22 +104,10 @@ func verifyBundle(_ context.Context, args []string) error {
 // verifyReport checks an accounting of disclosures offline and prints a
 // summary.
 func verifyReport(_ context.Context, args []string) error {
-	fs := flag.NewFlagSet("verify report", flag.ContinueOnError)
-	genesis := trustFlag(fs)
-	if err := parse(fs, args, 1, "REPORT.json"); err != nil {
-		return err
-	}
-	tr, err := trusted(*genesis)
-	if err != nil {
-		return err
-	}
-	b, err := os.ReadFile(fs.Arg(0))
-	if err != nil {
-		return err
-	}
 	var r audit.Report
-	if err := json.Unmarshal(b, &r); err != nil {
-		return fmt.Errorf("%s is not an accounting of disclosures: %w", fs.Arg(0), err)
+	tr, err := readTrusted("verify report", "REPORT.json", "an accounting of disclosures", args, &r)
+	if err != nil {
+		return err
 	}
 	if err := r.Verify(tr.chainID, tr.vals, tr.nodeKeys); err != nil {
 		return errors.New("NOT VERIFIED: " + err.Error())
