@@ -83,7 +83,7 @@ func Write(path string, key ed25519.PrivKey, passphrase []byte) error {
 	if err != nil {
 		return fmt.Errorf("write key file %s: %w", path, err)
 	}
-	return writeNew(path, data)
+	return WriteNew(path, data)
 }
 
 // Read loads the private key in the key file at path. A passphrase given for
@@ -528,15 +528,23 @@ func jsonError(err error) error {
 }
 
 func existsError(path string) error {
-	return fmt.Errorf("write key file %s: refusing to overwrite an existing file: %w", path, fs.ErrExist)
+	return fmt.Errorf("write %s: refusing to overwrite an existing file: %w", path, fs.ErrExist)
 }
 
-// writeNew writes data to the new file path durably; see Write.
-func writeNew(path string, data []byte) error {
+// WriteNew writes data to a new file at path, mode 0600, durably and
+// without ever overwriting: it writes a temporary file in the same directory
+// and syncs it, hard-links it to path (which fails, wrapping fs.ErrExist, if
+// path exists; a rename would replace it), and syncs the directory. So path
+// either does not exist or holds all of data, even after a crash. Key files
+// and the vault's master key are written with it.
+func WriteNew(path string, data []byte) error {
+	if _, err := os.Lstat(path); err == nil {
+		return existsError(path)
+	}
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*") // mode 0600
 	if err != nil {
-		return fmt.Errorf("write key file: %w", err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp) // after a successful link, path keeps the file
@@ -548,19 +556,19 @@ func writeNew(path string, data []byte) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("write key file %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Link(tmp, path); err != nil {
 		if errors.Is(err, fs.ErrExist) {
 			return existsError(path)
 		}
-		return fmt.Errorf("write key file %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Remove(tmp); err != nil {
-		return fmt.Errorf("write key file %s: remove temporary file: %w", path, err)
+		return fmt.Errorf("write %s: remove temporary file: %w", path, err)
 	}
 	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("write key file %s: written, but syncing its directory failed: %w", path, err)
+		return fmt.Errorf("write %s: written, but syncing its directory failed: %w", path, err)
 	}
 	return nil
 }

@@ -123,5 +123,6 @@
 // version numbers are the check against that: the FHIR layer compares what
 // it serves with them.
 //
-// vault imports goleveldb and the standard library.
+// vault imports goleveldb, keys (to write the master key file) and the
+// standard library.
 package vault

@@ -4,13 +4,12 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
+
+	"github.com/careledger/careledger/keys"
 )
 
 // KeyWrapper wraps data keys under a key the vault never sees (a master key
@@ -60,7 +59,10 @@ func CreateMasterKey(path string) error {
 	if _, err := rand.Read(key); err != nil {
 		return fmt.Errorf("create master key: %w", err)
 	}
-	return writeNew(path, key)
+	if err := keys.WriteNew(path, key); err != nil {
+		return fmt.Errorf("create master key: %w", err)
+	}
+	return nil
 }
 
 // LoadMasterKey reads the master key file at path, written by
@@ -141,60 +143,3 @@ func open(aead cipher.AEAD, sealed, aad []byte) ([]byte, error) {
 	return pt, nil
 }
 
-// writeNew writes data to the new file path durably; see CreateMasterKey.
-// It is the keys package's writeNew, which is not exported.
-func writeNew(path string, data []byte) error {
-	if _, err := os.Lstat(path); err == nil {
-		return existsError(path)
-	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*") // mode 0600
-	if err != nil {
-		return fmt.Errorf("create master key: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful link, path keeps the file
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("create master key %s: %w", path, err)
-	}
-	if err := os.Link(tmp, path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return existsError(path)
-		}
-		return fmt.Errorf("create master key %s: %w", path, err)
-	}
-	if err := os.Remove(tmp); err != nil {
-		return fmt.Errorf("create master key %s: remove temporary file: %w", path, err)
-	}
-	if err := syncDir(dir); err != nil {
-		return fmt.Errorf("create master key %s: written, but syncing its directory failed: %w", path, err)
-	}
-	return nil
-}
-
-func existsError(path string) error {
-	return fmt.Errorf("create master key %s: refusing to overwrite an existing file: %w", path, fs.ErrExist)
-}
-
-// syncDir makes the directory entries for a new file durable.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil // directories cannot be opened for syncing there
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
