@@ -142,4 +142,3 @@ func open(aead cipher.AEAD, sealed, aad []byte) ([]byte, error) {
 	}
 	return pt, nil
 }
-
