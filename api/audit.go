@@ -118,18 +118,26 @@ func (s *Server) getAuditEvent(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, EventAnswer{Index: i, Leaf: leaf, Event: ev})
 }
 
-func (s *Server) inclusionProof(w http.ResponseWriter, r *http.Request) {
+// queryUints returns the named query parameters as integers.
+func queryUints(r *http.Request, names ...string) ([]uint64, error) {
 	q := r.URL.Query()
-	i, err := uintParam("index", q.Get("index"))
+	out := make([]uint64, len(names))
+	for i, name := range names {
+		var err error
+		if out[i], err = uintParam(name, q.Get(name)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) inclusionProof(w http.ResponseWriter, r *http.Request) {
+	ns, err := queryUints(r, "index", "size")
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	size, err := uintParam("size", q.Get("size"))
-	if err != nil {
-		writeError(w, err)
-		return
-	}
+	i, size := ns[0], ns[1]
 	root, err := s.b.Audit.Root(size)
 	if err != nil {
 		auditError(w, err)
@@ -144,17 +152,12 @@ func (s *Server) inclusionProof(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) consistencyProof(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	from, err := uintParam("from", q.Get("from"))
+	ns, err := queryUints(r, "from", "to")
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	to, err := uintParam("to", q.Get("to"))
-	if err != nil {
-		writeError(w, err)
-		return
-	}
+	from, to := ns[0], ns[1]
 	if from > to {
 		writeError(w, tx.Rejectf(tx.CodeInvalid, "from must not exceed to"))
 		return
