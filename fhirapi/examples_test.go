@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/careledger/careledger/contract/identity"
@@ -69,34 +68,19 @@ func TestHL7ExamplesRoundTrip(t *testing.T) {
 		t.Errorf("only %d of %d examples stored", len(ok), len(files))
 	}
 
-	// Read them back in parallel: each read is its own decision, and many
-	// decisions share a block.
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	work := make(chan stored)
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for st := range work {
-				status, body := s.fhirNoFatal(dr, "GET", st.path)
-				var got map[string]any
-				json.Unmarshal(body, &got)
-				mu.Lock()
-				if status != http.StatusOK {
-					t.Errorf("GET %s: %d %.200s", st.path, status, body)
-				} else if want := withoutServerMeta(st.sent); !reflect.DeepEqual(withoutServerMeta(got), want) {
-					t.Errorf("GET %s: content differs from what was stored", st.path)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
+	sent := map[string]map[string]any{}
+	var paths []string
 	for _, st := range ok {
-		work <- st
+		sent[st.path] = st.sent
+		paths = append(paths, st.path)
 	}
-	close(work)
-	wg.Wait()
+	s.readAll(dr, paths, func(path string, status int, body []byte, got map[string]any) {
+		if status != http.StatusOK {
+			t.Errorf("GET %s: %d %.200s", path, status, body)
+		} else if !reflect.DeepEqual(withoutServerMeta(got), withoutServerMeta(sent[path])) {
+			t.Errorf("GET %s: content differs from what was stored", path)
+		}
+	})
 }
 
 // withoutServerMeta drops meta.versionId and meta.lastUpdated, which the

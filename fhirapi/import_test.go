@@ -10,7 +10,6 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
@@ -200,43 +199,24 @@ func isDirectory(typ string) bool {
 // practitioners), in parallel, and compares them with what was sent.
 func (s *story) checkDirectory(file string, req bundleJSON, ids map[string]string, stored map[string]bool) {
 	t := s.t.(*testing.T)
-	dr := s.physician()
-	s.token(dr)
-	type job struct {
-		ref  string
-		sent map[string]any
-	}
-	jobs := make(chan job)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range jobs {
-				status, body := s.fhirNoFatal(dr, "GET", j.ref)
-				var back map[string]any
-				json.Unmarshal(body, &back)
-				mu.Lock()
-				if status != http.StatusOK {
-					t.Errorf("%s: GET %s: %d", file, j.ref, status)
-				} else {
-					checkRefs(t, file, j.ref, back, stored)
-					if !reflect.DeepEqual(strip(j.sent), strip(back)) {
-						t.Errorf("%s: %s read back differs from what was sent", file, j.ref)
-					}
-				}
-				mu.Unlock()
-			}
-		}()
-	}
+	sent := map[string]map[string]any{}
+	var paths []string
 	for _, e := range req.Entry {
 		if ref := ids[e.FullURL]; isDirectory(strings.Split(ref, "/")[0]) {
-			jobs <- job{ref, e.Resource}
+			sent[ref] = e.Resource
+			paths = append(paths, ref)
 		}
 	}
-	close(jobs)
-	wg.Wait()
+	s.readAll(s.physician(), paths, func(ref string, status int, _ []byte, back map[string]any) {
+		if status != http.StatusOK {
+			t.Errorf("%s: GET %s: %d", file, ref, status)
+			return
+		}
+		checkRefs(t, file, ref, back, stored)
+		if !reflect.DeepEqual(strip(sent[ref]), strip(back)) {
+			t.Errorf("%s: %s read back differs from what was sent", file, ref)
+		}
+	})
 }
 
 // physician returns a physician of the node's organization, registered once.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,6 +139,35 @@ func (s *story) fhirNoFatal(who ed25519.PrivKey, method, path string) (int, []by
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return res.StatusCode, b
+}
+
+// readAll reads paths as who, 8 at a time (each read of a record is its own
+// decision, and many decisions share a block), and calls check with each
+// answer, one at a time.
+func (s *story) readAll(who ed25519.PrivKey, paths []string, check func(path string, status int, body []byte, got map[string]any)) {
+	s.token(who)
+	work := make(chan string)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range work {
+				status, body := s.fhirNoFatal(who, "GET", p)
+				var got map[string]any
+				json.Unmarshal(body, &got)
+				mu.Lock()
+				check(p, status, body, got)
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, p := range paths {
+		work <- p
+	}
+	close(work)
+	wg.Wait()
 }
 
 // do sends req with who's bearer token and returns the status and body.
