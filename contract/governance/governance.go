@@ -18,6 +18,7 @@ package governance
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/careledger/careledger/contract"
@@ -354,7 +355,7 @@ func (c *Contract) vote(ctx *contract.Context, m Vote) error {
 	if p.Status != Open {
 		return tx.Rejectf(tx.CodeInvalid, "proposal %d is %s", p.ID, p.Status)
 	}
-	for _, org := range append(p.Yes, p.No...) {
+	for _, org := range slices.Concat(p.Yes, p.No) {
 		if org == a.Org {
 			return tx.Rejectf(tx.CodeAlreadyExists, "%s has voted on proposal %d", a.Org, p.ID)
 		}
