@@ -39,7 +39,11 @@ type Config struct {
 	// Indexer, if set, stores each block's results before its state commits.
 	Indexer Indexer
 	// AuditLog, if set, keeps the audit log's leaves and nodes, for proofs.
+	// A node restores snapshots only if it is set.
 	AuditLog AuditLog
+	// Snapshots, if set, are the snapshots this node offers to nodes
+	// joining by state sync.
+	Snapshots Snapshots
 }
 
 // App is the ABCI application.
@@ -62,7 +66,8 @@ type App struct {
 	mu      sync.Mutex
 	pending map[tx.Address]uint64
 
-	block *Block // the block between FinalizeBlock and Commit
+	block     *Block   // the block between FinalizeBlock and Commit
+	restoring *restore // the snapshot being restored, during state sync
 
 	listenMu  sync.Mutex
 	listeners []Listener

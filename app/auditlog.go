@@ -10,6 +10,9 @@ import (
 // block's state commits.
 type AuditLog interface {
 	Write(b *audit.Block) error
+	// Restore empties the store and begins restoring it from a snapshot's
+	// leaves (state sync).
+	Restore() (*audit.Restorer, error)
 }
 
 // logKey holds the audit log's compact state: its size and the roots of

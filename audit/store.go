@@ -114,39 +114,58 @@ type Node struct {
 // event by the accounts it concerns, in one batch.
 func (s *Store) Write(b *Block) error {
 	batch := new(leveldb.Batch)
-	for i, e := range b.Events {
-		idx := b.First + uint64(i)
+	for i := range b.Events {
+		e := &b.Events[i]
+		var leaf []byte
 		if i < len(b.Leaves) {
-			batch.Put(leafKey(idx), b.Leaves[i])
+			leaf = b.Leaves[i]
 		} else {
-			batch.Put(leafKey(idx), e.Encode())
+			leaf = e.Encode()
 		}
-		for _, a := range e.Event.Accounts {
-			batch.Put(accountKey(a, idx), nil)
-		}
-		for _, a := range e.Event.Attrs {
-			if a.Key == "custodian" || a.Key == "org" {
-				batch.Put(orgKey(a.Value, idx), nil)
-			}
-		}
-		if slices.Contains(indexedTypes, e.Event.Type) {
-			batch.Put(typeKey(e.Event.Type, idx), nil)
-		}
-	}
-	if len(b.Events) > 0 {
-		batch.Put(timeKey(b.Events[0].Time, b.Height), binary.BigEndian.AppendUint64(nil, b.First))
+		putEvent(batch, b.First+uint64(i), e, leaf, i == 0)
 	}
 	for _, n := range b.Nodes {
-		if n.Level > 0 { // a leaf's hash is the hash of the stored leaf
-			batch.Put(nodeKey(n.Level, n.Index), n.Hash)
+		putNode(batch, n.Level, n.Index, n.Hash)
+	}
+	putCheckpoint(batch, b.Height, b.Size, b.Root, b.StateRoot)
+	return s.db.Write(batch, nil)
+}
+
+func putCheckpoint(batch *leveldb.Batch, height int64, size uint64, root, stateRoot []byte) {
+	w := wire.NewWriter(80)
+	w.Uint(size)
+	w.Raw(root)
+	w.Blob(stateRoot)
+	batch.Put(checkpointKey(height), w.Bytes())
+}
+
+// putEvent stores leaf idx and indexes its event by the accounts and
+// organizations it names, its type if rare, and, if it is its block's
+// first, its block time.
+func putEvent(batch *leveldb.Batch, idx uint64, e *Event, leaf []byte, first bool) {
+	batch.Put(leafKey(idx), leaf)
+	for _, a := range e.Event.Accounts {
+		batch.Put(accountKey(a, idx), nil)
+	}
+	for _, a := range e.Event.Attrs {
+		if a.Key == "custodian" || a.Key == "org" {
+			batch.Put(orgKey(a.Value, idx), nil)
 		}
 	}
-	w := wire.NewWriter(80)
-	w.Uint(b.Size)
-	w.Raw(b.Root)
-	w.Blob(b.StateRoot)
-	batch.Put(checkpointKey(b.Height), w.Bytes())
-	return s.db.Write(batch, nil)
+	if slices.Contains(indexedTypes, e.Event.Type) {
+		batch.Put(typeKey(e.Event.Type, idx), nil)
+	}
+	if first {
+		batch.Put(timeKey(e.Time, e.Height), binary.BigEndian.AppendUint64(nil, idx))
+	}
+}
+
+// putNode stores a tree node above the leaves (a leaf's hash is the hash
+// of the stored leaf).
+func putNode(batch *leveldb.Batch, level uint, index uint64, hash []byte) {
+	if level > 0 {
+		batch.Put(nodeKey(level, index), hash)
+	}
 }
 
 // Leaf returns the leaf at index i.

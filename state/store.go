@@ -53,7 +53,10 @@ const (
 	bucketPrefix = 'b' // b BUCKET → the bucket's entries, for non-empty buckets
 )
 
-var metaKey = []byte("m") // version (8 bytes) and root (32 bytes)
+var (
+	metaKey      = []byte("m") // version (8 bytes) and root (32 bytes)
+	restoringKey = []byte("r") // present while a restore is under way
+)
 
 // Open opens or creates the state in dir, and checks that the stored
 // bucket hashes give the stored root.
@@ -105,6 +108,15 @@ func open(db *leveldb.DB, opts Options) (*Store, error) {
 	meta, err := db.Get(metaKey, nil)
 	switch {
 	case errors.Is(err, leveldb.ErrNotFound):
+		// Nothing was committed, unless the meta record was lost.
+		restoring, err := uncommitted(db)
+		if err == nil && restoring {
+			err = s.clear()
+		}
+		if err != nil {
+			return nil, err
+		}
+		return s, s.snapshot(0, root)
 	case err != nil:
 		return nil, fmt.Errorf("read state meta: %w", err)
 	case len(meta) != 8+len(root):

@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -14,9 +15,9 @@ import (
 // Verify checks a stored state in full, with no trust in its bucket
 // records: it rehashes every value, rebuilds every bucket and the tree,
 // and compares them with the stored buckets and root. It returns the
-// committed version and root, or an error naming the first key, bucket or
-// root that does not verify. dir is the directory Open takes; the store
-// must not be open elsewhere.
+// committed version and root (0 and nil if none), or an
+// error naming the first key, bucket or root that does not verify. dir is
+// the directory Open takes; the store must not be open elsewhere.
 func Verify(dir string) (version int64, root []byte, err error) {
 	db, err := leveldb.OpenFile(filepath.Join(dir, "state.db"), &opt.Options{ReadOnly: true, Strict: opt.StrictAll, ErrorIfMissing: true})
 	if err != nil {
@@ -24,6 +25,10 @@ func Verify(dir string) (version int64, root []byte, err error) {
 	}
 	defer db.Close()
 	meta, err := db.Get(metaKey, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		_, err := uncommitted(db)
+		return 0, nil, err
+	}
 	if err != nil || len(meta) != 8+sha256Size {
 		return 0, nil, fmt.Errorf("state meta is missing or corrupt: %v", err)
 	}
