@@ -1,6 +1,7 @@
 package node
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -57,6 +58,33 @@ type Config struct {
 	// LocalNetwork lets several nodes share one host address (a testnet on
 	// 127.0.0.1). Default false.
 	LocalNetwork bool `json:"local_network,omitempty"`
+	// SnapshotInterval is how often, in blocks, the node writes a snapshot
+	// of its state and audit log (in data/snapshots) for nodes that join by
+	// state sync. Default 1000; a negative value writes none.
+	SnapshotInterval int64 `json:"snapshot_interval,omitempty"`
+	// SnapshotKeep is how many snapshots are kept. Default 2.
+	SnapshotKeep int `json:"snapshot_keep,omitempty"`
+	// StateSync, if set, makes a node that holds no state yet restore a
+	// recent snapshot from its peers, checked against a header that a light
+	// client verified, instead of replaying every block. Default off.
+	StateSync *StateSync `json:"state_sync,omitempty"`
+}
+
+// StateSync configures how a new node joins by state sync.
+type StateSync struct {
+	// RPCServers are the CometBFT RPC addresses (their comet_rpc_addr,
+	// "host:port") of one or more nodes of the network, which the light
+	// client asks for headers and validator sets. Required.
+	RPCServers []string `json:"rpc_servers"`
+	// TrustHeight and TrustHash name a block the operator trusts, learned
+	// from a node they trust (GET /v1/blocks/{height} gives its hash); the
+	// light client verifies every header it uses from there. Required.
+	TrustHeight int64  `json:"trust_height"`
+	TrustHash   string `json:"trust_hash"`
+	// TrustPeriod is how long a trusted header may be used: shorter than the
+	// time within which a validator's misbehavior is punished. Default
+	// "168h".
+	TrustPeriod Duration `json:"trust_period,omitempty"`
 }
 
 // Duration is a time.Duration written as a string such as "100ms" in JSON.
@@ -100,6 +128,15 @@ func (c *Config) EnsureDefaults() {
 	if c.LogLevel == "" {
 		c.LogLevel = "error"
 	}
+	if c.SnapshotInterval == 0 {
+		c.SnapshotInterval = 1000
+	}
+	if c.SnapshotKeep == 0 {
+		c.SnapshotKeep = 2
+	}
+	if c.StateSync != nil && c.StateSync.TrustPeriod == 0 {
+		c.StateSync.TrustPeriod = Duration(168 * time.Hour)
+	}
 }
 
 // Validate checks the configuration.
@@ -114,8 +151,16 @@ func (c *Config) Validate() error {
 	default:
 		return fmt.Errorf("config log_level %q: want error, info, debug or none", c.LogLevel)
 	}
-	if c.TimeoutCommit < 0 || c.EmptyBlockInterval < 0 || c.MempoolSize < 0 {
+	if c.TimeoutCommit < 0 || c.EmptyBlockInterval < 0 || c.MempoolSize < 0 || c.SnapshotKeep < 0 {
 		return fmt.Errorf("config: durations and sizes must not be negative")
+	}
+	if ss := c.StateSync; ss != nil {
+		if len(ss.RPCServers) == 0 || ss.TrustHeight <= 0 || ss.TrustPeriod <= 0 {
+			return fmt.Errorf("config state_sync: rpc_servers, trust_height and trust_period are required")
+		}
+		if h, err := hex.DecodeString(ss.TrustHash); err != nil || len(h) != 32 {
+			return fmt.Errorf("config state_sync trust_hash %q: want a block hash, 64 hex digits", ss.TrustHash)
+		}
 	}
 	return nil
 }

@@ -293,5 +293,19 @@ func cometConfig(home string, c Config) *cfg.Config {
 	cc.Mempool.Size = c.MempoolSize
 	cc.Mempool.MaxTxBytes = tx.DefaultLimits.MaxTxBytes
 	cc.Instrumentation.Prometheus = false
+	if ss := c.StateSync; ss != nil {
+		cc.StateSync.Enable = true
+		cc.StateSync.RPCServers = ss.RPCServers
+		if len(ss.RPCServers) == 1 {
+			// CometBFT wants a witness beside the primary; one server may
+			// be both.
+			cc.StateSync.RPCServers = []string{ss.RPCServers[0], ss.RPCServers[0]}
+		}
+		cc.StateSync.TrustHeight = ss.TrustHeight
+		cc.StateSync.TrustHash = ss.TrustHash
+		cc.StateSync.TrustPeriod = time.Duration(ss.TrustPeriod)
+		// A consortium's peers are configured: they answer at once.
+		cc.StateSync.DiscoveryTime = 5 * time.Second
+	}
 	return cc
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/fhirapi"
 	"github.com/careledger/careledger/index"
+	"github.com/careledger/careledger/snapshot"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tracker"
 	"github.com/careledger/careledger/tx"
@@ -57,10 +58,12 @@ type Node struct {
 	api     *api.Server
 	vault   *vault.Vault
 	records *custodian.Custodian
-	http    *http.Server
-	httpLn  net.Listener
-	cancel  context.CancelFunc
-	done    chan struct{}
+	// snapshots writes snapshots for state sync; nil if they are off.
+	snapshots *snapshotter
+	http      *http.Server
+	httpLn    net.Listener
+	cancel    context.CancelFunc
+	done      chan struct{}
 }
 
 // Open opens the node in home, which Init or Testnet created. It does not
@@ -95,8 +98,16 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	if n.audit, err = audit.Open(filepath.Join(cc.DBDir(), "app", "audit.db")); err != nil {
 		return err
 	}
-	if n.app, err = app.New(n.store, app.Config{ChainID: gen.ChainID, Indexer: n.index, AuditLog: n.audit}); err != nil {
+	snaps, err := snapshot.Open(filepath.Join(cc.DBDir(), "snapshots"), n.cfg.SnapshotKeep)
+	if err != nil {
 		return err
+	}
+	if n.app, err = app.New(n.store, app.Config{ChainID: gen.ChainID, Indexer: n.index, AuditLog: n.audit, Snapshots: snaps}); err != nil {
+		return err
+	}
+	if n.cfg.SnapshotInterval > 0 {
+		n.snapshots = &snapshotter{app: n.app, audit: n.audit, store: snaps, interval: n.cfg.SnapshotInterval}
+		n.app.Listen(n.snapshots)
 	}
 	if n.comet, err = newComet(cc, n.cfg, gen, n.app); err != nil {
 		return err
@@ -335,6 +346,9 @@ func (n *Node) Stop() error {
 	if n.comet.IsRunning() {
 		errs = append(errs, n.comet.Stop())
 		n.comet.Wait()
+	}
+	if n.snapshots != nil {
+		n.snapshots.stop()
 	}
 	errs = append(errs, n.closeStores())
 	return errors.Join(errs...)

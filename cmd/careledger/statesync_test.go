@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/node"
+	"github.com/careledger/careledger/nodetest"
+)
+
+// consecutivePorts returns the first of n consecutive ports that were free,
+// as `careledger testnet` numbers its nodes' ports.
+func consecutivePorts(t *testing.T, n int) int {
+	t.Helper()
+	for range 100 {
+		base, ok := nodetest.FreePort(t), true
+		for i := 1; i < n && ok; i++ {
+			ok = nodetest.FreePort(t) == base+i
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatal("no consecutive free ports")
+	return 0
+}
+
+// editConfig changes a home's careledger.json.
+func editConfig(t *testing.T, home string, edit func(c *node.Config)) {
+	t.Helper()
+	c, err := node.LoadConfig(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit(&c)
+	if err := node.SaveConfig(home, c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStateSyncJoin has an auditor's observer node join a running network
+// of two validators by state sync: it restores a snapshot that its light
+// client checks against a header, holds no block before it, and then
+// serves the same chain, state and audit log (with proofs of events from
+// before it joined) as the validators. Restarted, it resumes from its own
+// state.
+func TestStateSyncJoin(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "net")
+	p2p, http := consecutivePorts(t, 2), consecutivePorts(t, 2)
+	rpc := fmt.Sprintf("127.0.0.1:%d", nodetest.FreePort(t))
+	careledger(t, "testnet", "--validators", "2", "--out", out,
+		"--p2p-port", fmt.Sprint(p2p), "--http-port", fmt.Sprint(http))
+	var peers []string
+	for i := range 2 {
+		home := filepath.Join(out, fmt.Sprintf("node%d", i))
+		editConfig(t, home, func(c *node.Config) {
+			c.SnapshotInterval = 10
+			if i == 0 {
+				c.CometRPCAddr = rpc // what the joining node's light client asks
+			}
+			peers = append(peers, strings.Split(c.Peers, ",")...)
+		})
+		startNode(t, home)
+	}
+	v0 := client.New(fmt.Sprintf("http://127.0.0.1:%d", http))
+	ctx := context.Background()
+	nodetest.WaitHeight(t, v0, 2)
+	trusted, err := v0.Block(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loadCtx, stop := context.WithTimeout(ctx, 3*time.Second)
+	registered := load(loadCtx, v0, 8)
+	stop()
+	if len(registered) == 0 {
+		t.Fatal("no patient registered")
+	}
+	st, err := v0.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A snapshot at a multiple of ten past the load, and the two headers
+	// after it that the light client needs.
+	nodetest.WaitHeight(t, v0, (st.Height/10+1)*10+3)
+
+	obs := filepath.Join(t.TempDir(), "auditor")
+	obsURL := fmt.Sprintf("127.0.0.1:%d", nodetest.FreePort(t))
+	careledger(t, "init", "--home", obs, "--org-id", "state-auditor", "--org-type", "regulator", "--http", obsURL,
+		"--p2p", fmt.Sprintf("127.0.0.1:%d", nodetest.FreePort(t)))
+	genesis, err := os.ReadFile(filepath.Join(out, "node0", "config", "genesis.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(obs, "config", "genesis.json"), genesis, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	editConfig(t, obs, func(c *node.Config) {
+		c.Org, c.Peers, c.LocalNetwork = "state-auditor", strings.Join(peers, ","), true
+		c.StateSync = &node.StateSync{RPCServers: []string{rpc}, TrustHeight: 2, TrustHash: trusted.Hash}
+	})
+	p := startNode(t, obs)
+	co := client.New("http://" + obsURL)
+	nodetest.WaitHeight(t, co, st.Height+5)
+
+	if _, err := co.Block(ctx, 1); err == nil {
+		t.Error("the observer holds block 1: it replayed the chain instead of restoring a snapshot")
+	}
+	ost, err := co.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkSameChain(t, v0, co, ost.Height-1)
+	for _, h := range registered[:3] {
+		res, err := v0.Tx(ctx, h)
+		if err != nil || res.Detail == nil {
+			t.Fatalf("tx %s at the validator: %+v, %v", h, res, err)
+		}
+		if _, err := co.Account(ctx, res.Detail.Signer); err != nil {
+			t.Errorf("the observer does not hold the account %s registered before it joined: %v", res.Detail.Signer, err)
+		}
+	}
+	// The audit log's first event, from long before the snapshot, proven
+	// against the observer's own checkpoint.
+	cp, err := co.Checkpoint(ctx, ost.Height-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := co.AuditEvent(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof, err := co.InclusionProof(ctx, 0, cp.Size)
+	if err == nil {
+		err = audit.VerifyInclusion(ev.Leaf, 0, cp.Size, proof.Proof, cp.Root)
+	}
+	if err != nil {
+		t.Fatalf("the observer's proof of event 0: %v", err)
+	}
+
+	// Restarted, it resumes from its state: no second state sync.
+	p.stop(t)
+	startNode(t, obs)
+	nodetest.WaitHeight(t, co, ost.Height+3)
+	checkSameChain(t, v0, co, ost.Height+2)
+}
+
+// checkSameChain requires the same block and app hash at height at both
+// nodes.
+func checkSameChain(t *testing.T, a, b *client.Client, height int64) {
+	t.Helper()
+	ba, errA := a.Block(context.Background(), height)
+	bb, errB := b.Block(context.Background(), height)
+	if errA != nil || errB != nil || ba.Hash != bb.Hash || ba.AppHash != bb.AppHash {
+		t.Fatalf("block %d: %+v, %v / %+v, %v; want the same block", height, ba, errA, bb, errB)
+	}
+}
