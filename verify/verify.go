@@ -1,6 +1,7 @@
 // Package verify checks a node's home directory offline, with no node
 // running and no trust in what the node stored: every block (linked by
-// hash, signed by two thirds of the genesis validators), the audit log
+// hash, signed by two thirds of its validators, the validator sets
+// followed from genesis through the headers), the audit log
 // (every leaf rehashed, every checkpoint's root recomputed, every app hash
 // in the block headers rederived from the log and the state), the state
 // (every value rehashed into its bucket and the root), and the vault
@@ -21,6 +22,7 @@ import (
 	"path/filepath"
 
 	dbm "github.com/cometbft/cometbft-db"
+	sm "github.com/cometbft/cometbft/state"
 	"github.com/cometbft/cometbft/store"
 	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/syndtr/goleveldb/leveldb/opt"
@@ -36,6 +38,7 @@ import (
 // Summary is what a check covered.
 type Summary struct {
 	ChainID      string
+	FirstBlock   int64 // 1, or the first after a state sync
 	Blocks       int64 // the last block checked
 	Events       uint64
 	StateVersion int64
@@ -74,7 +77,7 @@ type checker struct {
 }
 
 // blocks checks every block: linked to the one before, of this chain, and
-// committed by two thirds of the genesis validators.
+// committed by two thirds of its validators.
 func (c *checker) blocks(sum *Summary) (err error) {
 	db, err := dbm.NewGoLevelDBWithOpts("blockstore", c.data, &opt.Options{ErrorIfMissing: true, Strict: opt.StrictAll})
 	if err != nil {
@@ -82,6 +85,12 @@ func (c *checker) blocks(sum *Summary) (err error) {
 	}
 	defer db.Close()
 	bs := store.NewBlockStore(db)
+	sdb, err := dbm.NewGoLevelDBWithOpts("state", c.data, &opt.Options{ErrorIfMissing: true, Strict: opt.StrictAll})
+	if err != nil {
+		return fmt.Errorf("consensus state store: %w", err)
+	}
+	defer sdb.Close()
+	sets := sm.NewStore(sdb, sm.StoreOptions{})
 	c.headers = map[int64][]byte{}
 	var h int64
 	defer func() { // CometBFT's store panics on bytes it cannot decode
@@ -104,6 +113,10 @@ func (c *checker) blocks(sum *Summary) (err error) {
 		if prev != nil && !bytes.Equal(blk.LastBlockID.Hash, prev.Hash()) {
 			return fmt.Errorf("block %d does not follow block %d", h, h-1)
 		}
+		vals, err := c.validators(sets, blk, prev)
+		if err != nil {
+			return err
+		}
 		commit := bs.LoadBlockCommit(h)
 		if commit == nil {
 			commit = bs.LoadSeenCommit(h)
@@ -111,15 +124,41 @@ func (c *checker) blocks(sum *Summary) (err error) {
 		if commit == nil || !bytes.Equal(commit.BlockID.Hash, blk.Hash()) {
 			return fmt.Errorf("block %d has no commit of its hash", h)
 		}
-		if err := c.vals.VerifyCommitLight(c.chainID, commit.BlockID, h, commit); err != nil {
-			return fmt.Errorf("block %d is not signed by two thirds of the genesis validators: %w", h, err)
+		if err := vals.VerifyCommitLight(c.chainID, commit.BlockID, h, commit); err != nil {
+			return fmt.Errorf("block %d is not signed by two thirds of its validators: %w", h, err)
 		}
 		c.headers[h] = blk.AppHash
 		prev = blk
 		sum.Blocks = h
 	}
-	fmt.Fprintf(c.out, "blocks: 1 to %d linked and signed\n", sum.Blocks)
+	sum.FirstBlock = bs.Base()
+	fmt.Fprintf(c.out, "blocks: %d to %d linked and signed\n", sum.FirstBlock, sum.Blocks)
+	if sum.FirstBlock > 1 {
+		fmt.Fprintf(c.out, "  (the node joined by state sync: block %d's validators are those its light client verified)\n", sum.FirstBlock)
+	}
 	return nil
+}
+
+// validators returns the validator set that must sign blk: genesis's for
+// block 1; else the set the node stored, which must be the one the chain
+// certified (the previous header's next validators). A node that joined
+// by state sync has no previous header for its first block: its light
+// client verified that block's validators when it joined.
+func (c *checker) validators(sets sm.Store, blk, prev *cmttypes.Block) (*cmttypes.ValidatorSet, error) {
+	vals := c.vals
+	if blk.Height > 1 {
+		var err error
+		if vals, err = sets.LoadValidators(blk.Height); err != nil {
+			return nil, fmt.Errorf("validators of block %d: %w", blk.Height, err)
+		}
+	}
+	if !bytes.Equal(vals.Hash(), blk.ValidatorsHash) {
+		return nil, fmt.Errorf("block %d names validators other than the ones stored for it", blk.Height)
+	}
+	if prev != nil && !bytes.Equal(blk.ValidatorsHash, prev.NextValidatorsHash) {
+		return nil, fmt.Errorf("block %d's validators are not the ones block %d named", blk.Height, prev.Height)
+	}
+	return vals, nil
 }
 
 // log rehashes every leaf, recomputes the log after every block, and
@@ -133,7 +172,9 @@ func (c *checker) log(sum *Summary) error {
 	log := audit.NewLog()
 	var next uint64
 	var prevHash []byte // the even leaf's hash, awaiting its pair
-	for h := int64(1); h <= sum.Blocks; h++ {
+	// A node that joined by state sync restored the log up to the block
+	// before its first, and its checkpoint.
+	for h := max(1, sum.FirstBlock-1); h <= sum.Blocks; h++ {
 		first := next
 		cp, err := s.Checkpoint(h)
 		if err != nil {

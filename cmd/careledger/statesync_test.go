@@ -144,8 +144,12 @@ func TestStateSyncJoin(t *testing.T) {
 		t.Fatalf("the observer's proof of event 0: %v", err)
 	}
 
-	// Restarted, it resumes from its state: no second state sync.
+	// Its home verifies offline from the snapshot on; restarted, it
+	// resumes from its state: no second state sync.
 	p.stop(t)
+	if out := careledger(t, "verify", "data", "--home", obs); !strings.Contains(out, "joined by state sync") {
+		t.Errorf("verify data of the observer:\n%s\nwant it to say the node joined by state sync", out)
+	}
 	startNode(t, obs)
 	nodetest.WaitHeight(t, co, ost.Height+3)
 	checkSameChain(t, v0, co, ost.Height+2)
