@@ -114,7 +114,7 @@ type Report struct {
 func Run(ctx context.Context, o Options) (Report, error) {
 	o.ensureDefaults()
 	r := Report{
-		Machine:  fmt.Sprintf("%s/%s, %d CPUs, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version()),
+		Machine:  machine(),
 		Duration: o.Duration, TimeoutCommit: o.TimeoutCommit,
 	}
 	if o.Dir == "" {

@@ -261,6 +261,10 @@ func genesisDoc(chainID string, members []*member) (*cmttypes.GenesisDoc, error)
 	return doc, doc.ValidateAndComplete()
 }
 
+// p2pRate caps each peer connection's rate in each direction, in bytes
+// per second.
+const p2pRate = 50 << 20
+
 // cometConfig builds CometBFT's configuration from ours. CometBFT's own
 // config.toml is not used: careledger.json is the one file to edit.
 func cometConfig(home string, c Config) *cfg.Config {
@@ -273,6 +277,10 @@ func cometConfig(home string, c Config) *cfg.Config {
 	// discovered. Without peer exchange no address book is kept (its
 	// background save outlives Stop).
 	cc.P2P.PexReactor = false
+	// A consortium's nodes are few, on good links: CometBFT's 5 MB/s cap
+	// per connection would make a joining node take a minute per 300 MB of
+	// snapshot, or of blocks.
+	cc.P2P.SendRate, cc.P2P.RecvRate = p2pRate, p2pRate
 	if c.LocalNetwork {
 		cc.P2P.AllowDuplicateIP = true
 		cc.P2P.AddrBookStrict = false

@@ -13,6 +13,9 @@ import (
 // runBench measures CareLedger beside CometBFT's kvstore example and prints
 // the figures as a table and, with --json, as JSON.
 func runBench(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "join" {
+		return runJoinBench(ctx, args[1:])
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	d := fs.Duration("duration", 10*time.Second, "how long each phase submits")
 	tc := fs.Duration("timeout-commit", 100*time.Millisecond, "CometBFT timeout_commit for both systems")
@@ -47,5 +50,28 @@ func runBench(ctx context.Context, args []string) error {
 			s.P50.Round(time.Millisecond), s.P99.Round(time.Millisecond), s.SaturatedP99.Round(time.Millisecond), s.Failed, s.Lost)
 	}
 	fmt.Printf("careledger / kvstore peak: %.2f\n", r.Ratio)
+	return nil
+}
+
+// runJoinBench times a new node joining a loaded network by state sync,
+// beside one replaying every block.
+func runJoinBench(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("bench join", flag.ContinueOnError)
+	txs := fs.Int("txs", 1_000_000, "transactions the network commits before the nodes join")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if err := parse(fs, args, 0, ""); err != nil {
+		return err
+	}
+	r, err := bench.Join(ctx, bench.JoinOptions{Txs: *txs, Log: os.Stderr})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSON(r)
+	}
+	fmt.Printf("machine: %s; %d transactions committed, joining at height %d\n", r.Machine, r.Txs, r.Height)
+	fmt.Printf("snapshot at %d: %d MB in %d chunks\n", r.SnapshotHeight, r.SnapshotBytes>>20, r.SnapshotChunks)
+	fmt.Printf("state sync %s; block sync (baseline) %s; block sync / state sync: %.1f\n",
+		r.StateSync.Round(time.Millisecond), r.BlockSync.Round(time.Millisecond), r.Ratio)
 	return nil
 }

@@ -39,7 +39,7 @@ func commands() []command {
 		{"audit", "a patient's accounting of disclosures: audit disclosures PATIENT", runAudit},
 		{"verify", "check offline, with no node: verify bundle FILE, verify report FILE", runVerify},
 		{"rebuild", "rebuild a stopped node's index and audit log from its blocks", runRebuild},
-		{"bench", "measure committed tx/s and latency beside CometBFT's kvstore", runBench},
+		{"bench", "measure committed tx/s and latency beside CometBFT's kvstore; bench join: a node's join time", runBench},
 	}
 }
 
