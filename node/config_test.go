@@ -28,6 +28,12 @@ func TestConfigDefaultsAndValidate(t *testing.T) {
 		{"bad http address", func(c *Config) { c.HTTPAddr = "8080" }, "http_addr"},
 		{"bad log level", func(c *Config) { c.LogLevel = "loud" }, "log_level"},
 		{"negative mempool", func(c *Config) { c.MempoolSize = -1 }, "negative"},
+		{"state sync without a trusted height", func(c *Config) {
+			c.StateSync = &StateSync{RPCServers: []string{"a:1"}, TrustHash: strings.Repeat("ab", 32), TrustPeriod: Duration(time.Hour)}
+		}, "trust_height"},
+		{"state sync with a short hash", func(c *Config) {
+			c.StateSync = &StateSync{RPCServers: []string{"a:1"}, TrustHeight: 5, TrustHash: "abcd", TrustPeriod: Duration(time.Hour)}
+		}, "trust_hash"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := DefaultConfig()
@@ -46,12 +52,18 @@ func TestConfigJSONRoundTrip(t *testing.T) {
 	c.EmptyBlockInterval = Duration(5 * time.Second)
 	c.Custodians = map[string]string{"lakeside-clinic": "https://node.lakeside.example"}
 	c.FHIRSchema = "config/fhir.schema.json"
+	c.StateSync = &StateSync{RPCServers: []string{"node.mercy.example:26657"}, TrustHeight: 7, TrustHash: strings.Repeat("AB", 32), TrustPeriod: Duration(time.Hour)}
 	if err := SaveConfig(home, c); err != nil {
 		t.Fatal(err)
 	}
 	got, err := LoadConfig(home)
 	if err != nil || !reflect.DeepEqual(got, c) {
 		t.Fatalf("LoadConfig() = %+v, %v; want %+v", got, err, c)
+	}
+	// CometBFT's state sync wants two servers; one may serve as both.
+	ss := cometConfig(home, got).StateSync
+	if err := ss.ValidateBasic(); err != nil || !ss.Enable || ss.TrustHeight != 7 || len(ss.RPCServers) != 2 {
+		t.Fatalf("CometBFT state sync config %+v: %v; want it enabled from careledger.json", ss, err)
 	}
 }
 
