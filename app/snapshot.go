@@ -28,7 +28,7 @@ type LeafReader interface {
 
 // ExportSnapshot writes the committed state v and the audit log's leaves
 // up to v into w: a snapshot at v's height.
-func ExportSnapshot(v state.View, leaves LeafReader, w *snapshot.Writer) error {
+func ExportSnapshot(v state.View, leaves LeafReader, w snapshot.Sink) error {
 	var werr error
 	if err := v.Iterate(nil, func(k, val []byte) bool {
 		werr = w.State(k, val)
@@ -191,8 +191,10 @@ func (a *App) ApplySnapshotChunk(_ context.Context, req *abci.RequestApplySnapsh
 	if r.next++; int(r.next) < len(r.hashes) {
 		return reply(abci.ResponseApplySnapshotChunk_ACCEPT)
 	}
-	if err := a.finishRestore(r); err != nil {
+	if err := a.finishRestore(r); errors.Is(err, errRestoredHash) {
 		return reject()
+	} else if err != nil {
+		return nil, err
 	}
 	a.restoring = nil
 	return reply(abci.ResponseApplySnapshotChunk_ACCEPT)
@@ -209,7 +211,7 @@ func (a *App) finishRestore(r *restore) error {
 	if r.logKept != nil {
 		var err error
 		if kept, err = audit.DecodeLog(r.logKept); err != nil {
-			return err
+			return fmt.Errorf("%w: %v", errRestoredHash, err)
 		}
 	}
 	rebuilt := r.log.Log()

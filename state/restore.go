@@ -18,7 +18,7 @@ type Restorer struct {
 	batch   *leveldb.Batch
 	buckets []bucket // by bucket number
 	last    []byte
-	n       int
+	root    *Hash // once computed, until the next Add
 }
 
 // Restore begins restoring into s, which must have committed nothing.
@@ -79,11 +79,11 @@ func (r *Restorer) Add(key, value []byte) error {
 	if len(key) == 0 || value == nil {
 		return errors.New("restore state: empty key or missing value")
 	}
-	if r.n > 0 && bytes.Compare(key, r.last) <= 0 {
+	if bytes.Compare(key, r.last) <= 0 {
 		return fmt.Errorf("restore state: key %q is not after %q", key, r.last)
 	}
 	r.last = append(r.last[:0], key...)
-	r.n++
+	r.root = nil
 	b := bucketOf(key)
 	r.buckets[b] = append(r.buckets[b], entry{key: string(key), hash: entryHash(key, value)})
 	if r.batch.Put(dataKey(key), value); r.batch.Len() >= restoreBatch {
@@ -103,11 +103,14 @@ func (r *Restorer) flush() error {
 // Root returns the root of the entries added so far: what the state's
 // root will be once committed.
 func (r *Restorer) Root() []byte {
-	for b, entries := range r.buckets {
-		r.s.tree.setLeaf(uint32(b), entries.hash())
+	if r.root == nil {
+		for b, entries := range r.buckets {
+			r.s.tree.setLeaf(uint32(b), entries.hash())
+		}
+		root := r.s.tree.rehash()
+		r.root = &root
 	}
-	root := r.s.tree.rehash()
-	return root[:]
+	return r.root[:]
 }
 
 // Commit writes the buckets and the root, durably, and makes the restored
