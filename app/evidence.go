@@ -28,15 +28,18 @@ func (a *App) recordMisbehavior(blk *state.Overlay, b *Block, evs []abci.Misbeha
 	if len(evs) == 0 {
 		return nil
 	}
-	vals, err := identity.Validators(blk)
+	// Evidence may come long after the misbehavior, and in the block that
+	// removes the organization: its organization is found among all those
+	// the state held before this block, validators or not any more.
+	orgs, err := identity.Organizations(a.store.Committed())
 	if err != nil {
 		return err
 	}
 	for _, m := range evs {
 		org := ""
-		for _, v := range vals {
-			if string(ed25519.PubKey(v.Key).Address()) == string(m.Validator.Address) {
-				org = v.Org
+		for _, o := range orgs {
+			if len(o.ValidatorKey) > 0 && string(ed25519.PubKey(o.ValidatorKey).Address()) == string(m.Validator.Address) {
+				org = o.ID
 			}
 		}
 		if err := blk.Set(evidenceKey(m.Height, m.Validator.Address), []byte(org)); err != nil {

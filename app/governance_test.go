@@ -120,6 +120,22 @@ func TestGovernance(t *testing.T) {
 	if r := g.send(t, labAdmin, governance.Propose{Kind: governance.SuspendOrg, Org: identity.GenesisOrg{ID: orgC}, Deadline: 10}); r.Code != tx.CodeSuspended {
 		t.Errorf("proposal by a removed organization's admin: %v; want suspended", r.Code)
 	}
+
+	// Evidence of its misbehavior while it validated, committed after its
+	// removal, still names it.
+	h := height(t, a) + 1
+	labAddr := ed25519.PubKey(pubOf(labVal)).Address()
+	if _, err := a.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{Height: h, Time: blockTime(h), Misbehavior: []abci.Misbehavior{{
+		Type: abci.MisbehaviorType_DUPLICATE_VOTE, Validator: abci.Validator{Address: labAddr, Power: 5}, Height: h - 4, Time: blockTime(h - 4), TotalVotingPower: 20,
+	}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Commit(context.Background(), &abci.RequestCommit{}); err != nil {
+		t.Fatal(err)
+	}
+	if ev := rec.blocks[len(rec.blocks)-1].Events; len(ev) != 1 || ev[0].Attrs[0].Value != "new-lab" {
+		t.Errorf("late evidence of new-lab's validator: events %+v; want it named", ev)
+	}
 }
 
 // TestMisbehavior gives FinalizeBlock the evidence of a validator that
