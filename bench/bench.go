@@ -6,7 +6,10 @@
 // Each system runs twice: saturated, to find its peak rate, then paced at
 // half that rate, to measure latency under load that it can sustain.
 //
-// bench imports node, app, tracker and CometBFT's kvstore example.
+// With Options.Processes each validator is a separate OS process (procs.go),
+// loaded over HTTP from this one.
+//
+// bench imports node, app, tracker, client and CometBFT's kvstore example.
 package bench
 
 import (
@@ -57,8 +60,15 @@ type Options struct {
 	// phase.
 	CPUProfile io.Writer
 	// Validators is the number of validators of each network, all on this
-	// machine, in this process; transactions go to the first. Default 1.
+	// machine, in this process unless Processes; transactions go to the
+	// first. Default 1.
 	Validators int
+	// Processes runs each validator as a separate process of Binary, on
+	// 127.0.0.1, and loads the first over HTTP (see procs.go).
+	Processes bool
+	// Binary is the careledger executable the processes run; required with
+	// Processes.
+	Binary string
 }
 
 func (o *Options) ensureDefaults() {
@@ -104,6 +114,8 @@ type Report struct {
 	Machine       string        `json:"machine"`
 	Duration      time.Duration `json:"duration_ns"`
 	TimeoutCommit time.Duration `json:"timeout_commit_ns"`
+	Validators    int           `json:"validators"`
+	Processes     bool          `json:"processes"`
 	CareLedger    Result        `json:"careledger"`
 	Baseline      Result        `json:"baseline"`
 	// Ratio is CareLedger's peak rate over the baseline's.
@@ -116,6 +128,13 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	r := Report{
 		Machine:  machine(),
 		Duration: o.Duration, TimeoutCommit: o.TimeoutCommit,
+		Validators: o.Validators, Processes: o.Processes,
+	}
+	if o.Processes && o.Binary == "" {
+		return r, fmt.Errorf("processes need the careledger binary")
+	}
+	if o.Processes && o.CPUProfile != nil {
+		return r, fmt.Errorf("a CPU profile covers this process only: it needs the nodes in it, not in processes")
 	}
 	if o.Dir == "" {
 		dir, err := os.MkdirTemp("", "careledger-bench-")
@@ -125,13 +144,17 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		defer os.RemoveAll(dir)
 		o.Dir = dir
 	}
+	kv, cl := inProcess(startKVStore), inProcess(startCareLedger)
+	if o.Processes {
+		kv, cl = kvstoreProcs, careledgerProcs
+	}
 	var err error
 	if !o.SkipBaseline {
-		if r.Baseline, err = measure(ctx, o, "kvstore", startKVStore); err != nil {
+		if r.Baseline, err = measure(ctx, o, "kvstore", kv); err != nil {
 			return r, fmt.Errorf("baseline: %w", err)
 		}
 	}
-	if r.CareLedger, err = measure(ctx, o, "careledger", startCareLedger); err != nil {
+	if r.CareLedger, err = measure(ctx, o, "careledger", cl); err != nil {
 		return r, fmt.Errorf("careledger: %w", err)
 	}
 	if r.Baseline.PeakTxPerSec > 0 {
@@ -159,37 +182,54 @@ type block struct {
 	failed int
 }
 
+// starter runs one node in this process.
 type starter func(home string) (*system, error)
 
-func measure(ctx context.Context, o Options, name string, start starter) (Result, error) {
+// network runs the validators of homes and returns the system of the
+// first, which takes the load; its stop stops them all.
+type network func(ctx context.Context, o Options, homes []string) (*system, error)
+
+// inProcess runs every validator in this process. The others run beside
+// the one under load; their blocks are the same and are only drained. A
+// network of several is left running when measured (its nodes idle, making
+// an empty block every few seconds) and ends with the process: stopping one
+// node of a running network can make CometBFT v0.38's consensus reactor
+// read its closed block store and panic (queryMaj23Routine).
+func inProcess(start starter) network {
+	return func(_ context.Context, _ Options, homes []string) (*system, error) {
+		for _, h := range homes[1:] {
+			other, err := start(h)
+			if err != nil {
+				return nil, err
+			}
+			go func() {
+				for range other.committed {
+				}
+			}()
+		}
+		sys, err := start(homes[0])
+		if err == nil && len(homes) > 1 {
+			sys.stop = func() error { return nil } // left running: see above
+		}
+		return sys, err
+	}
+}
+
+func measure(ctx context.Context, o Options, name string, start network) (Result, error) {
 	res := Result{System: name}
 	homes, err := initHomes(filepath.Join(o.Dir, name), o)
 	if err != nil {
 		return res, err
 	}
-	// The other validators run beside the one under load; their blocks
-	// are the same and are only drained. A network of several is left
-	// running when measured (its nodes idle, making an empty block every
-	// few seconds) and ends with the process: stopping one node of a
-	// running network can make CometBFT v0.38's consensus reactor read its
-	// closed block store and panic (queryMaj23Routine).
-	for _, h := range homes[1:] {
-		other, err := start(h)
-		if err != nil {
-			return res, err
-		}
-		go func() {
-			for range other.committed {
-			}
-		}()
-	}
-	sys, err := start(homes[0])
+	sys, err := start(ctx, o, homes)
 	if err != nil {
 		return res, err
 	}
-	if len(homes) == 1 {
-		defer sys.stop()
-	}
+	defer func() {
+		if err := sys.stop(); err != nil {
+			fmt.Fprintf(o.Log, "%s: stop: %v\n", name, err)
+		}
+	}()
 	fmt.Fprintf(o.Log, "%s: saturating for %s\n", name, o.Duration)
 	profile := o.CPUProfile != nil && name == "careledger"
 	if profile {
@@ -198,6 +238,9 @@ func measure(ctx context.Context, o Options, name string, start starter) (Result
 		}
 	}
 	peak, err := phase(ctx, o, sys, 0)
+	if err == nil {
+		err = ctx.Err() // interrupted: the figures would be partial
+	}
 	if profile {
 		pprof.StopCPUProfile()
 	}
@@ -208,6 +251,9 @@ func measure(ctx context.Context, o Options, name string, start starter) (Result
 	res.Failed, res.Lost = peak.failed, peak.lost
 	fmt.Fprintf(o.Log, "%s: peak %.0f tx/s; pacing at %.0f tx/s for %s\n", name, peak.rate, peak.rate/2, o.Duration)
 	half, err := phase(ctx, o, sys, peak.rate/2)
+	if err == nil {
+		err = ctx.Err()
+	}
 	if err != nil {
 		return res, err
 	}
@@ -218,24 +264,25 @@ func measure(ctx context.Context, o Options, name string, start starter) (Result
 	return res, nil
 }
 
-// initHomes makes the homes of a network of o.Validators validators.
+// initHomes makes the homes of a network of o.Validators validators. Node i
+// listens for peers on port+i and, as a process, for its API on
+// port+Validators+i.
 func initHomes(dir string, o Options) ([]string, error) {
+	port, err := freePort(2 * o.Validators)
+	if err != nil {
+		return nil, err
+	}
 	c := node.Config{HTTPAddr: "127.0.0.1:0", TimeoutCommit: node.Duration(o.TimeoutCommit), LogLevel: "none"}
 	if o.Validators == 1 {
-		port, err := freePort()
-		if err != nil {
-			return nil, err
-		}
 		c.P2PAddr = fmt.Sprintf("127.0.0.1:%d", port)
+		if o.Processes {
+			c.HTTPAddr = fmt.Sprintf("127.0.0.1:%d", port+1)
+		}
 		return []string{dir}, node.Init(dir, node.InitOptions{Config: c})
 	}
-	port, err := freePort()
-	if err != nil {
-		return nil, err
-	}
 	homes, err := node.Testnet(dir, node.TestnetOptions{Validators: o.Validators, P2PBasePort: port, HTTPBasePort: port + o.Validators, Config: c})
-	if err != nil {
-		return nil, err
+	if err != nil || o.Processes {
+		return homes, err
 	}
 	for _, h := range homes { // any free API port: only node0's API-less paths are used
 		cfg, err := node.LoadConfig(h)
@@ -468,18 +515,24 @@ func startCareLedger(home string) (*system, error) {
 			if err != nil {
 				return false, err
 			}
-			if r.Status == tracker.Rejected {
-				if r.Code == tx.CodeBusy {
-					return true, nil
-				}
-				return false, fmt.Errorf("transaction rejected: %s: %s", r.Code, r.Log)
-			}
-			return false, nil
+			return busy(r)
 		},
 		makeTxs:   func(count int) [][]byte { return registrations(chainID, count) },
 		committed: blocks,
 		stop:      n.Stop,
 	}, nil
+}
+
+// busy reads the tracker's answer to a submission: busy if the mempool is
+// full, an error if the transaction was refused.
+func busy(r tracker.Result) (bool, error) {
+	if r.Status != tracker.Rejected {
+		return false, nil
+	}
+	if r.Code == tx.CodeBusy {
+		return true, nil
+	}
+	return false, fmt.Errorf("transaction rejected: %s: %s", r.Code, r.Log)
 }
 
 // registrations signs count patient registrations, on every core.
@@ -501,10 +554,16 @@ type listener func(*app.Block)
 
 func (l listener) BlockCommitted(b *app.Block) { l(b) }
 
+// KVStore returns the baseline: CometBFT's kvstore example, persistent, in
+// home. `careledger bench kvstore-node` runs it as a process.
+func KVStore(home string) abci.Application {
+	return kvstore.NewPersistentApplication(filepath.Join(home, "data", "kvstore"))
+}
+
 // startKVStore runs CometBFT's kvstore example on a home made like
 // CareLedger's, and loads it with 200-byte key=value transactions.
 func startKVStore(home string) (*system, error) {
-	kv := &observed{Application: kvstore.NewPersistentApplication(filepath.Join(home, "data", "kvstore")), blocks: make(chan block, 1<<14)}
+	kv := &observed{Application: KVStore(home), blocks: make(chan block, 1<<14)}
 	cn, err := node.NewComet(home, kv)
 	if err != nil {
 		return nil, err
@@ -562,14 +621,20 @@ func (o *observed) FinalizeBlock(ctx context.Context, req *abci.RequestFinalizeB
 	if err != nil {
 		return nil, err
 	}
-	o.pending = block{hashes: make([][32]byte, len(req.Txs))}
-	for i, t := range req.Txs {
-		o.pending.hashes[i] = sha256.Sum256(t)
-		if res.TxResults[i].Code != abci.CodeTypeOK {
-			o.pending.failed++
+	o.pending = kvBlock(req.Txs, res.TxResults)
+	return res, nil
+}
+
+// kvBlock is a kvstore block's transaction hashes and failures.
+func kvBlock[T ~[]byte](txs []T, results []*abci.ExecTxResult) block {
+	b := block{hashes: make([][32]byte, len(txs))}
+	for i, t := range txs {
+		b.hashes[i] = sha256.Sum256(t)
+		if results[i].Code != abci.CodeTypeOK {
+			b.failed++
 		}
 	}
-	return res, nil
+	return b
 }
 
 func (o *observed) Commit(ctx context.Context, req *abci.RequestCommit) (*abci.ResponseCommit, error) {
@@ -597,15 +662,27 @@ func parallel(n int, f func(i int)) {
 }
 
 // freePort returns a port below the kernel's ephemeral range (32768 and
-// up), so that no outgoing connection takes it before the node binds it.
-func freePort() (int, error) {
+// up), so that no outgoing connection takes it before the node binds it,
+// with the n-1 after it free too: a network's consecutive ports.
+func freePort(n int) (int, error) {
 	start := os.Getpid() * 7919
 	for i := range 2000 {
-		p := 31700 + (start+i)%1000 - (start+i)%1000%16 // room for a network's consecutive ports
-		if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
-			ln.Close()
+		p := 31700 + (start+i)%1000 - (start+i)%1000%16
+		if free(p, n) {
 			return p, nil
 		}
 	}
 	return 0, fmt.Errorf("no free port below the ephemeral range")
+}
+
+// free reports whether the n ports from p are free now.
+func free(p, n int) bool {
+	for q := p; q < p+n; q++ {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", q))
+		if err != nil {
+			return false
+		}
+		ln.Close()
+	}
+	return true
 }

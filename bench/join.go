@@ -135,7 +135,7 @@ type validator struct {
 // startValidator starts a one-validator network that snapshots every
 // snapshotInterval blocks and serves CometBFT's RPC for light clients.
 func startValidator(home string) (*validator, error) {
-	port, err := freePort()
+	port, err := freePort(2)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +224,7 @@ func timeJoin(ctx context.Context, v *validator, home string, height int64, stat
 	if err != nil {
 		return 0, err
 	}
-	port, err := freePort()
+	port, err := freePort(1)
 	if err != nil {
 		return 0, err
 	}

@@ -16,6 +16,9 @@ func runBench(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "join" {
 		return runJoinBench(ctx, args[1:])
 	}
+	if len(args) > 0 && args[0] == "kvstore-node" {
+		return runKVStoreNode(ctx, args[1:])
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	d := fs.Duration("duration", 10*time.Second, "how long each phase submits")
 	tc := fs.Duration("timeout-commit", 100*time.Millisecond, "CometBFT timeout_commit for both systems")
@@ -24,10 +27,21 @@ func runBench(ctx context.Context, args []string) error {
 	skipBaseline := fs.Bool("skip-baseline", false, "measure CareLedger alone (for profiling; no ratio)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of CareLedger's saturated phase to this file")
 	validators := fs.Int("validators", 1, "validators of each network, all on this machine")
+	processes := fs.Bool("processes", false, "run each validator as a separate process, loaded over HTTP (default: all in this process)")
 	if err := parse(fs, args, 0, ""); err != nil {
 		return err
 	}
 	o := bench.Options{Duration: *d, TimeoutCommit: *tc, Log: os.Stderr, SkipBaseline: *skipBaseline, Submitters: *submitters, Validators: *validators}
+	if *processes {
+		if *cpuProfile != "" {
+			return usageError("--cpuprofile profiles this process only: it needs the nodes in it, without --processes")
+		}
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		o.Processes, o.Binary = true, exe
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -43,7 +57,11 @@ func runBench(ctx context.Context, args []string) error {
 	if *asJSON {
 		return printJSON(r)
 	}
-	fmt.Printf("machine: %s; timeout_commit %s; %s per phase\n", r.Machine, r.TimeoutCommit, r.Duration)
+	where := "in this process"
+	if r.Processes {
+		where = "each a process"
+	}
+	fmt.Printf("machine: %s; timeout_commit %s; %s per phase; %d validator(s) %s\n", r.Machine, r.TimeoutCommit, r.Duration, r.Validators, where)
 	fmt.Printf("%-11s %10s %10s %10s %10s %10s %8s %6s\n", "system", "peak tx/s", "half tx/s", "p50", "p99", "sat. p99", "failed", "lost")
 	for _, s := range []bench.Result{r.Baseline, r.CareLedger} {
 		fmt.Printf("%-11s %10.0f %10.0f %10s %10s %10s %8d %6d\n", s.System, s.PeakTxPerSec, s.HalfTxPerSec,
