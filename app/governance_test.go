@@ -42,7 +42,8 @@ func proposal(t *testing.T, a *app.App, id uint64) *governance.Proposal {
 // TestGovernance walks proposals through the test network, where orgA (10)
 // and orgB (5) hold the validator power and orgC none: admitting an
 // organization with a validator, parameters, an expired proposal, a
-// rejected one, and removing the organization again.
+// rejected one, suspending and reinstating the organization, and removing
+// it.
 func TestGovernance(t *testing.T) {
 	a, rec := newRecordedChain(t)
 	g := &govChain{app: a, rec: rec}
@@ -111,9 +112,21 @@ func TestGovernance(t *testing.T) {
 		t.Errorf("suspension with 10 of 20 against: %s; want rejected", p.Status)
 	}
 
+	// Suspending it takes its validator out; reinstating it brings it back.
+	for i, step := range []struct {
+		kind  governance.Kind
+		power int64
+	}{{governance.SuspendOrg, 0}, {governance.ReinstateOrg, 5}} {
+		g.send(t, adminA, governance.Propose{Kind: step.kind, Org: identity.GenesisOrg{ID: "new-lab"}, Deadline: 10})
+		g.send(t, adminB, governance.Vote{Proposal: uint64(5 + i), Yes: true})
+		if u := g.last.ValidatorUpdates; len(u) != 1 || u[0].Power != step.power {
+			t.Errorf("validator updates after %s: %v; want new-lab's with power %d", step.kind, u, step.power)
+		}
+	}
+
 	// Removing the organization takes its validator out.
 	g.send(t, adminA, governance.Propose{Kind: governance.RemoveOrg, Org: identity.GenesisOrg{ID: "new-lab"}, Deadline: 10})
-	g.send(t, adminB, governance.Vote{Proposal: 5, Yes: true})
+	g.send(t, adminB, governance.Vote{Proposal: 7, Yes: true})
 	if len(g.last.ValidatorUpdates) != 1 || g.last.ValidatorUpdates[0].Power != 0 {
 		t.Errorf("validator updates after removal: %v; want new-lab's with power 0", g.last.ValidatorUpdates)
 	}

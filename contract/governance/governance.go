@@ -449,36 +449,49 @@ func (c *Contract) execute(ctx *contract.Context, m Propose) error {
 		if o.Power > 0 {
 			emitValidator(ctx, o.ID, o.ValidatorKey, o.Power)
 		}
-	case SuspendOrg, ReinstateOrg:
-		org, err := identity.SetOrgStatus(ctx, o.ID, m.Kind == SuspendOrg)
-		if err != nil {
-			return err
-		}
-		what := "reinstated"
-		if org.Suspended {
-			what = "suspended"
-		}
-		emitOrg(ctx, what, o.ID)
-	case RemoveOrg:
-		org, err := identity.SetOrgStatus(ctx, o.ID, true)
-		if err != nil {
-			return err
-		}
-		if org.Power > 0 {
-			if _, err := identity.SetPower(ctx, o.ID, 0); err != nil {
-				return err
-			}
-			emitValidator(ctx, o.ID, org.ValidatorKey, 0)
-		}
-		emitOrg(ctx, "removed", o.ID)
-	case SetPower:
-		org, err := identity.SetPower(ctx, o.ID, o.Power)
-		if err != nil {
-			return err
-		}
-		emitValidator(ctx, o.ID, org.ValidatorKey, o.Power)
+	case SuspendOrg, ReinstateOrg, RemoveOrg, SetPower:
+		return changeOrg(ctx, m)
 	case SetParams:
 		return c.setParams(ctx, m.Params)
+	}
+	return nil
+}
+
+// changeOrg suspends, reinstates or removes an organization or changes its
+// power, and announces what changes in the validator set: the power that
+// the organization's validator holds before and after.
+func changeOrg(ctx *contract.Context, m Propose) error {
+	before, err := identity.LoadOrg(ctx.Store, m.Org.ID)
+	if err != nil {
+		return err
+	}
+	if before == nil {
+		return tx.Rejectf(tx.CodeNotFound, "organization %s does not exist", m.Org.ID)
+	}
+	var after *identity.Organization
+	switch m.Kind {
+	case SuspendOrg, ReinstateOrg:
+		after, err = identity.SetOrgStatus(ctx, m.Org.ID, m.Kind == SuspendOrg)
+	case RemoveOrg:
+		if _, err = identity.SetOrgStatus(ctx, m.Org.ID, true); err == nil {
+			after, err = identity.SetPower(ctx, m.Org.ID, 0)
+		}
+	case SetPower:
+		after, err = identity.SetPower(ctx, m.Org.ID, m.Org.Power)
+	}
+	if err != nil {
+		return err
+	}
+	switch m.Kind {
+	case SuspendOrg:
+		emitOrg(ctx, "suspended", m.Org.ID)
+	case ReinstateOrg:
+		emitOrg(ctx, "reinstated", m.Org.ID)
+	case RemoveOrg:
+		emitOrg(ctx, "removed", m.Org.ID)
+	}
+	if p := after.ValidatorPower(); p != before.ValidatorPower() {
+		emitValidator(ctx, m.Org.ID, after.ValidatorKey, p)
 	}
 	return nil
 }

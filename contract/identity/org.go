@@ -105,7 +105,8 @@ func createOrg(ctx *contract.Context, o GenesisOrg) error {
 }
 
 // SetOrgStatus suspends or reinstates an organization: a suspended one's
-// members can do nothing, and it has no vote.
+// members can do nothing, it has no vote, and its validator leaves the
+// validator set until it is reinstated.
 func SetOrgStatus(ctx *contract.Context, id string, suspended bool) (*Organization, error) {
 	o, err := LoadOrg(ctx.Store, id)
 	if err != nil {
@@ -115,11 +116,15 @@ func SetOrgStatus(ctx *contract.Context, id string, suspended bool) (*Organizati
 		return nil, tx.Rejectf(tx.CodeNotFound, "organization %s does not exist", id)
 	}
 	o.Suspended = suspended
-	return o, saveOrg(ctx.Store, o)
+	if err := saveOrg(ctx.Store, o); err != nil {
+		return nil, err
+	}
+	return o, setValidator(ctx.Store, id, o.ValidatorKey, o.ValidatorPower())
 }
 
 // SetPower changes an organization's validator power (0 removes its
-// validator); it needs a validator key.
+// validator; a suspended organization's takes effect when it is
+// reinstated); it needs a validator key.
 func SetPower(ctx *contract.Context, id string, power int64) (*Organization, error) {
 	o, err := LoadOrg(ctx.Store, id)
 	if err != nil {
@@ -138,5 +143,5 @@ func SetPower(ctx *contract.Context, id string, power int64) (*Organization, err
 	if err := saveOrg(ctx.Store, o); err != nil {
 		return nil, err
 	}
-	return o, setValidator(ctx.Store, id, o.ValidatorKey, power)
+	return o, setValidator(ctx.Store, id, o.ValidatorKey, o.ValidatorPower())
 }

@@ -68,6 +68,15 @@ type Organization struct {
 	Suspended    bool      `json:"suspended"`
 }
 
+// ValidatorPower is the power the organization's validator holds in
+// consensus: none while the organization is suspended.
+func (o *Organization) ValidatorPower() int64 {
+	if o.Suspended {
+		return 0
+	}
+	return o.Power
+}
+
 // Account is a patient or a member of an organization.
 type Account struct {
 	Address   tx.Address `json:"address"`
