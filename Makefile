@@ -33,6 +33,7 @@ fuzz:
 	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./contract/consent
 	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./contract/records
 	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./contract/governance
+	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./snapshot
 	for f in FuzzDecodeRecordValue FuzzDecodeVersionValue FuzzDecodeLocator FuzzDecodePatientKey \
 		FuzzDecodeMeta FuzzDecodeRecordKey FuzzDecodePendingKey FuzzDecodeSealed; do \
 		$(GO) test -run=^$$ -fuzz=^$$f$$ -fuzztime=$(FUZZTIME) ./vault || exit 1; done
