@@ -105,17 +105,22 @@ func (s *Server) getAuditEvent(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	leaf, err := s.b.Audit.Leaf(i)
+	e, err := s.event(i)
 	if err != nil {
 		auditError(w, err)
 		return
 	}
-	ev, err := audit.DecodeEvent(leaf)
+	writeJSON(w, http.StatusOK, e)
+}
+
+// event reads and decodes leaf i of the log.
+func (s *Server) event(i uint64) (EventAnswer, error) {
+	leaf, err := s.b.Audit.Leaf(i)
 	if err != nil {
-		writeError(w, err)
-		return
+		return EventAnswer{}, err
 	}
-	writeJSON(w, http.StatusOK, EventAnswer{Index: i, Leaf: leaf, Event: ev})
+	ev, err := audit.DecodeEvent(leaf)
+	return EventAnswer{Index: i, Leaf: leaf, Event: ev}, err
 }
 
 // queryUints returns the named query parameters as integers.
@@ -193,7 +198,7 @@ func (s *Server) getBundle(w http.ResponseWriter, r *http.Request) {
 		writeError(w, tx.Rejectf(tx.CodeNotFound, "event %d is not certified yet (the certified log has %d events); ask again after the next block", i, c.Size))
 		return
 	}
-	leaf, err := s.b.Audit.Leaf(i)
+	e, err := s.event(i)
 	if err != nil {
 		auditError(w, err)
 		return
@@ -203,13 +208,8 @@ func (s *Server) getBundle(w http.ResponseWriter, r *http.Request) {
 		auditError(w, err)
 		return
 	}
-	ev, err := audit.DecodeEvent(leaf)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
 	writeJSON(w, http.StatusOK, audit.Bundle{
-		ChainID: s.b.App.ChainID(), Index: i, Leaf: leaf, Event: ev, LogSize: c.Size, LogRoot: c.Root,
+		ChainID: s.b.App.ChainID(), Index: i, Leaf: e.Leaf, Event: e.Event, LogSize: c.Size, LogRoot: c.Root,
 		Inclusion: p, StateRoot: c.StateRoot, Height: c.Height, SignedHeader: c.SignedHeader,
 	})
 }
@@ -375,7 +375,7 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 		if i >= end {
 			break
 		}
-		leaf, err := s.b.Audit.Leaf(i)
+		e, err := s.event(i)
 		if errors.Is(err, audit.ErrNotFound) {
 			break
 		}
@@ -383,12 +383,7 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 			writeError(w, err)
 			return
 		}
-		ev, err := audit.DecodeEvent(leaf)
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		out.Events = append(out.Events, EventAnswer{Index: i, Leaf: leaf, Event: ev})
+		out.Events = append(out.Events, e)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

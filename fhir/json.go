@@ -142,20 +142,8 @@ func (d *jsonDecoder) object() (any, error) {
 			return nil, err
 		}
 		m[k] = v
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, d.errorf("unexpected end of input in an object")
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-			d.skipSpace()
-		case '}':
-			d.pos++
-			d.depth--
-			return m, nil
-		default:
-			return nil, d.errorf("expected ',' or '}' in an object")
+		if done, err := d.next('}', "an object"); done || err != nil {
+			return m, err
 		}
 	}
 }
@@ -178,22 +166,30 @@ func (d *jsonDecoder) array() (any, error) {
 			return nil, err
 		}
 		a = append(a, v)
-		d.skipSpace()
-		if d.pos >= len(d.data) {
-			return nil, d.errorf("unexpected end of input in an array")
-		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-			d.skipSpace()
-		case ']':
-			d.pos++
-			d.depth--
-			return a, nil
-		default:
-			return nil, d.errorf("expected ',' or ']' in an array")
+		if done, err := d.next(']', "an array"); done || err != nil {
+			return a, err
 		}
 	}
+}
+
+// next reads what follows a member of an object or array: a ',' before the
+// next member, or the closing byte, which ends it (done).
+func (d *jsonDecoder) next(closing byte, what string) (done bool, err error) {
+	d.skipSpace()
+	if d.pos >= len(d.data) {
+		return false, d.errorf("unexpected end of input in %s", what)
+	}
+	switch d.data[d.pos] {
+	case ',':
+		d.pos++
+		d.skipSpace()
+		return false, nil
+	case closing:
+		d.pos++
+		d.depth--
+		return true, nil
+	}
+	return false, d.errorf("expected ',' or '%c' in %s", closing, what)
 }
 
 func (d *jsonDecoder) number() (any, error) {
