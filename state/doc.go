@@ -18,6 +18,10 @@
 // state that does not match it. Committed versions are LevelDB snapshots:
 // readers (the API, CheckTx) see one version while the next block is built.
 //
+// Decoded buckets are kept in memory up to a budget (Options.BucketCache):
+// a read of a key that does not exist, and the merge of a block's writes
+// into a bucket, then need no LevelDB read.
+//
 // Contracts never see the store. They write to an Overlay, which buffers a
 // transaction's writes so that a rejected transaction leaves no trace.
 //

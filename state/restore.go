@@ -136,6 +136,12 @@ func (r *Restorer) Commit(version int64) error {
 	if err := r.s.db.Write(r.batch, &opt.WriteOptions{Sync: !r.s.opts.NoSync}); err != nil {
 		return fmt.Errorf("restore state: %w", err)
 	}
+	r.s.cache.load(version)
+	for b, entries := range r.buckets {
+		if len(entries) > 0 {
+			r.s.cache.set(uint32(b), version, entries)
+		}
+	}
 	r.buckets = nil
 	return r.s.snapshot(version, root)
 }

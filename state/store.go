@@ -22,6 +22,10 @@ type Options struct {
 	// NoSync skips fsync on commit. Only benchmarks of the store itself set
 	// it. Default false.
 	NoSync bool
+	// BucketCache is the memory, in bytes, given to decoded buckets, which
+	// spare LevelDB reads (see bucketCache). Default DefaultBucketCache;
+	// negative for none.
+	BucketCache int64
 }
 
 // Hash is a state root or one of its parts.
@@ -31,9 +35,10 @@ type Hash = [sha256.Size]byte
 // for one writer (the block executor) and any number of readers of
 // committed views.
 type Store struct {
-	db   *leveldb.DB
-	opts Options
-	tree *tree
+	db    *leveldb.DB
+	opts  Options
+	tree  *tree
+	cache *bucketCache
 
 	// pending holds the writes applied since the last commit, by key (a nil
 	// value is a deletion), and byBucket their keys by bucket. Only the
@@ -101,7 +106,11 @@ func OpenMemory() *Store {
 }
 
 func open(db *leveldb.DB, opts Options) (*Store, error) {
-	s := &Store{db: db, opts: opts, tree: newTree()}
+	if opts.BucketCache == 0 {
+		opts.BucketCache = DefaultBucketCache
+	}
+	s := &Store{db: db, opts: opts, tree: newTree(), cache: newBucketCache(opts.BucketCache)}
+	s.cache.load(0)
 	s.resetPending()
 	var version int64
 	var root Hash
@@ -125,6 +134,7 @@ func open(db *leveldb.DB, opts Options) (*Store, error) {
 		version = int64(binary.BigEndian.Uint64(meta))
 		copy(root[:], meta[8:])
 	}
+	s.cache.load(version)
 	it := db.NewIterator(util.BytesPrefix([]byte{bucketPrefix}), nil)
 	for it.Next() {
 		k := it.Key()
@@ -133,7 +143,9 @@ func open(db *leveldb.DB, opts Options) (*Store, error) {
 			it.Release()
 			return nil, fmt.Errorf("state bucket record %x is corrupt", k)
 		}
-		s.tree.setLeaf(binary.BigEndian.Uint32(k[1:]), entries.hash())
+		b := binary.BigEndian.Uint32(k[1:])
+		s.tree.setLeaf(b, entries.hash())
+		s.cache.set(b, version, entries)
 	}
 	it.Release()
 	if err := it.Error(); err != nil {
@@ -151,7 +163,7 @@ func (s *Store) snapshot(version int64, root Hash) error {
 	if err != nil {
 		return fmt.Errorf("snapshot state: %w", err)
 	}
-	v := &snapshot{snap: snap, version: version, root: root}
+	v := &snapshot{snap: snap, version: version, root: root, cache: s.cache}
 	// A view lives as long as someone reads it; the database snapshot is
 	// released when the last reader lets it go.
 	runtime.AddCleanup(v, func(s *leveldb.Snapshot) { s.Release() }, snap)
@@ -285,16 +297,31 @@ func (s *Store) rehashBuckets(touched map[uint32]bool) error {
 // merge returns bucket b's committed entries with the pending writes that
 // fall in it applied.
 func (s *Store) merge(base View, b uint32) (bucket, error) {
-	rec, err := base.v.snap.Get(bucketKey(b), nil)
+	entries, ok := s.cache.lookup(b, base.Version())
+	if ok {
+		entries = slices.Clone(entries) // set changes entries in place
+	} else {
+		var err error
+		if entries, err = base.bucket(b); err != nil {
+			return nil, err
+		}
+	}
+	for _, k := range s.byBucket[b] {
+		entries = entries.set(k, s.pending[k])
+	}
+	return entries, nil
+}
+
+// bucket reads bucket b from the database.
+func (v View) bucket(b uint32) (bucket, error) {
+	rec, err := v.v.snap.Get(bucketKey(b), nil)
+	runtime.KeepAlive(v.v) // see Get
 	if err != nil && !errors.Is(err, leveldb.ErrNotFound) {
 		return nil, fmt.Errorf("read state bucket: %w", err)
 	}
 	entries, err := decodeBucket(rec)
 	if err != nil {
 		return nil, fmt.Errorf("state bucket %d is corrupt: %w", b, err)
-	}
-	for _, k := range s.byBucket[b] {
-		entries = entries.set(k, s.pending[k])
 	}
 	return entries, nil
 }
@@ -313,6 +340,9 @@ func (s *Store) Commit() ([]byte, int64, error) {
 	if err := s.db.Write(batch, &opt.WriteOptions{Sync: !s.opts.NoSync}); err != nil {
 		return nil, 0, fmt.Errorf("commit state: %w", err)
 	}
+	for b, entries := range s.buckets {
+		s.cache.set(b, version, entries)
+	}
 	s.resetPending()
 	return root[:], version, s.snapshot(version, root)
 }
@@ -324,6 +354,7 @@ type snapshot struct {
 	snap    *leveldb.Snapshot
 	version int64
 	root    Hash
+	cache   *bucketCache
 }
 
 // Version returns the view's version (block height).
@@ -334,6 +365,9 @@ func (v View) Hash() []byte { return slices.Clone(v.v.root[:]) }
 
 // Get returns the value at key, or nil if there is none.
 func (v View) Get(key []byte) ([]byte, error) {
+	if v.v.cache.absent(key, v.v.version) {
+		return nil, nil
+	}
 	val, err := v.v.snap.Get(dataKey(key), nil)
 	// The view, not the database snapshot, carries the cleanup that
 	// releases the snapshot: keep it reachable until the read is done.
