@@ -356,3 +356,40 @@ func TestRotateKey(t *testing.T) {
 		})
 	}
 }
+
+// TestRotatedKeyChangesHands follows a key that leaves its first account,
+// serves another, and comes back: an account's first key resolves through
+// the address it derives, a key rotated in through the key index, and at
+// every step the key resolves to the one account that holds it.
+func TestRotatedKeyChangesHands(t *testing.T) {
+	a, _ := newRecordedChain(t)
+	k1, k2, k3, k4 := testKey("hands-1"), testKey("hands-2"), testKey("hands-3"), testKey("hands-4")
+	p1, p2 := addrOf(k1), addrOf(k3)
+	deliverOne(t, a, "register p1", signTx(t, testChainID, k1, 0, identity.Encode(identity.RegisterPatient{})))
+	deliverOne(t, a, "register p2", signTx(t, testChainID, k3, 0, identity.Encode(identity.RegisterPatient{})))
+	resolvesTo := func(step string, key ed25519.PrivKey, want tx.Address) {
+		t.Helper()
+		if got := resolve(t, a, pubOf(key)); got != want {
+			t.Fatalf("%s: Resolve(%s) = %s; want %s", step, key.PubKey().Address(), got, want)
+		}
+	}
+
+	deliverOne(t, a, "p1 leaves k1", signTx(t, testChainID, k1, 1, rotation(t, p1, k2, k2)))
+	resolvesTo("p1 left k1", k1, tx.Address{})
+	resolvesTo("p1 left k1", k2, p1)
+
+	deliverOne(t, a, "p2 takes k1", signTx(t, testChainID, k3, 1, rotation(t, p2, k1, k1)))
+	resolvesTo("p2 took k1", k1, p2)
+	resolvesTo("p2 took k1", k3, tx.Address{})
+	back := signTx(t, testChainID, k2, 2, rotation(t, p1, k1, k1))
+	if got := tx.Code(deliver(t, a, back)[0].Code); got != tx.CodeKeyInUse {
+		t.Fatalf("p1 rotating back to k1 held by p2: code %v; want %v", got, tx.CodeKeyInUse)
+	}
+
+	deliverOne(t, a, "p2 leaves k1", signTx(t, testChainID, k1, 2, rotation(t, p2, k4, k4)))
+	resolvesTo("p2 left k1", k1, tx.Address{})
+	deliverOne(t, a, "p1 back to k1", signTx(t, testChainID, k2, 3, rotation(t, p1, k1, k1)))
+	resolvesTo("p1 back on k1", k1, p1)
+	resolvesTo("p1 back on k1", k2, tx.Address{})
+	resolvesTo("p1 back on k1", k4, p2)
+}

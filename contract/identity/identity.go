@@ -42,8 +42,16 @@ func LoadAccount(s Reader, a tx.Address) (*Account, error) {
 	return decodeAccount(b)
 }
 
-// Resolve returns the account whose current key is pubKey, or nil.
+// Resolve returns the account whose current key is pubKey, or nil. An
+// account holding the key it registered with is at the address that key
+// derives; only a key rotated in has an entry in the key index, so that
+// resolving most signers costs one read and registering one costs no index
+// entry.
 func Resolve(s Reader, pubKey []byte) (*Account, error) {
+	acct, err := LoadAccount(s, tx.AddressOf(pubKey))
+	if err != nil || (acct != nil && bytes.Equal(acct.PubKey, pubKey)) {
+		return acct, err
+	}
 	b, err := s.Get(pubKeyKey(pubKey))
 	if err != nil || b == nil {
 		return nil, err
@@ -53,11 +61,27 @@ func Resolve(s Reader, pubKey []byte) (*Account, error) {
 		return nil, errors.New("corrupt key index entry")
 	}
 	copy(a[:], b)
-	acct, err := LoadAccount(s, a)
-	if err == nil && acct == nil {
+	if acct, err = LoadAccount(s, a); err == nil && acct == nil {
 		err = fmt.Errorf("key index names missing account %s", a)
 	}
 	return acct, err
+}
+
+// indexKey records that key resolves to the account at addr, unless addr is
+// the address key derives, where Resolve looks first.
+func indexKey(s contract.Store, key []byte, addr tx.Address) error {
+	if tx.AddressOf(key) == addr {
+		return nil
+	}
+	return s.Set(pubKeyKey(key), addr[:])
+}
+
+// unindexKey undoes indexKey.
+func unindexKey(s contract.Store, key []byte, addr tx.Address) error {
+	if tx.AddressOf(key) == addr {
+		return nil
+	}
+	return s.Delete(pubKeyKey(key))
 }
 
 // LoadOrg returns the organization with id, or nil.
@@ -90,7 +114,7 @@ func createAccount(s contract.Store, a *Account) error {
 	} else if old != nil {
 		return tx.Rejectf(tx.CodeAlreadyExists, "account %s exists", a.Address)
 	}
-	if err := s.Set(pubKeyKey(a.PubKey), a.Address[:]); err != nil {
+	if err := indexKey(s, a.PubKey, a.Address); err != nil {
 		return err
 	}
 	if a.Kind == Member {
@@ -334,10 +358,10 @@ func rotateKey(ctx *contract.Context, m RotateKey) error {
 	} else if held != nil {
 		return tx.Rejectf(tx.CodeKeyInUse, "key is registered to account %s", held.Address)
 	}
-	if err := ctx.Store.Delete(pubKeyKey(a.PubKey)); err != nil {
+	if err := unindexKey(ctx.Store, a.PubKey, a.Address); err != nil {
 		return err
 	}
-	if err := ctx.Store.Set(pubKeyKey(m.NewPubKey), a.Address[:]); err != nil {
+	if err := indexKey(ctx.Store, m.NewPubKey, a.Address); err != nil {
 		return err
 	}
 	a.PubKey = m.NewPubKey
