@@ -37,6 +37,7 @@ func TestAPI(t *testing.T) {
 		{"SubmitBadRequests", testSubmitBadRequests},
 		{"SubmitRejectedTxs", testSubmitRejectedTxs},
 		{"SubmitWaitCommit", testSubmitWaitCommit},
+		{"SubmitBatch", testSubmitBatch},
 		{"GetErrors", testGetErrors},
 		{"Status", testStatus},
 		{"Metrics", testMetrics},
@@ -242,6 +243,72 @@ func testSubmitRejectedTxs(t *testing.T, n *nodetest.Node) {
 		if err != nil || got.Status != "rejected" || got.Code != tc.code {
 			t.Errorf("Tx(%s) = %+v, %v; want rejected with %s", tc.name, got, err, tc.code)
 		}
+	}
+	keepsServing(t, n)
+}
+
+// testSubmitBatch submits transactions together: each gets its own answer
+// in order (a bad signature among a batch that is verified together is
+// found and refused alone), the good ones commit, and a request that cannot
+// be read fails whole.
+func testSubmitBatch(t *testing.T, n *nodetest.Node) {
+	ctx := t.Context()
+	done := signed(t, n.ChainID(), ed25519.GenPrivKey()).Encode()
+	if a, err := n.Client.Submit(ctx, done, true, 20*time.Second); err != nil || a.Status != "committed" {
+		t.Fatalf("Submit(wait) = %+v, %v; want committed", a, err)
+	}
+	var raws [][]byte
+	for range 12 {
+		raws = append(raws, signed(t, n.ChainID(), ed25519.GenPrivKey()).Encode())
+	}
+	bad := signed(t, n.ChainID(), ed25519.GenPrivKey())
+	bad.Signature[0] ^= 1
+	raws = slices.Insert(raws, 5, bad.Encode(), []byte("garbage"), done)
+	want := map[int]struct {
+		status string
+		code   tx.Code
+	}{5: {"rejected", tx.CodeBadSignature}, 6: {"rejected", tx.CodeMalformed}, 7: {"committed", tx.CodeOK}}
+
+	answers, err := n.Client.SubmitBatch(ctx, raws)
+	if err != nil {
+		t.Fatalf("SubmitBatch = %v", err)
+	}
+	for i, a := range answers {
+		w, ok := want[i]
+		if !ok {
+			w.status = "pending"
+		}
+		if a.Hash != tx.HashOf(raws[i]) || string(a.Status) != w.status || a.Code != w.code || a.CodeName != w.code.String() {
+			t.Errorf("batch answer %d = %+v; want %s with %s", i, a, w.status, w.code)
+		}
+	}
+	for i, raw := range raws {
+		if _, ok := want[i]; ok {
+			continue
+		}
+		a, err := n.Client.Submit(ctx, raw, true, 20*time.Second)
+		if err != nil || a.Status != "committed" || a.Code != tx.CodeOK {
+			t.Errorf("transaction %d of the batch = %+v, %v; want committed with ok", i, a, err)
+		}
+	}
+
+	tooMany := api.BatchRequest{Txs: make([]string, 1001)}
+	for i := range tooMany.Txs {
+		tooMany.Txs[i] = "AA=="
+	}
+	for _, tc := range []struct {
+		name   string
+		body   any
+		status int
+		code   tx.Code
+	}{
+		{"no transactions", api.BatchRequest{}, 422, tx.CodeInvalid},
+		{"over 1,000 transactions", tooMany, 422, tx.CodeInvalid},
+		{"an entry not base64", api.BatchRequest{Txs: []string{"AA==", "not base64!"}}, 400, tx.CodeMalformed},
+		{"unknown field", map[string]any{"txs": []string{"AA=="}, "wait": "commit"}, 400, tx.CodeMalformed},
+	} {
+		res, body := postJSON(t, n.URL+"/v1/txs/batch", tc.body)
+		checkError(t, "POST /v1/txs/batch with "+tc.name, res, body, tc.status, tc.code)
 	}
 	keepsServing(t, n)
 }

@@ -112,6 +112,7 @@ func (s *Server) routeTable() []route {
 		{"GET /v1/openapi.json", http.HandlerFunc(serveOpenAPI)},
 		{"GET /v1/status", http.HandlerFunc(s.status)},
 		{"POST /v1/txs", http.HandlerFunc(s.submitTx)},
+		{"POST /v1/txs/batch", http.HandlerFunc(s.submitBatch)},
 		{"GET /v1/txs/{hash}", http.HandlerFunc(s.getTx)},
 		{"GET /v1/accounts/{address}", http.HandlerFunc(s.getAccount)},
 		{"GET /v1/accounts/{address}/txs", http.HandlerFunc(s.accountTxs)},

@@ -23,6 +23,22 @@ type SubmitRequest struct {
 	TimeoutMS int `json:"timeout_ms,omitempty"`
 }
 
+// BatchRequest is the body of POST /v1/txs/batch.
+type BatchRequest struct {
+	// Txs are encoded, signed transactions in standard base64, submitted
+	// in this order.
+	Txs []string `json:"txs"`
+}
+
+// BatchAnswer is the answer of POST /v1/txs/batch: one answer for each
+// transaction, in the order submitted.
+type BatchAnswer struct {
+	Results []TxAnswer `json:"results"`
+}
+
+// maxBatch is the most transactions POST /v1/txs/batch takes at once.
+const maxBatch = 1000
+
 // TxAnswer is the answer of POST /v1/txs and GET /v1/txs/{hash}.
 type TxAnswer struct {
 	tracker.Result
@@ -67,6 +83,44 @@ func (s *Server) submitTx(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.writeTx(w, res)
+}
+
+// submitBatch submits transactions together: their signatures are verified
+// in batches and the accepted ones journaled in one write, which a client
+// with many transactions at hand (an interface engine's backlog) can use.
+// Each gets its own answer; the request fails as a whole only if it cannot
+// be read.
+func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
+	var req BatchRequest
+	if err := readJSON(w, r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if len(req.Txs) == 0 || len(req.Txs) > maxBatch {
+		writeError(w, tx.Rejectf(tx.CodeInvalid, "a batch holds 1 to %d transactions, not %d", maxBatch, len(req.Txs)))
+		return
+	}
+	raws := make([][]byte, len(req.Txs))
+	for i, t := range req.Txs {
+		var err error
+		if raws[i], err = base64.StdEncoding.DecodeString(t); err != nil {
+			writeError(w, tx.Rejectf(tx.CodeMalformed, "txs[%d] is not standard base64", i))
+			return
+		}
+	}
+	results, err := s.b.Tracker.SubmitAll(raws...)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	answer := BatchAnswer{Results: make([]TxAnswer, len(results))}
+	for i, res := range results {
+		if res.Status == tracker.Rejected {
+			s.metrics.rejected(res.Code, "submit")
+		}
+		answer.Results[i] = TxAnswer{Result: res, CodeName: res.Code.String()}
+	}
+	writeJSON(w, http.StatusOK, answer)
 }
 
 func (s *Server) getTx(w http.ResponseWriter, r *http.Request) {

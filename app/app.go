@@ -207,29 +207,52 @@ func checkValidators(g *Genesis, got []abci.ValidatorUpdate) error {
 	return nil
 }
 
-// Precheck decodes a transaction and checks everything that needs no state:
-// size, encoding, chain ID, signature and message bodies. A verified
-// signature is remembered, so CheckTx and FinalizeBlock do not verify it
-// again. Its error is a *tx.Rejection.
-func (a *App) Precheck(raw []byte) (*tx.Tx, tx.Hash, error) {
-	h := tx.HashOf(raw)
-	t, err := tx.Decode(raw, a.Params().limits())
-	if err != nil {
-		return nil, h, err
-	}
-	if t.ChainID != a.cfg.ChainID {
-		return nil, h, tx.Rejectf(tx.CodeWrongChain, "chain ID %q, this network is %q", t.ChainID, a.cfg.ChainID)
-	}
-	if !a.sigs.has(h) {
-		if !t.VerifySignature() {
-			return nil, h, tx.Rejectf(tx.CodeBadSignature, "signature does not verify")
+// Prechecked is what Precheck found of one transaction: the decoded
+// transaction, or the *tx.Rejection that refuses it.
+type Prechecked struct {
+	Tx   *tx.Tx
+	Hash tx.Hash
+	Err  error
+}
+
+// Precheck decodes transactions and checks everything that needs no state:
+// size, encoding, chain ID, signature and message bodies. The signatures
+// not verified before are verified together, in batches, which costs less
+// per signature the more there are. A verified signature is remembered, so
+// CheckTx and FinalizeBlock do not verify it again.
+func (a *App) Precheck(raws ...[]byte) []Prechecked {
+	lim := a.Params().limits()
+	out := make([]Prechecked, len(raws))
+	unverified := make([]*tx.Tx, len(raws))
+	for i, raw := range raws {
+		p := &out[i]
+		p.Hash = tx.HashOf(raw)
+		p.Tx, p.Err = tx.Decode(raw, lim)
+		if p.Err == nil && p.Tx.ChainID != a.cfg.ChainID {
+			p.Err = tx.Rejectf(tx.CodeWrongChain, "chain ID %q, this network is %q", p.Tx.ChainID, a.cfg.ChainID)
 		}
-		a.sigs.add(h)
+		if p.Err == nil && !a.sigs.has(p.Hash) {
+			unverified[i] = p.Tx
+		}
 	}
-	if _, err := a.checkMsgs(t); err != nil {
-		return nil, h, err
+	verified := verifySignatures(unverified, a.cfg.VerifyWorkers)
+	for i := range out {
+		p := &out[i]
+		if unverified[i] != nil {
+			if !verified[i] {
+				p.Err = tx.Rejectf(tx.CodeBadSignature, "signature does not verify")
+			} else {
+				a.sigs.add(p.Hash)
+			}
+		}
+		if p.Err == nil {
+			_, p.Err = a.checkMsgs(p.Tx)
+		}
+		if p.Err != nil {
+			p.Tx = nil
+		}
 	}
-	return t, h, nil
+	return out
 }
 
 // CheckTx admits transactions to the mempool.
@@ -243,10 +266,11 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 }
 
 func (a *App) checkTx(raw []byte) error {
-	t, _, err := a.Precheck(raw)
-	if err != nil {
-		return err
+	p := a.Precheck(raw)[0]
+	if p.Err != nil {
+		return p.Err
 	}
+	t := p.Tx
 	open, _ := a.checkMsgs(t)
 	view := a.store.Committed()
 	addr, registered, err := resolveSigner(view, t.Signer, open)

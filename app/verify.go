@@ -30,6 +30,10 @@ func verifySignatures(txs []*tx.Tx, workers int) []bool {
 	if chunk < minBatch {
 		chunk = minBatch
 	}
+	if len(idx) <= chunk {
+		verifyBatch(txs, idx, ok) // one part: no goroutine to wait for
+		return ok
+	}
 	var wg sync.WaitGroup
 	for start := 0; start < len(idx); start += chunk {
 		part := idx[start:min(start+chunk, len(idx))]

@@ -49,6 +49,10 @@ type Options struct {
 	// Submitters is the number of goroutines submitting, as many clients of
 	// the API would. Default 16.
 	Submitters int
+	// Batch is how many transactions a submitter hands over at once, as a
+	// client of POST /v1/txs/batch would; when paced, a batch goes once the
+	// pace has released as many. Default 64; 1 submits one at a time.
+	Batch int
 	// Dir holds the nodes' homes. Default a temporary directory, removed
 	// after the run.
 	Dir string
@@ -80,6 +84,9 @@ func (o *Options) ensureDefaults() {
 	}
 	if o.Submitters == 0 {
 		o.Submitters = 16
+	}
+	if o.Batch == 0 {
+		o.Batch = 64
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -165,9 +172,9 @@ func Run(ctx context.Context, o Options) (Report, error) {
 
 // system is a running node under test.
 type system struct {
-	// submit hands a transaction to the node; busy means the mempool is full
-	// and the transaction should be offered again.
-	submit func(raw []byte) (busy bool, err error)
+	// submit hands transactions to the node and returns those to offer
+	// again because the mempool was full.
+	submit func(raws [][]byte) (busy [][]byte, err error)
 	// makeTxs returns n transactions never submitted before.
 	makeTxs func(n int) [][]byte
 	// committed receives each committed block's transaction hashes and
@@ -337,35 +344,36 @@ func phase(ctx context.Context, o Options, sys *system, rate float64) (phaseResu
 		go func() {
 			defer wg.Done()
 			for ctx.Err() == nil {
-				if rate > 0 {
-					select {
-					case <-tokens:
-					case <-ctx.Done():
-						return
-					}
-				}
-				i := next.Add(1) - 1
-				if int(i) >= len(txs) {
+				n := o.Batch
+				if rate > 0 && !released(ctx, tokens, n) {
 					return
 				}
-				raw := txs[i]
-				submitted.set(sha256.Sum256(raw), time.Now())
-				for {
-					busy, err := sys.submit(raw)
+				i := int(next.Add(int64(n))) - n
+				if i >= len(txs) {
+					return
+				}
+				batch := txs[i:min(i+n, len(txs))]
+				now := time.Now()
+				for _, raw := range batch {
+					submitted.set(sha256.Sum256(raw), now)
+				}
+				offered := len(batch)
+				for len(batch) > 0 {
+					busy, err := sys.submit(batch)
 					if err != nil {
 						errc <- err
 						return
 					}
-					if !busy {
+					if batch = busy; len(batch) > 0 && ctx.Err() == nil {
+						time.Sleep(time.Millisecond)
+					} else if len(batch) > 0 {
 						break
 					}
-					if ctx.Err() != nil {
-						submitted.forget(sha256.Sum256(raw))
-						return
-					}
-					time.Sleep(time.Millisecond)
 				}
-				inFlight.Add(1)
+				for _, raw := range batch { // never taken: the phase ended
+					submitted.forget(sha256.Sum256(raw))
+				}
+				inFlight.Add(int64(offered - len(batch)))
 			}
 		}()
 	}
@@ -422,6 +430,19 @@ func phase(ctx context.Context, o Options, sys *system, rate float64) (phaseResu
 	pr.rate = float64(counted) / window.Seconds()
 	pr.p50, pr.p99 = percentile(latencies, 50), percentile(latencies, 99)
 	return pr, nil
+}
+
+// released waits until n tokens were released and takes them; it returns
+// false if ctx ended first.
+func released(ctx context.Context, tokens <-chan struct{}, n int) bool {
+	for range n {
+		select {
+		case <-tokens:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
 }
 
 // pace issues rate tokens per second until ctx ends, catching up on
@@ -510,17 +531,33 @@ func startCareLedger(home string) (*system, error) {
 	tr := n.Tracker()
 	chainID := n.ChainID()
 	return &system{
-		submit: func(raw []byte) (bool, error) {
-			r, err := tr.Submit(raw)
+		submit: func(raws [][]byte) ([][]byte, error) {
+			rs, err := tr.SubmitAll(raws...)
 			if err != nil {
-				return false, err
+				return nil, err
 			}
-			return busy(r)
+			return offerAgain(raws, rs)
 		},
 		makeTxs:   func(count int) [][]byte { return registrations(chainID, count) },
 		committed: blocks,
 		stop:      n.Stop,
 	}, nil
+}
+
+// offerAgain reads the tracker's answers to raws: it returns those refused
+// because the mempool was full, and an error if one was refused otherwise.
+func offerAgain(raws [][]byte, rs []tracker.Result) ([][]byte, error) {
+	var again [][]byte
+	for i, r := range rs {
+		busy, err := busy(r)
+		if err != nil {
+			return nil, err
+		}
+		if busy {
+			again = append(again, raws[i])
+		}
+	}
+	return again, nil
 }
 
 // busy reads the tracker's answer to a submission: busy if the mempool is
@@ -574,12 +611,17 @@ func startKVStore(home string) (*system, error) {
 	mp := cn.Mempool()
 	gen := &kvTxs{}
 	return &system{
-		submit: func(raw []byte) (bool, error) {
-			err := mp.CheckTx(raw, nil, mempool.TxInfo{})
-			if _, full := err.(mempool.ErrMempoolIsFull); full {
-				return true, nil
+		submit: func(raws [][]byte) ([][]byte, error) {
+			var again [][]byte
+			for _, raw := range raws {
+				err := mp.CheckTx(raw, nil, mempool.TxInfo{})
+				if _, full := err.(mempool.ErrMempoolIsFull); full {
+					again = append(again, raw)
+				} else if err != nil {
+					return nil, err
+				}
 			}
-			return false, err
+			return again, nil
 		},
 		makeTxs:   gen.make,
 		committed: kv.blocks,

@@ -177,6 +177,24 @@ func (c *Client) Submit(ctx context.Context, raw []byte, wait bool, timeout time
 	return a, err
 }
 
+// SubmitBatch submits transactions together (POST /v1/txs/batch), at most
+// 1,000: cheaper per transaction than as many Submits. The answers come in
+// the order of raws.
+func (c *Client) SubmitBatch(ctx context.Context, raws [][]byte) ([]api.TxAnswer, error) {
+	req := api.BatchRequest{Txs: make([]string, len(raws))}
+	for i, raw := range raws {
+		req.Txs[i] = base64.StdEncoding.EncodeToString(raw)
+	}
+	var a api.BatchAnswer
+	if err := c.do(ctx, "POST", "/v1/txs/batch", req, &a, nil); err != nil {
+		return nil, err
+	}
+	if len(a.Results) != len(raws) {
+		return nil, fmt.Errorf("batch of %d transactions answered with %d results", len(raws), len(a.Results))
+	}
+	return a.Results, nil
+}
+
 // Tx returns what the node knows of a transaction.
 func (c *Client) Tx(ctx context.Context, h tx.Hash) (api.TxAnswer, error) {
 	var a api.TxAnswer

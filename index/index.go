@@ -139,9 +139,13 @@ func (x *Index) Height() (int64, error) {
 
 func journalKey(h tx.Hash) []byte { return append([]byte("j/"), h[:]...) }
 
-// Save journals an accepted transaction.
-func (x *Index) Save(h tx.Hash, raw []byte) error {
-	return x.db.Put(journalKey(h), raw, nil)
+// Save journals accepted transactions, raws[i] with hash hs[i].
+func (x *Index) Save(hs []tx.Hash, raws [][]byte) error {
+	batch := new(leveldb.Batch)
+	for i, h := range hs {
+		batch.Put(journalKey(h), raws[i])
+	}
+	return x.db.Write(batch, nil)
 }
 
 // Remove drops settled transactions from the journal.

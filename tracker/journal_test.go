@@ -14,10 +14,12 @@ type memJournal struct {
 	txs map[tx.Hash][]byte
 }
 
-func (j *memJournal) Save(h tx.Hash, raw []byte) error {
+func (j *memJournal) Save(hs []tx.Hash, raws [][]byte) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.txs[h] = raw
+	for i, h := range hs {
+		j.txs[h] = raws[i]
+	}
 	return nil
 }
 
@@ -79,6 +81,35 @@ func TestJournal(t *testing.T) {
 	eventually(t, "dropped transaction to leave the journal", func() bool { return !j.has(hd) })
 }
 
+// TestSubmitAll checks that a batch gets one answer per transaction, in
+// order, and that only its accepted transactions are journaled.
+func TestSubmitAll(t *testing.T) {
+	j := &memJournal{txs: make(map[tx.Hash][]byte)}
+	h := newHarness(t, Options{Journal: j})
+	first, h1 := testTx(t, 0)
+	refused, hr := testTx(t, 1)
+	last, h2 := testTx(t, 2)
+	h.mp.then(hr, outcome{code: tx.CodeSequenceSkipped})
+	rs, err := h.tr.SubmitAll(first, []byte("garbage"), refused, last)
+	if err != nil {
+		t.Fatalf("SubmitAll = %v", err)
+	}
+	want := []Result{
+		{Hash: h1, Status: Pending},
+		{Hash: tx.HashOf([]byte("garbage")), Status: Rejected, Code: tx.CodeMalformed},
+		{Hash: hr, Status: Rejected, Code: tx.CodeSequenceSkipped},
+		{Hash: h2, Status: Pending},
+	}
+	for i := range want {
+		if rs[i].Hash != want[i].Hash || rs[i].Status != want[i].Status || rs[i].Code != want[i].Code {
+			t.Errorf("SubmitAll result %d = %+v; want %+v", i, rs[i], want[i])
+		}
+	}
+	if !j.has(h1) || !j.has(h2) || j.has(hr) || len(j.txs) != 2 {
+		t.Errorf("journal holds %d transactions (first %v, last %v, refused %v); want the first and the last", len(j.txs), j.has(h1), j.has(h2), j.has(hr))
+	}
+}
+
 // TestRecover checks that a restarted tracker takes up its journal: a
 // transaction committed before the stop is settled, the others go back to
 // the mempool in sequence order, and one the mempool now refuses is
@@ -89,8 +120,8 @@ func TestRecover(t *testing.T) {
 	hs := make([]tx.Hash, 4)
 	for i := range raws {
 		raws[i], hs[i] = testTx(t, uint64(i))
-		j.Save(hs[i], raws[i])
 	}
+	j.Save(hs, raws)
 	h := newHarness(t, Options{Journal: j})
 	h.commit(hs[0]) // committed before the restart: in the index
 	h.mp.then(hs[0], outcome{code: tx.CodeSequenceReplayed})

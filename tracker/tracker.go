@@ -60,9 +60,9 @@ type Mempool interface {
 	CheckTx(t cmttypes.Tx, cb func(*abci.ResponseCheckTx), info mempool.TxInfo) error
 }
 
-// Checker checks a transaction without state; the App satisfies it.
+// Checker checks transactions without state; the App satisfies it.
 type Checker interface {
-	Precheck(raw []byte) (*tx.Tx, tx.Hash, error)
+	Precheck(raws ...[]byte) []app.Prechecked
 }
 
 // Results looks up committed transactions; the Index satisfies it.
@@ -87,7 +87,7 @@ type Options struct {
 // The index satisfies it. Writes need not be synchronous: the journal must
 // survive the process, not the machine.
 type Journal interface {
-	Save(h tx.Hash, raw []byte) error
+	Save(hs []tx.Hash, raws [][]byte) error
 	Remove(hs []tx.Hash) error
 	Journaled() ([][]byte, error)
 }
@@ -143,14 +143,51 @@ func New(mp Mempool, checker Checker, results Results, opts Options) *Tracker {
 // Submit checks a transaction and hands it to the mempool. The result is
 // Rejected (with the code) or Pending; err is set only when the node fails.
 func (t *Tracker) Submit(raw []byte) (Result, error) {
-	_, h, err := t.checker.Precheck(raw)
+	rs, err := t.SubmitAll(raw)
 	if err != nil {
-		return t.reject(h, err)
+		return Result{}, err
+	}
+	return rs[0], nil
+}
+
+// SubmitAll submits transactions in order, each as Submit would. Their
+// signatures are verified together and the accepted ones journaled in one
+// write: a batch costs less per transaction than as many Submits.
+func (t *Tracker) SubmitAll(raws ...[]byte) ([]Result, error) {
+	checked := t.checker.Precheck(raws...)
+	results := make([]Result, len(raws))
+	var hs []tx.Hash
+	var accepted [][]byte
+	for i, p := range checked {
+		r, journal, err := t.admit(raws[i], p)
+		if err != nil {
+			return nil, err
+		}
+		results[i] = r
+		if journal {
+			hs, accepted = append(hs, p.Hash), append(accepted, raws[i])
+		}
+	}
+	if j := t.opts.Journal; j != nil && len(hs) > 0 {
+		if err := j.Save(hs, accepted); err != nil {
+			return nil, fmt.Errorf("journal transactions: %w", err)
+		}
+	}
+	return results, nil
+}
+
+// admit hands a prechecked transaction to the mempool, unless it is pending
+// already, and reports whether to journal it.
+func (t *Tracker) admit(raw []byte, p app.Prechecked) (r Result, journal bool, err error) {
+	h := p.Hash
+	if p.Err != nil {
+		r, err := t.reject(h, p.Err)
+		return r, false, err
 	}
 	t.mu.Lock()
 	if e, ok := t.pending[h]; ok {
 		t.mu.Unlock()
-		return e.snapshot(&t.mu), nil
+		return e.snapshot(&t.mu), false, nil
 	}
 	e := &entry{raw: raw, since: t.height, done: make(chan struct{}), result: Result{Hash: h, Status: Pending}}
 	t.pending[h] = e
@@ -166,12 +203,12 @@ func (t *Tracker) Submit(raw []byte) (Result, error) {
 	// their sequence check once committed: answer with the committed
 	// result if there is one. Only repeats pay for the lookup.
 	if inCache || code == tx.CodeSequenceReplayed {
-		if r, err := t.results.Tx(h); err != nil || r != nil {
+		if c, err := t.results.Tx(h); err != nil || c != nil {
 			t.forget(h, e)
 			if err != nil {
-				return Result{}, err
+				return Result{}, false, err
 			}
-			return committedResult(r), nil
+			return committedResult(c), false, nil
 		}
 	}
 	switch {
@@ -181,18 +218,13 @@ func (t *Tracker) Submit(raw []byte) (Result, error) {
 		r, err := t.reject(h, err)
 		// Forget only now: the waiters it wakes read what reject remembered.
 		t.forget(h, e)
-		return r, err
+		return r, false, err
 	case code != tx.CodeOK:
 		r, err := t.reject(h, &tx.Rejection{Code: code, Msg: res.Log})
 		t.forget(h, e)
-		return r, err
+		return r, false, err
 	}
-	if j := t.opts.Journal; j != nil {
-		if err := j.Save(h, raw); err != nil {
-			return Result{}, fmt.Errorf("journal transaction: %w", err)
-		}
-	}
-	return Result{Hash: h, Status: Pending}, nil
+	return Result{Hash: h, Status: Pending}, true, nil
 }
 
 // Recover takes up the transactions journaled before the node stopped: each
@@ -215,10 +247,10 @@ func (t *Tracker) Recover() (int, error) {
 		seq    uint64
 	}
 	js := make([]journaled, len(raws))
-	for i, raw := range raws {
-		js[i].raw = raw
-		if d, _, err := t.checker.Precheck(raw); err == nil {
-			js[i].signer, js[i].seq = d.Signer, d.Sequence
+	for i, p := range t.checker.Precheck(raws...) {
+		js[i].raw = raws[i]
+		if p.Err == nil {
+			js[i].signer, js[i].seq = p.Tx.Signer, p.Tx.Sequence
 		}
 	}
 	slices.SortStableFunc(js, func(a, b journaled) int {

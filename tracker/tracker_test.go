@@ -105,9 +105,13 @@ func (m *fakeMempool) remove(hs ...tx.Hash) {
 // the encoding.
 type decodeChecker struct{}
 
-func (decodeChecker) Precheck(raw []byte) (*tx.Tx, tx.Hash, error) {
-	t, err := tx.Decode(raw, tx.DefaultLimits)
-	return t, tx.HashOf(raw), err
+func (decodeChecker) Precheck(raws ...[]byte) []app.Prechecked {
+	out := make([]app.Prechecked, len(raws))
+	for i, raw := range raws {
+		out[i].Tx, out[i].Err = tx.Decode(raw, tx.DefaultLimits)
+		out[i].Hash = tx.HashOf(raw)
+	}
+	return out
 }
 
 // fakeResults stands for the index.

@@ -24,6 +24,7 @@ func runBench(ctx context.Context, args []string) error {
 	tc := fs.Duration("timeout-commit", 100*time.Millisecond, "CometBFT timeout_commit for both systems")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	submitters := fs.Int("submitters", 0, "goroutines submitting transactions (default 16)")
+	batch := fs.Int("batch", 0, "most transactions a submitter hands over at once (default 64)")
 	skipBaseline := fs.Bool("skip-baseline", false, "measure CareLedger alone (for profiling; no ratio)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of CareLedger's saturated phase to this file")
 	validators := fs.Int("validators", 1, "validators of each network, all on this machine")
@@ -31,7 +32,7 @@ func runBench(ctx context.Context, args []string) error {
 	if err := parse(fs, args, 0, ""); err != nil {
 		return err
 	}
-	o := bench.Options{Duration: *d, TimeoutCommit: *tc, Log: os.Stderr, SkipBaseline: *skipBaseline, Submitters: *submitters, Validators: *validators}
+	o := bench.Options{Duration: *d, TimeoutCommit: *tc, Log: os.Stderr, SkipBaseline: *skipBaseline, Submitters: *submitters, Batch: *batch, Validators: *validators}
 	if *processes {
 		if *cpuProfile != "" {
 			return usageError("--cpuprofile profiles this process only: it needs the nodes in it, without --processes")
