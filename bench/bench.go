@@ -114,6 +114,11 @@ type Result struct {
 	Failed int `json:"failed"`
 	// Lost counts transactions the mempool accepted that never committed.
 	Lost int `json:"lost"`
+	// CPUPerTx is the CPU time this process spent per transaction it
+	// counted when saturated: with the nodes in this process (not
+	// Processes), on Linux; a figure that a busy neighbour on the machine
+	// moves less than the rate.
+	CPUPerTx time.Duration `json:"cpu_per_tx_ns,omitempty"`
 }
 
 // Report is a whole run.
@@ -256,6 +261,9 @@ func measure(ctx context.Context, o Options, name string, start network) (Result
 	}
 	res.PeakTxPerSec, res.SaturatedP50, res.SaturatedP99 = peak.rate, peak.p50, peak.p99
 	res.Failed, res.Lost = peak.failed, peak.lost
+	if !o.Processes {
+		res.CPUPerTx = peak.cpuPerTx
+	}
 	fmt.Fprintf(o.Log, "%s: peak %.0f tx/s; pacing at %.0f tx/s for %s\n", name, peak.rate, peak.rate/2, o.Duration)
 	half, err := phase(ctx, o, sys, peak.rate/2)
 	if err == nil {
@@ -309,6 +317,7 @@ type phaseResult struct {
 	p50, p99 time.Duration
 	failed   int
 	lost     int
+	cpuPerTx time.Duration // this process's CPU time per transaction counted
 }
 
 // lostAfter is how long a phase waits for its last transactions once no
@@ -381,6 +390,9 @@ func phase(ctx context.Context, o Options, sys *system, rate float64) (phaseResu
 	var latencies []time.Duration
 	var counted int
 	windowStart := start.Add(o.Duration / 5)
+	var cpuStart, cpuEnd atomic.Int64
+	time.AfterFunc(time.Until(windowStart), func() { cpuStart.Store(int64(cpuTime())) })
+	time.AfterFunc(time.Until(end), func() { cpuEnd.Store(int64(cpuTime())) })
 	var lastCommit time.Time
 	collect := func(b block) {
 		pr.failed += b.failed
@@ -428,6 +440,9 @@ func phase(ctx context.Context, o Options, sys *system, rate float64) (phaseResu
 		window = lastCommit.Sub(windowStart) // ran out of transactions
 	}
 	pr.rate = float64(counted) / window.Seconds()
+	if counted > 0 && cpuEnd.Load() > cpuStart.Load() {
+		pr.cpuPerTx = time.Duration((cpuEnd.Load() - cpuStart.Load()) / int64(counted))
+	}
 	pr.p50, pr.p99 = percentile(latencies, 50), percentile(latencies, 99)
 	return pr, nil
 }

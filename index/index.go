@@ -6,8 +6,6 @@
 // consensus, and its entries hold no health data: hashes, pseudonymous
 // addresses, codes and events.
 //
-// It also keeps the tracker's journal of accepted transactions.
-//
 // index imports app, tx, contract and goleveldb.
 package index
 
@@ -16,7 +14,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"slices"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/filter"
@@ -131,39 +128,4 @@ func (x *Index) Height() (int64, error) {
 		return 0, fmt.Errorf("index height record is corrupt: %d bytes", len(v))
 	}
 	return int64(binary.BigEndian.Uint64(v)), nil
-}
-
-// The journal of the tracker: accepted transactions not yet settled, under
-// j/HASH. Writes are not synchronous: a journal entry must survive the
-// process (kill -9 included), which the operating system's cache ensures.
-
-func journalKey(h tx.Hash) []byte { return append([]byte("j/"), h[:]...) }
-
-// Save journals accepted transactions, raws[i] with hash hs[i].
-func (x *Index) Save(hs []tx.Hash, raws [][]byte) error {
-	batch := new(leveldb.Batch)
-	for i, h := range hs {
-		batch.Put(journalKey(h), raws[i])
-	}
-	return x.db.Write(batch, nil)
-}
-
-// Remove drops settled transactions from the journal.
-func (x *Index) Remove(hs []tx.Hash) error {
-	batch := new(leveldb.Batch)
-	for _, h := range hs {
-		batch.Delete(journalKey(h))
-	}
-	return x.db.Write(batch, nil)
-}
-
-// Journaled returns every journaled transaction.
-func (x *Index) Journaled() ([][]byte, error) {
-	it := x.db.NewIterator(util.BytesPrefix([]byte("j/")), nil)
-	defer it.Release()
-	var out [][]byte
-	for it.Next() {
-		out = append(out, slices.Clone(it.Value()))
-	}
-	return out, it.Error()
 }

@@ -43,8 +43,6 @@ import (
 // Version is the software version reported by the API.
 var Version = "0.1.0-dev"
 
-var _ tracker.Journal = (*index.Index)(nil)
-
 // Node is a running CareLedger node.
 type Node struct {
 	home    string
@@ -55,6 +53,7 @@ type Node struct {
 	app     *app.App
 	comet   *cmtnode.Node
 	tracker *tracker.Tracker
+	journal *tracker.FileJournal
 	api     *api.Server
 	vault   *vault.Vault
 	records *custodian.Custodian
@@ -112,7 +111,10 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	if n.comet, err = newComet(cc, n.cfg, gen, n.app); err != nil {
 		return err
 	}
-	n.tracker = tracker.New(n.comet.Mempool(), n.app, n.index, tracker.Options{Journal: n.index})
+	if n.journal, err = tracker.OpenJournal(filepath.Join(cc.DBDir(), "journal")); err != nil {
+		return err
+	}
+	n.tracker = tracker.New(n.comet.Mempool(), n.app, n.index, tracker.Options{Journal: n.journal})
 	n.app.Listen(n.tracker)
 	secret, err := loadAuthSecret(n.home)
 	if err != nil {
@@ -358,6 +360,9 @@ func (n *Node) closeStores() error {
 	var errs []error
 	if n.index != nil {
 		errs = append(errs, n.index.Close())
+	}
+	if n.journal != nil {
+		errs = append(errs, n.journal.Close())
 	}
 	if n.audit != nil {
 		errs = append(errs, n.audit.Close())

@@ -84,7 +84,7 @@ type Options struct {
 }
 
 // Journal stores the transactions the tracker accepted and has not settled.
-// The index satisfies it. Writes need not be synchronous: the journal must
+// FileJournal satisfies it. Writes need not be synchronous: the journal must
 // survive the process, not the machine.
 type Journal interface {
 	Save(hs []tx.Hash, raws [][]byte) error
