@@ -28,11 +28,12 @@ func runBench(ctx context.Context, args []string) error {
 	skipBaseline := fs.Bool("skip-baseline", false, "measure CareLedger alone (for profiling; no ratio)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of CareLedger's saturated phase to this file")
 	validators := fs.Int("validators", 1, "validators of each network, all on this machine")
+	dir := fs.String("dir", "", "keep the nodes' homes (and, with --processes, their logs) in this directory (default: a temporary one, removed)")
 	processes := fs.Bool("processes", false, "run each validator as a separate process, loaded over HTTP (default: all in this process)")
 	if err := parse(fs, args, 0, ""); err != nil {
 		return err
 	}
-	o := bench.Options{Duration: *d, TimeoutCommit: *tc, Log: os.Stderr, SkipBaseline: *skipBaseline, Submitters: *submitters, Batch: *batch, Validators: *validators}
+	o := bench.Options{Duration: *d, TimeoutCommit: *tc, Log: os.Stderr, SkipBaseline: *skipBaseline, Submitters: *submitters, Batch: *batch, Validators: *validators, Dir: *dir}
 	if *processes {
 		if *cpuProfile != "" {
 			return usageError("--cpuprofile profiles this process only: it needs the nodes in it, without --processes")
