@@ -34,6 +34,7 @@ fuzz:
 	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./contract/records
 	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./contract/governance
 	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./snapshot
+	$(GO) test -run=^$$ -fuzz=FuzzReadSegment -fuzztime=$(FUZZTIME) ./tracker
 	for f in FuzzDecodeRecordValue FuzzDecodeVersionValue FuzzDecodeLocator FuzzDecodePatientKey \
 		FuzzDecodeMeta FuzzDecodeRecordKey FuzzDecodePendingKey FuzzDecodeSealed; do \
 		$(GO) test -run=^$$ -fuzz=^$$f$$ -fuzztime=$(FUZZTIME) ./vault || exit 1; done

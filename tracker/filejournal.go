@@ -109,12 +109,12 @@ func segments(dir string) ([]uint64, error) {
 }
 
 // readSegment returns the transactions of a segment, up to the first
-// record that is cut short or corrupt.
+// record that is cut short or corrupt, or that appendRecord did not write.
 func readSegment(b []byte) [][]byte {
 	var out [][]byte
 	for len(b) > 0 {
 		n, size := binary.Uvarint(b)
-		if size <= 0 || uint64(len(b)-size) < 4 || n > uint64(len(b)-size-4) {
+		if size <= 0 || size != len(binary.AppendUvarint(nil, n)) || uint64(len(b)-size) < 4 || n > uint64(len(b)-size-4) {
 			break
 		}
 		sum := binary.BigEndian.Uint32(b[size:])
