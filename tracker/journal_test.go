@@ -110,6 +110,32 @@ func TestSubmitAll(t *testing.T) {
 	}
 }
 
+// TestSubmitAllSettledBeforeJournaled: a transaction of a batch that
+// commits before the batch is journaled is not journaled, where nothing
+// would ever remove it.
+func TestSubmitAllSettledBeforeJournaled(t *testing.T) {
+	j := &memJournal{txs: make(map[tx.Hash][]byte)}
+	h := newHarness(t, Options{Journal: j})
+	early, he := testTx(t, 0)
+	held, hh := testTx(t, 1)
+	entered, gate := make(chan struct{}), make(chan struct{})
+	h.mp.then(hh, outcome{entered: entered, gate: gate})
+	done := make(chan error)
+	go func() {
+		_, err := h.tr.SubmitAll(early, held)
+		done <- err
+	}()
+	<-entered // early is in the mempool; held is being checked
+	h.commit(he)
+	close(gate)
+	if err := <-done; err != nil {
+		t.Fatalf("SubmitAll = %v", err)
+	}
+	if j.has(he) || !j.has(hh) {
+		t.Errorf("journal holds the committed one: %v, the pending one: %v; want false, true", j.has(he), j.has(hh))
+	}
+}
+
 // TestRecover checks that a restarted tracker takes up its journal: a
 // transaction committed before the stop is settled, the others go back to
 // the mempool in sequence order, and one the mempool now refuses is

@@ -168,12 +168,37 @@ func (t *Tracker) SubmitAll(raws ...[]byte) ([]Result, error) {
 			hs, accepted = append(hs, p.Hash), append(accepted, raws[i])
 		}
 	}
-	if j := t.opts.Journal; j != nil && len(hs) > 0 {
-		if err := j.Save(hs, accepted); err != nil {
-			return nil, fmt.Errorf("journal transactions: %w", err)
-		}
+	if err := t.journal(hs, accepted); err != nil {
+		return nil, err
 	}
 	return results, nil
+}
+
+// journal saves the accepted transactions that are still pending. A block
+// may have settled some already; holding t.mu, which BlockCommitted takes,
+// keeps one from settling before it is saved, which would leave it in the
+// journal for good.
+func (t *Tracker) journal(hs []tx.Hash, raws [][]byte) error {
+	j := t.opts.Journal
+	if j == nil || len(hs) == 0 {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var pendingHs []tx.Hash
+	var pendingRaws [][]byte
+	for i, h := range hs {
+		if _, ok := t.pending[h]; ok {
+			pendingHs, pendingRaws = append(pendingHs, h), append(pendingRaws, raws[i])
+		}
+	}
+	if len(pendingHs) == 0 {
+		return nil
+	}
+	if err := j.Save(pendingHs, pendingRaws); err != nil {
+		return fmt.Errorf("journal transactions: %w", err)
+	}
+	return nil
 }
 
 // admit hands a prechecked transaction to the mempool, unless it is pending
