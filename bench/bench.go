@@ -367,17 +367,16 @@ func phase(ctx context.Context, o Options, sys *system, rate float64) (phaseResu
 					submitted.set(sha256.Sum256(raw), now)
 				}
 				offered := len(batch)
-				for len(batch) > 0 {
-					busy, err := sys.submit(batch)
+				for {
+					again, err := sys.submit(batch)
 					if err != nil {
 						errc <- err
 						return
 					}
-					if batch = busy; len(batch) > 0 && ctx.Err() == nil {
-						time.Sleep(time.Millisecond)
-					} else if len(batch) > 0 {
+					if batch = again; len(batch) == 0 || ctx.Err() != nil {
 						break
 					}
+					time.Sleep(time.Millisecond)
 				}
 				for _, raw := range batch { // never taken: the phase ended
 					submitted.forget(sha256.Sum256(raw))
