@@ -88,6 +88,9 @@ func TestTestnetHomes(t *testing.T) {
 		if len(gen.Validators) != 3 {
 			t.Errorf("node%d genesis has %d validators; want 3", i, len(gen.Validators))
 		}
+		if got := gen.ConsensusParams.Block.MaxBytes; got != maxBlockBytes {
+			t.Errorf("node%d genesis caps blocks at %d bytes; want %d", i, got, maxBlockBytes)
+		}
 		b, _ := json.Marshal(gen)
 		if first == nil {
 			first = b

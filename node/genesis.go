@@ -70,12 +70,29 @@ func OrgEntry(home, p2pAddr string) (*Entry, error) {
 	return nil, fmt.Errorf("organization %s is not in its own genesis", org)
 }
 
+// maxBlockBytes caps a block at 1 MiB, about 8,000 small transactions,
+// against CometBFT's default of 21 MiB. A validator must verify the
+// signature of every transaction in a proposal that did not reach its own
+// mempool first: with four validators sharing two cores, a proposer that
+// put a full mempool of 20,000 transactions into one block took the others
+// past the round's timeouts (see docs/BENCHMARKS.md). Governance can change
+// it.
+const maxBlockBytes = 1 << 20
+
+// consensusParams are CometBFT's defaults with blocks capped at
+// maxBlockBytes.
+func consensusParams() *cmttypes.ConsensusParams {
+	p := cmttypes.DefaultConsensusParams()
+	p.Block.MaxBytes = maxBlockBytes
+	return p
+}
+
 // Assemble returns the genesis of a network of the entries' organizations.
 func Assemble(chainID string, entries []Entry) (*cmttypes.GenesisDoc, error) {
 	g := app.Genesis{Params: app.DefaultParams()}
 	doc := &cmttypes.GenesisDoc{
 		GenesisTime: time.Now().UTC().Truncate(time.Millisecond), ChainID: chainID,
-		InitialHeight: 1, ConsensusParams: cmttypes.DefaultConsensusParams(),
+		InitialHeight: 1, ConsensusParams: consensusParams(),
 	}
 	for _, e := range entries {
 		if e.Org.Power > 0 {

@@ -229,7 +229,7 @@ func genesisDoc(chainID string, members []*member) (*cmttypes.GenesisDoc, error)
 		GenesisTime:     time.Now().UTC().Truncate(time.Millisecond),
 		ChainID:         chainID,
 		InitialHeight:   1,
-		ConsensusParams: cmttypes.DefaultConsensusParams(),
+		ConsensusParams: consensusParams(),
 	}
 	for _, m := range members {
 		adminKey, err := tx.ParsePubKey(m.admin.PubKey)
