@@ -50,11 +50,12 @@ type Config struct {
 type App struct {
 	abci.BaseApplication
 
-	cfg     Config
-	store   *state.Store
-	sigs    *sigCache
-	consent *consent.Contract
-	routes  map[uint64]route
+	cfg      Config
+	store    *state.Store
+	sigs     *sigCache
+	sigGroup sigGroup
+	consent  *consent.Contract
+	routes   map[uint64]route
 
 	paramsMu   sync.RWMutex
 	params     Params
@@ -235,7 +236,7 @@ func (a *App) Precheck(raws ...[]byte) []Prechecked {
 			unverified[i] = p.Tx
 		}
 	}
-	verified := verifySignatures(unverified, a.cfg.VerifyWorkers)
+	verified := a.sigGroup.verify(unverified, a.cfg.VerifyWorkers)
 	for i := range out {
 		p := &out[i]
 		if unverified[i] != nil {
