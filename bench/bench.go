@@ -106,6 +106,9 @@ type Result struct {
 	HalfTxPerSec float64       `json:"half_tx_per_sec"`
 	P50          time.Duration `json:"p50_ns"`
 	P99          time.Duration `json:"p99_ns"`
+	// HalfInterval is the mean time between blocks there, which the
+	// latency goal counts in.
+	HalfInterval time.Duration `json:"half_block_interval_ns"`
 	// SaturatedP50 and SaturatedP99 are the latencies when saturated.
 	SaturatedP50 time.Duration `json:"saturated_p50_ns"`
 	SaturatedP99 time.Duration `json:"saturated_p99_ns"`
@@ -272,7 +275,7 @@ func measure(ctx context.Context, o Options, name string, start network) (Result
 	if err != nil {
 		return res, err
 	}
-	res.HalfTxPerSec, res.P50, res.P99 = half.rate, half.p50, half.p99
+	res.HalfTxPerSec, res.P50, res.P99, res.HalfInterval = half.rate, half.p50, half.p99, half.interval
 	res.Failed += half.failed
 	res.Lost += half.lost
 	fmt.Fprintf(o.Log, "%s: %.0f tx/s, p50 %s, p99 %s\n", name, half.rate, half.p50, half.p99)
@@ -318,6 +321,7 @@ type phaseResult struct {
 	failed   int
 	lost     int
 	cpuPerTx time.Duration // this process's CPU time per transaction counted
+	interval time.Duration // the mean time between the window's blocks
 }
 
 // lostAfter is how long a phase waits for its last transactions once no
@@ -393,8 +397,12 @@ func phase(ctx context.Context, o Options, sys *system, rate float64) (phaseResu
 	time.AfterFunc(time.Until(windowStart), func() { cpuStart.Store(int64(cpuTime())) })
 	time.AfterFunc(time.Until(end), func() { cpuEnd.Store(int64(cpuTime())) })
 	var lastCommit time.Time
+	var blocks []time.Time // commit times of the window's blocks
 	collect := func(b block) {
 		pr.failed += b.failed
+		if b.at.After(windowStart) && !b.at.After(end) {
+			blocks = append(blocks, b.at)
+		}
 		for _, h := range b.hashes {
 			at, ok := submitted.take(h)
 			if !ok {
@@ -443,6 +451,9 @@ func phase(ctx context.Context, o Options, sys *system, rate float64) (phaseResu
 		pr.cpuPerTx = time.Duration((cpuEnd.Load() - cpuStart.Load()) / int64(counted))
 	}
 	pr.p50, pr.p99 = percentile(latencies, 50), percentile(latencies, 99)
+	if len(blocks) > 1 {
+		pr.interval = blocks[len(blocks)-1].Sub(blocks[0]) / time.Duration(len(blocks)-1)
+	}
 	return pr, nil
 }
 
