@@ -1,6 +1,7 @@
 package app
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
@@ -99,6 +100,12 @@ type sigRequest struct {
 // verify returns verifySignatures(txs, workers), verified along with
 // whatever other callers queued.
 func (g *sigGroup) verify(txs []*tx.Tx, workers int) []bool {
+	if !slices.ContainsFunc(txs, func(t *tx.Tx) bool { return t != nil }) {
+		// Nothing to verify (CheckTx of a transaction verified at
+		// submission): waiting for another caller's batch would hold up
+		// the mempool.
+		return make([]bool, len(txs))
+	}
 	r := &sigRequest{txs: txs, done: make(chan struct{}), lead: make(chan struct{})}
 	g.mu.Lock()
 	g.queue = append(g.queue, r)

@@ -94,3 +94,13 @@ func TestSigGroupMerges(t *testing.T) {
 		t.Errorf("after the batch: running %v, %d queued; want false, 0", g.running, len(g.queue))
 	}
 }
+
+// TestSigGroupNothingToVerify: a caller with no signature to verify does not
+// wait for another caller's batch.
+func TestSigGroupNothingToVerify(t *testing.T) {
+	var g sigGroup
+	g.running = true // another caller is verifying, and never finishes
+	if got := g.verify([]*tx.Tx{nil, nil}, 2); fmt.Sprint(got) != "[false false]" {
+		t.Errorf("verify(nothing) = %v; want [false false]", got)
+	}
+}
