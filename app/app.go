@@ -222,6 +222,13 @@ type Prechecked struct {
 // per signature the more there are. A verified signature is remembered, so
 // CheckTx and FinalizeBlock do not verify it again.
 func (a *App) Precheck(raws ...[]byte) []Prechecked {
+	return a.precheck(raws, a.sigGroup.verify)
+}
+
+// precheck is Precheck with the given verifier: submissions share batches
+// through the sigGroup; CheckTx, which the mempool calls one transaction at
+// a time, verifies its own, so that it never waits for a submission's batch.
+func (a *App) precheck(raws [][]byte, verify func([]*tx.Tx, int) []bool) []Prechecked {
 	lim := a.Params().limits()
 	out := make([]Prechecked, len(raws))
 	unverified := make([]*tx.Tx, len(raws))
@@ -236,7 +243,7 @@ func (a *App) Precheck(raws ...[]byte) []Prechecked {
 			unverified[i] = p.Tx
 		}
 	}
-	verified := a.sigGroup.verify(unverified, a.cfg.VerifyWorkers)
+	verified := verify(unverified, a.cfg.VerifyWorkers)
 	for i := range out {
 		p := &out[i]
 		if unverified[i] != nil {
@@ -267,7 +274,7 @@ func (a *App) CheckTx(_ context.Context, req *abci.RequestCheckTx) (*abci.Respon
 }
 
 func (a *App) checkTx(raw []byte) error {
-	p := a.Precheck(raw)[0]
+	p := a.precheck([][]byte{raw}, verifySignatures)[0]
 	if p.Err != nil {
 		return p.Err
 	}

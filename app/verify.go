@@ -101,10 +101,7 @@ type sigRequest struct {
 // whatever other callers queued.
 func (g *sigGroup) verify(txs []*tx.Tx, workers int) []bool {
 	if !slices.ContainsFunc(txs, func(t *tx.Tx) bool { return t != nil }) {
-		// Nothing to verify (CheckTx of a transaction verified at
-		// submission): waiting for another caller's batch would hold up
-		// the mempool.
-		return make([]bool, len(txs))
+		return make([]bool, len(txs)) // nothing to wait for a batch for
 	}
 	r := &sigRequest{txs: txs, done: make(chan struct{}), lead: make(chan struct{})}
 	g.mu.Lock()

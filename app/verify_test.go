@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -102,5 +104,26 @@ func TestSigGroupNothingToVerify(t *testing.T) {
 	g.running = true // another caller is verifying, and never finishes
 	if got := g.verify([]*tx.Tx{nil, nil}, 2); fmt.Sprint(got) != "[false false]" {
 		t.Errorf("verify(nothing) = %v; want [false false]", got)
+	}
+}
+
+// TestCheckTxDoesNotWaitForSubmissions: CheckTx verifies a signature it has
+// not seen on its own, however long a submission's batch takes.
+func TestCheckTxDoesNotWaitForSubmissions(t *testing.T) {
+	a, err := New(state.OpenMemory(), Config{ChainID: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.sigGroup.running = true // a submission's batch that never ends
+	txs, _ := signedTxs(t, 2)
+	done := make(chan error, 1)
+	go func() { done <- a.checkTx(txs[1].Encode()) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("CheckTx of a valid registration = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("CheckTx waited for the submissions' batch")
 	}
 }
