@@ -110,7 +110,6 @@ func open(db *leveldb.DB, opts Options) (*Store, error) {
 		opts.BucketCache = DefaultBucketCache
 	}
 	s := &Store{db: db, opts: opts, tree: newTree(), cache: newBucketCache(opts.BucketCache)}
-	s.cache.load(0)
 	s.resetPending()
 	var version int64
 	var root Hash
@@ -125,6 +124,7 @@ func open(db *leveldb.DB, opts Options) (*Store, error) {
 		if err != nil {
 			return nil, err
 		}
+		s.cache.load(0)
 		return s, s.snapshot(0, root)
 	case err != nil:
 		return nil, fmt.Errorf("read state meta: %w", err)
