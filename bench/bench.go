@@ -50,8 +50,9 @@ type Options struct {
 	// the API would. Default 16.
 	Submitters int
 	// Batch is how many transactions a submitter hands over at once, as a
-	// client of POST /v1/txs/batch would; when paced, a batch goes once the
-	// pace has released as many. Default 64; 1 submits one at a time.
+	// client of POST /v1/txs/batch would; when paced, batches go evenly
+	// spaced, one at a time. Default 64, at most 1,000; 1 submits one at a
+	// time.
 	Batch int
 	// Dir holds the nodes' homes. Default a temporary directory, removed
 	// after the run.
@@ -85,9 +86,10 @@ func (o *Options) ensureDefaults() {
 	if o.Submitters == 0 {
 		o.Submitters = 16
 	}
-	if o.Batch == 0 {
+	if o.Batch <= 0 {
 		o.Batch = 64
 	}
+	o.Batch = min(o.Batch, 1000) // POST /v1/txs/batch takes no more
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
@@ -348,7 +350,7 @@ func phase(ctx context.Context, o Options, sys *system, rate float64) (phaseResu
 
 	tokens := make(chan struct{}, 1<<16)
 	if rate > 0 {
-		go pace(ctx, rate, tokens)
+		go pace(ctx, rate/float64(o.Batch), tokens) // a token is a batch
 	}
 	var wg sync.WaitGroup
 	errc := make(chan error, o.Submitters)
@@ -358,8 +360,12 @@ func phase(ctx context.Context, o Options, sys *system, rate float64) (phaseResu
 			defer wg.Done()
 			for ctx.Err() == nil {
 				n := o.Batch
-				if rate > 0 && !released(ctx, tokens, n) {
-					return
+				if rate > 0 {
+					select {
+					case <-tokens:
+					case <-ctx.Done():
+						return
+					}
 				}
 				i := int(next.Add(int64(n))) - n
 				if i >= len(txs) {
@@ -455,19 +461,6 @@ func phase(ctx context.Context, o Options, sys *system, rate float64) (phaseResu
 		pr.interval = blocks[len(blocks)-1].Sub(blocks[0]) / time.Duration(len(blocks)-1)
 	}
 	return pr, nil
-}
-
-// released waits until n tokens were released and takes them; it returns
-// false if ctx ended first.
-func released(ctx context.Context, tokens <-chan struct{}, n int) bool {
-	for range n {
-		select {
-		case <-tokens:
-		case <-ctx.Done():
-			return false
-		}
-	}
-	return true
 }
 
 // pace issues rate tokens per second until ctx ends, catching up on
