@@ -1,6 +1,8 @@
 package app
 
 import (
+	"bytes"
+	"slices"
 	"strconv"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -16,6 +18,20 @@ import (
 type blockUpdates struct {
 	validators []abci.ValidatorUpdate
 	consensus  *cmtproto.ConsensusParams
+}
+
+// setValidator adds an update of a validator's power. CometBFT refuses two
+// updates of one validator in a block, which would halt the node: when
+// several decisions of the block change one validator, the last stands.
+func (u *blockUpdates) setValidator(v abci.ValidatorUpdate) {
+	i := slices.IndexFunc(u.validators, func(w abci.ValidatorUpdate) bool {
+		return bytes.Equal(w.PubKey.GetEd25519(), v.PubKey.GetEd25519())
+	})
+	if i < 0 {
+		u.validators = append(u.validators, v)
+	} else {
+		u.validators[i] = v
+	}
 }
 
 func attrOf(e contract.Event, key string) string {
@@ -46,7 +62,7 @@ func (a *App) governanceUpdates(blk *state.Overlay, b *Block) (blockUpdates, err
 				if err != nil {
 					return u, err
 				}
-				u.validators = append(u.validators, abci.Ed25519ValidatorUpdate(key, power))
+				u.setValidator(abci.Ed25519ValidatorUpdate(key, power))
 			case "governance.params":
 				if v := attrOf(e, "max_tx_bytes"); v != "" {
 					n, err := strconv.Atoi(v)
