@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -70,7 +71,7 @@ func Verify(dir string) (version int64, root []byte, err error) {
 	}
 	for n, b := range rebuilt {
 		if !seen[n] {
-			return version, root, fmt.Errorf("state value %q has no bucket record", b[0].key)
+			return version, root, fmt.Errorf("state value %s has no bucket record", keyRef(b[0].key))
 		}
 	}
 	if got := t.rehash(); !bytes.Equal(got[:], root) {
@@ -81,17 +82,26 @@ func Verify(dir string) (version int64, root []byte, err error) {
 
 const sha256Size = 32
 
+// keyRef names a key in an error without its content: keys can hold a
+// patient's pseudonym and a record's identifiers, and these errors reach the
+// node's start-up log. The prefix says which contract's key it is; the hash
+// finds it with a dump of the state.
+func keyRef(key string) string {
+	h := sha256.Sum256([]byte(key))
+	return fmt.Sprintf("%q… (SHA-256 %x…)", key[:min(len(key), 2)], h[:8])
+}
+
 func sameBucket(stored, rebuilt bucket) error {
 	for i, e := range stored {
 		if i >= len(rebuilt) || rebuilt[i].key != e.key {
-			return fmt.Errorf("its entry %q has no stored value", e.key)
+			return fmt.Errorf("its entry %s has no stored value", keyRef(e.key))
 		}
 		if rebuilt[i].hash != e.hash {
-			return fmt.Errorf("the value of %q does not match its hash", e.key)
+			return fmt.Errorf("the value of %s does not match its hash", keyRef(e.key))
 		}
 	}
 	if len(rebuilt) > len(stored) {
-		return fmt.Errorf("the value of %q is not in its bucket", rebuilt[len(stored)].key)
+		return fmt.Errorf("the value of %s is not in its bucket", keyRef(rebuilt[len(stored)].key))
 	}
 	return nil
 }
