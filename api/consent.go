@@ -148,7 +148,11 @@ func (s *Server) getProposal(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	p, err := governance.LoadProposal(s.b.App.State(), id)
+	v := s.b.App.State()
+	p, err := governance.LoadProposal(v, id)
+	if p != nil {
+		p.Status = p.StatusAt(v.Version() + 1) // as a vote in the next block would find it
+	}
 	found(w, p, err, "proposal")
 }
 

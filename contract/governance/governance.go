@@ -256,6 +256,15 @@ func (p *Proposal) encode() []byte {
 	return w.Bytes()
 }
 
+// StatusAt returns where the proposal stands for a vote at height: an open
+// proposal past its deadline is expired, a status no vote stores.
+func (p *Proposal) StatusAt(height int64) Status {
+	if p.Status == Open && height > p.Ends {
+		return Expired
+	}
+	return p.Status
+}
+
 // LoadProposal returns proposal id, or nil.
 func LoadProposal(s identity.Reader, id uint64) (*Proposal, error) {
 	b, err := s.Get(proposalKey(id))
@@ -349,10 +358,7 @@ func (c *Contract) vote(ctx *contract.Context, m Vote) error {
 	if p == nil {
 		return tx.Rejectf(tx.CodeNotFound, "proposal %d does not exist", m.Proposal)
 	}
-	if p.Status == Open && ctx.Height > p.Ends {
-		p.Status = Expired
-	}
-	if p.Status != Open {
+	if p.Status = p.StatusAt(ctx.Height); p.Status != Open {
 		return tx.Rejectf(tx.CodeInvalid, "proposal %d is %s", p.ID, p.Status)
 	}
 	for _, org := range slices.Concat(p.Yes, p.No) {

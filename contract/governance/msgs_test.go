@@ -64,3 +64,23 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestStatusAt: an open proposal reads as expired past its deadline, the
+// status a vote there is refused with, which nothing stores.
+func TestStatusAt(t *testing.T) {
+	for _, tc := range []struct {
+		status governance.Status
+		height int64
+		want   governance.Status
+	}{
+		{governance.Open, 10, governance.Open},
+		{governance.Open, 11, governance.Expired},
+		{governance.Passed, 11, governance.Passed},
+		{governance.Rejected, 5, governance.Rejected},
+	} {
+		p := &governance.Proposal{Status: tc.status, Ends: 10}
+		if got := p.StatusAt(tc.height); got != tc.want {
+			t.Errorf("%s proposal ending at 10, StatusAt(%d) = %s; want %s", tc.status, tc.height, got, tc.want)
+		}
+	}
+}
