@@ -17,8 +17,6 @@ import (
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/client"
 	"github.com/careledger/careledger/node"
-	"github.com/careledger/careledger/tracker"
-	"github.com/careledger/careledger/tx"
 )
 
 // JoinOptions configure a join benchmark.
@@ -181,19 +179,20 @@ func loadTxs(ctx context.Context, n *node.Node, count int, log io.Writer) error 
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				for i := next.Add(1) - 1; i < int64(len(txs)) && ctx.Err() == nil; i = next.Add(1) - 1 {
+				const n = 64
+				for i := int(next.Add(n)) - n; i < len(txs) && ctx.Err() == nil; i = int(next.Add(n)) - n {
+					part := txs[i:min(i+n, len(txs))]
 					for {
-						r, err := tr.Submit(txs[i])
+						rs, err := tr.SubmitAll(part...)
+						if err == nil {
+							part, err = offerAgain(part, rs) // the busy ones
+						}
 						if err != nil {
 							errs <- err
 							return
 						}
-						if r.Status != tracker.Rejected {
+						if len(part) == 0 {
 							break
-						}
-						if r.Code != tx.CodeBusy {
-							errs <- fmt.Errorf("transaction rejected: %s: %s", r.Code, r.Log)
-							return
 						}
 						time.Sleep(5 * time.Millisecond)
 					}
