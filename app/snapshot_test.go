@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -232,16 +233,29 @@ func TestStateSyncRejects(t *testing.T) {
 		}
 		finfo, err := forger.Create(info.Height, func(w *snapshot.Writer) error {
 			changed := false
-			src.app.State().Iterate(nil, func(k, v []byte) bool {
+			var werr error
+			err := src.app.State().Iterate(nil, func(k, v []byte) bool {
 				if bytes.HasPrefix(k, []byte("a/")) && !changed {
 					v, changed = append(bytes.Clone(v), 0), true
 				}
-				return w.State(k, v) == nil
+				werr = w.State(k, v)
+				return werr == nil
 			})
-			cp, _ := src.log.Checkpoint(want.LastBlockHeight)
+			if err = errors.Join(err, werr); err != nil || !changed {
+				return fmt.Errorf("forge: changed an account: %v, %v", changed, err)
+			}
+			cp, err := src.log.Checkpoint(want.LastBlockHeight)
+			if err != nil {
+				return err
+			}
 			for i := range cp.Size {
-				leaf, _ := src.log.Leaf(i)
-				w.Leaf(leaf)
+				leaf, err := src.log.Leaf(i)
+				if err != nil {
+					return err
+				}
+				if err := w.Leaf(leaf); err != nil {
+					return err
+				}
 			}
 			return nil
 		})

@@ -110,7 +110,9 @@ func TestTestnetFaults(t *testing.T) {
 	// never signs a state the others do not hold. The others go on.
 	procs[3].stop(t)
 	rewriteFirst(t, filepath.Join(homes[3], "data", "app", "state.db"), "d")
-	bad := exec.Command(binary, "node", "--home", homes[3])
+	badCtx, cancelBad := context.WithTimeout(ctx, time.Minute) // in case it starts after all
+	defer cancelBad()
+	bad := exec.CommandContext(badCtx, binary, "node", "--home", homes[3])
 	outBad, err := bad.CombinedOutput()
 	if err == nil || !strings.Contains(string(outBad), "does not verify") {
 		t.Fatalf("node3 with an altered state: %v\n%s\nwant a refusal to start", err, outBad)

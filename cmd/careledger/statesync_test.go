@@ -79,8 +79,8 @@ func TestStateSyncJoin(t *testing.T) {
 	loadCtx, stop := context.WithTimeout(ctx, 3*time.Second)
 	registered := load(loadCtx, v0, 8)
 	stop()
-	if len(registered) == 0 {
-		t.Fatal("no patient registered")
+	if len(registered) < 3 { // three are checked on the joining node
+		t.Fatalf("%d patients registered; want at least 3", len(registered))
 	}
 	st, err := v0.Status(ctx)
 	if err != nil {
