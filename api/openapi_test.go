@@ -235,7 +235,6 @@ func TestOpenAPISchemas(t *testing.T) {
 		"Event":             contract.Event{},
 		"Attr":              contract.Attr{},
 		"Account":           identity.Account{},
-		"AccountAnswer":     AccountAnswer{},
 		"Organization":      identity.Organization{},
 		"BlockAnswer":       BlockAnswer{},
 		"BlockTx":           BlockTx{},

@@ -7,12 +7,6 @@ import (
 	"github.com/careledger/careledger/tx"
 )
 
-// AccountAnswer is an account with its next sequence number.
-type AccountAnswer struct {
-	*identity.Account
-	Sequence uint64 `json:"sequence"`
-}
-
 func (s *Server) account(w http.ResponseWriter, acct *identity.Account, err error) {
 	if err != nil {
 		writeError(w, err)
@@ -22,12 +16,7 @@ func (s *Server) account(w http.ResponseWriter, acct *identity.Account, err erro
 		writeError(w, tx.Rejectf(tx.CodeNotFound, "no such account"))
 		return
 	}
-	seq, err := s.b.App.Sequence(acct.Address)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, AccountAnswer{Account: acct, Sequence: seq})
+	writeJSON(w, http.StatusOK, acct)
 }
 
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request) {

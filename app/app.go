@@ -19,7 +19,6 @@ import (
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tx"
-	"github.com/careledger/careledger/wire"
 )
 
 // AppVersion is the version of the state machine's rules. It changes when a
@@ -280,44 +279,49 @@ func (a *App) checkTx(raw []byte) error {
 	}
 	t := p.Tx
 	open, _ := a.checkMsgs(t)
-	view := a.store.Committed()
-	addr, registered, err := resolveSigner(view, t.Signer, open)
+	signer, err := resolveSigner(a.store.Committed(), t.Signer, open)
 	if err != nil {
 		return err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	next, ok := a.pending[addr]
-	if !ok && registered {
-		if next, err = loadSequence(view, addr); err != nil {
-			return err
-		}
+	next, ok := a.pending[signer.addr]
+	if !ok {
+		next = signer.next
 	}
 	if err := checkSequence(t.Sequence, next); err != nil {
 		return err
 	}
-	a.pending[addr] = next + 1
+	a.pending[signer.addr] = next + 1
 	return nil
 }
 
-// resolveSigner returns the signer's account address. A key that is not
-// registered may sign only open messages, as the account it is about to
-// create.
-func resolveSigner(s identity.Reader, key []byte, open bool) (addr tx.Address, registered bool, err error) {
+// signer is who signed a transaction, as the state knows them.
+type signer struct {
+	addr       tx.Address
+	next       uint64 // the sequence number the account expects
+	registered bool
+}
+
+// resolveSigner finds the account of a transaction's signing key. A key that
+// is not registered may sign only open messages, as the account it is about
+// to create, whose first sequence number is 0.
+func resolveSigner(s identity.Reader, key []byte, open bool) (signer, error) {
 	acct, err := identity.Resolve(s, key)
 	if err != nil {
-		return addr, false, err
+		return signer{}, err
 	}
 	if acct == nil {
 		if !open {
-			return addr, false, tx.Rejectf(tx.CodeUnknownSigner, "signer key is not registered")
+			return signer{}, tx.Rejectf(tx.CodeUnknownSigner, "signer key is not registered")
 		}
-		return tx.AddressOf(key), false, nil
+		return signer{addr: tx.AddressOf(key)}, nil
 	}
+	who := signer{addr: acct.Address, next: acct.Sequence, registered: true}
 	if acct.Suspended {
-		return acct.Address, true, tx.Rejectf(tx.CodeSuspended, "account %s is suspended", acct.Address)
+		return who, tx.Rejectf(tx.CodeSuspended, "account %s is suspended", acct.Address)
 	}
-	return acct.Address, true, nil
+	return who, nil
 }
 
 func checkSequence(got, want uint64) error {
@@ -328,22 +332,6 @@ func checkSequence(got, want uint64) error {
 		return tx.Rejectf(tx.CodeSequenceSkipped, "sequence %d is ahead; next is %d", got, want)
 	}
 	return nil
-}
-
-func sequenceKey(a tx.Address) []byte { return append([]byte("s/"), a[:]...) }
-
-// loadSequence returns the next sequence number of account a.
-func loadSequence(s state.Reader, a tx.Address) (uint64, error) {
-	b, err := s.Get(sequenceKey(a))
-	if err != nil || b == nil {
-		return 0, err
-	}
-	r := wire.NewReader(b)
-	n := r.Uint()
-	if err := r.Done(); err != nil {
-		return 0, fmt.Errorf("decode sequence of %s: %w", a, err)
-	}
-	return n, nil
 }
 
 // NextSequence returns the sequence number CheckTx expects next from addr:
@@ -358,15 +346,14 @@ func (a *App) NextSequence(addr tx.Address) (uint64, error) {
 	return a.Sequence(addr)
 }
 
-// Sequence returns the next sequence number of account a in committed state.
+// Sequence returns the next sequence number of account a in committed state:
+// 0 for an address with no account.
 func (a *App) Sequence(addr tx.Address) (uint64, error) {
-	return loadSequence(a.store.Committed(), addr)
-}
-
-func storeSequence(s contract.Store, a tx.Address, next uint64) error {
-	w := wire.NewWriter(10)
-	w.Uint(next)
-	return s.Set(sequenceKey(a), w.Bytes())
+	acct, err := identity.LoadAccount(a.store.Committed(), addr)
+	if err != nil || acct == nil {
+		return 0, err
+	}
+	return acct.Sequence, nil
 }
 
 // FinalizeBlock executes a decided block.
@@ -456,24 +443,18 @@ func (a *App) deliver(blk *state.Overlay, b *Block, t *tx.Tx, sigOK bool, r *TxR
 	if err != nil {
 		return err
 	}
-	addr, registered, err := resolveSigner(blk, t.Signer, open)
-	r.Signer = addr
+	who, err := resolveSigner(blk, t.Signer, open)
+	r.Signer = who.addr
 	if err != nil {
 		return err
 	}
-	var next uint64
-	if registered {
-		if next, err = loadSequence(blk, addr); err != nil {
-			return err
-		}
-	}
-	if err := checkSequence(t.Sequence, next); err != nil {
+	if err := checkSequence(t.Sequence, who.next); err != nil {
 		return err
 	}
 	own := blk.Child()
 	ctx := &contract.Context{
 		ChainID: a.cfg.ChainID, Height: b.Height, Time: b.Time, Store: own,
-		Signer: addr, SignerKey: t.Signer,
+		Signer: who.addr, SignerKey: t.Signer,
 	}
 	var failed error
 	for _, m := range t.Msgs {
@@ -490,8 +471,8 @@ func (a *App) deliver(blk *state.Overlay, b *Block, t *tx.Tx, sigOK bool, r *TxR
 	// The sequence is consumed even when a message fails, so that a signed
 	// transaction can never be replayed. A key that registered nothing has
 	// no account whose sequence to consume.
-	if registered || failed == nil {
-		if err := storeSequence(blk, addr, t.Sequence+1); err != nil {
+	if who.registered || failed == nil {
+		if err := identity.SetSequence(blk, who.addr, t.Sequence+1); err != nil {
 			return err
 		}
 	}

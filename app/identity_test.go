@@ -146,7 +146,7 @@ func TestRegisterPatient(t *testing.T) {
 		t.Errorf("Accounts() = %v; want [%s]", accts, addr)
 	}
 
-	want := &identity.Account{Address: addr, PubKey: pubOf(p), Kind: identity.Patient, Since: h}
+	want := &identity.Account{Address: addr, PubKey: pubOf(p), Kind: identity.Patient, Since: h, Sequence: 1}
 	if acct := loadAccount(t, a, addr); !reflect.DeepEqual(acct, want) {
 		t.Errorf("LoadAccount(patient) = %+v; want %+v", acct, want)
 	}
@@ -327,6 +327,7 @@ func TestRotateKey(t *testing.T) {
 			}})
 			want := *before
 			want.PubKey = pubOf(newKey)
+			want.Sequence = tc.seq + 1
 			if got := loadAccount(t, a, acct); !reflect.DeepEqual(got, &want) {
 				t.Errorf("LoadAccount after rotation = %+v; want %+v", got, &want)
 			}

@@ -203,15 +203,15 @@ func (c *Client) Tx(ctx context.Context, h tx.Hash) (api.TxAnswer, error) {
 }
 
 // Account returns an account by address.
-func (c *Client) Account(ctx context.Context, addr tx.Address) (api.AccountAnswer, error) {
-	var a api.AccountAnswer
+func (c *Client) Account(ctx context.Context, addr tx.Address) (identity.Account, error) {
+	var a identity.Account
 	err := c.do(ctx, "GET", "/v1/accounts/"+addr.String(), nil, &a, nil)
 	return a, err
 }
 
 // KeyAccount returns the account of a public key.
-func (c *Client) KeyAccount(ctx context.Context, pub []byte) (api.AccountAnswer, error) {
-	var a api.AccountAnswer
+func (c *Client) KeyAccount(ctx context.Context, pub []byte) (identity.Account, error) {
+	var a identity.Account
 	err := c.do(ctx, "GET", "/v1/keys/"+tx.PubKey(pub).String(), nil, &a, nil)
 	return a, err
 }
@@ -338,8 +338,8 @@ func (c *Client) AuthToken(ctx context.Context, key ed25519.PrivKey) (api.TokenA
 }
 
 // WhoAmI returns the account a bearer token belongs to.
-func (c *Client) WhoAmI(ctx context.Context, token string) (api.AccountAnswer, error) {
-	var a api.AccountAnswer
+func (c *Client) WhoAmI(ctx context.Context, token string) (identity.Account, error) {
+	var a identity.Account
 	err := c.do(ctx, "GET", "/v1/auth/whoami", nil, &a, http.Header{"Authorization": {"Bearer " + token}})
 	return a, err
 }

@@ -93,6 +93,19 @@ func LoadOrg(s Reader, id string) (*Organization, error) {
 	return decodeOrganization(b)
 }
 
+// SetSequence sets the sequence number the account at addr expects next.
+func SetSequence(s contract.Store, addr tx.Address, next uint64) error {
+	a, err := LoadAccount(s, addr)
+	if err != nil {
+		return err
+	}
+	if a == nil {
+		return fmt.Errorf("set sequence: no account %s", addr)
+	}
+	a.Sequence = next
+	return saveAccount(s, a)
+}
+
 func saveAccount(s contract.Store, a *Account) error {
 	return s.Set(accountKey(a.Address), a.encode())
 }

@@ -86,6 +86,10 @@ type Account struct {
 	Roles     []Role     `json:"roles,omitempty"`
 	Suspended bool       `json:"suspended"`
 	Since     int64      `json:"since"` // height at which the account was registered
+	// Sequence is the number the account's next transaction must carry.
+	// The app consumes it; it lives here, as in the Cosmos SDK's accounts,
+	// so that a transaction reads and writes one record for its signer.
+	Sequence uint64 `json:"sequence"`
 }
 
 // HasRole reports whether the account holds role.
@@ -208,6 +212,7 @@ func (a *Account) encode() []byte {
 	writeRoles(w, a.Roles)
 	w.Bool(a.Suspended)
 	w.Uint(uint64(a.Since))
+	w.Uint(a.Sequence)
 	return w.Bytes()
 }
 
@@ -221,6 +226,7 @@ func decodeAccount(b []byte) (*Account, error) {
 	a.Roles = readRoles(r)
 	a.Suspended = r.Bool()
 	a.Since = int64(r.Uint())
+	a.Sequence = r.Uint()
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("decode account: %w", err)
 	}
