@@ -38,6 +38,12 @@ func (a *App) appendEvents(blk *state.Overlay, b *Block) (*audit.Block, error) {
 	ab := &audit.Block{Height: b.Height, First: log.Size()}
 	var visit func(level uint, index uint64, hash []byte)
 	if a.cfg.AuditLog != nil {
+		n := len(b.Events)
+		for i := range b.Txs {
+			n += len(b.Txs[i].Events)
+		}
+		ab.Events, ab.Leaves = make([]audit.Event, 0, n), make([][]byte, 0, n)
+		ab.Nodes = make([]audit.Node, 0, n) // a leaf adds one node above the leaves, on average
 		visit = func(level uint, index uint64, hash []byte) {
 			ab.Nodes = append(ab.Nodes, audit.Node{Level: level, Index: index, Hash: hash})
 		}

@@ -113,7 +113,12 @@ type Node struct {
 // Write stores a block's leaves, nodes and checkpoint, and indexes each
 // event by the accounts it concerns, in one batch.
 func (s *Store) Write(b *Block) error {
-	batch := new(leveldb.Batch)
+	// Growing a batch of thousands of records copies it many times.
+	size := 128 + 64*len(b.Nodes)
+	for _, leaf := range b.Leaves {
+		size += 256 + len(leaf)
+	}
+	batch := leveldb.MakeBatch(size)
 	for i := range b.Events {
 		e := &b.Events[i]
 		var leaf []byte

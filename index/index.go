@@ -59,7 +59,9 @@ func accountKey(a tx.Address, height int64, i int) []byte {
 
 // IndexBlock stores every transaction result of b, durably.
 func (x *Index) IndexBlock(b *app.Block) error {
-	batch := new(leveldb.Batch)
+	// A result takes some hundreds of bytes; growing a batch of thousands
+	// of records copies it many times.
+	batch := leveldb.MakeBatch(512 * len(b.Txs))
 	for i := range b.Txs {
 		r := &b.Txs[i]
 		v, err := json.Marshal(r)

@@ -239,7 +239,14 @@ func (s *Store) Apply(o *Overlay) ([]byte, error) {
 // prepare builds the database writes of the pending changes, ahead of
 // Commit, which runs while CometBFT's mempool admits nothing.
 func (s *Store) prepare() *leveldb.Batch {
-	batch := new(leveldb.Batch)
+	size := len(metaKey) + 8 + len(Hash{}) + 8 // Commit adds the meta record
+	for k, v := range s.pending {
+		size += len(k) + len(v) + batchRecord
+	}
+	for _, entries := range s.buckets {
+		size += len(entries)*(len(Hash{})+32) + batchRecord
+	}
+	batch := leveldb.MakeBatch(size) // growing a batch of thousands of records copies it many times
 	for k, v := range s.pending {
 		if v == nil {
 			batch.Delete(dataKey([]byte(k)))
@@ -397,6 +404,10 @@ func (v View) Iterate(prefix []byte, fn func(key, value []byte) bool) error {
 	}
 	return nil
 }
+
+// batchRecord is what a LevelDB batch adds to a record's key and value, at
+// most: a type, two lengths, and a key prefix.
+const batchRecord = 1 + 2*binary.MaxVarintLen32 + 5
 
 func dataKey(key []byte) []byte {
 	return append([]byte{dataPrefix}, key...)

@@ -82,7 +82,11 @@ func (b bucket) hash() Hash {
 // encode writes the bucket as its stored record: for each entry, the key's
 // length (uvarint), the key and the entry hash.
 func (b bucket) encode() []byte {
-	var out []byte
+	size := 0
+	for _, e := range b {
+		size += binary.MaxVarintLen16 + len(e.key) + len(e.hash)
+	}
+	out := make([]byte, 0, size)
 	for _, e := range b {
 		out = binary.AppendUvarint(out, uint64(len(e.key)))
 		out = append(append(out, e.key...), e.hash[:]...)
