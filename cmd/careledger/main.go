@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"syscall"
 )
@@ -44,6 +45,14 @@ func commands() []command {
 }
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// A node keeps hundreds of megabytes live (decoded state buckets,
+		// LevelDB write buffers, the mempool). Collecting when the heap has
+		// grown by twice that, not once, halves how often the collector
+		// runs, which competes with the consensus path for two cores
+		// (docs/BENCHMARKS.md). GOGC overrides it.
+		debug.SetGCPercent(200)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:])
 	stop()
