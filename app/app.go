@@ -279,20 +279,20 @@ func (a *App) checkTx(raw []byte) error {
 	}
 	t := p.Tx
 	open, _ := a.checkMsgs(t)
-	signer, err := resolveSigner(a.store.Committed(), t.Signer, open)
+	who, err := resolveSigner(a.store.Committed(), t.Signer, open)
 	if err != nil {
 		return err
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	next, ok := a.pending[signer.addr]
+	next, ok := a.pending[who.addr]
 	if !ok {
-		next = signer.next
+		next = who.next
 	}
 	if err := checkSequence(t.Sequence, next); err != nil {
 		return err
 	}
-	a.pending[signer.addr] = next + 1
+	a.pending[who.addr] = next + 1
 	return nil
 }
 
