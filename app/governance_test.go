@@ -133,6 +133,15 @@ func TestGovernance(t *testing.T) {
 	if r := g.send(t, labAdmin, governance.Propose{Kind: governance.SuspendOrg, Org: identity.GenesisOrg{ID: orgC}, Deadline: 10}); r.Code != tx.CodeSuspended {
 		t.Errorf("proposal by a removed organization's admin: %v; want suspended", r.Code)
 	}
+	// For good: it cannot be reinstated or given power again.
+	for _, kind := range []governance.Kind{governance.ReinstateOrg, governance.SetPower, governance.RemoveOrg} {
+		if r := g.send(t, adminA, governance.Propose{Kind: kind, Org: identity.GenesisOrg{ID: "new-lab", Power: 5}, Deadline: 10}); r.Code != tx.CodeInvalid {
+			t.Errorf("%s of a removed organization: %v (%s); want invalid", kind, r.Code, r.Log)
+		}
+	}
+	if o, err := identity.LoadOrg(a.State(), "new-lab"); err != nil || !o.Removed || !o.Suspended || o.Power != 0 {
+		t.Errorf("removed organization: %+v, %v; want removed, suspended, no power", o, err)
+	}
 
 	// Evidence of its misbehavior while it validated, committed after its
 	// removal, still names it.
@@ -148,6 +157,36 @@ func TestGovernance(t *testing.T) {
 	}
 	if ev := rec.blocks[len(rec.blocks)-1].Events; len(ev) != 1 || ev[0].Attrs[0].Value != "new-lab" {
 		t.Errorf("late evidence of new-lab's validator: events %+v; want it named", ev)
+	}
+}
+
+// TestSetPower changes a validator organization's power by proposal, and
+// refuses power to an organization without a validator key or that does
+// not exist.
+func TestSetPower(t *testing.T) {
+	a, rec := newRecordedChain(t)
+	g := &govChain{app: a, rec: rec}
+	adminA, adminB := testKey("admin-a"), testKey("admin-b")
+
+	g.send(t, adminA, governance.Propose{Kind: governance.SetPower, Org: identity.GenesisOrg{ID: orgB, Power: 7}, Deadline: 10})
+	g.send(t, adminB, governance.Vote{Proposal: 1, Yes: true})
+	if p := proposal(t, a, 1); p.Status != governance.Passed {
+		t.Fatalf("set_power: %s; want passed", p.Status)
+	}
+	if u := g.last.ValidatorUpdates; len(u) != 1 || u[0].Power != 7 {
+		t.Errorf("validator updates after set_power: %v; want %s's with power 7", u, orgB)
+	}
+	if o, err := identity.LoadOrg(a.State(), orgB); err != nil || o.Power != 7 {
+		t.Errorf("%s after set_power: %+v, %v; want power 7", orgB, o, err)
+	}
+
+	for _, tc := range []struct {
+		org  string
+		code tx.Code
+	}{{orgC, tx.CodeInvalid}, {"no-such-org", tx.CodeNotFound}} {
+		if r := g.send(t, adminA, governance.Propose{Kind: governance.SetPower, Org: identity.GenesisOrg{ID: tc.org, Power: 3}, Deadline: 10}); r.Code != tc.code {
+			t.Errorf("set_power for %s: %v (%s); want %v", tc.org, r.Code, r.Log, tc.code)
+		}
 	}
 }
 

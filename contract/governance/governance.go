@@ -41,7 +41,7 @@ const (
 	AdmitOrg     Kind = "admit_org"
 	SuspendOrg   Kind = "suspend_org"
 	ReinstateOrg Kind = "reinstate_org"
-	RemoveOrg    Kind = "remove_org" // suspended for good, with no validator power
+	RemoveOrg    Kind = "remove_org" // suspended for good, with no validator power; never reinstated
 	SetPower     Kind = "set_power"
 	SetParams    Kind = "set_params"
 )
@@ -333,6 +333,9 @@ func (c *Contract) propose(ctx *contract.Context, m Propose) error {
 	if err != nil {
 		return err
 	}
+	if err := changeable(ctx, m); err != nil {
+		return err
+	}
 	id, err := nextID(ctx.Store)
 	if err != nil {
 		return err
@@ -463,25 +466,41 @@ func (c *Contract) execute(ctx *contract.Context, m Propose) error {
 	return nil
 }
 
+// changeable refuses a proposal to change an organization that could not
+// be carried out as things stand: a missing or removed organization, or
+// validator power for one with no validator key. It is checked again when
+// the proposal passes, and a deciding vote that cannot be carried out is
+// refused.
+func changeable(ctx *contract.Context, m Propose) error {
+	switch m.Kind {
+	case SuspendOrg, ReinstateOrg, RemoveOrg, SetPower:
+	default:
+		return nil
+	}
+	o, err := identity.LoadChangeableOrg(ctx.Store, m.Org.ID)
+	if err != nil {
+		return err
+	}
+	if m.Kind == SetPower && m.Org.Power > 0 && len(o.ValidatorKey) == 0 {
+		return tx.Rejectf(tx.CodeInvalid, "organization %s has no validator key", o.ID)
+	}
+	return nil
+}
+
 // changeOrg suspends, reinstates or removes an organization or changes its
 // power, and announces what changes in the validator set: the power that
 // the organization's validator holds before and after.
 func changeOrg(ctx *contract.Context, m Propose) error {
-	before, err := identity.LoadOrg(ctx.Store, m.Org.ID)
+	before, err := identity.LoadChangeableOrg(ctx.Store, m.Org.ID)
 	if err != nil {
 		return err
-	}
-	if before == nil {
-		return tx.Rejectf(tx.CodeNotFound, "organization %s does not exist", m.Org.ID)
 	}
 	var after *identity.Organization
 	switch m.Kind {
 	case SuspendOrg, ReinstateOrg:
 		after, err = identity.SetOrgStatus(ctx, m.Org.ID, m.Kind == SuspendOrg)
 	case RemoveOrg:
-		if _, err = identity.SetOrgStatus(ctx, m.Org.ID, true); err == nil {
-			after, err = identity.SetPower(ctx, m.Org.ID, 0)
-		}
+		after, err = identity.RemoveOrg(ctx, m.Org.ID)
 	case SetPower:
 		after, err = identity.SetPower(ctx, m.Org.ID, m.Org.Power)
 	}

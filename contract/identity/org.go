@@ -108,12 +108,9 @@ func createOrg(ctx *contract.Context, o GenesisOrg) error {
 // members can do nothing, it has no vote, and its validator leaves the
 // validator set until it is reinstated.
 func SetOrgStatus(ctx *contract.Context, id string, suspended bool) (*Organization, error) {
-	o, err := LoadOrg(ctx.Store, id)
+	o, err := LoadChangeableOrg(ctx.Store, id)
 	if err != nil {
 		return nil, err
-	}
-	if o == nil {
-		return nil, tx.Rejectf(tx.CodeNotFound, "organization %s does not exist", id)
 	}
 	o.Suspended = suspended
 	if err := saveOrg(ctx.Store, o); err != nil {
@@ -122,16 +119,42 @@ func SetOrgStatus(ctx *contract.Context, id string, suspended bool) (*Organizati
 	return o, setValidator(ctx.Store, id, o.ValidatorKey, o.ValidatorPower())
 }
 
+// RemoveOrg removes an organization for good: suspended, with no validator
+// power, and refused by SetOrgStatus and SetPower from then on.
+func RemoveOrg(ctx *contract.Context, id string) (*Organization, error) {
+	o, err := LoadChangeableOrg(ctx.Store, id)
+	if err != nil {
+		return nil, err
+	}
+	o.Suspended, o.Removed, o.Power = true, true, 0
+	if err := saveOrg(ctx.Store, o); err != nil {
+		return nil, err
+	}
+	return o, setValidator(ctx.Store, id, o.ValidatorKey, 0)
+}
+
+// LoadChangeableOrg returns the organization with id, rejecting one that
+// does not exist or was removed.
+func LoadChangeableOrg(s Reader, id string) (*Organization, error) {
+	o, err := LoadOrg(s, id)
+	switch {
+	case err != nil:
+		return nil, err
+	case o == nil:
+		return nil, tx.Rejectf(tx.CodeNotFound, "organization %s does not exist", id)
+	case o.Removed:
+		return nil, tx.Rejectf(tx.CodeInvalid, "organization %s was removed", id)
+	}
+	return o, nil
+}
+
 // SetPower changes an organization's validator power (0 removes its
 // validator; a suspended organization's takes effect when it is
 // reinstated); it needs a validator key.
 func SetPower(ctx *contract.Context, id string, power int64) (*Organization, error) {
-	o, err := LoadOrg(ctx.Store, id)
+	o, err := LoadChangeableOrg(ctx.Store, id)
 	if err != nil {
 		return nil, err
-	}
-	if o == nil {
-		return nil, tx.Rejectf(tx.CodeNotFound, "organization %s does not exist", id)
 	}
 	if len(o.ValidatorKey) == 0 && power > 0 {
 		return nil, tx.Rejectf(tx.CodeInvalid, "organization %s has no validator key", id)

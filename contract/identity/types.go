@@ -66,6 +66,9 @@ type Organization struct {
 	ValidatorKey tx.PubKey `json:"validator_key,omitempty"`
 	Power        int64     `json:"power,omitempty"`
 	Suspended    bool      `json:"suspended"`
+	// Removed is for good: a removed organization stays suspended, with no
+	// validator power.
+	Removed bool `json:"removed,omitempty"`
 }
 
 // ValidatorPower is the power the organization's validator holds in
@@ -184,6 +187,7 @@ func (o *Organization) encode() []byte {
 	w.Blob(o.ValidatorKey)
 	w.Uint(uint64(o.Power))
 	w.Bool(o.Suspended)
+	w.Bool(o.Removed)
 	return w.Bytes()
 }
 
@@ -196,6 +200,7 @@ func decodeOrganization(b []byte) (*Organization, error) {
 		ValidatorKey: cloneBytes(r.Blob(tx.PubKeySize)),
 		Power:        int64(r.Uint()),
 		Suspended:    r.Bool(),
+		Removed:      r.Bool(),
 	}
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("decode organization: %w", err)
