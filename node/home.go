@@ -299,7 +299,9 @@ func cometConfig(home string, c Config) *cfg.Config {
 	// index has them all, and writing them twice costs compactions.
 	cc.Storage.DiscardABCIResponses = true
 	cc.Mempool.Size = c.MempoolSize
-	cc.Mempool.MaxTxBytes = tx.DefaultLimits.MaxTxBytes
+	// CheckTx enforces the network's own limit, which governance may raise
+	// up to the ceiling; a cap below that here would make the raise void.
+	cc.Mempool.MaxTxBytes = tx.MaxTxBytesCeiling
 	cc.Instrumentation.Prometheus = false
 	if ss := c.StateSync; ss != nil {
 		cc.StateSync.Enable = true

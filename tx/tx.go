@@ -40,6 +40,9 @@ type Limits struct {
 // DefaultLimits are the limits of a network whose genesis sets none.
 var DefaultLimits = Limits{MaxTxBytes: 64 << 10}
 
+// MaxTxBytesCeiling is the largest MaxTxBytes a network may set.
+const MaxTxBytesCeiling = 4 << 20
+
 // Msg is one message of a transaction: a type number and a body that the
 // contract owning the type decodes.
 type Msg struct {

@@ -192,8 +192,8 @@ func Check(typ uint64, body []byte) error {
 		if p.Params == (Params{}) {
 			return tx.Rejectf(tx.CodeInvalid, "set_params changes nothing")
 		}
-		if p.Params.MaxTxBytes != 0 && (p.Params.MaxTxBytes < 1024 || p.Params.MaxTxBytes > 4<<20) {
-			return tx.Rejectf(tx.CodeInvalid, "max_tx_bytes must be 1024 to 4194304")
+		if p.Params.MaxTxBytes != 0 && (p.Params.MaxTxBytes < 1024 || p.Params.MaxTxBytes > tx.MaxTxBytesCeiling) {
+			return tx.Rejectf(tx.CodeInvalid, "max_tx_bytes must be 1024 to %d", tx.MaxTxBytesCeiling)
 		}
 		if p.Params.MaxBlockBytes != 0 && (p.Params.MaxBlockBytes < 1<<16 || p.Params.MaxBlockBytes > 100<<20) {
 			return tx.Rejectf(tx.CodeInvalid, "max_block_bytes must be 65536 to 104857600")
