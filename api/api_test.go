@@ -249,8 +249,8 @@ func testSubmitRejectedTxs(t *testing.T, n *nodetest.Node) {
 
 // testSubmitBatch submits transactions together: each gets its own answer
 // in order (a bad signature among a batch that is verified together is
-// found and refused alone), the good ones commit, and a request that cannot
-// be read fails whole.
+// found and refused alone), the good ones commit, a batch may wait for its
+// commits, and a request that cannot be read fails whole.
 func testSubmitBatch(t *testing.T, n *nodetest.Node) {
 	ctx := t.Context()
 	done := signed(t, n.ChainID(), ed25519.GenPrivKey()).Encode()
@@ -269,7 +269,7 @@ func testSubmitBatch(t *testing.T, n *nodetest.Node) {
 		code   tx.Code
 	}{5: {"rejected", tx.CodeBadSignature}, 6: {"rejected", tx.CodeMalformed}, 7: {"committed", tx.CodeOK}}
 
-	answers, err := n.Client.SubmitBatch(ctx, raws)
+	answers, err := n.Client.SubmitBatch(ctx, raws, false, 0)
 	if err != nil {
 		t.Fatalf("SubmitBatch = %v", err)
 	}
@@ -281,14 +281,26 @@ func testSubmitBatch(t *testing.T, n *nodetest.Node) {
 		if a.Hash != tx.HashOf(raws[i]) || string(a.Status) != w.status || a.Code != w.code || a.CodeName != w.code.String() {
 			t.Errorf("batch answer %d = %+v; want %s with %s", i, a, w.status, w.code)
 		}
-	}
-	for i, raw := range raws {
-		if _, ok := want[i]; ok {
-			continue
+		if committed := w.status == "committed"; (a.Detail != nil) != committed {
+			t.Errorf("batch answer %d has result %+v; want one only if committed", i, a.Detail)
 		}
-		a, err := n.Client.Submit(ctx, raw, true, 20*time.Second)
-		if err != nil || a.Status != "committed" || a.Code != tx.CodeOK {
-			t.Errorf("transaction %d of the batch = %+v, %v; want committed with ok", i, a, err)
+	}
+
+	// The same batch again, waiting: the pending ones come back committed.
+	answers, err = n.Client.SubmitBatch(ctx, raws, true, 20*time.Second)
+	if err != nil {
+		t.Fatalf("SubmitBatch(wait) = %v", err)
+	}
+	for i, a := range answers {
+		w, ok := want[i]
+		if !ok {
+			w.status = "committed"
+		}
+		if string(a.Status) != w.status || a.Code != w.code {
+			t.Errorf("batch answer %d with wait = %+v; want %s with %s", i, a, w.status, w.code)
+		}
+		if w.status == "committed" && (a.Detail == nil || a.Detail.Height != a.Height || a.Height < 1) {
+			t.Errorf("batch answer %d with wait = %+v, result %+v; want the committed result at its height", i, a, a.Detail)
 		}
 	}
 
@@ -305,7 +317,8 @@ func testSubmitBatch(t *testing.T, n *nodetest.Node) {
 		{"no transactions", api.BatchRequest{}, 422, tx.CodeInvalid},
 		{"over 1,000 transactions", tooMany, 422, tx.CodeInvalid},
 		{"an entry not base64", api.BatchRequest{Txs: []string{"AA==", "not base64!"}}, 400, tx.CodeMalformed},
-		{"unknown field", map[string]any{"txs": []string{"AA=="}, "wait": "commit"}, 400, tx.CodeMalformed},
+		{"unknown field", map[string]any{"txs": []string{"AA=="}, "mode": "sync"}, 400, tx.CodeMalformed},
+		{"an unknown wait", api.BatchRequest{Txs: []string{"AA=="}, Wait: "soon"}, 422, tx.CodeInvalid},
 	} {
 		res, body := postJSON(t, n.URL+"/v1/txs/batch", tc.body)
 		checkError(t, "POST /v1/txs/batch with "+tc.name, res, body, tc.status, tc.code)

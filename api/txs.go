@@ -28,6 +28,12 @@ type BatchRequest struct {
 	// Txs are encoded, signed transactions in standard base64, submitted
 	// in this order.
 	Txs []string `json:"txs"`
+	// Wait is "commit" to answer once every accepted transaction is final,
+	// or "" to answer once the mempool took them.
+	Wait string `json:"wait,omitempty"`
+	// TimeoutMS bounds the wait for all of them. Default 10000, at most
+	// 60000; those still pending then are answered pending.
+	TimeoutMS int `json:"timeout_ms,omitempty"`
 }
 
 // BatchAnswer is the answer of POST /v1/txs/batch: one answer for each
@@ -57,8 +63,9 @@ func (s *Server) submitTx(w http.ResponseWriter, r *http.Request) {
 		writeError(w, tx.Rejectf(tx.CodeMalformed, "tx is not standard base64"))
 		return
 	}
-	if req.Wait != "" && req.Wait != "commit" {
-		writeError(w, tx.Rejectf(tx.CodeInvalid, `wait must be "" or "commit"`))
+	wait, err := waitFor(req.Wait, req.TimeoutMS)
+	if err != nil {
+		writeError(w, err)
 		return
 	}
 	res, err := s.b.Tracker.Submit(raw)
@@ -69,20 +76,47 @@ func (s *Server) submitTx(w http.ResponseWriter, r *http.Request) {
 	if res.Status == tracker.Rejected {
 		s.metrics.rejected(res.Code, "submit")
 	}
-	if res.Status == tracker.Pending && req.Wait == "commit" {
-		timeout := time.Duration(min(max(req.TimeoutMS, 0), 60000)) * time.Millisecond
-		if timeout == 0 {
-			timeout = 10 * time.Second
+	results := []tracker.Result{res}
+	if err := s.await(r.Context(), results, wait); err != nil {
+		writeError(w, err)
+		return
+	}
+	s.writeTx(w, results[0])
+}
+
+// waitFor reads a submission's wait and timeout_ms: how long to wait for
+// commits, 0 for not at all.
+func waitFor(wait string, timeoutMS int) (time.Duration, error) {
+	switch wait {
+	case "":
+		return 0, nil
+	case "commit":
+		if timeoutMS <= 0 {
+			return 10 * time.Second, nil
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), timeout)
-		res, err = s.b.Tracker.Wait(ctx, res.Hash)
-		cancel()
-		if err != nil {
-			writeError(w, err)
-			return
+		return time.Duration(min(timeoutMS, 60000)) * time.Millisecond, nil
+	}
+	return 0, tx.Rejectf(tx.CodeInvalid, `wait must be "" or "commit"`)
+}
+
+// await replaces each pending result with what is known once it is final,
+// or once timeout has passed for all of them.
+func (s *Server) await(ctx context.Context, results []tracker.Result, timeout time.Duration) error {
+	if timeout == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for i, res := range results {
+		if res.Status != tracker.Pending {
+			continue
+		}
+		var err error
+		if results[i], err = s.b.Tracker.Wait(ctx, res.Hash); err != nil {
+			return err
 		}
 	}
-	s.writeTx(w, res)
+	return nil
 }
 
 // submitBatch submits transactions together: their signatures are verified
@@ -100,6 +134,11 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, tx.Rejectf(tx.CodeInvalid, "a batch holds 1 to %d transactions, not %d", maxBatch, len(req.Txs)))
 		return
 	}
+	wait, err := waitFor(req.Wait, req.TimeoutMS)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	raws := make([][]byte, len(req.Txs))
 	for i, t := range req.Txs {
 		var err error
@@ -113,12 +152,21 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	answer := BatchAnswer{Results: make([]TxAnswer, len(results))}
-	for i, res := range results {
+	for _, res := range results {
 		if res.Status == tracker.Rejected {
 			s.metrics.rejected(res.Code, "submit")
 		}
-		answer.Results[i] = TxAnswer{Result: res, CodeName: res.Code.String()}
+	}
+	if err := s.await(r.Context(), results, wait); err != nil {
+		writeError(w, err)
+		return
+	}
+	answer := BatchAnswer{Results: make([]TxAnswer, len(results))}
+	for i, res := range results {
+		if answer.Results[i], err = s.answer(res); err != nil {
+			writeError(w, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, answer)
 }
@@ -144,20 +192,29 @@ func (s *Server) getTx(w http.ResponseWriter, r *http.Request) {
 // writeTx answers with a transaction's status. A pending transaction gets
 // 202; a final one the status of its code.
 func (s *Server) writeTx(w http.ResponseWriter, res tracker.Result) {
-	a := TxAnswer{Result: res, CodeName: res.Code.String()}
-	if res.Status == tracker.Committed {
-		full, err := s.b.Index.Tx(res.Hash)
-		if err != nil {
-			writeError(w, err)
-			return
-		}
-		a.Detail = full
+	a, err := s.answer(res)
+	if err != nil {
+		writeError(w, err)
+		return
 	}
 	status := HTTPStatus(res.Code)
 	if res.Status == tracker.Pending {
 		status = http.StatusAccepted
 	}
 	writeJSON(w, status, a)
+}
+
+// answer is a transaction's status, with its full result once committed.
+func (s *Server) answer(res tracker.Result) (TxAnswer, error) {
+	a := TxAnswer{Result: res, CodeName: res.Code.String()}
+	if res.Status == tracker.Committed {
+		full, err := s.b.Index.Tx(res.Hash)
+		if err != nil {
+			return a, err
+		}
+		a.Detail = full
+	}
+	return a, nil
 }
 
 func (s *Server) accountTxs(w http.ResponseWriter, r *http.Request) {

@@ -85,7 +85,7 @@ func careledgerProcs(ctx context.Context, o Options, homes []string) (*system, e
 				}
 				return offerAgain(raws, []tracker.Result{a.Result})
 			}
-			as, err := c.SubmitBatch(ctx, raws)
+			as, err := c.SubmitBatch(ctx, raws, false, 0)
 			if err != nil {
 				return nil, err
 			}

@@ -179,9 +179,13 @@ func (c *Client) Submit(ctx context.Context, raw []byte, wait bool, timeout time
 
 // SubmitBatch submits transactions together (POST /v1/txs/batch), at most
 // 1,000: cheaper per transaction than as many Submits. The answers come in
-// the order of raws.
-func (c *Client) SubmitBatch(ctx context.Context, raws [][]byte) ([]api.TxAnswer, error) {
-	req := api.BatchRequest{Txs: make([]string, len(raws))}
+// the order of raws. With wait, the node answers once every accepted one is
+// final or timeout has passed.
+func (c *Client) SubmitBatch(ctx context.Context, raws [][]byte, wait bool, timeout time.Duration) ([]api.TxAnswer, error) {
+	req := api.BatchRequest{Txs: make([]string, len(raws)), TimeoutMS: int(timeout / time.Millisecond)}
+	if wait {
+		req.Wait = "commit"
+	}
 	for i, raw := range raws {
 		req.Txs[i] = base64.StdEncoding.EncodeToString(raw)
 	}
