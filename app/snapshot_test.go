@@ -196,6 +196,29 @@ func TestStateSyncRejects(t *testing.T) {
 		}
 	})
 
+	t.Run("chunk out of order", func(t *testing.T) {
+		// CometBFT applies chunks in order; one that skips ahead breaks the
+		// protocol, and the restore starts over with nothing kept.
+		dst := newSyncNode(t, nil)
+		offer(t, dst.app, info, want.LastBlockAppHash)
+		if r := applyChunk(t, dst.app, 0, chunk(0)); r.Result != abci.ResponseApplySnapshotChunk_ACCEPT {
+			t.Fatalf("ApplySnapshotChunk(0) = %v; want ACCEPT", r.Result)
+		}
+		if r := applyChunk(t, dst.app, 2, chunk(2)); r.Result != abci.ResponseApplySnapshotChunk_REJECT_SNAPSHOT {
+			t.Fatalf("ApplySnapshotChunk(2) after 0 = %v; want REJECT_SNAPSHOT", r.Result)
+		}
+		if n := len(dump(t, dst.app.State())); n != 0 {
+			t.Fatalf("after a chunk out of order the state holds %d keys; want none", n)
+		}
+		offer(t, dst.app, info, want.LastBlockAppHash)
+		for i := range info.Chunks {
+			applyChunk(t, dst.app, i, chunk(i))
+		}
+		if got := appInfo(t, dst.app); !bytes.Equal(got.LastBlockAppHash, want.LastBlockAppHash) {
+			t.Fatalf("restore after one out of order: app hash %X; want %X", got.LastBlockAppHash, want.LastBlockAppHash)
+		}
+	})
+
 	t.Run("wrong app hash", func(t *testing.T) {
 		dst := newSyncNode(t, nil)
 		wrong := bytes.Clone(want.LastBlockAppHash)
