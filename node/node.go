@@ -83,12 +83,11 @@ func Open(home string) (*Node, error) {
 func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	var err error
 	stateDir := filepath.Join(cc.DBDir(), "app")
-	if _, statErr := os.Stat(filepath.Join(stateDir, "state.db")); statErr == nil && !n.cfg.SkipStateCheck {
-		if _, _, err := state.Verify(stateDir); err != nil {
-			return fmt.Errorf("the state on disk does not verify, so this node will not sign with it: %w", err)
-		}
+	n.store, err = state.Open(stateDir, state.Options{Verify: !n.cfg.SkipStateCheck})
+	if errors.Is(err, state.ErrCorrupt) {
+		return fmt.Errorf("the state on disk does not verify, so this node will not sign with it: %w", err)
 	}
-	if n.store, err = state.Open(stateDir, state.Options{}); err != nil {
+	if err != nil {
 		return err
 	}
 	if n.index, err = index.Open(filepath.Join(cc.DBDir(), "app")); err != nil {

@@ -46,7 +46,7 @@ func uncommitted(db *leveldb.DB) (restoring bool, err error) {
 	it := db.NewIterator(nil, nil)
 	defer it.Release()
 	if it.Next() {
-		return false, errors.New("state has records but no version: the state is corrupt")
+		return false, fmt.Errorf("%w: it has records but no version", ErrCorrupt)
 	}
 	return false, it.Error()
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -26,6 +27,10 @@ type Options struct {
 	// spare LevelDB reads (see bucketCache). Default DefaultBucketCache;
 	// negative for none.
 	BucketCache int64
+	// Verify checks the stored state in full as it opens, as Verify does,
+	// in the same pass that loads the buckets. Default false: the buckets
+	// are checked against the root only.
+	Verify bool
 }
 
 // Hash is a state root or one of its parts.
@@ -129,32 +134,75 @@ func open(db *leveldb.DB, opts Options) (*Store, error) {
 	case err != nil:
 		return nil, fmt.Errorf("read state meta: %w", err)
 	case len(meta) != 8+len(root):
-		return nil, fmt.Errorf("state meta is corrupt: %d bytes", len(meta))
+		return nil, fmt.Errorf("%w: its meta record has %d bytes", ErrCorrupt, len(meta))
 	default:
 		version = int64(binary.BigEndian.Uint64(meta))
 		copy(root[:], meta[8:])
 	}
 	s.cache.load(version)
-	it := db.NewIterator(util.BytesPrefix([]byte{bucketPrefix}), nil)
-	for it.Next() {
-		k := it.Key()
-		entries, err := decodeBucket(it.Value())
-		if len(k) != 5 || err != nil || binary.BigEndian.Uint32(k[1:]) >= numBuckets {
-			it.Release()
-			return nil, fmt.Errorf("state bucket record %x is corrupt", k)
-		}
-		b := binary.BigEndian.Uint32(k[1:])
-		s.tree.setLeaf(b, entries.hash())
-		s.cache.set(b, version, entries)
-	}
-	it.Release()
-	if err := it.Error(); err != nil {
-		return nil, fmt.Errorf("read state buckets: %w", err)
+	err = loadBuckets(db, s.tree, opts.Verify, func(b uint32, entries bucket) { s.cache.set(b, version, entries) })
+	if err != nil {
+		return nil, err
 	}
 	if got := s.tree.rehash(); got != root {
-		return nil, fmt.Errorf("state root %x does not match the stored root %x at version %d: the state is corrupt", got, root, version)
+		return nil, fmt.Errorf("%w: its root %x does not match the stored root %x at version %d", ErrCorrupt, got, root, version)
 	}
 	return s, s.snapshot(version, root)
+}
+
+// ErrCorrupt is the error of a stored state that does not verify.
+var ErrCorrupt = errors.New("the state is corrupt")
+
+// loadBuckets sets each stored bucket's hash in t and hands its entries to
+// keep. With verify it first rehashes every value, with LevelDB's checksums
+// verified, and requires each bucket to hold exactly its values' hashes.
+func loadBuckets(db *leveldb.DB, t *tree, verify bool, keep func(b uint32, entries bucket)) error {
+	var rebuilt map[uint32]bucket
+	strict := &opt.ReadOptions{Strict: opt.StrictAll, DontFillCache: true}
+	if verify {
+		rebuilt = map[uint32]bucket{}
+		it := db.NewIterator(util.BytesPrefix([]byte{dataPrefix}), strict)
+		for it.Next() {
+			key := it.Key()[1:]
+			b := bucketOf(key)
+			rebuilt[b] = append(rebuilt[b], entry{key: string(key), hash: entryHash(key, it.Value())}) // in key order
+		}
+		it.Release()
+		if err := it.Error(); err != nil {
+			return fmt.Errorf("read state values: %w", err)
+		}
+	}
+	it := db.NewIterator(util.BytesPrefix([]byte{bucketPrefix}), strict)
+	defer it.Release()
+	for it.Next() {
+		k := it.Key()
+		if len(k) != 5 || binary.BigEndian.Uint32(k[1:]) >= numBuckets {
+			return fmt.Errorf("%w: bucket record %x", ErrCorrupt, k)
+		}
+		b := binary.BigEndian.Uint32(k[1:])
+		entries, err := decodeBucket(it.Value())
+		if err != nil {
+			return fmt.Errorf("%w: bucket %d: %w", ErrCorrupt, b, err)
+		}
+		if verify {
+			if err := sameBucket(entries, rebuilt[b]); err != nil {
+				return fmt.Errorf("%w: bucket %d: %w", ErrCorrupt, b, err)
+			}
+			delete(rebuilt, b)
+		}
+		t.setLeaf(b, entries.hash())
+		if keep != nil {
+			keep(b, entries)
+		}
+	}
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("read state buckets: %w", err)
+	}
+	if len(rebuilt) > 0 {
+		first := slices.Min(slices.Collect(maps.Keys(rebuilt)))
+		return fmt.Errorf("%w: the value of %s has no bucket record", ErrCorrupt, keyRef(rebuilt[first][0].key))
+	}
+	return nil
 }
 
 // snapshot makes the database's current content the committed view.

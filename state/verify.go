@@ -10,15 +10,15 @@ import (
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
-	"github.com/syndtr/goleveldb/leveldb/util"
 )
 
 // Verify checks a stored state in full, with no trust in its bucket
 // records: it rehashes every value, rebuilds every bucket and the tree,
 // and compares them with the stored buckets and root. It returns the
-// committed version and root (0 and nil if none), or an
-// error naming the first key, bucket or root that does not verify. dir is
-// the directory Open takes; the store must not be open elsewhere.
+// committed version and root (0 and nil if none), or an error wrapping
+// ErrCorrupt that names the first key, bucket or root that does not
+// verify. dir is the directory Open takes; the store must not be open
+// elsewhere. Open with Options.Verify checks the same as it opens.
 func Verify(dir string) (version int64, root []byte, err error) {
 	db, err := leveldb.OpenFile(filepath.Join(dir, "state.db"), &opt.Options{ReadOnly: true, Strict: opt.StrictAll, ErrorIfMissing: true})
 	if err != nil {
@@ -31,51 +31,15 @@ func Verify(dir string) (version int64, root []byte, err error) {
 		return 0, nil, err
 	}
 	if err != nil || len(meta) != 8+sha256Size {
-		return 0, nil, fmt.Errorf("state meta is missing or corrupt: %v", err)
+		return 0, nil, fmt.Errorf("%w: its meta record is missing or corrupt: %v", ErrCorrupt, err)
 	}
 	version, root = int64(binary.BigEndian.Uint64(meta)), meta[8:]
-
-	rebuilt := map[uint32]bucket{}
-	it := db.NewIterator(util.BytesPrefix([]byte{dataPrefix}), nil)
-	for it.Next() {
-		key := it.Key()[1:]
-		b := bucketOf(key)
-		rebuilt[b] = append(rebuilt[b], entry{key: string(key), hash: entryHash(key, it.Value())}) // in key order
-	}
-	it.Release()
-	if err := it.Error(); err != nil {
-		return version, root, fmt.Errorf("read state values: %w", err)
-	}
 	t := newTree()
-	seen := map[uint32]bool{}
-	it = db.NewIterator(util.BytesPrefix([]byte{bucketPrefix}), nil)
-	defer it.Release()
-	for it.Next() {
-		k := it.Key()
-		if len(k) != 5 || binary.BigEndian.Uint32(k[1:]) >= numBuckets {
-			return version, root, fmt.Errorf("state bucket record %x is corrupt", k)
-		}
-		n := binary.BigEndian.Uint32(k[1:])
-		stored, err := decodeBucket(it.Value())
-		if err != nil {
-			return version, root, fmt.Errorf("state bucket %d is corrupt: %w", n, err)
-		}
-		if err := sameBucket(stored, rebuilt[n]); err != nil {
-			return version, root, fmt.Errorf("state bucket %d: %w", n, err)
-		}
-		seen[n] = true
-		t.setLeaf(n, stored.hash())
-	}
-	if err := it.Error(); err != nil {
-		return version, root, fmt.Errorf("read state buckets: %w", err)
-	}
-	for n, b := range rebuilt {
-		if !seen[n] {
-			return version, root, fmt.Errorf("state value %s has no bucket record", keyRef(b[0].key))
-		}
+	if err := loadBuckets(db, t, true, nil); err != nil {
+		return version, root, err
 	}
 	if got := t.rehash(); !bytes.Equal(got[:], root) {
-		return version, root, fmt.Errorf("state root %x does not match the stored root %x at version %d", got, root, version)
+		return version, root, fmt.Errorf("%w: its root %x does not match the stored root %x at version %d", ErrCorrupt, got, root, version)
 	}
 	return version, root, nil
 }

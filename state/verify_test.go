@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"bytes"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,7 +14,8 @@ import (
 )
 
 // TestVerify checks a stored state in full, then rewrites one value and
-// one bucket behind the store's back and sees each named.
+// one bucket behind the store's back and sees each named, by Verify and by
+// Open with Options.Verify.
 func TestVerify(t *testing.T) {
 	stored := func() (string, []byte) {
 		dir := t.TempDir()
@@ -40,15 +42,31 @@ func TestVerify(t *testing.T) {
 		dir, _ := stored()
 		rewriteFirst(t, filepath.Join(dir, "state.db"), tc.prefix)
 		_, _, err := state.Verify(dir)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("Verify after rewriting a %q record = %v; want an error saying %q", tc.prefix, err, tc.want)
+		s, openErr := state.Open(dir, state.Options{Verify: true})
+		if s != nil {
+			s.Close()
 		}
-		// The first record is k/000's: an error names a key by a hash, as
-		// keys can hold a patient's pseudonym and a record's identifiers.
-		if err != nil && strings.Contains(err.Error(), "k/000") {
-			t.Errorf("Verify error %q shows the key", err)
+		for what, err := range map[string]error{"Verify": err, "Open with Verify": openErr} {
+			if !errors.Is(err, state.ErrCorrupt) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s after rewriting a %q record = %v; want ErrCorrupt saying %q", what, tc.prefix, err, tc.want)
+			}
+			// The first record is k/000's: an error names a key by a hash, as
+			// keys can hold a patient's pseudonym and a record's identifiers.
+			if err != nil && strings.Contains(err.Error(), "k/000") {
+				t.Errorf("%s error %q shows the key", what, err)
+			}
 		}
 	}
+
+	// Without Verify, Open checks the buckets against the root only: a
+	// value changed behind its bucket's back goes unseen until Verify.
+	dir, _ = stored()
+	rewriteFirst(t, filepath.Join(dir, "state.db"), "d")
+	s, err := state.Open(dir, state.Options{})
+	if err != nil {
+		t.Fatalf("Open without Verify after rewriting a value = %v; want nil", err)
+	}
+	s.Close()
 }
 
 func rewriteFirst(t *testing.T, dir, prefix string) {
