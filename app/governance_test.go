@@ -54,6 +54,22 @@ func TestGovernance(t *testing.T) {
 		Admins: []tx.PubKey{pubOf(labAdmin)},
 	}}
 
+	// An organization that could not be admitted is refused when proposed:
+	// its ID or its validator key taken.
+	for _, tc := range []struct {
+		what string
+		edit func(o *identity.GenesisOrg)
+		code tx.Code
+	}{
+		{"an existing ID", func(o *identity.GenesisOrg) { o.ID = orgC }, tx.CodeAlreadyExists},
+		{"another's validator key", func(o *identity.GenesisOrg) { o.ValidatorKey = pubOf(testKey("val-a")) }, tx.CodeKeyInUse},
+	} {
+		bad := admit
+		tc.edit(&bad.Org)
+		if r := g.send(t, adminA, bad); r.Code != tc.code {
+			t.Errorf("proposal to admit an organization with %s: %v (%s); want %v", tc.what, r.Code, r.Log, tc.code)
+		}
+	}
 	if r := g.send(t, adminA, admit); r.Code != tx.CodeOK {
 		t.Fatalf("propose: %v %s", r.Code, r.Log)
 	}

@@ -333,7 +333,7 @@ func (c *Contract) propose(ctx *contract.Context, m Propose) error {
 	if err != nil {
 		return err
 	}
-	if err := changeable(ctx, m); err != nil {
+	if err := feasible(ctx, m); err != nil {
 		return err
 	}
 	id, err := nextID(ctx.Store)
@@ -466,13 +466,23 @@ func (c *Contract) execute(ctx *contract.Context, m Propose) error {
 	return nil
 }
 
-// changeable refuses a proposal to change an organization that could not
-// be carried out as things stand: a missing or removed organization, or
-// validator power for one with no validator key. It is checked again when
-// the proposal passes, and a deciding vote that cannot be carried out is
-// refused.
-func changeable(ctx *contract.Context, m Propose) error {
+// feasible refuses a proposal about an organization that could not be
+// carried out as things stand: admitting one whose ID or validator key is
+// taken, changing one that is missing or removed, or giving power to one
+// with no validator key. Execution checks again when the proposal passes,
+// and a deciding vote that cannot be carried out is refused.
+func feasible(ctx *contract.Context, m Propose) error {
 	switch m.Kind {
+	case AdmitOrg:
+		if o, err := identity.LoadOrg(ctx.Store, m.Org.ID); err != nil {
+			return err
+		} else if o != nil {
+			return tx.Rejectf(tx.CodeAlreadyExists, "organization %s exists", m.Org.ID)
+		}
+		if len(m.Org.ValidatorKey) == 0 {
+			return nil
+		}
+		return identity.FreeValidatorKey(ctx.Store, m.Org.ValidatorKey)
 	case SuspendOrg, ReinstateOrg, RemoveOrg, SetPower:
 	default:
 		return nil

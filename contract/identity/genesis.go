@@ -33,6 +33,7 @@ func (g *Genesis) Validate() error {
 		return fmt.Errorf("genesis names no organization")
 	}
 	seen := map[string]bool{}
+	validators := map[string]string{} // validator key → organization
 	for _, o := range g.Organizations {
 		if err := ValidateOrgID(o.ID); err != nil {
 			return fmt.Errorf("genesis organization %q: %w", o.ID, err)
@@ -52,6 +53,11 @@ func (g *Genesis) Validate() error {
 		}
 		if len(o.ValidatorKey) != 0 && len(o.ValidatorKey) != tx.PubKeySize {
 			return fmt.Errorf("genesis organization %q: validator key must be %d bytes", o.ID, tx.PubKeySize)
+		}
+		if other, ok := validators[string(o.ValidatorKey)]; ok {
+			return fmt.Errorf("genesis organizations %q and %q have the same validator key", other, o.ID)
+		} else if len(o.ValidatorKey) != 0 {
+			validators[string(o.ValidatorKey)] = o.ID
 		}
 		if len(o.Admins) == 0 {
 			return fmt.Errorf("genesis organization %q has no admin", o.ID)

@@ -39,6 +39,9 @@ func TestGenesisValidate(t *testing.T) {
 		{"power without validator", func(g *identity.Genesis) { g.Organizations[1].Power = 3 }, false},
 		{"negative power", func(g *identity.Genesis) { g.Organizations[0].Power = -1 }, false},
 		{"short validator key", func(g *identity.Genesis) { g.Organizations[0].ValidatorKey = key(1)[:31] }, false},
+		{"another's validator key", func(g *identity.Genesis) {
+			g.Organizations[1].ValidatorKey, g.Organizations[1].Power = key(1), 5
+		}, false},
 		{"no admin", func(g *identity.Genesis) { g.Organizations[1].Admins = nil }, false},
 		{"short admin key", func(g *identity.Genesis) { g.Organizations[1].Admins = []tx.PubKey{key(4)[:31]} }, false},
 	} {

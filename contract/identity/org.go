@@ -69,6 +69,24 @@ func setValidator(s contract.Store, org string, key tx.PubKey, power int64) erro
 	return saveValidators(s, vs)
 }
 
+// validatorKeyKey records the organization a validator key was given to,
+// for good: a key is one validator to CometBFT, which would merge the powers
+// of two organizations holding it.
+func validatorKeyKey(k []byte) []byte { return append([]byte("w/"), k...) }
+
+// FreeValidatorKey rejects a validator key that an organization holds or
+// held.
+func FreeValidatorKey(s Reader, key []byte) error {
+	org, err := s.Get(validatorKeyKey(key))
+	if err != nil {
+		return err
+	}
+	if org != nil {
+		return tx.Rejectf(tx.CodeKeyInUse, "validator key is organization %s's", org)
+	}
+	return nil
+}
+
 // AdmitOrg creates an organization with its first admins and node keys,
 // and its validator if it has one.
 func AdmitOrg(ctx *contract.Context, o GenesisOrg) error {
@@ -85,6 +103,14 @@ func AdmitOrg(ctx *contract.Context, o GenesisOrg) error {
 
 func createOrg(ctx *contract.Context, o GenesisOrg) error {
 	org := &Organization{ID: o.ID, Name: o.Name, Type: o.Type, ValidatorKey: o.ValidatorKey, Power: o.Power}
+	if len(o.ValidatorKey) > 0 {
+		if err := FreeValidatorKey(ctx.Store, o.ValidatorKey); err != nil {
+			return err
+		}
+		if err := ctx.Store.Set(validatorKeyKey(o.ValidatorKey), []byte(o.ID)); err != nil {
+			return err
+		}
+	}
 	if err := saveOrg(ctx.Store, org); err != nil {
 		return err
 	}
