@@ -184,9 +184,12 @@ func (a *App) ApplySnapshotChunk(_ context.Context, req *abci.RequestApplySnapsh
 		}, nil
 	}
 	// The chunk is the one the metadata names: if it does not decode, the
-	// snapshot itself is bad.
+	// snapshot itself is bad. If it cannot be written, this node is.
 	if err := snapshot.Decode(req.Chunk, r); err != nil {
 		return reject()
+	}
+	if err := errors.Join(r.state.Flush(), r.log.Flush()); err != nil {
+		return nil, fmt.Errorf("restore snapshot chunk %d: %w", req.Index, err)
 	}
 	if r.next++; int(r.next) < len(r.hashes) {
 		return reply(abci.ResponseApplySnapshotChunk_ACCEPT)

@@ -219,6 +219,18 @@ func TestStateSyncRejects(t *testing.T) {
 		}
 	})
 
+	t.Run("local storage fails", func(t *testing.T) {
+		// A chunk this node cannot write is not the snapshot's fault: the
+		// node fails instead of rejecting the snapshot and its sender.
+		dst := newSyncNode(t, nil)
+		offer(t, dst.app, info, want.LastBlockAppHash)
+		dst.log.Close()
+		res, err := dst.app.ApplySnapshotChunk(context.Background(), &abci.RequestApplySnapshotChunk{Index: 0, Chunk: chunk(0), Sender: "peer"})
+		if err == nil {
+			t.Fatalf("ApplySnapshotChunk with the audit store closed = %+v; want an error", res)
+		}
+	})
+
 	t.Run("wrong app hash", func(t *testing.T) {
 		dst := newSyncNode(t, nil)
 		wrong := bytes.Clone(want.LastBlockAppHash)

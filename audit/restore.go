@@ -52,7 +52,8 @@ func (s *Store) clear() error {
 // restoreBatch is how many records a restore writes at once.
 const restoreBatch = 16 << 10
 
-// Add adds the next leaf.
+// Add adds the next leaf, to be written by the next Flush: an error from
+// Add is the snapshot's, one from Flush this node's storage's.
 func (r *Restorer) Add(leaf []byte) error {
 	e, err := DecodeEvent(leaf)
 	if err != nil {
@@ -68,13 +69,12 @@ func (r *Restorer) Add(leaf []byte) error {
 	}); err != nil {
 		return err
 	}
-	if r.batch.Len() >= restoreBatch {
-		return r.flush()
-	}
 	return nil
 }
 
-func (r *Restorer) flush() error {
+// Flush writes the leaves added since the last Flush, with their nodes and
+// indexes.
+func (r *Restorer) Flush() error {
 	if err := r.s.db.Write(r.batch, nil); err != nil {
 		return fmt.Errorf("restore audit log: %w", err)
 	}

@@ -73,26 +73,26 @@ func (s *Store) clear() error {
 // restoreBatch is how many records a restore writes at once.
 const restoreBatch = 16 << 10
 
-// Add adds an entry. Keys must come in strictly increasing order, and no
-// value is nil.
+// Add adds an entry, to be written by the next Flush. Keys must come in
+// strictly increasing order, and no value is nil: an error from Add is the
+// snapshot's, one from Flush this node's storage's.
 func (r *Restorer) Add(key, value []byte) error {
 	if len(key) == 0 || value == nil {
 		return errors.New("restore state: empty key or missing value")
 	}
 	if bytes.Compare(key, r.last) <= 0 {
-		return fmt.Errorf("restore state: key %q is not after %q", key, r.last)
+		return fmt.Errorf("restore state: key %s is not after %s", keyRef(string(key)), keyRef(string(r.last)))
 	}
 	r.last = append(r.last[:0], key...)
 	r.root = nil
 	b := bucketOf(key)
 	r.buckets[b] = append(r.buckets[b], entry{key: string(key), hash: entryHash(key, value)})
-	if r.batch.Put(dataKey(key), value); r.batch.Len() >= restoreBatch {
-		return r.flush()
-	}
+	r.batch.Put(dataKey(key), value)
 	return nil
 }
 
-func (r *Restorer) flush() error {
+// Flush writes the entries added since the last Flush.
+func (r *Restorer) Flush() error {
 	if err := r.s.db.Write(r.batch, nil); err != nil {
 		return fmt.Errorf("restore state: %w", err)
 	}
@@ -123,7 +123,7 @@ func (r *Restorer) Commit(version int64) error {
 	for b, entries := range r.buckets {
 		if len(entries) > 0 {
 			if r.batch.Put(bucketKey(uint32(b)), entries.encode()); r.batch.Len() >= restoreBatch {
-				if err := r.flush(); err != nil {
+				if err := r.Flush(); err != nil {
 					return err
 				}
 			}
