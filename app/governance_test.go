@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"strings"
 	"testing"
 
 	abci "github.com/cometbft/cometbft/abci/types"
@@ -203,6 +204,58 @@ func TestSetPower(t *testing.T) {
 		if r := g.send(t, adminA, governance.Propose{Kind: governance.SetPower, Org: identity.GenesisOrg{ID: tc.org, Power: 3}, Deadline: 10}); r.Code != tc.code {
 			t.Errorf("set_power for %s: %v (%s); want %v", tc.org, r.Code, r.Log, tc.code)
 		}
+	}
+}
+
+// TestProposalFails checks what could not be carried out: a proposal that
+// could not be is refused, and one that no longer can when it passes ends
+// failed, with the reason, changing nothing.
+func TestProposalFails(t *testing.T) {
+	a, rec := newRecordedChain(t)
+	g := &govChain{app: a, rec: rec}
+	adminA, adminB := testKey("admin-a"), testKey("admin-b")
+
+	bad := governance.Propose{Kind: governance.SetParams, Deadline: 10, Params: governance.Params{DefaultPolicy: "request.purpose =="}}
+	if r := g.send(t, adminA, bad); r.Code != tx.CodeInvalid {
+		t.Errorf("proposing a policy that does not compile: %v (%s); want invalid", r.Code, r.Log)
+	}
+
+	// Suspending orgC, then, before that passes, removing it.
+	g.send(t, adminA, governance.Propose{Kind: governance.SuspendOrg, Org: identity.GenesisOrg{ID: orgC}, Deadline: 10})
+	g.send(t, adminA, governance.Propose{Kind: governance.RemoveOrg, Org: identity.GenesisOrg{ID: orgC}, Deadline: 10})
+	g.send(t, adminB, governance.Vote{Proposal: 2, Yes: true})
+	before := dump(t, a.State())
+	r := g.send(t, adminB, governance.Vote{Proposal: 1, Yes: true})
+	if r.Code != tx.CodeOK {
+		t.Fatalf("deciding vote on a proposal that can no longer be carried out: %v (%s); want ok", r.Code, r.Log)
+	}
+	if p := proposal(t, a, 1); p.Status != governance.Failed || len(p.Yes) != 2 {
+		t.Errorf("proposal 1: %s, yes %v; want failed with both votes", p.Status, p.Yes)
+	}
+	var reason string
+	for _, e := range r.Events {
+		if e.Type == "governance.failed" {
+			for _, at := range e.Attrs {
+				if at.Key == "reason" {
+					reason = at.Value
+				}
+			}
+		}
+	}
+	if !strings.Contains(reason, "was removed") {
+		t.Errorf("events %+v; want governance.failed with the reason", r.Events)
+	}
+	// Nothing changed but the proposal, the voter's sequence and the audit
+	// log, which every event extends.
+	after := dump(t, a.State())
+	ignoreSequence(t, before, after, addrOf(adminB))
+	delete(before, "l/log")
+	delete(after, "l/log")
+	if changed := diffKeys(before, after); len(changed) != 1 || !strings.HasPrefix(changed[0], `"y/`) {
+		t.Errorf("state keys changed by the failed proposal: %v; want only the proposal", changed)
+	}
+	if r := g.send(t, adminA, governance.Vote{Proposal: 1, Yes: true}); r.Code != tx.CodeInvalid {
+		t.Errorf("vote on a failed proposal: %v; want invalid", r.Code)
 	}
 }
 

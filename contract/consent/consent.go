@@ -526,9 +526,24 @@ func review(ctx *contract.Context, m Review) error {
 // limit (an empty policy or a zero limit keeps the current one), after
 // checking that the policy compiles within the limit. Governance calls it.
 func (c *Contract) SetPolicy(ctx *contract.Context, defaultPolicy string, costLimit uint64) error {
-	p, err := LoadPolicy(ctx.Store)
+	p, err := c.policyAfter(ctx, defaultPolicy, costLimit)
 	if err != nil {
 		return err
+	}
+	return ctx.Store.Set(policyKey, p.encode())
+}
+
+// CheckPolicy returns the error SetPolicy would, changing nothing.
+func (c *Contract) CheckPolicy(ctx *contract.Context, defaultPolicy string, costLimit uint64) error {
+	_, err := c.policyAfter(ctx, defaultPolicy, costLimit)
+	return err
+}
+
+// policyAfter returns the policy as SetPolicy would leave it.
+func (c *Contract) policyAfter(ctx *contract.Context, defaultPolicy string, costLimit uint64) (Policy, error) {
+	p, err := LoadPolicy(ctx.Store)
+	if err != nil {
+		return p, err
 	}
 	if defaultPolicy != "" {
 		p.Default = defaultPolicy
@@ -537,7 +552,7 @@ func (c *Contract) SetPolicy(ctx *contract.Context, defaultPolicy string, costLi
 		p.CostLimit = costLimit
 	}
 	if err := c.Engine.Check(p.Default, p.CostLimit); err != nil {
-		return tx.Rejectf(tx.CodeInvalid, "default access policy: %v", err)
+		return p, tx.Rejectf(tx.CodeInvalid, "default access policy: %v", err)
 	}
-	return ctx.Store.Set(policyKey, p.encode())
+	return p, nil
 }

@@ -17,6 +17,7 @@ package governance
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -227,6 +228,7 @@ const (
 	Passed   Status = "passed"
 	Rejected Status = "rejected" // a third of the power or more voted no
 	Expired  Status = "expired"  // the deadline passed first
+	Failed   Status = "failed"   // passed, but could no longer be carried out; nothing changed
 )
 
 // Proposal is a proposal as the state keeps it.
@@ -283,10 +285,11 @@ func LoadProposal(s identity.Reader, id uint64) (*Proposal, error) {
 	return p, nil
 }
 
-// PolicySetter changes the network's access policy and CEL cost limit;
-// the consent contract is one.
+// PolicySetter changes the network's access policy and CEL cost limit, or
+// says whether it would; the consent contract is one.
 type PolicySetter interface {
 	SetPolicy(ctx *contract.Context, defaultPolicy string, costLimit uint64) error
+	CheckPolicy(ctx *contract.Context, defaultPolicy string, costLimit uint64) error
 }
 
 // Contract executes governance messages.
@@ -333,7 +336,7 @@ func (c *Contract) propose(ctx *contract.Context, m Propose) error {
 	if err != nil {
 		return err
 	}
-	if err := feasible(ctx, m); err != nil {
+	if err := c.feasible(ctx, m); err != nil {
 		return err
 	}
 	id, err := nextID(ctx.Store)
@@ -417,14 +420,28 @@ func (c *Contract) cast(ctx *contract.Context, p *Proposal, a *identity.Account,
 	case 3*noPower >= total:
 		p.Status = Rejected
 	}
+	// What was feasible when proposed may no longer be: the proposal then
+	// ends failed, with the reason, rather than refusing its deciding vote.
+	var failure *tx.Rejection
+	if p.Status == Passed {
+		if err := c.feasible(ctx, p.Propose); errors.As(err, &failure) {
+			p.Status = Failed
+		} else if err != nil {
+			return err
+		}
+	}
 	if err := ctx.Store.Set(proposalKey(p.ID), p.encode()); err != nil {
 		return err
 	}
 	if p.Status != Open {
-		ctx.Emit(contract.Event{Type: "governance." + string(p.Status), Attrs: []contract.Attr{
+		attrs := []contract.Attr{
 			{Key: "proposal", Value: strconv.FormatUint(p.ID, 10)}, {Key: "kind", Value: string(p.Propose.Kind)},
 			{Key: "yes_power", Value: strconv.FormatInt(yesPower, 10)}, {Key: "total_power", Value: strconv.FormatInt(total, 10)},
-		}})
+		}
+		if failure != nil {
+			attrs = append(attrs, contract.Attr{Key: "reason", Value: failure.Msg})
+		}
+		ctx.Emit(contract.Event{Type: "governance." + string(p.Status), Attrs: attrs})
 	}
 	if p.Status == Passed {
 		return c.execute(ctx, p.Propose)
@@ -466,13 +483,18 @@ func (c *Contract) execute(ctx *contract.Context, m Propose) error {
 	return nil
 }
 
-// feasible refuses a proposal about an organization that could not be
-// carried out as things stand: admitting one whose ID or validator key is
-// taken, changing one that is missing or removed, or giving power to one
-// with no validator key. Execution checks again when the proposal passes,
-// and a deciding vote that cannot be carried out is refused.
-func feasible(ctx *contract.Context, m Propose) error {
+// feasible refuses a proposal that could not be carried out as things
+// stand: admitting an organization whose ID or validator key is taken,
+// changing one that is missing or removed, giving power to one with no
+// validator key, or an access policy that does not compile. It is checked
+// when proposed and again when passed.
+func (c *Contract) feasible(ctx *contract.Context, m Propose) error {
 	switch m.Kind {
+	case SetParams:
+		if m.Params.DefaultPolicy == "" && m.Params.CELCostLimit == 0 {
+			return nil
+		}
+		return c.Policy.CheckPolicy(ctx, m.Params.DefaultPolicy, m.Params.CELCostLimit)
 	case AdmitOrg:
 		if o, err := identity.LoadOrg(ctx.Store, m.Org.ID); err != nil {
 			return err
