@@ -21,9 +21,10 @@ type Snapshots interface {
 	Chunk(height uint64, format, index uint32) ([]byte, error)
 }
 
-// LeafReader reads the audit log's stored leaves; audit.Store satisfies it.
+// LeafReader reads the audit log's stored leaves in order; audit.Store
+// satisfies it.
 type LeafReader interface {
-	Leaf(i uint64) ([]byte, error)
+	Leaves(from, to uint64, fn func(leaf []byte) error) error
 }
 
 // ExportSnapshot writes the committed state v and the audit log's leaves
@@ -40,16 +41,7 @@ func ExportSnapshot(v state.View, leaves LeafReader, w snapshot.Sink) error {
 	if err != nil {
 		return err
 	}
-	for i := range log.Size() {
-		leaf, err := leaves.Leaf(i)
-		if err != nil {
-			return fmt.Errorf("audit leaf %d: %w", i, err)
-		}
-		if err := w.Leaf(leaf); err != nil {
-			return err
-		}
-	}
-	return nil
+	return leaves.Leaves(0, log.Size(), w.Leaf)
 }
 
 // ListSnapshots lists the snapshots this node offers.

@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -118,6 +119,13 @@ func TestLogAndProofs(t *testing.T) {
 	got, err := s.Leaf(7)
 	if err != nil || !bytes.Equal(got, leaves[7]) {
 		t.Errorf("Leaf(7) = %x, %v", got, err)
+	}
+	var read [][]byte
+	if err := s.Leaves(5, 40, func(leaf []byte) error { read = append(read, bytes.Clone(leaf)); return nil }); err != nil || !reflect.DeepEqual(read, leaves[5:40]) {
+		t.Errorf("Leaves(5, 40) = %d leaves, %v; want leaves 5 to 39", len(read), err)
+	}
+	if err := s.Leaves(uint64(len(leaves)-2), uint64(len(leaves)+1), func([]byte) error { return nil }); !errors.Is(err, audit.ErrNotFound) {
+		t.Errorf("Leaves beyond the log = %v; want ErrNotFound", err)
 	}
 	var erasures []uint64
 	for i := range leaves {
