@@ -124,9 +124,8 @@ func (a *App) OfferSnapshot(_ context.Context, req *abci.RequestOfferSnapshot) (
 	if err != nil {
 		return reply(abci.ResponseOfferSnapshot_REJECT)
 	}
-	if err := a.abortRestore(); err != nil {
-		return nil, err
-	}
+	// A restore under way is dropped: beginning one empties both stores.
+	a.restoring = nil
 	r := &restore{height: int64(s.Height), appHash: req.AppHash, hashes: hashes}
 	if r.state, err = a.store.Restore(); err != nil {
 		return nil, err

@@ -219,6 +219,24 @@ func TestStateSyncRejects(t *testing.T) {
 		}
 	})
 
+	t.Run("offered again midway", func(t *testing.T) {
+		// CometBFT may offer another snapshot before the last one ended: the
+		// new restore starts from empty stores.
+		dst := newSyncNode(t, nil)
+		offer(t, dst.app, info, want.LastBlockAppHash)
+		applyChunk(t, dst.app, 0, chunk(0))
+		applyChunk(t, dst.app, 1, chunk(1))
+		offer(t, dst.app, info, want.LastBlockAppHash)
+		for i := range info.Chunks {
+			if r := applyChunk(t, dst.app, i, chunk(i)); r.Result != abci.ResponseApplySnapshotChunk_ACCEPT {
+				t.Fatalf("ApplySnapshotChunk(%d) of the second offer = %v; want ACCEPT", i, r.Result)
+			}
+		}
+		if got := appInfo(t, dst.app); !bytes.Equal(got.LastBlockAppHash, want.LastBlockAppHash) {
+			t.Fatalf("restore offered again midway: app hash %X; want %X", got.LastBlockAppHash, want.LastBlockAppHash)
+		}
+	})
+
 	t.Run("local storage fails", func(t *testing.T) {
 		// A chunk this node cannot write is not the snapshot's fault: the
 		// node fails instead of rejecting the snapshot and its sender.

@@ -30,6 +30,7 @@ func (s *Store) Restore() (*Restorer, error) {
 	if err := s.clear(); err != nil {
 		return nil, err
 	}
+	s.tree = newTree()
 	if err := s.db.Put(restoringKey, nil, &opt.WriteOptions{Sync: !s.opts.NoSync}); err != nil {
 		return nil, fmt.Errorf("restore state: %w", err)
 	}
