@@ -269,38 +269,25 @@ func testSubmitBatch(t *testing.T, n *nodetest.Node) {
 		code   tx.Code
 	}{5: {"rejected", tx.CodeBadSignature}, 6: {"rejected", tx.CodeMalformed}, 7: {"committed", tx.CodeOK}}
 
-	answers, err := n.Client.SubmitBatch(ctx, raws, false, 0)
-	if err != nil {
-		t.Fatalf("SubmitBatch = %v", err)
-	}
-	for i, a := range answers {
-		w, ok := want[i]
-		if !ok {
-			w.status = "pending"
+	// Then the same batch again, waiting: the pending ones come back
+	// committed, each with its result.
+	for _, wait := range []bool{false, true} {
+		answers, err := n.Client.SubmitBatch(ctx, raws, wait, 20*time.Second)
+		if err != nil {
+			t.Fatalf("SubmitBatch(wait %v) = %v", wait, err)
 		}
-		if a.Hash != tx.HashOf(raws[i]) || string(a.Status) != w.status || a.Code != w.code || a.CodeName != w.code.String() {
-			t.Errorf("batch answer %d = %+v; want %s with %s", i, a, w.status, w.code)
-		}
-		if committed := w.status == "committed"; (a.Detail != nil) != committed {
-			t.Errorf("batch answer %d has result %+v; want one only if committed", i, a.Detail)
-		}
-	}
-
-	// The same batch again, waiting: the pending ones come back committed.
-	answers, err = n.Client.SubmitBatch(ctx, raws, true, 20*time.Second)
-	if err != nil {
-		t.Fatalf("SubmitBatch(wait) = %v", err)
-	}
-	for i, a := range answers {
-		w, ok := want[i]
-		if !ok {
-			w.status = "committed"
-		}
-		if string(a.Status) != w.status || a.Code != w.code {
-			t.Errorf("batch answer %d with wait = %+v; want %s with %s", i, a, w.status, w.code)
-		}
-		if w.status == "committed" && (a.Detail == nil || a.Detail.Height != a.Height || a.Height < 1) {
-			t.Errorf("batch answer %d with wait = %+v, result %+v; want the committed result at its height", i, a, a.Detail)
+		for i, a := range answers {
+			w, ok := want[i]
+			if !ok {
+				w.status = map[bool]string{false: "pending", true: "committed"}[wait]
+			}
+			if a.Hash != tx.HashOf(raws[i]) || string(a.Status) != w.status || a.Code != w.code || a.CodeName != w.code.String() {
+				t.Errorf("batch answer %d (wait %v) = %+v; want %s with %s", i, wait, a, w.status, w.code)
+			}
+			committed := w.status == "committed"
+			if (a.Detail != nil) != committed || committed && (a.Detail.Height != a.Height || a.Height < 1) {
+				t.Errorf("batch answer %d (wait %v) = %+v, result %+v; want the committed result at its height, only if committed", i, wait, a, a.Detail)
+			}
 		}
 	}
 

@@ -180,6 +180,20 @@ func TestStateSyncRejects(t *testing.T) {
 		}
 		return b
 	}
+	// restores offers the snapshot to dst and applies it whole, requiring
+	// every chunk accepted and the source's app hash at the end.
+	restores := func(t *testing.T, dst syncNode, after string) {
+		t.Helper()
+		offer(t, dst.app, info, want.LastBlockAppHash)
+		for i := range info.Chunks {
+			if r := applyChunk(t, dst.app, i, chunk(i)); r.Result != abci.ResponseApplySnapshotChunk_ACCEPT {
+				t.Fatalf("ApplySnapshotChunk(%d) %s = %v; want ACCEPT", i, after, r.Result)
+			}
+		}
+		if got := appInfo(t, dst.app); !bytes.Equal(got.LastBlockAppHash, want.LastBlockAppHash) {
+			t.Fatalf("restore %s: app hash %X; want %X", after, got.LastBlockAppHash, want.LastBlockAppHash)
+		}
+	}
 
 	t.Run("altered chunk", func(t *testing.T) {
 		dst := newSyncNode(t, nil)
@@ -210,13 +224,7 @@ func TestStateSyncRejects(t *testing.T) {
 		if n := len(dump(t, dst.app.State())); n != 0 {
 			t.Fatalf("after a chunk out of order the state holds %d keys; want none", n)
 		}
-		offer(t, dst.app, info, want.LastBlockAppHash)
-		for i := range info.Chunks {
-			applyChunk(t, dst.app, i, chunk(i))
-		}
-		if got := appInfo(t, dst.app); !bytes.Equal(got.LastBlockAppHash, want.LastBlockAppHash) {
-			t.Fatalf("restore after one out of order: app hash %X; want %X", got.LastBlockAppHash, want.LastBlockAppHash)
-		}
+		restores(t, dst, "after one out of order")
 	})
 
 	t.Run("offered again midway", func(t *testing.T) {
@@ -226,15 +234,7 @@ func TestStateSyncRejects(t *testing.T) {
 		offer(t, dst.app, info, want.LastBlockAppHash)
 		applyChunk(t, dst.app, 0, chunk(0))
 		applyChunk(t, dst.app, 1, chunk(1))
-		offer(t, dst.app, info, want.LastBlockAppHash)
-		for i := range info.Chunks {
-			if r := applyChunk(t, dst.app, i, chunk(i)); r.Result != abci.ResponseApplySnapshotChunk_ACCEPT {
-				t.Fatalf("ApplySnapshotChunk(%d) of the second offer = %v; want ACCEPT", i, r.Result)
-			}
-		}
-		if got := appInfo(t, dst.app); !bytes.Equal(got.LastBlockAppHash, want.LastBlockAppHash) {
-			t.Fatalf("restore offered again midway: app hash %X; want %X", got.LastBlockAppHash, want.LastBlockAppHash)
-		}
+		restores(t, dst, "offered again midway")
 	})
 
 	t.Run("local storage fails", func(t *testing.T) {
@@ -268,13 +268,7 @@ func TestStateSyncRejects(t *testing.T) {
 			t.Error("after a rejected snapshot the audit store still holds leaf 0")
 		}
 		// A good snapshot is then restored.
-		offer(t, dst.app, info, want.LastBlockAppHash)
-		for i := range info.Chunks {
-			applyChunk(t, dst.app, i, chunk(i))
-		}
-		if got := appInfo(t, dst.app); !bytes.Equal(got.LastBlockAppHash, want.LastBlockAppHash) {
-			t.Fatalf("restore after a rejected one: app hash %X; want %X", got.LastBlockAppHash, want.LastBlockAppHash)
-		}
+		restores(t, dst, "after a rejected one")
 	})
 
 	t.Run("forged state", func(t *testing.T) {

@@ -158,10 +158,11 @@ var ErrCorrupt = errors.New("the state is corrupt")
 // verified, and requires each bucket to hold exactly its values' hashes.
 func loadBuckets(db *leveldb.DB, t *tree, verify bool, keep func(b uint32, entries bucket)) error {
 	var rebuilt map[uint32]bucket
-	strict := &opt.ReadOptions{Strict: opt.StrictAll, DontFillCache: true}
+	ro := &opt.ReadOptions{DontFillCache: true}
 	if verify {
+		ro.Strict = opt.StrictAll
 		rebuilt = map[uint32]bucket{}
-		it := db.NewIterator(util.BytesPrefix([]byte{dataPrefix}), strict)
+		it := db.NewIterator(util.BytesPrefix([]byte{dataPrefix}), ro)
 		for it.Next() {
 			key := it.Key()[1:]
 			b := bucketOf(key)
@@ -172,7 +173,7 @@ func loadBuckets(db *leveldb.DB, t *tree, verify bool, keep func(b uint32, entri
 			return fmt.Errorf("read state values: %w", err)
 		}
 	}
-	it := db.NewIterator(util.BytesPrefix([]byte{bucketPrefix}), strict)
+	it := db.NewIterator(util.BytesPrefix([]byte{bucketPrefix}), ro)
 	defer it.Release()
 	for it.Next() {
 		k := it.Key()
