@@ -292,7 +292,7 @@ func newComet(cc *cfg.Config, c Config, gen *cmttypes.GenesisDoc, application ab
 	cn, err := cmtnode.NewNode(cc, pv, nodeKey,
 		proxy.NewConnSyncLocalClientCreator(application),
 		func() (*cmttypes.GenesisDoc, error) { return gen, nil },
-		cfg.DefaultDBProvider, cmtnode.DefaultMetricsProvider(cc.Instrumentation),
+		openStore, cmtnode.DefaultMetricsProvider(cc.Instrumentation),
 		newLogger(c.LogLevel))
 	if err != nil {
 		return nil, fmt.Errorf("create consensus node: %w", err)
