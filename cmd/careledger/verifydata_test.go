@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cometbft/cometbft/crypto/ed25519"
+	cmttypes "github.com/cometbft/cometbft/types"
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/util"
 
@@ -20,7 +22,8 @@ import (
 // stops it, and checks its home offline: it verifies; then, in a copy each
 // time, one byte flipped in each kind of stored file, and one value
 // rewritten with valid storage checksums in the log, the state and the
-// vault, are each reported, naming what does not verify.
+// vault, and a genesis naming other validators, are each reported, naming
+// what does not verify.
 func TestVerifyData(t *testing.T) {
 	home := filepath.Join(t.TempDir(), "home")
 	httpAddr := fmt.Sprintf("127.0.0.1:%d", nodetest.FreePort(t))
@@ -73,6 +76,22 @@ func TestVerifyData(t *testing.T) {
 		// The rebuilt log gives every header's app hash again.
 		if out, err := verifyData(h); err != nil || !strings.Contains(out, "audit events") {
 			t.Fatalf("verify data after the rebuild: %v\n%s", err, out)
+		}
+	})
+	t.Run("a genesis naming other validators", func(t *testing.T) {
+		h := copyHome(t)
+		f := filepath.Join(h, "config", "genesis.json")
+		gen, err := cmttypes.GenesisDocFromFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pub := ed25519.GenPrivKey().PubKey()
+		gen.Validators[0].PubKey, gen.Validators[0].Address = pub, pub.Address()
+		if err := gen.SaveAs(f); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := verifyData(h); err == nil || !strings.Contains(out, "block 1 names validators other than") {
+			t.Errorf("verify data: %v\n%s\nwant NOT VERIFIED naming block 1's validators", err, out)
 		}
 	})
 	for _, tc := range []struct {
