@@ -83,6 +83,11 @@ func Open(home string) (*Node, error) {
 func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	var err error
 	stateDir := filepath.Join(cc.DBDir(), "app")
+	if forgot, err := forgetUnrecordedRestore(cc, stateDir); err != nil {
+		return err
+	} else if forgot {
+		fmt.Fprintln(os.Stderr, "the state on disk is of a state sync that CometBFT never recorded: restoring a snapshot again")
+	}
 	n.store, err = state.Open(stateDir, state.Options{Verify: !n.cfg.SkipStateCheck})
 	if errors.Is(err, state.ErrCorrupt) {
 		return fmt.Errorf("the state on disk does not verify, so this node will not sign with it: %w", err)

@@ -50,7 +50,7 @@ func editConfig(t *testing.T, home string, edit func(c *node.Config)) {
 // client checks against a header, holds no block before it, and then
 // serves the same chain, state and audit log (with proofs of events from
 // before it joined) as the validators. Restarted, it resumes from its own
-// state.
+// state; restarted without CometBFT's stores, it restores a snapshot again.
 func TestStateSyncJoin(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "net")
 	p2p, http := consecutivePorts(t, 2), consecutivePorts(t, 2)
@@ -150,9 +150,28 @@ func TestStateSyncJoin(t *testing.T) {
 	if out := careledger(t, "verify", "data", "--home", obs); !strings.Contains(out, "joined by state sync") {
 		t.Errorf("verify data of the observer:\n%s\nwant it to say the node joined by state sync", out)
 	}
-	startNode(t, obs)
+	p = startNode(t, obs)
 	nodetest.WaitHeight(t, co, ost.Height+3)
 	checkSameChain(t, v0, co, ost.Height+2)
+
+	// A crash after a restore and before CometBFT recorded the state sync
+	// leaves state that CometBFT does not know, as losing CometBFT's stores
+	// does: the node restores a snapshot again instead of waiting for ever.
+	p.stop(t)
+	for _, name := range []string{"blockstore.db", "state.db", "evidence.db", "cs.wal"} {
+		if err := os.RemoveAll(filepath.Join(obs, "data", name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p = startNode(t, obs)
+	if st, err = v0.Status(ctx); err != nil {
+		t.Fatal(err)
+	}
+	nodetest.WaitHeight(t, co, st.Height+2)
+	checkSameChain(t, v0, co, st.Height+1)
+	if log := readFile(t, p.log); !strings.Contains(log, "restoring a snapshot again") {
+		t.Errorf("the restarted observer's log does not say it restores a snapshot again:\n%s", log)
+	}
 }
 
 // checkSameChain requires the same block and app hash at height at both
