@@ -15,6 +15,7 @@ package bench
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -207,28 +208,38 @@ type starter func(home string) (*system, error)
 type network func(ctx context.Context, o Options, homes []string) (*system, error)
 
 // inProcess runs every validator in this process. The others run beside
-// the one under load; their blocks are the same and are only drained. A
-// network of several is left running when measured (its nodes idle, making
-// an empty block every few seconds) and ends with the process: stopping one
-// node of a running network can make CometBFT v0.38's consensus reactor
-// read its closed block store and panic (queryMaj23Routine).
+// the one under load; their blocks are the same and are only drained. Its
+// stop stops them all.
 func inProcess(start starter) network {
 	return func(_ context.Context, _ Options, homes []string) (*system, error) {
+		var stops []func() error
+		stopAll := func() error {
+			var errs []error
+			for _, stop := range stops {
+				errs = append(errs, stop())
+			}
+			return errors.Join(errs...)
+		}
 		for _, h := range homes[1:] {
 			other, err := start(h)
 			if err != nil {
+				stopAll()
 				return nil, err
 			}
+			stops = append(stops, other.stop)
 			go func() {
 				for range other.committed {
 				}
 			}()
 		}
 		sys, err := start(homes[0])
-		if err == nil && len(homes) > 1 {
-			sys.stop = func() error { return nil } // left running: see above
+		if err != nil {
+			stopAll()
+			return nil, err
 		}
-		return sys, err
+		stops = append([]func() error{sys.stop}, stops...)
+		sys.stop = stopAll
+		return sys, nil
 	}
 }
 

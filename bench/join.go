@@ -57,8 +57,8 @@ const snapshotInterval = 100
 
 // Join loads one validator with o.Txs transactions, then starts a node
 // that joins by state sync and, after it, one that replays every block,
-// and times both. The nodes run in this process and are left running when
-// measured (see measure).
+// and times both. The nodes run in this process; all are stopped at the
+// end.
 func Join(ctx context.Context, o JoinOptions) (JoinReport, error) {
 	if o.Txs == 0 {
 		o.Txs = 1_000_000
