@@ -420,12 +420,19 @@ func (c *Contract) cast(ctx *contract.Context, p *Proposal, a *identity.Account,
 	case 3*noPower >= total:
 		p.Status = Rejected
 	}
-	// What was feasible when proposed may no longer be: the proposal then
-	// ends failed, with the reason, rather than refusing its deciding vote.
+	// A passed proposal is carried out on a branch: one that can no longer
+	// be (what was feasible when proposed may not be now) ends failed, with
+	// the reason, changing nothing, rather than refusing its deciding vote.
+	var carried *contract.Branch
 	var failure *tx.Rejection
 	if p.Status == Passed {
-		if err := c.feasible(ctx, p.Propose); errors.As(err, &failure) {
-			p.Status = Failed
+		carried = ctx.Branch()
+		err := c.feasible(carried.Context, p.Propose)
+		if err == nil {
+			err = c.execute(carried.Context, p.Propose)
+		}
+		if errors.As(err, &failure) {
+			p.Status, carried = Failed, nil
 		} else if err != nil {
 			return err
 		}
@@ -443,8 +450,8 @@ func (c *Contract) cast(ctx *contract.Context, p *Proposal, a *identity.Account,
 		}
 		ctx.Emit(contract.Event{Type: "governance." + string(p.Status), Attrs: attrs})
 	}
-	if p.Status == Passed {
-		return c.execute(ctx, p.Propose)
+	if carried != nil {
+		return carried.Commit()
 	}
 	return nil
 }
@@ -487,7 +494,7 @@ func (c *Contract) execute(ctx *contract.Context, m Propose) error {
 // stand: admitting an organization whose ID or validator key is taken,
 // changing one that is missing or removed, giving power to one with no
 // validator key, or an access policy that does not compile. It is checked
-// when proposed and again when passed.
+// when proposed and again, before it is carried out, when passed.
 func (c *Contract) feasible(ctx *contract.Context, m Propose) error {
 	switch m.Kind {
 	case SetParams:
