@@ -54,6 +54,11 @@ func (c *Contract) Check(typ uint64, body []byte) error {
 	if err != nil {
 		return err
 	}
+	return c.validate(m)
+}
+
+// validate checks what needs no state.
+func (c *Contract) validate(m Msg) error {
 	switch m := m.(type) {
 	case Grant:
 		return c.checkGrant(m, math.MaxUint64)
@@ -121,7 +126,7 @@ func (c *Contract) Handle(ctx *contract.Context, typ uint64, body []byte) error 
 	if err != nil {
 		return err
 	}
-	if err := c.Check(typ, body); err != nil {
+	if err := c.validate(m); err != nil {
 		return err
 	}
 	switch m := m.(type) {

@@ -170,6 +170,11 @@ func Check(typ uint64, body []byte) error {
 	if err != nil {
 		return err
 	}
+	return validate(m)
+}
+
+// validate checks what needs no state.
+func validate(m Msg) error {
 	p, ok := m.(Propose)
 	if !ok {
 		return nil
@@ -299,10 +304,13 @@ type Contract struct {
 
 // Handle decodes and executes one governance message.
 func (c *Contract) Handle(ctx *contract.Context, typ uint64, body []byte) error {
-	if err := Check(typ, body); err != nil {
+	m, err := Decode(typ, body)
+	if err != nil {
 		return err
 	}
-	m, _ := Decode(typ, body)
+	if err := validate(m); err != nil {
+		return err
+	}
 	switch m := m.(type) {
 	case Propose:
 		return c.propose(ctx, m)

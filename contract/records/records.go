@@ -116,6 +116,11 @@ func Check(typ uint64, body []byte) error {
 	if err != nil {
 		return err
 	}
+	return validate(m)
+}
+
+// validate checks what needs no state.
+func validate(m Msg) error {
 	switch m := m.(type) {
 	case Anchor:
 		if err := identity.ValidateOrgID(m.Custodian); err != nil {
@@ -163,10 +168,13 @@ func Types() []uint64 { return []uint64{TypeAnchor, TypeErase} }
 
 // Handle decodes and executes one records message.
 func Handle(ctx *contract.Context, typ uint64, body []byte) error {
-	if err := Check(typ, body); err != nil {
+	m, err := Decode(typ, body)
+	if err != nil {
 		return err
 	}
-	m, _ := Decode(typ, body)
+	if err := validate(m); err != nil {
+		return err
+	}
 	switch m := m.(type) {
 	case Anchor:
 		return anchor(ctx, m)
