@@ -61,7 +61,9 @@ type Listener interface {
 
 // Indexer stores a block's results before its state is committed, so that
 // the index is never behind the state after a crash (a replayed block is
-// indexed again with identical results).
+// indexed again with identical results). IndexBlock runs beside the writes
+// of the audit log and the state, before the block's AppHash is set, and
+// must only read b.
 type Indexer interface {
 	IndexBlock(b *Block) error
 }
