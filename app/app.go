@@ -13,9 +13,6 @@ import (
 
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract"
-	"github.com/careledger/careledger/contract/condition"
-	"github.com/careledger/careledger/contract/consent"
-	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tx"
@@ -32,9 +29,10 @@ type Config struct {
 	// VerifyWorkers is the number of goroutines verifying a block's
 	// signatures. Default runtime.GOMAXPROCS(0).
 	VerifyWorkers int
-	// SigCacheSize bounds each generation of the verified-signature cache.
+	// CheckCacheSize bounds each generation of the cache of transactions
+	// that passed the stateless checks (decoded, signature verified).
 	// Default 200,000.
-	SigCacheSize int
+	CheckCacheSize int
 	// Indexer, if set, stores each block's results before its state commits.
 	Indexer Indexer
 	// AuditLog, if set, keeps the audit log's leaves and nodes, for proofs.
@@ -51,10 +49,9 @@ type App struct {
 
 	cfg      Config
 	store    *state.Store
-	sigs     *sigCache
+	checked  *checkCache
 	sigGroup sigGroup
-	consent  *consent.Contract
-	routes   map[uint64]route
+	router   *contract.Router
 
 	paramsMu   sync.RWMutex
 	params     Params
@@ -83,22 +80,21 @@ func New(store *state.Store, cfg Config) (*App, error) {
 	if cfg.VerifyWorkers == 0 {
 		cfg.VerifyWorkers = runtime.GOMAXPROCS(0)
 	}
-	if cfg.SigCacheSize == 0 {
-		cfg.SigCacheSize = 200_000
+	if cfg.CheckCacheSize == 0 {
+		cfg.CheckCacheSize = 200_000
 	}
-	engine, err := condition.NewEngine(1024)
+	router, err := NewRouter()
 	if err != nil {
 		return nil, err
 	}
 	a := &App{
 		cfg:     cfg,
 		store:   store,
-		sigs:    newSigCache(cfg.SigCacheSize),
-		consent: consent.New(engine),
+		checked: newCheckCache(cfg.CheckCacheSize),
+		router:  router,
 		params:  DefaultParams(),
 		pending: make(map[tx.Address]uint64),
 	}
-	a.routes = newRoutes(a.consent, &governance.Contract{Policy: a.consent})
 	if store.Height() > 0 {
 		b, err := store.Committed().Get(paramsKey)
 		if err != nil {
@@ -161,11 +157,13 @@ func (a *App) InitChain(_ context.Context, req *abci.RequestInitChain) (*abci.Re
 	}
 	o := state.NewOverlay(a.store.Working())
 	ctx := &contract.Context{ChainID: a.cfg.ChainID, Height: req.InitialHeight, Time: req.Time, Store: o}
-	if err := identity.InitGenesis(ctx, g.Genesis); err != nil {
-		return nil, fmt.Errorf("init identity: %w", err)
-	}
-	if err := a.consent.InitGenesis(ctx, g.Consent); err != nil {
-		return nil, fmt.Errorf("init consent: %w", err)
+	for _, c := range a.router.Contracts() {
+		if c.Genesis == nil {
+			continue
+		}
+		if err := c.Genesis(ctx, req.AppStateBytes); err != nil {
+			return nil, fmt.Errorf("init %s: %w", c.Name, err)
+		}
 	}
 	if err := o.Set(paramsKey, g.Params.encode()); err != nil {
 		return nil, err
@@ -210,16 +208,18 @@ func checkValidators(g *Genesis, got []abci.ValidatorUpdate) error {
 // Prechecked is what Precheck found of one transaction: the decoded
 // transaction, or the *tx.Rejection that refuses it.
 type Prechecked struct {
-	Tx   *tx.Tx
-	Hash tx.Hash
-	Err  error
+	Tx      *tx.Tx
+	Hash    tx.Hash
+	Err     error
+	checked *checkedTx
 }
 
 // Precheck decodes transactions and checks everything that needs no state:
 // size, encoding, chain ID, signature and message bodies. The signatures
 // not verified before are verified together, in batches, which costs less
-// per signature the more there are. A verified signature is remembered, so
-// CheckTx and FinalizeBlock do not verify it again.
+// per signature the more there are. A transaction that passes is
+// remembered, decoded, so that CheckTx, rechecks and FinalizeBlock neither
+// decode nor verify it again.
 func (a *App) Precheck(raws ...[]byte) []Prechecked {
 	return a.precheck(raws, a.sigGroup.verify)
 }
@@ -234,32 +234,47 @@ func (a *App) precheck(raws [][]byte, verify func([]*tx.Tx, int) []bool) []Prech
 	for i, raw := range raws {
 		p := &out[i]
 		p.Hash = tx.HashOf(raw)
-		p.Tx, p.Err = tx.Decode(raw, lim)
-		if p.Err == nil && p.Tx.ChainID != a.cfg.ChainID {
-			p.Err = tx.Rejectf(tx.CodeWrongChain, "chain ID %q, this network is %q", p.Tx.ChainID, a.cfg.ChainID)
+		if p.checked = a.checked.get(p.Hash, lim.MaxTxBytes, false); p.checked != nil {
+			p.Tx = p.checked.tx
+			continue
 		}
-		if p.Err == nil && !a.sigs.has(p.Hash) {
+		p.Tx, p.Err = a.decode(raw, lim)
+		if p.Err == nil {
 			unverified[i] = p.Tx
 		}
 	}
 	verified := verify(unverified, a.cfg.VerifyWorkers)
 	for i := range out {
 		p := &out[i]
-		if unverified[i] != nil {
-			if !verified[i] {
-				p.Err = tx.Rejectf(tx.CodeBadSignature, "signature does not verify")
-			} else {
-				a.sigs.add(p.Hash)
-			}
+		if unverified[i] == nil {
+			continue
 		}
-		if p.Err == nil {
-			_, p.Err = a.checkMsgs(p.Tx)
-		}
-		if p.Err != nil {
+		if p.checked, p.Err = a.checkSigned(p.Tx, verified[i], lim); p.Err != nil {
 			p.Tx = nil
+			continue
 		}
+		a.checked.add(p.Hash, p.checked)
 	}
 	return out
+}
+
+// decode decodes a transaction and checks its chain ID.
+func (a *App) decode(raw []byte, lim tx.Limits) (*tx.Tx, error) {
+	t, err := tx.Decode(raw, lim)
+	if err == nil && t.ChainID != a.cfg.ChainID {
+		return nil, tx.Rejectf(tx.CodeWrongChain, "chain ID %q, this network is %q", t.ChainID, a.cfg.ChainID)
+	}
+	return t, err
+}
+
+// checkSigned finishes the stateless checks of a decoded transaction whose
+// signature was verified (sigOK) or not: it decodes and validates each
+// message.
+func (a *App) checkSigned(t *tx.Tx, sigOK bool, lim tx.Limits) (*checkedTx, error) {
+	if !sigOK {
+		return nil, tx.Rejectf(tx.CodeBadSignature, "signature does not verify")
+	}
+	return a.checkMsgs(t, lim.MaxTxBytes)
 }
 
 // CheckTx admits transactions to the mempool.
@@ -278,8 +293,7 @@ func (a *App) checkTx(raw []byte) error {
 		return p.Err
 	}
 	t := p.Tx
-	open, _ := a.checkMsgs(t)
-	who, err := resolveSigner(a.store.Committed(), t.Signer, open)
+	who, err := resolveSigner(a.store.Committed(), t.Signer, p.checked.open)
 	if err != nil {
 		return err
 	}
@@ -359,14 +373,18 @@ func (a *App) Sequence(addr tx.Address) (uint64, error) {
 // FinalizeBlock executes a decided block.
 func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (*abci.ResponseFinalizeBlock, error) {
 	lim := a.Params().limits()
+	checked := make([]*checkedTx, len(req.Txs))
 	txs := make([]*tx.Tx, len(req.Txs))
 	errs := make([]error, len(req.Txs))
 	unverified := make([]*tx.Tx, len(req.Txs))
 	b := &Block{Height: req.Height, Time: req.Time, Txs: make([]TxResult, len(req.Txs))}
 	for i, raw := range req.Txs {
 		b.Txs[i] = TxResult{Hash: tx.HashOf(raw), Height: req.Height, Index: i}
-		txs[i], errs[i] = tx.Decode(raw, lim)
-		if errs[i] == nil && !a.sigs.has(b.Txs[i].Hash) {
+		if checked[i] = a.checked.get(b.Txs[i].Hash, lim.MaxTxBytes, true); checked[i] != nil {
+			txs[i] = checked[i].tx
+			continue
+		}
+		if txs[i], errs[i] = tx.Decode(raw, lim); errs[i] == nil {
 			unverified[i] = txs[i]
 		}
 	}
@@ -378,8 +396,7 @@ func (a *App) FinalizeBlock(_ context.Context, req *abci.RequestFinalizeBlock) (
 		r := &b.Txs[i]
 		err := errs[i]
 		if err == nil {
-			sigOK := unverified[i] == nil || verified[i]
-			err = a.deliver(blk, b, t, sigOK, r)
+			err = a.deliver(blk, b, t, checked[i], unverified[i] == nil || verified[i], lim, r)
 		}
 		if err := r.setOutcome(err); err != nil {
 			return nil, fmt.Errorf("block %d transaction %d: %w", req.Height, i, err)
@@ -448,25 +465,26 @@ func (a *App) settle(blk *state.Overlay, b *Block) ([]byte, error) {
 	return hash, nil
 }
 
-// deliver applies one transaction to the block's overlay. Only the
-// transaction's own overlay sees its messages' writes until all succeed.
-func (a *App) deliver(blk *state.Overlay, b *Block, t *tx.Tx, sigOK bool, r *TxResult) error {
+// deliver applies one transaction to the block's overlay: c if the
+// stateless checks passed before, else t, whose signature verified if sigOK.
+// Only the transaction's own overlay sees its messages' writes until all
+// succeed.
+func (a *App) deliver(blk *state.Overlay, b *Block, t *tx.Tx, c *checkedTx, sigOK bool, lim tx.Limits, r *TxResult) error {
 	r.Sequence = t.Sequence
 	r.Msgs = make([]string, len(t.Msgs))
 	for i, m := range t.Msgs {
-		r.Msgs[i] = MsgName(m.Type)
+		r.Msgs[i] = a.router.Name(m.Type)
 	}
-	if t.ChainID != a.cfg.ChainID {
-		return tx.Rejectf(tx.CodeWrongChain, "chain ID %q, this network is %q", t.ChainID, a.cfg.ChainID)
+	if c == nil {
+		if t.ChainID != a.cfg.ChainID {
+			return tx.Rejectf(tx.CodeWrongChain, "chain ID %q, this network is %q", t.ChainID, a.cfg.ChainID)
+		}
+		var err error
+		if c, err = a.checkSigned(t, sigOK, lim); err != nil {
+			return err
+		}
 	}
-	if !sigOK {
-		return tx.Rejectf(tx.CodeBadSignature, "signature does not verify")
-	}
-	open, err := a.checkMsgs(t)
-	if err != nil {
-		return err
-	}
-	who, err := resolveSigner(blk, t.Signer, open)
+	who, err := resolveSigner(blk, t.Signer, c.open)
 	r.Signer = who.addr
 	if err != nil {
 		return err
@@ -480,8 +498,8 @@ func (a *App) deliver(blk *state.Overlay, b *Block, t *tx.Tx, sigOK bool, r *TxR
 		Signer: who.addr, SignerKey: t.Signer,
 	}
 	var failed error
-	for _, m := range t.Msgs {
-		if failed = a.routes[m.Type].handle(ctx, m.Body); failed != nil {
+	for i, m := range c.msgs {
+		if failed = c.specs[i].Handle(ctx, m); failed != nil {
 			break
 		}
 	}

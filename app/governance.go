@@ -3,14 +3,12 @@ package app
 import (
 	"bytes"
 	"slices"
-	"strconv"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 
-	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/state"
-	"github.com/careledger/careledger/tx"
 )
 
 // blockUpdates are what governance decided in a block for CometBFT: the
@@ -34,15 +32,6 @@ func (u *blockUpdates) setValidator(v abci.ValidatorUpdate) {
 	}
 }
 
-func attrOf(e contract.Event, key string) string {
-	for _, a := range e.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
-}
-
 // governanceUpdates turns the block's governance events into CometBFT's
 // updates and the application's parameters, which take effect once the
 // block commits.
@@ -52,32 +41,22 @@ func (a *App) governanceUpdates(blk *state.Overlay, b *Block) (blockUpdates, err
 	changed := false
 	for i := range b.Txs {
 		for _, e := range b.Txs[i].Events {
-			switch e.Type {
-			case "governance.validator":
-				key, err := tx.ParsePubKey(attrOf(e, "pub_key"))
-				if err != nil {
-					return u, err
-				}
-				power, err := strconv.ParseInt(attrOf(e, "power"), 10, 64)
-				if err != nil {
-					return u, err
-				}
-				u.setValidator(abci.Ed25519ValidatorUpdate(key, power))
-			case "governance.params":
-				if v := attrOf(e, "max_tx_bytes"); v != "" {
-					n, err := strconv.Atoi(v)
-					if err != nil {
-						return u, err
-					}
-					params.MaxTxBytes, changed = n, true
-				}
-				if v := attrOf(e, "max_block_bytes"); v != "" {
-					n, err := strconv.ParseInt(v, 10, 64)
-					if err != nil {
-						return u, err
-					}
-					u.consensus = &cmtproto.ConsensusParams{Block: &cmtproto.BlockParams{MaxBytes: n, MaxGas: -1}}
-				}
+			if v, ok, err := governance.ValidatorChangeOf(e); err != nil {
+				return u, err
+			} else if ok {
+				u.setValidator(abci.Ed25519ValidatorUpdate(v.PubKey, v.Power))
+			}
+			p, ok, err := governance.ParamsChangeOf(e)
+			if err != nil {
+				return u, err
+			} else if !ok {
+				continue
+			}
+			if p.MaxTxBytes != 0 {
+				params.MaxTxBytes, changed = int(p.MaxTxBytes), true
+			}
+			if p.MaxBlockBytes != 0 {
+				u.consensus = &cmtproto.ConsensusParams{Block: &cmtproto.BlockParams{MaxBytes: int64(p.MaxBlockBytes), MaxGas: -1}}
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"github.com/careledger/careledger/contract"
 	"strings"
 	"testing"
 
@@ -24,7 +25,7 @@ type govChain struct {
 	last *abci.ResponseFinalizeBlock
 }
 
-func (g *govChain) send(t *testing.T, key ed25519.PrivKey, m governance.Msg) app.TxResult {
+func (g *govChain) send(t *testing.T, key ed25519.PrivKey, m contract.Msg) app.TxResult {
 	t.Helper()
 	raw := signTx(t, testChainID, key, sequence(t, g.app, addrOf(key)), governance.Encode(m))
 	g.last = applyBlock(t, g.app, height(t, g.app)+1, [][]byte{raw})

@@ -1,7 +1,10 @@
 package app
 
 import (
+	"fmt"
+
 	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/condition"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
@@ -9,71 +12,56 @@ import (
 	"github.com/careledger/careledger/tx"
 )
 
-// route tells how one message type is checked and executed.
-type route struct {
-	name string
-	// check decodes and validates the body without state (for CheckTx).
-	check func(body []byte) error
-	// handle executes the message.
-	handle contract.Handler
-	// open marks messages that a key not yet registered may send: the
-	// transaction that registers it.
-	open bool
-}
-
-// contractRoutes is one contract's part of the message table.
-type contractRoutes struct {
-	types  []uint64
-	name   func(typ uint64) string
-	check  func(typ uint64, body []byte) error
-	handle func(ctx *contract.Context, typ uint64, body []byte) error
-}
-
-// newRoutes returns the message table: every message type of every
-// contract. It is written out here, not filled by registration.
-func newRoutes(c *consent.Contract, g *governance.Contract) map[uint64]route {
-	r := make(map[uint64]route)
-	for _, cr := range []contractRoutes{
-		{identity.Types(), identity.Name, identity.Check, identity.Handle},
-		{records.Types(), records.Name, records.Check, records.Handle},
-		{consent.Types(), consent.Name, c.Check, c.Handle},
-		{governance.Types(), governance.Name, governance.Check, g.Handle},
-	} {
-		for _, typ := range cr.types {
-			r[typ] = route{
-				name:   cr.name(typ),
-				check:  func(body []byte) error { return cr.check(typ, body) },
-				handle: func(ctx *contract.Context, body []byte) error { return cr.handle(ctx, typ, body) },
-				open:   typ == identity.TypeRegisterPatient,
-			}
-		}
+// contracts lists the state machine's contracts. Adding a contract is one
+// line here and its own package.
+func contracts(engine *condition.Engine) []contract.Contract {
+	c := consent.New(engine)
+	return []contract.Contract{
+		identity.Describe(),
+		records.Describe(),
+		c.Describe(),
+		(&governance.Contract{Policy: c}).Describe(),
 	}
-	return r
 }
 
-// MsgName returns the stable name of a message type, or "" if unknown.
-func MsgName(typ uint64) string {
-	for _, name := range []func(uint64) string{identity.Name, records.Name, consent.Name, governance.Name} {
-		if n := name(typ); n != "" {
-			return n
-		}
+// NewRouter returns the message table of the state machine's contracts,
+// refusing two that claim one type number, message name or event type.
+func NewRouter() (*contract.Router, error) {
+	engine, err := condition.NewEngine(1024)
+	if err != nil {
+		return nil, err
 	}
-	return ""
+	r, err := contract.NewRouter(contracts(engine)...)
+	if err != nil {
+		return nil, fmt.Errorf("contracts: %w", err)
+	}
+	return r, nil
 }
 
-// checkMsgs validates every message of t statelessly and reports whether
-// all of them may come from an unregistered key.
-func (a *App) checkMsgs(t *tx.Tx) (open bool, err error) {
-	open = true
+// checkedTx is a transaction that passed every check needing no state: it
+// decoded within the size limit, names this chain, its signature verifies,
+// and each of its messages decodes and validates. It is decoded once, at
+// submission or CheckTx, and reused by rechecks and FinalizeBlock.
+type checkedTx struct {
+	tx         *tx.Tx
+	specs      []*contract.MsgSpec
+	msgs       []contract.Msg
+	open       bool // every message may come from an unregistered key
+	maxTxBytes int  // the size limit it was decoded under
+}
+
+// checkMsgs decodes and validates every message of t.
+func (a *App) checkMsgs(t *tx.Tx, maxTxBytes int) (*checkedTx, error) {
+	c := &checkedTx{
+		tx: t, open: true, maxTxBytes: maxTxBytes,
+		specs: make([]*contract.MsgSpec, len(t.Msgs)), msgs: make([]contract.Msg, len(t.Msgs)),
+	}
 	for i, m := range t.Msgs {
-		rt, ok := a.routes[m.Type]
-		if !ok {
-			return false, tx.Rejectf(tx.CodeUnknownMessage, "message %d has unknown type %d", i, m.Type)
+		var err error
+		if c.specs[i], c.msgs[i], err = a.router.Decode(i, m); err != nil {
+			return nil, err
 		}
-		if err := rt.check(m.Body); err != nil {
-			return false, err
-		}
-		open = open && rt.open
+		c.open = c.open && c.specs[i].Open
 	}
-	return open, nil
+	return c, nil
 }

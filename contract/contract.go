@@ -8,7 +8,7 @@
 // engine, the vault or the HTTP layer. A contract rejects a message by
 // returning a *tx.Rejection; any other error is a fault that stops the node.
 //
-// contract imports tx and the standard library.
+// contract imports tx, wire and the standard library.
 package contract
 
 import (
@@ -54,11 +54,29 @@ type Event struct {
 	Accounts []tx.Address `json:"accounts,omitempty"`
 }
 
+// Attr returns the value of the event's first attribute named key, or "".
+func (e Event) Attr(key string) string {
+	for _, a := range e.Attrs {
+		if a.Key == key {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+// Values returns the values of every attribute named key, in order.
+func (e Event) Values(key string) []string {
+	var out []string
+	for _, a := range e.Attrs {
+		if a.Key == key {
+			out = append(out, a.Value)
+		}
+	}
+	return out
+}
+
 // Attr is one attribute of an event.
 type Attr struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
 }
-
-// Handler executes one message of the type it was registered for.
-type Handler func(ctx *Context, body []byte) error

@@ -495,24 +495,16 @@ func (c *Custodian) BlockCommitted(b *app.Block) {
 // when it crashed, is carried out; shredding again is harmless.
 func (c *Custodian) Erasures(evs []contract.Event) {
 	for _, e := range evs {
-		if e.Type != "records.erased" || attrOf(e.Attrs, "custodian") != c.opts.Org {
+		er, ok := records.ErasureOf(e)
+		if !ok || er.Custodian != c.opts.Org {
 			continue
 		}
 		select {
-		case c.erases <- erasure{patient: attrOf(e.Attrs, "patient"), record: attrOf(e.Attrs, "record")}:
+		case c.erases <- erasure{patient: er.Patient.String(), record: er.Record}:
 		default:
 			c.opts.Log.Error("erasure queue full; restart the node to shred")
 		}
 	}
-}
-
-func attrOf(as []contract.Attr, key string) string {
-	for _, a := range as {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
 }
 
 // Run shreds what the chain erased until ctx ends.

@@ -8,8 +8,9 @@ import (
 	"time"
 
 	"github.com/careledger/careledger/audit"
-	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/tx"
 )
@@ -24,23 +25,14 @@ const LogIndexURL = "urn:careledger:audit-log-index"
 // balp maps an event type to the BALP interaction it records: the
 // restful-interaction subtype and the AuditEvent action.
 var balp = map[string]struct{ subtype, action string }{
-	"consent.access":      {"read", "R"},
-	"records.anchored":    {"create", "C"},
-	"records.erased":      {"delete", "D"},
-	"consent.granted":     {"create", "C"},
-	"consent.revoked":     {"update", "U"},
-	"consent.requested":   {"create", "C"},
-	"consent.answered":    {"update", "U"},
-	"consent.break_glass": {"read", "R"},
-}
-
-func attr(e contract.Event, key string) string {
-	for _, a := range e.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
+	consent.EventAccess:     {"read", "R"},
+	records.EventAnchored:   {"create", "C"},
+	records.EventErased:     {"delete", "D"},
+	consent.EventGranted:    {"create", "C"},
+	consent.EventRevoked:    {"update", "U"},
+	consent.EventRequested:  {"create", "C"},
+	consent.EventAnswered:   {"update", "U"},
+	consent.EventBreakGlass: {"read", "R"},
 }
 
 // auditEvent returns a log event as an AuditEvent.
@@ -48,17 +40,17 @@ func auditEvent(index uint64, ev *audit.Event) (*fhir.Resource, error) {
 	e := ev.Event
 	m, ok := balp[e.Type]
 	if !ok {
-		m = balp["consent.granted"]
+		m = balp[consent.EventGranted]
 		m.action = "E"
 	}
 	outcome := "0" // success
-	if e.Type == "consent.access" && attr(e, "outcome") == "deny" {
+	if e.Type == consent.EventAccess && e.Attr("outcome") == "deny" {
 		outcome = "4" // minor failure: refused
 	}
-	who := attr(e, "requester")
+	who := e.Attr("requester")
 	for _, k := range []string{"by", "member"} {
 		if who == "" {
-			who = attr(e, k)
+			who = e.Attr(k)
 		}
 	}
 	agent := map[string]any{
@@ -68,15 +60,15 @@ func auditEvent(index uint64, ev *audit.Event) (*fhir.Resource, error) {
 	if who != "" {
 		agent["who"] = identifierRef("urn:careledger:account", who)
 	}
-	if p := attr(e, "purpose"); p != "" {
+	if p := e.Attr("purpose"); p != "" {
 		agent["purposeOfUse"] = []any{map[string]any{"coding": []any{coding("http://terminology.hl7.org/CodeSystem/v3-ActReason", p)}}}
 	}
 	source := map[string]any{"observer": map[string]any{"display": "CareLedger"}}
-	if c := attr(e, "custodian"); c != "" {
+	if c := e.Attr("custodian"); c != "" {
 		source["observer"] = identifierRef("urn:careledger:org", c)
 	}
 	var entities []any
-	if p := attr(e, "patient"); p != "" {
+	if p := e.Attr("patient"); p != "" {
 		entities = append(entities, map[string]any{
 			"what": identifierRef("urn:careledger:patient", p),
 			"type": coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "1"),
@@ -105,7 +97,7 @@ func auditEvent(index uint64, ev *audit.Event) (*fhir.Resource, error) {
 		"agent":        []any{agent},
 		"source":       source,
 	}
-	if e.Type == "consent.access" && attr(e, "outcome") != "deny" && !strings.HasPrefix(attr(e, "purpose"), "PATRQT") {
+	if e.Type == consent.EventAccess && e.Attr("outcome") != "deny" && !strings.HasPrefix(e.Attr("purpose"), "PATRQT") {
 		r["type"] = coding("http://dicom.nema.org/resources/ontology/DCM", "110106") // Export: a disclosure
 	}
 	if len(entities) > 0 {
@@ -228,7 +220,7 @@ func auditFilter(q map[string][]string) (func(*audit.Event) bool, error) {
 	for _, v := range q["agent"] {
 		a := strings.TrimPrefix(v, "urn:careledger:account|")
 		conds = append(conds, func(e *audit.Event) bool {
-			return attr(e.Event, "requester") == a || attr(e.Event, "by") == a || attr(e.Event, "member") == a
+			return e.Event.Attr("requester") == a || e.Event.Attr("by") == a || e.Event.Attr("member") == a
 		})
 	}
 	for _, v := range q["type"] {

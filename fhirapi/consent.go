@@ -213,8 +213,8 @@ func (s *Server) createConsent(w http.ResponseWriter, r *http.Request, who *iden
 	}
 	var id uint64
 	for _, e := range result.Events {
-		if e.Type == "consent.granted" {
-			id, _ = strconv.ParseUint(e.Attrs[0].Value, 10, 64)
+		if g, ok := consent.GrantedOf(e); ok {
+			id = g
 		}
 	}
 	g, err := consent.LoadGrant(s.state(), id)

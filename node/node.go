@@ -29,6 +29,7 @@ import (
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/custodian"
 	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/fhirapi"
@@ -196,7 +197,7 @@ func (n *Node) openRecords(cc *cfg.Config, gen *cmttypes.GenesisDoc, key ed25519
 // replayErasures gives the custodian every erasure the chain ordered of
 // this organization's records, from the audit log's index.
 func (n *Node) replayErasures() {
-	idx, err := n.audit.TypeEvents("records.erased", 0, math.MaxInt)
+	idx, err := n.audit.TypeEvents(records.EventErased, 0, math.MaxInt)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "replay erasures:", err)
 		return
@@ -227,13 +228,8 @@ func (n *Node) holders(patient string) ([]string, error) {
 	var orgs []string
 	for _, r := range txs {
 		for _, e := range r.Events {
-			if e.Type != "records.anchored" {
-				continue
-			}
-			for _, a := range e.Attrs {
-				if a.Key == "custodian" && !slices.Contains(orgs, a.Value) {
-					orgs = append(orgs, a.Value)
-				}
+			if a, ok := records.AnchoringOf(e); ok && !slices.Contains(orgs, a.Custodian) {
+				orgs = append(orgs, a.Custodian)
 			}
 		}
 	}

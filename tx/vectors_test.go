@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
+	"github.com/careledger/careledger/contract"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -77,6 +78,8 @@ func vectorSeed(label string) []byte {
 func vectorPub(label string) []byte { return keyFromSeed(vectorSeed(label)).PubKey().Bytes() }
 
 // vectorSpec is what a vector is built from; everything else is computed.
+var identityDesc = identity.Describe()
+
 type vectorSpec struct {
 	description string
 	signer      string // key label
@@ -86,7 +89,7 @@ type vectorSpec struct {
 
 // specMsg is an identity message and, for RotateKey, the new key's label.
 type specMsg struct {
-	msg    identity.Msg
+	msg    contract.Msg
 	newKey string
 }
 
@@ -170,7 +173,7 @@ func buildVector(t *testing.T, s vectorSpec) vector {
 		tm := identity.Encode(m)
 		t1.Msgs = append(t1.Msgs, tm)
 		v.Messages = append(v.Messages, vectorMsg{
-			Type: tm.Type, Name: identity.Name(tm.Type), Fields: f, Body: hex.EncodeToString(tm.Body),
+			Type: tm.Type, Name: identityDesc.Msg(tm.Type).Name, Fields: f, Body: hex.EncodeToString(tm.Body),
 		})
 	}
 	if err := t1.Sign(key); err != nil {
@@ -186,7 +189,7 @@ func buildVector(t *testing.T, s vectorSpec) vector {
 }
 
 // fillFields sets the readable fields of identity message m.
-func fillFields(f *msgFields, m identity.Msg) {
+func fillFields(f *msgFields, m contract.Msg) {
 	roles := func(rs []identity.Role) []string {
 		var out []string
 		for _, r := range rs {
@@ -292,10 +295,10 @@ func checkVector(t *testing.T, i int, v vector) {
 	for j, m := range v.Messages {
 		body := h("body", m.Body)
 		built.Msgs = append(built.Msgs, tx.Msg{Type: m.Type, Body: body})
-		if got := identity.Name(m.Type); got != m.Name {
+		if got := identityDesc.Msg(m.Type).Name; got != m.Name {
 			t.Errorf("vector %d message %d: Name(%d) = %q; want %q", i, j, m.Type, got, m.Name)
 		}
-		dm, err := identity.Decode(m.Type, body)
+		dm, err := identityDesc.Decode(m.Type, body)
 		if err != nil {
 			t.Errorf("vector %d message %d: identity.Decode(%d, %s) = %v; want nil", i, j, m.Type, m.Body, err)
 			continue

@@ -12,6 +12,7 @@
 package consent
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -37,6 +38,18 @@ type Contract struct {
 // New returns the contract, evaluating conditions with engine.
 func New(engine *condition.Engine) *Contract { return &Contract{Decider{Engine: engine}} }
 
+// initGenesis stores the network's policy, the "consent" section of the
+// app_state document.
+func (c *Contract) initGenesis(ctx *contract.Context, appState json.RawMessage) error {
+	var g struct {
+		Consent Policy `json:"consent"`
+	}
+	if err := json.Unmarshal(appState, &g); err != nil {
+		return fmt.Errorf("consent genesis: %w", err)
+	}
+	return c.InitGenesis(ctx, g.Consent)
+}
+
 // InitGenesis stores the network's policy after checking it.
 func (c *Contract) InitGenesis(ctx *contract.Context, p Policy) error {
 	p.EnsureDefaults()
@@ -46,49 +59,61 @@ func (c *Contract) InitGenesis(ctx *contract.Context, p Policy) error {
 	return ctx.Store.Set(policyKey, p.encode())
 }
 
-// Check decodes a message and validates what needs no state. A condition
-// must compile here; its cost is checked against the limit in state when
-// the message executes.
-func (c *Contract) Check(typ uint64, body []byte) error {
-	m, err := Decode(typ, body)
-	if err != nil {
-		return err
+// Describe returns the consent contract's description.
+func (c *Contract) Describe() contract.Contract {
+	return contract.Contract{
+		Name: "consent",
+		Msgs: []contract.MsgSpec{
+			contract.Message("consent/grant", readGrant, c.validateGrant, func(ctx *contract.Context, m Grant) error { return c.grant(ctx, m, 0) }),
+			contract.Message("consent/revoke", readRevoke, nil, revoke),
+			contract.Message("consent/request", readRequest, Request.validate, request),
+			contract.Message("consent/answer", readAnswer, nil, c.answer),
+			contract.Message("consent/access", readAccess, Access.validate, c.access),
+			contract.Message("consent/review", readReview, nil, review),
+		},
+		Events: []contract.EventSpec{
+			{Type: EventGranted}, {Type: EventRevoked}, {Type: EventRequested}, {Type: EventAnswered},
+			{Type: EventAccess}, {Type: EventDecision},
+			{Type: EventBreakGlass, ByType: true}, // the privacy officers' review queue
+			{Type: EventBreakGlassReviewed},
+		},
+		Genesis: c.initGenesis,
 	}
-	return c.validate(m)
 }
 
-// validate checks what needs no state.
-func (c *Contract) validate(m Msg) error {
-	switch m := m.(type) {
-	case Grant:
-		return c.checkGrant(m, math.MaxUint64)
-	case Request:
-		if err := m.Scope.validate(); err != nil {
+// validateGrant checks what needs no state. A condition must compile here;
+// its cost is checked against the limit in state when the message executes.
+func (c *Contract) validateGrant(m Grant) error { return c.checkGrant(m, math.MaxUint64) }
+
+func (m Request) validate() error {
+	if err := m.Scope.validate(); err != nil {
+		return err
+	}
+	if err := validatePurpose(m.Purpose); err != nil {
+		return err
+	}
+	if m.Duration == 0 || m.Duration > 10*365*24*3600 {
+		return tx.Rejectf(tx.CodeInvalid, "duration must be 1 second to 10 years")
+	}
+	if !slices.Contains(Reasons, m.Reason) {
+		return tx.Rejectf(tx.CodeInvalid, "unknown reason %q (want one of %v)", m.Reason, Reasons)
+	}
+	return nil
+}
+
+func (m Access) validate() error {
+	if err := validatePurpose(m.Purpose); err != nil {
+		return err
+	}
+	if len(m.Items) == 0 {
+		return tx.Rejectf(tx.CodeInvalid, "an access names at least one item")
+	}
+	for _, it := range m.Items {
+		if err := validateType(it.Type, false); err != nil {
 			return err
 		}
-		if err := validatePurpose(m.Purpose); err != nil {
-			return err
-		}
-		if m.Duration == 0 || m.Duration > 10*365*24*3600 {
-			return tx.Rejectf(tx.CodeInvalid, "duration must be 1 second to 10 years")
-		}
-		if !slices.Contains(Reasons, m.Reason) {
-			return tx.Rejectf(tx.CodeInvalid, "unknown reason %q (want one of %v)", m.Reason, Reasons)
-		}
-	case Access:
-		if err := validatePurpose(m.Purpose); err != nil {
-			return err
-		}
-		if len(m.Items) == 0 {
-			return tx.Rejectf(tx.CodeInvalid, "an access names at least one item")
-		}
-		for _, it := range m.Items {
-			if err := validateType(it.Type, false); err != nil {
-				return err
-			}
-			if strings.Contains(it.ID, "/") {
-				return tx.Rejectf(tx.CodeInvalid, "record id may not contain '/'")
-			}
+		if strings.Contains(it.ID, "/") {
+			return tx.Rejectf(tx.CodeInvalid, "record id may not contain '/'")
 		}
 	}
 	return nil
@@ -118,32 +143,6 @@ func (c *Contract) checkGrant(m Grant, costLimit uint64) error {
 		}
 	}
 	return nil
-}
-
-// Handle decodes and executes one consent message.
-func (c *Contract) Handle(ctx *contract.Context, typ uint64, body []byte) error {
-	m, err := Decode(typ, body)
-	if err != nil {
-		return err
-	}
-	if err := c.validate(m); err != nil {
-		return err
-	}
-	switch m := m.(type) {
-	case Grant:
-		return c.grant(ctx, m, 0)
-	case Revoke:
-		return revoke(ctx, m)
-	case Request:
-		return request(ctx, m)
-	case Answer:
-		return c.answer(ctx, m)
-	case Access:
-		return c.access(ctx, m)
-	case Review:
-		return review(ctx, m)
-	}
-	return tx.Rejectf(tx.CodeUnknownMessage, "unknown consent message %T", m)
 }
 
 func attr(k, v string) contract.Attr           { return contract.Attr{Key: k, Value: v} }
@@ -186,7 +185,7 @@ func (c *Contract) grant(ctx *contract.Context, m Grant, fromRequest uint64) err
 		return err
 	}
 	ev := contract.Event{
-		Type:     "consent.granted",
+		Type:     EventGranted,
 		Attrs:    []contract.Attr{idAttr("grant", id), attr("patient", m.Patient.String()), attr("by", ctx.Signer.String())},
 		Accounts: []tx.Address{m.Patient, ctx.Signer},
 	}
@@ -259,7 +258,7 @@ func revoke(ctx *contract.Context, m Revoke) error {
 		return err
 	}
 	ev := contract.Event{
-		Type:     "consent.revoked",
+		Type:     EventRevoked,
 		Attrs:    []contract.Attr{idAttr("grant", g.ID), attr("patient", g.Patient.String()), attr("by", ctx.Signer.String())},
 		Accounts: []tx.Address{g.Patient, ctx.Signer},
 	}
@@ -287,7 +286,7 @@ func request(ctx *contract.Context, m Request) error {
 		return err
 	}
 	ctx.Emit(contract.Event{
-		Type: "consent.requested",
+		Type: EventRequested,
 		Attrs: []contract.Attr{
 			idAttr("request", id), attr("patient", m.Patient.String()), attr("requester", a.Address.String()),
 			attr("org", a.Org), attr("purpose", m.Purpose), attr("reason", m.Reason),
@@ -329,7 +328,7 @@ func (c *Contract) answer(ctx *contract.Context, m Answer) error {
 		return err
 	}
 	ctx.Emit(contract.Event{
-		Type: "consent.answered",
+		Type: EventAnswered,
 		Attrs: []contract.Attr{
 			idAttr("request", q.ID), attr("patient", q.Patient.String()), attr("requester", q.Requester.String()),
 			attr("status", string(q.Status)), idAttr("grant", q.Grant),
@@ -342,9 +341,8 @@ func (c *Contract) answer(ctx *contract.Context, m Answer) error {
 // grantOf returns the grant ID of the last consent.granted event.
 func grantOf(evs []contract.Event) (uint64, bool) {
 	for i := len(evs) - 1; i >= 0; i-- {
-		if evs[i].Type == "consent.granted" {
-			id, err := strconv.ParseUint(evs[i].Attrs[0].Value, 10, 64)
-			return id, err == nil
+		if id, ok := GrantedOf(evs[i]); ok {
+			return id, true
 		}
 	}
 	return 0, false
@@ -377,7 +375,7 @@ func (c *Contract) access(ctx *contract.Context, m Access) error {
 	}
 	accounts := []tx.Address{m.Patient, m.Requester}
 	ctx.Emit(contract.Event{
-		Type: "consent.access",
+		Type: EventAccess,
 		Attrs: []contract.Attr{
 			idAttr("access", id), attr("custodian", custodian), attr("requester", m.Requester.String()),
 			attr("patient", m.Patient.String()), attr("purpose", m.Purpose),
@@ -394,7 +392,7 @@ func (c *Contract) access(ctx *contract.Context, m Access) error {
 			return err
 		}
 		ctx.Emit(contract.Event{
-			Type:     "consent.break_glass",
+			Type:     EventBreakGlass,
 			Attrs:    []contract.Attr{idAttr("access", id), attr("custodian", custodian), attr("requester", m.Requester.String()), attr("patient", m.Patient.String())},
 			Accounts: accounts,
 		})
@@ -454,41 +452,21 @@ func decisionEvent(access uint64, d Decision, accounts []tx.Address) contract.Ev
 	for _, r := range d.Records {
 		as = append(as, attr("record", r))
 	}
-	return contract.Event{Type: "consent.decision", Attrs: as, Accounts: accounts}
+	return contract.Event{Type: EventDecision, Attrs: as, Accounts: accounts}
 }
 
 // ParseDecisions reads the decisions of an access from its transaction's
 // events, in the order of its items.
 func ParseDecisions(evs []contract.Event) (access uint64, ds []Decision, err error) {
 	for _, e := range evs {
-		if e.Type != "consent.decision" {
+		if e.Type != EventDecision {
 			continue
 		}
-		var d Decision
-		for _, a := range e.Attrs {
-			switch a.Key {
-			case "access":
-				access, err = strconv.ParseUint(a.Value, 10, 64)
-			case "item":
-				d.Item.Type, d.Item.ID, _ = strings.Cut(a.Value, "/")
-			case "decision":
-				d.Permit = a.Value == "permit"
-			case "basis":
-				d.Basis = Basis(a.Value)
-			case "grant":
-				var g uint64
-				g, err = strconv.ParseUint(a.Value, 10, 64)
-				d.Grants = append(d.Grants, g)
-			case "category":
-				d.Categories = append(d.Categories, a.Value)
-			case "record":
-				d.Records = append(d.Records, a.Value)
-			}
-			if err != nil {
-				return 0, nil, fmt.Errorf("decision event: %w", err)
-			}
+		id, d, ok := DecisionOf(e)
+		if !ok {
+			return 0, nil, errors.New("decision event does not parse")
 		}
-		ds = append(ds, d)
+		access, ds = id, append(ds, d)
 	}
 	if ds == nil {
 		return 0, nil, errors.New("no access decision in the events")
@@ -517,7 +495,7 @@ func review(ctx *contract.Context, m Review) error {
 		return err
 	}
 	ctx.Emit(contract.Event{
-		Type: "consent.break_glass_reviewed",
+		Type: EventBreakGlassReviewed,
 		Attrs: []contract.Attr{
 			idAttr("access", m.Access), attr("custodian", a.Org), attr("requester", v.Requester.String()),
 			attr("patient", v.Patient.String()), attr("justified", strconv.FormatBool(m.Justified)), attr("by", a.Address.String()),

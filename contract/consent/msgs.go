@@ -3,6 +3,7 @@ package consent
 import (
 	"slices"
 
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/condition"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
@@ -138,12 +139,6 @@ var Purposes = []string{
 // Reasons are the codes an access request may give.
 var Reasons = []string{"referral", "second_opinion", "continuity_of_care", "emergency", "billing", "research", "other"}
 
-// Msg is a consent message.
-type Msg interface {
-	Type() uint64
-	encode(w *wire.Writer)
-}
-
 func (Grant) Type() uint64   { return TypeGrant }
 func (Revoke) Type() uint64  { return TypeRevoke }
 func (Request) Type() uint64 { return TypeRequest }
@@ -152,11 +147,7 @@ func (Access) Type() uint64  { return TypeAccess }
 func (Review) Type() uint64  { return TypeReview }
 
 // Encode wraps m as a transaction message.
-func Encode(m Msg) tx.Msg {
-	w := wire.NewWriter(128)
-	m.encode(w)
-	return tx.Msg{Type: m.Type(), Body: w.Bytes()}
-}
+var Encode = contract.Encode
 
 func (g Grantee) encode(w *wire.Writer) {
 	w.String(g.Org)
@@ -184,7 +175,7 @@ func readScope(r *wire.Reader) Scope {
 	}
 }
 
-func (m Grant) encode(w *wire.Writer) {
+func (m Grant) EncodeTo(w *wire.Writer) {
 	w.Raw(m.Patient[:])
 	m.Grantee.encode(w)
 	m.Scope.encode(w)
@@ -206,9 +197,9 @@ func readGrant(r *wire.Reader) Grant {
 	return g
 }
 
-func (m Revoke) encode(w *wire.Writer) { w.Uint(m.Grant) }
+func (m Revoke) EncodeTo(w *wire.Writer) { w.Uint(m.Grant) }
 
-func (m Request) encode(w *wire.Writer) {
+func (m Request) EncodeTo(w *wire.Writer) {
 	w.Raw(m.Patient[:])
 	m.Scope.encode(w)
 	w.String(m.Purpose)
@@ -226,12 +217,12 @@ func readRequest(r *wire.Reader) Request {
 	return q
 }
 
-func (m Answer) encode(w *wire.Writer) {
+func (m Answer) EncodeTo(w *wire.Writer) {
 	w.Uint(m.Request)
 	w.Bool(m.Approve)
 }
 
-func (m Access) encode(w *wire.Writer) {
+func (m Access) EncodeTo(w *wire.Writer) {
 	w.Raw(m.Requester[:])
 	w.Raw(m.Patient[:])
 	w.String(m.Purpose)
@@ -257,60 +248,14 @@ func readAccess(r *wire.Reader) Access {
 	return a
 }
 
-func (m Review) encode(w *wire.Writer) {
+func (m Review) EncodeTo(w *wire.Writer) {
 	w.Uint(m.Access)
 	w.Bool(m.Justified)
 }
 
-// Decode parses a consent message body. Its errors are *tx.Rejection values.
-func Decode(typ uint64, body []byte) (Msg, error) {
-	r := wire.NewReader(body)
-	var m Msg
-	switch typ {
-	case TypeGrant:
-		m = readGrant(r)
-	case TypeRevoke:
-		m = Revoke{Grant: r.Uint()}
-	case TypeRequest:
-		m = readRequest(r)
-	case TypeAnswer:
-		m = Answer{Request: r.Uint(), Approve: r.Bool()}
-	case TypeAccess:
-		m = readAccess(r)
-	case TypeReview:
-		m = Review{Access: r.Uint(), Justified: r.Bool()}
-	default:
-		return nil, tx.Rejectf(tx.CodeUnknownMessage, "unknown consent message type %d", typ)
-	}
-	if err := r.Done(); err != nil {
-		return nil, tx.Rejectf(tx.CodeMalformed, "decode %s: %v", Name(typ), err)
-	}
-	return m, nil
-}
-
-// Name returns the stable name of a message type.
-func Name(typ uint64) string {
-	switch typ {
-	case TypeGrant:
-		return "consent/grant"
-	case TypeRevoke:
-		return "consent/revoke"
-	case TypeRequest:
-		return "consent/request"
-	case TypeAnswer:
-		return "consent/answer"
-	case TypeAccess:
-		return "consent/access"
-	case TypeReview:
-		return "consent/review"
-	}
-	return ""
-}
-
-// Types lists the message types of this contract.
-func Types() []uint64 {
-	return []uint64{TypeGrant, TypeRevoke, TypeRequest, TypeAnswer, TypeAccess, TypeReview}
-}
+func readRevoke(r *wire.Reader) Revoke { return Revoke{Grant: r.Uint()} }
+func readAnswer(r *wire.Reader) Answer { return Answer{Request: r.Uint(), Approve: r.Bool()} }
+func readReview(r *wire.Reader) Review { return Review{Access: r.Uint(), Justified: r.Bool()} }
 
 func validatePurpose(p string) error {
 	if !slices.Contains(Purposes, p) {

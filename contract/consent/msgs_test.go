@@ -2,6 +2,8 @@ package consent_test
 
 import (
 	"bytes"
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/condition"
 	"reflect"
 	"testing"
 
@@ -9,6 +11,15 @@ import (
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/tx"
 )
+
+// desc decodes with a CEL engine of its own.
+var desc = func() contract.Contract {
+	engine, err := condition.NewEngine(16)
+	if err != nil {
+		panic(err)
+	}
+	return consent.New(engine).Describe()
+}()
 
 func address(b byte) tx.Address {
 	var a tx.Address
@@ -18,7 +29,7 @@ func address(b byte) tx.Address {
 	return a
 }
 
-var sampleMsgs = []consent.Msg{
+var sampleMsgs = []contract.Msg{
 	consent.Grant{
 		Patient: address(1), Grantee: consent.Grantee{Org: "general-hospital", Role: identity.Physician},
 		Scope:    consent.Scope{Types: []string{"Observation"}, Categories: []string{"laboratory"}, Records: []string{"Observation/1"}},
@@ -36,14 +47,14 @@ var sampleMsgs = []consent.Msg{
 
 func TestEncodeDecode(t *testing.T) {
 	for _, m := range sampleMsgs {
-		t.Run(consent.Name(m.Type()), func(t *testing.T) {
+		t.Run(desc.Msg(m.Type()).Name, func(t *testing.T) {
 			enc := consent.Encode(m)
-			got, err := consent.Decode(enc.Type, enc.Body)
+			got, err := desc.Decode(enc.Type, enc.Body)
 			if err != nil || !reflect.DeepEqual(got, m) {
 				t.Fatalf("Decode(Encode(%+v)) = %+v, %v; want the message", m, got, err)
 			}
-			if _, err := consent.Decode(enc.Type, enc.Body[:len(enc.Body)-1]); err == nil {
-				t.Errorf("Decode(truncated %s) = nil error; want malformed", consent.Name(m.Type()))
+			if _, err := desc.Decode(enc.Type, enc.Body[:len(enc.Body)-1]); err == nil {
+				t.Errorf("Decode(truncated %s) = nil error; want malformed", desc.Msg(m.Type()).Name)
 			}
 		})
 	}
@@ -56,7 +67,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add(uint64(99), []byte{1})
 	f.Fuzz(func(t *testing.T, typ uint64, body []byte) {
-		m, err := consent.Decode(typ, body)
+		m, err := desc.Decode(typ, body)
 		if err != nil {
 			if _, ok := tx.CodeOf(err); !ok {
 				t.Fatalf("Decode(%d, %x) = %v; want a *tx.Rejection", typ, body, err)

@@ -124,7 +124,7 @@ func (g *StoredGrant) encode() []byte {
 
 func (g *StoredGrant) write(w *wire.Writer) {
 	w.Uint(g.ID)
-	g.Grant.encode(w)
+	g.Grant.EncodeTo(w)
 	w.Raw(g.By[:])
 	w.Uint(uint64(g.Height))
 	w.Uint(g.Request)
@@ -222,7 +222,7 @@ type StoredRequest struct {
 func (q *StoredRequest) encode() []byte {
 	w := wire.NewWriter(192)
 	w.Uint(q.ID)
-	q.Request.encode(w)
+	q.Request.EncodeTo(w)
 	w.Raw(q.Requester[:])
 	w.String(q.Org)
 	w.Uint(uint64(q.Height))

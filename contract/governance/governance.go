@@ -77,21 +77,11 @@ type Vote struct {
 // MaxDeadline bounds a proposal's voting period, in blocks.
 const MaxDeadline = 1_000_000
 
-// Msg is a governance message.
-type Msg interface {
-	Type() uint64
-	encode(w *wire.Writer)
-}
-
 func (Propose) Type() uint64 { return TypePropose }
 func (Vote) Type() uint64    { return TypeVote }
 
 // Encode wraps m as a transaction message.
-func Encode(m Msg) tx.Msg {
-	w := wire.NewWriter(128)
-	m.encode(w)
-	return tx.Msg{Type: m.Type(), Body: w.Bytes()}
-}
+var Encode = contract.Encode
 
 func writeKeys(w *wire.Writer, ks []tx.PubKey) {
 	w.Uint(uint64(len(ks)))
@@ -111,7 +101,7 @@ func readKeys(r *wire.Reader) []tx.PubKey {
 	return ks
 }
 
-func (m Propose) encode(w *wire.Writer) {
+func (m Propose) EncodeTo(w *wire.Writer) {
 	w.String(string(m.Kind))
 	o := m.Org
 	w.String(o.ID)
@@ -141,44 +131,15 @@ func readPropose(r *wire.Reader) Propose {
 	return m
 }
 
-func (m Vote) encode(w *wire.Writer) {
+func (m Vote) EncodeTo(w *wire.Writer) {
 	w.Uint(m.Proposal)
 	w.Bool(m.Yes)
 }
 
-// Decode parses a governance message body.
-func Decode(typ uint64, body []byte) (Msg, error) {
-	r := wire.NewReader(body)
-	var m Msg
-	switch typ {
-	case TypePropose:
-		m = readPropose(r)
-	case TypeVote:
-		m = Vote{Proposal: r.Uint(), Yes: r.Bool()}
-	default:
-		return nil, tx.Rejectf(tx.CodeUnknownMessage, "unknown governance message type %d", typ)
-	}
-	if err := r.Done(); err != nil {
-		return nil, tx.Rejectf(tx.CodeMalformed, "decode %s: %v", Name(typ), err)
-	}
-	return m, nil
-}
-
-// Check decodes a message and validates what needs no state.
-func Check(typ uint64, body []byte) error {
-	m, err := Decode(typ, body)
-	if err != nil {
-		return err
-	}
-	return validate(m)
-}
+func readVote(r *wire.Reader) Vote { return Vote{Proposal: r.Uint(), Yes: r.Bool()} }
 
 // validate checks what needs no state.
-func validate(m Msg) error {
-	p, ok := m.(Propose)
-	if !ok {
-		return nil
-	}
+func (p Propose) validate() error {
 	if p.Deadline == 0 || p.Deadline > MaxDeadline {
 		return tx.Rejectf(tx.CodeInvalid, "deadline must be 1 to %d blocks", MaxDeadline)
 	}
@@ -210,20 +171,6 @@ func validate(m Msg) error {
 	return nil
 }
 
-// Name returns the stable name of a message type.
-func Name(typ uint64) string {
-	switch typ {
-	case TypePropose:
-		return "governance/propose"
-	case TypeVote:
-		return "governance/vote"
-	}
-	return ""
-}
-
-// Types lists the message types of this contract.
-func Types() []uint64 { return []uint64{TypePropose, TypeVote} }
-
 // Status is where a proposal stands.
 type Status string
 
@@ -253,7 +200,7 @@ func proposalKey(id uint64) []byte { return binary.BigEndian.AppendUint64([]byte
 func (p *Proposal) encode() []byte {
 	w := wire.NewWriter(256)
 	w.Uint(p.ID)
-	p.Propose.encode(w)
+	p.Propose.EncodeTo(w)
 	w.Raw(p.Proposer[:])
 	w.Uint(uint64(p.Height))
 	w.Uint(uint64(p.Ends))
@@ -302,22 +249,22 @@ type Contract struct {
 	Policy PolicySetter
 }
 
-// Handle decodes and executes one governance message.
-func (c *Contract) Handle(ctx *contract.Context, typ uint64, body []byte) error {
-	m, err := Decode(typ, body)
-	if err != nil {
-		return err
+// Describe returns the governance contract's description.
+func (c *Contract) Describe() contract.Contract {
+	return contract.Contract{
+		Name: "governance",
+		Msgs: []contract.MsgSpec{
+			contract.Message("governance/propose", readPropose, Propose.validate, c.propose),
+			contract.Message("governance/vote", readVote, nil, c.vote),
+		},
+		Events: []contract.EventSpec{
+			{Type: EventProposed}, {Type: EventVoted},
+			{Type: "governance." + string(Passed)}, {Type: "governance." + string(Rejected)},
+			{Type: "governance." + string(Expired)}, {Type: "governance." + string(Failed)},
+			{Type: EventOrgAdmitted}, {Type: EventOrgSuspended}, {Type: EventOrgReinstated}, {Type: EventOrgRemoved},
+			{Type: EventValidator}, {Type: EventParams},
+		},
 	}
-	if err := validate(m); err != nil {
-		return err
-	}
-	switch m := m.(type) {
-	case Propose:
-		return c.propose(ctx, m)
-	case Vote:
-		return c.vote(ctx, m)
-	}
-	return tx.Rejectf(tx.CodeUnknownMessage, "unknown governance message %T", m)
 }
 
 // voter returns the signer's organization if the signer may vote for it:
@@ -353,7 +300,7 @@ func (c *Contract) propose(ctx *contract.Context, m Propose) error {
 	}
 	p := &Proposal{ID: id, Propose: m, Proposer: a.Address, Height: ctx.Height, Ends: ctx.Height + int64(m.Deadline), Status: Open}
 	ctx.Emit(contract.Event{
-		Type:     "governance.proposed",
+		Type:     EventProposed,
 		Attrs:    []contract.Attr{{Key: "proposal", Value: strconv.FormatUint(id, 10)}, {Key: "kind", Value: string(m.Kind)}, {Key: "org", Value: a.Org}, {Key: "by", Value: a.Address.String()}},
 		Accounts: []tx.Address{a.Address},
 	})
@@ -392,7 +339,7 @@ func (c *Contract) cast(ctx *contract.Context, p *Proposal, a *identity.Account,
 		p.No = append(p.No, a.Org)
 	}
 	ctx.Emit(contract.Event{
-		Type: "governance.voted",
+		Type: EventVoted,
 		Attrs: []contract.Attr{{Key: "proposal", Value: strconv.FormatUint(p.ID, 10)}, {Key: "org", Value: a.Org},
 			{Key: "yes", Value: strconv.FormatBool(yes)}, {Key: "by", Value: a.Address.String()}},
 		Accounts: []tx.Address{a.Address},
@@ -486,7 +433,7 @@ func (c *Contract) execute(ctx *contract.Context, m Propose) error {
 		if err := identity.AdmitOrg(ctx, o); err != nil {
 			return err
 		}
-		emitOrg(ctx, "admitted", o.ID)
+		emitOrg(ctx, EventOrgAdmitted, o.ID)
 		if o.Power > 0 {
 			emitValidator(ctx, o.ID, o.ValidatorKey, o.Power)
 		}
@@ -556,11 +503,11 @@ func changeOrg(ctx *contract.Context, m Propose) error {
 	}
 	switch m.Kind {
 	case SuspendOrg:
-		emitOrg(ctx, "suspended", m.Org.ID)
+		emitOrg(ctx, EventOrgSuspended, m.Org.ID)
 	case ReinstateOrg:
-		emitOrg(ctx, "reinstated", m.Org.ID)
+		emitOrg(ctx, EventOrgReinstated, m.Org.ID)
 	case RemoveOrg:
-		emitOrg(ctx, "removed", m.Org.ID)
+		emitOrg(ctx, EventOrgRemoved, m.Org.ID)
 	}
 	if p := after.ValidatorPower(); p != before.ValidatorPower() {
 		emitValidator(ctx, m.Org.ID, after.ValidatorKey, p)
@@ -568,14 +515,14 @@ func changeOrg(ctx *contract.Context, m Propose) error {
 	return nil
 }
 
-func emitOrg(ctx *contract.Context, what, id string) {
-	ctx.Emit(contract.Event{Type: "governance.org_" + what, Attrs: []contract.Attr{{Key: "org", Value: id}}})
+func emitOrg(ctx *contract.Context, typ, id string) {
+	ctx.Emit(contract.Event{Type: typ, Attrs: []contract.Attr{{Key: "org", Value: id}}})
 }
 
 // emitValidator announces a validator change, which the application passes
 // to CometBFT.
 func emitValidator(ctx *contract.Context, org string, key tx.PubKey, power int64) {
-	ctx.Emit(contract.Event{Type: "governance.validator", Attrs: []contract.Attr{
+	ctx.Emit(contract.Event{Type: EventValidator, Attrs: []contract.Attr{
 		{Key: "org", Value: org}, {Key: "pub_key", Value: key.String()}, {Key: "power", Value: strconv.FormatInt(power, 10)},
 	}})
 }
@@ -595,6 +542,6 @@ func (c *Contract) setParams(ctx *contract.Context, p Params) error {
 			attrs = append(attrs, contract.Attr{Key: kv.k, Value: strconv.FormatUint(kv.v, 10)})
 		}
 	}
-	ctx.Emit(contract.Event{Type: "governance.params", Attrs: attrs})
+	ctx.Emit(contract.Event{Type: EventParams, Attrs: attrs})
 	return nil
 }

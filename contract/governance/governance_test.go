@@ -42,9 +42,9 @@ func TestExecutionRefused(t *testing.T) {
 	before := maps.Clone(s)
 
 	ctx = &contract.Context{Height: 2, Store: s, Signer: tx.AddressOf(admin), SignerKey: admin}
-	c := &governance.Contract{Policy: refusingPolicy{}}
+	c := (&governance.Contract{Policy: refusingPolicy{}}).Describe()
 	m := governance.Encode(governance.Propose{Kind: governance.SetParams, Deadline: 10, Params: governance.Params{DefaultPolicy: "true"}})
-	if err := c.Handle(ctx, m.Type, m.Body); err != nil { // the sole validator's proposal passes at once
+	if err := c.Execute(ctx, m); err != nil { // the sole validator's proposal passes at once
 		t.Fatalf("Handle(propose) = %v; want nil", err)
 	}
 	p, err := governance.LoadProposal(s, 1)

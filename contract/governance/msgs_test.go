@@ -2,6 +2,7 @@ package governance_test
 
 import (
 	"bytes"
+	"github.com/careledger/careledger/contract"
 	"reflect"
 	"testing"
 
@@ -10,9 +11,16 @@ import (
 	"github.com/careledger/careledger/tx"
 )
 
+var desc = (&governance.Contract{}).Describe()
+
+func check(m tx.Msg) error {
+	_, err := desc.Decode(m.Type, m.Body)
+	return err
+}
+
 func key(b byte) tx.PubKey { return bytes.Repeat([]byte{b}, tx.PubKeySize) }
 
-var sampleMsgs = []governance.Msg{
+var sampleMsgs = []contract.Msg{
 	governance.Propose{Kind: governance.AdmitOrg, Deadline: 100, Org: identity.GenesisOrg{
 		ID: "new-lab", Name: "New Lab", Type: identity.Provider, ValidatorKey: key(1), Power: 5, Admins: []tx.PubKey{key(2)}, Nodes: []tx.PubKey{key(3)},
 	}},
@@ -24,11 +32,11 @@ var sampleMsgs = []governance.Msg{
 func TestEncodeDecode(t *testing.T) {
 	for _, m := range sampleMsgs {
 		enc := governance.Encode(m)
-		got, err := governance.Decode(enc.Type, enc.Body)
+		got, err := desc.Decode(enc.Type, enc.Body)
 		if err != nil || !reflect.DeepEqual(got, m) {
 			t.Errorf("Decode(Encode(%+v)) = %+v, %v", m, got, err)
 		}
-		if err := governance.Check(enc.Type, enc.Body); err != nil {
+		if err := check(enc); err != nil {
 			t.Errorf("Check(%+v) = %v; want nil", m, err)
 		}
 	}
@@ -40,7 +48,7 @@ func TestEncodeDecode(t *testing.T) {
 		{Kind: governance.AdmitOrg, Deadline: 1, Org: identity.GenesisOrg{ID: "x"}},
 	} {
 		enc := governance.Encode(bad)
-		if code, _ := tx.CodeOf(governance.Check(enc.Type, enc.Body)); code != tx.CodeInvalid {
+		if code, _ := tx.CodeOf(check(enc)); code != tx.CodeInvalid {
 			t.Errorf("Check(%+v) code %v; want invalid", bad, code)
 		}
 	}
@@ -52,7 +60,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add(enc.Type, enc.Body)
 	}
 	f.Fuzz(func(t *testing.T, typ uint64, body []byte) {
-		m, err := governance.Decode(typ, body)
+		m, err := desc.Decode(typ, body)
 		if err != nil {
 			if _, ok := tx.CodeOf(err); !ok {
 				t.Fatalf("Decode(%d, %x) = %v; want a *tx.Rejection", typ, body, err)

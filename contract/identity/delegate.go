@@ -134,7 +134,7 @@ func setDelegate(ctx *contract.Context, m SetDelegate) error {
 		return err
 	}
 	i := slices.IndexFunc(ds, func(d Delegate) bool { return d.Address == m.Delegate })
-	typ := "identity.delegate_removed"
+	typ := EventDelegateRemoved
 	switch {
 	case m.Remove && i < 0:
 		return tx.Rejectf(tx.CodeNotFound, "%s is not a delegate of %s", m.Delegate, ctx.Signer)
@@ -142,7 +142,7 @@ func setDelegate(ctx *contract.Context, m SetDelegate) error {
 		ds = slices.Delete(ds, i, i+1)
 	case i >= 0:
 		ds[i].Relation = m.Relation
-		typ = "identity.delegate_set"
+		typ = EventDelegateSet
 	default:
 		if len(ds) >= MaxDelegates {
 			return tx.Rejectf(tx.CodeInvalid, "a patient may name at most %d delegates", MaxDelegates)
@@ -153,7 +153,7 @@ func setDelegate(ctx *contract.Context, m SetDelegate) error {
 			return tx.Rejectf(tx.CodeNotFound, "account %s does not exist", m.Delegate)
 		}
 		ds = append(ds, Delegate{Address: m.Delegate, Relation: m.Relation, Since: ctx.Height})
-		typ = "identity.delegate_set"
+		typ = EventDelegateSet
 	}
 	if err := saveDelegates(ctx.Store, ctx.Signer, ds); err != nil {
 		return err

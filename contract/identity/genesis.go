@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -69,6 +70,16 @@ func (g *Genesis) Validate() error {
 		}
 	}
 	return nil
+}
+
+// initGenesis creates the founding organizations and their admins from
+// the organizations of the app_state document.
+func initGenesis(ctx *contract.Context, appState json.RawMessage) error {
+	var g Genesis
+	if err := json.Unmarshal(appState, &g); err != nil {
+		return fmt.Errorf("identity genesis: %w", err)
+	}
+	return InitGenesis(ctx, g)
 }
 
 // InitGenesis creates the founding organizations and their admins.

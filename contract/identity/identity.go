@@ -138,35 +138,7 @@ func createAccount(s contract.Store, a *Account) error {
 	return saveAccount(s, a)
 }
 
-// Handle decodes and executes one identity message.
-func Handle(ctx *contract.Context, typ uint64, body []byte) error {
-	m, err := Decode(typ, body)
-	if err != nil {
-		return err
-	}
-	return Execute(ctx, m)
-}
-
-// Execute executes one identity message.
-func Execute(ctx *contract.Context, m Msg) error {
-	switch m := m.(type) {
-	case RegisterPatient:
-		return registerPatient(ctx)
-	case RegisterMember:
-		return registerMember(ctx, m)
-	case SetMemberRoles:
-		return setMemberRoles(ctx, m)
-	case SetMemberStatus:
-		return setMemberStatus(ctx, m)
-	case RotateKey:
-		return rotateKey(ctx, m)
-	case SetDelegate:
-		return setDelegate(ctx, m)
-	}
-	return tx.Rejectf(tx.CodeUnknownMessage, "unknown identity message %T", m)
-}
-
-func registerPatient(ctx *contract.Context) error {
+func registerPatient(ctx *contract.Context, _ RegisterPatient) error {
 	if own, err := Resolve(ctx.Store, ctx.SignerKey); err != nil {
 		return err
 	} else if own != nil && own.Address == tx.AddressOf(ctx.SignerKey) {
@@ -182,7 +154,7 @@ func registerPatient(ctx *contract.Context) error {
 		return err
 	}
 	ctx.Emit(contract.Event{
-		Type:     "identity.patient_registered",
+		Type:     EventPatientRegistered,
 		Attrs:    []contract.Attr{{Key: "patient", Value: a.Address.String()}},
 		Accounts: []tx.Address{a.Address},
 	})
@@ -280,7 +252,7 @@ func registerMember(ctx *contract.Context, m RegisterMember) error {
 	if err := createAccount(ctx.Store, a); err != nil {
 		return err
 	}
-	ctx.Emit(memberEvent("identity.member_registered", a, ctx.Signer))
+	ctx.Emit(memberEvent(EventMemberRegistered, a, ctx.Signer))
 	return nil
 }
 
@@ -316,7 +288,7 @@ func setMemberRoles(ctx *contract.Context, m SetMemberRoles) error {
 	if err := saveAccount(ctx.Store, a); err != nil {
 		return err
 	}
-	ctx.Emit(memberEvent("identity.member_roles_set", a, ctx.Signer))
+	ctx.Emit(memberEvent(EventMemberRolesSet, a, ctx.Signer))
 	return nil
 }
 
@@ -332,9 +304,9 @@ func setMemberStatus(ctx *contract.Context, m SetMemberStatus) error {
 	if err := saveAccount(ctx.Store, a); err != nil {
 		return err
 	}
-	typ := "identity.member_reinstated"
+	typ := EventMemberReinstated
 	if m.Suspended {
-		typ = "identity.member_suspended"
+		typ = EventMemberSuspended
 	}
 	ctx.Emit(memberEvent(typ, a, ctx.Signer))
 	return nil
@@ -382,7 +354,7 @@ func rotateKey(ctx *contract.Context, m RotateKey) error {
 		return err
 	}
 	ctx.Emit(contract.Event{
-		Type:     "identity.key_rotated",
+		Type:     EventKeyRotated,
 		Attrs:    []contract.Attr{{Key: "account", Value: a.Address.String()}},
 		Accounts: []tx.Address{a.Address},
 	})

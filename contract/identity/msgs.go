@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/tx"
 	"github.com/careledger/careledger/wire"
 )
@@ -15,18 +16,11 @@ const (
 	TypeSetDelegate     uint64 = 6
 )
 
-// Msg is an identity message.
-type Msg interface {
-	Type() uint64
-	encode(w *wire.Writer)
-}
+// Msg is a decoded message; Encode wraps one as a transaction message.
+type Msg = contract.Msg
 
 // Encode wraps m as a transaction message.
-func Encode(m Msg) tx.Msg {
-	w := wire.NewWriter(64)
-	m.encode(w)
-	return tx.Msg{Type: m.Type(), Body: w.Bytes()}
-}
+var Encode = contract.Encode
 
 // RegisterPatient registers the signer's key as a new patient account. It has
 // no fields: the patient's pseudonym is the address derived from the key.
@@ -92,82 +86,33 @@ func (SetMemberStatus) Type() uint64 { return TypeSetMemberStatus }
 func (RotateKey) Type() uint64       { return TypeRotateKey }
 func (SetDelegate) Type() uint64     { return TypeSetDelegate }
 
-func (RegisterPatient) encode(*wire.Writer) {}
+func (RegisterPatient) EncodeTo(*wire.Writer) {}
 
-func (m RegisterMember) encode(w *wire.Writer) {
+func (m RegisterMember) EncodeTo(w *wire.Writer) {
 	w.String(m.Org)
 	w.Raw(m.PubKey)
 	writeRoles(w, m.Roles)
 }
 
-func (m SetMemberRoles) encode(w *wire.Writer) {
+func (m SetMemberRoles) EncodeTo(w *wire.Writer) {
 	w.Raw(m.Member[:])
 	writeRoles(w, m.Roles)
 }
 
-func (m SetMemberStatus) encode(w *wire.Writer) {
+func (m SetMemberStatus) EncodeTo(w *wire.Writer) {
 	w.Raw(m.Member[:])
 	w.Bool(m.Suspended)
 }
 
-func (m RotateKey) encode(w *wire.Writer) {
+func (m RotateKey) EncodeTo(w *wire.Writer) {
 	w.Raw(m.NewPubKey)
 	w.Raw(m.Proof)
 }
 
-func (m SetDelegate) encode(w *wire.Writer) {
+func (m SetDelegate) EncodeTo(w *wire.Writer) {
 	w.Raw(m.Delegate[:])
 	w.String(string(m.Relation))
 	w.Bool(m.Remove)
-}
-
-// Decode parses the body of an identity message of type typ. Its errors are
-// *tx.Rejection values.
-func Decode(typ uint64, body []byte) (Msg, error) {
-	r := wire.NewReader(body)
-	var m Msg
-	switch typ {
-	case TypeRegisterPatient:
-		m = RegisterPatient{}
-	case TypeRegisterMember:
-		m = RegisterMember{Org: r.String(64), PubKey: r.Raw(tx.PubKeySize), Roles: readRoles(r)}
-	case TypeSetMemberRoles:
-		m = SetMemberRoles{Member: readAddress(r), Roles: readRoles(r)}
-	case TypeSetMemberStatus:
-		m = SetMemberStatus{Member: readAddress(r), Suspended: r.Bool()}
-	case TypeRotateKey:
-		m = RotateKey{NewPubKey: r.Raw(tx.PubKeySize), Proof: r.Raw(tx.SignatureSize)}
-	case TypeSetDelegate:
-		m = SetDelegate{Delegate: readAddress(r), Relation: Relation(r.String(maxRoleLen)), Remove: r.Bool()}
-	default:
-		return nil, tx.Rejectf(tx.CodeUnknownMessage, "unknown identity message type %d", typ)
-	}
-	if err := r.Done(); err != nil {
-		return nil, tx.Rejectf(tx.CodeMalformed, "decode %s: %v", Name(typ), err)
-	}
-	return m, nil
-}
-
-// Check decodes a message body and validates what needs no state, so that
-// CheckTx refuses a bad message before it reaches a block. Its errors are
-// *tx.Rejection values.
-func Check(typ uint64, body []byte) error {
-	m, err := Decode(typ, body)
-	if err != nil {
-		return err
-	}
-	switch m := m.(type) {
-	case RegisterMember:
-		if err := ValidateOrgID(m.Org); err != nil {
-			return err
-		}
-		_, err = normalizeRoles(m.Roles)
-	case SetMemberRoles:
-		_, err = normalizeRoles(m.Roles)
-	case SetDelegate:
-		err = validateRelation(m.Relation)
-	}
-	return err
 }
 
 func readAddress(r *wire.Reader) tx.Address {
@@ -176,26 +121,61 @@ func readAddress(r *wire.Reader) tx.Address {
 	return a
 }
 
-// Name returns the stable name of a message type, as shown in the API.
-func Name(typ uint64) string {
-	switch typ {
-	case TypeRegisterPatient:
-		return "identity/register_patient"
-	case TypeRegisterMember:
-		return "identity/register_member"
-	case TypeSetMemberRoles:
-		return "identity/set_member_roles"
-	case TypeSetMemberStatus:
-		return "identity/set_member_status"
-	case TypeRotateKey:
-		return "identity/rotate_key"
-	case TypeSetDelegate:
-		return "identity/set_delegate"
+// Describe returns the identity contract's description.
+func Describe() contract.Contract {
+	register := contract.Message("identity/register_patient",
+		func(*wire.Reader) RegisterPatient { return RegisterPatient{} }, nil, registerPatient)
+	register.Open = true
+	return contract.Contract{
+		Name: "identity",
+		Msgs: []contract.MsgSpec{
+			register,
+			contract.Message("identity/register_member", readRegisterMember, RegisterMember.validate, registerMember),
+			contract.Message("identity/set_member_roles", readSetMemberRoles, SetMemberRoles.validate, setMemberRoles),
+			contract.Message("identity/set_member_status", readSetMemberStatus, nil, setMemberStatus),
+			contract.Message("identity/rotate_key", readRotateKey, nil, rotateKey),
+			contract.Message("identity/set_delegate", readSetDelegate, SetDelegate.validate, setDelegate),
+		},
+		Events: []contract.EventSpec{
+			{Type: EventPatientRegistered}, {Type: EventMemberRegistered}, {Type: EventMemberRolesSet},
+			{Type: EventMemberSuspended}, {Type: EventMemberReinstated}, {Type: EventKeyRotated},
+			{Type: EventDelegateSet}, {Type: EventDelegateRemoved},
+		},
+		Genesis: initGenesis,
 	}
-	return ""
 }
 
-// Types lists the message types of this contract.
-func Types() []uint64 {
-	return []uint64{TypeRegisterPatient, TypeRegisterMember, TypeSetMemberRoles, TypeSetMemberStatus, TypeRotateKey, TypeSetDelegate}
+func readRegisterMember(r *wire.Reader) RegisterMember {
+	return RegisterMember{Org: r.String(64), PubKey: r.Raw(tx.PubKeySize), Roles: readRoles(r)}
 }
+
+func readSetMemberRoles(r *wire.Reader) SetMemberRoles {
+	return SetMemberRoles{Member: readAddress(r), Roles: readRoles(r)}
+}
+
+func readSetMemberStatus(r *wire.Reader) SetMemberStatus {
+	return SetMemberStatus{Member: readAddress(r), Suspended: r.Bool()}
+}
+
+func readRotateKey(r *wire.Reader) RotateKey {
+	return RotateKey{NewPubKey: r.Raw(tx.PubKeySize), Proof: r.Raw(tx.SignatureSize)}
+}
+
+func readSetDelegate(r *wire.Reader) SetDelegate {
+	return SetDelegate{Delegate: readAddress(r), Relation: Relation(r.String(maxRoleLen)), Remove: r.Bool()}
+}
+
+func (m RegisterMember) validate() error {
+	if err := ValidateOrgID(m.Org); err != nil {
+		return err
+	}
+	_, err := normalizeRoles(m.Roles)
+	return err
+}
+
+func (m SetMemberRoles) validate() error {
+	_, err := normalizeRoles(m.Roles)
+	return err
+}
+
+func (m SetDelegate) validate() error { return validateRelation(m.Relation) }

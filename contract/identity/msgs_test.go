@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"bytes"
+	"github.com/careledger/careledger/contract"
 	"reflect"
 	"strings"
 	"testing"
@@ -10,6 +11,8 @@ import (
 	"github.com/careledger/careledger/tx"
 	"github.com/careledger/careledger/wire"
 )
+
+var desc = identity.Describe()
 
 func filled(n int, b byte) []byte { return bytes.Repeat([]byte{b}, n) }
 
@@ -20,7 +23,7 @@ func address(b byte) tx.Address {
 }
 
 // sampleMsgs has one message of every identity type.
-var sampleMsgs = []identity.Msg{
+var sampleMsgs = []contract.Msg{
 	identity.RegisterPatient{},
 	identity.RegisterMember{Org: "general-hospital", PubKey: filled(tx.PubKeySize, 7), Roles: []identity.Role{identity.Nurse, identity.Admin}},
 	identity.SetMemberRoles{Member: address(3), Roles: []identity.Role{identity.Auditor}},
@@ -33,30 +36,16 @@ var sampleMsgs = []identity.Msg{
 
 func TestEncodeDecode(t *testing.T) {
 	for _, m := range sampleMsgs {
-		t.Run(identity.Name(m.Type()), func(t *testing.T) {
+		t.Run(desc.Msg(m.Type()).Name, func(t *testing.T) {
 			enc := identity.Encode(m)
 			if enc.Type != m.Type() {
 				t.Errorf("Encode(%+v).Type = %d; want %d", m, enc.Type, m.Type())
 			}
-			got, err := identity.Decode(enc.Type, enc.Body)
+			got, err := desc.Decode(enc.Type, enc.Body)
 			if err != nil || !reflect.DeepEqual(got, m) {
 				t.Errorf("Decode(Encode(%+v)) = %+v, %v; want %+v, nil", m, got, err, m)
 			}
 		})
-	}
-}
-
-func TestTypesAndNames(t *testing.T) {
-	seen := map[string]bool{}
-	for _, typ := range identity.Types() {
-		name := identity.Name(typ)
-		if !strings.HasPrefix(name, "identity/") || seen[name] {
-			t.Errorf("Name(%d) = %q; want a distinct identity/ name", typ, name)
-		}
-		seen[name] = true
-	}
-	if got := identity.Name(99); got != "" {
-		t.Errorf("Name(99) = %q; want \"\"", got)
 	}
 }
 
@@ -103,7 +92,7 @@ func TestDecodeRejects(t *testing.T) {
 		}(), tx.CodeMalformed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := identity.Decode(tc.typ, tc.body)
+			m, err := desc.Decode(tc.typ, tc.body)
 			if code, ok := tx.CodeOf(err); !ok || code != tc.want {
 				t.Errorf("Decode(%d, %x) = %+v, %v; want code %v", tc.typ, tc.body, m, err, tc.want)
 			}
@@ -121,7 +110,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add(uint64(99), []byte{1})
 	f.Fuzz(func(t *testing.T, typ uint64, body []byte) {
-		m, err := identity.Decode(typ, body)
+		m, err := desc.Decode(typ, body)
 		if err != nil {
 			if _, ok := tx.CodeOf(err); !ok {
 				t.Fatalf("Decode(%d, %x) = %v; want a *tx.Rejection", typ, body, err)

@@ -56,89 +56,74 @@ type Erase struct {
 	Record    string
 }
 
-// Msg is a records message.
-type Msg interface {
-	Type() uint64
-	encode(w *wire.Writer)
-}
-
 func (Anchor) Type() uint64 { return TypeAnchor }
 func (Erase) Type() uint64  { return TypeErase }
 
-func (m Anchor) encode(w *wire.Writer) {
+func (m Anchor) EncodeTo(w *wire.Writer) {
 	w.String(m.Custodian)
 	w.Raw(m.Patient[:])
 	w.Raw(m.Root[:])
 	w.Uint(m.Count)
 }
 
-func (m Erase) encode(w *wire.Writer) {
+func (m Erase) EncodeTo(w *wire.Writer) {
 	w.String(m.Custodian)
 	w.Raw(m.Patient[:])
 	w.String(m.Record)
 }
 
 // Encode wraps m as a transaction message.
-func Encode(m Msg) tx.Msg {
-	w := wire.NewWriter(96)
-	m.encode(w)
-	return tx.Msg{Type: m.Type(), Body: w.Bytes()}
+var Encode = contract.Encode
+
+// Describe returns the records contract's description.
+func Describe() contract.Contract {
+	return contract.Contract{
+		Name: "records",
+		Msgs: []contract.MsgSpec{
+			contract.Message("records/anchor", readAnchor, Anchor.validate, anchor),
+			contract.Message("records/erase", readErase, Erase.validate, erase),
+		},
+		Events: []contract.EventSpec{
+			{Type: EventAnchored},
+			{Type: EventErased, ByType: true}, // a node carries out its erasures again when it starts
+		},
+	}
 }
 
-// Decode parses a records message body. Its errors are *tx.Rejection values.
-func Decode(typ uint64, body []byte) (Msg, error) {
-	r := wire.NewReader(body)
-	var m Msg
-	switch typ {
-	case TypeAnchor:
-		a := Anchor{Custodian: r.String(64)}
-		copy(a.Patient[:], r.Raw(tx.AddressSize))
-		copy(a.Root[:], r.Raw(32))
-		a.Count = r.Uint()
-		m = a
-	case TypeErase:
-		e := Erase{Custodian: r.String(64)}
-		copy(e.Patient[:], r.Raw(tx.AddressSize))
-		e.Record = r.String(MaxRecordRef)
-		m = e
-	default:
-		return nil, tx.Rejectf(tx.CodeUnknownMessage, "unknown records message type %d", typ)
-	}
-	if err := r.Done(); err != nil {
-		return nil, tx.Rejectf(tx.CodeMalformed, "decode %s: %v", Name(typ), err)
-	}
-	return m, nil
+func readAnchor(r *wire.Reader) Anchor {
+	a := Anchor{Custodian: r.String(64)}
+	copy(a.Patient[:], r.Raw(tx.AddressSize))
+	copy(a.Root[:], r.Raw(32))
+	a.Count = r.Uint()
+	return a
 }
 
-// Check decodes a message and validates what needs no state.
-func Check(typ uint64, body []byte) error {
-	m, err := Decode(typ, body)
-	if err != nil {
+func readErase(r *wire.Reader) Erase {
+	e := Erase{Custodian: r.String(64)}
+	copy(e.Patient[:], r.Raw(tx.AddressSize))
+	e.Record = r.String(MaxRecordRef)
+	return e
+}
+
+func (m Anchor) validate() error {
+	if err := identity.ValidateOrgID(m.Custodian); err != nil {
 		return err
 	}
-	return validate(m)
+	if m.Count == 0 || m.Count > MaxCount {
+		return tx.Rejectf(tx.CodeInvalid, "an anchor covers 1 to %d records", MaxCount)
+	}
+	return nil
 }
 
-// validate checks what needs no state.
-func validate(m Msg) error {
-	switch m := m.(type) {
-	case Anchor:
-		if err := identity.ValidateOrgID(m.Custodian); err != nil {
-			return err
-		}
-		if m.Count == 0 || m.Count > MaxCount {
-			return tx.Rejectf(tx.CodeInvalid, "an anchor covers 1 to %d records", MaxCount)
-		}
-	case Erase:
-		if err := identity.ValidateOrgID(m.Custodian); err != nil {
-			return err
-		}
-		if m.Patient == (tx.Address{}) {
-			return tx.Rejectf(tx.CodeInvalid, "erasure names no patient")
-		}
-		if m.Record != "" {
-			return ValidateRef(m.Record)
-		}
+func (m Erase) validate() error {
+	if err := identity.ValidateOrgID(m.Custodian); err != nil {
+		return err
+	}
+	if m.Patient == (tx.Address{}) {
+		return tx.Rejectf(tx.CodeInvalid, "erasure names no patient")
+	}
+	if m.Record != "" {
+		return ValidateRef(m.Record)
 	}
 	return nil
 }
@@ -150,38 +135,6 @@ func ValidateRef(ref string) error {
 		return tx.Rejectf(tx.CodeInvalid, "record reference must be Type/id of at most %d bytes", MaxRecordRef)
 	}
 	return nil
-}
-
-// Name returns the stable name of a message type.
-func Name(typ uint64) string {
-	switch typ {
-	case TypeAnchor:
-		return "records/anchor"
-	case TypeErase:
-		return "records/erase"
-	}
-	return ""
-}
-
-// Types lists the message types of this contract.
-func Types() []uint64 { return []uint64{TypeAnchor, TypeErase} }
-
-// Handle decodes and executes one records message.
-func Handle(ctx *contract.Context, typ uint64, body []byte) error {
-	m, err := Decode(typ, body)
-	if err != nil {
-		return err
-	}
-	if err := validate(m); err != nil {
-		return err
-	}
-	switch m := m.(type) {
-	case Anchor:
-		return anchor(ctx, m)
-	case Erase:
-		return erase(ctx, m)
-	}
-	return tx.Rejectf(tx.CodeUnknownMessage, "unknown records message %T", m)
 }
 
 // AnchorRecord is an anchor as the state keeps it.
@@ -230,7 +183,7 @@ func anchor(ctx *contract.Context, m Anchor) error {
 		return err
 	}
 	ev := contract.Event{
-		Type: "records.anchored",
+		Type: EventAnchored,
 		Attrs: []contract.Attr{
 			{Key: "custodian", Value: m.Custodian},
 			{Key: "root", Value: fmt.Sprintf("%x", m.Root)},
@@ -288,7 +241,7 @@ func erase(ctx *contract.Context, m Erase) error {
 		record = "*"
 	}
 	ctx.Emit(contract.Event{
-		Type: "records.erased",
+		Type: EventErased,
 		Attrs: []contract.Attr{
 			{Key: "custodian", Value: m.Custodian},
 			{Key: "patient", Value: m.Patient.String()},

@@ -3,6 +3,7 @@ package records_test
 import (
 	"bytes"
 	"fmt"
+	"github.com/careledger/careledger/contract"
 	"reflect"
 	"testing"
 
@@ -65,7 +66,14 @@ func TestRootIsRFC6962(t *testing.T) {
 	}
 }
 
-var sampleMsgs = []records.Msg{
+var desc = records.Describe()
+
+func check(m tx.Msg) error {
+	_, err := desc.Decode(m.Type, m.Body)
+	return err
+}
+
+var sampleMsgs = []contract.Msg{
 	records.Anchor{Custodian: "general-hospital", Patient: tx.Address{1, 2}, Root: [32]byte{3}, Count: 2382},
 	records.Erase{Custodian: "general-hospital", Patient: tx.Address{4}, Record: "Observation/obs-1"},
 	records.Erase{Custodian: "general-hospital", Patient: tx.Address{5}},
@@ -74,15 +82,15 @@ var sampleMsgs = []records.Msg{
 func TestEncodeDecode(t *testing.T) {
 	for _, m := range sampleMsgs {
 		enc := records.Encode(m)
-		got, err := records.Decode(enc.Type, enc.Body)
+		got, err := desc.Decode(enc.Type, enc.Body)
 		if err != nil || !reflect.DeepEqual(got, m) {
 			t.Errorf("Decode(Encode(%+v)) = %+v, %v; want the message", m, got, err)
 		}
-		if err := records.Check(enc.Type, enc.Body); err != nil {
+		if err := check(enc); err != nil {
 			t.Errorf("Check(%+v) = %v; want nil", m, err)
 		}
 	}
-	for _, bad := range []records.Msg{
+	for _, bad := range []contract.Msg{
 		records.Anchor{Custodian: "general-hospital", Root: [32]byte{3}},
 		records.Anchor{Custodian: "X", Root: [32]byte{3}, Count: 1},
 		records.Erase{Custodian: "general-hospital", Record: "Observation/1"},
@@ -90,7 +98,7 @@ func TestEncodeDecode(t *testing.T) {
 		records.Erase{Custodian: "general-hospital", Patient: tx.Address{1}, Record: "Observation/1/_history/2"},
 	} {
 		enc := records.Encode(bad)
-		if code, _ := tx.CodeOf(records.Check(enc.Type, enc.Body)); code != tx.CodeInvalid {
+		if code, _ := tx.CodeOf(check(enc)); code != tx.CodeInvalid {
 			t.Errorf("Check(%+v) code %v; want invalid", bad, code)
 		}
 	}
@@ -102,7 +110,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add(enc.Type, enc.Body)
 	}
 	f.Fuzz(func(t *testing.T, typ uint64, body []byte) {
-		m, err := records.Decode(typ, body)
+		m, err := desc.Decode(typ, body)
 		if err != nil {
 			if _, ok := tx.CodeOf(err); !ok {
 				t.Fatalf("Decode(%d, %x) = %v; want a *tx.Rejection", typ, body, err)

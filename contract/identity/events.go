@@ -1,0 +1,13 @@
+package identity
+
+// The identity contract's event types.
+const (
+	EventPatientRegistered = "identity.patient_registered"
+	EventMemberRegistered  = "identity.member_registered"
+	EventMemberRolesSet    = "identity.member_roles_set"
+	EventMemberSuspended   = "identity.member_suspended"
+	EventMemberReinstated  = "identity.member_reinstated"
+	EventKeyRotated        = "identity.key_rotated"
+	EventDelegateSet       = "identity.delegate_set"
+	EventDelegateRemoved   = "identity.delegate_removed"
+)
