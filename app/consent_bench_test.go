@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/careledger/careledger/apptest"
+
 	"github.com/careledger/careledger/contract/condition"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
@@ -20,11 +22,11 @@ func BenchmarkDecide(b *testing.B) {
 	c := newCareChain(b)
 	for i := range 16 {
 		g := consent.Grant{
-			Patient: addrOf(c.patient), Grantee: consent.Grantee{Org: orgC}, Scope: consent.Scope{Types: []string{"Condition"}},
+			Patient: apptest.Addr(c.patient), Grantee: consent.Grantee{Org: apptest.OrgC}, Scope: consent.Scope{Types: []string{"Condition"}},
 			Purposes: []string{"TREAT"}, Condition: `now.getHours() >= 0`,
 		}
 		if i == 15 {
-			g.Grantee, g.Scope.Types = consent.Grantee{Org: orgB, Role: identity.Physician}, []string{"Observation"}
+			g.Grantee, g.Scope.Types = consent.Grantee{Org: apptest.OrgB, Role: identity.Physician}, []string{"Observation"}
 		}
 		c.send(b, c.patient, consent.Encode(g))
 	}
@@ -39,16 +41,16 @@ func BenchmarkDecide(b *testing.B) {
 		name      string
 		requester identity.Account
 	}{
-		{"policy", *loadAccount(b, c.app, addrOf(c.drA))},
-		{"grants", *loadAccount(b, c.app, addrOf(c.drB))},
+		{"policy", *loadAccount(b, c.app, apptest.Addr(c.drA))},
+		{"grants", *loadAccount(b, c.app, apptest.Addr(c.drB))},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			req := consent.Requester{Account: &tc.requester, OrgType: identity.Provider}
-			m := consent.Access{Requester: tc.requester.Address, Patient: addrOf(c.patient), Purpose: "TREAT", Items: []consent.Item{lab}}
+			m := consent.Access{Requester: tc.requester.Address, Patient: apptest.Addr(c.patient), Purpose: "TREAT", Items: []consent.Item{lab}}
 			lat := make([]time.Duration, 0, b.N)
 			for b.Loop() {
 				start := time.Now()
-				ds, err := d.Decide(view, orgA, req, m, now)
+				ds, err := d.Decide(view, apptest.OrgA, req, m, now)
 				lat = append(lat, time.Since(start))
 				if err != nil || !ds[0].Permit {
 					b.Fatalf("Decide = %+v, %v; want a permit", ds, err)

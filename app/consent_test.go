@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/careledger/careledger/apptest"
+
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/careledger/careledger/app"
@@ -14,9 +16,9 @@ import (
 	"github.com/careledger/careledger/tx"
 )
 
-// careChain is a chain with a custodian (orgA) whose node key is svc, its
+// careChain is a chain with a custodian (apptest.OrgA) whose node key is svc, its
 // physician drA, nurse nurseA and privacy officer, a physician drB of
-// another organization (orgB), and a patient with a caregiver delegate.
+// another organization (apptest.OrgB), and a patient with a caregiver delegate.
 type careChain struct {
 	app                                  *app.App
 	rec                                  *recorder
@@ -28,21 +30,21 @@ func newCareChain(t testing.TB) *careChain {
 	t.Helper()
 	a, rec := newRecordedChain(t)
 	c := &careChain{app: a, rec: rec,
-		svc: testKey("svc-a"), drA: testKey("dr-a"), nurseA: testKey("nurse-a"), privacy: testKey("privacy-a"),
-		drB: testKey("dr-b"), drB2: testKey("dr-b2"),
-		patient: testKey("patient"), caregiver: testKey("caregiver"), stranger: testKey("stranger"),
+		svc: apptest.Key("svc-a"), drA: apptest.Key("dr-a"), nurseA: apptest.Key("nurse-a"), privacy: apptest.Key("privacy-a"),
+		drB: apptest.Key("dr-b"), drB2: apptest.Key("dr-b2"),
+		patient: apptest.Key("patient"), caregiver: apptest.Key("caregiver"), stranger: apptest.Key("stranger"),
 	}
 	member := func(org string, k ed25519.PrivKey, r identity.Role) tx.Msg {
-		return identity.Encode(identity.RegisterMember{Org: org, PubKey: pubOf(k), Roles: []identity.Role{r}})
+		return identity.Encode(identity.RegisterMember{Org: org, PubKey: apptest.Pub(k), Roles: []identity.Role{r}})
 	}
-	c.send(t, testKey("admin-a"),
-		member(orgA, c.svc, identity.Service), member(orgA, c.drA, identity.Physician),
-		member(orgA, c.nurseA, identity.Nurse), member(orgA, c.privacy, identity.PrivacyOfficer))
-	c.send(t, testKey("admin-b"), member(orgB, c.drB, identity.Physician), member(orgB, c.drB2, identity.Physician))
+	c.send(t, apptest.Key("admin-a"),
+		member(apptest.OrgA, c.svc, identity.Service), member(apptest.OrgA, c.drA, identity.Physician),
+		member(apptest.OrgA, c.nurseA, identity.Nurse), member(apptest.OrgA, c.privacy, identity.PrivacyOfficer))
+	c.send(t, apptest.Key("admin-b"), member(apptest.OrgB, c.drB, identity.Physician), member(apptest.OrgB, c.drB2, identity.Physician))
 	for _, k := range []ed25519.PrivKey{c.patient, c.caregiver, c.stranger} {
 		c.send(t, k, identity.Encode(identity.RegisterPatient{}))
 	}
-	c.send(t, c.patient, identity.Encode(identity.SetDelegate{Delegate: addrOf(c.caregiver), Relation: identity.Caregiver}))
+	c.send(t, c.patient, identity.Encode(identity.SetDelegate{Delegate: apptest.Addr(c.caregiver), Relation: identity.Caregiver}))
 	return c
 }
 
@@ -50,7 +52,7 @@ func newCareChain(t testing.TB) *careChain {
 // result.
 func (c *careChain) try(t testing.TB, key ed25519.PrivKey, msgs ...tx.Msg) app.TxResult {
 	t.Helper()
-	deliver(t, c.app, signTx(t, testChainID, key, sequence(t, c.app, addrOf(key)), msgs...))
+	apptest.Deliver(t, c.app, apptest.SignTx(t, apptest.ChainID, key, apptest.Sequence(t, c.app, apptest.Addr(key)), msgs...))
 	return c.rec.last(t)
 }
 
@@ -69,7 +71,7 @@ func (c *careChain) send(t testing.TB, key ed25519.PrivKey, msgs ...tx.Msg) app.
 func (c *careChain) decide(t *testing.T, requester ed25519.PrivKey, purpose string, breakGlass bool, items ...consent.Item) []consent.Decision {
 	t.Helper()
 	r := c.send(t, c.svc, consent.Encode(consent.Access{
-		Requester: addrOf(requester), Patient: addrOf(c.patient), Purpose: purpose, BreakGlass: breakGlass, Items: items,
+		Requester: apptest.Addr(requester), Patient: apptest.Addr(c.patient), Purpose: purpose, BreakGlass: breakGlass, Items: items,
 	}))
 	_, ds, err := consent.ParseDecisions(r.Events)
 	if err != nil {
@@ -110,13 +112,13 @@ func TestAccessDecisions(t *testing.T) {
 	requireVerdicts(t, "patient reads own", c.decide(t, c.patient, "PATRQT", false, lab), "permit/policy")
 	requireVerdicts(t, "other organization, no grant", c.decide(t, c.drB, "TREAT", false, lab, obsScan), "deny/none", "deny/none")
 
-	// The caregiver grants orgB's physicians the laboratory results, for
+	// The caregiver grants apptest.OrgB's physicians the laboratory results, for
 	// treatment, until two blocks from now.
-	h := height(t, c.app)
+	h := apptest.Height(t, c.app)
 	r := c.send(t, c.caregiver, consent.Encode(consent.Grant{
-		Patient: addrOf(c.patient), Grantee: consent.Grantee{Org: orgB, Role: identity.Physician},
+		Patient: apptest.Addr(c.patient), Grantee: consent.Grantee{Org: apptest.OrgB, Role: identity.Physician},
 		Scope: consent.Scope{Types: []string{"Observation"}, Categories: []string{"laboratory"}}, Purposes: []string{"TREAT"},
-		NotAfter: blockTime(h + 4).Unix(),
+		NotAfter: apptest.BlockTime(h + 4).Unix(),
 	}))
 	if r.Events[0].Type != "consent.granted" {
 		t.Fatalf("grant events = %v; want consent.granted first", r.Events)
@@ -132,13 +134,13 @@ func TestAccessDecisions(t *testing.T) {
 
 	// Break the glass: a physician in an emergency is permitted, flagged,
 	// and queued for the custodian's privacy officer.
-	r = c.send(t, c.svc, consent.Encode(consent.Access{Requester: addrOf(c.drB), Patient: addrOf(c.patient), Purpose: "ETREAT", BreakGlass: true, Items: []consent.Item{note}}))
+	r = c.send(t, c.svc, consent.Encode(consent.Access{Requester: apptest.Addr(c.drB), Patient: apptest.Addr(c.patient), Purpose: "ETREAT", BreakGlass: true, Items: []consent.Item{note}}))
 	access, ds, err := consent.ParseDecisions(r.Events)
 	if err != nil {
 		t.Fatal(err)
 	}
 	requireVerdicts(t, "break the glass", ds, "permit/break_glass")
-	if last := r.Events[len(r.Events)-1]; last.Type != "consent.break_glass" || !slicesContain(last.Accounts, addrOf(c.patient)) {
+	if last := r.Events[len(r.Events)-1]; last.Type != "consent.break_glass" || !slicesContain(last.Accounts, apptest.Addr(c.patient)) {
 		t.Errorf("break-the-glass events end with %+v; want consent.break_glass notifying the patient", last)
 	}
 	requireVerdicts(t, "nurse cannot break the glass", c.decide(t, c.nurseA, "ETREAT", true, note), "deny/none")
@@ -151,13 +153,13 @@ func TestAccessDecisions(t *testing.T) {
 	}
 
 	// Erasure: no one reads an erased record again, not even by policy.
-	c.send(t, c.patient, records.Encode(records.Erase{Custodian: orgA, Patient: addrOf(c.patient), Record: "Observation/obs-1"}))
+	c.send(t, c.patient, records.Encode(records.Erase{Custodian: apptest.OrgA, Patient: apptest.Addr(c.patient), Record: "Observation/obs-1"}))
 	requireVerdicts(t, "erased record", c.decide(t, c.drA, "TREAT", false, lab, vitals), "deny/erased", "permit/policy")
 	// The custodian's privacy officer erases by policy; a physician may not.
-	if r := c.try(t, c.drA, records.Encode(records.Erase{Custodian: orgA, Patient: addrOf(c.patient), Record: "Observation/obs-2"})); r.Code != tx.CodeUnauthorized {
+	if r := c.try(t, c.drA, records.Encode(records.Erase{Custodian: apptest.OrgA, Patient: apptest.Addr(c.patient), Record: "Observation/obs-2"})); r.Code != tx.CodeUnauthorized {
 		t.Errorf("erasure by a physician: code %v; want unauthorized", r.Code)
 	}
-	c.send(t, c.privacy, records.Encode(records.Erase{Custodian: orgA, Patient: addrOf(c.patient), Record: "Observation/obs-2"}))
+	c.send(t, c.privacy, records.Encode(records.Erase{Custodian: apptest.OrgA, Patient: apptest.Addr(c.patient), Record: "Observation/obs-2"}))
 	requireVerdicts(t, "erased by the privacy officer", c.decide(t, c.drA, "TREAT", false, vitals), "deny/erased")
 }
 
@@ -173,25 +175,25 @@ func slicesContain(as []tx.Address, a tx.Address) bool {
 func TestAccessRequest(t *testing.T) {
 	c := newCareChain(t)
 	r := c.send(t, c.drB, consent.Encode(consent.Request{
-		Patient: addrOf(c.patient), Scope: consent.Scope{Types: []string{"*"}}, Purpose: "TREAT", Duration: 30 * 24 * 3600, Reason: "referral",
+		Patient: apptest.Addr(c.patient), Scope: consent.Scope{Types: []string{"*"}}, Purpose: "TREAT", Duration: 30 * 24 * 3600, Reason: "referral",
 	}))
-	if !slicesContain(r.Events[0].Accounts, addrOf(c.patient)) {
+	if !slicesContain(r.Events[0].Accounts, apptest.Addr(c.patient)) {
 		t.Fatalf("request event %+v does not notify the patient", r.Events[0])
 	}
 	q, err := consent.LoadRequest(c.app.State(), 1)
-	if err != nil || q == nil || q.Status != consent.Pending || q.Requester != addrOf(c.drB) {
+	if err != nil || q == nil || q.Status != consent.Pending || q.Requester != apptest.Addr(c.drB) {
 		t.Fatalf("LoadRequest(1) = %+v, %v; want pending from dr-b", q, err)
 	}
 	if got := c.try(t, c.stranger, consent.Encode(consent.Answer{Request: 1, Approve: true})); got.Code != tx.CodeUnauthorized {
 		t.Fatalf("answer by another patient: code %v; want unauthorized", got.Code)
 	}
 	r = c.send(t, c.patient, consent.Encode(consent.Answer{Request: 1, Approve: true}))
-	if last := r.Events[len(r.Events)-1]; last.Type != "consent.answered" || !slicesContain(last.Accounts, addrOf(c.drB)) {
+	if last := r.Events[len(r.Events)-1]; last.Type != "consent.answered" || !slicesContain(last.Accounts, apptest.Addr(c.drB)) {
 		t.Errorf("answer events end with %+v; want consent.answered notifying the requester", last)
 	}
 	q, _ = consent.LoadRequest(c.app.State(), 1)
 	g, err := consent.LoadGrant(c.app.State(), q.Grant)
-	if q.Status != consent.Approved || err != nil || g == nil || g.Grantee.Member != addrOf(c.drB) || g.NotAfter-g.NotBefore != 30*24*3600 {
+	if q.Status != consent.Approved || err != nil || g == nil || g.Grantee.Member != apptest.Addr(c.drB) || g.NotAfter-g.NotBefore != 30*24*3600 {
 		t.Fatalf("after approval: request %+v, grant %+v, %v; want approved with a 30-day grant to dr-b", q, g, err)
 	}
 	requireVerdicts(t, "approved requester", c.decide(t, c.drB, "TREAT", false, lab, obsScan), "permit/grant", "permit/grant")
@@ -203,7 +205,7 @@ func TestAccessRequest(t *testing.T) {
 	requireVerdicts(t, "revoked grant", c.decide(t, c.drB, "TREAT", false, lab), "deny/none")
 
 	// A denial creates no grant.
-	c.send(t, c.drB2, consent.Encode(consent.Request{Patient: addrOf(c.patient), Scope: consent.Scope{Types: []string{"Condition"}}, Purpose: "TREAT", Duration: 60, Reason: "second_opinion"}))
+	c.send(t, c.drB2, consent.Encode(consent.Request{Patient: apptest.Addr(c.patient), Scope: consent.Scope{Types: []string{"Condition"}}, Purpose: "TREAT", Duration: 60, Reason: "second_opinion"}))
 	c.send(t, c.caregiver, consent.Encode(consent.Answer{Request: 2, Approve: false}))
 	if q, _ := consent.LoadRequest(c.app.State(), 2); q.Status != consent.Denied || q.Grant != 0 {
 		t.Errorf("after denial: request %+v; want denied without grant", q)
@@ -215,7 +217,7 @@ func TestAccessRequest(t *testing.T) {
 // sequence.
 func TestConsentRejections(t *testing.T) {
 	grant := func(p tx.Address, cond string) consent.Grant {
-		return consent.Grant{Patient: p, Grantee: consent.Grantee{Org: orgB}, Scope: consent.Scope{Types: []string{"*"}}, Purposes: []string{"TREAT"}, Condition: cond}
+		return consent.Grant{Patient: p, Grantee: consent.Grantee{Org: apptest.OrgB}, Scope: consent.Scope{Types: []string{"*"}}, Purposes: []string{"TREAT"}, Condition: cond}
 	}
 	costly := `categories.all(a, categories.all(b, categories.all(c, a + b + c != "")))`
 	for _, tc := range []struct {
@@ -225,22 +227,22 @@ func TestConsentRejections(t *testing.T) {
 		code tx.Code
 	}{
 		{"grant signed by another patient", func(c *careChain) ed25519.PrivKey { return c.stranger },
-			func(c *careChain) tx.Msg { return consent.Encode(grant(addrOf(c.patient), "")) }, tx.CodeUnauthorized},
+			func(c *careChain) tx.Msg { return consent.Encode(grant(apptest.Addr(c.patient), "")) }, tx.CodeUnauthorized},
 		{"grant signed by a physician", func(c *careChain) ed25519.PrivKey { return c.drA },
-			func(c *careChain) tx.Msg { return consent.Encode(grant(addrOf(c.patient), "")) }, tx.CodeUnauthorized},
+			func(c *careChain) tx.Msg { return consent.Encode(grant(apptest.Addr(c.patient), "")) }, tx.CodeUnauthorized},
 		{"condition over the cost limit", func(c *careChain) ed25519.PrivKey { return c.patient },
-			func(c *careChain) tx.Msg { return consent.Encode(grant(addrOf(c.patient), costly)) }, tx.CodeInvalid},
+			func(c *careChain) tx.Msg { return consent.Encode(grant(apptest.Addr(c.patient), costly)) }, tx.CodeInvalid},
 		{"condition that does not compile", func(c *careChain) ed25519.PrivKey { return c.patient },
-			func(c *careChain) tx.Msg { return consent.Encode(grant(addrOf(c.patient), "purpose ==")) }, tx.CodeInvalid},
+			func(c *careChain) tx.Msg { return consent.Encode(grant(apptest.Addr(c.patient), "purpose ==")) }, tx.CodeInvalid},
 		{"grant to an unknown organization", func(c *careChain) ed25519.PrivKey { return c.patient },
 			func(c *careChain) tx.Msg {
-				g := grant(addrOf(c.patient), "")
+				g := grant(apptest.Addr(c.patient), "")
 				g.Grantee.Org = "no-such-org"
 				return consent.Encode(g)
 			}, tx.CodeNotFound},
 		{"unknown purpose", func(c *careChain) ed25519.PrivKey { return c.patient },
 			func(c *careChain) tx.Msg {
-				g := grant(addrOf(c.patient), "")
+				g := grant(apptest.Addr(c.patient), "")
 				g.Purposes = []string{"CURIOSITY"}
 				return consent.Encode(g)
 			}, tx.CodeInvalid},
@@ -248,44 +250,44 @@ func TestConsentRejections(t *testing.T) {
 			func(c *careChain) tx.Msg { return consent.Encode(consent.Revoke{Grant: 99}) }, tx.CodeNotFound},
 		{"access recorded by a physician", func(c *careChain) ed25519.PrivKey { return c.drA },
 			func(c *careChain) tx.Msg {
-				return consent.Encode(consent.Access{Requester: addrOf(c.drA), Patient: addrOf(c.patient), Purpose: "TREAT", Items: []consent.Item{lab}})
+				return consent.Encode(consent.Access{Requester: apptest.Addr(c.drA), Patient: apptest.Addr(c.patient), Purpose: "TREAT", Items: []consent.Item{lab}})
 			}, tx.CodeUnauthorized},
 		{"access for an unknown requester", func(c *careChain) ed25519.PrivKey { return c.svc },
 			func(c *careChain) tx.Msg {
-				return consent.Encode(consent.Access{Requester: addrOf(testKey("nobody")), Patient: addrOf(c.patient), Purpose: "TREAT", Items: []consent.Item{lab}})
+				return consent.Encode(consent.Access{Requester: apptest.Addr(apptest.Key("nobody")), Patient: apptest.Addr(c.patient), Purpose: "TREAT", Items: []consent.Item{lab}})
 			}, tx.CodeNotFound},
 		{"request by a patient", func(c *careChain) ed25519.PrivKey { return c.stranger },
 			func(c *careChain) tx.Msg {
-				return consent.Encode(consent.Request{Patient: addrOf(c.patient), Scope: consent.Scope{Types: []string{"*"}}, Purpose: "TREAT", Duration: 60, Reason: "other"})
+				return consent.Encode(consent.Request{Patient: apptest.Addr(c.patient), Scope: consent.Scope{Types: []string{"*"}}, Purpose: "TREAT", Duration: 60, Reason: "other"})
 			}, tx.CodeUnauthorized},
 		{"anchor by a physician", func(c *careChain) ed25519.PrivKey { return c.drA },
 			func(c *careChain) tx.Msg {
-				return records.Encode(records.Anchor{Custodian: orgA, Patient: addrOf(c.patient), Root: [32]byte{1}, Count: 1})
+				return records.Encode(records.Anchor{Custodian: apptest.OrgA, Patient: apptest.Addr(c.patient), Root: [32]byte{1}, Count: 1})
 			}, tx.CodeUnauthorized},
 		{"anchor for another custodian", func(c *careChain) ed25519.PrivKey { return c.svc },
 			func(c *careChain) tx.Msg {
-				return records.Encode(records.Anchor{Custodian: orgB, Patient: addrOf(c.patient), Root: [32]byte{1}, Count: 1})
+				return records.Encode(records.Anchor{Custodian: apptest.OrgB, Patient: apptest.Addr(c.patient), Root: [32]byte{1}, Count: 1})
 			}, tx.CodeWrongOrganization},
 		{"erasure by another patient", func(c *careChain) ed25519.PrivKey { return c.stranger },
 			func(c *careChain) tx.Msg {
-				return records.Encode(records.Erase{Custodian: orgA, Patient: addrOf(c.patient)})
+				return records.Encode(records.Erase{Custodian: apptest.OrgA, Patient: apptest.Addr(c.patient)})
 			}, tx.CodeUnauthorized},
 		{"delegate named by a member", func(c *careChain) ed25519.PrivKey { return c.drA },
 			func(c *careChain) tx.Msg {
-				return identity.Encode(identity.SetDelegate{Delegate: addrOf(c.drB), Relation: identity.Caregiver})
+				return identity.Encode(identity.SetDelegate{Delegate: apptest.Addr(c.drB), Relation: identity.Caregiver})
 			}, tx.CodeUnauthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCareChain(t)
 			key := tc.who(c)
-			before := dump(t, c.app.State())
+			before := apptest.Dump(t, c.app.State())
 			r := c.try(t, key, tc.msg(c))
 			if r.Code != tc.code {
 				t.Fatalf("code %v (%s); want %v", r.Code, r.Log, tc.code)
 			}
-			after := dump(t, c.app.State())
-			ignoreSequence(t, before, after, addrOf(key))
-			if changed := diffKeys(before, after); len(changed) > 0 {
+			after := apptest.Dump(t, c.app.State())
+			apptest.IgnoreSequence(t, before, after, apptest.Addr(key))
+			if changed := apptest.DiffKeys(before, after); len(changed) > 0 {
 				t.Errorf("state keys changed %v; want only the signer's sequence", changed)
 			}
 		})

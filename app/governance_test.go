@@ -3,9 +3,11 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"github.com/careledger/careledger/contract"
 	"strings"
 	"testing"
+
+	"github.com/careledger/careledger/apptest"
+	"github.com/careledger/careledger/contract"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	"github.com/cometbft/cometbft/crypto/ed25519"
@@ -27,8 +29,8 @@ type govChain struct {
 
 func (g *govChain) send(t *testing.T, key ed25519.PrivKey, m contract.Msg) app.TxResult {
 	t.Helper()
-	raw := signTx(t, testChainID, key, sequence(t, g.app, addrOf(key)), governance.Encode(m))
-	g.last = applyBlock(t, g.app, height(t, g.app)+1, [][]byte{raw})
+	raw := apptest.SignTx(t, apptest.ChainID, key, apptest.Sequence(t, g.app, apptest.Addr(key)), governance.Encode(m))
+	g.last = apptest.ApplyBlock(t, g.app, apptest.Height(t, g.app)+1, [][]byte{raw})
 	return g.rec.last(t)
 }
 
@@ -41,19 +43,19 @@ func proposal(t *testing.T, a *app.App, id uint64) *governance.Proposal {
 	return p
 }
 
-// TestGovernance walks proposals through the test network, where orgA (10)
-// and orgB (5) hold the validator power and orgC none: admitting an
+// TestGovernance walks proposals through the test network, where apptest.OrgA (10)
+// and apptest.OrgB (5) hold the validator power and apptest.OrgC none: admitting an
 // organization with a validator, parameters, an expired proposal, a
 // rejected one, suspending and reinstating the organization, and removing
 // it.
 func TestGovernance(t *testing.T) {
 	a, rec := newRecordedChain(t)
 	g := &govChain{app: a, rec: rec}
-	adminA, adminB, adminC := testKey("admin-a"), testKey("admin-b"), testKey("admin-c")
-	labVal, labAdmin := testKey("val-lab"), testKey("admin-lab")
+	adminA, adminB, adminC := apptest.Key("admin-a"), apptest.Key("admin-b"), apptest.Key("admin-c")
+	labVal, labAdmin := apptest.Key("val-lab"), apptest.Key("admin-lab")
 	admit := governance.Propose{Kind: governance.AdmitOrg, Deadline: 10, Org: identity.GenesisOrg{
-		ID: "new-lab", Name: "New Lab", Type: identity.Provider, ValidatorKey: pubOf(labVal), Power: 5,
-		Admins: []tx.PubKey{pubOf(labAdmin)},
+		ID: "new-lab", Name: "New Lab", Type: identity.Provider, ValidatorKey: apptest.Pub(labVal), Power: 5,
+		Admins: []tx.PubKey{apptest.Pub(labAdmin)},
 	}}
 
 	// An organization that could not be admitted is refused when proposed:
@@ -63,8 +65,8 @@ func TestGovernance(t *testing.T) {
 		edit func(o *identity.GenesisOrg)
 		code tx.Code
 	}{
-		{"an existing ID", func(o *identity.GenesisOrg) { o.ID = orgC }, tx.CodeAlreadyExists},
-		{"another's validator key", func(o *identity.GenesisOrg) { o.ValidatorKey = pubOf(testKey("val-a")) }, tx.CodeKeyInUse},
+		{"an existing ID", func(o *identity.GenesisOrg) { o.ID = apptest.OrgC }, tx.CodeAlreadyExists},
+		{"another's validator key", func(o *identity.GenesisOrg) { o.ValidatorKey = apptest.Pub(apptest.Key("val-a")) }, tx.CodeKeyInUse},
 	} {
 		bad := admit
 		tc.edit(&bad.Org)
@@ -76,7 +78,7 @@ func TestGovernance(t *testing.T) {
 		t.Fatalf("propose: %v %s", r.Code, r.Log)
 	}
 	if p := proposal(t, a, 1); p.Status != governance.Open {
-		t.Fatalf("after orgA's yes (10 of 15): %s; want open", p.Status)
+		t.Fatalf("after apptest.OrgA's yes (10 of 15): %s; want open", p.Status)
 	}
 	if r := g.send(t, adminC, governance.Vote{Proposal: 1, Yes: true}); r.Code != tx.CodeUnauthorized {
 		t.Errorf("vote of an organization without power: %v; want unauthorized", r.Code)
@@ -86,18 +88,18 @@ func TestGovernance(t *testing.T) {
 	}
 	g.send(t, adminB, governance.Vote{Proposal: 1, Yes: true})
 	if p := proposal(t, a, 1); p.Status != governance.Passed {
-		t.Fatalf("after orgB's yes (15 of 15): %s; want passed", p.Status)
+		t.Fatalf("after apptest.OrgB's yes (15 of 15): %s; want passed", p.Status)
 	}
-	want := abci.Ed25519ValidatorUpdate(pubOf(labVal), 5)
+	want := abci.Ed25519ValidatorUpdate(apptest.Pub(labVal), 5)
 	if len(g.last.ValidatorUpdates) != 1 || g.last.ValidatorUpdates[0].Power != 5 ||
 		!bytes.Equal(g.last.ValidatorUpdates[0].PubKey.GetEd25519(), want.PubKey.GetEd25519()) {
 		t.Errorf("validator updates %v; want new-lab's key with power 5", g.last.ValidatorUpdates)
 	}
-	if acct := loadAccount(t, a, addrOf(labAdmin)); acct.Org != "new-lab" || !acct.HasRole(identity.Admin) {
+	if acct := loadAccount(t, a, apptest.Addr(labAdmin)); acct.Org != "new-lab" || !acct.HasRole(identity.Admin) {
 		t.Errorf("new-lab's admin: %+v", acct)
 	}
 
-	// Parameters: now 20 of power, orgA and orgB together hold 15 > 2/3.
+	// Parameters: now 20 of power, apptest.OrgA and apptest.OrgB together hold 15 > 2/3.
 	params := governance.Propose{Kind: governance.SetParams, Deadline: 10, Params: governance.Params{MaxTxBytes: 2048, MaxBlockBytes: 1 << 20, CELCostLimit: 5000}}
 	g.send(t, adminA, params)
 	g.send(t, adminB, governance.Vote{Proposal: 2, Yes: true})
@@ -115,15 +117,15 @@ func TestGovernance(t *testing.T) {
 	}
 
 	// A proposal whose deadline passes expires.
-	g.send(t, adminA, governance.Propose{Kind: governance.SuspendOrg, Org: identity.GenesisOrg{ID: orgC}, Deadline: 1})
-	deliver(t, a)
-	deliver(t, a)
+	g.send(t, adminA, governance.Propose{Kind: governance.SuspendOrg, Org: identity.GenesisOrg{ID: apptest.OrgC}, Deadline: 1})
+	apptest.Deliver(t, a)
+	apptest.Deliver(t, a)
 	if r := g.send(t, adminB, governance.Vote{Proposal: 3, Yes: true}); r.Code != tx.CodeInvalid {
 		t.Errorf("vote after the deadline: %v; want invalid", r.Code)
 	}
 
 	// A third of the power against rejects.
-	g.send(t, adminA, governance.Propose{Kind: governance.SuspendOrg, Org: identity.GenesisOrg{ID: orgC}, Deadline: 10})
+	g.send(t, adminA, governance.Propose{Kind: governance.SuspendOrg, Org: identity.GenesisOrg{ID: apptest.OrgC}, Deadline: 10})
 	g.send(t, labAdmin, governance.Vote{Proposal: 4, Yes: false})
 	g.send(t, adminB, governance.Vote{Proposal: 4, Yes: false})
 	if p := proposal(t, a, 4); p.Status != governance.Rejected {
@@ -148,7 +150,7 @@ func TestGovernance(t *testing.T) {
 	if len(g.last.ValidatorUpdates) != 1 || g.last.ValidatorUpdates[0].Power != 0 {
 		t.Errorf("validator updates after removal: %v; want new-lab's with power 0", g.last.ValidatorUpdates)
 	}
-	if r := g.send(t, labAdmin, governance.Propose{Kind: governance.SuspendOrg, Org: identity.GenesisOrg{ID: orgC}, Deadline: 10}); r.Code != tx.CodeSuspended {
+	if r := g.send(t, labAdmin, governance.Propose{Kind: governance.SuspendOrg, Org: identity.GenesisOrg{ID: apptest.OrgC}, Deadline: 10}); r.Code != tx.CodeSuspended {
 		t.Errorf("proposal by a removed organization's admin: %v; want suspended", r.Code)
 	}
 	// For good: it cannot be reinstated or given power again.
@@ -163,10 +165,10 @@ func TestGovernance(t *testing.T) {
 
 	// Evidence of its misbehavior while it validated, committed after its
 	// removal, still names it.
-	h := height(t, a) + 1
-	labAddr := ed25519.PubKey(pubOf(labVal)).Address()
-	if _, err := a.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{Height: h, Time: blockTime(h), Misbehavior: []abci.Misbehavior{{
-		Type: abci.MisbehaviorType_DUPLICATE_VOTE, Validator: abci.Validator{Address: labAddr, Power: 5}, Height: h - 4, Time: blockTime(h - 4), TotalVotingPower: 20,
+	h := apptest.Height(t, a) + 1
+	labAddr := ed25519.PubKey(apptest.Pub(labVal)).Address()
+	if _, err := a.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{Height: h, Time: apptest.BlockTime(h), Misbehavior: []abci.Misbehavior{{
+		Type: abci.MisbehaviorType_DUPLICATE_VOTE, Validator: abci.Validator{Address: labAddr, Power: 5}, Height: h - 4, Time: apptest.BlockTime(h - 4), TotalVotingPower: 20,
 	}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -184,24 +186,24 @@ func TestGovernance(t *testing.T) {
 func TestSetPower(t *testing.T) {
 	a, rec := newRecordedChain(t)
 	g := &govChain{app: a, rec: rec}
-	adminA, adminB := testKey("admin-a"), testKey("admin-b")
+	adminA, adminB := apptest.Key("admin-a"), apptest.Key("admin-b")
 
-	g.send(t, adminA, governance.Propose{Kind: governance.SetPower, Org: identity.GenesisOrg{ID: orgB, Power: 7}, Deadline: 10})
+	g.send(t, adminA, governance.Propose{Kind: governance.SetPower, Org: identity.GenesisOrg{ID: apptest.OrgB, Power: 7}, Deadline: 10})
 	g.send(t, adminB, governance.Vote{Proposal: 1, Yes: true})
 	if p := proposal(t, a, 1); p.Status != governance.Passed {
 		t.Fatalf("set_power: %s; want passed", p.Status)
 	}
 	if u := g.last.ValidatorUpdates; len(u) != 1 || u[0].Power != 7 {
-		t.Errorf("validator updates after set_power: %v; want %s's with power 7", u, orgB)
+		t.Errorf("validator updates after set_power: %v; want %s's with power 7", u, apptest.OrgB)
 	}
-	if o, err := identity.LoadOrg(a.State(), orgB); err != nil || o.Power != 7 {
-		t.Errorf("%s after set_power: %+v, %v; want power 7", orgB, o, err)
+	if o, err := identity.LoadOrg(a.State(), apptest.OrgB); err != nil || o.Power != 7 {
+		t.Errorf("%s after set_power: %+v, %v; want power 7", apptest.OrgB, o, err)
 	}
 
 	for _, tc := range []struct {
 		org  string
 		code tx.Code
-	}{{orgC, tx.CodeInvalid}, {"no-such-org", tx.CodeNotFound}} {
+	}{{apptest.OrgC, tx.CodeInvalid}, {"no-such-org", tx.CodeNotFound}} {
 		if r := g.send(t, adminA, governance.Propose{Kind: governance.SetPower, Org: identity.GenesisOrg{ID: tc.org, Power: 3}, Deadline: 10}); r.Code != tc.code {
 			t.Errorf("set_power for %s: %v (%s); want %v", tc.org, r.Code, r.Log, tc.code)
 		}
@@ -214,18 +216,18 @@ func TestSetPower(t *testing.T) {
 func TestProposalFails(t *testing.T) {
 	a, rec := newRecordedChain(t)
 	g := &govChain{app: a, rec: rec}
-	adminA, adminB := testKey("admin-a"), testKey("admin-b")
+	adminA, adminB := apptest.Key("admin-a"), apptest.Key("admin-b")
 
 	bad := governance.Propose{Kind: governance.SetParams, Deadline: 10, Params: governance.Params{DefaultPolicy: "request.purpose =="}}
 	if r := g.send(t, adminA, bad); r.Code != tx.CodeInvalid {
 		t.Errorf("proposing a policy that does not compile: %v (%s); want invalid", r.Code, r.Log)
 	}
 
-	// Suspending orgC, then, before that passes, removing it.
-	g.send(t, adminA, governance.Propose{Kind: governance.SuspendOrg, Org: identity.GenesisOrg{ID: orgC}, Deadline: 10})
-	g.send(t, adminA, governance.Propose{Kind: governance.RemoveOrg, Org: identity.GenesisOrg{ID: orgC}, Deadline: 10})
+	// Suspending apptest.OrgC, then, before that passes, removing it.
+	g.send(t, adminA, governance.Propose{Kind: governance.SuspendOrg, Org: identity.GenesisOrg{ID: apptest.OrgC}, Deadline: 10})
+	g.send(t, adminA, governance.Propose{Kind: governance.RemoveOrg, Org: identity.GenesisOrg{ID: apptest.OrgC}, Deadline: 10})
 	g.send(t, adminB, governance.Vote{Proposal: 2, Yes: true})
-	before := dump(t, a.State())
+	before := apptest.Dump(t, a.State())
 	r := g.send(t, adminB, governance.Vote{Proposal: 1, Yes: true})
 	if r.Code != tx.CodeOK {
 		t.Fatalf("deciding vote on a proposal that can no longer be carried out: %v (%s); want ok", r.Code, r.Log)
@@ -248,11 +250,11 @@ func TestProposalFails(t *testing.T) {
 	}
 	// Nothing changed but the proposal, the voter's sequence and the audit
 	// log, which every event extends.
-	after := dump(t, a.State())
-	ignoreSequence(t, before, after, addrOf(adminB))
+	after := apptest.Dump(t, a.State())
+	apptest.IgnoreSequence(t, before, after, apptest.Addr(adminB))
 	delete(before, "l/log")
 	delete(after, "l/log")
-	if changed := diffKeys(before, after); len(changed) != 1 || !strings.HasPrefix(changed[0], `"y/`) {
+	if changed := apptest.DiffKeys(before, after); len(changed) != 1 || !strings.HasPrefix(changed[0], `"y/`) {
 		t.Errorf("state keys changed by the failed proposal: %v; want only the proposal", changed)
 	}
 	if r := g.send(t, adminA, governance.Vote{Proposal: 1, Yes: true}); r.Code != tx.CodeInvalid {
@@ -265,10 +267,10 @@ func TestProposalFails(t *testing.T) {
 // governance to act on.
 func TestMisbehavior(t *testing.T) {
 	a, rec := newRecordedChain(t)
-	h := height(t, a) + 1
-	valB := ed25519.PubKey(pubOf(testKey("val-b")))
-	res, err := a.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{Height: h, Time: blockTime(h), Misbehavior: []abci.Misbehavior{{
-		Type: abci.MisbehaviorType_DUPLICATE_VOTE, Validator: abci.Validator{Address: valB.Address(), Power: 5}, Height: h - 1, Time: blockTime(h - 1), TotalVotingPower: 15,
+	h := apptest.Height(t, a) + 1
+	valB := ed25519.PubKey(apptest.Pub(apptest.Key("val-b")))
+	res, err := a.FinalizeBlock(context.Background(), &abci.RequestFinalizeBlock{Height: h, Time: apptest.BlockTime(h), Misbehavior: []abci.Misbehavior{{
+		Type: abci.MisbehaviorType_DUPLICATE_VOTE, Validator: abci.Validator{Address: valB.Address(), Power: 5}, Height: h - 1, Time: apptest.BlockTime(h - 1), TotalVotingPower: 15,
 	}}})
 	if err != nil {
 		t.Fatal(err)
@@ -277,8 +279,8 @@ func TestMisbehavior(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := rec.blocks[len(rec.blocks)-1]
-	if len(b.Events) != 1 || b.Events[0].Type != "consensus.misbehavior" || b.Events[0].Attrs[0].Value != orgB {
-		t.Fatalf("block events %+v; want the misbehavior of %s", b.Events, orgB)
+	if len(b.Events) != 1 || b.Events[0].Type != "consensus.misbehavior" || b.Events[0].Attrs[0].Value != apptest.OrgB {
+		t.Fatalf("block events %+v; want the misbehavior of %s", b.Events, apptest.OrgB)
 	}
 	if res.AppHash == nil {
 		t.Fatal("no app hash")

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/careledger/careledger/apptest"
+
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/careledger/careledger/app"
@@ -13,7 +15,7 @@ import (
 
 // fixture is a chain after genesis and one block that registered:
 //   - patient, a patient (next sequence 1);
-//   - physician, a physician of orgA, and nurse, a nurse of orgA whom
+//   - physician, a physician of apptest.OrgA, and nurse, a nurse of apptest.OrgA whom
 //     admin-a suspended (admin-a's next sequence 3);
 //   - rotated, a patient who moved from key rotated-old to rotated-new
 //     (next sequence 2).
@@ -28,21 +30,21 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{
-		app:    newChain(t),
-		adminA: testKey("admin-a"), adminB: testKey("admin-b"),
-		patient: testKey("patient"), physician: testKey("physician"), nurse: testKey("nurse"),
-		rotatedOld: testKey("rotated-old"), rotatedNew: testKey("rotated-new"),
+		app:    apptest.NewChain(t),
+		adminA: apptest.Key("admin-a"), adminB: apptest.Key("admin-b"),
+		patient: apptest.Key("patient"), physician: apptest.Key("physician"), nurse: apptest.Key("nurse"),
+		rotatedOld: apptest.Key("rotated-old"), rotatedNew: apptest.Key("rotated-new"),
 	}
-	f.rotated = addrOf(f.rotatedOld)
-	requireOK(t, "fixture", deliver(t, f.app,
-		signTx(t, testChainID, f.patient, 0, identity.Encode(identity.RegisterPatient{})),
-		signTx(t, testChainID, f.adminA, 0, identity.Encode(identity.RegisterMember{
-			Org: orgA, PubKey: pubOf(f.physician), Roles: []identity.Role{identity.Physician}})),
-		signTx(t, testChainID, f.adminA, 1, identity.Encode(identity.RegisterMember{
-			Org: orgA, PubKey: pubOf(f.nurse), Roles: []identity.Role{identity.Nurse}})),
-		signTx(t, testChainID, f.adminA, 2, identity.Encode(identity.SetMemberStatus{Member: addrOf(f.nurse), Suspended: true})),
-		signTx(t, testChainID, f.rotatedOld, 0, identity.Encode(identity.RegisterPatient{})),
-		signTx(t, testChainID, f.rotatedOld, 1, rotation(t, f.rotated, f.rotatedNew, f.rotatedNew)),
+	f.rotated = apptest.Addr(f.rotatedOld)
+	apptest.RequireOK(t, "fixture", apptest.Deliver(t, f.app,
+		apptest.SignTx(t, apptest.ChainID, f.patient, 0, identity.Encode(identity.RegisterPatient{})),
+		apptest.SignTx(t, apptest.ChainID, f.adminA, 0, identity.Encode(identity.RegisterMember{
+			Org: apptest.OrgA, PubKey: apptest.Pub(f.physician), Roles: []identity.Role{identity.Physician}})),
+		apptest.SignTx(t, apptest.ChainID, f.adminA, 1, identity.Encode(identity.RegisterMember{
+			Org: apptest.OrgA, PubKey: apptest.Pub(f.nurse), Roles: []identity.Role{identity.Nurse}})),
+		apptest.SignTx(t, apptest.ChainID, f.adminA, 2, identity.Encode(identity.SetMemberStatus{Member: apptest.Addr(f.nurse), Suspended: true})),
+		apptest.SignTx(t, apptest.ChainID, f.rotatedOld, 0, identity.Encode(identity.RegisterPatient{})),
+		apptest.SignTx(t, apptest.ChainID, f.rotatedOld, 1, apptest.Rotation(t, f.rotated, f.rotatedNew, f.rotatedNew)),
 	))
 	return f
 }
@@ -74,140 +76,140 @@ func TestRejections(t *testing.T) {
 			return []byte("not a transaction"), tx.Address{}
 		}, tx.CodeMalformed, tx.CodeMalformed, false},
 		{"truncated envelope", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			raw := signTx(t, testChainID, f.patient, 1, rotation(t, addrOf(f.patient), testKey("p2"), testKey("p2")))
-			return raw[:len(raw)-1], addrOf(f.patient)
+			raw := apptest.SignTx(t, apptest.ChainID, f.patient, 1, apptest.Rotation(t, apptest.Addr(f.patient), apptest.Key("p2"), apptest.Key("p2")))
+			return raw[:len(raw)-1], apptest.Addr(f.patient)
 		}, tx.CodeMalformed, tx.CodeMalformed, false},
 		{"malformed message body", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.adminA, 3, tx.Msg{Type: identity.TypeSetMemberStatus, Body: []byte{1, 2, 3}}), addrOf(f.adminA)
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, tx.Msg{Type: identity.TypeSetMemberStatus, Body: []byte{1, 2, 3}}), apptest.Addr(f.adminA)
 		}, tx.CodeMalformed, tx.CodeMalformed, false},
 		{"oversized", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.patient, 1, tx.Msg{Type: identity.TypeRegisterPatient, Body: big}), addrOf(f.patient)
+			return apptest.SignTx(t, apptest.ChainID, f.patient, 1, tx.Msg{Type: identity.TypeRegisterPatient, Body: big}), apptest.Addr(f.patient)
 		}, tx.CodeOversized, tx.CodeOversized, false},
 		{"wrong chain ID", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, "careledger-other", f.patient, 1, rotation(t, addrOf(f.patient), testKey("p2"), testKey("p2"))), addrOf(f.patient)
+			return apptest.SignTx(t, "careledger-other", f.patient, 1, apptest.Rotation(t, apptest.Addr(f.patient), apptest.Key("p2"), apptest.Key("p2"))), apptest.Addr(f.patient)
 		}, tx.CodeWrongChain, tx.CodeWrongChain, false},
 		{"bad signature", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			raw := signTx(t, testChainID, f.patient, 1, rotation(t, addrOf(f.patient), testKey("p2"), testKey("p2")))
+			raw := apptest.SignTx(t, apptest.ChainID, f.patient, 1, apptest.Rotation(t, apptest.Addr(f.patient), apptest.Key("p2"), apptest.Key("p2")))
 			raw[len(raw)-10] ^= 0x40
-			return raw, addrOf(f.patient)
+			return raw, apptest.Addr(f.patient)
 		}, tx.CodeBadSignature, tx.CodeBadSignature, false},
 		{"signed by another key", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			tr := &tx.Tx{ChainID: testChainID, Signer: pubOf(f.adminA), Sequence: 3,
-				Msgs: []tx.Msg{identity.Encode(identity.SetMemberStatus{Member: addrOf(f.nurse)})}}
+			tr := &tx.Tx{ChainID: apptest.ChainID, Signer: apptest.Pub(f.adminA), Sequence: 3,
+				Msgs: []tx.Msg{identity.Encode(identity.SetMemberStatus{Member: apptest.Addr(f.nurse)})}}
 			if err := tr.Sign(f.patient); err != nil {
 				t.Fatal(err)
 			}
-			return tr.Encode(), addrOf(f.adminA)
+			return tr.Encode(), apptest.Addr(f.adminA)
 		}, tx.CodeBadSignature, tx.CodeBadSignature, false},
 		{"replayed sequence", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.patient, 0, rotation(t, addrOf(f.patient), testKey("p2"), testKey("p2"))), addrOf(f.patient)
+			return apptest.SignTx(t, apptest.ChainID, f.patient, 0, apptest.Rotation(t, apptest.Addr(f.patient), apptest.Key("p2"), apptest.Key("p2"))), apptest.Addr(f.patient)
 		}, tx.CodeSequenceReplayed, tx.CodeSequenceReplayed, false},
 		{"skipped sequence", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.patient, 2, rotation(t, addrOf(f.patient), testKey("p2"), testKey("p2"))), addrOf(f.patient)
+			return apptest.SignTx(t, apptest.ChainID, f.patient, 2, apptest.Rotation(t, apptest.Addr(f.patient), apptest.Key("p2"), apptest.Key("p2"))), apptest.Addr(f.patient)
 		}, tx.CodeSequenceSkipped, tx.CodeSequenceSkipped, false},
 		{"unknown message type", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.patient, 1, tx.Msg{Type: 99}), addrOf(f.patient)
+			return apptest.SignTx(t, apptest.ChainID, f.patient, 1, tx.Msg{Type: 99}), apptest.Addr(f.patient)
 		}, tx.CodeUnknownMessage, tx.CodeUnknownMessage, false},
 		{"unknown type after a known one", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, testKey("newcomer"), 0,
-				identity.Encode(identity.RegisterPatient{}), tx.Msg{Type: 99}), addrOf(testKey("newcomer"))
+			return apptest.SignTx(t, apptest.ChainID, apptest.Key("newcomer"), 0,
+				identity.Encode(identity.RegisterPatient{}), tx.Msg{Type: 99}), apptest.Addr(apptest.Key("newcomer"))
 		}, tx.CodeUnknownMessage, tx.CodeUnknownMessage, false},
 		{"unregistered signer", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			k := testKey("stranger")
-			return signTx(t, testChainID, k, 0, identity.Encode(identity.SetMemberRoles{
-				Member: addrOf(f.physician), Roles: []identity.Role{identity.Admin}})), addrOf(k)
+			k := apptest.Key("stranger")
+			return apptest.SignTx(t, apptest.ChainID, k, 0, identity.Encode(identity.SetMemberRoles{
+				Member: apptest.Addr(f.physician), Roles: []identity.Role{identity.Admin}})), apptest.Addr(k)
 		}, tx.CodeUnknownSigner, tx.CodeUnknownSigner, false},
 		{"rotated-away key", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.rotatedOld, 2, rotation(t, f.rotated, testKey("r3"), testKey("r3"))), f.rotated
+			return apptest.SignTx(t, apptest.ChainID, f.rotatedOld, 2, apptest.Rotation(t, f.rotated, apptest.Key("r3"), apptest.Key("r3"))), f.rotated
 		}, tx.CodeUnknownSigner, tx.CodeUnknownSigner, false},
 		{"member acting for another organization", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
-				Org: orgB, PubKey: pubOf(testKey("m")), Roles: []identity.Role{identity.ClaimsAgent}})), addrOf(f.adminA)
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
+				Org: apptest.OrgB, PubKey: apptest.Pub(apptest.Key("m")), Roles: []identity.Role{identity.ClaimsAgent}})), apptest.Addr(f.adminA)
 		}, tx.CodeOK, tx.CodeWrongOrganization, true},
 		{"admin of another organization suspending", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.adminB, 0, identity.Encode(identity.SetMemberStatus{
-				Member: addrOf(f.physician), Suspended: true})), addrOf(f.adminB)
+			return apptest.SignTx(t, apptest.ChainID, f.adminB, 0, identity.Encode(identity.SetMemberStatus{
+				Member: apptest.Addr(f.physician), Suspended: true})), apptest.Addr(f.adminB)
 		}, tx.CodeOK, tx.CodeWrongOrganization, true},
 		{"non-admin member registering", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.physician, 0, identity.Encode(identity.RegisterMember{
-				Org: orgA, PubKey: pubOf(testKey("m")), Roles: []identity.Role{identity.Nurse}})), addrOf(f.physician)
+			return apptest.SignTx(t, apptest.ChainID, f.physician, 0, identity.Encode(identity.RegisterMember{
+				Org: apptest.OrgA, PubKey: apptest.Pub(apptest.Key("m")), Roles: []identity.Role{identity.Nurse}})), apptest.Addr(f.physician)
 		}, tx.CodeOK, tx.CodeUnauthorized, true},
 		{"patient setting roles", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.patient, 1, identity.Encode(identity.SetMemberRoles{
-				Member: addrOf(f.physician), Roles: []identity.Role{identity.Admin}})), addrOf(f.patient)
+			return apptest.SignTx(t, apptest.ChainID, f.patient, 1, identity.Encode(identity.SetMemberRoles{
+				Member: apptest.Addr(f.physician), Roles: []identity.Role{identity.Admin}})), apptest.Addr(f.patient)
 		}, tx.CodeOK, tx.CodeUnauthorized, true},
 		{"suspended member acting", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.nurse, 0, rotation(t, addrOf(f.nurse), testKey("n2"), testKey("n2"))), addrOf(f.nurse)
+			return apptest.SignTx(t, apptest.ChainID, f.nurse, 0, apptest.Rotation(t, apptest.Addr(f.nurse), apptest.Key("n2"), apptest.Key("n2"))), apptest.Addr(f.nurse)
 		}, tx.CodeSuspended, tx.CodeSuspended, false},
 		{"rotating to a key in use", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.patient, 1, rotation(t, addrOf(f.patient), f.physician, f.physician)), addrOf(f.patient)
+			return apptest.SignTx(t, apptest.ChainID, f.patient, 1, apptest.Rotation(t, apptest.Addr(f.patient), f.physician, f.physician)), apptest.Addr(f.patient)
 		}, tx.CodeOK, tx.CodeKeyInUse, true},
 		{"registering a member with a key in use", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
-				Org: orgA, PubKey: pubOf(f.patient), Roles: []identity.Role{identity.Nurse}})), addrOf(f.adminA)
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
+				Org: apptest.OrgA, PubKey: apptest.Pub(f.patient), Roles: []identity.Role{identity.Nurse}})), apptest.Addr(f.adminA)
 		}, tx.CodeOK, tx.CodeKeyInUse, true},
 		// A patient registering again with the same key is refused as
 		// key_in_use (the key check comes first), not already_exists.
 		{"existing patient registering again", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.patient, 1, identity.Encode(identity.RegisterPatient{})), addrOf(f.patient)
+			return apptest.SignTx(t, apptest.ChainID, f.patient, 1, identity.Encode(identity.RegisterPatient{})), apptest.Addr(f.patient)
 		}, tx.CodeOK, tx.CodeAlreadyExists, true},
 		// already_exists also answers an account whose address is the key's
 		// but whose current key is another: the key it rotated away from.
 		{"existing patient registering with a former key", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.rotatedOld, 0, identity.Encode(identity.RegisterPatient{})), f.rotated
+			return apptest.SignTx(t, apptest.ChainID, f.rotatedOld, 0, identity.Encode(identity.RegisterPatient{})), f.rotated
 		}, tx.CodeOK, tx.CodeAlreadyExists, false},
 		{"registering a member with a former key", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
-				Org: orgA, PubKey: pubOf(f.rotatedOld), Roles: []identity.Role{identity.Nurse}})), addrOf(f.adminA)
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
+				Org: apptest.OrgA, PubKey: apptest.Pub(f.rotatedOld), Roles: []identity.Role{identity.Nurse}})), apptest.Addr(f.adminA)
 		}, tx.CodeOK, tx.CodeAlreadyExists, true},
 		{"unknown role", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
-				Org: orgA, PubKey: pubOf(testKey("m")), Roles: []identity.Role{identity.Nurse, "surgeon"}})), addrOf(f.adminA)
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
+				Org: apptest.OrgA, PubKey: apptest.Pub(apptest.Key("m")), Roles: []identity.Role{identity.Nurse, "surgeon"}})), apptest.Addr(f.adminA)
 		}, tx.CodeInvalid, tx.CodeInvalid, false},
 		{"no roles", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.adminA, 3, identity.Encode(identity.SetMemberRoles{Member: addrOf(f.physician)})), addrOf(f.adminA)
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.SetMemberRoles{Member: apptest.Addr(f.physician)})), apptest.Addr(f.adminA)
 		}, tx.CodeInvalid, tx.CodeInvalid, false},
 		{"admin dropping own admin role", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.adminA, 3, identity.Encode(identity.SetMemberRoles{
-				Member: addrOf(f.adminA), Roles: []identity.Role{identity.Physician}})), addrOf(f.adminA)
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.SetMemberRoles{
+				Member: apptest.Addr(f.adminA), Roles: []identity.Role{identity.Physician}})), apptest.Addr(f.adminA)
 		}, tx.CodeOK, tx.CodeInvalid, true},
 		{"admin suspending themselves", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.adminA, 3, identity.Encode(identity.SetMemberStatus{
-				Member: addrOf(f.adminA), Suspended: true})), addrOf(f.adminA)
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.SetMemberStatus{
+				Member: apptest.Addr(f.adminA), Suspended: true})), apptest.Addr(f.adminA)
 		}, tx.CodeOK, tx.CodeInvalid, true},
 		{"invalid organization ID", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
-				Org: "General Hospital", PubKey: pubOf(testKey("m")), Roles: []identity.Role{identity.Nurse}})), addrOf(f.adminA)
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
+				Org: "General Hospital", PubKey: apptest.Pub(apptest.Key("m")), Roles: []identity.Role{identity.Nurse}})), apptest.Addr(f.adminA)
 		}, tx.CodeInvalid, tx.CodeInvalid, false},
 		{"rotating to the current key", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.patient, 1, rotation(t, addrOf(f.patient), f.patient, f.patient)), addrOf(f.patient)
+			return apptest.SignTx(t, apptest.ChainID, f.patient, 1, apptest.Rotation(t, apptest.Addr(f.patient), f.patient, f.patient)), apptest.Addr(f.patient)
 		}, tx.CodeOK, tx.CodeInvalid, true},
 		{"rotation proof by the old key", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.patient, 1, rotation(t, addrOf(f.patient), testKey("p2"), f.patient)), addrOf(f.patient)
+			return apptest.SignTx(t, apptest.ChainID, f.patient, 1, apptest.Rotation(t, apptest.Addr(f.patient), apptest.Key("p2"), f.patient)), apptest.Addr(f.patient)
 		}, tx.CodeOK, tx.CodeBadSignature, true},
 		{"unknown organization", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
-				Org: "no-such-org", PubKey: pubOf(testKey("m")), Roles: []identity.Role{identity.Nurse}})), addrOf(f.adminA)
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
+				Org: "no-such-org", PubKey: apptest.Pub(apptest.Key("m")), Roles: []identity.Role{identity.Nurse}})), apptest.Addr(f.adminA)
 		}, tx.CodeOK, tx.CodeNotFound, true},
 		{"unknown member", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.adminA, 3, identity.Encode(identity.SetMemberStatus{
-				Member: addrOf(testKey("nobody")), Suspended: true})), addrOf(f.adminA)
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.SetMemberStatus{
+				Member: apptest.Addr(apptest.Key("nobody")), Suspended: true})), apptest.Addr(f.adminA)
 		}, tx.CodeOK, tx.CodeNotFound, true},
 		{"patient as member", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return signTx(t, testChainID, f.adminA, 3, identity.Encode(identity.SetMemberRoles{
-				Member: addrOf(f.patient), Roles: []identity.Role{identity.Nurse}})), addrOf(f.adminA)
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.SetMemberRoles{
+				Member: apptest.Addr(f.patient), Roles: []identity.Role{identity.Nurse}})), apptest.Addr(f.adminA)
 		}, tx.CodeOK, tx.CodeNotFound, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
 			raw, signer := tc.build(t, f)
-			seq := sequence(t, f.app, signer)
-			before := dump(t, f.app.State())
+			seq := apptest.Sequence(t, f.app, signer)
+			before := apptest.Dump(t, f.app.State())
 
-			if got := checkTx(t, f.app, raw); got != tc.checkCode {
+			if got := apptest.CheckTx(t, f.app, raw); got != tc.checkCode {
 				t.Errorf("CheckTx(%s) = %v; want %v", tc.name, got, tc.checkCode)
 			}
-			res := deliver(t, f.app, raw)[0]
+			res := apptest.Deliver(t, f.app, raw)[0]
 			if got := tx.Code(res.Code); got != tc.code {
 				t.Errorf("FinalizeBlock(%s) code = %v (%s); want %v", tc.name, got, res.Log, tc.code)
 			}
@@ -218,16 +220,16 @@ func TestRejections(t *testing.T) {
 				t.Errorf("FinalizeBlock(%s) log is empty; want the reason", tc.name)
 			}
 
-			after := dump(t, f.app.State())
+			after := apptest.Dump(t, f.app.State())
 			wantSeq := seq
 			if tc.consumes {
 				wantSeq++
-				ignoreSequence(t, before, after, signer)
+				apptest.IgnoreSequence(t, before, after, signer)
 			}
-			if got := sequence(t, f.app, signer); got != wantSeq {
+			if got := apptest.Sequence(t, f.app, signer); got != wantSeq {
 				t.Errorf("Sequence(signer) after %s = %d; want %d", tc.name, got, wantSeq)
 			}
-			if d := diffKeys(before, after); len(d) > 0 {
+			if d := apptest.DiffKeys(before, after); len(d) > 0 {
 				t.Errorf("state keys changed by %s = %v; want none", tc.name, slices.Sorted(slices.Values(d)))
 			}
 		})

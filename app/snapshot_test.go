@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/careledger/careledger/apptest"
+
 	abci "github.com/cometbft/cometbft/abci/types"
 
 	"github.com/careledger/careledger/app"
@@ -30,7 +32,7 @@ func newSyncNode(t *testing.T, snaps app.Snapshots) syncNode {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { log.Close() })
-	return syncNode{newApp(t, state.OpenMemory(), app.Config{AuditLog: log, Snapshots: snaps}), log}
+	return syncNode{apptest.NewApp(t, state.OpenMemory(), app.Config{AuditLog: log, Snapshots: snaps}), log}
 }
 
 // snapshotSource returns a node that registered forty patients over four
@@ -43,15 +45,15 @@ func snapshotSource(t *testing.T) (syncNode, *snapshot.Store, snapshot.Info) {
 	}
 	snaps.ChunkSize = 2 << 10
 	src := newSyncNode(t, snaps)
-	initChain(t, src.app)
+	apptest.InitChain(t, src.app)
 	for b := range 4 {
 		var txs [][]byte
 		for i := range 10 {
-			txs = append(txs, signTx(t, testChainID, testKey(fmt.Sprintf("patient-%d-%d", b, i)), 0, identity.Encode(identity.RegisterPatient{})))
+			txs = append(txs, apptest.SignTx(t, apptest.ChainID, apptest.Key(fmt.Sprintf("patient-%d-%d", b, i)), 0, identity.Encode(identity.RegisterPatient{})))
 		}
-		requireOK(t, "register patients", deliver(t, src.app, txs...))
+		apptest.RequireOK(t, "register patients", apptest.Deliver(t, src.app, txs...))
 	}
-	info, err := snaps.Create(uint64(height(t, src.app)), func(w *snapshot.Writer) error {
+	info, err := snaps.Create(uint64(apptest.Height(t, src.app)), func(w *snapshot.Writer) error {
 		return app.ExportSnapshot(src.app.State(), src.log, w)
 	})
 	if err != nil {
@@ -121,7 +123,7 @@ func TestStateSync(t *testing.T) {
 	if got.LastBlockHeight != want.LastBlockHeight || !bytes.Equal(got.LastBlockAppHash, want.LastBlockAppHash) || got.AppVersion != want.AppVersion {
 		t.Fatalf("restored Info() = %+v; want %+v", got, want)
 	}
-	if d := diffKeys(dump(t, src.app.State()), dump(t, dst.app.State())); len(d) > 0 {
+	if d := apptest.DiffKeys(apptest.Dump(t, src.app.State()), apptest.Dump(t, dst.app.State())); len(d) > 0 {
 		t.Fatalf("restored state differs at %v", d)
 	}
 	cp, err := dst.log.Checkpoint(want.LastBlockHeight)
@@ -142,14 +144,14 @@ func TestStateSync(t *testing.T) {
 			t.Fatalf("restored leaf %d: %v", i, err)
 		}
 	}
-	patient := addrOf(testKey("patient-2-3"))
+	patient := apptest.Addr(apptest.Key("patient-2-3"))
 	if a, b := mustEvents(t, src.log, patient), mustEvents(t, dst.log, patient); fmt.Sprint(a) != fmt.Sprint(b) || len(a) == 0 {
 		t.Fatalf("restored AccountEvents = %v; want %v", b, a)
 	}
 
-	next := signTx(t, testChainID, testKey("patient-late"), 0, identity.Encode(identity.RegisterPatient{}))
+	next := apptest.SignTx(t, apptest.ChainID, apptest.Key("patient-late"), 0, identity.Encode(identity.RegisterPatient{}))
 	h := want.LastBlockHeight + 1
-	if a, b := applyBlock(t, src.app, h, [][]byte{next}), applyBlock(t, dst.app, h, [][]byte{next}); !bytes.Equal(a.AppHash, b.AppHash) {
+	if a, b := apptest.ApplyBlock(t, src.app, h, [][]byte{next}), apptest.ApplyBlock(t, dst.app, h, [][]byte{next}); !bytes.Equal(a.AppHash, b.AppHash) {
 		t.Fatalf("block %d after the restore: app hash %X; the source's %X", h, b.AppHash, a.AppHash)
 	}
 	if r := offer(t, dst.app, info, want.LastBlockAppHash); r != abci.ResponseOfferSnapshot_ABORT {
@@ -221,7 +223,7 @@ func TestStateSyncRejects(t *testing.T) {
 		if r := applyChunk(t, dst.app, 2, chunk(2)); r.Result != abci.ResponseApplySnapshotChunk_REJECT_SNAPSHOT {
 			t.Fatalf("ApplySnapshotChunk(2) after 0 = %v; want REJECT_SNAPSHOT", r.Result)
 		}
-		if n := len(dump(t, dst.app.State())); n != 0 {
+		if n := len(apptest.Dump(t, dst.app.State())); n != 0 {
 			t.Fatalf("after a chunk out of order the state holds %d keys; want none", n)
 		}
 		restores(t, dst, "after one out of order")
@@ -261,8 +263,8 @@ func TestStateSyncRejects(t *testing.T) {
 		if last != abci.ResponseApplySnapshotChunk_REJECT_SNAPSHOT {
 			t.Fatalf("last ApplySnapshotChunk = %v; want REJECT_SNAPSHOT", last)
 		}
-		if got := appInfo(t, dst.app); got.LastBlockHeight != 0 || len(dump(t, dst.app.State())) != 0 {
-			t.Fatalf("after a rejected snapshot: height %d, %d keys; want an empty state", got.LastBlockHeight, len(dump(t, dst.app.State())))
+		if got := appInfo(t, dst.app); got.LastBlockHeight != 0 || len(apptest.Dump(t, dst.app.State())) != 0 {
+			t.Fatalf("after a rejected snapshot: height %d, %d keys; want an empty state", got.LastBlockHeight, len(apptest.Dump(t, dst.app.State())))
 		}
 		if _, err := dst.log.Leaf(0); err == nil {
 			t.Error("after a rejected snapshot the audit store still holds leaf 0")

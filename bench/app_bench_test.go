@@ -2,19 +2,15 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/cometbft/cometbft/abci/example/kvstore"
 	abci "github.com/cometbft/cometbft/abci/types"
-	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/careledger/careledger/app"
-	"github.com/careledger/careledger/contract/identity"
-	"github.com/careledger/careledger/state"
-	"github.com/careledger/careledger/tx"
+	"github.com/careledger/careledger/apptest"
 )
 
 // BenchmarkBlock measures the application alone, without consensus:
@@ -33,7 +29,7 @@ func BenchmarkBlock(b *testing.B) {
 		})
 		b.Run(fmt.Sprintf("app=careledger/txs=%d", size), func(b *testing.B) {
 			a := newApp(b)
-			txs := registrations("bench", b.N)
+			txs := registrations(apptest.ChainID, b.N)
 			b.ResetTimer()
 			runBlocks(b, a, txs, size)
 		})
@@ -69,35 +65,12 @@ func runBlocks(b *testing.B, a abci.Application, txs [][]byte, size int) {
 	}
 }
 
+// newApp returns an application on a real on-disk store after the test
+// network's genesis and one empty block.
 func newApp(b *testing.B) *app.App {
 	b.Helper()
-	store, err := state.Open(b.TempDir(), state.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { store.Close() })
-	a, err := app.New(store, app.Config{ChainID: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	val := ed25519.GenPrivKey().PubKey().Bytes()
-	g := app.Genesis{Params: app.DefaultParams(), Genesis: identity.Genesis{Organizations: []identity.GenesisOrg{{
-		ID: "bench", Name: "Bench", Type: identity.Provider, ValidatorKey: val, Power: 10,
-		Admins: []tx.PubKey{ed25519.GenPrivKey().PubKey().Bytes()},
-	}}}}
-	state, _ := json.Marshal(g)
-	ctx := context.Background()
-	if _, err := a.InitChain(ctx, &abci.RequestInitChain{
-		ChainId: "bench", InitialHeight: 1, AppStateBytes: state, Time: time.Unix(1, 0),
-		Validators: []abci.ValidatorUpdate{abci.Ed25519ValidatorUpdate(val, 10)},
-	}); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := a.FinalizeBlock(ctx, &abci.RequestFinalizeBlock{Height: 1, Time: time.Unix(1, 0)}); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := a.Commit(ctx, &abci.RequestCommit{}); err != nil {
-		b.Fatal(err)
-	}
+	a := apptest.NewApp(b, apptest.OpenStore(b, b.TempDir()), app.Config{})
+	apptest.InitChain(b, a)
+	apptest.ApplyBlock(b, a, 1, nil)
 	return a
 }
