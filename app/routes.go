@@ -65,3 +65,6 @@ func (a *App) checkMsgs(t *tx.Tx, maxTxBytes int) (*checkedTx, error) {
 	}
 	return c, nil
 }
+
+// Router returns the application's message table.
+func (a *App) Router() *contract.Router { return a.router }

@@ -102,6 +102,10 @@ type EventSpec struct {
 	// (erasures it carries out again when it starts, break-the-glass
 	// accesses to review); every event is indexed by the accounts it names.
 	ByType bool
+	// Action is what the event does to the records or grants it names, as
+	// an audit trail (FHIR AuditEvent.action) tells it: C, R, U or D for
+	// create, read, update or delete; "" for anything else (E, execute).
+	Action string
 }
 
 // Msg returns the contract's message type typ, or nil.

@@ -14,6 +14,7 @@ type Router struct {
 	contracts []Contract
 	byType    map[uint64]*MsgSpec
 	msgs      []*MsgSpec // by type number
+	events    map[string]EventSpec
 }
 
 // NewRouter returns the table of cs. Two contracts with one name, two
@@ -21,10 +22,9 @@ type Router struct {
 // are refused, as is a message or event named outside its contract: each
 // would silently shadow the other.
 func NewRouter(cs ...Contract) (*Router, error) {
-	r := &Router{contracts: cs, byType: make(map[uint64]*MsgSpec)}
+	r := &Router{contracts: cs, byType: make(map[uint64]*MsgSpec), events: make(map[string]EventSpec)}
 	contracts := map[string]bool{}
 	names := map[string]bool{}
-	events := map[string]bool{}
 	for i := range cs {
 		c := &cs[i]
 		if c.Name == "" || contracts[c.Name] {
@@ -43,10 +43,10 @@ func NewRouter(cs ...Contract) (*Router, error) {
 			r.msgs = append(r.msgs, m)
 		}
 		for _, e := range c.Events {
-			if events[e.Type] || !strings.HasPrefix(e.Type, c.Name+".") {
+			if _, ok := r.events[e.Type]; ok || !strings.HasPrefix(e.Type, c.Name+".") {
 				return nil, fmt.Errorf("event type %q is used twice or not under contract %s", e.Type, c.Name)
 			}
-			events[e.Type] = true
+			r.events[e.Type] = e
 		}
 	}
 	slices.SortFunc(r.msgs, func(a, b *MsgSpec) int { return cmp.Compare(a.Type, b.Type) })
@@ -79,6 +79,13 @@ func (r *Router) Decode(i int, m tx.Msg) (*MsgSpec, Msg, error) {
 	}
 	msg, err := spec.Decode(m.Body)
 	return spec, msg, err
+}
+
+// Event returns the description of event type typ, and false if no
+// contract declares it.
+func (r *Router) Event(typ string) (EventSpec, bool) {
+	e, ok := r.events[typ]
+	return e, ok
 }
 
 // IndexedEvents returns the event types the contracts ask the audit log to

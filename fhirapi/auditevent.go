@@ -10,7 +10,6 @@ import (
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
-	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/tx"
 )
@@ -22,26 +21,17 @@ import (
 // patient, a delegate, an auditor or a privacy officer.
 const LogIndexURL = "urn:careledger:audit-log-index"
 
-// balp maps an event type to the BALP interaction it records: the
-// restful-interaction subtype and the AuditEvent action.
-var balp = map[string]struct{ subtype, action string }{
-	consent.EventAccess:     {"read", "R"},
-	records.EventAnchored:   {"create", "C"},
-	records.EventErased:     {"delete", "D"},
-	consent.EventGranted:    {"create", "C"},
-	consent.EventRevoked:    {"update", "U"},
-	consent.EventRequested:  {"create", "C"},
-	consent.EventAnswered:   {"update", "U"},
-	consent.EventBreakGlass: {"read", "R"},
-}
+// balpSubtype maps an event's action (contract.EventSpec.Action) to the
+// restful-interaction subtype of IHE Basic Audit Log Patterns.
+var balpSubtype = map[string]string{"C": "create", "R": "read", "U": "update", "D": "delete"}
 
 // auditEvent returns a log event as an AuditEvent.
-func auditEvent(index uint64, ev *audit.Event) (*fhir.Resource, error) {
+func (s *Server) auditEvent(index uint64, ev *audit.Event) (*fhir.Resource, error) {
 	e := ev.Event
-	m, ok := balp[e.Type]
-	if !ok {
-		m = balp[consent.EventGranted]
-		m.action = "E"
+	spec, _ := s.events.Event(e.Type)
+	action, subtype := spec.Action, balpSubtype[spec.Action]
+	if subtype == "" {
+		action, subtype = "E", "create"
 	}
 	outcome := "0" // success
 	if e.Type == consent.EventAccess && e.Attr("outcome") == "deny" {
@@ -90,8 +80,8 @@ func auditEvent(index uint64, ev *audit.Event) (*fhir.Resource, error) {
 		"id":           "log-" + strconv.FormatUint(index, 10),
 		"extension":    []any{map[string]any{"url": LogIndexURL, "valueInteger": index}},
 		"type":         coding("http://terminology.hl7.org/CodeSystem/audit-event-type", "rest"),
-		"subtype":      []any{coding("http://hl7.org/fhir/restful-interaction", m.subtype), coding("urn:careledger:event", e.Type)},
-		"action":       m.action,
+		"subtype":      []any{coding("http://hl7.org/fhir/restful-interaction", subtype), coding("urn:careledger:event", e.Type)},
+		"action":       action,
 		"recorded":     ev.Time.UTC().Format(time.RFC3339Nano),
 		"outcome":      outcome,
 		"agent":        []any{agent},
@@ -143,7 +133,7 @@ func (s *Server) searchAuditEvent(w http.ResponseWriter, r *http.Request, who *i
 		if !match(ev) {
 			continue
 		}
-		res, err := auditEvent(i, ev)
+		res, err := s.auditEvent(i, ev)
 		if err != nil {
 			return err
 		}

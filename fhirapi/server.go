@@ -22,6 +22,7 @@ import (
 	"strconv"
 
 	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/custodian"
 	"github.com/careledger/careledger/fhir"
@@ -48,6 +49,9 @@ type Options struct {
 	Peers *Peers
 	// Audit is the node's audit log, served as AuditEvent resources.
 	Audit *audit.Store
+	// Events describes the contracts' event types, whose actions the
+	// AuditEvent resources give. Required with Audit.
+	Events *contract.Router
 	// Log receives internal errors. Default slog.Default().
 	Log *slog.Logger
 }
@@ -59,6 +63,7 @@ type Server struct {
 	state     func() identity.Reader
 	peers     *Peers
 	audit     *audit.Store
+	events    *contract.Router
 	limits    fhir.Limits
 	log       *slog.Logger
 	validates bool
@@ -71,7 +76,7 @@ func New(o Options) *Server {
 		o.Log = slog.Default()
 	}
 	s := &Server{
-		c: o.Custodian, auth: o.Auth, state: o.State, peers: o.Peers, audit: o.Audit, limits: fhir.DefaultLimits,
+		c: o.Custodian, auth: o.Auth, state: o.State, peers: o.Peers, audit: o.Audit, events: o.Events, limits: fhir.DefaultLimits,
 		log: o.Log, validates: o.Validates, mux: http.NewServeMux(),
 	}
 	for _, rt := range []struct {

@@ -190,7 +190,7 @@ func (n *Node) openRecords(cc *cfg.Config, gen *cmttypes.GenesisDoc, key ed25519
 	peers := &fhirapi.Peers{Key: key, URLs: n.cfg.Custodians, Holders: n.holders}
 	return fhirapi.New(fhirapi.Options{
 		Custodian: n.records, Auth: n.api.Auth(), State: func() identity.Reader { return n.app.State() },
-		Validates: validator != nil, Peers: peers, Audit: n.audit,
+		Validates: validator != nil, Peers: peers, Audit: n.audit, Events: n.app.Router(),
 	}), nil
 }
 

@@ -72,9 +72,10 @@ func (c *Contract) Describe() contract.Contract {
 			contract.Message("consent/review", readReview, nil, review),
 		},
 		Events: []contract.EventSpec{
-			{Type: EventGranted}, {Type: EventRevoked}, {Type: EventRequested}, {Type: EventAnswered},
-			{Type: EventAccess}, {Type: EventDecision},
-			{Type: EventBreakGlass, ByType: true}, // the privacy officers' review queue
+			{Type: EventGranted, Action: "C"}, {Type: EventRevoked, Action: "U"},
+			{Type: EventRequested, Action: "C"}, {Type: EventAnswered, Action: "U"},
+			{Type: EventAccess, Action: "R"}, {Type: EventDecision},
+			{Type: EventBreakGlass, ByType: true, Action: "R"}, // the privacy officers' review queue
 			{Type: EventBreakGlassReviewed},
 		},
 		Genesis: c.initGenesis,

@@ -84,8 +84,8 @@ func Describe() contract.Contract {
 			contract.Message("records/erase", readErase, Erase.validate, erase),
 		},
 		Events: []contract.EventSpec{
-			{Type: EventAnchored},
-			{Type: EventErased, ByType: true}, // a node carries out its erasures again when it starts
+			{Type: EventAnchored, Action: "C"},
+			{Type: EventErased, ByType: true, Action: "D"}, // a node carries out its erasures again when it starts
 		},
 	}
 }
