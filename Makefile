@@ -22,26 +22,14 @@ unit:
 race:
 	$(GO) test -count=1 -race -timeout 20m ./app ./state ./tracker ./api ./client ./node ./vault ./audit
 
-# Each fuzz target for FUZZTIME.
+# Each fuzz target of every package for FUZZTIME: found with go test -list,
+# so that a new package's targets need no line here.
 fuzz:
-	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./tx
-	$(GO) test -run=^$$ -fuzz=FuzzReader -fuzztime=$(FUZZTIME) ./wire
-	$(GO) test -run=^$$ -fuzz=FuzzReadKeyFile -fuzztime=$(FUZZTIME) ./keys
-	$(GO) test -run=^$$ -fuzz=FuzzOpenToken -fuzztime=$(FUZZTIME) ./api
-	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./contract/identity
-	$(GO) test -run=^$$ -fuzz=FuzzDecodeBucket -fuzztime=$(FUZZTIME) ./state
-	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./contract/consent
-	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./contract/records
-	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./contract/governance
-	$(GO) test -run=^$$ -fuzz=FuzzDecode -fuzztime=$(FUZZTIME) ./snapshot
-	$(GO) test -run=^$$ -fuzz=FuzzReadSegment -fuzztime=$(FUZZTIME) ./tracker
-	for f in FuzzDecodeRecordValue FuzzDecodeVersionValue FuzzDecodeLocator FuzzDecodePatientKey \
-		FuzzDecodeMeta FuzzDecodeRecordKey FuzzDecodePendingKey FuzzDecodeSealed; do \
-		$(GO) test -run=^$$ -fuzz=^$$f$$ -fuzztime=$(FUZZTIME) ./vault || exit 1; done
-	$(GO) test -run=^$$ -fuzz=FuzzParse -fuzztime=$(FUZZTIME) ./fhir
-	$(GO) test -run=^$$ -fuzz=FuzzBundleResolve -fuzztime=$(FUZZTIME) ./fhir
-	$(GO) test -run=^$$ -fuzz=FuzzDecodeEvent -fuzztime=$(FUZZTIME) ./audit
-	$(GO) test -run=^$$ -fuzz=FuzzBundle -fuzztime=$(FUZZTIME) ./audit
+	for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+			$(GO) test -run=^$$ -fuzz=^$$f$$ -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
 
 bench:
 	$(GO) run ./cmd/careledger bench
