@@ -86,15 +86,11 @@ func New(store *state.Store, cfg Config) (*App, error) {
 	if cfg.SigCacheSize == 0 {
 		cfg.SigCacheSize = 200_000
 	}
-	engine, err := condition.NewEngine(1024)
-	if err != nil {
-		return nil, err
-	}
 	a := &App{
 		cfg:     cfg,
 		store:   store,
 		sigs:    newSigCache(cfg.SigCacheSize),
-		consent: consent.New(engine),
+		consent: consent.New(condition.NewEngine(1024)),
 		params:  DefaultParams(),
 		pending: make(map[tx.Address]uint64),
 	}
