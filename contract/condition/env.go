@@ -181,6 +181,11 @@ func isIdent(s string) bool {
 	return true
 }
 
+// costModelVersion is the revision of cel-go's cost model that estimates and
+// evaluations use: 1, the latest in cel-go v0.33 and what this engine used
+// before it was pinned. Changing it changes results: a network upgrade.
+const costModelVersion = 1
+
 // Env is a declared environment, compiled once. It is immutable and safe
 // for concurrent use; an Engine caches programs per Env.
 type Env struct {
@@ -198,6 +203,10 @@ func NewEnv(o EnvOptions) (*Env, error) {
 	opts := []cel.EnvOption{
 		// Report a faulty declaration here rather than at the first Check.
 		cel.EagerlyValidateDeclarations(true),
+		// Estimates and runtime costs decide what the chain accepts, so
+		// they must not move when cel-go is upgraded: left unset, cel-go
+		// uses its latest cost model.
+		cel.CostModelVersion(costModelVersion),
 	}
 	est := make(estimator, len(o.Vars))
 	for _, v := range o.Vars {
