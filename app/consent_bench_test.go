@@ -30,11 +30,7 @@ func BenchmarkDecide(b *testing.B) {
 		}
 		c.send(b, c.patient, consent.Encode(g))
 	}
-	engine, err := condition.NewEngine(64)
-	if err != nil {
-		b.Fatal(err)
-	}
-	d := consent.Decider{Engine: engine}
+	d := consent.Decider{Engine: condition.NewEngine(64)}
 	view := c.app.State()
 	now := time.Now()
 	for _, tc := range []struct {

@@ -27,11 +27,7 @@ func contracts(engine *condition.Engine) []contract.Contract {
 // NewRouter returns the message table of the state machine's contracts,
 // refusing two that claim one type number, message name or event type.
 func NewRouter() (*contract.Router, error) {
-	engine, err := condition.NewEngine(1024)
-	if err != nil {
-		return nil, err
-	}
-	r, err := contract.NewRouter(contracts(engine)...)
+	r, err := contract.NewRouter(contracts(condition.NewEngine(1024))...)
 	if err != nil {
 		return nil, fmt.Errorf("contracts: %w", err)
 	}

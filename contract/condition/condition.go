@@ -1,13 +1,15 @@
-// Package condition evaluates the CEL expressions that access rules are
-// written in: the network's default access policy and the optional condition
-// of a patient's grant.
+// Package condition is the CEL engine of the contracts: it compiles,
+// checks and evaluates boolean expressions, such as the network's default
+// access policy and the conditions of patients' grants (package consent).
 //
-// An expression sees one access request through typed variables (see Input)
-// and must return a bool. Evaluation is deterministic: the inputs come from
-// the chain and the block time, and every evaluation runs under a cost limit.
-// An expression is checked once, when it is submitted: it must compile, be
-// boolean, and have an estimated worst-case cost within the limit, so a
-// condition that could run too long never reaches the state.
+// A contract declares an environment (Env): the variables, with their types
+// and the bounds of their sizes, and any functions its expressions may use;
+// and gives their values for each evaluation (an Activation). Evaluation is
+// deterministic: the inputs come from the chain and the block time (nothing
+// reads the wall clock), and every evaluation runs under a cost limit. An
+// expression is checked once, when it is submitted: it must compile in its
+// environment, be boolean, and have an estimated worst-case cost within the
+// limit, so a condition that could run too long never reaches the state.
 //
 // condition imports cel-go and the standard library; it holds no state but a
 // cache of compiled programs, which changes speed, never results.
@@ -18,10 +20,8 @@ import (
 	"fmt"
 	"math"
 	"sync"
-	"time"
 
 	"cel.dev/cel-go/cel"
-	"cel.dev/cel-go/common/cost"
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/interpreter"
 )
@@ -29,79 +29,22 @@ import (
 // MaxLength is the longest expression accepted, in bytes.
 const MaxLength = 2048
 
-// Bounds on the list inputs, which the cost estimate relies on. Callers
-// truncate nothing: the contracts reject requests beyond them.
-const (
-	MaxRoles      = 8
-	MaxCategories = 16
-	maxString     = 256
-)
+// MaxCategories bounds the category codes of a record in an access: the
+// bound of the consent environment's categories, which consent's decoders
+// enforce. It belongs to consent, and stays here until consent's message
+// decoding, being rewritten, can take it along.
+const MaxCategories = 16
 
-// Input is what an expression sees: one access request. Every field is a
-// pseudonymous identifier or a code; none is health data.
-type Input struct {
-	Purpose        string    // purpose: HL7 PurposeOfUse code, e.g. "TREAT"
-	Requester      string    // requester: the requesting account's address
-	RequesterOrg   string    // requester_org: its organization ("" for a patient)
-	RequesterType  string    // requester_org_type: provider, payer, ...
-	RequesterRoles []string  // requester_roles: its roles
-	Custodian      string    // custodian: the organization holding the records
-	Patient        string    // patient: the patient's pseudonym (address)
-	ResourceType   string    // resource_type: the FHIR resource type
-	Record         string    // record: the record's id, "" for a search
-	Categories     []string  // categories: the record's category codes
-	BreakGlass     bool      // break_glass: the requester declared an emergency
-	Now            time.Time // now: the block time
+// Activation gives the values of an environment's declared variables for one
+// evaluation: ResolveName returns the value of the variable name, a Go value
+// of its declared Type. A variable it does not resolve makes the evaluation
+// fail (false).
+type Activation interface {
+	ResolveName(name string) (any, bool)
 }
 
-var variables = []cel.EnvOption{
-	cel.Variable("purpose", cel.StringType),
-	cel.Variable("requester", cel.StringType),
-	cel.Variable("requester_org", cel.StringType),
-	cel.Variable("requester_org_type", cel.StringType),
-	cel.Variable("requester_roles", cel.ListType(cel.StringType)),
-	cel.Variable("custodian", cel.StringType),
-	cel.Variable("patient", cel.StringType),
-	cel.Variable("resource_type", cel.StringType),
-	cel.Variable("record", cel.StringType),
-	cel.Variable("categories", cel.ListType(cel.StringType)),
-	cel.Variable("break_glass", cel.BoolType),
-	cel.Variable("now", cel.TimestampType),
-}
-
-// activation resolves the variables from an Input without building a map.
-type activation struct{ in *Input }
-
-func (a activation) ResolveName(name string) (any, bool) {
-	in := a.in
-	switch name {
-	case "purpose":
-		return in.Purpose, true
-	case "requester":
-		return in.Requester, true
-	case "requester_org":
-		return in.RequesterOrg, true
-	case "requester_org_type":
-		return in.RequesterType, true
-	case "requester_roles":
-		return in.RequesterRoles, true
-	case "custodian":
-		return in.Custodian, true
-	case "patient":
-		return in.Patient, true
-	case "resource_type":
-		return in.ResourceType, true
-	case "record":
-		return in.Record, true
-	case "categories":
-		return in.Categories, true
-	case "break_glass":
-		return in.BreakGlass, true
-	case "now":
-		return in.Now.UTC(), true
-	}
-	return nil, false
-}
+// activation is an Activation as cel-go wants it.
+type activation struct{ Activation }
 
 func (activation) Parent() interpreter.Activation { return nil }
 
@@ -109,17 +52,17 @@ func (activation) Parent() interpreter.Activation { return nil }
 // costs more than the limit.
 var ErrInvalid = errors.New("invalid condition")
 
-// Engine compiles and evaluates expressions, keeping a bounded cache of
-// compiled programs. It is safe for concurrent use.
+// Engine compiles and evaluates expressions in any number of environments,
+// keeping a bounded cache of compiled programs keyed by environment,
+// expression and cost limit. It is safe for concurrent use.
 type Engine struct {
-	env *cel.Env
-
 	mu    sync.Mutex
 	cache map[cacheKey]*cached
 	max   int
 }
 
 type cacheKey struct {
+	env   *Env
 	expr  string
 	limit uint64
 }
@@ -130,31 +73,29 @@ type cached struct {
 }
 
 // NewEngine returns an engine caching up to cacheSize programs.
-func NewEngine(cacheSize int) (*Engine, error) {
-	env, err := cel.NewEnv(variables...)
-	if err != nil {
-		return nil, fmt.Errorf("condition environment: %w", err)
-	}
-	return &Engine{env: env, cache: make(map[cacheKey]*cached), max: cacheSize}, nil
+func NewEngine(cacheSize int) *Engine {
+	return &Engine{cache: make(map[cacheKey]*cached), max: cacheSize}
 }
 
-// Check reports whether expr is a valid condition under costLimit. Its error
-// wraps ErrInvalid and says why; the message quotes no input values.
-func (e *Engine) Check(expr string, costLimit uint64) error {
-	_, err := e.program(expr, costLimit)
+// Check reports whether expr is a valid condition in env under costLimit.
+// Its error wraps ErrInvalid and says why; the message quotes no input
+// values.
+func (e *Engine) Check(env *Env, expr string, costLimit uint64) error {
+	_, err := e.program(env, expr, costLimit)
 	return err
 }
 
-// Eval evaluates expr for in. A valid expression that fails at run time (a
-// division by zero, an index out of range) evaluates to false: a condition
-// that cannot be shown true does not permit. The error is for expressions
-// that Check rejects.
-func (e *Engine) Eval(expr string, costLimit uint64, in *Input) (bool, error) {
-	prg, err := e.program(expr, costLimit)
+// Eval evaluates expr in env with the variables' values in vars. A valid
+// expression that fails at run time (a division by zero, an index out of
+// range, the cost limit reached) evaluates to false: a condition that cannot
+// be shown true does not permit. The error is for expressions that Check
+// rejects.
+func (e *Engine) Eval(env *Env, expr string, costLimit uint64, vars Activation) (bool, error) {
+	prg, err := e.program(env, expr, costLimit)
 	if err != nil {
 		return false, err
 	}
-	out, _, err := prg.Eval(activation{in})
+	out, _, err := prg.Eval(activation{vars})
 	if err != nil {
 		return false, nil
 	}
@@ -162,15 +103,15 @@ func (e *Engine) Eval(expr string, costLimit uint64, in *Input) (bool, error) {
 	return ok && bool(b), nil
 }
 
-func (e *Engine) program(expr string, costLimit uint64) (cel.Program, error) {
-	k := cacheKey{expr, costLimit}
+func (e *Engine) program(env *Env, expr string, costLimit uint64) (cel.Program, error) {
+	k := cacheKey{env, expr, costLimit}
 	e.mu.Lock()
 	c, ok := e.cache[k]
 	e.mu.Unlock()
 	if ok {
 		return c.prg, c.err
 	}
-	prg, err := e.compile(expr, costLimit)
+	prg, err := env.compile(expr, costLimit)
 	e.mu.Lock()
 	if len(e.cache) >= e.max {
 		clear(e.cache) // rare: policies and conditions are few
@@ -180,25 +121,28 @@ func (e *Engine) program(expr string, costLimit uint64) (cel.Program, error) {
 	return prg, err
 }
 
-func (e *Engine) compile(expr string, costLimit uint64) (cel.Program, error) {
+// compile compiles expr and checks it under costLimit. Its messages must not
+// change for the same expression, limit and declaration: they can reach the
+// chain.
+func (env *Env) compile(expr string, costLimit uint64) (cel.Program, error) {
 	if len(expr) > MaxLength {
 		return nil, fmt.Errorf("%w: longer than %d bytes", ErrInvalid, MaxLength)
 	}
-	ast, iss := e.env.Compile(expr)
+	ast, iss := env.cel.Compile(expr)
 	if iss.Err() != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, iss.Err())
 	}
 	if ast.OutputType() != cel.BoolType {
 		return nil, fmt.Errorf("%w: result is %s, not bool", ErrInvalid, ast.OutputType())
 	}
-	est, err := e.env.EstimateCost(ast, estimator{})
+	est, err := env.cel.EstimateCost(ast, env.est)
 	if err != nil {
 		return nil, fmt.Errorf("%w: cost: %v", ErrInvalid, err)
 	}
 	if est.Max > costLimit {
 		return nil, fmt.Errorf("%w: estimated cost up to %s exceeds the limit %d", ErrInvalid, costString(est.Max), costLimit)
 	}
-	prg, err := e.env.Program(ast, cel.CostLimit(costLimit))
+	prg, err := env.cel.Program(ast, cel.CostLimit(costLimit))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
@@ -210,31 +154,4 @@ func costString(c uint64) string {
 		return "unbounded"
 	}
 	return fmt.Sprint(c)
-}
-
-// estimator bounds the sizes of the inputs, so that an expression's
-// worst-case cost is finite when it iterates over them.
-type estimator struct{}
-
-func (estimator) EstimateSize(n cost.AstNode) *cost.SizeEstimate {
-	p := n.Path()
-	if len(p) == 2 && p[1] == "@items" {
-		return &cost.SizeEstimate{Min: 0, Max: maxString}
-	}
-	if len(p) != 1 {
-		return nil
-	}
-	switch p[0] {
-	case "requester_roles":
-		return &cost.SizeEstimate{Min: 0, Max: MaxRoles}
-	case "categories":
-		return &cost.SizeEstimate{Min: 0, Max: MaxCategories}
-	case "purpose", "requester", "requester_org", "requester_org_type", "custodian", "patient", "resource_type", "record":
-		return &cost.SizeEstimate{Min: 0, Max: maxString}
-	}
-	return nil
-}
-
-func (estimator) EstimateCallCost(string, string, *cost.AstNode, []cost.AstNode) *cost.CallEstimate {
-	return nil
 }

@@ -53,7 +53,7 @@ func (c *Contract) initGenesis(ctx *contract.Context, appState json.RawMessage) 
 // InitGenesis stores the network's policy after checking it.
 func (c *Contract) InitGenesis(ctx *contract.Context, p Policy) error {
 	p.EnsureDefaults()
-	if err := c.Engine.Check(p.Default, p.CostLimit); err != nil {
+	if err := c.Engine.Check(accessEnv, p.Default, p.CostLimit); err != nil {
 		return fmt.Errorf("default access policy: %w", err)
 	}
 	return ctx.Store.Set(policyKey, p.encode())
@@ -139,7 +139,7 @@ func (c *Contract) checkGrant(m Grant, costLimit uint64) error {
 		return tx.Rejectf(tx.CodeInvalid, "validity window must end after it starts")
 	}
 	if m.Condition != "" {
-		if err := c.Engine.Check(m.Condition, costLimit); err != nil {
+		if err := c.Engine.Check(accessEnv, m.Condition, costLimit); err != nil {
 			return tx.Rejectf(tx.CodeInvalid, "condition: %v", err)
 		}
 	}
@@ -535,7 +535,7 @@ func (c *Contract) policyAfter(ctx *contract.Context, defaultPolicy string, cost
 	if costLimit != 0 {
 		p.CostLimit = costLimit
 	}
-	if err := c.Engine.Check(p.Default, p.CostLimit); err != nil {
+	if err := c.Engine.Check(accessEnv, p.Default, p.CostLimit); err != nil {
 		return p, tx.Rejectf(tx.CodeInvalid, "default access policy: %v", err)
 	}
 	return p, nil

@@ -106,7 +106,7 @@ func (d Decider) decideItem(in *decideInput, it Item) (Decision, error) {
 		return dec, nil
 	}
 	cin := in.conditionInput(it)
-	ok, err := d.Engine.Eval(in.policy.Default, in.policy.CostLimit, cin)
+	ok, err := d.Engine.Eval(accessEnv, in.policy.Default, in.policy.CostLimit, cin)
 	if err != nil {
 		return dec, err // the policy in state always compiled once: a fault
 	}
@@ -127,7 +127,7 @@ func (d Decider) decideItem(in *decideInput, it Item) (Decision, error) {
 			continue
 		}
 		if g.Condition != "" {
-			if ok, err := d.Engine.Eval(g.Condition, in.policy.CostLimit, cin); err != nil || !ok {
+			if ok, err := d.Engine.Eval(accessEnv, g.Condition, in.policy.CostLimit, cin); err != nil || !ok {
 				continue // a condition that no longer checks permits nothing
 			}
 		}
@@ -142,27 +142,6 @@ func (d Decider) decideItem(in *decideInput, it Item) (Decision, error) {
 		dec.Records = appendNew(dec.Records, recs...)
 	}
 	return dec, nil
-}
-
-func (in *decideInput) conditionInput(it Item) *condition.Input {
-	a := in.requester.Account
-	roles := make([]string, len(a.Roles))
-	for i, r := range a.Roles {
-		roles[i] = string(r)
-	}
-	return &condition.Input{
-		Purpose:        in.purpose,
-		Requester:      a.Address.String(),
-		RequesterOrg:   a.Org,
-		RequesterType:  string(in.requester.OrgType),
-		RequesterRoles: roles,
-		Custodian:      in.custodian,
-		Patient:        in.patient.String(),
-		ResourceType:   it.Type,
-		Record:         it.ID,
-		Categories:     it.Categories,
-		Now:            in.now,
-	}
 }
 
 // permits reports whether the grant's grantee and purposes admit requester

@@ -13,13 +13,7 @@ import (
 )
 
 // desc decodes with a CEL engine of its own.
-var desc = func() contract.Contract {
-	engine, err := condition.NewEngine(16)
-	if err != nil {
-		panic(err)
-	}
-	return consent.New(engine).Describe()
-}()
+var desc = consent.New(condition.NewEngine(16)).Describe()
 
 func address(b byte) tx.Address {
 	var a tx.Address
