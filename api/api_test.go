@@ -50,6 +50,42 @@ func TestAPI(t *testing.T) {
 	}
 }
 
+// TestBusyRetryAfter fills a real mempool, on a node with room for one
+// transaction and blocks seconds apart (CometBFT waits timeout_commit
+// before each height), and checks that the next submission answers 503
+// busy with a Retry-After, as a transaction answer.
+func TestBusyRetryAfter(t *testing.T) {
+	n := nodetest.Start(t, node.InitOptions{Config: node.Config{MempoolSize: 1, TimeoutCommit: node.Duration(3 * time.Second)}})
+	// A block between two submissions empties the mempool: the second is
+	// then pending too, and the third finds it full.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		raw := signed(t, n.ChainID(), ed25519.GenPrivKey()).Encode()
+		res, body := postJSON(t, n.URL+"/v1/txs", api.SubmitRequest{Tx: base64.StdEncoding.EncodeToString(raw)})
+		var a api.TxAnswer
+		if err := decodeStrict(body, &a); err != nil {
+			t.Fatalf("submit: answer %s: %v", body, err)
+		}
+		switch {
+		case res.StatusCode == http.StatusServiceUnavailable:
+			if a.Status != "rejected" || a.Code != tx.CodeBusy || a.CodeName != "busy" || a.Hash != tx.HashOf(raw) {
+				t.Errorf("submit to a full mempool = %+v; want rejected busy", a)
+			}
+			if got := res.Header.Get("Retry-After"); got != "1" {
+				t.Errorf("submit to a full mempool: Retry-After %q; want \"1\"", got)
+			}
+			return
+		case res.StatusCode != http.StatusAccepted:
+			t.Fatalf("submit = HTTP %d %s; want 202 pending, or 503 once the mempool is full", res.StatusCode, body)
+		case time.Now().After(deadline):
+			t.Fatal("no submission answered 503 in 60 s")
+		}
+		if res.Header.Get("Retry-After") != "" {
+			t.Errorf("pending answer has Retry-After %q; want none", res.Header.Get("Retry-After"))
+		}
+	}
+}
+
 var httpClient = &http.Client{Timeout: 30 * time.Second}
 
 // do sends a raw request and returns the answer with its body read.

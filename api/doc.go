@@ -4,7 +4,8 @@
 // description, and bearer-token authentication by signed challenge.
 //
 // Every error is a JSON object {"error":{"code","name","message"}} whose code
-// is a stable tx.Code; one table (httpStatus) maps codes to HTTP statuses.
+// is a stable tx.Code; tx's one table maps codes to HTTP statuses (and a
+// busy node's answer to a Retry-After).
 // Bodies are size-limited. Error messages never carry health data.
 //
 // api imports app, tracker, index, the identity contract, tx and CometBFT's

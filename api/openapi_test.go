@@ -154,7 +154,7 @@ func TestOpenAPIRefs(t *testing.T) {
 }
 
 // TestOpenAPICodes checks the document's table of result codes against
-// tx.Codes and httpStatus.
+// tx.Codes and tx's table of HTTP statuses.
 func TestOpenAPICodes(t *testing.T) {
 	doc := openAPIDoc(t)
 	code := lookup(doc, "components", "schemas", "Code")

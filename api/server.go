@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 	cmttypes "github.com/cometbft/cometbft/types"
@@ -152,35 +153,17 @@ func (s *Server) routes() {
 	})
 }
 
-// httpStatus maps every result code to the HTTP status an API answer with
-// that code has. It is the one table for both; every code appears in it.
-var httpStatus = map[tx.Code]int{
-	tx.CodeOK:                http.StatusOK,
-	tx.CodeMalformed:         http.StatusBadRequest,
-	tx.CodeOversized:         http.StatusRequestEntityTooLarge,
-	tx.CodeWrongChain:        http.StatusBadRequest,
-	tx.CodeBadSignature:      http.StatusUnauthorized,
-	tx.CodeSequenceReplayed:  http.StatusConflict,
-	tx.CodeSequenceSkipped:   http.StatusConflict,
-	tx.CodeUnknownMessage:    http.StatusBadRequest,
-	tx.CodeUnknownSigner:     http.StatusUnauthorized,
-	tx.CodeUnauthorized:      http.StatusForbidden,
-	tx.CodeWrongOrganization: http.StatusForbidden,
-	tx.CodeInvalid:           http.StatusUnprocessableEntity,
-	tx.CodeNotFound:          http.StatusNotFound,
-	tx.CodeAlreadyExists:     http.StatusConflict,
-	tx.CodeSuspended:         http.StatusForbidden,
-	tx.CodeKeyInUse:          http.StatusConflict,
-	tx.CodeBusy:              http.StatusServiceUnavailable,
-	tx.CodeUnauthenticated:   http.StatusUnauthorized,
-}
+// HTTPStatus returns the HTTP status for code, from tx's one table of how
+// every API reports a code (500 for a code it does not know).
+func HTTPStatus(code tx.Code) int { return code.HTTPStatus() }
 
-// HTTPStatus returns the HTTP status for code.
-func HTTPStatus(code tx.Code) int {
-	if s, ok := httpStatus[code]; ok {
-		return s
+// setRetryAfter tells the client of an answer with code when to try again,
+// if the table says: a full mempool (busy) has room again within a few
+// blocks.
+func setRetryAfter(w http.ResponseWriter, code tx.Code) {
+	if n := code.RetryAfter(); n > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(n))
 	}
-	return http.StatusInternalServerError
 }
 
 // Error is the body of every error answer.
@@ -206,6 +189,7 @@ func writeError(w http.ResponseWriter, err error) {
 		writeJSON(w, http.StatusInternalServerError, map[string]Error{"error": {Name: "internal", Message: "internal error"}})
 		return
 	}
+	setRetryAfter(w, rej.Code)
 	writeJSON(w, HTTPStatus(rej.Code), map[string]Error{"error": {Code: rej.Code, Name: rej.Code.String(), Message: rej.Msg}})
 }
 

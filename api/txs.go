@@ -200,6 +200,8 @@ func (s *Server) writeTx(w http.ResponseWriter, res tracker.Result) {
 	status := HTTPStatus(res.Code)
 	if res.Status == tracker.Pending {
 		status = http.StatusAccepted
+	} else {
+		setRetryAfter(w, res.Code)
 	}
 	writeJSON(w, status, a)
 }

@@ -229,7 +229,30 @@ func (c *Custodian) store(ctx context.Context, ps []*pending) error {
 	// A crash between the vault's write and the anchor's commit leaves
 	// versions stored but not anchored; they are not served as anchored
 	// records would be, and the write is reported failed.
-	_, err = c.send.send(ctx, msgs...)
+	if _, err := c.send.send(ctx, msgs...); err != nil {
+		return fmt.Errorf("anchor: %w", nodeFault(err))
+	}
+	return nil
+}
+
+// nodeFault returns err, a failure of one of the node's own transactions,
+// as the client should hear of it. A rejection for what the request asked
+// or for the node's load keeps its code, which the FHIR API reports by tx's
+// table: an unknown purpose of use (invalid), a suspended requester, a full
+// mempool (busy). A rejection of the envelope (the node's key, sequence,
+// chain or encoding) is the node's fault, not the client's: it becomes an
+// internal error, logged and answered 500, since a 401 or 409 would send
+// the client looking for a fault of its own.
+func nodeFault(err error) error {
+	code, ok := tx.CodeOf(err)
+	if err == nil || !ok {
+		return err
+	}
+	switch code {
+	case tx.CodeMalformed, tx.CodeOversized, tx.CodeWrongChain, tx.CodeBadSignature,
+		tx.CodeSequenceReplayed, tx.CodeSequenceSkipped, tx.CodeUnknownMessage, tx.CodeUnknownSigner:
+		return fmt.Errorf("node transaction refused: %s", err) // %s, not %w: no longer a rejection
+	}
 	return err
 }
 
@@ -334,11 +357,9 @@ func (c *Custodian) decide(ctx context.Context, who Requester, patient string, i
 		Requester: who.Account.Address, Patient: addr, Purpose: who.Purpose, BreakGlass: who.BreakGlass, Items: items,
 	}))
 	if err != nil {
-		var rej *tx.Rejection
-		if errors.As(err, &rej) {
-			return nil, forbidden("access refused: %s", rej.Msg)
-		}
-		return nil, err
+		// A refused access is not a decision to deny: its code says why it
+		// could not be decided.
+		return nil, fmt.Errorf("access refused: %w", nodeFault(err))
 	}
 	_, ds, err := consent.ParseDecisions(res.Events)
 	return ds, err

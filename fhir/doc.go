@@ -19,7 +19,8 @@
 //   - PatientOf and Categories give what access control needs: whose data a
 //     resource is, and its categories for consent scopes.
 //   - Error, Issue and Outcome map every failure to an HTTP status and an
-//     OperationOutcome. Errors name the element and the rule, never the
+//     OperationOutcome; a CodedError (a transaction rejection) brings its
+//     own, from package tx's table. Errors name the element and the rule, never the
 //     element's content, which may be health data.
 //
 // The caller supplies what needs the outside world: the schema's bytes (to

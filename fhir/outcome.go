@@ -50,6 +50,23 @@ var kinds = []struct {
 	{ErrUnprocessable, http.StatusUnprocessableEntity, "business-rule"},
 }
 
+// CodedError is an error that carries its own HTTP status and issue type
+// instead of one of the kinds above, from a table outside this package: a
+// CareLedger transaction rejection (*tx.Rejection), which its code's entry
+// in package tx's table reports. StatusOf, IssuesOf and Outcome report it
+// so, in a Bundle's entries as in an answer.
+type CodedError interface {
+	error
+	HTTPStatus() int
+	FHIRIssueType() string // an http://hl7.org/fhir/issue-type code
+}
+
+// codedOf returns the CodedError err is or wraps.
+func codedOf(err error) (CodedError, bool) {
+	var ce CodedError
+	return ce, errors.As(err, &ce)
+}
+
 // Issue is one entry of an OperationOutcome. Diagnostics names the rule that
 // failed and Expression the element (a FHIRPath such as
 // "Observation.code.coding[0].system"); neither carries the content of the
@@ -111,13 +128,16 @@ func (e *Error) Unwrap() error { return e.Kind }
 func (e *Error) Status() int { return StatusOf(e) }
 
 // StatusOf returns the HTTP status for err: the status of the kind it wraps,
-// or 500 for an error of no known kind.
+// or a CodedError's own, or 500 for an error of no known kind.
 func StatusOf(err error) int {
 	if err == nil {
 		return http.StatusOK
 	}
 	if k, ok := kindOf(err); ok {
 		return kinds[k].status
+	}
+	if ce, ok := codedOf(err); ok {
+		return ce.HTTPStatus()
 	}
 	return http.StatusInternalServerError
 }
@@ -141,13 +161,17 @@ func kindOf(err error) (int, bool) {
 }
 
 // IssuesOf returns the issues that explain err, filling in severity and code.
-// An *Error gives its own issues; an error wrapping a kind gives one issue
-// whose diagnostics is err's text (which, by this project's rule, holds no
-// health data); any other error gives one "exception" issue that says
-// nothing of err, since its text was not written for clients.
+// An *Error gives its own issues; an error wrapping a kind, or a
+// CodedError, gives one issue whose diagnostics is err's text (which, by
+// this project's rule, holds no health data); any other error gives one
+// "exception" issue that says nothing of err, since its text was not
+// written for clients.
 func IssuesOf(err error) []Issue {
 	k, known := kindOf(err)
 	if !known {
+		if ce, ok := codedOf(err); ok {
+			return []Issue{{Severity: "error", Code: ce.FHIRIssueType(), Diagnostics: err.Error()}}
+		}
 		return []Issue{{Severity: "error", Code: "exception", Diagnostics: "internal error"}}
 	}
 	var issues []Issue

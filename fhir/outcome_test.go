@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/careledger/careledger/fhir"
+	"github.com/careledger/careledger/tx"
 )
 
 func TestOutcomeKinds(t *testing.T) {
@@ -49,6 +51,33 @@ func TestOutcomeKinds(t *testing.T) {
 	status, body := fhir.Outcome(errors.New("disk full at /var/lib/x"))
 	if want := `{"issue":[{"code":"exception","diagnostics":"internal error","severity":"error"}],"resourceType":"OperationOutcome"}`; status != 500 || string(body) != want {
 		t.Errorf("Outcome(internal) = %d, %s; want 500, %s", status, body, want)
+	}
+}
+
+// TestOutcomeCoded checks that a transaction rejection, which fhir knows
+// only as a CodedError, is reported with its code's status and issue type
+// from tx's table, alone, wrapped, and in a batch's entry.
+func TestOutcomeCoded(t *testing.T) {
+	var _ fhir.CodedError = (*tx.Rejection)(nil)
+	for _, tt := range []struct {
+		err    error
+		status int
+		want   string
+	}{
+		{tx.Rejectf(tx.CodeBusy, "mempool is full"), 503,
+			`{"issue":[{"code":"throttled","diagnostics":"busy: mempool is full","severity":"error"}],"resourceType":"OperationOutcome"}`},
+		{fmt.Errorf("access: %w", tx.Rejectf(tx.CodeInvalid, "unknown purpose of use")), 422,
+			`{"issue":[{"code":"invalid","diagnostics":"access: invalid: unknown purpose of use","severity":"error"}],"resourceType":"OperationOutcome"}`},
+		{tx.Rejectf(tx.CodeSuspended, "requester is suspended"), 403,
+			`{"issue":[{"code":"forbidden","diagnostics":"suspended: requester is suspended","severity":"error"}],"resourceType":"OperationOutcome"}`},
+	} {
+		if status, body := fhir.Outcome(tt.err); status != tt.status || string(body) != tt.want {
+			t.Errorf("Outcome(%v) = %d, %s; want %d, %s", tt.err, status, body, tt.status, tt.want)
+		}
+	}
+	resp := fhir.ResponseBundle("batch", []fhir.Result{{Err: tx.Rejectf(tx.CodeBusy, "mempool is full")}})
+	if got := string(resp.Canonical()); !strings.Contains(got, `"status":"503 Service Unavailable"`) || !strings.Contains(got, `"code":"throttled"`) {
+		t.Errorf("ResponseBundle(busy entry) = %s; want the entry 503 with issue throttled", got)
 	}
 }
 

@@ -3,7 +3,7 @@ package fhirapi
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -205,11 +205,8 @@ func (s *Server) createConsent(w http.ResponseWriter, r *http.Request, who *iden
 		return fhir.NewError(fhir.ErrInvalid, fhir.Issue{Diagnostics: "the signed grant must be a transaction of one consent/grant message", Expression: []string{"Consent.extension"}})
 	}
 	result, err := s.c.Relay(r.Context(), raw)
-	if rej := (*tx.Rejection)(nil); errors.As(err, &rej) {
-		return fhir.NewError(fhir.ErrUnprocessable, fhir.Issue{Diagnostics: "grant refused: " + rej.Error()})
-	}
 	if err != nil {
-		return err
+		return fmt.Errorf("grant refused: %w", err) // a rejection answers by its code
 	}
 	var id uint64
 	for _, e := range result.Events {

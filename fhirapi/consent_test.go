@@ -83,10 +83,11 @@ func TestConsentResources(t *testing.T) {
 		t.Errorf("Consent?patient=alice: %.300s; want grant-1", body)
 	}
 
-	// A grant signed by someone who does not act for the patient.
+	// A grant signed by someone who does not act for the patient: refused
+	// unauthorized, which answers as tx's table says.
 	status, body = s.fhir(s.drB, "POST", "Consent", s.signedConsent(s.drB, grant))
-	if status != http.StatusUnprocessableEntity || !strings.Contains(string(body), "unauthorized") {
-		t.Errorf("Consent signed by a physician: %d %.300s; want 422 unauthorized", status, body)
+	if status != http.StatusForbidden || !strings.Contains(string(body), `"code":"forbidden"`) || !strings.Contains(string(body), "unauthorized") {
+		t.Errorf("Consent signed by a physician: %d %.300s; want 403, issue forbidden, unauthorized", status, body)
 	}
 	// Revocation shows.
 	s.send(s.patient, consent.Encode(consent.Revoke{Grant: 1}))

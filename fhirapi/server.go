@@ -6,7 +6,9 @@
 // authentication. The purpose of a read is the X-Purpose-Of-Use header (an
 // HL7 PurposeOfUse code; TREAT for members and PATRQT for patients when
 // absent), and a physician breaks the glass with X-Break-Glass: true and the
-// purpose ETREAT. Errors are OperationOutcome resources.
+// purpose ETREAT. Errors are OperationOutcome resources; a rejected
+// transaction (the node's own, or one relayed) answers with the HTTP status
+// and issue type of its code in tx's table, as the JSON API does.
 //
 // fhirapi imports custodian, fhir and identity; the node mounts it.
 package fhirapi
@@ -127,23 +129,23 @@ func (s *Server) authenticated(h func(http.ResponseWriter, *http.Request, *ident
 	})
 }
 
-// fail writes err as an OperationOutcome. Authentication failures are 401
-// or 403; errors that are not the client's are 500 and logged, and their
-// text stays out of the answer.
+// A rejected transaction reports itself to package fhir by tx's table.
+var _ fhir.CodedError = (*tx.Rejection)(nil)
+
+// fail writes err as an OperationOutcome. A transaction rejection answers
+// with its code's HTTP status and issue type from tx's table, with
+// WWW-Authenticate when that is 401 and Retry-After when the table gives
+// one (a full mempool). Errors that are not the client's are 500 and
+// logged, and their text stays out of the answer.
 func (s *Server) fail(w http.ResponseWriter, err error) {
 	if code, ok := tx.CodeOf(err); ok {
-		status, issue := http.StatusForbidden, "forbidden"
-		if code == tx.CodeUnauthenticated {
-			status, issue = http.StatusUnauthorized, "login"
+		if code.HTTPStatus() == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="careledger"`)
 		}
-		var rej *tx.Rejection
-		errors.As(err, &rej)
-		write(w, status, fhir.OperationOutcome(fhir.Issue{Code: issue, Diagnostics: rej.Msg}))
-		return
-	}
-	var fe *fhir.Error
-	if !errors.As(err, &fe) && !errors.Is(err, context.DeadlineExceeded) {
+		if n := code.RetryAfter(); n > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(n))
+		}
+	} else if fe := (*fhir.Error)(nil); !errors.As(err, &fe) && !errors.Is(err, context.DeadlineExceeded) {
 		s.log.Error("fhir", "err", err)
 		write(w, http.StatusInternalServerError, fhir.OperationOutcome(fhir.Issue{Code: "exception", Diagnostics: "internal error"}))
 		return

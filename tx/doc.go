@@ -1,6 +1,8 @@
 // Package tx defines the CareLedger transaction envelope: its canonical
 // encoding, its domain-separated sign bytes, its hash, its size limits, and the
-// stable result codes with which a transaction is rejected.
+// stable result codes with which a transaction is rejected, with the one table
+// of how every API reports each code (HTTP status, FHIR issue type, EPCIS
+// problem type).
 //
 // An envelope carries a chain ID, the signer's Ed25519 public key, the signer
 // account's sequence number and one or more messages. Each message is a type
