@@ -361,7 +361,8 @@ func fieldsOf(t *testing.T, m contract.Msg, extra msgFields) json.RawMessage {
 }
 
 // readableFields appends v as JSON for reading: a struct as an object of its
-// fields in declaration order, which is their order in the body, each named
+// fields in declaration order (every message declares its fields in body
+// order; were one not to, its fields would still check, only read oddly), each named
 // by its json tag or else in snake_case, zero or not; byte arrays and byte
 // slices as lowercase hex; other lists as arrays, [] when empty (the body
 // does not tell an empty list from none).
