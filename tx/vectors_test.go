@@ -7,14 +7,22 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"flag"
-	"github.com/careledger/careledger/contract"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"unicode"
 
+	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/consent"
+	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -49,13 +57,15 @@ type vector struct {
 }
 
 type vectorMsg struct {
-	Type   uint64    `json:"type"`
-	Name   string    `json:"name"`
-	Fields msgFields `json:"fields"` // the body's fields, for reading; body is normative
-	Body   string    `json:"body"`
+	Type   uint64          `json:"type"`
+	Name   string          `json:"name"`
+	Fields json.RawMessage `json:"fields"` // the body's fields, for reading (see fieldsOf); body is normative
+	Body   string          `json:"body"`
 }
 
-// msgFields are the fields of an identity message body.
+// msgFields are the fields of the identity message bodies that the first
+// vectors carry, written by hand. Other messages use the generic form of
+// readableFields.
 type msgFields struct {
 	Org       string   `json:"org,omitempty"`
 	PubKey    string   `json:"pub_key,omitempty"`
@@ -77,9 +87,18 @@ func vectorSeed(label string) []byte {
 
 func vectorPub(label string) []byte { return keyFromSeed(vectorSeed(label)).PubKey().Bytes() }
 
-// vectorSpec is what a vector is built from; everything else is computed.
-var identityDesc = identity.Describe()
+// vectorRouter returns the table of every registered message type, which
+// decodes the vectors' bodies.
+func vectorRouter(t *testing.T) *contract.Router {
+	t.Helper()
+	r, err := app.NewRouter()
+	if err != nil {
+		t.Fatalf("app.NewRouter() = %v", err)
+	}
+	return r
+}
 
+// vectorSpec is what a vector is built from; everything else is computed.
 type vectorSpec struct {
 	description string
 	signer      string // key label
@@ -87,7 +106,7 @@ type vectorSpec struct {
 	msgs        func() []specMsg
 }
 
-// specMsg is an identity message and, for RotateKey, the new key's label.
+// specMsg is a message or, for identity.RotateKey, the new key's label.
 type specMsg struct {
 	msg    contract.Msg
 	newKey string
@@ -95,6 +114,7 @@ type specMsg struct {
 
 func vectorSpecs() []vectorSpec {
 	physician := tx.AddressOf(vectorPub("physician"))
+	child, parent := tx.AddressOf(vectorPub("child")), tx.AddressOf(vectorPub("parent"))
 	return []vectorSpec{
 		{
 			description: "A patient registers their own key (identity/register_patient, empty body). " +
@@ -136,11 +156,143 @@ func vectorSpecs() []vectorSpec {
 			sequence: 1,
 			msgs:     func() []specMsg { return []specMsg{{newKey: "patient new"}} },
 		},
+		{
+			description: "A child's account names a parent as a delegate who may act for it (identity/set_delegate). " +
+				"The child's key registered itself with sequence 0.",
+			signer:   "child",
+			sequence: 1,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: identity.SetDelegate{Delegate: parent, Relation: identity.Parent}}}
+			},
+		},
+		{
+			description: "A node of general-hospital (a member with role service) anchors three record versions it " +
+				"holds about the child (records/anchor). The root stands for the RFC 6962 root over their leaves.",
+			signer:   "node",
+			sequence: 0,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: records.Anchor{
+					Custodian: "general-hospital", Patient: child, Root: sha256.Sum256([]byte("vector anchor root")), Count: 3,
+				}}}
+			},
+		},
+		{
+			description: "The parent, as the child's delegate, erases one of the child's records at general-hospital " +
+				"(records/erase); an empty record would erase all of them.",
+			signer:   "parent",
+			sequence: 1,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: records.Erase{Custodian: "general-hospital", Patient: child, Record: "Observation/obs-1"}}}
+			},
+		},
+		{
+			description: "The child grants access in two messages (consent/grant): to the physicians of " +
+				"general-hospital, for laboratory observations and conditions, in 2026, under a CEL condition; and " +
+				"to one member, for one record, with no end and no condition.",
+			signer:   "child",
+			sequence: 2,
+			msgs: func() []specMsg {
+				return []specMsg{
+					{msg: consent.Grant{
+						Patient: child,
+						Grantee: consent.Grantee{Org: "general-hospital", Role: identity.Physician},
+						Scope: consent.Scope{
+							Types: []string{"Observation", "Condition"}, Categories: []string{"laboratory"},
+						},
+						Purposes:  []string{"TREAT", "ETREAT"},
+						NotBefore: 1767225600, // 2026-01-01T00:00:00Z
+						NotAfter:  1798761600, // 2027-01-01T00:00:00Z
+						Condition: `custodian == "general-hospital"`,
+					}},
+					{msg: consent.Grant{
+						Patient:  child,
+						Grantee:  consent.Grantee{Member: physician},
+						Scope:    consent.Scope{Types: []string{"*"}, Records: []string{"Observation/obs-2"}},
+						Purposes: []string{"COC"},
+					}},
+				}
+			},
+		},
+		{
+			description: "The child revokes grant 1 (consent/revoke).",
+			signer:      "child",
+			sequence:    3,
+			msgs:        func() []specMsg { return []specMsg{{msg: consent.Revoke{Grant: 1}}} },
+		},
+		{
+			description: "The physician asks the child for 30 days of access to medication statements for treatment, " +
+				"on a referral (consent/request).",
+			signer:   "physician",
+			sequence: 0,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: consent.Request{
+					Patient: child, Scope: consent.Scope{Types: []string{"MedicationStatement"}},
+					Purpose: "TREAT", Duration: 30 * 24 * 3600, Reason: "referral",
+				}}}
+			},
+		},
+		{
+			description: "The parent, as the child's delegate, approves request 1 (consent/answer).",
+			signer:      "parent",
+			sequence:    2,
+			msgs:        func() []specMsg { return []specMsg{{msg: consent.Answer{Request: 1, Approve: true}}} },
+		},
+		{
+			description: "General-hospital's node asks for the decision on the physician reading one of the child's " +
+				"observations and searching their conditions, for treatment (consent/access), before it releases them.",
+			signer:   "node",
+			sequence: 1,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: consent.Access{
+					Requester: physician, Patient: child, Purpose: "TREAT",
+					Items: []consent.Item{
+						{Type: "Observation", ID: "obs-1", Categories: []string{"laboratory"}},
+						{Type: "Condition"},
+					},
+				}}}
+			},
+		},
+		{
+			description: "A privacy officer of general-hospital closes the review of break-the-glass access 2, " +
+				"finding it justified (consent/review).",
+			signer:   "privacy officer",
+			sequence: 0,
+			msgs:     func() []specMsg { return []specMsg{{msg: consent.Review{Access: 2, Justified: true}}} },
+		},
+		{
+			description: "The admin of general-hospital, a validator organization, opens two proposals " +
+				"(governance/propose): admit city-pharmacy with a validator, an admin and a node key; and raise " +
+				"max_tx_bytes. Fields a kind does not use are zero.",
+			signer:   "admin",
+			sequence: 301,
+			msgs: func() []specMsg {
+				return []specMsg{
+					{msg: governance.Propose{
+						Kind: governance.AdmitOrg,
+						Org: identity.GenesisOrg{
+							ID: "city-pharmacy", Name: "City Pharmacy", Type: identity.Pharma,
+							ValidatorKey: vectorPub("pharmacy validator"), Power: 10,
+							Admins: []tx.PubKey{vectorPub("pharmacy admin")}, Nodes: []tx.PubKey{vectorPub("pharmacy node")},
+						},
+						Deadline: 100,
+					}},
+					{msg: governance.Propose{
+						Kind: governance.SetParams, Params: governance.Params{MaxTxBytes: 131072}, Deadline: 100,
+					}},
+				}
+			},
+		},
+		{
+			description: "The admin of another validator organization votes yes on proposal 1 (governance/vote).",
+			signer:      "clinic admin",
+			sequence:    0,
+			msgs:        func() []specMsg { return []specMsg{{msg: governance.Vote{Proposal: 1, Yes: true}}} },
+		},
 	}
 }
 
 // buildVector computes a vector from its spec.
-func buildVector(t *testing.T, s vectorSpec) vector {
+func buildVector(t *testing.T, r *contract.Router, s vectorSpec) vector {
 	t.Helper()
 	seed := vectorSeed(s.signer)
 	key := keyFromSeed(seed)
@@ -169,11 +321,10 @@ func buildVector(t *testing.T, s vectorSpec) vector {
 			f.NewKeySeed = hex.EncodeToString(newSeed)
 			f.RotationSignBytes = hex.EncodeToString(rsb)
 		}
-		fillFields(&f, m)
-		tm := identity.Encode(m)
+		tm := contract.Encode(m)
 		t1.Msgs = append(t1.Msgs, tm)
 		v.Messages = append(v.Messages, vectorMsg{
-			Type: tm.Type, Name: identityDesc.Msg(tm.Type).Name, Fields: f, Body: hex.EncodeToString(tm.Body),
+			Type: tm.Type, Name: r.Name(tm.Type), Fields: fieldsOf(t, m, f), Body: hex.EncodeToString(tm.Body),
 		})
 	}
 	if err := t1.Sign(key); err != nil {
@@ -186,6 +337,103 @@ func buildVector(t *testing.T, s vectorSpec) vector {
 	v.TxBase64 = base64.StdEncoding.EncodeToString(enc)
 	v.Hash = tx.HashOf(enc).String()
 	return v
+}
+
+// fieldsOf returns the readable fields of m as compact JSON. The identity
+// messages of the first vectors keep their hand-written form, with extra
+// (rotate_key's new key seed and rotation sign bytes); every other message
+// gets the generic form of readableFields.
+func fieldsOf(t *testing.T, m contract.Msg, extra msgFields) json.RawMessage {
+	t.Helper()
+	var b []byte
+	var err error
+	switch m.(type) {
+	case identity.RegisterPatient, identity.RegisterMember, identity.SetMemberRoles, identity.SetMemberStatus, identity.RotateKey:
+		fillFields(&extra, m)
+		b, err = json.Marshal(extra)
+	default:
+		b, err = readableFields(nil, reflect.ValueOf(m))
+	}
+	if err != nil {
+		t.Fatalf("fields of %T: %v", m, err)
+	}
+	return b
+}
+
+// readableFields appends v as JSON for reading: a struct as an object of its
+// fields in declaration order (every message declares its fields in body
+// order; were one not to, its fields would still check, only read oddly), each named
+// by its json tag or else in snake_case, zero or not; byte arrays and byte
+// slices as lowercase hex; other lists as arrays, [] when empty (the body
+// does not tell an empty list from none).
+func readableFields(b []byte, v reflect.Value) ([]byte, error) {
+	var err error
+	switch v.Kind() {
+	case reflect.Struct:
+		b = append(b, '{')
+		n := 0
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			if n++; n > 1 {
+				b = append(b, ',')
+			}
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "" {
+				name = snakeCase(f.Name)
+			}
+			b = strconv.AppendQuote(b, name)
+			b = append(b, ':')
+			if b, err = readableFields(b, v.Field(i)); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, '}'), nil
+	case reflect.Array, reflect.Slice:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			raw := make([]byte, v.Len())
+			for i := range raw {
+				raw[i] = byte(v.Index(i).Uint())
+			}
+			return strconv.AppendQuote(b, hex.EncodeToString(raw)), nil
+		}
+		b = append(b, '[')
+		for i := range v.Len() {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			if b, err = readableFields(b, v.Index(i)); err != nil {
+				return nil, err
+			}
+		}
+		return append(b, ']'), nil
+	case reflect.String:
+		s, err := json.Marshal(v.String())
+		return append(b, s...), err
+	case reflect.Bool:
+		return strconv.AppendBool(b, v.Bool()), nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return strconv.AppendInt(b, v.Int(), 10), nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return strconv.AppendUint(b, v.Uint(), 10), nil
+	}
+	return nil, fmt.Errorf("no readable form for a %s", v.Type())
+}
+
+// snakeCase turns a Go field name into a JSON name: BreakGlass → break_glass,
+// ID → id.
+func snakeCase(s string) string {
+	var out []rune
+	rs := []rune(s)
+	for i, r := range rs {
+		if i > 0 && unicode.IsUpper(r) && unicode.IsLower(rs[i-1]) {
+			out = append(out, '_')
+		}
+		out = append(out, unicode.ToLower(r))
+	}
+	return string(out)
 }
 
 // fillFields sets the readable fields of identity message m.
@@ -215,10 +463,12 @@ func buildVectorFile(t *testing.T) vectorFile {
 		"Byte strings are lowercase hex, except tx_base64 (standard base64 with padding).",
 		"seed is the signer's 32-byte Ed25519 seed (RFC 8032 secret key); signatures are deterministic.",
 		"Each message's body is normative; fields show what it encodes.",
+		"fields of identity types 1 to 5 leave out empty values; other types list every field in body order.",
 		"Generated by go test ./tx -run TestVectors -update; do not edit by hand.",
 	}}
+	r := vectorRouter(t)
 	for _, s := range vectorSpecs() {
-		vf.Vectors = append(vf.Vectors, buildVector(t, s))
+		vf.Vectors = append(vf.Vectors, buildVector(t, r, s))
 	}
 	return vf
 }
@@ -249,6 +499,11 @@ func TestVectors(t *testing.T) {
 	if err := dec.Decode(&got); err != nil {
 		t.Fatalf("parse %s: %v", vectorsPath, err)
 	}
+	for _, v := range got.Vectors {
+		for j := range v.Messages {
+			v.Messages[j].Fields = compactJSON(t, v.Messages[j].Fields)
+		}
+	}
 	if !reflect.DeepEqual(got.Comment, want.Comment) {
 		t.Errorf("%s comment = %q; want %q (run with -update)", vectorsPath, got.Comment, want.Comment)
 	}
@@ -262,14 +517,27 @@ func TestVectors(t *testing.T) {
 			t.Errorf("vector %d in %s =\n%s\nwant\n%s\n(run with -update after reviewing the change)", i, vectorsPath, g, w)
 		}
 	}
+	r := vectorRouter(t)
 	for i, v := range got.Vectors {
-		t.Run(v.Messages[0].Name, func(t *testing.T) { checkVector(t, i, v) })
+		t.Run(v.Messages[0].Name, func(t *testing.T) { checkVector(t, r, i, v) })
 	}
 }
 
-// checkVector recomputes a vector from its seed and fields alone, as another
-// implementation would, and checks every derived value in the file.
-func checkVector(t *testing.T, i int, v vector) {
+// compactJSON returns b without the insignificant spaces that indenting the
+// file adds.
+func compactJSON(t *testing.T, b json.RawMessage) json.RawMessage {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		t.Fatalf("compact %s: %v", b, err)
+	}
+	return buf.Bytes()
+}
+
+// checkVector recomputes a vector from its seed and bodies alone, as another
+// implementation would: it decodes each body with the registered contract,
+// re-encodes it, and checks every derived value in the file.
+func checkVector(t *testing.T, r *contract.Router, i int, v vector) {
 	h := func(name, s string) []byte {
 		t.Helper()
 		b, err := hex.DecodeString(s)
@@ -295,31 +563,37 @@ func checkVector(t *testing.T, i int, v vector) {
 	for j, m := range v.Messages {
 		body := h("body", m.Body)
 		built.Msgs = append(built.Msgs, tx.Msg{Type: m.Type, Body: body})
-		if got := identityDesc.Msg(m.Type).Name; got != m.Name {
+		if got := r.Name(m.Type); got != m.Name {
 			t.Errorf("vector %d message %d: Name(%d) = %q; want %q", i, j, m.Type, got, m.Name)
 		}
-		dm, err := identityDesc.Decode(m.Type, body)
+		_, dm, err := r.Decode(j, tx.Msg{Type: m.Type, Body: body})
 		if err != nil {
-			t.Errorf("vector %d message %d: identity.Decode(%d, %s) = %v; want nil", i, j, m.Type, m.Body, err)
+			t.Errorf("vector %d message %d: Decode(%d, %s) = %v; want nil", i, j, m.Type, m.Body, err)
 			continue
 		}
-		if re := identity.Encode(dm); !bytes.Equal(re.Body, body) || re.Type != m.Type {
+		if re := contract.Encode(dm); !bytes.Equal(re.Body, body) || re.Type != m.Type {
 			t.Errorf("vector %d message %d: re-encoded body = %d %x; want %d %s", i, j, re.Type, re.Body, m.Type, m.Body)
 		}
-		var f msgFields
-		fillFields(&f, dm)
-		f.NewKeySeed, f.RotationSignBytes = m.Fields.NewKeySeed, m.Fields.RotationSignBytes
-		if !reflect.DeepEqual(f, m.Fields) {
-			t.Errorf("vector %d message %d: body %s decodes to fields %+v; want %+v", i, j, m.Body, f, m.Fields)
+		// rotate_key's fields add the new key's seed and the bytes it signed,
+		// which the body does not carry.
+		var extra msgFields
+		if _, ok := dm.(identity.RotateKey); ok {
+			if err := json.Unmarshal(m.Fields, &extra); err != nil {
+				t.Fatalf("vector %d message %d: fields %s: %v", i, j, m.Fields, err)
+			}
+			extra = msgFields{NewKeySeed: extra.NewKeySeed, RotationSignBytes: extra.RotationSignBytes}
+		}
+		if f := fieldsOf(t, dm, extra); !bytes.Equal(f, m.Fields) {
+			t.Errorf("vector %d message %d: body %s decodes to fields %s; want %s", i, j, m.Body, f, m.Fields)
 		}
 		if rk, ok := dm.(identity.RotateKey); ok {
-			newKey := keyFromSeed(h("new_key_seed", m.Fields.NewKeySeed))
+			newKey := keyFromSeed(h("new_key_seed", extra.NewKeySeed))
 			if !bytes.Equal(newKey.PubKey().Bytes(), rk.NewPubKey) {
 				t.Errorf("vector %d message %d: new_pub_key %x is not the key of new_key_seed", i, j, rk.NewPubKey)
 			}
 			rsb := identity.RotationSignBytes(v.ChainID, tx.AddressOf(pub), rk.NewPubKey)
-			if got := hex.EncodeToString(rsb); got != m.Fields.RotationSignBytes {
-				t.Errorf("vector %d message %d: RotationSignBytes = %s; want %s", i, j, got, m.Fields.RotationSignBytes)
+			if got := hex.EncodeToString(rsb); got != extra.RotationSignBytes {
+				t.Errorf("vector %d message %d: RotationSignBytes = %s; want %s", i, j, got, extra.RotationSignBytes)
 			}
 			if proof, _ := newKey.Sign(rsb); !bytes.Equal(proof, rk.Proof) {
 				t.Errorf("vector %d message %d: proof = %x; want %x", i, j, rk.Proof, proof)
