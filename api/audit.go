@@ -10,6 +10,7 @@ import (
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/disclosure"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -244,7 +245,7 @@ func (s *Server) disclosures(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if ok, err := audit.MayRead(s.b.App.State(), who, patient); err != nil || !ok {
+	if ok, err := disclosure.MayRead(s.b.App.State(), who, patient); err != nil || !ok {
 		if err == nil {
 			err = tx.Rejectf(tx.CodeUnauthorized, "only the patient, a delegate, an auditor or a privacy officer reads this accounting")
 		}
@@ -276,7 +277,7 @@ func (s *Server) disclosures(w http.ResponseWriter, r *http.Request) {
 		}
 		return acct.Org
 	}
-	rep, err := audit.BuildReport(s.b.Audit, s.b.App.ChainID(), patient, from, to, q.Get("all") == "true", cp, orgOf)
+	rep, err := disclosure.BuildReport(s.b.Audit.Cached(), s.b.App.ChainID(), patient, from, to, q.Get("all") == "true", cp, orgOf)
 	if err == nil {
 		err = rep.Sign(s.b.ReportKey)
 	}
@@ -289,10 +290,10 @@ func (s *Server) disclosures(w http.ResponseWriter, r *http.Request) {
 	switch q.Get("format") {
 	case "csv":
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		audit.WriteCSV(w, rep)
+		disclosure.WriteCSV(w, rep)
 	case "html":
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		audit.WriteHTML(w, rep)
+		disclosure.WriteHTML(w, rep)
 	default:
 		writeJSON(w, http.StatusOK, rep)
 	}

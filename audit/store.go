@@ -385,6 +385,25 @@ func (s *Store) inclusionProof(index, size uint64, cache nodeCache) ([][]byte, e
 	return n.Rehash(hs, rfc6962.DefaultHasher.HashChildren)
 }
 
+// Cached is a view of the store for one task that reads many proofs, such
+// as a disclosure report: its InclusionProof keeps the tree nodes it reads,
+// since the inclusion proofs of neighbouring leaves share all but their
+// lowest nodes. It is not safe for concurrent use; drop it when the task
+// is done.
+type Cached struct {
+	*Store
+	cache nodeCache
+}
+
+// Cached returns a view of s for one task.
+func (s *Store) Cached() *Cached { return &Cached{s, nodeCache{}} }
+
+// InclusionProof returns the proof that leaf index is in the log of size
+// leaves, reading the nodes that earlier proofs read from the view's cache.
+func (c *Cached) InclusionProof(index, size uint64) ([][]byte, error) {
+	return c.Store.inclusionProof(index, size, c.cache)
+}
+
 // ConsistencyProof returns the proof that the log of size1 leaves is a
 // prefix of the log of size2.
 func (s *Store) ConsistencyProof(size1, size2 uint64) ([][]byte, error) {
