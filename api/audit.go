@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/disclosure"
@@ -40,7 +41,7 @@ type ConsistencyAnswer struct {
 }
 
 func auditError(w http.ResponseWriter, err error) {
-	if errors.Is(err, audit.ErrNotFound) {
+	if errors.Is(err, auditdb.ErrNotFound) {
 		err = tx.Rejectf(tx.CodeNotFound, "%v", err)
 	}
 	writeError(w, err)
@@ -377,7 +378,7 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		e, err := s.event(i)
-		if errors.Is(err, audit.ErrNotFound) {
+		if errors.Is(err, auditdb.ErrNotFound) {
 			break
 		}
 		if err != nil {

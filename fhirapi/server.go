@@ -21,7 +21,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/custodian"
 	"github.com/careledger/careledger/fhir"
@@ -47,7 +47,7 @@ type Options struct {
 	// serves only the records held here.
 	Peers *Peers
 	// Audit is the node's audit log, served as AuditEvent resources.
-	Audit *audit.Store
+	Audit *auditdb.Store
 	// Log receives internal errors. Default slog.Default().
 	Log *slog.Logger
 }
@@ -58,7 +58,7 @@ type Server struct {
 	auth      Authenticator
 	state     func() identity.Reader
 	peers     *Peers
-	audit     *audit.Store
+	audit     *auditdb.Store
 	limits    fhir.Limits
 	log       *slog.Logger
 	validates bool
