@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/disclosure"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -39,7 +41,7 @@ type ConsistencyAnswer struct {
 }
 
 func auditError(w http.ResponseWriter, err error) {
-	if errors.Is(err, audit.ErrNotFound) {
+	if errors.Is(err, auditdb.ErrNotFound) {
 		err = tx.Rejectf(tx.CodeNotFound, "%v", err)
 	}
 	writeError(w, err)
@@ -244,7 +246,7 @@ func (s *Server) disclosures(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	if ok, err := audit.MayRead(s.b.App.State(), who, patient); err != nil || !ok {
+	if ok, err := disclosure.MayRead(s.b.App.State(), who, patient); err != nil || !ok {
 		if err == nil {
 			err = tx.Rejectf(tx.CodeUnauthorized, "only the patient, a delegate, an auditor or a privacy officer reads this accounting")
 		}
@@ -276,7 +278,7 @@ func (s *Server) disclosures(w http.ResponseWriter, r *http.Request) {
 		}
 		return acct.Org
 	}
-	rep, err := audit.BuildReport(s.b.Audit, s.b.App.ChainID(), patient, from, to, q.Get("all") == "true", cp, orgOf)
+	rep, err := disclosure.BuildReport(s.b.Audit.Cached(), s.b.App.ChainID(), patient, from, to, q.Get("all") == "true", cp, orgOf)
 	if err == nil {
 		err = rep.Sign(s.b.ReportKey)
 	}
@@ -289,10 +291,10 @@ func (s *Server) disclosures(w http.ResponseWriter, r *http.Request) {
 	switch q.Get("format") {
 	case "csv":
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		audit.WriteCSV(w, rep)
+		disclosure.WriteCSV(w, rep)
 	case "html":
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		audit.WriteHTML(w, rep)
+		disclosure.WriteHTML(w, rep)
 	default:
 		writeJSON(w, http.StatusOK, rep)
 	}
@@ -376,7 +378,7 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		e, err := s.event(i)
-		if errors.Is(err, audit.ErrNotFound) {
+		if errors.Is(err, auditdb.ErrNotFound) {
 			break
 		}
 		if err != nil {

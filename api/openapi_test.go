@@ -18,6 +18,7 @@ import (
 	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
+	"github.com/careledger/careledger/disclosure"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tx"
 )
@@ -261,9 +262,9 @@ func TestOpenAPISchemas(t *testing.T) {
 		"InclusionAnswer":   InclusionAnswer{},
 		"ConsistencyAnswer": ConsistencyAnswer{},
 		"Bundle":            audit.Bundle{},
-		"Report":            audit.Report{},
-		"Disclosure":        audit.Disclosure{},
-		"ProvenLeaf":        audit.ProvenLeaf{},
+		"Report":            disclosure.Report{},
+		"Disclosure":        disclosure.Disclosure{},
+		"ProvenLeaf":        disclosure.ProvenLeaf{},
 		"EventList":         EventList{},
 		"CheckpointAnswer":  CheckpointAnswer{},
 		"Proposal":          governance.Proposal{},

@@ -12,7 +12,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/careledger/careledger/app"
-	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/index"
 	"github.com/careledger/careledger/tracker"
 	"github.com/careledger/careledger/tx"
@@ -36,7 +36,7 @@ type Backend struct {
 	App     *app.App
 	Tracker *tracker.Tracker
 	Index   *index.Index
-	Audit   *audit.Store
+	Audit   *auditdb.Store
 	// ReportKey signs accountings of disclosures: the node's service key.
 	ReportKey ed25519.PrivKey
 	Blocks    BlockStore

@@ -5,14 +5,31 @@ import (
 	"github.com/careledger/careledger/state"
 )
 
-// AuditLog keeps the audit log's leaves and tree nodes at the node;
-// audit.Store satisfies it. Like the Indexer, it is written before the
-// block's state commits.
+// AuditLog keeps the audit log's leaves and tree nodes at the node; node
+// wires an auditdb.Store to it (the app imports no storage for the log).
+// Like the Indexer, it is written before the block's state commits.
 type AuditLog interface {
 	Write(b *audit.Block) error
 	// Restore empties the store and begins restoring it from a snapshot's
 	// leaves (state sync).
-	Restore() (*audit.Restorer, error)
+	Restore() (AuditRestorer, error)
+}
+
+// AuditRestorer rebuilds the node's copy of the audit log from a
+// snapshot's leaves, in order; auditdb.Restorer satisfies it.
+type AuditRestorer interface {
+	// Add adds the next leaf, to be written by the next Flush: an error
+	// from Add is the snapshot's, one from Flush this node's storage's.
+	Add(leaf []byte) error
+	// Flush writes the leaves added since the last Flush.
+	Flush() error
+	// Log returns the log of the leaves added so far.
+	Log() *audit.Log
+	// Finish writes the last leaves and the checkpoint after block height,
+	// whose state root is stateRoot.
+	Finish(height int64, stateRoot []byte) error
+	// Abort removes what the restore wrote.
+	Abort() error
 }
 
 // logKey holds the audit log's compact state: its size and the roots of

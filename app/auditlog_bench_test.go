@@ -12,6 +12,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tx"
@@ -83,11 +84,19 @@ func newBenchApp(b *testing.B, cfg Config) *App {
 // timedLog is a node's audit store that times the writes FinalizeBlock
 // makes to it.
 type timedLog struct {
-	*audit.Store
+	*auditdb.Store
 	spent time.Duration
 }
 
 var _ AuditLog = (*timedLog)(nil)
+
+func (l *timedLog) Restore() (AuditRestorer, error) {
+	r, err := l.Store.Restore()
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
 
 func (l *timedLog) Write(b *audit.Block) error {
 	start := time.Now()
@@ -99,7 +108,7 @@ func (l *timedLog) Write(b *audit.Block) error {
 // BenchmarkAuditLog measures what the audit log costs a block at the
 // foundation's peak rate: FinalizeBlock of a block of 2000 patient
 // registrations (one event each), on a chain that grows by one such block
-// per op, with Config.AuditLog a real audit.Store ("auditlog=store") and,
+// per op, with Config.AuditLog a real auditdb.Store ("auditlog=store") and,
 // the baseline in the same run, without ("auditlog=none": the log's compact
 // state is still kept in state, only the node's copy is not). One op is one
 // block; ns/op is FinalizeBlock alone (Commit is reported as commit-ms).
@@ -132,7 +141,7 @@ func benchAuditLog(b *testing.B, blocks *benchBlocks, checkTx, withStore bool) {
 	var cfg Config
 	var log *timedLog
 	if withStore {
-		s, err := audit.Open(filepath.Join(b.TempDir(), "audit.db"))
+		s, err := auditdb.Open(filepath.Join(b.TempDir(), "audit.db"), auditdb.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

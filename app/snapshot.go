@@ -21,7 +21,7 @@ type Snapshots interface {
 	Chunk(height uint64, format, index uint32) ([]byte, error)
 }
 
-// LeafReader reads the audit log's stored leaves in order; audit.Store
+// LeafReader reads the audit log's stored leaves in order; auditdb.Store
 // satisfies it.
 type LeafReader interface {
 	Leaves(from, to uint64, fn func(leaf []byte) error) error
@@ -81,7 +81,7 @@ type restore struct {
 	hashes  [][]byte // each chunk's, from the snapshot's metadata
 	next    uint32   // the chunk expected next
 	state   *state.Restorer
-	log     *audit.Restorer
+	log     AuditRestorer
 	logKept []byte // the log's compact state, as the restored state holds it
 	params  []byte // the network parameters, as the restored state holds them
 	leaves  bool   // whether leaves have begun (no entry may follow)

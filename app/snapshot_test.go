@@ -14,6 +14,7 @@ import (
 
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/snapshot"
 	"github.com/careledger/careledger/state"
@@ -22,17 +23,31 @@ import (
 // syncNode is an application with its audit store, as a node has them.
 type syncNode struct {
 	app *app.App
-	log *audit.Store
+	log *auditdb.Store
+}
+
+// auditLog is an audit store as the app takes it, as node wires it: Go
+// does not let Restore's *auditdb.Restorer stand for app.AuditRestorer.
+type auditLog struct{ *auditdb.Store }
+
+var _ app.AuditLog = auditLog{}
+
+func (l auditLog) Restore() (app.AuditRestorer, error) {
+	r, err := l.Store.Restore()
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 func newSyncNode(t *testing.T, snaps app.Snapshots) syncNode {
 	t.Helper()
-	log, err := audit.Open(filepath.Join(t.TempDir(), "audit.db"))
+	log, err := auditdb.Open(filepath.Join(t.TempDir(), "audit.db"), auditdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { log.Close() })
-	return syncNode{apptest.NewApp(t, state.OpenMemory(), app.Config{AuditLog: log, Snapshots: snaps}), log}
+	return syncNode{apptest.NewApp(t, state.OpenMemory(), app.Config{AuditLog: auditLog{log}, Snapshots: snaps}), log}
 }
 
 // snapshotSource returns a node that registered forty patients over four
@@ -159,7 +174,7 @@ func TestStateSync(t *testing.T) {
 	}
 }
 
-func mustEvents(t *testing.T, s *audit.Store, a [20]byte) []uint64 {
+func mustEvents(t *testing.T, s *auditdb.Store, a [20]byte) []uint64 {
 	t.Helper()
 	idx, err := s.AccountEvents(a, 0, 100)
 	if err != nil {

@@ -70,7 +70,7 @@ func (b *Bundle) Verify(chainID string, trusted *cmttypes.ValidatorSet) (*Event,
 	if err := VerifyInclusion(b.Leaf, b.Index, b.LogSize, b.Inclusion, b.LogRoot); err != nil {
 		return nil, fmt.Errorf("event %d is not in the log of %d events with that root: %w", b.Index, b.LogSize, err)
 	}
-	if err := b.verifyCheckpoint(chainID, trusted); err != nil {
+	if err := b.VerifyCheckpoint(chainID, trusted); err != nil {
 		return nil, err
 	}
 	if ev.Height > b.Height {
@@ -79,10 +79,11 @@ func (b *Bundle) Verify(chainID string, trusted *cmttypes.ValidatorSet) (*Event,
 	return ev, nil
 }
 
-// verifyCheckpoint checks that the log of LogSize leaves with LogRoot,
-// beside StateRoot, gives the app hash of block Height+1's header, which
-// more than two thirds of the trusted validators signed.
-func (b *Bundle) verifyCheckpoint(chainID string, trusted *cmttypes.ValidatorSet) error {
+// VerifyCheckpoint checks the bundle's checkpoint alone: the log of LogSize
+// leaves with LogRoot, beside StateRoot, gives the app hash of block
+// Height+1's header, which more than two thirds of the trusted validators
+// signed. A disclosure report checks its own checkpoint with it.
+func (b *Bundle) VerifyCheckpoint(chainID string, trusted *cmttypes.ValidatorSet) error {
 	var sh cmttypes.SignedHeader
 	if err := cmtjson.Unmarshal(b.SignedHeader, &sh); err != nil {
 		return fmt.Errorf("the signed header: %w", err)
@@ -100,4 +101,10 @@ func (b *Bundle) verifyCheckpoint(chainID string, trusted *cmttypes.ValidatorSet
 		return fmt.Errorf("block %d is not signed by two thirds of the trusted validators: %w", sh.Height, err)
 	}
 	return nil
+}
+
+// Certified is a checkpoint and the signed header that certifies it.
+type Certified struct {
+	Checkpoint
+	SignedHeader json.RawMessage
 }

@@ -1,15 +1,3 @@
-// Package audit is CareLedger's verifiable audit log: every event the
-// contracts emit, in block order, is a leaf of an append-only RFC 6962
-// Merkle log (transparency-dev/merkle) whose size and root are part of
-// every block's app hash, so that the validators' signatures on a block
-// certify the log up to it.
-//
-// This file holds the pure parts the state machine uses: the leaf's
-// canonical encoding and the log's compact state. store.go keeps the leaves
-// and tree nodes at a node, and answers for proofs.
-//
-// audit imports app's result types, contract, tx, wire and
-// transparency-dev/merkle.
 package audit
 
 import (

@@ -10,6 +10,7 @@ import (
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/disclosure"
 	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/tx"
 )
@@ -106,7 +107,7 @@ func (s *Server) searchAuditEvent(w http.ResponseWriter, r *http.Request, who *i
 	if err != nil {
 		return err
 	}
-	if ok, err := audit.MayRead(s.state(), who, patient); err != nil || !ok {
+	if ok, err := disclosure.MayRead(s.state(), who, patient); err != nil || !ok {
 		if err == nil {
 			err = fhir.NewError(fhir.ErrForbidden, fhir.Issue{Diagnostics: "only the patient, a delegate, an auditor or a privacy officer reads the audit trail"})
 		}

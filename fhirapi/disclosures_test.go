@@ -15,8 +15,8 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/careledger/careledger/app"
-	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract/consent"
+	"github.com/careledger/careledger/disclosure"
 	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/tx"
 )
@@ -73,12 +73,12 @@ func TestAccountingOfDisclosures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	report := func(q url.Values) *audit.Report {
+	report := func(q url.Values) *disclosure.Report {
 		raw, err := s.c.Disclosures(ctx, s.token(s.patient), pa, "json", q)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var r audit.Report
+		var r disclosure.Report
 		if err := json.Unmarshal(raw, &r); err != nil {
 			t.Fatal(err)
 		}
@@ -106,18 +106,18 @@ func TestAccountingOfDisclosures(t *testing.T) {
 
 	for _, tc := range []struct {
 		name   string
-		tamper func(r *audit.Report)
+		tamper func(r *disclosure.Report)
 	}{
-		{"entry removed", func(r *audit.Report) { r.Entries = r.Entries[1:] }},
-		{"entry added", func(r *audit.Report) { r.Entries = append(r.Entries, r.Entries[0]) }},
-		{"description altered", func(r *audit.Report) { r.Entries[0].Description = "nothing" }},
-		{"date altered", func(r *audit.Report) { r.Entries[0].Time = r.Entries[0].Time.Add(time.Hour) }},
-		{"recipient altered", func(r *audit.Report) { r.Entries[0].Recipient = tx.Address{9} }},
-		{"other chain", func(r *audit.Report) { r.ChainID = "careledger-other" }},
-		{"signed by a stranger", func(r *audit.Report) { r.Sign(s.drB) }},
+		{"entry removed", func(r *disclosure.Report) { r.Entries = r.Entries[1:] }},
+		{"entry added", func(r *disclosure.Report) { r.Entries = append(r.Entries, r.Entries[0]) }},
+		{"description altered", func(r *disclosure.Report) { r.Entries[0].Description = "nothing" }},
+		{"date altered", func(r *disclosure.Report) { r.Entries[0].Time = r.Entries[0].Time.Add(time.Hour) }},
+		{"recipient altered", func(r *disclosure.Report) { r.Entries[0].Recipient = tx.Address{9} }},
+		{"other chain", func(r *disclosure.Report) { r.ChainID = "careledger-other" }},
+		{"signed by a stranger", func(r *disclosure.Report) { r.Sign(s.drB) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var b audit.Report
+			var b disclosure.Report
 			raw, _ := json.Marshal(full)
 			json.Unmarshal(raw, &b)
 			tc.tamper(&b)

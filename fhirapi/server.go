@@ -23,7 +23,7 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/custodian"
@@ -50,7 +50,7 @@ type Options struct {
 	// serves only the records held here.
 	Peers *Peers
 	// Audit is the node's audit log, served as AuditEvent resources.
-	Audit *audit.Store
+	Audit *auditdb.Store
 	// Events describes the contracts' event types, whose actions the
 	// AuditEvent resources give. Required with Audit.
 	Events *contract.Router
@@ -64,7 +64,7 @@ type Server struct {
 	auth      Authenticator
 	state     func() identity.Reader
 	peers     *Peers
-	audit     *audit.Store
+	audit     *auditdb.Store
 	events    *contract.Router
 	limits    fhir.Limits
 	log       *slog.Logger

@@ -27,6 +27,7 @@ import (
 	"github.com/careledger/careledger/api"
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
@@ -50,7 +51,7 @@ type Node struct {
 	cfg     Config
 	store   *state.Store
 	index   *index.Index
-	audit   *audit.Store
+	audit   *auditdb.Store
 	app     *app.App
 	comet   *cmtnode.Node
 	tracker *tracker.Tracker
@@ -99,14 +100,14 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	if n.index, err = index.Open(filepath.Join(cc.DBDir(), "app")); err != nil {
 		return err
 	}
-	if n.audit, err = audit.Open(filepath.Join(cc.DBDir(), "app", "audit.db")); err != nil {
+	if n.audit, err = openAudit(filepath.Join(cc.DBDir(), "app", "audit.db")); err != nil {
 		return err
 	}
 	snaps, err := snapshot.Open(filepath.Join(cc.DBDir(), "snapshots"), n.cfg.SnapshotKeep)
 	if err != nil {
 		return err
 	}
-	if n.app, err = app.New(n.store, app.Config{ChainID: gen.ChainID, Indexer: n.index, AuditLog: n.audit, Snapshots: snaps}); err != nil {
+	if n.app, err = app.New(n.store, app.Config{ChainID: gen.ChainID, Indexer: n.index, AuditLog: auditLog{n.audit}, Snapshots: snaps}); err != nil {
 		return err
 	}
 	if n.cfg.SnapshotInterval > 0 {

@@ -15,7 +15,6 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/careledger/careledger/app"
-	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/index"
 	"github.com/careledger/careledger/state"
 )
@@ -48,12 +47,12 @@ func Rebuild(home string, out io.Writer) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	log, err := audit.Open(filepath.Join(fresh, "audit.db"))
+	log, err := openAudit(filepath.Join(fresh, "audit.db"))
 	if err != nil {
 		idx.Close()
 		return 0, err
 	}
-	a, err := app.New(state.OpenMemory(), app.Config{ChainID: gen.ChainID, Indexer: idx, AuditLog: log})
+	a, err := app.New(state.OpenMemory(), app.Config{ChainID: gen.ChainID, Indexer: idx, AuditLog: auditLog{log}})
 	if err != nil {
 		return 0, err
 	}

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/careledger/careledger/app"
-	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/snapshot"
 )
 
@@ -17,7 +17,7 @@ import (
 // written at a time; a height reached meanwhile is skipped.
 type snapshotter struct {
 	app      *app.App
-	audit    *audit.Store
+	audit    *auditdb.Store
 	store    *snapshot.Store
 	interval int64
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/disclosure"
 	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/tx"
 	"github.com/careledger/careledger/verify"
@@ -104,7 +105,7 @@ func verifyBundle(_ context.Context, args []string) error {
 // verifyReport checks an accounting of disclosures offline and prints a
 // summary.
 func verifyReport(_ context.Context, args []string) error {
-	var r audit.Report
+	var r disclosure.Report
 	tr, err := readTrusted("verify report", "REPORT.json", "an accounting of disclosures", args, &r)
 	if err != nil {
 		return err

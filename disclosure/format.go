@@ -1,4 +1,4 @@
-package audit
+package disclosure
 
 import (
 	"encoding/csv"

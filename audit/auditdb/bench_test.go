@@ -1,4 +1,4 @@
-package audit_test
+package auditdb_test
 
 import (
 	"crypto/sha256"
@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/disclosure"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -31,10 +33,12 @@ import (
 // $TMPDIR/careledger-audit-10m for the default size, -<size> otherwise),
 // holding CARELEDGER_AUDIT_BENCH_EVENTS events (default 10,000,000). A
 // marker file, written last, tells a complete log from an interrupted build,
-// which is redone. Try it small first:
+// which is redone. BenchmarkDisclosureReport is here rather than in package
+// disclosure: it shares the generated log, and what it measures is mostly
+// this store's index and proof reads. Try it small first:
 //
-//	CARELEDGER_AUDIT_BENCH_EVENTS=100000 go test ./audit -run '^$' -bench . -benchtime 100x
-//	go test ./audit -run '^$' -bench . -benchtime 100x -timeout 2h
+//	CARELEDGER_AUDIT_BENCH_EVENTS=100000 go test ./audit/auditdb -run '^$' -bench . -benchtime 100x
+//	go test ./audit/auditdb -run '^$' -bench . -benchtime 100x -timeout 2h
 
 const (
 	benchBlockEvents = 1000 // events per block, about
@@ -44,6 +48,10 @@ const (
 )
 
 var benchStart = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// benchOptions open the benchmarks' stores: the generated log holds no
+// event of a type a node indexes by type, so it indexes none.
+var benchOptions = auditdb.Options{}
 
 // benchLog is a generated log and what the benchmarks need to know of it.
 type benchLog struct {
@@ -149,7 +157,7 @@ func registration(i uint64) []contract.Event {
 // benchBlockEvents, as FinalizeBlock does: mostly other patients'
 // registrations, and the target patient's reads spread evenly across it.
 // With others false it writes the reads alone. It returns the last height.
-func generate(s *audit.Store, n uint64, others bool) (int64, error) {
+func generate(s *auditdb.Store, n uint64, others bool) (int64, error) {
 	type built struct {
 		blk *audit.Block
 		err error
@@ -258,7 +266,7 @@ func dirSize(dir string) int64 {
 // openBenchLog opens the generated log, building it first unless a
 // complete one of the wanted size is there. The store is closed when b
 // ends.
-func openBenchLog(b *testing.B) (*audit.Store, *audit.Certified) {
+func openBenchLog(b *testing.B) (*auditdb.Store, *audit.Certified) {
 	b.Helper()
 	n := benchEvents(b)
 	dir := os.Getenv("CARELEDGER_AUDIT_BENCH_DIR")
@@ -287,7 +295,7 @@ func openBenchLog(b *testing.B) (*audit.Store, *audit.Certified) {
 		}
 		b.Logf("generating a log of %d events in %s", n, dir)
 		start := time.Now()
-		s, err := audit.Open(dbDir)
+		s, err := auditdb.Open(dbDir, benchOptions)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -305,7 +313,7 @@ func openBenchLog(b *testing.B) (*audit.Store, *audit.Certified) {
 		}
 		b.Logf("generated %d events in %s: %d MiB on disk", n, meta.Build, dirSize(dbDir)>>20)
 	}
-	s, err := audit.Open(dbDir)
+	s, err := auditdb.Open(dbDir, benchOptions)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -315,7 +323,7 @@ func openBenchLog(b *testing.B) (*audit.Store, *audit.Certified) {
 
 // certified returns the log's checkpoint after height, with no signed
 // header: BuildReport only copies it.
-func certified(b *testing.B, s *audit.Store, height int64) *audit.Certified {
+func certified(b *testing.B, s *auditdb.Store, height int64) *audit.Certified {
 	b.Helper()
 	cp, err := s.Checkpoint(height)
 	if err != nil {
@@ -337,14 +345,14 @@ func (l latencies) report(b *testing.B, unit string, scale time.Duration) {
 }
 
 // BenchmarkDisclosureReport compiles the target patient's accounting of
-// disclosures (audit.BuildReport: read the patient's index, then read,
+// disclosures (disclosure.BuildReport: read the patient's index, then read,
 // prove and decode each of their 400 leaves) over the whole generated log
 // (goal: under 50 ms at 10M events). Baselines: reading the patient's
 // index alone, and the same report from a log holding the patient's
 // events alone.
 func BenchmarkDisclosureReport(b *testing.B) {
 	big, bigCP := openBenchLog(b)
-	small, err := audit.Open(filepath.Join(b.TempDir(), "audit.db"))
+	small, err := auditdb.Open(filepath.Join(b.TempDir(), "audit.db"), benchOptions)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -370,7 +378,7 @@ func BenchmarkDisclosureReport(b *testing.B) {
 	})
 	for _, c := range []struct {
 		name string
-		s    *audit.Store
+		s    *auditdb.Store
 		cp   *audit.Certified
 	}{
 		{"report/patient-only", small, smallCP},
@@ -381,7 +389,7 @@ func BenchmarkDisclosureReport(b *testing.B) {
 			entries := 0
 			for b.Loop() {
 				start := time.Now()
-				r, err := audit.BuildReport(c.s, "bench", benchPatient, from, to, false, c.cp, orgOf)
+				r, err := disclosure.BuildReport(c.s.Cached(), "bench", benchPatient, from, to, false, c.cp, orgOf)
 				lat = append(lat, time.Since(start))
 				if err != nil {
 					b.Fatal(err)

@@ -1,4 +1,4 @@
-package audit
+package disclosure
 
 import (
 	"bytes"
@@ -15,20 +15,11 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/tx"
 )
-
-// An accounting of disclosures (45 CFR 164.528) lists, for one patient and
-// a period, every disclosure of their records: every permitted read that the
-// consent contract decided, with its date, recipient, what was disclosed and
-// why. Each entry carries the log leaves it rests on (the consent.access
-// event and its decisions) with their inclusion proofs; the report carries
-// the checkpoint they are proven against and the signed header certifying
-// it, and the node that compiled it signs the whole, so that an entry
-// removed or added breaks the signature and an entry altered breaks its
-// proof.
 
 // Excluded are the purposes of use the standard lets an accounting leave
 // out (164.528(a)(1): treatment, payment, health care operations, and
@@ -93,7 +84,7 @@ func (r *Report) Digest() []byte {
 		put([]byte(e.RecipientOrg))
 		for _, l := range e.Leaves {
 			put(binary.BigEndian.AppendUint64(nil, l.Index))
-			put(LeafHash(l.Leaf))
+			put(audit.LeafHash(l.Leaf))
 		}
 	}
 	put(binary.BigEndian.AppendUint64(nil, r.LogSize))
@@ -120,7 +111,7 @@ func attrOf(e contract.Event, key string) string {
 
 // disclosureOf builds an entry from the access event and its decisions,
 // or reports that they disclosed nothing.
-func disclosureOf(access *Event, decisions []*Event) (Disclosure, bool) {
+func disclosureOf(access *audit.Event, decisions []*audit.Event) (Disclosure, bool) {
 	e := access.Event
 	d := Disclosure{
 		Time: access.Time, Custodian: attrOf(e, "custodian"), Purpose: attrOf(e, "purpose"),
@@ -172,8 +163,8 @@ func (r *Report) Verify(chainID string, trusted *cmttypes.ValidatorSet, nodeKeys
 	if !ed25519.PubKey(r.Signer).VerifySignature(r.Digest(), r.Signature) {
 		return errors.New("the report's signature does not verify: an entry was added, removed or changed")
 	}
-	b := Bundle{ChainID: r.ChainID, LogSize: r.LogSize, LogRoot: r.LogRoot, StateRoot: r.StateRoot, Height: r.Height, SignedHeader: r.SignedHeader}
-	if err := b.verifyCheckpoint(chainID, trusted); err != nil {
+	b := audit.Bundle{ChainID: r.ChainID, LogSize: r.LogSize, LogRoot: r.LogRoot, StateRoot: r.StateRoot, Height: r.Height, SignedHeader: r.SignedHeader}
+	if err := b.VerifyCheckpoint(chainID, trusted); err != nil {
 		return err
 	}
 	for i, d := range r.Entries {
@@ -185,12 +176,12 @@ func (r *Report) Verify(chainID string, trusted *cmttypes.ValidatorSet, nodeKeys
 }
 
 func (r *Report) verifyEntry(d Disclosure) error {
-	var evs []*Event
+	var evs []*audit.Event
 	for _, l := range d.Leaves {
-		if err := VerifyInclusion(l.Leaf, l.Index, r.LogSize, l.Proof, r.LogRoot); err != nil {
+		if err := audit.VerifyInclusion(l.Leaf, l.Index, r.LogSize, l.Proof, r.LogRoot); err != nil {
 			return fmt.Errorf("leaf %d is not in the log: %w", l.Index, err)
 		}
-		ev, err := DecodeEvent(l.Leaf)
+		ev, err := audit.DecodeEvent(l.Leaf)
 		if err != nil {
 			return err
 		}
@@ -219,16 +210,24 @@ func (r *Report) verifyEntry(d Disclosure) error {
 	return nil
 }
 
-// Certified is a checkpoint and the signed header that certifies it.
-type Certified struct {
-	Checkpoint
-	SignedHeader json.RawMessage
+// Log is what BuildReport reads of a node's copy of the audit log.
+// auditdb.Store satisfies it; its Cached view, which keeps the tree nodes
+// that the proofs of neighbouring leaves share, is the one to pass.
+type Log interface {
+	// AccountEvents returns the indexes of the events that concern account
+	// a, in log order, from index from on, at most limit of them.
+	AccountEvents(a tx.Address, from uint64, limit int) ([]uint64, error)
+	// Leaf returns the leaf at index i.
+	Leaf(i uint64) ([]byte, error)
+	// InclusionProof returns the proof that leaf index is in the log of
+	// size leaves.
+	InclusionProof(index, size uint64) ([][]byte, error)
 }
 
 // BuildReport compiles the accounting of disclosures of patient for
 // [from, to) from the log in s, proven in cp, which must hold every leaf it
 // reads. orgOf names an account's organization. The caller signs it.
-func BuildReport(s *Store, chainID string, patient tx.Address, from, to time.Time, all bool, cp *Certified, orgOf func(tx.Address) string) (*Report, error) {
+func BuildReport(s Log, chainID string, patient tx.Address, from, to time.Time, all bool, cp *audit.Certified, orgOf func(tx.Address) string) (*Report, error) {
 	r := &Report{
 		ChainID: chainID, Patient: patient, From: from.UTC(), To: to.UTC(), All: all, Entries: []Disclosure{},
 		LogSize: cp.Size, LogRoot: cp.Root, StateRoot: cp.StateRoot, Height: cp.Height, SignedHeader: cp.SignedHeader,
@@ -240,17 +239,16 @@ func BuildReport(s *Store, chainID string, patient tx.Address, from, to time.Tim
 	if err != nil {
 		return nil, err
 	}
-	cache := nodeCache{}
-	prove := func(i uint64) (ProvenLeaf, *Event, error) {
+	prove := func(i uint64) (ProvenLeaf, *audit.Event, error) {
 		leaf, err := s.Leaf(i)
 		if err != nil {
 			return ProvenLeaf{}, nil, err
 		}
-		p, err := s.inclusionProof(i, cp.Size, cache)
+		p, err := s.InclusionProof(i, cp.Size)
 		if err != nil {
 			return ProvenLeaf{}, nil, err
 		}
-		ev, err := DecodeEvent(leaf)
+		ev, err := audit.DecodeEvent(leaf)
 		return ProvenLeaf{Index: i, Leaf: leaf, Proof: p}, ev, err
 	}
 	for k := 0; k < len(idx) && idx[k] < cp.Size; k++ {
@@ -262,7 +260,7 @@ func BuildReport(s *Store, chainID string, patient tx.Address, from, to time.Tim
 			ev.Time.Before(r.From) || !ev.Time.Before(r.To) {
 			continue
 		}
-		leaves, decisions := []ProvenLeaf{access}, []*Event{}
+		leaves, decisions := []ProvenLeaf{access}, []*audit.Event{}
 		for k+1 < len(idx) && idx[k+1] < cp.Size {
 			l, dec, err := prove(idx[k+1])
 			if err != nil {

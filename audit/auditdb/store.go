@@ -1,4 +1,4 @@
-package audit
+package auditdb
 
 import (
 	"bytes"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
 
+	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/tx"
 	"github.com/careledger/careledger/wire"
 )
@@ -26,13 +28,18 @@ import (
 // FinalizeBlock, before the block's state commits; a block applied again
 // after a crash writes the same bytes.
 type Store struct {
-	db *leveldb.DB
+	db    *leveldb.DB
+	types []string // Options.IndexedTypes
 
 	// upper caches the nodes of level upperLevel and above that proofs have
 	// read: a 2^upperLevel-th of the tree, which every proof climbs through.
 	mu    sync.RWMutex
 	upper map[compact.NodeID][]byte
 }
+
+// rangeFactory builds compact ranges from stored nodes, hashing as the
+// log does.
+var rangeFactory = compact.RangeFactory{Hash: rfc6962.DefaultHasher.HashChildren}
 
 // upperLevel is the lowest level whose nodes stay in memory once read: a
 // log of ten million events has forty thousand of them (about 3 MB).
@@ -41,8 +48,34 @@ const upperLevel = 8
 // ErrNotFound reports an index or height beyond the log.
 var ErrNotFound = errors.New("not in the log")
 
+// Options configure a Store.
+type Options struct {
+	// IndexedTypes are the event types that TypeEvents finds: the rare
+	// ones a node looks for (a node passes erasures, which it carries out
+	// again when it starts, and break-the-glass accesses). Indexing every
+	// type would cost a write per event. There is no default: nil indexes
+	// no type, and TypeEvents then finds nothing. Events already written
+	// are not indexed again when the set changes; a rebuild (or a restore
+	// from a snapshot) indexes the whole log with the set it is given.
+	IndexedTypes []string
+}
+
+// Validate reports an indexed type that is empty or holds a NUL byte,
+// which ends a type in the index's keys.
+func (o Options) Validate() error {
+	for _, t := range o.IndexedTypes {
+		if t == "" || strings.IndexByte(t, 0) >= 0 {
+			return fmt.Errorf("audit log options: indexed event type %q: empty or with a NUL byte", t)
+		}
+	}
+	return nil
+}
+
 // Open opens the store at path.
-func Open(path string) (*Store, error) {
+func Open(path string, o Options) (*Store, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	// A log of millions of events is a thousand table files: keep them
 	// open, and the upper tree nodes that every proof reads in cache. The
 	// account index spreads each block's writes over the whole key range,
@@ -60,7 +93,7 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open audit log: %w", err)
 	}
-	return &Store{db: db, upper: map[compact.NodeID][]byte{}}, nil
+	return &Store{db: db, types: slices.Clone(o.IndexedTypes), upper: map[compact.NodeID][]byte{}}, nil
 }
 
 // Close closes the store.
@@ -77,12 +110,6 @@ func orgKey(org string, i uint64) []byte {
 	return binary.BigEndian.AppendUint64(append(append([]byte("o"), org...), 0), i)
 }
 
-// indexedTypes are the event types TypeEvents finds: the rare ones a node
-// looks for (erasures, which it carries out again when it starts, and
-// break-the-glass accesses). Indexing every type would cost a write per
-// event.
-var indexedTypes = []string{"records.erased", "consent.break_glass"}
-
 func typeKey(typ string, i uint64) []byte {
 	return binary.BigEndian.AppendUint64(append(append([]byte("k"), typ...), 0), i)
 }
@@ -94,32 +121,9 @@ func checkpointKey(height int64) []byte {
 	return binary.BigEndian.AppendUint64([]byte("h"), uint64(height))
 }
 
-// Block is what one block added: its events (the leaves), the tree nodes
-// they completed, and the log after it.
-type Block struct {
-	Height int64
-	First  uint64 // the index of the first leaf
-	Events []Event
-	Leaves [][]byte // the events' encodings, if the caller has them (else Write encodes)
-	Nodes  []Node
-	Size   uint64
-	Root   []byte
-	// StateRoot is the state's root after the block: with Size and Root it
-	// gives the block's app hash (AppHash).
-	StateRoot []byte
-}
-
-// Node is a tree node: the root of the perfect subtree of 2^Level leaves
-// starting at leaf Index<<Level.
-type Node struct {
-	Level uint
-	Index uint64
-	Hash  []byte
-}
-
 // Write stores a block's leaves, nodes and checkpoint, and indexes each
 // event by the accounts it concerns, in one batch.
-func (s *Store) Write(b *Block) error {
+func (s *Store) Write(b *audit.Block) error {
 	// Growing a batch of thousands of records copies it many times.
 	size := 128 + 64*len(b.Nodes)
 	for _, leaf := range b.Leaves {
@@ -134,7 +138,7 @@ func (s *Store) Write(b *Block) error {
 		} else {
 			leaf = e.Encode()
 		}
-		putEvent(batch, b.First+uint64(i), e, leaf, i == 0)
+		s.putEvent(batch, b.First+uint64(i), e, leaf, i == 0)
 	}
 	for _, n := range b.Nodes {
 		putNode(batch, n.Level, n.Index, n.Hash)
@@ -152,9 +156,9 @@ func putCheckpoint(batch *leveldb.Batch, height int64, size uint64, root, stateR
 }
 
 // putEvent stores leaf idx and indexes its event by the accounts and
-// organizations it names, its type if rare, and, if it is its block's
-// first, its block time.
-func putEvent(batch *leveldb.Batch, idx uint64, e *Event, leaf []byte, first bool) {
+// organizations it names, its type if one of s.types, and, if it is its
+// block's first, its block time.
+func (s *Store) putEvent(batch *leveldb.Batch, idx uint64, e *audit.Event, leaf []byte, first bool) {
 	batch.Put(leafKey(idx), leaf)
 	for _, a := range e.Event.Accounts {
 		batch.Put(accountKey(a, idx), nil)
@@ -164,7 +168,7 @@ func putEvent(batch *leveldb.Batch, idx uint64, e *Event, leaf []byte, first boo
 			batch.Put(orgKey(a.Value, idx), nil)
 		}
 	}
-	if slices.Contains(indexedTypes, e.Event.Type) {
+	if slices.Contains(s.types, e.Event.Type) {
 		batch.Put(typeKey(e.Event.Type, idx), nil)
 	}
 	if first {
@@ -227,7 +231,7 @@ func (s *Store) OrgEvents(org string, from uint64, limit int) ([]uint64, error) 
 }
 
 // TypeEvents returns the indexes of the events of type typ, one of
-// indexedTypes, in log order, from index from.
+// Options.IndexedTypes, in log order, from index from.
 func (s *Store) TypeEvents(typ string, from uint64, limit int) ([]uint64, error) {
 	return s.indexed(append(append([]byte("k"), typ...), 0), from, limit)
 }
@@ -267,16 +271,8 @@ func (s *Store) indexed(prefix []byte, from uint64, limit int) ([]uint64, error)
 	return out, it.Error()
 }
 
-// Checkpoint is the log after a block, and the state root beside it.
-type Checkpoint struct {
-	Height    int64  `json:"height"`
-	Size      uint64 `json:"size"`
-	Root      []byte `json:"root"`
-	StateRoot []byte `json:"state_root"`
-}
-
 // Checkpoint returns the log's checkpoint after block height.
-func (s *Store) Checkpoint(height int64) (*Checkpoint, error) {
+func (s *Store) Checkpoint(height int64) (*audit.Checkpoint, error) {
 	b, err := s.db.Get(checkpointKey(height), nil)
 	if errors.Is(err, leveldb.ErrNotFound) {
 		return nil, ErrNotFound
@@ -285,7 +281,7 @@ func (s *Store) Checkpoint(height int64) (*Checkpoint, error) {
 		return nil, err
 	}
 	r := wire.NewReader(b)
-	c := &Checkpoint{Height: height, Size: r.Uint(), Root: r.Raw(32), StateRoot: r.Blob(64)}
+	c := &audit.Checkpoint{Height: height, Size: r.Uint(), Root: r.Raw(32), StateRoot: r.Blob(64)}
 	return c, r.Done()
 }
 
@@ -295,7 +291,7 @@ func (s *Store) node(id compact.NodeID) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("audit log leaf %d: %w", id.Index, err)
 		}
-		return LeafHash(leaf), nil
+		return audit.LeafHash(leaf), nil
 	}
 	if id.Level >= upperLevel {
 		s.mu.RLock()
@@ -385,6 +381,25 @@ func (s *Store) inclusionProof(index, size uint64, cache nodeCache) ([][]byte, e
 	return n.Rehash(hs, rfc6962.DefaultHasher.HashChildren)
 }
 
+// Cached is a view of the store for one task that reads many proofs, such
+// as a disclosure report: its InclusionProof keeps the tree nodes it reads,
+// since the inclusion proofs of neighbouring leaves share all but their
+// lowest nodes. It is not safe for concurrent use; drop it when the task
+// is done.
+type Cached struct {
+	*Store
+	cache nodeCache
+}
+
+// Cached returns a view of s for one task.
+func (s *Store) Cached() *Cached { return &Cached{s, nodeCache{}} }
+
+// InclusionProof returns the proof that leaf index is in the log of size
+// leaves, reading the nodes that earlier proofs read from the view's cache.
+func (c *Cached) InclusionProof(index, size uint64) ([][]byte, error) {
+	return c.Store.inclusionProof(index, size, c.cache)
+}
+
 // ConsistencyProof returns the proof that the log of size1 leaves is a
 // prefix of the log of size2.
 func (s *Store) ConsistencyProof(size1, size2 uint64) ([][]byte, error) {
@@ -397,14 +412,4 @@ func (s *Store) ConsistencyProof(size1, size2 uint64) ([][]byte, error) {
 		return nil, err
 	}
 	return n.Rehash(hs, rfc6962.DefaultHasher.HashChildren)
-}
-
-// VerifyInclusion checks a leaf's inclusion proof against a root.
-func VerifyInclusion(leaf []byte, index, size uint64, p [][]byte, root []byte) error {
-	return proof.VerifyInclusion(rfc6962.DefaultHasher, index, size, LeafHash(leaf), p, root)
-}
-
-// VerifyConsistency checks that root1 of size1 leaves is a prefix of root2.
-func VerifyConsistency(size1, size2 uint64, p [][]byte, root1, root2 []byte) error {
-	return proof.VerifyConsistency(rfc6962.DefaultHasher, size1, size2, p, root1, root2)
 }

@@ -1,4 +1,4 @@
-package audit
+package auditdb
 
 import (
 	"fmt"
@@ -6,6 +6,8 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/transparency-dev/merkle/compact"
+
+	"github.com/careledger/careledger/audit"
 )
 
 // Restorer rebuilds a node's copy of the log from its leaves, received in
@@ -14,7 +16,7 @@ import (
 // log's size and root against the restored state before Finish.
 type Restorer struct {
 	s      *Store
-	log    *Log
+	log    *audit.Log
 	batch  *leveldb.Batch
 	height int64 // of the last leaf added
 }
@@ -24,7 +26,7 @@ func (s *Store) Restore() (*Restorer, error) {
 	if err := s.clear(); err != nil {
 		return nil, err
 	}
-	return &Restorer{s: s, log: NewLog(), batch: new(leveldb.Batch)}, nil
+	return &Restorer{s: s, log: audit.NewLog(), batch: new(leveldb.Batch)}, nil
 }
 
 // clear deletes every record.
@@ -55,16 +57,16 @@ const restoreBatch = 16 << 10
 // Add adds the next leaf, to be written by the next Flush: an error from
 // Add is the snapshot's, one from Flush this node's storage's.
 func (r *Restorer) Add(leaf []byte) error {
-	e, err := DecodeEvent(leaf)
+	e, err := audit.DecodeEvent(leaf)
 	if err != nil {
 		return fmt.Errorf("restore audit leaf %d: %w", r.log.Size(), err)
 	}
 	if e.Height < r.height {
 		return fmt.Errorf("restore audit leaf %d: height %d after %d", r.log.Size(), e.Height, r.height)
 	}
-	putEvent(r.batch, r.log.Size(), e, leaf, e.Height != r.height)
+	r.s.putEvent(r.batch, r.log.Size(), e, leaf, e.Height != r.height)
 	r.height = e.Height
-	if err := r.log.Append(LeafHash(leaf), func(level uint, index uint64, hash []byte) {
+	if err := r.log.Append(audit.LeafHash(leaf), func(level uint, index uint64, hash []byte) {
 		putNode(r.batch, level, index, hash)
 	}); err != nil {
 		return err
@@ -83,7 +85,7 @@ func (r *Restorer) Flush() error {
 }
 
 // Log returns the log of the leaves added so far.
-func (r *Restorer) Log() *Log { return r.log }
+func (r *Restorer) Log() *audit.Log { return r.log }
 
 // Finish writes the last leaves and the checkpoint after block height,
 // whose state root is stateRoot.

@@ -1,4 +1,4 @@
-package audit_test
+package auditdb_test
 
 import (
 	"bytes"
@@ -12,10 +12,16 @@ import (
 	"github.com/transparency-dev/merkle/rfc6962"
 
 	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/tx"
 )
 
+// testOptions index the erasures that event makes.
+var testOptions = auditdb.Options{IndexedTypes: []string{"records.erased"}}
+
+// event is the i-th event of a test log: every tenth, from the fourth, an
+// erasure.
 func event(i int) audit.Event {
 	typ := "consent.access"
 	if i%10 == 3 {
@@ -48,7 +54,7 @@ func blockTime(h int64) time.Time { return time.Date(2026, 11, 21, 9, 0, int(h),
 // fillLog appends n events to s a few per block, as FinalizeBlock does,
 // checking each block's root against RFC 6962's definition and its
 // checkpoint, and returns the leaves and the log.
-func fillLog(t *testing.T, s *audit.Store, n int) ([][]byte, *audit.Log) {
+func fillLog(t *testing.T, s *auditdb.Store, n int) ([][]byte, *audit.Log) {
 	t.Helper()
 	log := audit.NewLog()
 	var leaves [][]byte
@@ -88,7 +94,7 @@ func fillLog(t *testing.T, s *audit.Store, n int) ([][]byte, *audit.Log) {
 // does, and checks every root against RFC 6962's definition, and every
 // inclusion and consistency proof, and that proofs fail for other leaves.
 func TestLogAndProofs(t *testing.T) {
-	s, err := audit.Open(filepath.Join(t.TempDir(), "audit.db"))
+	s, err := auditdb.Open(filepath.Join(t.TempDir(), "audit.db"), testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +143,7 @@ func TestLogAndProofs(t *testing.T) {
 	if err := s.Leaves(5, 40, func(leaf []byte) error { read = append(read, bytes.Clone(leaf)); return nil }); err != nil || !reflect.DeepEqual(read, leaves[5:40]) {
 		t.Errorf("Leaves(5, 40) = %d leaves, %v; want leaves 5 to 39", len(read), err)
 	}
-	if err := s.Leaves(uint64(len(leaves)-2), uint64(len(leaves)+1), func([]byte) error { return nil }); !errors.Is(err, audit.ErrNotFound) {
+	if err := s.Leaves(uint64(len(leaves)-2), uint64(len(leaves)+1), func([]byte) error { return nil }); !errors.Is(err, auditdb.ErrNotFound) {
 		t.Errorf("Leaves beyond the log = %v; want ErrNotFound", err)
 	}
 	var erasures []uint64
@@ -159,8 +165,8 @@ func TestLogAndProofs(t *testing.T) {
 // time, as state sync does, and checks that the copy answers as the
 // original: the checkpoint, proofs, and every index read page by page.
 func TestRestore(t *testing.T) {
-	open := func() *audit.Store {
-		s, err := audit.Open(filepath.Join(t.TempDir(), "audit.db"))
+	open := func() *auditdb.Store {
+		s, err := auditdb.Open(filepath.Join(t.TempDir(), "audit.db"), testOptions)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -209,9 +215,9 @@ func TestRestore(t *testing.T) {
 		}
 	}
 	// Every index, read two at a time as the API pages it.
-	queries := map[string]func(*audit.Store, uint64) ([]uint64, error){
-		"TypeEvents(records.erased)": func(s *audit.Store, from uint64) ([]uint64, error) { return s.TypeEvents("records.erased", from, 2) },
-		"AccountEvents({13})":        func(s *audit.Store, from uint64) ([]uint64, error) { return s.AccountEvents(tx.Address{13}, from, 2) },
+	queries := map[string]func(*auditdb.Store, uint64) ([]uint64, error){
+		"TypeEvents(records.erased)": func(s *auditdb.Store, from uint64) ([]uint64, error) { return s.TypeEvents("records.erased", from, 2) },
+		"AccountEvents({13})":        func(s *auditdb.Store, from uint64) ([]uint64, error) { return s.AccountEvents(tx.Address{13}, from, 2) },
 	}
 	for name, q := range queries {
 		a, b := pages(t, src, q), pages(t, dst, q)
@@ -228,8 +234,59 @@ func TestRestore(t *testing.T) {
 	}
 }
 
+// TestIndexedTypes checks that TypeEvents finds the events of the types
+// the store was opened with, and of no other.
+func TestIndexedTypes(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		types []string
+		want  bool // whether TypeEvents(records.erased) finds the erasures
+	}{
+		{"nil", nil, false},
+		{"erasures", []string{"records.erased"}, true},
+		{"others", []string{"consent.break_glass"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := auditdb.Open(filepath.Join(t.TempDir(), "audit.db"), auditdb.Options{IndexedTypes: c.types})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			fillLog(t, s, 20)
+			idx, err := s.TypeEvents("records.erased", 0, 100)
+			if err != nil || (len(idx) > 0) != c.want {
+				t.Errorf("IndexedTypes %q: TypeEvents(records.erased) = %v, %v; want erasures found %v", c.types, idx, err, c.want)
+			}
+		})
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	for _, c := range []struct {
+		types []string
+		ok    bool
+	}{
+		{nil, true},
+		{[]string{"records.erased", "consent.break_glass"}, true},
+		{[]string{""}, false},
+		{[]string{"records.erased", "records\x00erased"}, false},
+	} {
+		o := auditdb.Options{IndexedTypes: c.types}
+		if err := o.Validate(); (err == nil) != c.ok {
+			t.Errorf("Options{IndexedTypes: %q}.Validate() = %v; want ok %v", c.types, err, c.ok)
+		}
+		s, err := auditdb.Open(filepath.Join(t.TempDir(), "audit.db"), o)
+		if err == nil {
+			s.Close()
+		}
+		if (err == nil) != c.ok {
+			t.Errorf("Open(Options{IndexedTypes: %q}) = %v; want ok %v", c.types, err, c.ok)
+		}
+	}
+}
+
 // pages reads an index page by page to its end.
-func pages(t *testing.T, s *audit.Store, q func(*audit.Store, uint64) ([]uint64, error)) []uint64 {
+func pages(t *testing.T, s *auditdb.Store, q func(*auditdb.Store, uint64) ([]uint64, error)) []uint64 {
 	t.Helper()
 	var all []uint64
 	for from := uint64(0); ; {
@@ -243,29 +300,4 @@ func pages(t *testing.T, s *audit.Store, q func(*audit.Store, uint64) ([]uint64,
 		all = append(all, page...)
 		from = page[len(page)-1] + 1
 	}
-}
-
-func TestEventEncoding(t *testing.T) {
-	e := event(5)
-	got, err := audit.DecodeEvent(e.Encode())
-	if err != nil || !reflect.DeepEqual(*got, e) {
-		t.Fatalf("DecodeEvent(Encode(%+v)) = %+v, %v", e, got, err)
-	}
-}
-
-func FuzzDecodeEvent(f *testing.F) {
-	for i := range 3 {
-		e := event(i)
-		f.Add(e.Encode())
-	}
-	f.Add([]byte("careledger/audit-event/v1\n"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		e, err := audit.DecodeEvent(b)
-		if err != nil {
-			return
-		}
-		if again := e.Encode(); !bytes.Equal(again, b) {
-			t.Fatalf("Encode(DecodeEvent(%x)) = %x; want the input", b, again)
-		}
-	})
 }
