@@ -10,6 +10,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/index"
@@ -183,13 +184,6 @@ func HTTPStatus(code tx.Code) int {
 	return http.StatusInternalServerError
 }
 
-// Error is the body of every error answer.
-type Error struct {
-	Code    tx.Code `json:"code"`
-	Name    string  `json:"name"`
-	Message string  `json:"message"`
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -203,10 +197,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeError(w http.ResponseWriter, err error) {
 	var rej *tx.Rejection
 	if !errors.As(err, &rej) {
-		writeJSON(w, http.StatusInternalServerError, map[string]Error{"error": {Name: "internal", Message: "internal error"}})
+		writeJSON(w, http.StatusInternalServerError, map[string]v1.Error{"error": {Name: "internal", Message: "internal error"}})
 		return
 	}
-	writeJSON(w, HTTPStatus(rej.Code), map[string]Error{"error": {Code: rej.Code, Name: rej.Code.String(), Message: rej.Msg}})
+	writeJSON(w, HTTPStatus(rej.Code), map[string]v1.Error{"error": {Code: rej.Code, Name: rej.Code.String(), Message: rej.Msg}})
 }
 
 // readJSON decodes a size-limited JSON body into v, rejecting unknown fields.
@@ -235,18 +229,6 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "height": s.b.App.State().Version()})
 }
 
-// Status is the answer of GET /v1/status.
-type Status struct {
-	ChainID     string `json:"chain_id"`
-	Height      int64  `json:"height"`
-	AppHash     string `json:"app_hash"`
-	BlockTime   string `json:"block_time,omitempty"`
-	Version     string `json:"version"`
-	AppVersion  uint64 `json:"app_version"`
-	MempoolSize int    `json:"mempool_size"`
-	PendingTxs  int    `json:"pending_txs"`
-}
-
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	v := s.b.App.State()
 	hash, err := app.AppHashOf(v)
@@ -254,7 +236,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	st := Status{
+	st := v1.Status{
 		ChainID:     s.b.App.ChainID(),
 		Height:      v.Version(),
 		AppHash:     fmt.Sprintf("%X", hash),

@@ -12,7 +12,7 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
-	"github.com/careledger/careledger/api"
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/client"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/custodian"
@@ -37,7 +37,7 @@ type Peers struct {
 	Holders func(patient string) ([]string, error)
 
 	mu     sync.Mutex
-	tokens map[string]api.TokenAnswer
+	tokens map[string]v1.TokenAnswer
 }
 
 const onBehalfOf = "X-On-Behalf-Of"
@@ -55,7 +55,7 @@ func (p *Peers) token(ctx context.Context, c *client.Client, org string) (string
 		return "", err
 	}
 	if p.tokens == nil {
-		p.tokens = map[string]api.TokenAnswer{}
+		p.tokens = map[string]v1.TokenAnswer{}
 	}
 	p.tokens[org] = ans
 	return ans.Token, nil
