@@ -19,6 +19,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/careledger/careledger/api"
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/client"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/node"
@@ -61,8 +62,8 @@ func TestBusyRetryAfter(t *testing.T) {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		raw := signed(t, n.ChainID(), ed25519.GenPrivKey()).Encode()
-		res, body := postJSON(t, n.URL+"/v1/txs", api.SubmitRequest{Tx: base64.StdEncoding.EncodeToString(raw)})
-		var a api.TxAnswer
+		res, body := postJSON(t, n.URL+"/v1/txs", v1.SubmitRequest{Tx: base64.StdEncoding.EncodeToString(raw)})
+		var a v1.TxAnswer
 		if err := decodeStrict(body, &a); err != nil {
 			t.Fatalf("submit: answer %s: %v", body, err)
 		}
@@ -145,7 +146,7 @@ func checkError(t *testing.T, what string, res *http.Response, body []byte, stat
 		t.Errorf("%s: Content-Type %q; want application/json", what, ct)
 	}
 	var e struct {
-		Error *api.Error `json:"error"`
+		Error *v1.Error `json:"error"`
 	}
 	if err := decodeStrict(body, &e); err != nil || e.Error == nil {
 		t.Errorf("%s: body %s is not an error body: %v", what, body, err)
@@ -263,8 +264,8 @@ func testSubmitRejectedTxs(t *testing.T, n *nodetest.Node) {
 		{"bad signature", badSig.Encode(), 401, tx.CodeBadSignature},
 	} {
 		before := rejectionCount(t, n, tc.code)
-		res, body := postJSON(t, n.URL+"/v1/txs", api.SubmitRequest{Tx: base64.StdEncoding.EncodeToString(tc.raw)})
-		var a api.TxAnswer
+		res, body := postJSON(t, n.URL+"/v1/txs", v1.SubmitRequest{Tx: base64.StdEncoding.EncodeToString(tc.raw)})
+		var a v1.TxAnswer
 		if err := decodeStrict(body, &a); err != nil {
 			t.Fatalf("submit %s: answer %s: %v", tc.name, body, err)
 		}
@@ -327,7 +328,7 @@ func testSubmitBatch(t *testing.T, n *nodetest.Node) {
 		}
 	}
 
-	tooMany := api.BatchRequest{Txs: make([]string, 1001)}
+	tooMany := v1.BatchRequest{Txs: make([]string, 1001)}
 	for i := range tooMany.Txs {
 		tooMany.Txs[i] = "AA=="
 	}
@@ -337,11 +338,11 @@ func testSubmitBatch(t *testing.T, n *nodetest.Node) {
 		status int
 		code   tx.Code
 	}{
-		{"no transactions", api.BatchRequest{}, 422, tx.CodeInvalid},
+		{"no transactions", v1.BatchRequest{}, 422, tx.CodeInvalid},
 		{"over 1,000 transactions", tooMany, 422, tx.CodeInvalid},
-		{"an entry not base64", api.BatchRequest{Txs: []string{"AA==", "not base64!"}}, 400, tx.CodeMalformed},
+		{"an entry not base64", v1.BatchRequest{Txs: []string{"AA==", "not base64!"}}, 400, tx.CodeMalformed},
 		{"unknown field", map[string]any{"txs": []string{"AA=="}, "mode": "sync"}, 400, tx.CodeMalformed},
-		{"an unknown wait", api.BatchRequest{Txs: []string{"AA=="}, Wait: "soon"}, 422, tx.CodeInvalid},
+		{"an unknown wait", v1.BatchRequest{Txs: []string{"AA=="}, Wait: "soon"}, 422, tx.CodeInvalid},
 	} {
 		res, body := postJSON(t, n.URL+"/v1/txs/batch", tc.body)
 		checkError(t, "POST /v1/txs/batch with "+tc.name, res, body, tc.status, tc.code)
@@ -373,8 +374,8 @@ func testSubmitWaitCommit(t *testing.T, n *nodetest.Node) {
 
 	// Without wait, the answer is 202 pending, and the transaction commits.
 	raw = signed(t, n.ChainID(), ed25519.GenPrivKey()).Encode()
-	res, body := postJSON(t, n.URL+"/v1/txs", api.SubmitRequest{Tx: base64.StdEncoding.EncodeToString(raw)})
-	var p api.TxAnswer
+	res, body := postJSON(t, n.URL+"/v1/txs", v1.SubmitRequest{Tx: base64.StdEncoding.EncodeToString(raw)})
+	var p v1.TxAnswer
 	if err := decodeStrict(body, &p); err != nil || res.StatusCode != http.StatusAccepted || p.Status != "pending" {
 		t.Fatalf("submit without wait = HTTP %d %s, %v; want 202 pending", res.StatusCode, body, err)
 	}
@@ -470,7 +471,7 @@ func testMetrics(t *testing.T, n *nodetest.Node) {
 	// A rejected submission counts; a request that is not even JSON does not.
 	before := rejectionCount(t, n, tx.CodeMalformed)
 	do(t, "POST", n.URL+"/v1/txs", []byte(`not json`), nil)
-	postJSON(t, n.URL+"/v1/txs", api.SubmitRequest{Tx: base64.StdEncoding.EncodeToString([]byte{0xff})})
+	postJSON(t, n.URL+"/v1/txs", v1.SubmitRequest{Tx: base64.StdEncoding.EncodeToString([]byte{0xff})})
 	if after := rejectionCount(t, n, tx.CodeMalformed); after != before+1 {
 		t.Errorf("rejections{code=malformed,stage=submit} went from %v to %v; want +1", before, after)
 	}
@@ -484,8 +485,8 @@ func testBlocks(t *testing.T, n *nodetest.Node) {
 		t.Fatalf("Org(local) = %+v, %v; want an organization with a validator key", org, err)
 	}
 	validator := ed25519.PubKey(org.ValidatorKey).Address().String()
-	signedBy := func(b api.BlockAnswer) bool {
-		return slices.ContainsFunc(b.Signatures, func(s api.BlockSigner) bool { return s.Validator == validator && !s.Time.IsZero() })
+	signedBy := func(b v1.BlockAnswer) bool {
+		return slices.ContainsFunc(b.Signatures, func(s v1.BlockSigner) bool { return s.Validator == validator && !s.Time.IsZero() })
 	}
 
 	latest, err := c.Block(ctx, 0)
@@ -503,8 +504,8 @@ func testBlocks(t *testing.T, n *nodetest.Node) {
 		t.Fatalf("register patient: %v", err)
 	}
 	b, err := c.Block(ctx, a.Height)
-	want := api.BlockTx{Hash: a.Hash, Code: tx.CodeOK, Messages: []string{"identity/register_patient"}}
-	if err != nil || !slices.ContainsFunc(b.Txs, func(x api.BlockTx) bool {
+	want := v1.BlockTx{Hash: a.Hash, Code: tx.CodeOK, Messages: []string{"identity/register_patient"}}
+	if err != nil || !slices.ContainsFunc(b.Txs, func(x v1.BlockTx) bool {
 		return x.Hash == want.Hash && x.Code == want.Code && slices.Equal(x.Messages, want.Messages)
 	}) {
 		t.Errorf("Block(%d) = %+v, %v; want it to hold %+v", a.Height, b, err, want)
@@ -527,8 +528,8 @@ func testAuth(t *testing.T, n *nodetest.Node) {
 	challenge := func(pub tx.PubKey) string {
 		t.Helper()
 		start := time.Now()
-		res, body := postJSON(t, n.URL+"/v1/auth/challenge", api.ChallengeRequest{PubKey: pub})
-		var ch api.ChallengeAnswer
+		res, body := postJSON(t, n.URL+"/v1/auth/challenge", v1.ChallengeRequest{PubKey: pub})
+		var ch v1.ChallengeAnswer
 		if err := decodeStrict(body, &ch); err != nil || res.StatusCode != 200 || ch.Challenge == "" {
 			t.Fatalf("challenge = HTTP %d %s, %v; want a challenge", res.StatusCode, body, err)
 		}
@@ -538,7 +539,7 @@ func testAuth(t *testing.T, n *nodetest.Node) {
 		return ch.Challenge
 	}
 	sign := func(key ed25519.PrivKey, ch string) string {
-		sig, err := key.Sign(api.AuthSignBytes(chainID, ch))
+		sig, err := key.Sign(v1.AuthSignBytes(chainID, ch))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -556,16 +557,16 @@ func testAuth(t *testing.T, n *nodetest.Node) {
 	tampered := ch[:len(ch)-1] + string("AB"[boolIndex(ch[len(ch)-1] == 'A')])
 	for _, tc := range []struct {
 		name   string
-		req    api.TokenRequest
+		req    v1.TokenRequest
 		status int
 		code   tx.Code
 	}{
-		{"wrong signature", api.TokenRequest{PubKey: docPub, Challenge: ch, Signature: sign(other, ch)}, 401, tx.CodeBadSignature},
-		{"signature not base64", api.TokenRequest{PubKey: docPub, Challenge: ch, Signature: "!!"}, 401, tx.CodeBadSignature},
-		{"another key's challenge", api.TokenRequest{PubKey: otherPub, Challenge: ch, Signature: sign(other, ch)}, 401, tx.CodeUnauthenticated},
-		{"tampered challenge", api.TokenRequest{PubKey: docPub, Challenge: tampered, Signature: sign(doc, tampered)}, 401, tx.CodeUnauthenticated},
-		{"no challenge", api.TokenRequest{PubKey: docPub, Signature: sign(doc, "")}, 401, tx.CodeUnauthenticated},
-		{"empty signature", api.TokenRequest{PubKey: otherPub, Challenge: challenge(otherPub)}, 401, tx.CodeBadSignature},
+		{"wrong signature", v1.TokenRequest{PubKey: docPub, Challenge: ch, Signature: sign(other, ch)}, 401, tx.CodeBadSignature},
+		{"signature not base64", v1.TokenRequest{PubKey: docPub, Challenge: ch, Signature: "!!"}, 401, tx.CodeBadSignature},
+		{"another key's challenge", v1.TokenRequest{PubKey: otherPub, Challenge: ch, Signature: sign(other, ch)}, 401, tx.CodeUnauthenticated},
+		{"tampered challenge", v1.TokenRequest{PubKey: docPub, Challenge: tampered, Signature: sign(doc, tampered)}, 401, tx.CodeUnauthenticated},
+		{"no challenge", v1.TokenRequest{PubKey: docPub, Signature: sign(doc, "")}, 401, tx.CodeUnauthenticated},
+		{"empty signature", v1.TokenRequest{PubKey: otherPub, Challenge: challenge(otherPub)}, 401, tx.CodeBadSignature},
 	} {
 		res, body := postJSON(t, n.URL+"/v1/auth/token", tc.req)
 		checkError(t, "token with "+tc.name, res, body, tc.status, tc.code)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/contract"
@@ -14,31 +15,6 @@ import (
 	"github.com/careledger/careledger/disclosure"
 	"github.com/careledger/careledger/tx"
 )
-
-// EventAnswer is a leaf of the audit log.
-type EventAnswer struct {
-	Index uint64       `json:"index"`
-	Leaf  []byte       `json:"leaf"` // the canonical bytes the log hashes
-	Event *audit.Event `json:"event"`
-}
-
-// InclusionAnswer proves a leaf is in the log of Size leaves with Root.
-type InclusionAnswer struct {
-	Index uint64   `json:"index"`
-	Size  uint64   `json:"size"`
-	Root  []byte   `json:"root"`
-	Proof [][]byte `json:"proof"`
-}
-
-// ConsistencyAnswer proves the log of From leaves is a prefix of the log of
-// To leaves.
-type ConsistencyAnswer struct {
-	From     uint64   `json:"from"`
-	To       uint64   `json:"to"`
-	FromRoot []byte   `json:"from_root"`
-	ToRoot   []byte   `json:"to_root"`
-	Proof    [][]byte `json:"proof"`
-}
 
 func auditError(w http.ResponseWriter, err error) {
 	if errors.Is(err, auditdb.ErrNotFound) {
@@ -61,13 +37,6 @@ func (s *Server) certified() (*audit.Checkpoint, error) {
 	return s.b.Audit.Checkpoint(s.b.Blocks.Height() - 1)
 }
 
-// CheckpointAnswer is the log after a block and, once the next block is
-// committed, that block's signed header, which certifies it.
-type CheckpointAnswer struct {
-	audit.Checkpoint
-	SignedHeader json.RawMessage `json:"signed_header,omitempty"`
-}
-
 func (s *Server) getCheckpoint(w http.ResponseWriter, r *http.Request) {
 	h, err := strconv.ParseInt(r.PathValue("height"), 10, 64)
 	if err != nil || h < 1 {
@@ -79,7 +48,7 @@ func (s *Server) getCheckpoint(w http.ResponseWriter, r *http.Request) {
 		auditError(w, err)
 		return
 	}
-	a := CheckpointAnswer{Checkpoint: *c}
+	a := v1.CheckpointAnswer{Checkpoint: *c}
 	if a.SignedHeader, err = s.signedHeader(h + 1); err != nil {
 		writeError(w, err)
 		return
@@ -116,13 +85,13 @@ func (s *Server) getAuditEvent(w http.ResponseWriter, r *http.Request) {
 }
 
 // event reads and decodes leaf i of the log.
-func (s *Server) event(i uint64) (EventAnswer, error) {
+func (s *Server) event(i uint64) (v1.EventAnswer, error) {
 	leaf, err := s.b.Audit.Leaf(i)
 	if err != nil {
-		return EventAnswer{}, err
+		return v1.EventAnswer{}, err
 	}
 	ev, err := audit.DecodeEvent(leaf)
-	return EventAnswer{Index: i, Leaf: leaf, Event: ev}, err
+	return v1.EventAnswer{Index: i, Leaf: leaf, Event: ev}, err
 }
 
 // queryUints returns the named query parameters as integers.
@@ -155,7 +124,7 @@ func (s *Server) inclusionProof(w http.ResponseWriter, r *http.Request) {
 		auditError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, InclusionAnswer{Index: i, Size: size, Root: root, Proof: p})
+	writeJSON(w, http.StatusOK, v1.InclusionAnswer{Index: i, Size: size, Root: root, Proof: p})
 }
 
 func (s *Server) consistencyProof(w http.ResponseWriter, r *http.Request) {
@@ -169,7 +138,7 @@ func (s *Server) consistencyProof(w http.ResponseWriter, r *http.Request) {
 		writeError(w, tx.Rejectf(tx.CodeInvalid, "from must not exceed to"))
 		return
 	}
-	a := ConsistencyAnswer{From: from, To: to, Proof: [][]byte{}}
+	a := v1.ConsistencyAnswer{From: from, To: to, Proof: [][]byte{}}
 	if a.FromRoot, err = s.b.Audit.Root(from); err == nil {
 		a.ToRoot, err = s.b.Audit.Root(to)
 	}
@@ -286,7 +255,7 @@ func (s *Server) disclosures(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	s.hub.Notify(StreamEvent{Height: rep.Height, Time: time.Now().UTC(), Type: "audit.accounting_compiled",
+	s.hub.Notify(v1.StreamEvent{Height: rep.Height, Time: time.Now().UTC(), Type: "audit.accounting_compiled",
 		Attrs: []contract.Attr{{Key: "patient", Value: patient.String()}, {Key: "entries", Value: strconv.Itoa(len(rep.Entries))}}, Accounts: []tx.Address{patient}})
 	switch q.Get("format") {
 	case "csv":
@@ -298,11 +267,6 @@ func (s *Server) disclosures(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, rep)
 	}
-}
-
-// EventList is the answer of GET /v1/audit/events.
-type EventList struct {
-	Events []EventAnswer `json:"events"`
 }
 
 // listAuditEvents serves GET /v1/audit/events: the events that concern an
@@ -372,7 +336,7 @@ func (s *Server) listAuditEvents(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	out := EventList{Events: []EventAnswer{}}
+	out := v1.EventList{Events: []v1.EventAnswer{}}
 	for _, i := range idx {
 		if i >= end {
 			break

@@ -12,10 +12,10 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/tx"
-	"github.com/careledger/careledger/wire"
 )
 
 // Lifetimes of challenges and tokens.
@@ -23,10 +23,6 @@ const (
 	ChallengeTTL = 2 * time.Minute
 	TokenTTL     = 15 * time.Minute
 )
-
-// AuthDomain prefixes what a key signs to log in, so that a login signature
-// can never be a transaction signature.
-const AuthDomain = "careledger/auth/v1\n"
 
 // Auth issues challenges and bearer tokens. Both are stateless: they carry
 // their expiry and an HMAC under the node's secret, so they survive nothing
@@ -43,15 +39,6 @@ func (a *Auth) clock() time.Time {
 		return a.now()
 	}
 	return time.Now()
-}
-
-// AuthSignBytes returns what a key signs to answer challenge on chainID.
-func AuthSignBytes(chainID, challenge string) []byte {
-	w := wire.NewWriter(len(AuthDomain) + len(chainID) + len(challenge) + 4)
-	w.Raw([]byte(AuthDomain))
-	w.String(chainID)
-	w.String(challenge)
-	return w.Bytes()
 }
 
 // seal returns kind.expiry.payload.mac in base64url parts.
@@ -94,19 +81,8 @@ func (a *Auth) open(kind, s string) ([]byte, bool) {
 	return payload, true
 }
 
-// ChallengeRequest is the body of POST /v1/auth/challenge.
-type ChallengeRequest struct {
-	PubKey tx.PubKey `json:"pub_key"`
-}
-
-// ChallengeAnswer is its answer: the challenge to sign with AuthSignBytes.
-type ChallengeAnswer struct {
-	Challenge string    `json:"challenge"`
-	ExpiresAt time.Time `json:"expires_at"`
-}
-
 func (a *Auth) challenge(w http.ResponseWriter, r *http.Request) {
-	var req ChallengeRequest
+	var req v1.ChallengeRequest
 	if err := readJSON(w, r, &req); err != nil {
 		writeError(w, err)
 		return
@@ -119,25 +95,11 @@ func (a *Auth) challenge(w http.ResponseWriter, r *http.Request) {
 	rand.Read(nonce)
 	exp := a.clock().Add(ChallengeTTL).Truncate(time.Second)
 	c := a.seal("c", append(nonce, req.PubKey...), exp)
-	writeJSON(w, http.StatusOK, ChallengeAnswer{Challenge: c, ExpiresAt: exp.UTC()})
-}
-
-// TokenRequest is the body of POST /v1/auth/token.
-type TokenRequest struct {
-	PubKey    tx.PubKey `json:"pub_key"`
-	Challenge string    `json:"challenge"`
-	Signature string    `json:"signature"` // base64 Ed25519 over AuthSignBytes
-}
-
-// TokenAnswer is its answer.
-type TokenAnswer struct {
-	Token     string     `json:"token"`
-	Address   tx.Address `json:"address"`
-	ExpiresAt time.Time  `json:"expires_at"`
+	writeJSON(w, http.StatusOK, v1.ChallengeAnswer{Challenge: c, ExpiresAt: exp.UTC()})
 }
 
 func (a *Auth) token(w http.ResponseWriter, r *http.Request) {
-	var req TokenRequest
+	var req v1.TokenRequest
 	if err := readJSON(w, r, &req); err != nil {
 		writeError(w, err)
 		return
@@ -148,7 +110,7 @@ func (a *Auth) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sig, err := base64.StdEncoding.DecodeString(req.Signature)
-	if err != nil || !ed25519.PubKey(req.PubKey).VerifySignature(AuthSignBytes(a.chainID, req.Challenge), sig) {
+	if err != nil || !ed25519.PubKey(req.PubKey).VerifySignature(v1.AuthSignBytes(a.chainID, req.Challenge), sig) {
 		writeError(w, tx.Rejectf(tx.CodeBadSignature, "challenge signature does not verify"))
 		return
 	}
@@ -158,7 +120,7 @@ func (a *Auth) token(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	exp := a.clock().Add(TokenTTL).Truncate(time.Second)
-	writeJSON(w, http.StatusOK, TokenAnswer{
+	writeJSON(w, http.StatusOK, v1.TokenAnswer{
 		Token:     a.seal("t", append(acct.Address[:], acct.PubKey...), exp),
 		Address:   acct.Address,
 		ExpiresAt: exp.UTC(),

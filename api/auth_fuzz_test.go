@@ -13,6 +13,7 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tx"
@@ -94,11 +95,11 @@ func FuzzOpenToken(f *testing.F) {
 
 		// The token handler opens s as a challenge, signed properly, so that
 		// a challenge that opens gets as far as the account lookup.
-		sig, err := key.Sign(AuthSignBytes(a.chainID, s))
+		sig, err := key.Sign(v1.AuthSignBytes(a.chainID, s))
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, err := json.Marshal(TokenRequest{PubKey: pub, Challenge: s, Signature: base64.StdEncoding.EncodeToString(sig)})
+		body, err := json.Marshal(v1.TokenRequest{PubKey: pub, Challenge: s, Signature: base64.StdEncoding.EncodeToString(sig)})
 		if err != nil {
 			t.Fatal(err)
 		}

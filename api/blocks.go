@@ -3,38 +3,12 @@ package api
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/tx"
 )
-
-// BlockAnswer describes a committed block.
-type BlockAnswer struct {
-	Height   int64     `json:"height"`
-	Hash     string    `json:"hash"`
-	Time     time.Time `json:"time"`
-	Proposer string    `json:"proposer"`
-	// AppHash is the app hash after the previous block, which this block's
-	// header certifies.
-	AppHash    string        `json:"app_hash"`
-	Txs        []BlockTx     `json:"txs"`
-	Signatures []BlockSigner `json:"signatures"`
-}
-
-// BlockTx is a transaction in a block.
-type BlockTx struct {
-	Hash     tx.Hash  `json:"hash"`
-	Code     tx.Code  `json:"code"`
-	Messages []string `json:"messages,omitempty"`
-}
-
-// BlockSigner is a validator's commit signature on the block.
-type BlockSigner struct {
-	Validator string    `json:"validator"`
-	Time      time.Time `json:"time"`
-}
 
 func (s *Server) getBlock(w http.ResponseWriter, r *http.Request) {
 	height := s.b.Blocks.Height()
@@ -51,13 +25,13 @@ func (s *Server) getBlock(w http.ResponseWriter, r *http.Request) {
 		writeError(w, tx.Rejectf(tx.CodeNotFound, "no block at height %d", height))
 		return
 	}
-	a := BlockAnswer{
+	a := v1.BlockAnswer{
 		Height: blk.Height, Hash: blk.Hash().String(), Time: blk.Time,
 		Proposer: blk.ProposerAddress.String(), AppHash: blk.AppHash.String(),
-		Txs: []BlockTx{}, Signatures: []BlockSigner{},
+		Txs: []v1.BlockTx{}, Signatures: []v1.BlockSigner{},
 	}
 	for _, raw := range blk.Txs {
-		bt := BlockTx{Hash: tx.HashOf(raw)}
+		bt := v1.BlockTx{Hash: tx.HashOf(raw)}
 		if res, err := s.b.Index.Tx(bt.Hash); err == nil && res != nil {
 			bt.Code, bt.Messages = res.Code, res.Msgs
 		}
@@ -76,14 +50,14 @@ func (s *Server) commitOf(h int64) *cmttypes.Commit {
 	return s.b.Blocks.LoadSeenCommit(h)
 }
 
-func signers(c *cmttypes.Commit) []BlockSigner {
-	out := []BlockSigner{}
+func signers(c *cmttypes.Commit) []v1.BlockSigner {
+	out := []v1.BlockSigner{}
 	if c == nil {
 		return out
 	}
 	for _, sig := range c.Signatures {
 		if sig.BlockIDFlag == cmttypes.BlockIDFlagCommit {
-			out = append(out, BlockSigner{Validator: sig.ValidatorAddress.String(), Time: sig.Timestamp})
+			out = append(out, v1.BlockSigner{Validator: sig.ValidatorAddress.String(), Time: sig.Timestamp})
 		}
 	}
 	return out

@@ -5,27 +5,13 @@ import (
 	"net/http"
 	"strconv"
 
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/tx"
 )
-
-// GrantList is the answer of GET /v1/patients/{address}/grants.
-type GrantList struct {
-	Grants []*consent.StoredGrant `json:"grants"`
-}
-
-// DelegateList is the answer of GET /v1/patients/{address}/delegates.
-type DelegateList struct {
-	Delegates []identity.Delegate `json:"delegates"`
-}
-
-// ReviewList is the answer of GET /v1/orgs/{id}/reviews.
-type ReviewList struct {
-	Reviews []*consent.PendingReview `json:"reviews"`
-}
 
 func pathID(r *http.Request) (uint64, error) {
 	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
@@ -86,7 +72,7 @@ func (s *Server) patientGrants(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, GrantList{Grants: append([]*consent.StoredGrant{}, gs...)})
+	writeJSON(w, http.StatusOK, v1.GrantList{Grants: append([]*consent.StoredGrant{}, gs...)})
 }
 
 func (s *Server) patientDelegates(w http.ResponseWriter, r *http.Request) {
@@ -100,7 +86,7 @@ func (s *Server) patientDelegates(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, DelegateList{Delegates: append([]identity.Delegate{}, ds...)})
+	writeJSON(w, http.StatusOK, v1.DelegateList{Delegates: append([]identity.Delegate{}, ds...)})
 }
 
 func (s *Server) orgReviews(w http.ResponseWriter, r *http.Request) {
@@ -122,7 +108,7 @@ func (s *Server) orgReviews(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ReviewList{Reviews: out})
+	writeJSON(w, http.StatusOK, v1.ReviewList{Reviews: out})
 }
 
 func (s *Server) getAnchor(w http.ResponseWriter, r *http.Request) {
@@ -135,11 +121,6 @@ func (s *Server) getAnchor(w http.ResponseWriter, r *http.Request) {
 	copy(root[:], b)
 	a, err := records.LoadAnchor(s.b.App.State(), root)
 	found(w, a, err, "anchor")
-}
-
-// ValidatorList is the answer of GET /v1/validators.
-type ValidatorList struct {
-	Validators []identity.Validator `json:"validators"`
 }
 
 func (s *Server) getProposal(w http.ResponseWriter, r *http.Request) {
@@ -162,5 +143,5 @@ func (s *Server) listValidators(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ValidatorList{Validators: append([]identity.Validator{}, vs...)})
+	writeJSON(w, http.StatusOK, v1.ValidatorList{Validators: append([]identity.Validator{}, vs...)})
 }

@@ -8,6 +8,8 @@
 // busy node's answer to a Retry-After).
 // Bodies are size-limited. Error messages never carry health data.
 //
-// api imports app, tracker, index, the identity contract, tx and CometBFT's
-// block types; the node package wires it to a running node.
+// The request and answer types are in api/v1, which the Go client shares.
+//
+// api imports api/v1, app, tracker, index, the identity contract, tx and
+// CometBFT's block types; the node package wires it to a running node.
 package api

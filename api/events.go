@@ -8,22 +8,11 @@ import (
 	"sync"
 	"time"
 
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/tx"
 )
-
-// StreamEvent is one message of the event stream: a contract event, or the
-// "tx.committed" event that every committed transaction produces.
-type StreamEvent struct {
-	Height   int64           `json:"height"`
-	Time     time.Time       `json:"time"`
-	Tx       tx.Hash         `json:"tx"`
-	Code     tx.Code         `json:"code"`
-	Type     string          `json:"type"`
-	Attrs    []contract.Attr `json:"attrs,omitempty"`
-	Accounts []tx.Address    `json:"accounts,omitempty"`
-}
 
 // subscriberBuffer is how many events a subscriber may fall behind before it
 // is disconnected (it can reconnect and read what it missed from the index).
@@ -31,7 +20,7 @@ const subscriberBuffer = 1024
 
 type subscriber struct {
 	account *tx.Address // nil: every event
-	ch      chan StreamEvent
+	ch      chan v1.StreamEvent
 	over    chan struct{} // closed when the subscriber fell too far behind
 }
 
@@ -49,8 +38,8 @@ func NewHub() *Hub { return &Hub{subs: make(map[*subscriber]struct{})} }
 // Subscribe returns a channel of the events concerning account (all events
 // if account is nil), a channel closed if the subscriber falls behind, and a
 // function that ends the subscription.
-func (h *Hub) Subscribe(account *tx.Address) (<-chan StreamEvent, <-chan struct{}, func()) {
-	s := &subscriber{account: account, ch: make(chan StreamEvent, subscriberBuffer), over: make(chan struct{})}
+func (h *Hub) Subscribe(account *tx.Address) (<-chan v1.StreamEvent, <-chan struct{}, func()) {
+	s := &subscriber{account: account, ch: make(chan v1.StreamEvent, subscriberBuffer), over: make(chan struct{})}
 	h.mu.Lock()
 	h.subs[s] = struct{}{}
 	h.mu.Unlock()
@@ -76,21 +65,21 @@ func (h *Hub) BlockCommitted(b *app.Block) {
 			Accounts: r.Accounts(),
 		}}, r.Events...)
 		for _, e := range evs {
-			h.send(StreamEvent{Height: b.Height, Time: b.Time, Tx: r.Hash, Code: r.Code, Type: e.Type, Attrs: e.Attrs, Accounts: e.Accounts})
+			h.send(v1.StreamEvent{Height: b.Height, Time: b.Time, Tx: r.Hash, Code: r.Code, Type: e.Type, Attrs: e.Attrs, Accounts: e.Accounts})
 		}
 	}
 }
 
 // Notify sends a node's own notice (not a chain event, so it has no
 // transaction), such as a compiled accounting of disclosures.
-func (h *Hub) Notify(e StreamEvent) {
+func (h *Hub) Notify(e v1.StreamEvent) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.send(e)
 }
 
 // send delivers e to its subscribers; h.mu is held.
-func (h *Hub) send(e StreamEvent) {
+func (h *Hub) send(e v1.StreamEvent) {
 	for s := range h.subs {
 		if s.account != nil && !slices.Contains(e.Accounts, *s.account) {
 			continue

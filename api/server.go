@@ -11,6 +11,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 	cmttypes "github.com/cometbft/cometbft/types"
 
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/index"
@@ -166,13 +167,6 @@ func setRetryAfter(w http.ResponseWriter, code tx.Code) {
 	}
 }
 
-// Error is the body of every error answer.
-type Error struct {
-	Code    tx.Code `json:"code"`
-	Name    string  `json:"name"`
-	Message string  `json:"message"`
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -186,11 +180,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeError(w http.ResponseWriter, err error) {
 	var rej *tx.Rejection
 	if !errors.As(err, &rej) {
-		writeJSON(w, http.StatusInternalServerError, map[string]Error{"error": {Name: "internal", Message: "internal error"}})
+		writeJSON(w, http.StatusInternalServerError, map[string]v1.Error{"error": {Name: "internal", Message: "internal error"}})
 		return
 	}
 	setRetryAfter(w, rej.Code)
-	writeJSON(w, HTTPStatus(rej.Code), map[string]Error{"error": {Code: rej.Code, Name: rej.Code.String(), Message: rej.Msg}})
+	writeJSON(w, HTTPStatus(rej.Code), map[string]v1.Error{"error": {Code: rej.Code, Name: rej.Code.String(), Message: rej.Msg}})
 }
 
 // readJSON decodes a size-limited JSON body into v, rejecting unknown fields.
@@ -219,18 +213,6 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "height": s.b.App.State().Version()})
 }
 
-// Status is the answer of GET /v1/status.
-type Status struct {
-	ChainID     string `json:"chain_id"`
-	Height      int64  `json:"height"`
-	AppHash     string `json:"app_hash"`
-	BlockTime   string `json:"block_time,omitempty"`
-	Version     string `json:"version"`
-	AppVersion  uint64 `json:"app_version"`
-	MempoolSize int    `json:"mempool_size"`
-	PendingTxs  int    `json:"pending_txs"`
-}
-
 func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	v := s.b.App.State()
 	hash, err := app.AppHashOf(v)
@@ -238,7 +220,7 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	st := Status{
+	st := v1.Status{
 		ChainID:     s.b.App.ChainID(),
 		Height:      v.Version(),
 		AppHash:     fmt.Sprintf("%X", hash),

@@ -7,53 +7,17 @@ import (
 	"strconv"
 	"time"
 
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/tracker"
 	"github.com/careledger/careledger/tx"
 )
 
-// SubmitRequest is the body of POST /v1/txs.
-type SubmitRequest struct {
-	// Tx is the encoded, signed transaction in standard base64.
-	Tx string `json:"tx"`
-	// Wait is "commit" to answer once the transaction is final (committed,
-	// or dropped), or "" to answer once the mempool accepted it.
-	Wait string `json:"wait,omitempty"`
-	// TimeoutMS bounds the wait. Default 10000, at most 60000.
-	TimeoutMS int `json:"timeout_ms,omitempty"`
-}
-
-// BatchRequest is the body of POST /v1/txs/batch.
-type BatchRequest struct {
-	// Txs are encoded, signed transactions in standard base64, submitted
-	// in this order.
-	Txs []string `json:"txs"`
-	// Wait is "commit" to answer once every accepted transaction is final,
-	// or "" to answer once the mempool took them.
-	Wait string `json:"wait,omitempty"`
-	// TimeoutMS bounds the wait for all of them. Default 10000, at most
-	// 60000; those still pending then are answered pending.
-	TimeoutMS int `json:"timeout_ms,omitempty"`
-}
-
-// BatchAnswer is the answer of POST /v1/txs/batch: one answer for each
-// transaction, in the order submitted.
-type BatchAnswer struct {
-	Results []TxAnswer `json:"results"`
-}
-
 // maxBatch is the most transactions POST /v1/txs/batch takes at once.
 const maxBatch = 1000
 
-// TxAnswer is the answer of POST /v1/txs and GET /v1/txs/{hash}.
-type TxAnswer struct {
-	tracker.Result
-	CodeName string        `json:"code_name"`
-	Detail   *app.TxResult `json:"result,omitempty"` // for committed transactions
-}
-
 func (s *Server) submitTx(w http.ResponseWriter, r *http.Request) {
-	var req SubmitRequest
+	var req v1.SubmitRequest
 	if err := readJSON(w, r, &req); err != nil {
 		writeError(w, err)
 		return
@@ -125,7 +89,7 @@ func (s *Server) await(ctx context.Context, results []tracker.Result, timeout ti
 // Each gets its own answer; the request fails as a whole only if it cannot
 // be read.
 func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
-	var req BatchRequest
+	var req v1.BatchRequest
 	if err := readJSON(w, r, &req); err != nil {
 		writeError(w, err)
 		return
@@ -161,7 +125,7 @@ func (s *Server) submitBatch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	answer := BatchAnswer{Results: make([]TxAnswer, len(results))}
+	answer := v1.BatchAnswer{Results: make([]v1.TxAnswer, len(results))}
 	for i, res := range results {
 		if answer.Results[i], err = s.answer(res); err != nil {
 			writeError(w, err)
@@ -207,16 +171,35 @@ func (s *Server) writeTx(w http.ResponseWriter, res tracker.Result) {
 }
 
 // answer is a transaction's status, with its full result once committed.
-func (s *Server) answer(res tracker.Result) (TxAnswer, error) {
-	a := TxAnswer{Result: res, CodeName: res.Code.String()}
+func (s *Server) answer(res tracker.Result) (v1.TxAnswer, error) {
+	a := txAnswer(res)
 	if res.Status == tracker.Committed {
 		full, err := s.b.Index.Tx(res.Hash)
 		if err != nil {
 			return a, err
 		}
-		a.Detail = full
+		a.Detail = txResult(full)
 	}
 	return a, nil
+}
+
+// txAnswer is what the tracker knows of a transaction, as the API answers
+// it.
+func txAnswer(res tracker.Result) v1.TxAnswer {
+	return v1.TxAnswer{
+		Hash: res.Hash, Status: string(res.Status), Code: res.Code, Log: res.Log, Height: res.Height, Index: res.Index,
+		CodeName: res.Code.String(),
+	}
+}
+
+// txResult is a committed transaction's result as the API answers it (the
+// conversion keeps the two types' fields the same); nil for nil.
+func txResult(r *app.TxResult) *v1.TxResult {
+	if r == nil {
+		return nil
+	}
+	d := v1.TxResult(*r)
+	return &d
 }
 
 func (s *Server) accountTxs(w http.ResponseWriter, r *http.Request) {

@@ -31,7 +31,7 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	cmttypes "github.com/cometbft/cometbft/types"
 
-	"github.com/careledger/careledger/api"
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/client"
 	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/tracker"
@@ -83,7 +83,7 @@ func careledgerProcs(ctx context.Context, o Options, homes []string) (*system, e
 				if err != nil {
 					return nil, err
 				}
-				return offerAgain(raws, []tracker.Result{a.Result})
+				return offerAgain(raws, []tracker.Result{trackerResult(a)})
 			}
 			as, err := c.SubmitBatch(ctx, raws, false, 0)
 			if err != nil {
@@ -91,7 +91,7 @@ func careledgerProcs(ctx context.Context, o Options, homes []string) (*system, e
 			}
 			rs := make([]tracker.Result, len(as))
 			for i, a := range as {
-				rs[i] = a.Result
+				rs[i] = trackerResult(a)
 			}
 			return offerAgain(raws, rs)
 		},
@@ -119,7 +119,7 @@ func pollBlocks(ctx context.Context, c *client.Client, height int64, out chan<- 
 		h, err := c.Height(ctx)
 		at := time.Now()
 		for err == nil && height < h {
-			var b api.BlockAnswer
+			var b v1.BlockAnswer
 			if b, err = c.Block(ctx, height+1); err == nil {
 				height++
 				select {
@@ -137,7 +137,13 @@ func pollBlocks(ctx context.Context, c *client.Client, height int64, out chan<- 
 	}
 }
 
-func apiBlock(at time.Time, b api.BlockAnswer) block {
+// trackerResult reads an answer of POST /v1/txs as the tracker's result
+// that it reports.
+func trackerResult(a v1.TxAnswer) tracker.Result {
+	return tracker.Result{Hash: a.Hash, Status: tracker.Status(a.Status), Code: a.Code, Log: a.Log, Height: a.Height, Index: a.Index}
+}
+
+func apiBlock(at time.Time, b v1.BlockAnswer) block {
 	out := block{at: at, hashes: make([][32]byte, len(b.Txs))}
 	for i, t := range b.Txs {
 		out.hashes[i] = t.Hash

@@ -1,7 +1,9 @@
 // Package client talks to a CareLedger node's JSON API. The CLI, the tests
 // and the benchmarks use it; it is also the reference for other clients.
 //
-// client imports the api package only for its request and answer types.
+// client imports api/v1 for the request and answer types, and the pure
+// packages those are made of (tx, the contracts' types, audit's), never the
+// server (api, app, state, the node's services); deps_test.go checks this.
 package client
 
 import (
@@ -21,8 +23,7 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
-	"github.com/careledger/careledger/api"
-	"github.com/careledger/careledger/app"
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/governance"
@@ -34,7 +35,7 @@ import (
 // Error is an error answer of the API: a result code and its message.
 type Error struct {
 	HTTPStatus int
-	Body       api.Error
+	Body       v1.Error
 }
 
 func (e *Error) Error() string {
@@ -104,7 +105,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any, hea
 		return err
 	}
 	var e struct {
-		Error *api.Error `json:"error"`
+		Error *v1.Error `json:"error"`
 	}
 	if json.Unmarshal(b, &e) == nil && e.Error != nil {
 		return &Error{HTTPStatus: res.StatusCode, Body: *e.Error}
@@ -124,13 +125,13 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any, hea
 // isTxAnswer reports whether out is a transaction answer, which comes with
 // the HTTP status of its result code.
 func isTxAnswer(out any) bool {
-	_, ok := out.(*api.TxAnswer)
+	_, ok := out.(*v1.TxAnswer)
 	return ok
 }
 
 // Status returns the node's status.
-func (c *Client) Status(ctx context.Context) (api.Status, error) {
-	var s api.Status
+func (c *Client) Status(ctx context.Context) (v1.Status, error) {
+	var s v1.Status
 	err := c.do(ctx, "GET", "/v1/status", nil, &s, nil)
 	return s, err
 }
@@ -167,12 +168,12 @@ func (c *Client) ChainID(ctx context.Context) (string, error) {
 // the transaction is final (committed or dropped) or timeout passed. The
 // answer's Status and Code say what happened; a rejected transaction is an
 // answer, not an error.
-func (c *Client) Submit(ctx context.Context, raw []byte, wait bool, timeout time.Duration) (api.TxAnswer, error) {
-	req := api.SubmitRequest{Tx: base64.StdEncoding.EncodeToString(raw), TimeoutMS: int(timeout / time.Millisecond)}
+func (c *Client) Submit(ctx context.Context, raw []byte, wait bool, timeout time.Duration) (v1.TxAnswer, error) {
+	req := v1.SubmitRequest{Tx: base64.StdEncoding.EncodeToString(raw), TimeoutMS: int(timeout / time.Millisecond)}
 	if wait {
 		req.Wait = "commit"
 	}
-	var a api.TxAnswer
+	var a v1.TxAnswer
 	err := c.do(ctx, "POST", "/v1/txs", req, &a, nil)
 	return a, err
 }
@@ -181,15 +182,15 @@ func (c *Client) Submit(ctx context.Context, raw []byte, wait bool, timeout time
 // 1,000: cheaper per transaction than as many Submits. The answers come in
 // the order of raws. With wait, the node answers once every accepted one is
 // final or timeout has passed.
-func (c *Client) SubmitBatch(ctx context.Context, raws [][]byte, wait bool, timeout time.Duration) ([]api.TxAnswer, error) {
-	req := api.BatchRequest{Txs: make([]string, len(raws)), TimeoutMS: int(timeout / time.Millisecond)}
+func (c *Client) SubmitBatch(ctx context.Context, raws [][]byte, wait bool, timeout time.Duration) ([]v1.TxAnswer, error) {
+	req := v1.BatchRequest{Txs: make([]string, len(raws)), TimeoutMS: int(timeout / time.Millisecond)}
 	if wait {
 		req.Wait = "commit"
 	}
 	for i, raw := range raws {
 		req.Txs[i] = base64.StdEncoding.EncodeToString(raw)
 	}
-	var a api.BatchAnswer
+	var a v1.BatchAnswer
 	if err := c.do(ctx, "POST", "/v1/txs/batch", req, &a, nil); err != nil {
 		return nil, err
 	}
@@ -200,8 +201,8 @@ func (c *Client) SubmitBatch(ctx context.Context, raws [][]byte, wait bool, time
 }
 
 // Tx returns what the node knows of a transaction.
-func (c *Client) Tx(ctx context.Context, h tx.Hash) (api.TxAnswer, error) {
-	var a api.TxAnswer
+func (c *Client) Tx(ctx context.Context, h tx.Hash) (v1.TxAnswer, error) {
+	var a v1.TxAnswer
 	err := c.do(ctx, "GET", "/v1/txs/"+h.String(), nil, &a, nil)
 	return a, err
 }
@@ -222,7 +223,7 @@ func (c *Client) KeyAccount(ctx context.Context, pub []byte) (identity.Account, 
 
 // AccountTxs returns an account's committed transactions, newest first,
 // from heights below before (0: from the latest).
-func (c *Client) AccountTxs(ctx context.Context, addr tx.Address, before int64, limit int) ([]app.TxResult, error) {
+func (c *Client) AccountTxs(ctx context.Context, addr tx.Address, before int64, limit int) ([]v1.TxResult, error) {
 	q := url.Values{}
 	if before > 0 {
 		q.Set("before", fmt.Sprint(before))
@@ -231,7 +232,7 @@ func (c *Client) AccountTxs(ctx context.Context, addr tx.Address, before int64, 
 		q.Set("limit", fmt.Sprint(limit))
 	}
 	var a struct {
-		Txs []app.TxResult `json:"txs"`
+		Txs []v1.TxResult `json:"txs"`
 	}
 	err := c.do(ctx, "GET", "/v1/accounts/"+addr.String()+"/txs?"+q.Encode(), nil, &a, nil)
 	return a.Txs, err
@@ -263,12 +264,12 @@ func (c *Client) Members(ctx context.Context, org string) ([]identity.Account, e
 }
 
 // Block returns the block at height, or the latest if height is 0.
-func (c *Client) Block(ctx context.Context, height int64) (api.BlockAnswer, error) {
+func (c *Client) Block(ctx context.Context, height int64) (v1.BlockAnswer, error) {
 	p := "latest"
 	if height > 0 {
 		p = fmt.Sprint(height)
 	}
-	var b api.BlockAnswer
+	var b v1.BlockAnswer
 	err := c.do(ctx, "GET", "/v1/blocks/"+p, nil, &b, nil)
 	return b, err
 }
@@ -301,10 +302,10 @@ func (c *Client) Build(ctx context.Context, key ed25519.PrivKey, msgs ...tx.Msg)
 
 // Send builds, signs and submits msgs, and waits until they are final. It
 // returns an error if the transaction was refused, dropped or failed.
-func (c *Client) Send(ctx context.Context, key ed25519.PrivKey, msgs ...tx.Msg) (api.TxAnswer, error) {
+func (c *Client) Send(ctx context.Context, key ed25519.PrivKey, msgs ...tx.Msg) (v1.TxAnswer, error) {
 	t, err := c.Build(ctx, key, msgs...)
 	if err != nil {
-		return api.TxAnswer{}, err
+		return v1.TxAnswer{}, err
 	}
 	a, err := c.Submit(ctx, t.Encode(), true, 30*time.Second)
 	if err != nil {
@@ -320,22 +321,22 @@ func (c *Client) Send(ctx context.Context, key ed25519.PrivKey, msgs ...tx.Msg) 
 }
 
 // AuthToken proves possession of key to the node and returns a bearer token.
-func (c *Client) AuthToken(ctx context.Context, key ed25519.PrivKey) (api.TokenAnswer, error) {
+func (c *Client) AuthToken(ctx context.Context, key ed25519.PrivKey) (v1.TokenAnswer, error) {
 	chainID, err := c.ChainID(ctx)
 	if err != nil {
-		return api.TokenAnswer{}, err
+		return v1.TokenAnswer{}, err
 	}
 	pub := tx.PubKey(key.PubKey().Bytes())
-	var ch api.ChallengeAnswer
-	if err := c.do(ctx, "POST", "/v1/auth/challenge", api.ChallengeRequest{PubKey: pub}, &ch, nil); err != nil {
-		return api.TokenAnswer{}, err
+	var ch v1.ChallengeAnswer
+	if err := c.do(ctx, "POST", "/v1/auth/challenge", v1.ChallengeRequest{PubKey: pub}, &ch, nil); err != nil {
+		return v1.TokenAnswer{}, err
 	}
-	sig, err := key.Sign(api.AuthSignBytes(chainID, ch.Challenge))
+	sig, err := key.Sign(v1.AuthSignBytes(chainID, ch.Challenge))
 	if err != nil {
-		return api.TokenAnswer{}, err
+		return v1.TokenAnswer{}, err
 	}
-	var tok api.TokenAnswer
-	err = c.do(ctx, "POST", "/v1/auth/token", api.TokenRequest{
+	var tok v1.TokenAnswer
+	err = c.do(ctx, "POST", "/v1/auth/token", v1.TokenRequest{
 		PubKey: pub, Challenge: ch.Challenge, Signature: base64.StdEncoding.EncodeToString(sig),
 	}, &tok, nil)
 	return tok, err
@@ -351,7 +352,7 @@ func (c *Client) WhoAmI(ctx context.Context, token string) (identity.Account, er
 // Events streams committed events concerning account (every event if
 // account is nil) until ctx ends or the node disconnects; then the channel
 // closes. The subscription is live when Events returns.
-func (c *Client) Events(ctx context.Context, account *tx.Address) (<-chan api.StreamEvent, error) {
+func (c *Client) Events(ctx context.Context, account *tx.Address) (<-chan v1.StreamEvent, error) {
 	path := "/v1/events"
 	if account != nil {
 		path += "?account=" + account.String()
@@ -368,7 +369,7 @@ func (c *Client) Events(ctx context.Context, account *tx.Address) (<-chan api.St
 		defer res.Body.Close()
 		return nil, c.errorOf(res)
 	}
-	out := make(chan api.StreamEvent, 64)
+	out := make(chan v1.StreamEvent, 64)
 	go func() {
 		defer close(out)
 		defer res.Body.Close()
@@ -379,7 +380,7 @@ func (c *Client) Events(ctx context.Context, account *tx.Address) (<-chan api.St
 
 func (c *Client) errorOf(res *http.Response) error {
 	var e struct {
-		Error *api.Error `json:"error"`
+		Error *v1.Error `json:"error"`
 	}
 	if json.NewDecoder(res.Body).Decode(&e) == nil && e.Error != nil {
 		return &Error{HTTPStatus: res.StatusCode, Body: *e.Error}
@@ -388,7 +389,7 @@ func (c *Client) errorOf(res *http.Response) error {
 }
 
 // readEvents parses a Server-Sent Events stream of StreamEvents.
-func readEvents(ctx context.Context, r io.Reader, out chan<- api.StreamEvent) {
+func readEvents(ctx context.Context, r io.Reader, out chan<- v1.StreamEvent) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -396,7 +397,7 @@ func readEvents(ctx context.Context, r io.Reader, out chan<- api.StreamEvent) {
 		if !ok || data == "{}" {
 			continue
 		}
-		var e api.StreamEvent
+		var e v1.StreamEvent
 		if err := json.Unmarshal([]byte(data), &e); err != nil {
 			return
 		}
@@ -430,21 +431,21 @@ func (c *Client) Request(ctx context.Context, id uint64) (consent.StoredRequest,
 
 // Grants returns a patient's grants that may be in force.
 func (c *Client) Grants(ctx context.Context, patient tx.Address) ([]*consent.StoredGrant, error) {
-	var a api.GrantList
+	var a v1.GrantList
 	err := c.do(ctx, "GET", "/v1/patients/"+patient.String()+"/grants", nil, &a, nil)
 	return a.Grants, err
 }
 
 // Delegates returns a patient's delegates.
 func (c *Client) Delegates(ctx context.Context, patient tx.Address) ([]identity.Delegate, error) {
-	var a api.DelegateList
+	var a v1.DelegateList
 	err := c.do(ctx, "GET", "/v1/patients/"+patient.String()+"/delegates", nil, &a, nil)
 	return a.Delegates, err
 }
 
 // Reviews returns an organization's pending break-the-glass reviews.
 func (c *Client) Reviews(ctx context.Context, org string) ([]*consent.PendingReview, error) {
-	var a api.ReviewList
+	var a v1.ReviewList
 	err := c.do(ctx, "GET", "/v1/orgs/"+url.PathEscape(org)+"/reviews", nil, &a, nil)
 	return a.Reviews, err
 }
@@ -538,15 +539,15 @@ func (c *Client) Disclosures(ctx context.Context, token string, patient tx.Addre
 }
 
 // AuditEvent returns event index of the audit log.
-func (c *Client) AuditEvent(ctx context.Context, index uint64) (api.EventAnswer, error) {
-	var a api.EventAnswer
+func (c *Client) AuditEvent(ctx context.Context, index uint64) (v1.EventAnswer, error) {
+	var a v1.EventAnswer
 	err := c.do(ctx, "GET", "/v1/audit/events/"+strconv.FormatUint(index, 10), nil, &a, nil)
 	return a, err
 }
 
 // InclusionProof returns the proof of event index in the log of size events.
-func (c *Client) InclusionProof(ctx context.Context, index, size uint64) (api.InclusionAnswer, error) {
-	var a api.InclusionAnswer
+func (c *Client) InclusionProof(ctx context.Context, index, size uint64) (v1.InclusionAnswer, error) {
+	var a v1.InclusionAnswer
 	q := url.Values{"index": {strconv.FormatUint(index, 10)}, "size": {strconv.FormatUint(size, 10)}}
 	err := c.do(ctx, "GET", "/v1/audit/proofs/inclusion?"+q.Encode(), nil, &a, nil)
 	return a, err
@@ -554,8 +555,8 @@ func (c *Client) InclusionProof(ctx context.Context, index, size uint64) (api.In
 
 // ConsistencyProof returns the proof that the log of from events is a
 // prefix of the log of to events.
-func (c *Client) ConsistencyProof(ctx context.Context, from, to uint64) (api.ConsistencyAnswer, error) {
-	var a api.ConsistencyAnswer
+func (c *Client) ConsistencyProof(ctx context.Context, from, to uint64) (v1.ConsistencyAnswer, error) {
+	var a v1.ConsistencyAnswer
 	q := url.Values{"from": {strconv.FormatUint(from, 10)}, "to": {strconv.FormatUint(to, 10)}}
 	err := c.do(ctx, "GET", "/v1/audit/proofs/consistency?"+q.Encode(), nil, &a, nil)
 	return a, err
@@ -563,8 +564,8 @@ func (c *Client) ConsistencyProof(ctx context.Context, from, to uint64) (api.Con
 
 // Checkpoint returns the audit log's checkpoint after block height, with
 // the next block's signed header once there is one.
-func (c *Client) Checkpoint(ctx context.Context, height int64) (api.CheckpointAnswer, error) {
-	var a api.CheckpointAnswer
+func (c *Client) Checkpoint(ctx context.Context, height int64) (v1.CheckpointAnswer, error) {
+	var a v1.CheckpointAnswer
 	err := c.do(ctx, "GET", "/v1/audit/checkpoints/"+strconv.FormatInt(height, 10), nil, &a, nil)
 	return a, err
 }
@@ -578,7 +579,7 @@ func (c *Client) Proposal(ctx context.Context, id uint64) (governance.Proposal, 
 
 // Validators returns the validator organizations.
 func (c *Client) Validators(ctx context.Context) ([]identity.Validator, error) {
-	var a api.ValidatorList
+	var a v1.ValidatorList
 	err := c.do(ctx, "GET", "/v1/validators", nil, &a, nil)
 	return a.Validators, err
 }

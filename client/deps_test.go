@@ -20,12 +20,6 @@ var notInClient = []string{
 	"github.com/cometbft/cometbft/store", "github.com/cometbft/cometbft/state",
 }
 
-// leveldbVia is the one package through which LevelDB still reaches the
-// client: audit keeps its LevelDB store beside the log types the API
-// answers with (Event, Checkpoint, Bundle). Once those are apart from the
-// store, audit imports no LevelDB and this exception no longer applies.
-const leveldbVia = mod + "audit"
-
 // servers are the node's packages, which must not depend on the client.
 var servers = []string{"api", "fhirapi", "custodian", "sender", "node", "app"}
 
@@ -59,22 +53,8 @@ func TestClientDeps(t *testing.T) {
 	deps := imports(t, mod+"client")
 	for pkg := range deps {
 		for _, bad := range notInClient {
-			if !matches(pkg, bad) {
-				continue
-			}
-			if bad == "github.com/syndtr/goleveldb/" {
-				continue // checked below, by who imports it
-			}
-			t.Errorf("client depends on %s", pkg)
-		}
-	}
-	for pkg, imps := range deps {
-		if matches(pkg, "github.com/syndtr/goleveldb/") || pkg == leveldbVia {
-			continue
-		}
-		for _, imp := range imps {
-			if matches(imp, "github.com/syndtr/goleveldb/") {
-				t.Errorf("client depends on LevelDB: %s imports %s", pkg, imp)
+			if matches(pkg, bad) {
+				t.Errorf("client depends on %s", pkg)
 			}
 		}
 	}

@@ -5,8 +5,9 @@
 // committed. It also carries out the erasures the chain orders.
 //
 // custodian imports the vault, the fhir package, the contracts (to build
-// messages and read committed state) and the app's result types; the HTTP
-// layer (package fhirapi) calls it.
+// messages and read committed state), the app's result types and sender
+// (which signs and submits its transactions); the HTTP layer (package
+// fhirapi) calls it.
 package custodian
 
 import (
@@ -21,14 +22,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cometbft/cometbft/crypto/ed25519"
-
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/fhir"
+	"github.com/careledger/careledger/sender"
 	"github.com/careledger/careledger/tx"
 	"github.com/careledger/careledger/vault"
 )
@@ -40,15 +40,14 @@ const PatientSystem = "urn:careledger:patient"
 
 // Options configure a Custodian.
 type Options struct {
-	Org     string          // the organization this node holds records for
-	ChainID string          // the network's chain ID
-	Key     ed25519.PrivKey // the node's service key, a member of Org with role service
-	Vault   *vault.Vault
+	Org   string // the organization this node holds records for
+	Vault *vault.Vault
 	// Validator checks resources against the FHIR R4 schema; nil checks
 	// only what parsing does (a JSON object of a known type).
 	Validator *fhir.Validator
-	Submitter Submitter
-	Chain     Chain
+	// Sender signs the node's transactions with its service key, a member
+	// of Org with role service, and submits them. Required.
+	Sender *sender.Sender
 	// Now gives meta.lastUpdated (off the chain: the wall clock is right
 	// here). Default time.Now.
 	Now func() time.Time
@@ -61,7 +60,7 @@ type Options struct {
 // Custodian stores, anchors and releases one organization's records.
 type Custodian struct {
 	opts   Options
-	send   *sender
+	send   *sender.Sender
 	proofs *Proofs
 	erases chan erasure
 }
@@ -69,6 +68,9 @@ type Custodian struct {
 // New returns a custodian. Run must be running for erasures; Close closes
 // its store of proofs.
 func New(o Options) (*Custodian, error) {
+	if o.Sender == nil {
+		return nil, errors.New("custodian: a sender is required")
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -79,7 +81,7 @@ func New(o Options) (*Custodian, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Custodian{opts: o, send: newSender(o.ChainID, o.Key, o.Submitter, o.Chain), proofs: ps, erases: make(chan erasure, 1024)}, nil
+	return &Custodian{opts: o, send: o.Sender, proofs: ps, erases: make(chan erasure, 1024)}, nil
 }
 
 // Close closes the custodian's store of proofs.
@@ -229,7 +231,7 @@ func (c *Custodian) store(ctx context.Context, ps []*pending) error {
 	// A crash between the vault's write and the anchor's commit leaves
 	// versions stored but not anchored; they are not served as anchored
 	// records would be, and the write is reported failed.
-	if _, err := c.send.send(ctx, msgs...); err != nil {
+	if _, err := c.send.Send(ctx, msgs...); err != nil {
 		return fmt.Errorf("anchor: %w", nodeFault(err))
 	}
 	return nil
@@ -353,7 +355,7 @@ func (c *Custodian) decide(ctx context.Context, who Requester, patient string, i
 	if err != nil {
 		return nil, fmt.Errorf("vault pseudonym: %w", err)
 	}
-	res, err := c.send.send(ctx, consent.Encode(consent.Access{
+	res, err := c.send.Send(ctx, consent.Encode(consent.Access{
 		Requester: who.Account.Address, Patient: addr, Purpose: who.Purpose, BreakGlass: who.BreakGlass, Items: items,
 	}))
 	if err != nil {
@@ -617,7 +619,7 @@ func (c *Custodian) Everything(ctx context.Context, who Requester, patient strin
 // Relay submits a transaction a client signed (a patient's grant carried in
 // a FHIR Consent) and waits until it commits.
 func (c *Custodian) Relay(ctx context.Context, raw []byte) (*app.TxResult, error) {
-	return c.send.relay(ctx, raw)
+	return c.send.Relay(ctx, raw)
 }
 
 // AnchorProof returns one version of typ/id, if who may read it, with its

@@ -12,8 +12,7 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
-	"github.com/careledger/careledger/api"
-	"github.com/careledger/careledger/client"
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/custodian"
 	"github.com/careledger/careledger/fhir"
@@ -37,25 +36,25 @@ type Peers struct {
 	Holders func(patient string) ([]string, error)
 
 	mu     sync.Mutex
-	tokens map[string]api.TokenAnswer
+	tokens map[string]v1.TokenAnswer
 }
 
 const onBehalfOf = "X-On-Behalf-Of"
 
-// token returns a bearer token of this node at the peer, reusing it until
-// shortly before it expires.
-func (p *Peers) token(ctx context.Context, c *client.Client, org string) (string, error) {
+// token returns a bearer token of this node at org's peer, whose API is at
+// base, reusing it until shortly before it expires.
+func (p *Peers) token(ctx context.Context, base, org string) (string, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if t, ok := p.tokens[org]; ok && time.Until(t.ExpiresAt) > time.Minute {
 		return t.Token, nil
 	}
-	ans, err := c.AuthToken(ctx, p.Key)
+	ans, err := p.login(ctx, base)
 	if err != nil {
 		return "", err
 	}
 	if p.tokens == nil {
-		p.tokens = map[string]api.TokenAnswer{}
+		p.tokens = map[string]v1.TokenAnswer{}
 	}
 	p.tokens[org] = ans
 	return ans.Token, nil
@@ -103,16 +102,12 @@ func (p *Peers) ask(ctx context.Context, org string, who custodian.Requester, pa
 	if !ok {
 		return remote{org: org, err: fmt.Errorf("no URL configured for custodian %s", org)}
 	}
-	c := client.New(base)
-	tok, err := p.token(ctx, c, org)
+	base = strings.TrimRight(base, "/")
+	tok, err := p.token(ctx, base, org)
 	if err != nil {
 		return remote{org: org, err: err}
 	}
-	status, body, err := c.FHIR(ctx, client.FHIRRequest{
-		Method: "GET", Path: "Patient/$everything?identifier=" + url.QueryEscape(custodian.PatientSystem+"|"+patient),
-		Token: tok, Purpose: who.Purpose, BreakGlass: who.BreakGlass,
-		Header: http.Header{onBehalfOf: {who.Account.Address.String()}},
-	})
+	status, body, err := peerFHIR(ctx, base+"/fhir/Patient/$everything?identifier="+url.QueryEscape(custodian.PatientSystem+"|"+patient), tok, who)
 	if err == nil && status != http.StatusOK {
 		err = fmt.Errorf("custodian %s answered %d", org, status)
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
-	"github.com/careledger/careledger/api"
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/client"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
@@ -73,7 +73,7 @@ func newStory(t *testing.T) *story {
 	return s
 }
 
-func (s *story) send(key ed25519.PrivKey, msgs ...tx.Msg) api.TxAnswer {
+func (s *story) send(key ed25519.PrivKey, msgs ...tx.Msg) v1.TxAnswer {
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -357,7 +357,7 @@ func TestStory(t *testing.T) {
 	}
 }
 
-type event api.StreamEvent
+type event v1.StreamEvent
 
 func (e event) attr(k string) string {
 	for _, a := range e.Attrs {
@@ -369,7 +369,7 @@ func (e event) attr(k string) string {
 }
 
 // waitEvent returns the next event of type typ on stream.
-func waitEvent(t *testing.T, stream <-chan api.StreamEvent, typ string) event {
+func waitEvent(t *testing.T, stream <-chan v1.StreamEvent, typ string) event {
 	t.Helper()
 	timeout := time.After(30 * time.Second)
 	for {

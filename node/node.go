@@ -35,6 +35,7 @@ import (
 	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/fhirapi"
 	"github.com/careledger/careledger/index"
+	"github.com/careledger/careledger/sender"
 	"github.com/careledger/careledger/snapshot"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tracker"
@@ -179,9 +180,11 @@ func (n *Node) openRecords(cc *cfg.Config, gen *cmttypes.GenesisDoc, key ed25519
 			return nil, err
 		}
 	}
+	// One sender signs every transaction of the node's service key, so
+	// that the key's sequence numbers are kept in one place.
+	send := sender.New(gen.ChainID, key, n.tracker, chainReader{n.app, n.index})
 	n.records, err = custodian.New(custodian.Options{
-		Org: org, ChainID: gen.ChainID, Key: key, Vault: n.vault, Validator: validator,
-		Submitter: n.tracker, Chain: chainReader{n.app, n.index},
+		Org: org, Vault: n.vault, Validator: validator, Sender: send,
 		ProofsDir: filepath.Join(cc.DBDir(), "vault", "proofs.db"),
 	})
 	if err != nil {
@@ -393,6 +396,9 @@ func (n *Node) Tracker() *tracker.Tracker { return n.tracker }
 
 // App returns the application.
 func (n *Node) App() *app.App { return n.app }
+
+// Index returns the index of committed transactions.
+func (n *Node) Index() *index.Index { return n.index }
 
 // API returns the HTTP API server.
 func (n *Node) API() *api.Server { return n.api }

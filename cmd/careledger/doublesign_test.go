@@ -24,7 +24,7 @@ import (
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	"github.com/cometbft/cometbft/types"
 
-	"github.com/careledger/careledger/api"
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/client"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/node"
@@ -129,7 +129,7 @@ func TestDoubleSignEvidence(t *testing.T) {
 	// that holds the evidence.
 	validator := strings.ToUpper(hex.EncodeToString(addr))
 	want := map[string]string{"org": "org0", "validator": validator, "kind": "duplicate_vote", "height": "2", "power": "10"}
-	found := make([]*api.EventAnswer, 4)
+	found := make([]*v1.EventAnswer, 4)
 	waitFor(t, func() bool {
 		for i := range 4 {
 			if found[i] == nil {
@@ -166,7 +166,7 @@ func TestDoubleSignEvidence(t *testing.T) {
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		b, err := cmd.Output()
-		var res api.TxAnswer
+		var res v1.TxAnswer
 		if err == nil {
 			err = json.Unmarshal(b, &res)
 		}
@@ -207,7 +207,7 @@ func TestDoubleSignEvidence(t *testing.T) {
 		nodetest.WaitHeight(t, c, res.Height+1)
 	}
 	b, err := clients[2].Block(ctx, res.Height)
-	if err != nil || len(b.Signatures) != 3 || slices.ContainsFunc(b.Signatures, func(s api.BlockSigner) bool { return s.Validator == validator }) {
+	if err != nil || len(b.Signatures) != 3 || slices.ContainsFunc(b.Signatures, func(s v1.BlockSigner) bool { return s.Validator == validator }) {
 		t.Fatalf("block %d signatures: %+v, %v; want org1..org3's", res.Height, b.Signatures, err)
 	}
 
@@ -232,14 +232,14 @@ func TestDoubleSignEvidence(t *testing.T) {
 
 // misbehavior returns the first consensus.misbehavior event in the audit
 // log at url that names org, or nil.
-func misbehavior(t *testing.T, url, org string) *api.EventAnswer {
+func misbehavior(t *testing.T, url, org string) *v1.EventAnswer {
 	t.Helper()
 	res, err := http.Get(url + "/v1/audit/events?limit=1000&org=" + org)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer res.Body.Close()
-	var l api.EventList
+	var l v1.EventList
 	if err := json.NewDecoder(res.Body).Decode(&l); err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s/v1/audit/events: %s, %v", url, res.Status, err)
 	}

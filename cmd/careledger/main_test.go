@@ -13,7 +13,7 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
-	"github.com/careledger/careledger/api"
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/client"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/node"
@@ -187,7 +187,7 @@ func testCrashRecovery(t *testing.T, halt func(*testing.T, *process)) {
 }
 
 // assertCertified requires the block after st.Height to carry st.AppHash.
-func assertCertified(t *testing.T, c *client.Client, st api.Status) {
+func assertCertified(t *testing.T, c *client.Client, st v1.Status) {
 	t.Helper()
 	next, err := c.Block(context.Background(), st.Height+1)
 	if err != nil {

@@ -1,4 +1,13 @@
-package custodian
+// Package sender signs a node's own transactions with its service key,
+// submits them in sequence order and waits until they commit: the
+// custodian's anchors and access decisions, and whatever else one of the
+// node's HTTP faces (FHIR, EPCIS, a web portal) has the chain do in the
+// node's name. A node has one Sender for its key, shared by those faces,
+// since it keeps the key's next sequence number.
+//
+// sender imports tx and the result types of tracker and app; the node
+// gives it the tracker and a reader of the chain. It knows nothing of HTTP.
+package sender
 
 import (
 	"context"
@@ -28,9 +37,10 @@ type Chain interface {
 	Tx(h tx.Hash) (*app.TxResult, error)
 }
 
-// sender signs the node's own transactions with its service key and submits
-// them in sequence order, so that many reads can be decided at once.
-type sender struct {
+// Sender signs the node's own transactions with its service key and submits
+// them in sequence order, so that many reads can be decided at once. It is
+// safe for concurrent use.
+type Sender struct {
 	chainID string
 	key     ed25519.PrivKey
 	addr    tx.Address
@@ -42,13 +52,15 @@ type sender struct {
 	synced bool
 }
 
-func newSender(chainID string, key ed25519.PrivKey, sub Submitter, chain Chain) *sender {
-	return &sender{chainID: chainID, key: key, addr: tx.AddressOf(key.PubKey().Bytes()), sub: sub, chain: chain}
+// New returns a sender of transactions signed by key on chainID, submitted
+// to sub, with sequences and results read from chain.
+func New(chainID string, key ed25519.PrivKey, sub Submitter, chain Chain) *Sender {
+	return &Sender{chainID: chainID, key: key, addr: tx.AddressOf(key.PubKey().Bytes()), sub: sub, chain: chain}
 }
 
-// send signs msgs, submits them and waits until they commit. A transaction
+// Send signs msgs, submits them and waits until they commit. A transaction
 // the rules reject returns its *tx.Rejection.
-func (s *sender) send(ctx context.Context, msgs ...tx.Msg) (*app.TxResult, error) {
+func (s *Sender) Send(ctx context.Context, msgs ...tx.Msg) (*app.TxResult, error) {
 	h, err := s.submit(msgs)
 	if err != nil {
 		return nil, err
@@ -57,7 +69,7 @@ func (s *sender) send(ctx context.Context, msgs ...tx.Msg) (*app.TxResult, error
 }
 
 // await waits until transaction h commits and returns its result.
-func (s *sender) await(ctx context.Context, h tx.Hash) (*app.TxResult, error) {
+func (s *Sender) await(ctx context.Context, h tx.Hash) (*app.TxResult, error) {
 	res, err := s.sub.Wait(ctx, h)
 	if err != nil {
 		return nil, err
@@ -79,7 +91,7 @@ func (s *sender) await(ctx context.Context, h tx.Hash) (*app.TxResult, error) {
 // holding the lock so that transactions enter in sequence order. After a
 // sequence error (after a restart, or while the mempool rechecks after a
 // block) it reads the sequence from the chain again, a few times.
-func (s *sender) submit(msgs []tx.Msg) (tx.Hash, error) {
+func (s *Sender) submit(msgs []tx.Msg) (tx.Hash, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for attempt := 0; ; attempt++ {
@@ -113,9 +125,9 @@ func (s *sender) submit(msgs []tx.Msg) (tx.Hash, error) {
 	}
 }
 
-// relay submits a transaction someone else signed and waits until it
+// Relay submits a transaction someone else signed and waits until it
 // commits, returning its result; a rejection is a *tx.Rejection.
-func (s *sender) relay(ctx context.Context, raw []byte) (*app.TxResult, error) {
+func (s *Sender) Relay(ctx context.Context, raw []byte) (*app.TxResult, error) {
 	res, err := s.sub.Submit(raw)
 	if err != nil {
 		return nil, err

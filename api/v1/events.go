@@ -1,0 +1,20 @@
+package v1
+
+import (
+	"time"
+
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/tx"
+)
+
+// StreamEvent is one message of the event stream: a contract event, or the
+// "tx.committed" event that every committed transaction produces.
+type StreamEvent struct {
+	Height   int64           `json:"height"`
+	Time     time.Time       `json:"time"`
+	Tx       tx.Hash         `json:"tx"`
+	Code     tx.Code         `json:"code"`
+	Type     string          `json:"type"`
+	Attrs    []contract.Attr `json:"attrs,omitempty"`
+	Accounts []tx.Address    `json:"accounts,omitempty"`
+}
