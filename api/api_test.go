@@ -21,6 +21,7 @@ import (
 	"github.com/careledger/careledger/api"
 	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/nodetest"
@@ -237,7 +238,7 @@ func rejectionCount(t *testing.T, n *nodetest.Node, code tx.Code) float64 {
 // signed returns an encoded transaction registering key as a patient.
 func signed(t *testing.T, chainID string, key ed25519.PrivKey) *tx.Tx {
 	t.Helper()
-	x := &tx.Tx{ChainID: chainID, Signer: key.PubKey().Bytes(), Msgs: []tx.Msg{identity.Encode(identity.RegisterPatient{})}}
+	x := &tx.Tx{ChainID: chainID, Signer: key.PubKey().Bytes(), Msgs: []tx.Msg{contract.Encode(identity.RegisterPatient{})}}
 	if err := x.Sign(key); err != nil {
 		t.Fatal(err)
 	}
@@ -499,7 +500,7 @@ func testBlocks(t *testing.T, n *nodetest.Node) {
 	}
 
 	// A block holding a transaction lists it with its code and messages.
-	a, err := c.Send(ctx, ed25519.GenPrivKey(), identity.Encode(identity.RegisterPatient{}))
+	a, err := c.Send(ctx, ed25519.GenPrivKey(), contract.Encode(identity.RegisterPatient{}))
 	if err != nil {
 		t.Fatalf("register patient: %v", err)
 	}
@@ -519,7 +520,7 @@ func testAuth(t *testing.T, n *nodetest.Node) {
 	doc := ed25519.GenPrivKey()
 	docPub := tx.PubKey(doc.PubKey().Bytes())
 	docAddr := tx.AddressOf(docPub)
-	if _, err := c.Send(ctx, n.Admin, identity.Encode(identity.RegisterMember{
+	if _, err := c.Send(ctx, n.Admin, contract.Encode(identity.RegisterMember{
 		Org: "local", PubKey: docPub, Roles: []identity.Role{identity.Physician},
 	})); err != nil {
 		t.Fatalf("register member: %v", err)
@@ -611,7 +612,7 @@ func testAuth(t *testing.T, n *nodetest.Node) {
 	}
 
 	// Suspension takes effect at once, on tokens already issued too.
-	if _, err := c.Send(ctx, n.Admin, identity.Encode(identity.SetMemberStatus{Member: docAddr, Suspended: true})); err != nil {
+	if _, err := c.Send(ctx, n.Admin, contract.Encode(identity.SetMemberStatus{Member: docAddr, Suspended: true})); err != nil {
 		t.Fatalf("suspend member: %v", err)
 	}
 	_, err = c.WhoAmI(ctx, tok.Token)
@@ -652,11 +653,11 @@ func testEvents(t *testing.T, n *nodetest.Node) {
 	}
 	// B commits first: had the filter let B's events through, A's stream
 	// would show them before A's own.
-	resB, err := c.Send(ctx, b, identity.Encode(identity.RegisterPatient{}))
+	resB, err := c.Send(ctx, b, contract.Encode(identity.RegisterPatient{}))
 	if err != nil {
 		t.Fatalf("register B: %v", err)
 	}
-	resA, err := c.Send(ctx, a, identity.Encode(identity.RegisterPatient{}))
+	resA, err := c.Send(ctx, a, contract.Encode(identity.RegisterPatient{}))
 	if err != nil {
 		t.Fatalf("register A: %v", err)
 	}

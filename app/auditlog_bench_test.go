@@ -13,6 +13,7 @@ import (
 
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/audit/auditdb"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tx"
@@ -31,7 +32,7 @@ type benchBlocks struct {
 
 func (bb *benchBlocks) block(b *testing.B, i int) [][]byte {
 	b.Helper()
-	msg := identity.Encode(identity.RegisterPatient{})
+	msg := contract.Encode(identity.RegisterPatient{})
 	for len(bb.blocks) <= i {
 		n := len(bb.blocks)
 		txs := make([][]byte, bb.size)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/careledger/careledger/apptest"
+	"github.com/careledger/careledger/contract"
 
 	"github.com/careledger/careledger/contract/condition"
 	"github.com/careledger/careledger/contract/consent"
@@ -28,7 +29,7 @@ func BenchmarkDecide(b *testing.B) {
 		if i == 15 {
 			g.Grantee, g.Scope.Types = consent.Grantee{Org: apptest.OrgB, Role: identity.Physician}, []string{"Observation"}
 		}
-		c.send(b, c.patient, consent.Encode(g))
+		c.send(b, c.patient, contract.Encode(g))
 	}
 	d := consent.Decider{Engine: condition.NewEngine(64)}
 	view := c.app.State()

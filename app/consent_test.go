@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/careledger/careledger/apptest"
+	"github.com/careledger/careledger/contract"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
@@ -35,16 +36,16 @@ func newCareChain(t testing.TB) *careChain {
 		patient: apptest.Key("patient"), caregiver: apptest.Key("caregiver"), stranger: apptest.Key("stranger"),
 	}
 	member := func(org string, k ed25519.PrivKey, r identity.Role) tx.Msg {
-		return identity.Encode(identity.RegisterMember{Org: org, PubKey: apptest.Pub(k), Roles: []identity.Role{r}})
+		return contract.Encode(identity.RegisterMember{Org: org, PubKey: apptest.Pub(k), Roles: []identity.Role{r}})
 	}
 	c.send(t, apptest.Key("admin-a"),
 		member(apptest.OrgA, c.svc, identity.Service), member(apptest.OrgA, c.drA, identity.Physician),
 		member(apptest.OrgA, c.nurseA, identity.Nurse), member(apptest.OrgA, c.privacy, identity.PrivacyOfficer))
 	c.send(t, apptest.Key("admin-b"), member(apptest.OrgB, c.drB, identity.Physician), member(apptest.OrgB, c.drB2, identity.Physician))
 	for _, k := range []ed25519.PrivKey{c.patient, c.caregiver, c.stranger} {
-		c.send(t, k, identity.Encode(identity.RegisterPatient{}))
+		c.send(t, k, contract.Encode(identity.RegisterPatient{}))
 	}
-	c.send(t, c.patient, identity.Encode(identity.SetDelegate{Delegate: apptest.Addr(c.caregiver), Relation: identity.Caregiver}))
+	c.send(t, c.patient, contract.Encode(identity.SetDelegate{Delegate: apptest.Addr(c.caregiver), Relation: identity.Caregiver}))
 	return c
 }
 
@@ -70,7 +71,7 @@ func (c *careChain) send(t testing.TB, key ed25519.PrivKey, msgs ...tx.Msg) app.
 // returns the committed decisions.
 func (c *careChain) decide(t *testing.T, requester ed25519.PrivKey, purpose string, breakGlass bool, items ...consent.Item) []consent.Decision {
 	t.Helper()
-	r := c.send(t, c.svc, consent.Encode(consent.Access{
+	r := c.send(t, c.svc, contract.Encode(consent.Access{
 		Requester: apptest.Addr(requester), Patient: apptest.Addr(c.patient), Purpose: purpose, BreakGlass: breakGlass, Items: items,
 	}))
 	_, ds, err := consent.ParseDecisions(r.Events)
@@ -115,7 +116,7 @@ func TestAccessDecisions(t *testing.T) {
 	// The caregiver grants apptest.OrgB's physicians the laboratory results, for
 	// treatment, until two blocks from now.
 	h := apptest.Height(t, c.app)
-	r := c.send(t, c.caregiver, consent.Encode(consent.Grant{
+	r := c.send(t, c.caregiver, contract.Encode(consent.Grant{
 		Patient: apptest.Addr(c.patient), Grantee: consent.Grantee{Org: apptest.OrgB, Role: identity.Physician},
 		Scope: consent.Scope{Types: []string{"Observation"}, Categories: []string{"laboratory"}}, Purposes: []string{"TREAT"},
 		NotAfter: apptest.BlockTime(h + 4).Unix(),
@@ -134,7 +135,7 @@ func TestAccessDecisions(t *testing.T) {
 
 	// Break the glass: a physician in an emergency is permitted, flagged,
 	// and queued for the custodian's privacy officer.
-	r = c.send(t, c.svc, consent.Encode(consent.Access{Requester: apptest.Addr(c.drB), Patient: apptest.Addr(c.patient), Purpose: "ETREAT", BreakGlass: true, Items: []consent.Item{note}}))
+	r = c.send(t, c.svc, contract.Encode(consent.Access{Requester: apptest.Addr(c.drB), Patient: apptest.Addr(c.patient), Purpose: "ETREAT", BreakGlass: true, Items: []consent.Item{note}}))
 	access, ds, err := consent.ParseDecisions(r.Events)
 	if err != nil {
 		t.Fatal(err)
@@ -144,22 +145,22 @@ func TestAccessDecisions(t *testing.T) {
 		t.Errorf("break-the-glass events end with %+v; want consent.break_glass notifying the patient", last)
 	}
 	requireVerdicts(t, "nurse cannot break the glass", c.decide(t, c.nurseA, "ETREAT", true, note), "deny/none")
-	if got := c.try(t, c.drA, consent.Encode(consent.Review{Access: access, Justified: true})); got.Code != tx.CodeUnauthorized {
+	if got := c.try(t, c.drA, contract.Encode(consent.Review{Access: access, Justified: true})); got.Code != tx.CodeUnauthorized {
 		t.Errorf("review by a physician: code %v; want unauthorized", got.Code)
 	}
-	c.send(t, c.privacy, consent.Encode(consent.Review{Access: access, Justified: true}))
-	if got := c.try(t, c.privacy, consent.Encode(consent.Review{Access: access, Justified: true})); got.Code != tx.CodeNotFound {
+	c.send(t, c.privacy, contract.Encode(consent.Review{Access: access, Justified: true}))
+	if got := c.try(t, c.privacy, contract.Encode(consent.Review{Access: access, Justified: true})); got.Code != tx.CodeNotFound {
 		t.Errorf("second review: code %v; want not_found", got.Code)
 	}
 
 	// Erasure: no one reads an erased record again, not even by policy.
-	c.send(t, c.patient, records.Encode(records.Erase{Custodian: apptest.OrgA, Patient: apptest.Addr(c.patient), Record: "Observation/obs-1"}))
+	c.send(t, c.patient, contract.Encode(records.Erase{Custodian: apptest.OrgA, Patient: apptest.Addr(c.patient), Record: "Observation/obs-1"}))
 	requireVerdicts(t, "erased record", c.decide(t, c.drA, "TREAT", false, lab, vitals), "deny/erased", "permit/policy")
 	// The custodian's privacy officer erases by policy; a physician may not.
-	if r := c.try(t, c.drA, records.Encode(records.Erase{Custodian: apptest.OrgA, Patient: apptest.Addr(c.patient), Record: "Observation/obs-2"})); r.Code != tx.CodeUnauthorized {
+	if r := c.try(t, c.drA, contract.Encode(records.Erase{Custodian: apptest.OrgA, Patient: apptest.Addr(c.patient), Record: "Observation/obs-2"})); r.Code != tx.CodeUnauthorized {
 		t.Errorf("erasure by a physician: code %v; want unauthorized", r.Code)
 	}
-	c.send(t, c.privacy, records.Encode(records.Erase{Custodian: apptest.OrgA, Patient: apptest.Addr(c.patient), Record: "Observation/obs-2"}))
+	c.send(t, c.privacy, contract.Encode(records.Erase{Custodian: apptest.OrgA, Patient: apptest.Addr(c.patient), Record: "Observation/obs-2"}))
 	requireVerdicts(t, "erased by the privacy officer", c.decide(t, c.drA, "TREAT", false, vitals), "deny/erased")
 }
 
@@ -174,7 +175,7 @@ func slicesContain(as []tx.Address, a tx.Address) bool {
 
 func TestAccessRequest(t *testing.T) {
 	c := newCareChain(t)
-	r := c.send(t, c.drB, consent.Encode(consent.Request{
+	r := c.send(t, c.drB, contract.Encode(consent.Request{
 		Patient: apptest.Addr(c.patient), Scope: consent.Scope{Types: []string{"*"}}, Purpose: "TREAT", Duration: 30 * 24 * 3600, Reason: "referral",
 	}))
 	if !slicesContain(r.Events[0].Accounts, apptest.Addr(c.patient)) {
@@ -184,10 +185,10 @@ func TestAccessRequest(t *testing.T) {
 	if err != nil || q == nil || q.Status != consent.Pending || q.Requester != apptest.Addr(c.drB) {
 		t.Fatalf("LoadRequest(1) = %+v, %v; want pending from dr-b", q, err)
 	}
-	if got := c.try(t, c.stranger, consent.Encode(consent.Answer{Request: 1, Approve: true})); got.Code != tx.CodeUnauthorized {
+	if got := c.try(t, c.stranger, contract.Encode(consent.Answer{Request: 1, Approve: true})); got.Code != tx.CodeUnauthorized {
 		t.Fatalf("answer by another patient: code %v; want unauthorized", got.Code)
 	}
-	r = c.send(t, c.patient, consent.Encode(consent.Answer{Request: 1, Approve: true}))
+	r = c.send(t, c.patient, contract.Encode(consent.Answer{Request: 1, Approve: true}))
 	if last := r.Events[len(r.Events)-1]; last.Type != "consent.answered" || !slicesContain(last.Accounts, apptest.Addr(c.drB)) {
 		t.Errorf("answer events end with %+v; want consent.answered notifying the requester", last)
 	}
@@ -198,15 +199,15 @@ func TestAccessRequest(t *testing.T) {
 	}
 	requireVerdicts(t, "approved requester", c.decide(t, c.drB, "TREAT", false, lab, obsScan), "permit/grant", "permit/grant")
 	requireVerdicts(t, "the requester's colleague", c.decide(t, c.drB2, "TREAT", false, lab), "deny/none")
-	if got := c.try(t, c.patient, consent.Encode(consent.Answer{Request: 1, Approve: false})); got.Code != tx.CodeAlreadyExists {
+	if got := c.try(t, c.patient, contract.Encode(consent.Answer{Request: 1, Approve: false})); got.Code != tx.CodeAlreadyExists {
 		t.Errorf("second answer: code %v; want already_exists", got.Code)
 	}
-	c.send(t, c.patient, consent.Encode(consent.Revoke{Grant: g.ID}))
+	c.send(t, c.patient, contract.Encode(consent.Revoke{Grant: g.ID}))
 	requireVerdicts(t, "revoked grant", c.decide(t, c.drB, "TREAT", false, lab), "deny/none")
 
 	// A denial creates no grant.
-	c.send(t, c.drB2, consent.Encode(consent.Request{Patient: apptest.Addr(c.patient), Scope: consent.Scope{Types: []string{"Condition"}}, Purpose: "TREAT", Duration: 60, Reason: "second_opinion"}))
-	c.send(t, c.caregiver, consent.Encode(consent.Answer{Request: 2, Approve: false}))
+	c.send(t, c.drB2, contract.Encode(consent.Request{Patient: apptest.Addr(c.patient), Scope: consent.Scope{Types: []string{"Condition"}}, Purpose: "TREAT", Duration: 60, Reason: "second_opinion"}))
+	c.send(t, c.caregiver, contract.Encode(consent.Answer{Request: 2, Approve: false}))
 	if q, _ := consent.LoadRequest(c.app.State(), 2); q.Status != consent.Denied || q.Grant != 0 {
 		t.Errorf("after denial: request %+v; want denied without grant", q)
 	}
@@ -227,54 +228,54 @@ func TestConsentRejections(t *testing.T) {
 		code tx.Code
 	}{
 		{"grant signed by another patient", func(c *careChain) ed25519.PrivKey { return c.stranger },
-			func(c *careChain) tx.Msg { return consent.Encode(grant(apptest.Addr(c.patient), "")) }, tx.CodeUnauthorized},
+			func(c *careChain) tx.Msg { return contract.Encode(grant(apptest.Addr(c.patient), "")) }, tx.CodeUnauthorized},
 		{"grant signed by a physician", func(c *careChain) ed25519.PrivKey { return c.drA },
-			func(c *careChain) tx.Msg { return consent.Encode(grant(apptest.Addr(c.patient), "")) }, tx.CodeUnauthorized},
+			func(c *careChain) tx.Msg { return contract.Encode(grant(apptest.Addr(c.patient), "")) }, tx.CodeUnauthorized},
 		{"condition over the cost limit", func(c *careChain) ed25519.PrivKey { return c.patient },
-			func(c *careChain) tx.Msg { return consent.Encode(grant(apptest.Addr(c.patient), costly)) }, tx.CodeInvalid},
+			func(c *careChain) tx.Msg { return contract.Encode(grant(apptest.Addr(c.patient), costly)) }, tx.CodeInvalid},
 		{"condition that does not compile", func(c *careChain) ed25519.PrivKey { return c.patient },
-			func(c *careChain) tx.Msg { return consent.Encode(grant(apptest.Addr(c.patient), "purpose ==")) }, tx.CodeInvalid},
+			func(c *careChain) tx.Msg { return contract.Encode(grant(apptest.Addr(c.patient), "purpose ==")) }, tx.CodeInvalid},
 		{"grant to an unknown organization", func(c *careChain) ed25519.PrivKey { return c.patient },
 			func(c *careChain) tx.Msg {
 				g := grant(apptest.Addr(c.patient), "")
 				g.Grantee.Org = "no-such-org"
-				return consent.Encode(g)
+				return contract.Encode(g)
 			}, tx.CodeNotFound},
 		{"unknown purpose", func(c *careChain) ed25519.PrivKey { return c.patient },
 			func(c *careChain) tx.Msg {
 				g := grant(apptest.Addr(c.patient), "")
 				g.Purposes = []string{"CURIOSITY"}
-				return consent.Encode(g)
+				return contract.Encode(g)
 			}, tx.CodeInvalid},
 		{"revoke an unknown grant", func(c *careChain) ed25519.PrivKey { return c.patient },
-			func(c *careChain) tx.Msg { return consent.Encode(consent.Revoke{Grant: 99}) }, tx.CodeNotFound},
+			func(c *careChain) tx.Msg { return contract.Encode(consent.Revoke{Grant: 99}) }, tx.CodeNotFound},
 		{"access recorded by a physician", func(c *careChain) ed25519.PrivKey { return c.drA },
 			func(c *careChain) tx.Msg {
-				return consent.Encode(consent.Access{Requester: apptest.Addr(c.drA), Patient: apptest.Addr(c.patient), Purpose: "TREAT", Items: []consent.Item{lab}})
+				return contract.Encode(consent.Access{Requester: apptest.Addr(c.drA), Patient: apptest.Addr(c.patient), Purpose: "TREAT", Items: []consent.Item{lab}})
 			}, tx.CodeUnauthorized},
 		{"access for an unknown requester", func(c *careChain) ed25519.PrivKey { return c.svc },
 			func(c *careChain) tx.Msg {
-				return consent.Encode(consent.Access{Requester: apptest.Addr(apptest.Key("nobody")), Patient: apptest.Addr(c.patient), Purpose: "TREAT", Items: []consent.Item{lab}})
+				return contract.Encode(consent.Access{Requester: apptest.Addr(apptest.Key("nobody")), Patient: apptest.Addr(c.patient), Purpose: "TREAT", Items: []consent.Item{lab}})
 			}, tx.CodeNotFound},
 		{"request by a patient", func(c *careChain) ed25519.PrivKey { return c.stranger },
 			func(c *careChain) tx.Msg {
-				return consent.Encode(consent.Request{Patient: apptest.Addr(c.patient), Scope: consent.Scope{Types: []string{"*"}}, Purpose: "TREAT", Duration: 60, Reason: "other"})
+				return contract.Encode(consent.Request{Patient: apptest.Addr(c.patient), Scope: consent.Scope{Types: []string{"*"}}, Purpose: "TREAT", Duration: 60, Reason: "other"})
 			}, tx.CodeUnauthorized},
 		{"anchor by a physician", func(c *careChain) ed25519.PrivKey { return c.drA },
 			func(c *careChain) tx.Msg {
-				return records.Encode(records.Anchor{Custodian: apptest.OrgA, Patient: apptest.Addr(c.patient), Root: [32]byte{1}, Count: 1})
+				return contract.Encode(records.Anchor{Custodian: apptest.OrgA, Patient: apptest.Addr(c.patient), Root: [32]byte{1}, Count: 1})
 			}, tx.CodeUnauthorized},
 		{"anchor for another custodian", func(c *careChain) ed25519.PrivKey { return c.svc },
 			func(c *careChain) tx.Msg {
-				return records.Encode(records.Anchor{Custodian: apptest.OrgB, Patient: apptest.Addr(c.patient), Root: [32]byte{1}, Count: 1})
+				return contract.Encode(records.Anchor{Custodian: apptest.OrgB, Patient: apptest.Addr(c.patient), Root: [32]byte{1}, Count: 1})
 			}, tx.CodeWrongOrganization},
 		{"erasure by another patient", func(c *careChain) ed25519.PrivKey { return c.stranger },
 			func(c *careChain) tx.Msg {
-				return records.Encode(records.Erase{Custodian: apptest.OrgA, Patient: apptest.Addr(c.patient)})
+				return contract.Encode(records.Erase{Custodian: apptest.OrgA, Patient: apptest.Addr(c.patient)})
 			}, tx.CodeUnauthorized},
 		{"delegate named by a member", func(c *careChain) ed25519.PrivKey { return c.drA },
 			func(c *careChain) tx.Msg {
-				return identity.Encode(identity.SetDelegate{Delegate: apptest.Addr(c.drB), Relation: identity.Caregiver})
+				return contract.Encode(identity.SetDelegate{Delegate: apptest.Addr(c.drB), Relation: identity.Caregiver})
 			}, tx.CodeUnauthorized},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/careledger/careledger/apptest"
+	"github.com/careledger/careledger/contract"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
@@ -135,7 +136,7 @@ func TestDivergence(t *testing.T) {
 		t.Fatalf("block %d has no successful transaction to change", at+1)
 	}
 	changed[at][i] = apptest.ScriptTx{
-		Raw:  apptest.SignTx(t, apptest.ChainID, apptest.Key("divergent"), 0, identity.Encode(identity.RegisterPatient{})),
+		Raw:  apptest.SignTx(t, apptest.ChainID, apptest.Key("divergent"), 0, contract.Encode(identity.RegisterPatient{})),
 		Want: tx.CodeOK,
 		What: "register a different patient",
 	}

@@ -29,7 +29,7 @@ type govChain struct {
 
 func (g *govChain) send(t *testing.T, key ed25519.PrivKey, m contract.Msg) app.TxResult {
 	t.Helper()
-	raw := apptest.SignTx(t, apptest.ChainID, key, apptest.Sequence(t, g.app, apptest.Addr(key)), governance.Encode(m))
+	raw := apptest.SignTx(t, apptest.ChainID, key, apptest.Sequence(t, g.app, apptest.Addr(key)), contract.Encode(m))
 	g.last = apptest.ApplyBlock(t, g.app, apptest.Height(t, g.app)+1, [][]byte{raw})
 	return g.rec.last(t)
 }

@@ -131,7 +131,7 @@ func TestRegisterPatient(t *testing.T) {
 	a, rec := newRecordedChain(t)
 	p := apptest.Key("patient")
 	addr := apptest.Addr(p)
-	res := deliverOne(t, a, "register patient", apptest.SignTx(t, apptest.ChainID, p, 0, identity.Encode(identity.RegisterPatient{})))
+	res := deliverOne(t, a, "register patient", apptest.SignTx(t, apptest.ChainID, p, 0, contract.Encode(identity.RegisterPatient{})))
 	h := apptest.Height(t, a)
 
 	got := rec.last(t)
@@ -163,7 +163,7 @@ func TestRegisterPatient(t *testing.T) {
 func TestRegisterMember(t *testing.T) {
 	a, rec := newRecordedChain(t)
 	admin, doc := apptest.Key("admin-a"), apptest.Key("physician")
-	res := deliverOne(t, a, "register member", apptest.SignTx(t, apptest.ChainID, admin, 0, identity.Encode(identity.RegisterMember{
+	res := deliverOne(t, a, "register member", apptest.SignTx(t, apptest.ChainID, admin, 0, contract.Encode(identity.RegisterMember{
 		Org: apptest.OrgA, PubKey: apptest.Pub(doc), Roles: []identity.Role{identity.Physician, identity.Auditor, identity.Physician},
 	})))
 	h := apptest.Height(t, a)
@@ -203,9 +203,9 @@ func TestRegisterMember(t *testing.T) {
 
 	// A member made admin administers the organization.
 	boss, nurse := apptest.Key("boss"), apptest.Key("nurse")
-	deliverOne(t, a, "register admin", apptest.SignTx(t, apptest.ChainID, admin, 1, identity.Encode(identity.RegisterMember{
+	deliverOne(t, a, "register admin", apptest.SignTx(t, apptest.ChainID, admin, 1, contract.Encode(identity.RegisterMember{
 		Org: apptest.OrgA, PubKey: apptest.Pub(boss), Roles: []identity.Role{identity.Admin}})))
-	deliverOne(t, a, "new admin registers", apptest.SignTx(t, apptest.ChainID, boss, 0, identity.Encode(identity.RegisterMember{
+	deliverOne(t, a, "new admin registers", apptest.SignTx(t, apptest.ChainID, boss, 0, contract.Encode(identity.RegisterMember{
 		Org: apptest.OrgA, PubKey: apptest.Pub(nurse), Roles: []identity.Role{identity.Nurse}})))
 	if acct := loadAccount(t, a, apptest.Addr(nurse)); acct.Org != apptest.OrgA || !acct.HasRole(identity.Nurse) {
 		t.Errorf("LoadAccount(nurse) = %+v; want a nurse of %s", acct, apptest.OrgA)
@@ -228,10 +228,10 @@ func TestSetMemberRoles(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, rec := newRecordedChain(t)
-			deliverOne(t, a, "register member", apptest.SignTx(t, apptest.ChainID, admin, 0, identity.Encode(identity.RegisterMember{
+			deliverOne(t, a, "register member", apptest.SignTx(t, apptest.ChainID, admin, 0, contract.Encode(identity.RegisterMember{
 				Org: apptest.OrgA, PubKey: apptest.Pub(doc), Roles: []identity.Role{identity.Physician}})))
 			m := apptest.Addr(tc.member)
-			res := deliverOne(t, a, "set roles", apptest.SignTx(t, apptest.ChainID, admin, 1, identity.Encode(identity.SetMemberRoles{Member: m, Roles: tc.roles})))
+			res := deliverOne(t, a, "set roles", apptest.SignTx(t, apptest.ChainID, admin, 1, contract.Encode(identity.SetMemberRoles{Member: m, Roles: tc.roles})))
 
 			attrs := []contract.Attr{{Key: "org", Value: apptest.OrgA}, {Key: "member", Value: m.String()}, {Key: "by", Value: apptest.Addr(admin).String()}}
 			for _, r := range tc.want {
@@ -250,10 +250,10 @@ func TestSetMemberRoles(t *testing.T) {
 func TestSetMemberStatus(t *testing.T) {
 	a, rec := newRecordedChain(t)
 	admin, doc := apptest.Key("admin-a"), apptest.Key("physician")
-	deliverOne(t, a, "register member", apptest.SignTx(t, apptest.ChainID, admin, 0, identity.Encode(identity.RegisterMember{
+	deliverOne(t, a, "register member", apptest.SignTx(t, apptest.ChainID, admin, 0, contract.Encode(identity.RegisterMember{
 		Org: apptest.OrgA, PubKey: apptest.Pub(doc), Roles: []identity.Role{identity.Admin, identity.Physician}})))
 	// doc acts once, so that the suspension has a sequence to hold.
-	deliverOne(t, a, "member acts", apptest.SignTx(t, apptest.ChainID, doc, 0, identity.Encode(identity.RegisterMember{
+	deliverOne(t, a, "member acts", apptest.SignTx(t, apptest.ChainID, doc, 0, contract.Encode(identity.RegisterMember{
 		Org: apptest.OrgA, PubKey: apptest.Pub(apptest.Key("nurse")), Roles: []identity.Role{identity.Nurse}})))
 
 	event := func(typ string) []contract.Event {
@@ -262,7 +262,7 @@ func TestSetMemberStatus(t *testing.T) {
 			{Key: "role", Value: "admin"}, {Key: "role", Value: "physician"},
 		}, Accounts: []tx.Address{apptest.Addr(doc), apptest.Addr(admin)}}}
 	}
-	res := deliverOne(t, a, "suspend", apptest.SignTx(t, apptest.ChainID, admin, 1, identity.Encode(identity.SetMemberStatus{Member: apptest.Addr(doc), Suspended: true})))
+	res := deliverOne(t, a, "suspend", apptest.SignTx(t, apptest.ChainID, admin, 1, contract.Encode(identity.SetMemberStatus{Member: apptest.Addr(doc), Suspended: true})))
 	checkEvents(t, "suspend", rec.last(t), res, event("identity.member_suspended"))
 	if acct := loadAccount(t, a, apptest.Addr(doc)); !acct.Suspended {
 		t.Errorf("LoadAccount(member) after suspension = %+v; want suspended", acct)
@@ -270,7 +270,7 @@ func TestSetMemberStatus(t *testing.T) {
 
 	// A suspended member is refused at CheckTx and in blocks, even as an
 	// admin, and the refusal consumes no sequence.
-	act := apptest.SignTx(t, apptest.ChainID, doc, 1, identity.Encode(identity.SetMemberStatus{Member: apptest.Addr(admin), Suspended: true}))
+	act := apptest.SignTx(t, apptest.ChainID, doc, 1, contract.Encode(identity.SetMemberStatus{Member: apptest.Addr(admin), Suspended: true}))
 	if got := apptest.CheckTx(t, a, act); got != tx.CodeSuspended {
 		t.Errorf("CheckTx(suspended member) = %v; want %v", got, tx.CodeSuspended)
 	}
@@ -281,17 +281,17 @@ func TestSetMemberStatus(t *testing.T) {
 		t.Errorf("Sequence(suspended member) = %d; want 1", got)
 	}
 
-	res = deliverOne(t, a, "reinstate", apptest.SignTx(t, apptest.ChainID, admin, 2, identity.Encode(identity.SetMemberStatus{Member: apptest.Addr(doc)})))
+	res = deliverOne(t, a, "reinstate", apptest.SignTx(t, apptest.ChainID, admin, 2, contract.Encode(identity.SetMemberStatus{Member: apptest.Addr(doc)})))
 	checkEvents(t, "reinstate", rec.last(t), res, event("identity.member_reinstated"))
 	if acct := loadAccount(t, a, apptest.Addr(doc)); acct.Suspended {
 		t.Errorf("LoadAccount(member) after reinstatement = %+v; want not suspended", acct)
 	}
 	// The reinstated member acts again with the sequence it held.
-	deliverOne(t, a, "reinstated member acts", apptest.SignTx(t, apptest.ChainID, doc, 1, identity.Encode(identity.SetMemberRoles{
+	deliverOne(t, a, "reinstated member acts", apptest.SignTx(t, apptest.ChainID, doc, 1, contract.Encode(identity.SetMemberRoles{
 		Member: apptest.Addr(apptest.Key("nurse")), Roles: []identity.Role{identity.Nurse, identity.Pharmacist}})))
 
 	// An admin may not suspend themselves; the attempt consumes a sequence.
-	self := apptest.SignTx(t, apptest.ChainID, admin, 3, identity.Encode(identity.SetMemberStatus{Member: apptest.Addr(admin), Suspended: true}))
+	self := apptest.SignTx(t, apptest.ChainID, admin, 3, contract.Encode(identity.SetMemberStatus{Member: apptest.Addr(admin), Suspended: true}))
 	if got := tx.Code(apptest.Deliver(t, a, self)[0].Code); got != tx.CodeInvalid {
 		t.Errorf("FinalizeBlock(admin suspends self) code = %v; want %v", got, tx.CodeInvalid)
 	}
@@ -309,14 +309,14 @@ func TestRotateKey(t *testing.T) {
 		then tx.Msg
 	}{
 		{"patient", apptest.Key("patient"), 1, apptest.Rotation(t, apptest.Addr(apptest.Key("patient")), apptest.Key("third"), apptest.Key("third"))},
-		{"admin", apptest.Key("admin-a"), 0, identity.Encode(identity.RegisterMember{
+		{"admin", apptest.Key("admin-a"), 0, contract.Encode(identity.RegisterMember{
 			Org: apptest.OrgA, PubKey: apptest.Pub(apptest.Key("nurse")), Roles: []identity.Role{identity.Nurse}})},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, rec := newRecordedChain(t)
 			acct := apptest.Addr(tc.old)
 			if tc.seq == 1 {
-				deliverOne(t, a, "register patient", apptest.SignTx(t, apptest.ChainID, tc.old, 0, identity.Encode(identity.RegisterPatient{})))
+				deliverOne(t, a, "register patient", apptest.SignTx(t, apptest.ChainID, tc.old, 0, contract.Encode(identity.RegisterPatient{})))
 			}
 			before := loadAccount(t, a, acct)
 			newKey := apptest.Key(tc.name + "-new")
@@ -368,8 +368,8 @@ func TestRotatedKeyChangesHands(t *testing.T) {
 	a, _ := newRecordedChain(t)
 	k1, k2, k3, k4 := apptest.Key("hands-1"), apptest.Key("hands-2"), apptest.Key("hands-3"), apptest.Key("hands-4")
 	p1, p2 := apptest.Addr(k1), apptest.Addr(k3)
-	deliverOne(t, a, "register p1", apptest.SignTx(t, apptest.ChainID, k1, 0, identity.Encode(identity.RegisterPatient{})))
-	deliverOne(t, a, "register p2", apptest.SignTx(t, apptest.ChainID, k3, 0, identity.Encode(identity.RegisterPatient{})))
+	deliverOne(t, a, "register p1", apptest.SignTx(t, apptest.ChainID, k1, 0, contract.Encode(identity.RegisterPatient{})))
+	deliverOne(t, a, "register p2", apptest.SignTx(t, apptest.ChainID, k3, 0, contract.Encode(identity.RegisterPatient{})))
 	resolvesTo := func(step string, key ed25519.PrivKey, want tx.Address) {
 		t.Helper()
 		if got := resolve(t, a, apptest.Pub(key)); got != want {

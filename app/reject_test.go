@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/careledger/careledger/apptest"
+	"github.com/careledger/careledger/contract"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
@@ -37,13 +38,13 @@ func newFixture(t testing.TB) *fixture {
 	}
 	f.rotated = apptest.Addr(f.rotatedOld)
 	apptest.RequireOK(t, "fixture", apptest.Deliver(t, f.app,
-		apptest.SignTx(t, apptest.ChainID, f.patient, 0, identity.Encode(identity.RegisterPatient{})),
-		apptest.SignTx(t, apptest.ChainID, f.adminA, 0, identity.Encode(identity.RegisterMember{
+		apptest.SignTx(t, apptest.ChainID, f.patient, 0, contract.Encode(identity.RegisterPatient{})),
+		apptest.SignTx(t, apptest.ChainID, f.adminA, 0, contract.Encode(identity.RegisterMember{
 			Org: apptest.OrgA, PubKey: apptest.Pub(f.physician), Roles: []identity.Role{identity.Physician}})),
-		apptest.SignTx(t, apptest.ChainID, f.adminA, 1, identity.Encode(identity.RegisterMember{
+		apptest.SignTx(t, apptest.ChainID, f.adminA, 1, contract.Encode(identity.RegisterMember{
 			Org: apptest.OrgA, PubKey: apptest.Pub(f.nurse), Roles: []identity.Role{identity.Nurse}})),
-		apptest.SignTx(t, apptest.ChainID, f.adminA, 2, identity.Encode(identity.SetMemberStatus{Member: apptest.Addr(f.nurse), Suspended: true})),
-		apptest.SignTx(t, apptest.ChainID, f.rotatedOld, 0, identity.Encode(identity.RegisterPatient{})),
+		apptest.SignTx(t, apptest.ChainID, f.adminA, 2, contract.Encode(identity.SetMemberStatus{Member: apptest.Addr(f.nurse), Suspended: true})),
+		apptest.SignTx(t, apptest.ChainID, f.rotatedOld, 0, contract.Encode(identity.RegisterPatient{})),
 		apptest.SignTx(t, apptest.ChainID, f.rotatedOld, 1, apptest.Rotation(t, f.rotated, f.rotatedNew, f.rotatedNew)),
 	))
 	return f
@@ -95,7 +96,7 @@ func TestRejections(t *testing.T) {
 		}, tx.CodeBadSignature, tx.CodeBadSignature, false},
 		{"signed by another key", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
 			tr := &tx.Tx{ChainID: apptest.ChainID, Signer: apptest.Pub(f.adminA), Sequence: 3,
-				Msgs: []tx.Msg{identity.Encode(identity.SetMemberStatus{Member: apptest.Addr(f.nurse)})}}
+				Msgs: []tx.Msg{contract.Encode(identity.SetMemberStatus{Member: apptest.Addr(f.nurse)})}}
 			if err := tr.Sign(f.patient); err != nil {
 				t.Fatal(err)
 			}
@@ -112,30 +113,30 @@ func TestRejections(t *testing.T) {
 		}, tx.CodeUnknownMessage, tx.CodeUnknownMessage, false},
 		{"unknown type after a known one", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
 			return apptest.SignTx(t, apptest.ChainID, apptest.Key("newcomer"), 0,
-				identity.Encode(identity.RegisterPatient{}), tx.Msg{Type: 99}), apptest.Addr(apptest.Key("newcomer"))
+				contract.Encode(identity.RegisterPatient{}), tx.Msg{Type: 99}), apptest.Addr(apptest.Key("newcomer"))
 		}, tx.CodeUnknownMessage, tx.CodeUnknownMessage, false},
 		{"unregistered signer", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
 			k := apptest.Key("stranger")
-			return apptest.SignTx(t, apptest.ChainID, k, 0, identity.Encode(identity.SetMemberRoles{
+			return apptest.SignTx(t, apptest.ChainID, k, 0, contract.Encode(identity.SetMemberRoles{
 				Member: apptest.Addr(f.physician), Roles: []identity.Role{identity.Admin}})), apptest.Addr(k)
 		}, tx.CodeUnknownSigner, tx.CodeUnknownSigner, false},
 		{"rotated-away key", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
 			return apptest.SignTx(t, apptest.ChainID, f.rotatedOld, 2, apptest.Rotation(t, f.rotated, apptest.Key("r3"), apptest.Key("r3"))), f.rotated
 		}, tx.CodeUnknownSigner, tx.CodeUnknownSigner, false},
 		{"member acting for another organization", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, contract.Encode(identity.RegisterMember{
 				Org: apptest.OrgB, PubKey: apptest.Pub(apptest.Key("m")), Roles: []identity.Role{identity.ClaimsAgent}})), apptest.Addr(f.adminA)
 		}, tx.CodeOK, tx.CodeWrongOrganization, true},
 		{"admin of another organization suspending", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return apptest.SignTx(t, apptest.ChainID, f.adminB, 0, identity.Encode(identity.SetMemberStatus{
+			return apptest.SignTx(t, apptest.ChainID, f.adminB, 0, contract.Encode(identity.SetMemberStatus{
 				Member: apptest.Addr(f.physician), Suspended: true})), apptest.Addr(f.adminB)
 		}, tx.CodeOK, tx.CodeWrongOrganization, true},
 		{"non-admin member registering", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return apptest.SignTx(t, apptest.ChainID, f.physician, 0, identity.Encode(identity.RegisterMember{
+			return apptest.SignTx(t, apptest.ChainID, f.physician, 0, contract.Encode(identity.RegisterMember{
 				Org: apptest.OrgA, PubKey: apptest.Pub(apptest.Key("m")), Roles: []identity.Role{identity.Nurse}})), apptest.Addr(f.physician)
 		}, tx.CodeOK, tx.CodeUnauthorized, true},
 		{"patient setting roles", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return apptest.SignTx(t, apptest.ChainID, f.patient, 1, identity.Encode(identity.SetMemberRoles{
+			return apptest.SignTx(t, apptest.ChainID, f.patient, 1, contract.Encode(identity.SetMemberRoles{
 				Member: apptest.Addr(f.physician), Roles: []identity.Role{identity.Admin}})), apptest.Addr(f.patient)
 		}, tx.CodeOK, tx.CodeUnauthorized, true},
 		{"suspended member acting", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
@@ -145,40 +146,40 @@ func TestRejections(t *testing.T) {
 			return apptest.SignTx(t, apptest.ChainID, f.patient, 1, apptest.Rotation(t, apptest.Addr(f.patient), f.physician, f.physician)), apptest.Addr(f.patient)
 		}, tx.CodeOK, tx.CodeKeyInUse, true},
 		{"registering a member with a key in use", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, contract.Encode(identity.RegisterMember{
 				Org: apptest.OrgA, PubKey: apptest.Pub(f.patient), Roles: []identity.Role{identity.Nurse}})), apptest.Addr(f.adminA)
 		}, tx.CodeOK, tx.CodeKeyInUse, true},
 		// A patient registering again with the same key is refused as
 		// key_in_use (the key check comes first), not already_exists.
 		{"existing patient registering again", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return apptest.SignTx(t, apptest.ChainID, f.patient, 1, identity.Encode(identity.RegisterPatient{})), apptest.Addr(f.patient)
+			return apptest.SignTx(t, apptest.ChainID, f.patient, 1, contract.Encode(identity.RegisterPatient{})), apptest.Addr(f.patient)
 		}, tx.CodeOK, tx.CodeAlreadyExists, true},
 		// already_exists also answers an account whose address is the key's
 		// but whose current key is another: the key it rotated away from.
 		{"existing patient registering with a former key", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return apptest.SignTx(t, apptest.ChainID, f.rotatedOld, 0, identity.Encode(identity.RegisterPatient{})), f.rotated
+			return apptest.SignTx(t, apptest.ChainID, f.rotatedOld, 0, contract.Encode(identity.RegisterPatient{})), f.rotated
 		}, tx.CodeOK, tx.CodeAlreadyExists, false},
 		{"registering a member with a former key", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, contract.Encode(identity.RegisterMember{
 				Org: apptest.OrgA, PubKey: apptest.Pub(f.rotatedOld), Roles: []identity.Role{identity.Nurse}})), apptest.Addr(f.adminA)
 		}, tx.CodeOK, tx.CodeAlreadyExists, true},
 		{"unknown role", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, contract.Encode(identity.RegisterMember{
 				Org: apptest.OrgA, PubKey: apptest.Pub(apptest.Key("m")), Roles: []identity.Role{identity.Nurse, "surgeon"}})), apptest.Addr(f.adminA)
 		}, tx.CodeInvalid, tx.CodeInvalid, false},
 		{"no roles", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.SetMemberRoles{Member: apptest.Addr(f.physician)})), apptest.Addr(f.adminA)
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, contract.Encode(identity.SetMemberRoles{Member: apptest.Addr(f.physician)})), apptest.Addr(f.adminA)
 		}, tx.CodeInvalid, tx.CodeInvalid, false},
 		{"admin dropping own admin role", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.SetMemberRoles{
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, contract.Encode(identity.SetMemberRoles{
 				Member: apptest.Addr(f.adminA), Roles: []identity.Role{identity.Physician}})), apptest.Addr(f.adminA)
 		}, tx.CodeOK, tx.CodeInvalid, true},
 		{"admin suspending themselves", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.SetMemberStatus{
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, contract.Encode(identity.SetMemberStatus{
 				Member: apptest.Addr(f.adminA), Suspended: true})), apptest.Addr(f.adminA)
 		}, tx.CodeOK, tx.CodeInvalid, true},
 		{"invalid organization ID", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, contract.Encode(identity.RegisterMember{
 				Org: "General Hospital", PubKey: apptest.Pub(apptest.Key("m")), Roles: []identity.Role{identity.Nurse}})), apptest.Addr(f.adminA)
 		}, tx.CodeInvalid, tx.CodeInvalid, false},
 		{"rotating to the current key", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
@@ -188,15 +189,15 @@ func TestRejections(t *testing.T) {
 			return apptest.SignTx(t, apptest.ChainID, f.patient, 1, apptest.Rotation(t, apptest.Addr(f.patient), apptest.Key("p2"), f.patient)), apptest.Addr(f.patient)
 		}, tx.CodeOK, tx.CodeBadSignature, true},
 		{"unknown organization", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.RegisterMember{
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, contract.Encode(identity.RegisterMember{
 				Org: "no-such-org", PubKey: apptest.Pub(apptest.Key("m")), Roles: []identity.Role{identity.Nurse}})), apptest.Addr(f.adminA)
 		}, tx.CodeOK, tx.CodeNotFound, true},
 		{"unknown member", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.SetMemberStatus{
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, contract.Encode(identity.SetMemberStatus{
 				Member: apptest.Addr(apptest.Key("nobody")), Suspended: true})), apptest.Addr(f.adminA)
 		}, tx.CodeOK, tx.CodeNotFound, true},
 		{"patient as member", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, identity.Encode(identity.SetMemberRoles{
+			return apptest.SignTx(t, apptest.ChainID, f.adminA, 3, contract.Encode(identity.SetMemberRoles{
 				Member: apptest.Addr(f.patient), Roles: []identity.Role{identity.Nurse}})), apptest.Addr(f.adminA)
 		}, tx.CodeOK, tx.CodeNotFound, true},
 	} {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/careledger/careledger/apptest"
+	"github.com/careledger/careledger/contract"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 
@@ -64,7 +65,7 @@ func snapshotSource(t *testing.T) (syncNode, *snapshot.Store, snapshot.Info) {
 	for b := range 4 {
 		var txs [][]byte
 		for i := range 10 {
-			txs = append(txs, apptest.SignTx(t, apptest.ChainID, apptest.Key(fmt.Sprintf("patient-%d-%d", b, i)), 0, identity.Encode(identity.RegisterPatient{})))
+			txs = append(txs, apptest.SignTx(t, apptest.ChainID, apptest.Key(fmt.Sprintf("patient-%d-%d", b, i)), 0, contract.Encode(identity.RegisterPatient{})))
 		}
 		apptest.RequireOK(t, "register patients", apptest.Deliver(t, src.app, txs...))
 	}
@@ -164,7 +165,7 @@ func TestStateSync(t *testing.T) {
 		t.Fatalf("restored AccountEvents = %v; want %v", b, a)
 	}
 
-	next := apptest.SignTx(t, apptest.ChainID, apptest.Key("patient-late"), 0, identity.Encode(identity.RegisterPatient{}))
+	next := apptest.SignTx(t, apptest.ChainID, apptest.Key("patient-late"), 0, contract.Encode(identity.RegisterPatient{}))
 	h := want.LastBlockHeight + 1
 	if a, b := apptest.ApplyBlock(t, src.app, h, [][]byte{next}), apptest.ApplyBlock(t, dst.app, h, [][]byte{next}); !bytes.Equal(a.AppHash, b.AppHash) {
 		t.Fatalf("block %d after the restore: app hash %X; the source's %X", h, b.AppHash, a.AppHash)

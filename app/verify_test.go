@@ -8,6 +8,7 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tx"
@@ -20,7 +21,7 @@ func signedTxs(t *testing.T, n int) ([]*tx.Tx, []bool) {
 	txs, valid := make([]*tx.Tx, n), make([]bool, n)
 	for i := range txs {
 		key := ed25519.GenPrivKey()
-		txs[i] = &tx.Tx{ChainID: "test", Signer: key.PubKey().Bytes(), Msgs: []tx.Msg{identity.Encode(identity.RegisterPatient{})}}
+		txs[i] = &tx.Tx{ChainID: "test", Signer: key.PubKey().Bytes(), Msgs: []tx.Msg{contract.Encode(identity.RegisterPatient{})}}
 		if err := txs[i].Sign(key); err != nil {
 			t.Fatal(err)
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tx"
@@ -183,7 +184,7 @@ func Rotation(t testing.TB, acct tx.Address, newKey, prover ed25519.PrivKey) tx.
 	if err != nil {
 		t.Fatal(err)
 	}
-	return identity.Encode(identity.RotateKey{NewPubKey: Pub(newKey), Proof: proof})
+	return contract.Encode(identity.RotateKey{NewPubKey: Pub(newKey), Proof: proof})
 }
 
 // Dump returns every key and value of a committed state view.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
@@ -172,7 +173,7 @@ var scriptOps = []struct {
 func (g *scriptGen) registerPatient() (ScriptTx, bool) {
 	p := &modelAccount{key: g.freshKey("patient"), kind: identity.Patient}
 	g.add(p)
-	return ScriptTx{g.next(p, true, identity.Encode(identity.RegisterPatient{})), tx.CodeOK, "register patient"}, true
+	return ScriptTx{g.next(p, true, contract.Encode(identity.RegisterPatient{})), tx.CodeOK, "register patient"}, true
 }
 
 func (g *scriptGen) registerMember() (ScriptTx, bool) {
@@ -185,7 +186,7 @@ func (g *scriptGen) registerMember() (ScriptTx, bool) {
 	m.admin = slices.Contains(rs, identity.Admin)
 	m.service = slices.Contains(rs, identity.Service)
 	m.privacy = slices.Contains(rs, identity.PrivacyOfficer)
-	raw := g.next(admin, true, identity.Encode(identity.RegisterMember{Org: admin.org, PubKey: Pub(m.key), Roles: rs}))
+	raw := g.next(admin, true, contract.Encode(identity.RegisterMember{Org: admin.org, PubKey: Pub(m.key), Roles: rs}))
 	g.add(m)
 	return ScriptTx{raw, tx.CodeOK, "register member"}, true
 }
@@ -211,7 +212,7 @@ func (g *scriptGen) setRoles() (ScriptTx, bool) {
 	m.admin = slices.Contains(rs, identity.Admin)
 	m.service = slices.Contains(rs, identity.Service)
 	m.privacy = slices.Contains(rs, identity.PrivacyOfficer)
-	return ScriptTx{g.next(admin, true, identity.Encode(identity.SetMemberRoles{Member: m.addr, Roles: rs})), tx.CodeOK, "set roles"}, true
+	return ScriptTx{g.next(admin, true, contract.Encode(identity.SetMemberRoles{Member: m.addr, Roles: rs})), tx.CodeOK, "set roles"}, true
 }
 
 func (g *scriptGen) setStatus() (ScriptTx, bool) {
@@ -224,7 +225,7 @@ func (g *scriptGen) setStatus() (ScriptTx, bool) {
 		return ScriptTx{}, false
 	}
 	m.suspended = !m.suspended
-	return ScriptTx{g.next(admin, true, identity.Encode(identity.SetMemberStatus{Member: m.addr, Suspended: m.suspended})), tx.CodeOK, "set status"}, true
+	return ScriptTx{g.next(admin, true, contract.Encode(identity.SetMemberStatus{Member: m.addr, Suspended: m.suspended})), tx.CodeOK, "set status"}, true
 }
 
 func (g *scriptGen) rotate() (ScriptTx, bool) {
@@ -239,7 +240,7 @@ func (g *scriptGen) rotate() (ScriptTx, bool) {
 
 func (g *scriptGen) badSignature() (ScriptTx, bool) {
 	a := g.pick(active)
-	raw := g.next(a, false, identity.Encode(identity.RegisterPatient{}))
+	raw := g.next(a, false, contract.Encode(identity.RegisterPatient{}))
 	raw[len(raw)-1-g.rng.IntN(tx.SignatureSize)] ^= 1 << g.rng.IntN(8)
 	return ScriptTx{raw, tx.CodeBadSignature, "bad signature"}, true
 }
@@ -254,7 +255,7 @@ func (g *scriptGen) replay() (ScriptTx, bool) {
 
 func (g *scriptGen) skip() (ScriptTx, bool) {
 	a := g.pick(active)
-	raw := g.sign(a, ChainID, a.seq+1+uint64(g.rng.IntN(5)), identity.Encode(identity.RegisterPatient{}))
+	raw := g.sign(a, ChainID, a.seq+1+uint64(g.rng.IntN(5)), contract.Encode(identity.RegisterPatient{}))
 	return ScriptTx{raw, tx.CodeSequenceSkipped, "skipped sequence"}, true
 }
 
@@ -266,14 +267,14 @@ func (g *scriptGen) unknownMessage() (ScriptTx, bool) {
 
 func (g *scriptGen) wrongChain() (ScriptTx, bool) {
 	a := g.pick(active)
-	raw := g.sign(a, "careledger-other", a.seq, identity.Encode(identity.RegisterPatient{}))
+	raw := g.sign(a, "careledger-other", a.seq, contract.Encode(identity.RegisterPatient{}))
 	return ScriptTx{raw, tx.CodeWrongChain, "wrong chain"}, true
 }
 
 func (g *scriptGen) unknownSigner() (ScriptTx, bool) {
 	stranger := &modelAccount{key: g.freshKey("stranger")}
 	victim := g.pick(func(a *modelAccount) bool { return a.kind == identity.Member })
-	raw := g.sign(stranger, ChainID, 0, identity.Encode(identity.SetMemberStatus{Member: victim.addr, Suspended: true}))
+	raw := g.sign(stranger, ChainID, 0, contract.Encode(identity.SetMemberStatus{Member: victim.addr, Suspended: true}))
 	return ScriptTx{raw, tx.CodeUnknownSigner, "unknown signer"}, true
 }
 
@@ -285,9 +286,9 @@ func (g *scriptGen) unauthorized() (ScriptTx, bool) {
 	var msg tx.Msg
 	if a.kind == identity.Patient {
 		victim := g.pick(func(a *modelAccount) bool { return a.kind == identity.Member })
-		msg = identity.Encode(identity.SetMemberStatus{Member: victim.addr, Suspended: true})
+		msg = contract.Encode(identity.SetMemberStatus{Member: victim.addr, Suspended: true})
 	} else {
-		msg = identity.Encode(identity.RegisterMember{Org: a.org, PubKey: Pub(g.freshKey("unauthorized")), Roles: []identity.Role{identity.Admin}})
+		msg = contract.Encode(identity.RegisterMember{Org: a.org, PubKey: Pub(g.freshKey("unauthorized")), Roles: []identity.Role{identity.Admin}})
 	}
 	return ScriptTx{g.next(a, true, msg), tx.CodeUnauthorized, "unauthorized"}, true
 }
@@ -299,7 +300,7 @@ func (g *scriptGen) wrongOrg() (ScriptTx, bool) {
 	if admin == nil || other == admin.org {
 		return ScriptTx{}, false
 	}
-	raw := g.next(admin, true, identity.Encode(identity.RegisterMember{Org: other, PubKey: Pub(g.freshKey("intruder")), Roles: []identity.Role{identity.Nurse}}))
+	raw := g.next(admin, true, contract.Encode(identity.RegisterMember{Org: other, PubKey: Pub(g.freshKey("intruder")), Roles: []identity.Role{identity.Nurse}}))
 	return ScriptTx{raw, tx.CodeWrongOrganization, "wrong organization"}, true
 }
 
@@ -325,7 +326,7 @@ func (g *scriptGen) invalidRoles() (ScriptTx, bool) {
 		return ScriptTx{}, false
 	}
 	// An unknown role is refused without state, before the sequence.
-	raw := g.next(admin, false, identity.Encode(identity.RegisterMember{Org: admin.org, PubKey: Pub(g.freshKey("surgeon")), Roles: []identity.Role{"surgeon"}}))
+	raw := g.next(admin, false, contract.Encode(identity.RegisterMember{Org: admin.org, PubKey: Pub(g.freshKey("surgeon")), Roles: []identity.Role{"surgeon"}}))
 	return ScriptTx{raw, tx.CodeInvalid, "invalid roles"}, true
 }
 
@@ -430,7 +431,7 @@ func (g *scriptGen) grant() (ScriptTx, bool) {
 	}
 	g.consent.grants++
 	g.consent.live = append(g.consent.live, grantModel{g.consent.grants, p})
-	return ScriptTx{g.next(p, true, consent.Encode(m)), tx.CodeOK, "grant"}, true
+	return ScriptTx{g.next(p, true, contract.Encode(m)), tx.CodeOK, "grant"}, true
 }
 
 func (g *scriptGen) revoke() (ScriptTx, bool) {
@@ -441,7 +442,7 @@ func (g *scriptGen) revoke() (ScriptTx, bool) {
 	i := g.rng.IntN(len(c.live))
 	gm := c.live[i]
 	c.live = append(c.live[:i], c.live[i+1:]...)
-	return ScriptTx{g.next(gm.patient, true, consent.Encode(consent.Revoke{Grant: gm.id})), tx.CodeOK, "revoke"}, true
+	return ScriptTx{g.next(gm.patient, true, contract.Encode(consent.Revoke{Grant: gm.id})), tx.CodeOK, "revoke"}, true
 }
 
 func (g *scriptGen) request() (ScriptTx, bool) {
@@ -452,7 +453,7 @@ func (g *scriptGen) request() (ScriptTx, bool) {
 	q := consent.Request{Patient: p.addr, Scope: consent.Scope{Types: []string{"*"}}, Purpose: "TREAT", Duration: 3600, Reason: "referral"}
 	g.consent.requests++
 	g.consent.pending = append(g.consent.pending, requestModel{g.consent.requests, p})
-	return ScriptTx{g.next(m, true, consent.Encode(q)), tx.CodeOK, "request access"}, true
+	return ScriptTx{g.next(m, true, contract.Encode(q)), tx.CodeOK, "request access"}, true
 }
 
 // answer answers a pending request. The contract checks the requester no
@@ -469,7 +470,7 @@ func (g *scriptGen) answer() (ScriptTx, bool) {
 		c.grants++
 		c.live = append(c.live, grantModel{c.grants, rm.patient})
 	}
-	raw := g.next(rm.patient, true, consent.Encode(consent.Answer{Request: rm.id, Approve: approve}))
+	raw := g.next(rm.patient, true, contract.Encode(consent.Answer{Request: rm.id, Approve: approve}))
 	return ScriptTx{raw, tx.CodeOK, "answer request"}, true
 }
 
@@ -482,7 +483,7 @@ func (g *scriptGen) access() (ScriptTx, bool) {
 		Requester: req.addr, Patient: p.addr, Purpose: []string{"TREAT", "ETREAT"}[g.rng.IntN(2)], BreakGlass: g.rng.IntN(3) == 0,
 		Items: []consent.Item{{Type: "Observation"}, {Type: "Condition", ID: fmt.Sprint(g.rng.IntN(5)), Categories: []string{"problem-list-item"}}},
 	}
-	return ScriptTx{g.next(svc, true, consent.Encode(m)), tx.CodeOK, "access"}, true
+	return ScriptTx{g.next(svc, true, contract.Encode(m)), tx.CodeOK, "access"}, true
 }
 
 func (g *scriptGen) anchor() (ScriptTx, bool) {
@@ -496,7 +497,7 @@ func (g *scriptGen) anchor() (ScriptTx, bool) {
 		g.t.Fatal(err)
 	}
 	m := records.Anchor{Custodian: svc.org, Patient: p.addr, Root: root, Count: 1}
-	return ScriptTx{g.next(svc, true, records.Encode(m)), tx.CodeOK, "anchor"}, true
+	return ScriptTx{g.next(svc, true, contract.Encode(m)), tx.CodeOK, "anchor"}, true
 }
 
 func (g *scriptGen) erase() (ScriptTx, bool) {
@@ -506,7 +507,7 @@ func (g *scriptGen) erase() (ScriptTx, bool) {
 	}
 	g.consent.records++
 	m := records.Erase{Custodian: OrgA, Patient: p.addr, Record: fmt.Sprintf("Observation/e%d", g.consent.records)}
-	return ScriptTx{g.next(p, true, records.Encode(m)), tx.CodeOK, "erase"}, true
+	return ScriptTx{g.next(p, true, contract.Encode(m)), tx.CodeOK, "erase"}, true
 }
 
 // badCondition is a grant whose condition does not compile: refused before
@@ -517,7 +518,7 @@ func (g *scriptGen) badCondition() (ScriptTx, bool) {
 		return ScriptTx{}, false
 	}
 	m := consent.Grant{Patient: p.addr, Grantee: consent.Grantee{Org: OrgA}, Scope: consent.Scope{Types: []string{"*"}}, Purposes: []string{"TREAT"}, Condition: "purpose =="}
-	return ScriptTx{g.next(p, false, consent.Encode(m)), tx.CodeInvalid, "bad condition"}, true
+	return ScriptTx{g.next(p, false, contract.Encode(m)), tx.CodeInvalid, "bad condition"}, true
 }
 
 // validatorAdmin picks an active genesis admin of a validator organization
@@ -540,7 +541,7 @@ func (g *scriptGen) propose() (ScriptTx, bool) {
 	g.consent.proposals = append(g.consent.proposals, proposalModel{
 		id: uint64(len(g.consent.proposals) + 1), org: a.org, ends: g.height + int64(m.Deadline),
 	})
-	return ScriptTx{g.next(a, true, governance.Encode(m)), tx.CodeOK, "propose"}, true
+	return ScriptTx{g.next(a, true, contract.Encode(m)), tx.CodeOK, "propose"}, true
 }
 
 // voteNo votes against an open proposal, before its deadline, from the
@@ -557,7 +558,7 @@ func (g *scriptGen) voteNo() (ScriptTx, bool) {
 		return ScriptTx{}, false
 	}
 	p.closed = true
-	return ScriptTx{g.next(a, true, governance.Encode(governance.Vote{Proposal: p.id})), tx.CodeOK, "vote no"}, true
+	return ScriptTx{g.next(a, true, contract.Encode(governance.Vote{Proposal: p.id})), tx.CodeOK, "vote no"}, true
 }
 
 // setDelegate has a patient name another account as a delegate, or name
@@ -572,7 +573,7 @@ func (g *scriptGen) setDelegate() (ScriptTx, bool) {
 		p.delegates = append(p.delegates, d.addr)
 	}
 	rel := []identity.Relation{identity.Parent, identity.Caregiver}[g.rng.IntN(2)]
-	raw := g.next(p, true, identity.Encode(identity.SetDelegate{Delegate: d.addr, Relation: rel}))
+	raw := g.next(p, true, contract.Encode(identity.SetDelegate{Delegate: d.addr, Relation: rel}))
 	return ScriptTx{raw, tx.CodeOK, "set delegate"}, true
 }
 
@@ -585,6 +586,6 @@ func (g *scriptGen) review() (ScriptTx, bool) {
 	if po == nil {
 		return ScriptTx{}, false
 	}
-	raw := g.next(po, true, consent.Encode(consent.Review{Access: 1 << 40, Justified: g.rng.IntN(2) == 0}))
+	raw := g.next(po, true, contract.Encode(consent.Review{Access: 1 << 40, Justified: g.rng.IntN(2) == 0}))
 	return ScriptTx{raw, tx.CodeNotFound, "review break-the-glass"}, true
 }

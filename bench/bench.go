@@ -34,6 +34,7 @@ import (
 	"github.com/cometbft/cometbft/mempool"
 
 	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/tracker"
@@ -604,7 +605,7 @@ func busy(r tracker.Result) (bool, error) {
 // registrations signs count patient registrations, on every core.
 func registrations(chainID string, count int) [][]byte {
 	out := make([][]byte, count)
-	msg := identity.Encode(identity.RegisterPatient{})
+	msg := contract.Encode(identity.RegisterPatient{})
 	parallel(count, func(i int) {
 		key := ed25519.GenPrivKey()
 		t := &tx.Tx{ChainID: chainID, Signer: key.PubKey().Bytes(), Msgs: []tx.Msg{msg}}

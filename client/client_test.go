@@ -8,6 +8,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/nodetest"
@@ -30,7 +31,7 @@ func TestIdentityThroughAPI(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Events: %v", err)
 	}
-	res, err := c.Send(ctx, patient, identity.Encode(identity.RegisterPatient{}))
+	res, err := c.Send(ctx, patient, contract.Encode(identity.RegisterPatient{}))
 	if err != nil {
 		t.Fatalf("register patient: %v", err)
 	}
@@ -52,7 +53,7 @@ func TestIdentityThroughAPI(t *testing.T) {
 
 	// The organization's admin registers a physician.
 	doc := ed25519.GenPrivKey()
-	if _, err := c.Send(ctx, n.Admin, identity.Encode(identity.RegisterMember{
+	if _, err := c.Send(ctx, n.Admin, contract.Encode(identity.RegisterMember{
 		Org: "local", PubKey: doc.PubKey().Bytes(), Roles: []identity.Role{identity.Physician},
 	})); err != nil {
 		t.Fatalf("register member: %v", err)
@@ -63,7 +64,7 @@ func TestIdentityThroughAPI(t *testing.T) {
 	}
 
 	// A patient cannot register members.
-	_, err = c.Send(ctx, patient, identity.Encode(identity.RegisterMember{
+	_, err = c.Send(ctx, patient, contract.Encode(identity.RegisterMember{
 		Org: "local", PubKey: ed25519.GenPrivKey().PubKey().Bytes(), Roles: []identity.Role{identity.Admin},
 	}))
 	if !client.IsCode(err, tx.CodeUnauthorized) {

@@ -286,7 +286,7 @@ func (c *Custodian) anchors(recs []vault.Record) ([]tx.Msg, error) {
 				return nil, fmt.Errorf("vault pseudonym: %w", err)
 			}
 		}
-		msgs[i] = records.Encode(records.Anchor{Custodian: c.opts.Org, Patient: addr, Root: root, Count: uint64(len(leaves[p]))})
+		msgs[i] = contract.Encode(records.Anchor{Custodian: c.opts.Org, Patient: addr, Root: root, Count: uint64(len(leaves[p]))})
 	}
 	return msgs, nil
 }
@@ -355,7 +355,7 @@ func (c *Custodian) decide(ctx context.Context, who Requester, patient string, i
 	if err != nil {
 		return nil, fmt.Errorf("vault pseudonym: %w", err)
 	}
-	res, err := c.send.Send(ctx, consent.Encode(consent.Access{
+	res, err := c.send.Send(ctx, contract.Encode(consent.Access{
 		Requester: who.Account.Address, Patient: addr, Purpose: who.Purpose, BreakGlass: who.BreakGlass, Items: items,
 	}))
 	if err != nil {

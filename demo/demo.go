@@ -14,6 +14,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/keys"
 	"github.com/careledger/careledger/node"
@@ -92,7 +93,7 @@ func Seed(ctx context.Context, c *client.Client, dir keys.Dir) ([]Account, error
 			return nil, err
 		}
 		if p.Org == "" {
-			if _, err := c.Send(ctx, key, identity.Encode(identity.RegisterPatient{})); err != nil {
+			if _, err := c.Send(ctx, key, contract.Encode(identity.RegisterPatient{})); err != nil {
 				return nil, fmt.Errorf("register patient %s: %w", p.Key, err)
 			}
 			newPatients = append(newPatients, out[len(out)-1])
@@ -102,7 +103,7 @@ func Seed(ctx context.Context, c *client.Client, dir keys.Dir) ([]Account, error
 		if byAdmin[a] == nil {
 			admins = append(admins, a)
 		}
-		byAdmin[a] = append(byAdmin[a], identity.Encode(identity.RegisterMember{Org: p.Org, PubKey: pub, Roles: []identity.Role{p.Role}}))
+		byAdmin[a] = append(byAdmin[a], contract.Encode(identity.RegisterMember{Org: p.Org, PubKey: pub, Roles: []identity.Role{p.Role}}))
 	}
 	for _, a := range admins {
 		key, err := dir.Load(a, nil)

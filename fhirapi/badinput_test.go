@@ -9,6 +9,7 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 )
 
@@ -122,7 +123,7 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 	s.token(s.drA)
-	s.send(s.n.Admin, identity.Encode(identity.SetMemberStatus{Member: addr(s.drA), Suspended: true}))
+	s.send(s.n.Admin, contract.Encode(identity.SetMemberStatus{Member: addr(s.drA), Suspended: true}))
 	if status, body := s.fhir(s.drA, "GET", "Patient/p1", nil); status != http.StatusForbidden {
 		t.Errorf("read by a suspended member: %d %.200s; want 403", status, body)
 	}

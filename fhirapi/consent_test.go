@@ -11,6 +11,7 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/fhir"
@@ -20,7 +21,7 @@ import (
 // signedConsent returns a Consent carrying a grant signed by key.
 func (s *story) signedConsent(key ed25519.PrivKey, g consent.Grant) map[string]any {
 	s.t.Helper()
-	t, err := s.c.Build(context.Background(), key, consent.Encode(g))
+	t, err := s.c.Build(context.Background(), key, contract.Encode(g))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func TestConsentResources(t *testing.T) {
 		t.Errorf("Consent signed by a physician: %d %.300s; want 403, issue forbidden, unauthorized", status, body)
 	}
 	// Revocation shows.
-	s.send(s.patient, consent.Encode(consent.Revoke{Grant: 1}))
+	s.send(s.patient, contract.Encode(consent.Revoke{Grant: 1}))
 	if _, body := s.fhir(s.drB, "GET", "Consent/grant-1", nil); !strings.Contains(string(body), `"status":"inactive"`) {
 		t.Errorf("revoked grant as Consent: %.300s; want status inactive", body)
 	}

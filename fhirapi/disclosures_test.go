@@ -15,6 +15,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/disclosure"
 	"github.com/careledger/careledger/fhir"
@@ -57,7 +58,7 @@ func TestAccountingOfDisclosures(t *testing.T) {
 	status, body = s.fhir(s.drA, "PUT", "Observation/o1", obj("resourceType", "Observation", "id", "o1", "status", "final",
 		"code", obj("text", "glucose"), "subject", obj("reference", "Patient/p1")))
 	s.expect("create Observation", status, http.StatusCreated, body)
-	s.send(s.patient, consent.Encode(consent.Grant{Patient: pa, Grantee: consent.Grantee{Org: hospitalB},
+	s.send(s.patient, contract.Encode(consent.Grant{Patient: pa, Grantee: consent.Grantee{Org: hospitalB},
 		Scope: consent.Scope{Types: []string{"Observation"}}, Purposes: []string{"HRESCH"}}))
 	status, body = s.fhir(s.drA, "GET", "Observation/o1", nil)
 	s.expect("treatment read", status, http.StatusOK, body)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/nodetest"
@@ -73,7 +74,7 @@ func TestBusyRetryAfter(t *testing.T) {
 	deadline := time.Now().Add(60 * time.Second)
 	for i := 0; ; i++ {
 		key := ed25519.GenPrivKey()
-		fill := &tx.Tx{ChainID: s.n.ChainID(), Signer: key.PubKey().Bytes(), Msgs: []tx.Msg{identity.Encode(identity.RegisterPatient{})}}
+		fill := &tx.Tx{ChainID: s.n.ChainID(), Signer: key.PubKey().Bytes(), Msgs: []tx.Msg{contract.Encode(identity.RegisterPatient{})}}
 		if err := fill.Sign(key); err != nil {
 			t.Fatal(err)
 		}

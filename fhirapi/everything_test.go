@@ -9,6 +9,7 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/keys"
@@ -28,8 +29,8 @@ func TestEverythingAcrossCustodians(t *testing.T) {
 	s0, s1 := at(0), at(1)
 	patient, dr0 := ed25519.GenPrivKey(), ed25519.GenPrivKey()
 	pa := addr(patient)
-	s0.send(nodes[0].Admin, identity.Encode(identity.RegisterMember{Org: "org0", PubKey: dr0.PubKey().Bytes(), Roles: []identity.Role{identity.Physician}}))
-	s0.send(patient, identity.Encode(identity.RegisterPatient{}))
+	s0.send(nodes[0].Admin, contract.Encode(identity.RegisterMember{Org: "org0", PubKey: dr0.PubKey().Bytes(), Roles: []identity.Role{identity.Physician}}))
+	s0.send(patient, contract.Encode(identity.RegisterPatient{}))
 	admin1, err := keys.Dir(filepath.Join(nodes[1].Home, "keys")).Load("admin", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +68,7 @@ func TestEverythingAcrossCustodians(t *testing.T) {
 	if got := everything(); len(got) != 2 || !got["Observation/p0-obs"] {
 		t.Errorf("$everything without a grant at org1: %v; want org0's two records", got)
 	}
-	s0.send(patient, consent.Encode(consent.Grant{
+	s0.send(patient, contract.Encode(consent.Grant{
 		Patient: pa, Grantee: consent.Grantee{Org: "org0", Role: identity.Physician},
 		Scope: consent.Scope{Types: []string{"*"}}, Purposes: []string{"TREAT"},
 	}))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/nodetest"
@@ -227,7 +228,7 @@ func (s *story) physician() ed25519.PrivKey {
 		if err != nil {
 			s.t.Fatal(err)
 		}
-		s.send(s.n.Admin, identity.Encode(identity.RegisterMember{Org: acct.Org, PubKey: s.drA.PubKey().Bytes(), Roles: []identity.Role{identity.Physician}}))
+		s.send(s.n.Admin, contract.Encode(identity.RegisterMember{Org: acct.Org, PubKey: s.drA.PubKey().Bytes(), Roles: []identity.Role{identity.Physician}}))
 	}
 	return s.drA
 }

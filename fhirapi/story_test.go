@@ -17,6 +17,7 @@ import (
 
 	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
@@ -67,9 +68,9 @@ func newStory(t *testing.T) *story {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.send(n.Admin, identity.Encode(identity.RegisterMember{Org: hospitalA, PubKey: s.drA.PubKey().Bytes(), Roles: []identity.Role{identity.Physician}}))
-	s.send(adminB, identity.Encode(identity.RegisterMember{Org: hospitalB, PubKey: s.drB.PubKey().Bytes(), Roles: []identity.Role{identity.Physician}}))
-	s.send(s.patient, identity.Encode(identity.RegisterPatient{}))
+	s.send(n.Admin, contract.Encode(identity.RegisterMember{Org: hospitalA, PubKey: s.drA.PubKey().Bytes(), Roles: []identity.Role{identity.Physician}}))
+	s.send(adminB, contract.Encode(identity.RegisterMember{Org: hospitalB, PubKey: s.drB.PubKey().Bytes(), Roles: []identity.Role{identity.Physician}}))
+	s.send(s.patient, contract.Encode(identity.RegisterPatient{}))
 	return s
 }
 
@@ -273,9 +274,9 @@ func TestStory(t *testing.T) {
 	}
 
 	// B asks; the patient hears of it at once and approves for 30 days.
-	s.send(s.drB, consent.Encode(consent.Request{Patient: pa, Scope: consent.Scope{Types: []string{"Observation"}}, Purpose: "TREAT", Duration: 30 * 24 * 3600, Reason: "referral"}))
+	s.send(s.drB, contract.Encode(consent.Request{Patient: pa, Scope: consent.Scope{Types: []string{"Observation"}}, Purpose: "TREAT", Duration: 30 * 24 * 3600, Reason: "referral"}))
 	waitEvent(t, stream, "consent.requested")
-	s.send(s.patient, consent.Encode(consent.Answer{Request: 1, Approve: true}))
+	s.send(s.patient, contract.Encode(consent.Answer{Request: 1, Approve: true}))
 	waitEvent(t, stream, "consent.answered")
 	status, body = s.fhir(s.drB, "GET", path, nil)
 	s.expect("hospital B's physician with a grant", status, http.StatusOK, body)
@@ -288,9 +289,9 @@ func TestStory(t *testing.T) {
 
 	// A grant that ends in a few seconds of block time: permitted now,
 	// denied once a block's time is past its end.
-	s.send(s.patient, consent.Encode(consent.Revoke{Grant: 1}))
-	s.send(s.drB, consent.Encode(consent.Request{Patient: pa, Scope: consent.Scope{Types: []string{"Observation"}}, Purpose: "TREAT", Duration: 3, Reason: "referral"}))
-	s.send(s.patient, consent.Encode(consent.Answer{Request: 2, Approve: true}))
+	s.send(s.patient, contract.Encode(consent.Revoke{Grant: 1}))
+	s.send(s.drB, contract.Encode(consent.Request{Patient: pa, Scope: consent.Scope{Types: []string{"Observation"}}, Purpose: "TREAT", Duration: 3, Reason: "referral"}))
+	s.send(s.patient, contract.Encode(consent.Answer{Request: 2, Approve: true}))
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		status, body = s.fhir(s.drB, "GET", path, nil)
@@ -313,7 +314,7 @@ func TestStory(t *testing.T) {
 	}
 
 	// The patient erases the record; nobody reads it again.
-	s.send(s.patient, records.Encode(records.Erase{Custodian: hospitalA, Patient: pa, Record: path}))
+	s.send(s.patient, contract.Encode(records.Erase{Custodian: hospitalA, Patient: pa, Record: path}))
 	deadline = time.Now().Add(30 * time.Second)
 	for {
 		status, body = s.fhir(s.drA, "GET", path, nil)

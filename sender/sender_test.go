@@ -10,6 +10,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/index"
@@ -36,7 +37,7 @@ func TestSender(t *testing.T) {
 	s := sender.New(n.ChainID(), key, n.Tracker(), chain{n.App(), n.Index()})
 	addr := tx.AddressOf(key.PubKey().Bytes())
 	grantFor := func(purpose string) tx.Msg {
-		return consent.Encode(consent.Grant{
+		return contract.Encode(consent.Grant{
 			Patient: addr, Grantee: consent.Grantee{Org: "local"}, Scope: consent.Scope{Types: []string{"*"}}, Purposes: []string{purpose},
 		})
 	}
@@ -54,7 +55,7 @@ func TestSender(t *testing.T) {
 	}
 
 	t.Run("Register", func(t *testing.T) {
-		send(t, 0, identity.Encode(identity.RegisterPatient{}))
+		send(t, 0, contract.Encode(identity.RegisterPatient{}))
 	})
 
 	t.Run("Concurrent", func(t *testing.T) {
@@ -97,7 +98,7 @@ func TestSender(t *testing.T) {
 	t.Run("RejectedInBlock", func(t *testing.T) {
 		// A rejection in the block is the transaction's *tx.Rejection; it
 		// still used its sequence.
-		r, err := s.Send(ctx, identity.Encode(identity.RegisterPatient{}))
+		r, err := s.Send(ctx, contract.Encode(identity.RegisterPatient{}))
 		if code, _ := tx.CodeOf(err); code != tx.CodeAlreadyExists || r == nil || r.Sequence != 23 {
 			t.Fatalf("Send(register again) = %+v, %v; want already_exists with sequence 23", r, err)
 		}
@@ -115,7 +116,7 @@ func TestSender(t *testing.T) {
 
 	t.Run("Relay", func(t *testing.T) {
 		other := ed25519.GenPrivKey()
-		signed, err := n.Client.Build(ctx, other, identity.Encode(identity.RegisterPatient{}))
+		signed, err := n.Client.Build(ctx, other, contract.Encode(identity.RegisterPatient{}))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
@@ -45,12 +46,12 @@ func consentCommands() []txCommand {
 				if err != nil {
 					return nil, usageError(err.Error())
 				}
-				return []tx.Msg{identity.Encode(identity.SetDelegate{Delegate: addr, Relation: rel})}, nil
+				return []tx.Msg{contract.Encode(identity.SetDelegate{Delegate: addr, Relation: rel})}, nil
 			}},
 		{name: "remove-delegate", argsUsage: "ADDRESS", nargs: 1,
 			msgs: func(_ context.Context, _ *client.Client, _ ed25519.PrivKey, fs *flag.FlagSet) ([]tx.Msg, error) {
 				addr, err := parseAddressArg(fs)
-				return []tx.Msg{identity.Encode(identity.SetDelegate{Delegate: addr, Relation: identity.Caregiver, Remove: true})}, err
+				return []tx.Msg{contract.Encode(identity.SetDelegate{Delegate: addr, Relation: identity.Caregiver, Remove: true})}, err
 			}},
 		{name: "grant",
 			flags: func(fs *flag.FlagSet) {
@@ -76,9 +77,9 @@ func consentCommands() []txCommand {
 					m.NotBefore = time.Now().Unix()
 					m.NotAfter = time.Now().Add(*validFor).Unix()
 				}
-				return []tx.Msg{consent.Encode(m)}, nil
+				return []tx.Msg{contract.Encode(m)}, nil
 			}},
-		{name: "revoke", argsUsage: "GRANT_ID", nargs: 1, msgs: idMsg(func(id uint64) tx.Msg { return consent.Encode(consent.Revoke{Grant: id}) })},
+		{name: "revoke", argsUsage: "GRANT_ID", nargs: 1, msgs: idMsg(func(id uint64) tx.Msg { return contract.Encode(consent.Revoke{Grant: id}) })},
 		{name: "request-access",
 			flags: func(fs *flag.FlagSet) {
 				scope.register(fs)
@@ -92,18 +93,18 @@ func consentCommands() []txCommand {
 				if err != nil {
 					return nil, usageError("--patient: " + err.Error())
 				}
-				return []tx.Msg{consent.Encode(consent.Request{
+				return []tx.Msg{contract.Encode(consent.Request{
 					Patient: p, Scope: scope.scope(), Purpose: *purpose, Duration: uint64(duration.Seconds()), Reason: *reason,
 				})}, nil
 			}},
-		{name: "approve", argsUsage: "REQUEST_ID", nargs: 1, msgs: idMsg(func(id uint64) tx.Msg { return consent.Encode(consent.Answer{Request: id, Approve: true}) })},
-		{name: "deny", argsUsage: "REQUEST_ID", nargs: 1, msgs: idMsg(func(id uint64) tx.Msg { return consent.Encode(consent.Answer{Request: id}) })},
+		{name: "approve", argsUsage: "REQUEST_ID", nargs: 1, msgs: idMsg(func(id uint64) tx.Msg { return contract.Encode(consent.Answer{Request: id, Approve: true}) })},
+		{name: "deny", argsUsage: "REQUEST_ID", nargs: 1, msgs: idMsg(func(id uint64) tx.Msg { return contract.Encode(consent.Answer{Request: id}) })},
 		{name: "review", argsUsage: "ACCESS_ID", nargs: 1,
 			flags: func(fs *flag.FlagSet) {
 				justified = fs.Bool("justified", true, "whether the break-the-glass access was justified")
 			},
 			msgs: func(ctx context.Context, c *client.Client, k ed25519.PrivKey, fs *flag.FlagSet) ([]tx.Msg, error) {
-				return idMsg(func(id uint64) tx.Msg { return consent.Encode(consent.Review{Access: id, Justified: *justified}) })(ctx, c, k, fs)
+				return idMsg(func(id uint64) tx.Msg { return contract.Encode(consent.Review{Access: id, Justified: *justified}) })(ctx, c, k, fs)
 			}},
 		{name: "erase", argsUsage: "[Type/id]", nargs: -1,
 			flags: func(fs *flag.FlagSet) {
@@ -118,7 +119,7 @@ func consentCommands() []txCommand {
 				if fs.NArg() > 1 {
 					return nil, usageError("erase takes at most one record, Type/id; none erases all the patient's records")
 				}
-				return []tx.Msg{records.Encode(records.Erase{Custodian: *custodian, Patient: p, Record: fs.Arg(0)})}, nil
+				return []tx.Msg{contract.Encode(records.Erase{Custodian: *custodian, Patient: p, Record: fs.Arg(0)})}, nil
 			}},
 	}
 }

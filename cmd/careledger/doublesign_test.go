@@ -26,6 +26,7 @@ import (
 
 	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/nodetest"
@@ -199,7 +200,7 @@ func TestDoubleSignEvidence(t *testing.T) {
 		vals, err := comet.Validators(ctx, nil, nil, nil)
 		return err == nil && vals.Total == 3 && !slices.ContainsFunc(vals.Validators, func(v *types.Validator) bool { return bytes.Equal(v.Address, addr) })
 	})
-	res, err := clients[1].Send(ctx, ed25519.GenPrivKey(), identity.Encode(identity.RegisterPatient{}))
+	res, err := clients[1].Send(ctx, ed25519.GenPrivKey(), contract.Encode(identity.RegisterPatient{}))
 	if err != nil {
 		t.Fatalf("register at node1 after the removal: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/nodetest"
 )
@@ -78,7 +79,7 @@ func TestTestnetFaults(t *testing.T) {
 
 	register := func(i int) int64 {
 		t.Helper()
-		res, err := clients[i].Send(ctx, ed25519.GenPrivKey(), identity.Encode(identity.RegisterPatient{}))
+		res, err := clients[i].Send(ctx, ed25519.GenPrivKey(), contract.Encode(identity.RegisterPatient{}))
 		if err != nil {
 			t.Fatalf("register at node%d: %v", i, err)
 		}

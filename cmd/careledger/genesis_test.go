@@ -10,6 +10,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/nodetest"
 	"github.com/careledger/careledger/tx"
@@ -50,7 +51,7 @@ func TestGenesisOfSeparateOrganizations(t *testing.T) {
 	nodetest.WaitHeight(t, c1, 2)
 	ctx := context.Background()
 	key := ed25519.GenPrivKey()
-	res, err := c1.Send(ctx, key, identity.Encode(identity.RegisterPatient{}))
+	res, err := c1.Send(ctx, key, contract.Encode(identity.RegisterPatient{}))
 	if err != nil {
 		t.Fatal(err)
 	}

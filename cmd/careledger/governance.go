@@ -7,6 +7,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/tx"
@@ -62,12 +63,12 @@ func governanceCommands() []txCommand {
 					}
 					m.Org.ValidatorKey = pk
 				}
-				return []tx.Msg{governance.Encode(m)}, nil
+				return []tx.Msg{contract.Encode(m)}, nil
 			}},
 		{name: "vote", argsUsage: "PROPOSAL_ID", nargs: 1,
 			flags: func(fs *flag.FlagSet) { no = fs.Bool("no", false, "vote against (default: for)") },
 			msgs: func(ctx context.Context, c *client.Client, k ed25519.PrivKey, fs *flag.FlagSet) ([]tx.Msg, error) {
-				return idMsg(func(id uint64) tx.Msg { return governance.Encode(governance.Vote{Proposal: id, Yes: !*no}) })(ctx, c, k, fs)
+				return idMsg(func(id uint64) tx.Msg { return contract.Encode(governance.Vote{Proposal: id, Yes: !*no}) })(ctx, c, k, fs)
 			}},
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/nodetest"
@@ -114,7 +115,7 @@ func load(ctx context.Context, c *client.Client, workers int) []tx.Hash {
 			defer wg.Done()
 			for ctx.Err() == nil {
 				key := ed25519.GenPrivKey()
-				t := &tx.Tx{ChainID: chainID, Signer: key.PubKey().Bytes(), Msgs: []tx.Msg{identity.Encode(identity.RegisterPatient{})}}
+				t := &tx.Tx{ChainID: chainID, Signer: key.PubKey().Bytes(), Msgs: []tx.Msg{contract.Encode(identity.RegisterPatient{})}}
 				t.Sign(key)
 				res, err := c.Submit(ctx, t.Encode(), true, 10*time.Second)
 				if err == nil && res.Status == "committed" && res.Code == tx.CodeOK {
@@ -218,7 +219,7 @@ func TestTestnetCommits(t *testing.T) {
 
 	// A patient registered at node 0 is visible at node 3.
 	key := ed25519.GenPrivKey()
-	res, err := clients[0].Send(context.Background(), key, identity.Encode(identity.RegisterPatient{}))
+	res, err := clients[0].Send(context.Background(), key, contract.Encode(identity.RegisterPatient{}))
 	if err != nil {
 		t.Fatalf("register patient at node0: %v", err)
 	}
@@ -275,7 +276,7 @@ func TestKill9KeepsAccepted(t *testing.T) {
 	pending := 0
 	for range 300 {
 		key := ed25519.GenPrivKey()
-		t1 := &tx.Tx{ChainID: chainID, Signer: key.PubKey().Bytes(), Msgs: []tx.Msg{identity.Encode(identity.RegisterPatient{})}}
+		t1 := &tx.Tx{ChainID: chainID, Signer: key.PubKey().Bytes(), Msgs: []tx.Msg{contract.Encode(identity.RegisterPatient{})}}
 		if err := t1.Sign(key); err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/nodetest"
@@ -131,7 +132,7 @@ func TestPartition(t *testing.T) {
 
 	n.cut(3)
 	alone := inside(3)
-	res, err := clients[0].Send(ctx, ed25519.GenPrivKey(), identity.Encode(identity.RegisterPatient{}))
+	res, err := clients[0].Send(ctx, ed25519.GenPrivKey(), contract.Encode(identity.RegisterPatient{}))
 	if err != nil {
 		t.Fatalf("the majority does not commit: %v", err)
 	}
@@ -156,7 +157,7 @@ func TestPartition(t *testing.T) {
 		measure := func(what string) time.Duration {
 			start := time.Now()
 			for range 5 {
-				if _, err := clients[0].Send(ctx, ed25519.GenPrivKey(), identity.Encode(identity.RegisterPatient{})); err != nil {
+				if _, err := clients[0].Send(ctx, ed25519.GenPrivKey(), contract.Encode(identity.RegisterPatient{})); err != nil {
 					t.Fatalf("%s: %v", what, err)
 				}
 			}

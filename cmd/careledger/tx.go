@@ -9,6 +9,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/tx"
 )
@@ -111,10 +112,10 @@ func (tc txCommand) run(ctx context.Context, args []string) error {
 	return err
 }
 
-func msgs(ms ...identity.Msg) []tx.Msg {
+func msgs(ms ...contract.Msg) []tx.Msg {
 	out := make([]tx.Msg, len(ms))
 	for i, m := range ms {
-		out[i] = identity.Encode(m)
+		out[i] = contract.Encode(m)
 	}
 	return out
 }

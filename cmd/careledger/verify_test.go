@@ -15,6 +15,7 @@ import (
 
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/node"
 )
@@ -30,7 +31,7 @@ func TestVerifyBundle(t *testing.T) {
 	ctx := context.Background()
 	waitFor(t, func() bool { _, err := c.Status(ctx); return err == nil })
 	for range 9 { // a log of 9 events: the proof of event 1 has 4 hashes
-		if _, err := c.Send(ctx, ed25519.GenPrivKey(), identity.Encode(identity.RegisterPatient{})); err != nil {
+		if _, err := c.Send(ctx, ed25519.GenPrivKey(), contract.Encode(identity.RegisterPatient{})); err != nil {
 			t.Fatal(err)
 		}
 	}

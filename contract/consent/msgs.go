@@ -3,7 +3,6 @@ package consent
 import (
 	"slices"
 
-	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/condition"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
@@ -145,9 +144,6 @@ func (Request) Type() uint64 { return TypeRequest }
 func (Answer) Type() uint64  { return TypeAnswer }
 func (Access) Type() uint64  { return TypeAccess }
 func (Review) Type() uint64  { return TypeReview }
-
-// Encode wraps m as a transaction message.
-var Encode = contract.Encode
 
 func (g Grantee) encode(w *wire.Writer) {
 	w.String(g.Org)

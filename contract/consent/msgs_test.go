@@ -2,10 +2,11 @@ package consent_test
 
 import (
 	"bytes"
-	"github.com/careledger/careledger/contract"
-	"github.com/careledger/careledger/contract/condition"
 	"reflect"
 	"testing"
+
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/condition"
 
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
@@ -42,7 +43,7 @@ var sampleMsgs = []contract.Msg{
 func TestEncodeDecode(t *testing.T) {
 	for _, m := range sampleMsgs {
 		t.Run(desc.Msg(m.Type()).Name, func(t *testing.T) {
-			enc := consent.Encode(m)
+			enc := contract.Encode(m)
 			got, err := desc.Decode(enc.Type, enc.Body)
 			if err != nil || !reflect.DeepEqual(got, m) {
 				t.Fatalf("Decode(Encode(%+v)) = %+v, %v; want the message", m, got, err)
@@ -56,7 +57,7 @@ func TestEncodeDecode(t *testing.T) {
 
 func FuzzDecode(f *testing.F) {
 	for _, m := range sampleMsgs {
-		enc := consent.Encode(m)
+		enc := contract.Encode(m)
 		f.Add(enc.Type, enc.Body)
 	}
 	f.Add(uint64(99), []byte{1})
@@ -68,7 +69,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		if enc := consent.Encode(m); enc.Type != typ || !bytes.Equal(enc.Body, body) {
+		if enc := contract.Encode(m); enc.Type != typ || !bytes.Equal(enc.Body, body) {
 			t.Fatalf("Encode(Decode(%d, %x)) = %d, %x; want the input", typ, body, enc.Type, enc.Body)
 		}
 	})

@@ -80,9 +80,6 @@ const MaxDeadline = 1_000_000
 func (Propose) Type() uint64 { return TypePropose }
 func (Vote) Type() uint64    { return TypeVote }
 
-// Encode wraps m as a transaction message.
-var Encode = contract.Encode
-
 func writeKeys(w *wire.Writer, ks []tx.PubKey) {
 	w.Uint(uint64(len(ks)))
 	for _, k := range ks {

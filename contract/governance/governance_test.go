@@ -43,7 +43,7 @@ func TestExecutionRefused(t *testing.T) {
 
 	ctx = &contract.Context{Height: 2, Store: s, Signer: tx.AddressOf(admin), SignerKey: admin}
 	c := (&governance.Contract{Policy: refusingPolicy{}}).Describe()
-	m := governance.Encode(governance.Propose{Kind: governance.SetParams, Deadline: 10, Params: governance.Params{DefaultPolicy: "true"}})
+	m := contract.Encode(governance.Propose{Kind: governance.SetParams, Deadline: 10, Params: governance.Params{DefaultPolicy: "true"}})
 	if err := c.Execute(ctx, m); err != nil { // the sole validator's proposal passes at once
 		t.Fatalf("Handle(propose) = %v; want nil", err)
 	}

@@ -2,9 +2,10 @@ package governance_test
 
 import (
 	"bytes"
-	"github.com/careledger/careledger/contract"
 	"reflect"
 	"testing"
+
+	"github.com/careledger/careledger/contract"
 
 	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
@@ -31,7 +32,7 @@ var sampleMsgs = []contract.Msg{
 
 func TestEncodeDecode(t *testing.T) {
 	for _, m := range sampleMsgs {
-		enc := governance.Encode(m)
+		enc := contract.Encode(m)
 		got, err := desc.Decode(enc.Type, enc.Body)
 		if err != nil || !reflect.DeepEqual(got, m) {
 			t.Errorf("Decode(Encode(%+v)) = %+v, %v", m, got, err)
@@ -47,7 +48,7 @@ func TestEncodeDecode(t *testing.T) {
 		{Kind: governance.SuspendOrg, Deadline: 0, Org: identity.GenesisOrg{ID: "general-hospital"}},
 		{Kind: governance.AdmitOrg, Deadline: 1, Org: identity.GenesisOrg{ID: "x"}},
 	} {
-		enc := governance.Encode(bad)
+		enc := contract.Encode(bad)
 		if code, _ := tx.CodeOf(check(enc)); code != tx.CodeInvalid {
 			t.Errorf("Check(%+v) code %v; want invalid", bad, code)
 		}
@@ -56,7 +57,7 @@ func TestEncodeDecode(t *testing.T) {
 
 func FuzzDecode(f *testing.F) {
 	for _, m := range sampleMsgs {
-		enc := governance.Encode(m)
+		enc := contract.Encode(m)
 		f.Add(enc.Type, enc.Body)
 	}
 	f.Fuzz(func(t *testing.T, typ uint64, body []byte) {
@@ -67,7 +68,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		if enc := governance.Encode(m); enc.Type != typ || !bytes.Equal(enc.Body, body) {
+		if enc := contract.Encode(m); enc.Type != typ || !bytes.Equal(enc.Body, body) {
 			t.Fatalf("Encode(Decode(%d, %x)) = %x; want the input", typ, body, enc.Body)
 		}
 	})

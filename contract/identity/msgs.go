@@ -16,12 +16,6 @@ const (
 	TypeSetDelegate     uint64 = 6
 )
 
-// Msg is a decoded message; Encode wraps one as a transaction message.
-type Msg = contract.Msg
-
-// Encode wraps m as a transaction message.
-var Encode = contract.Encode
-
 // RegisterPatient registers the signer's key as a new patient account. It has
 // no fields: the patient's pseudonym is the address derived from the key.
 type RegisterPatient struct{}

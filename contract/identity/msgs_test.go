@@ -2,10 +2,11 @@ package identity_test
 
 import (
 	"bytes"
-	"github.com/careledger/careledger/contract"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/careledger/careledger/contract"
 
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/tx"
@@ -37,7 +38,7 @@ var sampleMsgs = []contract.Msg{
 func TestEncodeDecode(t *testing.T) {
 	for _, m := range sampleMsgs {
 		t.Run(desc.Msg(m.Type()).Name, func(t *testing.T) {
-			enc := identity.Encode(m)
+			enc := contract.Encode(m)
 			if enc.Type != m.Type() {
 				t.Errorf("Encode(%+v).Type = %d; want %d", m, enc.Type, m.Type())
 			}
@@ -55,7 +56,7 @@ func TestDecodeRejects(t *testing.T) {
 		fill(w)
 		return typ, w.Bytes()
 	}
-	member := identity.Encode(identity.RegisterMember{Org: "org", PubKey: filled(tx.PubKeySize, 1), Roles: []identity.Role{identity.Nurse}})
+	member := contract.Encode(identity.RegisterMember{Org: "org", PubKey: filled(tx.PubKeySize, 1), Roles: []identity.Role{identity.Nurse}})
 	for _, tc := range []struct {
 		name string
 		typ  uint64
@@ -105,7 +106,7 @@ func TestDecodeRejects(t *testing.T) {
 // encodes back to the same bytes, so one message has one transaction hash.
 func FuzzDecode(f *testing.F) {
 	for _, m := range sampleMsgs {
-		enc := identity.Encode(m)
+		enc := contract.Encode(m)
 		f.Add(enc.Type, enc.Body)
 	}
 	f.Add(uint64(99), []byte{1})
@@ -117,7 +118,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		if enc := identity.Encode(m); enc.Type != typ || !bytes.Equal(enc.Body, body) {
+		if enc := contract.Encode(m); enc.Type != typ || !bytes.Equal(enc.Body, body) {
 			t.Fatalf("Encode(Decode(%d, %x)) = %d, %x; want the input", typ, body, enc.Type, enc.Body)
 		}
 	})

@@ -72,9 +72,6 @@ func (m Erase) EncodeTo(w *wire.Writer) {
 	w.String(m.Record)
 }
 
-// Encode wraps m as a transaction message.
-var Encode = contract.Encode
-
 // Describe returns the records contract's description.
 func Describe() contract.Contract {
 	return contract.Contract{

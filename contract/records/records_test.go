@@ -3,9 +3,10 @@ package records_test
 import (
 	"bytes"
 	"fmt"
-	"github.com/careledger/careledger/contract"
 	"reflect"
 	"testing"
+
+	"github.com/careledger/careledger/contract"
 
 	"github.com/transparency-dev/merkle/rfc6962"
 
@@ -81,7 +82,7 @@ var sampleMsgs = []contract.Msg{
 
 func TestEncodeDecode(t *testing.T) {
 	for _, m := range sampleMsgs {
-		enc := records.Encode(m)
+		enc := contract.Encode(m)
 		got, err := desc.Decode(enc.Type, enc.Body)
 		if err != nil || !reflect.DeepEqual(got, m) {
 			t.Errorf("Decode(Encode(%+v)) = %+v, %v; want the message", m, got, err)
@@ -97,7 +98,7 @@ func TestEncodeDecode(t *testing.T) {
 		records.Erase{Custodian: "general-hospital", Patient: tx.Address{1}, Record: "Observation"},
 		records.Erase{Custodian: "general-hospital", Patient: tx.Address{1}, Record: "Observation/1/_history/2"},
 	} {
-		enc := records.Encode(bad)
+		enc := contract.Encode(bad)
 		if code, _ := tx.CodeOf(check(enc)); code != tx.CodeInvalid {
 			t.Errorf("Check(%+v) code %v; want invalid", bad, code)
 		}
@@ -106,7 +107,7 @@ func TestEncodeDecode(t *testing.T) {
 
 func FuzzDecode(f *testing.F) {
 	for _, m := range sampleMsgs {
-		enc := records.Encode(m)
+		enc := contract.Encode(m)
 		f.Add(enc.Type, enc.Body)
 	}
 	f.Fuzz(func(t *testing.T, typ uint64, body []byte) {
@@ -117,7 +118,7 @@ func FuzzDecode(f *testing.F) {
 			}
 			return
 		}
-		if enc := records.Encode(m); enc.Type != typ || !bytes.Equal(enc.Body, body) {
+		if enc := contract.Encode(m); enc.Type != typ || !bytes.Equal(enc.Body, body) {
 			t.Fatalf("Encode(Decode(%d, %x)) = %d, %x; want the input", typ, body, enc.Type, enc.Body)
 		}
 	})
