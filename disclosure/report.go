@@ -16,7 +16,7 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/careledger/careledger/audit"
-	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/tx"
 )
@@ -100,42 +100,26 @@ func (r *Report) Sign(key ed25519.PrivKey) error {
 	return err
 }
 
-func attrOf(e contract.Event, key string) string {
-	for _, a := range e.Attrs {
-		if a.Key == key {
-			return a.Value
-		}
-	}
-	return ""
-}
-
 // disclosureOf builds an entry from the access event and its decisions,
 // or reports that they disclosed nothing.
 func disclosureOf(access *audit.Event, decisions []*audit.Event) (Disclosure, bool) {
-	e := access.Event
+	a, _ := consent.AccessOf(access.Event)
 	d := Disclosure{
-		Time: access.Time, Custodian: attrOf(e, "custodian"), Purpose: attrOf(e, "purpose"),
-		BreakGlass: attrOf(e, "break_glass") == "true",
+		Time: access.Time, Custodian: a.Custodian, Purpose: a.Purpose, BreakGlass: a.BreakGlass,
+		Recipient: a.Requester, Access: a.Access,
 	}
-	d.Recipient, _ = tx.ParseAddress(attrOf(e, "requester"))
-	d.Access, _ = strconv.ParseUint(attrOf(e, "access"), 10, 64)
 	var items []string
 	for _, dec := range decisions {
-		if attrOf(dec.Event, "decision") != "permit" {
+		_, decision, _ := consent.DecisionOf(dec.Event)
+		if !decision.Permit {
 			continue
 		}
-		item := attrOf(dec.Event, "item")
-		if !strings.Contains(item, "/") {
+		item := decision.Item.Ref()
+		if decision.Item.ID == "" {
 			item = "all " + item + " records"
 		}
-		var cats []string
-		for _, a := range dec.Event.Attrs {
-			if a.Key == "category" {
-				cats = append(cats, a.Value)
-			}
-		}
-		if len(cats) > 0 {
-			item += " (" + strings.Join(cats, ", ") + ")"
+		if len(decision.Categories) > 0 {
+			item += " (" + strings.Join(decision.Categories, ", ") + ")"
 		}
 		items = append(items, item)
 	}
@@ -187,14 +171,18 @@ func (r *Report) verifyEntry(d Disclosure) error {
 		}
 		evs = append(evs, ev)
 	}
-	if len(evs) == 0 || evs[0].Event.Type != "consent.access" {
+	if len(evs) == 0 {
 		return errors.New("it does not rest on a consent.access event")
 	}
-	if attrOf(evs[0].Event, "patient") != r.Patient.String() {
+	access, ok := consent.AccessOf(evs[0].Event)
+	if !ok {
+		return errors.New("it does not rest on a consent.access event")
+	}
+	if access.Patient != r.Patient {
 		return errors.New("its access is of another patient")
 	}
 	for _, ev := range evs[1:] {
-		if ev.Event.Type != "consent.decision" || attrOf(ev.Event, "access") != attrOf(evs[0].Event, "access") || ev.Tx != evs[0].Tx {
+		if id, _, ok := consent.DecisionOf(ev.Event); !ok || id != access.Access || ev.Tx != evs[0].Tx {
 			return errors.New("its decisions are not its access's")
 		}
 	}
@@ -256,8 +244,8 @@ func BuildReport(s Log, chainID string, patient tx.Address, from, to time.Time, 
 		if err != nil {
 			return nil, err
 		}
-		if ev.Event.Type != "consent.access" || attrOf(ev.Event, "patient") != patient.String() ||
-			ev.Time.Before(r.From) || !ev.Time.Before(r.To) {
+		a, ok := consent.AccessOf(ev.Event)
+		if !ok || a.Patient != patient || ev.Time.Before(r.From) || !ev.Time.Before(r.To) {
 			continue
 		}
 		leaves, decisions := []ProvenLeaf{access}, []*audit.Event{}
@@ -266,7 +254,7 @@ func BuildReport(s Log, chainID string, patient tx.Address, from, to time.Time, 
 			if err != nil {
 				return nil, err
 			}
-			if dec.Event.Type != "consent.decision" || dec.Tx != ev.Tx || attrOf(dec.Event, "access") != attrOf(ev.Event, "access") {
+			if id, _, ok := consent.DecisionOf(dec.Event); !ok || dec.Tx != ev.Tx || id != a.Access {
 				break
 			}
 			leaves, decisions = append(leaves, l), append(decisions, dec)
