@@ -9,6 +9,11 @@
 // With Options.Processes each validator is a separate OS process (procs.go),
 // loaded over HTTP from this one.
 //
+// With Options.Txs each phase submits a fixed number of transactions and
+// waits until they all commit, instead of submitting for a fixed time: a run
+// whose outcome does not depend on how busy the machine is, for tests of the
+// harness, whose figures are not the benchmark's.
+//
 // bench imports node, app, tracker, client and CometBFT's kvstore example.
 package bench
 
@@ -76,6 +81,16 @@ type Options struct {
 	// Binary is the careledger executable the processes run; required with
 	// Processes.
 	Binary string
+	// Txs, if set, makes each phase submit exactly this many transactions
+	// and wait until every one committed or Deadline passed, instead of
+	// submitting for Duration. Its rates count all of a phase's
+	// transactions, from its start to its last commit, ramp-up included:
+	// they show that the harness works, not how fast the node is. Default
+	// 0: phases of Duration.
+	Txs int
+	// Deadline bounds a phase of Txs transactions; those not committed by
+	// then count as lost. Default 1 minute; unused without Txs.
+	Deadline time.Duration
 }
 
 func (o *Options) ensureDefaults() {
@@ -98,6 +113,9 @@ func (o *Options) ensureDefaults() {
 	if o.Validators == 0 {
 		o.Validators = 1
 	}
+	if o.Deadline == 0 {
+		o.Deadline = time.Minute
+	}
 }
 
 // Result is one system's figures.
@@ -116,6 +134,10 @@ type Result struct {
 	// SaturatedP50 and SaturatedP99 are the latencies when saturated.
 	SaturatedP50 time.Duration `json:"saturated_p50_ns"`
 	SaturatedP99 time.Duration `json:"saturated_p99_ns"`
+	// Submitted counts the transactions the node took, in both phases;
+	// each of them either committed (Committed) or was lost (Lost).
+	Submitted int `json:"submitted"`
+	Committed int `json:"committed"`
 	// Failed counts transactions that committed with a non-zero code; for
 	// a sound run it is zero.
 	Failed int `json:"failed"`
@@ -130,8 +152,11 @@ type Result struct {
 
 // Report is a whole run.
 type Report struct {
-	Machine       string        `json:"machine"`
+	Machine string `json:"machine"`
+	// Duration is each phase's, or 0 when each phase submitted Txs
+	// transactions.
 	Duration      time.Duration `json:"duration_ns"`
+	Txs           int           `json:"txs,omitempty"`
 	TimeoutCommit time.Duration `json:"timeout_commit_ns"`
 	Validators    int           `json:"validators"`
 	Processes     bool          `json:"processes"`
@@ -146,8 +171,14 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	o.ensureDefaults()
 	r := Report{
 		Machine:  machine(),
-		Duration: o.Duration, TimeoutCommit: o.TimeoutCommit,
+		Duration: o.Duration, Txs: o.Txs, TimeoutCommit: o.TimeoutCommit,
 		Validators: o.Validators, Processes: o.Processes,
+	}
+	if o.Txs > 0 {
+		r.Duration = 0
+	}
+	if o.Txs < 0 || o.Deadline < 0 {
+		return r, fmt.Errorf("txs %d and deadline %s: want neither negative", o.Txs, o.Deadline)
 	}
 	if o.Processes && o.Binary == "" {
 		return r, fmt.Errorf("processes need the careledger binary")
@@ -259,7 +290,11 @@ func measure(ctx context.Context, o Options, name string, start network) (Result
 			fmt.Fprintf(o.Log, "%s: stop: %v\n", name, err)
 		}
 	}()
-	fmt.Fprintf(o.Log, "%s: saturating for %s\n", name, o.Duration)
+	if o.Txs > 0 {
+		fmt.Fprintf(o.Log, "%s: saturating with %d transactions\n", name, o.Txs)
+	} else {
+		fmt.Fprintf(o.Log, "%s: saturating for %s\n", name, o.Duration)
+	}
 	profile := o.CPUProfile != nil && name == "careledger"
 	if profile {
 		if err := pprof.StartCPUProfile(o.CPUProfile); err != nil {
@@ -277,11 +312,16 @@ func measure(ctx context.Context, o Options, name string, start network) (Result
 		return res, err
 	}
 	res.PeakTxPerSec, res.SaturatedP50, res.SaturatedP99 = peak.rate, peak.p50, peak.p99
+	res.Submitted, res.Committed = peak.submitted, peak.committed
 	res.Failed, res.Lost = peak.failed, peak.lost
 	if !o.Processes {
 		res.CPUPerTx = peak.cpuPerTx
 	}
-	fmt.Fprintf(o.Log, "%s: peak %.0f tx/s; pacing at %.0f tx/s for %s\n", name, peak.rate, peak.rate/2, o.Duration)
+	if o.Txs > 0 {
+		fmt.Fprintf(o.Log, "%s: peak %.0f tx/s; pacing %d transactions at %.0f tx/s\n", name, peak.rate, o.Txs, peak.rate/2)
+	} else {
+		fmt.Fprintf(o.Log, "%s: peak %.0f tx/s; pacing at %.0f tx/s for %s\n", name, peak.rate, peak.rate/2, o.Duration)
+	}
 	half, err := phase(ctx, o, sys, peak.rate/2)
 	if err == nil {
 		err = ctx.Err()
@@ -290,6 +330,8 @@ func measure(ctx context.Context, o Options, name string, start network) (Result
 		return res, err
 	}
 	res.HalfTxPerSec, res.P50, res.P99, res.HalfInterval = half.rate, half.p50, half.p99, half.interval
+	res.Submitted += half.submitted
+	res.Committed += half.committed
 	res.Failed += half.failed
 	res.Lost += half.lost
 	fmt.Fprintf(o.Log, "%s: %.0f tx/s, p50 %s, p99 %s\n", name, half.rate, half.p50, half.p99)
@@ -330,12 +372,14 @@ func initHomes(dir string, o Options) ([]string, error) {
 }
 
 type phaseResult struct {
-	rate     float64
-	p50, p99 time.Duration
-	failed   int
-	lost     int
-	cpuPerTx time.Duration // this process's CPU time per transaction counted
-	interval time.Duration // the mean time between the window's blocks
+	rate      float64
+	p50, p99  time.Duration
+	submitted int // taken by the node: committed + lost
+	committed int
+	failed    int
+	lost      int
+	cpuPerTx  time.Duration // this process's CPU time per transaction counted
+	interval  time.Duration // the mean time between the window's blocks
 }
 
 // lostAfter is how long a phase waits for its last transactions once no
@@ -346,17 +390,29 @@ const lostAfter = 10 * time.Second
 // as the node takes them if rate is 0, and waits until every submitted
 // transaction committed. The rate counts blocks committed after the first
 // fifth of the phase, to leave out the ramp-up.
+//
+// With o.Txs it submits that many instead, and waits until all committed
+// or o.Deadline passed; the rate then counts every one, from the phase's
+// start to its last commit, and so does the CPU time.
 func phase(ctx context.Context, o Options, sys *system, rate float64) (phaseResult, error) {
 	var pr phaseResult
+	counting := o.Txs > 0
 	budget := int(rate*o.Duration.Seconds()*1.2) + 1000
 	if rate == 0 {
 		budget = int(40_000 * o.Duration.Seconds())
 	}
+	if counting {
+		budget = o.Txs
+	}
 	txs := sys.makeTxs(budget)
 	submitted := newClock()
-	var next, inFlight atomic.Int64
+	var next, inFlight, taken atomic.Int64
 	start := time.Now()
-	end := start.Add(o.Duration)
+	end := start.Add(o.Duration) // submitting stops; with o.Txs, everything
+	if counting {
+		end = start.Add(o.Deadline)
+	}
+	parent := ctx
 	ctx, cancel := context.WithDeadline(ctx, end)
 	defer cancel()
 
@@ -404,6 +460,7 @@ func phase(ctx context.Context, o Options, sys *system, rate float64) (phaseResu
 					submitted.forget(sha256.Sum256(raw))
 				}
 				inFlight.Add(int64(offered - len(batch)))
+				taken.Add(int64(offered - len(batch)))
 			}
 		}()
 	}
@@ -412,8 +469,13 @@ func phase(ctx context.Context, o Options, sys *system, rate float64) (phaseResu
 	var counted int
 	windowStart := start.Add(o.Duration / 5)
 	var cpuStart, cpuEnd atomic.Int64
-	time.AfterFunc(time.Until(windowStart), func() { cpuStart.Store(int64(cpuTime())) })
-	time.AfterFunc(time.Until(end), func() { cpuEnd.Store(int64(cpuTime())) })
+	if counting {
+		windowStart = start
+		cpuStart.Store(int64(cpuTime()))
+	} else {
+		time.AfterFunc(time.Until(windowStart), func() { cpuStart.Store(int64(cpuTime())) })
+		time.AfterFunc(time.Until(end), func() { cpuEnd.Store(int64(cpuTime())) })
+	}
 	var lastCommit time.Time
 	var blocks []time.Time // commit times of the window's blocks
 	collect := func(b block) {
@@ -452,7 +514,14 @@ func phase(ctx context.Context, o Options, sys *system, rate float64) (phaseResu
 			return pr, err
 		case <-time.After(time.Second):
 		}
-		if !submitting && time.Since(progress) > lostAfter {
+		if err := parent.Err(); err != nil {
+			return pr, err // interrupted: nothing more to wait for
+		}
+		gaveUp := time.Since(progress) > lostAfter
+		if counting {
+			gaveUp = !time.Now().Before(end)
+		}
+		if !submitting && gaveUp {
 			// The mempool accepted these and dropped them: CometBFT's
 			// mempool may, under saturation. The tracker resubmits
 			// CareLedger's; the baseline has none.
@@ -460,11 +529,18 @@ func phase(ctx context.Context, o Options, sys *system, rate float64) (phaseResu
 			break
 		}
 	}
+	pr.submitted, pr.committed = int(taken.Load()), len(latencies)
 	window := end.Sub(windowStart)
-	if lastCommit.Before(end) && rate == 0 && len(txs) == int(next.Load()) {
+	switch {
+	case counting:
+		window = lastCommit.Sub(windowStart)
+		cpuEnd.Store(int64(cpuTime()))
+	case lastCommit.Before(end) && rate == 0 && len(txs) == int(next.Load()):
 		window = lastCommit.Sub(windowStart) // ran out of transactions
 	}
-	pr.rate = float64(counted) / window.Seconds()
+	if counted > 0 {
+		pr.rate = float64(counted) / window.Seconds()
+	}
 	if counted > 0 && cpuEnd.Load() > cpuStart.Load() {
 		pr.cpuPerTx = time.Duration((cpuEnd.Load() - cpuStart.Load()) / int64(counted))
 	}
