@@ -95,10 +95,10 @@ func TestTestnetFaults(t *testing.T) {
 	// Two of four down: nothing commits.
 	procs[2].stop(t)
 	procs[3].stop(t)
-	time.Sleep(time.Second) // a block in flight may still finish
 	stalled := height(0)
 	time.Sleep(4 * time.Second) // longer than the empty-block interval
-	if now := height(0); now != stalled {
+	// One block already precommitted may still reach node 0; no later one.
+	if now := height(0); now > stalled+1 {
 		t.Fatalf("with two of four validators down, height went from %d to %d", stalled, now)
 	}
 	procs[2], procs[3] = startNode(t, homes[2]), startNode(t, homes[3])

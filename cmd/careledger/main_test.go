@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -104,7 +105,7 @@ func initHome(t *testing.T) (home, url string) {
 
 // load registers patients from workers goroutines until ctx ends and
 // returns the hashes the API reported committed.
-func load(ctx context.Context, c *client.Client, workers int) []tx.Hash {
+func load(ctx context.Context, c *client.Client, workers int, count *atomic.Int64) []tx.Hash {
 	var mu sync.Mutex
 	var committed []tx.Hash
 	var wg sync.WaitGroup
@@ -122,6 +123,7 @@ func load(ctx context.Context, c *client.Client, workers int) []tx.Hash {
 					mu.Lock()
 					committed = append(committed, res.Hash)
 					mu.Unlock()
+					count.Add(1)
 				}
 			}
 		}()
@@ -153,8 +155,11 @@ func testCrashRecovery(t *testing.T, halt func(*testing.T, *process)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var committed []tx.Hash
 	done := make(chan struct{})
-	go func() { committed = load(ctx, c, 32); close(done) }()
-	time.Sleep(3 * time.Second)
+	var count atomic.Int64
+	go func() { committed = load(ctx, c, 32, &count); close(done) }()
+	// Stop once transactions are committing, however long a loaded machine
+	// takes to get there.
+	waitFor(t, func() bool { return count.Load() >= 50 })
 	before, err := c.Status(context.Background())
 	if err != nil {
 		t.Fatal(err)
