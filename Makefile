@@ -20,7 +20,7 @@ unit:
 
 # The concurrent packages under the race detector.
 race:
-	$(GO) test -count=1 -race -timeout 20m ./app ./state ./tracker ./api ./client ./node ./vault ./audit/...
+	$(GO) test -count=1 -race -timeout 20m ./app ./state ./tracker ./api ./client ./node ./vault ./audit/... ./sender
 
 # Each fuzz target of every package for FUZZTIME: found with go test -list,
 # so that a new package's targets need no line here.
