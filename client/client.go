@@ -326,20 +326,10 @@ func (c *Client) AuthToken(ctx context.Context, key ed25519.PrivKey) (v1.TokenAn
 	if err != nil {
 		return v1.TokenAnswer{}, err
 	}
-	pub := tx.PubKey(key.PubKey().Bytes())
-	var ch v1.ChallengeAnswer
-	if err := c.do(ctx, "POST", "/v1/auth/challenge", v1.ChallengeRequest{PubKey: pub}, &ch, nil); err != nil {
-		return v1.TokenAnswer{}, err
+	call := func(ctx context.Context, method, path string, body, out any) error {
+		return c.do(ctx, method, path, body, out, nil)
 	}
-	sig, err := key.Sign(v1.AuthSignBytes(chainID, ch.Challenge))
-	if err != nil {
-		return v1.TokenAnswer{}, err
-	}
-	var tok v1.TokenAnswer
-	err = c.do(ctx, "POST", "/v1/auth/token", v1.TokenRequest{
-		PubKey: pub, Challenge: ch.Challenge, Signature: base64.StdEncoding.EncodeToString(sig),
-	}, &tok, nil)
-	return tok, err
+	return v1.Login(ctx, call, chainID, key)
 }
 
 // WhoAmI returns the account a bearer token belongs to.

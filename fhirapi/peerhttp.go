@@ -8,7 +8,6 @@ package fhirapi
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,7 +15,6 @@ import (
 
 	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/custodian"
-	"github.com/careledger/careledger/tx"
 )
 
 // login proves this node's service key to the peer whose API is at base
@@ -27,20 +25,10 @@ func (p *Peers) login(ctx context.Context, base string) (v1.TokenAnswer, error) 
 	if err := peerJSON(ctx, "GET", base+"/v1/status", nil, &st); err != nil {
 		return v1.TokenAnswer{}, err
 	}
-	pub := tx.PubKey(p.Key.PubKey().Bytes())
-	var ch v1.ChallengeAnswer
-	if err := peerJSON(ctx, "POST", base+"/v1/auth/challenge", v1.ChallengeRequest{PubKey: pub}, &ch); err != nil {
-		return v1.TokenAnswer{}, err
+	call := func(ctx context.Context, method, path string, body, out any) error {
+		return peerJSON(ctx, method, base+path, body, out)
 	}
-	sig, err := p.Key.Sign(v1.AuthSignBytes(st.ChainID, ch.Challenge))
-	if err != nil {
-		return v1.TokenAnswer{}, err
-	}
-	var tok v1.TokenAnswer
-	err = peerJSON(ctx, "POST", base+"/v1/auth/token", v1.TokenRequest{
-		PubKey: pub, Challenge: ch.Challenge, Signature: base64.StdEncoding.EncodeToString(sig),
-	}, &tok)
-	return tok, err
+	return v1.Login(ctx, call, st.ChainID, p.Key)
 }
 
 // peerJSON sends a request with a JSON body (none if body is nil) to a

@@ -1,7 +1,11 @@
 package v1
 
 import (
+	"context"
+	"encoding/base64"
 	"time"
+
+	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/careledger/careledger/tx"
 	"github.com/careledger/careledger/wire"
@@ -43,4 +47,29 @@ type TokenAnswer struct {
 	Token     string     `json:"token"`
 	Address   tx.Address `json:"address"`
 	ExpiresAt time.Time  `json:"expires_at"`
+}
+
+// Caller sends a request with a JSON body (none if body is nil) to a node's
+// API at path, such as "/v1/auth/token", and decodes the answer into out.
+type Caller func(ctx context.Context, method, path string, body, out any) error
+
+// Login proves that the caller holds key to a node of chain chainID and
+// returns a bearer token: the node's challenge, signed with AuthSignBytes,
+// exchanged for a token. The Go client and a node reaching its peers both
+// log in so.
+func Login(ctx context.Context, call Caller, chainID string, key ed25519.PrivKey) (TokenAnswer, error) {
+	pub := tx.PubKey(key.PubKey().Bytes())
+	var ch ChallengeAnswer
+	if err := call(ctx, "POST", "/v1/auth/challenge", ChallengeRequest{PubKey: pub}, &ch); err != nil {
+		return TokenAnswer{}, err
+	}
+	sig, err := key.Sign(AuthSignBytes(chainID, ch.Challenge))
+	if err != nil {
+		return TokenAnswer{}, err
+	}
+	var tok TokenAnswer
+	err = call(ctx, "POST", "/v1/auth/token", TokenRequest{
+		PubKey: pub, Challenge: ch.Challenge, Signature: base64.StdEncoding.EncodeToString(sig),
+	}, &tok)
+	return tok, err
 }
