@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"net/url"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -152,4 +153,35 @@ func eachReference(v any, fn func(string)) {
 			eachReference(c, fn)
 		}
 	}
+}
+
+// idPattern is the FHIR R4 id type's regex, the naive reference for ValidID.
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9\-\.]{1,64}$`)
+
+// FuzzValidID checks ValidID against the specification's regex, and that
+// CheckID agrees with it and answers every invalid id with the same text,
+// which so repeats none.
+func FuzzValidID(f *testing.F) {
+	for _, s := range []string{"p1", "..", "../../etc", "a\\b", "a\x00b", "a_b", "_history", "$lastn",
+		strings.Repeat("a", 64), strings.Repeat("a", 65), "", "é", "a\nb", "A-Z.09"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want := idPattern.MatchString(s)
+		if got := ValidID(s); got != want {
+			t.Fatalf("ValidID(%q) = %v; want %v", s, got, want)
+		}
+		err := CheckID(s)
+		if (err == nil) != want {
+			t.Fatalf("CheckID(%q) = %v; want valid %v", s, err, want)
+		}
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) || StatusOf(err) != 400 {
+				t.Fatalf("CheckID(%q) = %v (status %d); want ErrInvalid, 400", s, err, StatusOf(err))
+			}
+			if err.Error() != CheckID("!").Error() {
+				t.Fatalf("CheckID(%q) = %v; want the one text of every invalid id, which repeats none", s, err)
+			}
+		}
+	})
 }

@@ -143,6 +143,15 @@ func newResource(m map[string]any, at string) (*Resource, error) {
 	return r, nil
 }
 
+// CheckID returns nil if s is a FHIR id (see ValidID), or else an
+// ErrInvalid Error that does not repeat s: an id may be health data.
+func CheckID(s string) error {
+	if !ValidID(s) {
+		return NewError(ErrInvalid, Issue{Diagnostics: "an id must be 1 to 64 letters, digits, '-' or '.'"})
+	}
+	return nil
+}
+
 // ValidID reports whether s is a FHIR id: 1 to 64 ASCII letters, digits,
 // '-' and '.'.
 func ValidID(s string) bool {
