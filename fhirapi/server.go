@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/contract"
@@ -106,10 +107,34 @@ func New(o Options) *Server {
 		s.mux.Handle(rt.pattern, s.authenticated(rt.h))
 	}
 	s.mux.HandleFunc("GET /fhir/metadata", s.metadata)
-	s.mux.HandleFunc("/fhir/", func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, fhir.NewError(fhir.ErrUnsupported, fhir.Issue{Diagnostics: "no FHIR interaction " + r.Method + " " + r.URL.Path}))
-	})
+	s.mux.HandleFunc("/fhir/", func(w http.ResponseWriter, r *http.Request) { s.fail(w, notServed()) })
 	return s
+}
+
+// notServed is the one answer to a request for an interaction or operation
+// that no route serves: 404 not-found, whatever the path's shape (an
+// unknown method, $operation or _interaction, at any level). The path is
+// not repeated: it may hold an id.
+func notServed() error {
+	return fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: "this server has no such FHIR interaction or operation"})
+}
+
+// checkPath refuses a path whose {type} or {id} is not one before a
+// handler sees it. FHIR types and ids never start with '_' or '$', which
+// name interactions and operations: such a segment where a route expects a
+// type or an id (Observation/_history, Observation/$lastn) asks for one
+// that no route serves. Any other {id} must be a FHIR id, so that
+// handlers may take r.PathValue("id") as valid.
+func checkPath(r *http.Request) error {
+	for _, name := range []string{"type", "id"} {
+		if v := r.PathValue(name); v != "" && (v[0] == '_' || v[0] == '$') {
+			return notServed()
+		}
+	}
+	if strings.Contains(r.Pattern, "{id}") {
+		return fhir.CheckID(r.PathValue("id"))
+	}
+	return nil
 }
 
 // Handler returns the HTTP handler of /fhir and everything under it.
@@ -120,6 +145,9 @@ const contentType = "application/fhir+json; charset=utf-8"
 func (s *Server) authenticated(h func(http.ResponseWriter, *http.Request, *identity.Account) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		who, err := s.auth.Authenticate(r)
+		if err == nil {
+			err = checkPath(r)
+		}
 		if err == nil {
 			err = h(w, r, who)
 		}
