@@ -303,13 +303,15 @@ func (s *Server) readTarget(r *http.Request, who *identity.Account, typ string) 
 	return typ, req, err
 }
 
-// versionOf returns the path's version id.
+// versionOf returns the path's version id. The vault numbers versions
+// below 2^31 and refuses a larger number as a malformed argument, so a
+// larger one is a version that does not exist.
 func versionOf(r *http.Request) (int, error) {
-	vid, err := strconv.Atoi(r.PathValue("vid"))
+	vid, err := strconv.ParseInt(r.PathValue("vid"), 10, 32)
 	if err != nil || vid < 1 {
-		return 0, fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: "version ids are positive integers"})
+		return 0, fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: "version ids are positive integers below 2^31"})
 	}
-	return vid, nil
+	return int(vid), nil
 }
 
 func (s *Server) read(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
