@@ -1,8 +1,12 @@
 package fhirapi_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -79,4 +83,79 @@ func TestBadRoutes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// methodToken is what an HTTP server accepts as a method before any handler
+// sees the request.
+var methodToken = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+// FuzzRoute sends arbitrary method, path, query and body combinations under
+// /fhir/ through a real node's HTTP handler, as a physician or with no
+// token, and fails on a panic, on a 5xx, or on an error answer that is not
+// an OperationOutcome. Requests a server would refuse before its handler
+// (a method that is not a token, a target that does not parse) are skipped.
+// The seeds are issue 14's shapes and a few good requests, each answered
+// without waiting for a block except the one create.
+func FuzzRoute(f *testing.F) {
+	long := strings.Repeat("a", 65)
+	batch := []byte(`{"resourceType":"Bundle","type":"batch","entry":[{"request":{"method":"GET","url":"Patient/a_b"}},{"request":{"method":"GET","url":"Observation/_history"}}]}`)
+	for _, seed := range []struct {
+		method, path, query string
+		body                []byte
+		anonymous           bool
+	}{
+		{"GET", "Patient/..%2F..%2Fetc", "", nil, false},
+		{"GET", "Patient/%2e%2e", "", nil, false},
+		{"GET", "Patient/%2e%2e%2Fsecret", "", nil, false},
+		{"GET", "Patient/a%5Cb", "", nil, false},
+		{"GET", "Patient/a%00b", "", nil, false},
+		{"GET", "Patient/a_b", "", nil, false},
+		{"GET", "Patient/" + long, "", nil, false},
+		{"GET", "Patient/" + long + "/_history/1/$anchor", "", nil, false},
+		{"GET", "Patient/p1/_history/99999999999", "", nil, false},
+		{"GET", "Observation/_history", "", nil, false},
+		{"GET", "Observation/$lastn", "patient=p1&max=3", nil, false},
+		{"GET", "Patient/a%00b/$everything", "", nil, false},
+		{"GET", "Patient/$everything", "identifier=x%00", nil, false},
+		{"GET", "Consent/grant-99999999999999999999", "", nil, false},
+		{"DELETE", "Patient/" + long, "", nil, false},
+		{"PUT", "Patient/a_b", "", []byte(`{"resourceType":"Patient","id":"a_b"}`), false},
+		{"PATCH", "Patient/p1", "", []byte(`[]`), false},
+		{"GET", "Observation", "patient=p1&_count=-1&_sort=%00", nil, false},
+		{"POST", "Observation/_search", "patient=" + long, nil, false},
+		{"GET", "AuditEvent", "_count=x", nil, false},
+		{"GET", "metadata", "", nil, true},
+		{"GET", "Patient/p1", "", nil, true},
+		{"POST", "", "", batch, false},
+		{"POST", "Patient", "", []byte(`{"resourceType":"Patient"}`), false},
+	} {
+		f.Add(seed.method, seed.path, seed.query, seed.body, seed.anonymous)
+	}
+	s := newStory(f)
+	token := s.token(s.drA)
+	h := s.n.Handler()
+	f.Fuzz(func(t *testing.T, method, path, query string, body []byte, anonymous bool) {
+		if !methodToken.MatchString(method) {
+			t.Skip("not a method")
+		}
+		target := "/fhir/" + path
+		if query != "" {
+			target += "?" + query
+		}
+		u, err := url.ParseRequestURI(target)
+		if err != nil {
+			t.Skip("not a request target")
+		}
+		req := httptest.NewRequest("GET", "/", bytes.NewReader(body))
+		req.Method, req.URL, req.RequestURI = method, u, target
+		req.Header.Set("Content-Type", "application/fhir+json")
+		if !anonymous {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 || rec.Code >= 400 && outcomeCodes(rec.Body.Bytes()) == nil {
+			t.Fatalf("%s %q (body %.100q) = %d %.300s; want below 500, an OperationOutcome when 4xx", method, target, body, rec.Code, rec.Body.Bytes())
+		}
+	})
 }

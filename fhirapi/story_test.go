@@ -56,7 +56,7 @@ type story struct {
 	patientID string // the FHIR Patient id at hospital A
 }
 
-func newStory(t *testing.T) *story {
+func newStory(t testing.TB) *story {
 	n := nodetest.Start(t, node.InitOptions{
 		ChainID: "careledger-story",
 		Org:     node.Org{ID: hospitalA, Name: "Hospital A", Type: identity.Provider},

@@ -403,6 +403,10 @@ func (n *Node) Index() *index.Index { return n.index }
 // API returns the HTTP API server.
 func (n *Node) API() *api.Server { return n.api }
 
+// Handler returns the node's HTTP handler (the JSON API and /fhir), which
+// tests may call without a connection.
+func (n *Node) Handler() http.Handler { return n.http.Handler }
+
 // ChainID returns the network's chain ID.
 func (n *Node) ChainID() string { return n.app.ChainID() }
 
