@@ -90,10 +90,11 @@ func TestBadRoutes(t *testing.T) {
 var methodToken = regexp.MustCompile("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 
 // FuzzRoute sends arbitrary method, path, query and body combinations under
-// /fhir/ through a real node's HTTP handler, as a physician or with no
-// token, and fails on a panic, on a 5xx, or on an error answer that is not
+// /fhir/, with any X-Purpose-Of-Use, through a real node's HTTP handler, as
+// a physician or with no token, and fails on a panic, on a 5xx, or on an error answer that is not
 // an OperationOutcome. Requests a server would refuse before its handler
-// (a method that is not a token, a target that does not parse) are skipped.
+// (a method that is not a token, a target that does not parse, a control
+// character in a header) are skipped.
 // The seeds are issue 14's shapes and a few good requests, each answered
 // without waiting for a block except the one create.
 func FuzzRoute(f *testing.F) {
@@ -103,38 +104,41 @@ func FuzzRoute(f *testing.F) {
 		method, path, query string
 		body                []byte
 		anonymous           bool
+		purpose             string
 	}{
-		{"GET", "Patient/..%2F..%2Fetc", "", nil, false},
-		{"GET", "Patient/%2e%2e", "", nil, false},
-		{"GET", "Patient/%2e%2e%2Fsecret", "", nil, false},
-		{"GET", "Patient/a%5Cb", "", nil, false},
-		{"GET", "Patient/a%00b", "", nil, false},
-		{"GET", "Patient/a_b", "", nil, false},
-		{"GET", "Patient/" + long, "", nil, false},
-		{"GET", "Patient/" + long + "/_history/1/$anchor", "", nil, false},
-		{"GET", "Patient/p1/_history/99999999999", "", nil, false},
-		{"GET", "Observation/_history", "", nil, false},
-		{"GET", "Observation/$lastn", "patient=p1&max=3", nil, false},
-		{"GET", "Patient/a%00b/$everything", "", nil, false},
-		{"GET", "Patient/$everything", "identifier=x%00", nil, false},
-		{"GET", "Consent/grant-99999999999999999999", "", nil, false},
-		{"DELETE", "Patient/" + long, "", nil, false},
-		{"PUT", "Patient/a_b", "", []byte(`{"resourceType":"Patient","id":"a_b"}`), false},
-		{"PATCH", "Patient/p1", "", []byte(`[]`), false},
-		{"GET", "Observation", "patient=p1&_count=-1&_sort=%00", nil, false},
-		{"POST", "Observation/_search", "patient=" + long, nil, false},
-		{"GET", "AuditEvent", "_count=x", nil, false},
-		{"GET", "metadata", "", nil, true},
-		{"GET", "Patient/p1", "", nil, true},
-		{"POST", "", "", batch, false},
-		{"POST", "Patient", "", []byte(`{"resourceType":"Patient"}`), false},
+		{"GET", "Patient/..%2F..%2Fetc", "", nil, false, ""},
+		{"GET", "Patient/%2e%2e", "", nil, false, ""},
+		{"GET", "Patient/%2e%2e%2Fsecret", "", nil, false, ""},
+		{"GET", "Patient/a%5Cb", "", nil, false, ""},
+		{"GET", "Patient/a%00b", "", nil, false, ""},
+		{"GET", "Patient/a_b", "", nil, false, ""},
+		{"GET", "Patient/" + long, "", nil, false, ""},
+		{"GET", "Patient/" + long + "/_history/1/$anchor", "", nil, false, ""},
+		{"GET", "Patient/p1/_history/99999999999", "", nil, false, ""},
+		{"GET", "Observation/_history", "", nil, false, ""},
+		{"GET", "Observation/$lastn", "patient=p1&max=3", nil, false, ""},
+		{"GET", "Patient/a%00b/$everything", "", nil, false, ""},
+		{"GET", "Patient/$everything", "identifier=x%00", nil, false, ""},
+		{"GET", "Consent/grant-99999999999999999999", "", nil, false, ""},
+		{"DELETE", "Patient/" + long, "", nil, false, ""},
+		{"PUT", "Patient/a_b", "", []byte(`{"resourceType":"Patient","id":"a_b"}`), false, ""},
+		{"PATCH", "Patient/p1", "", []byte(`[]`), false, ""},
+		{"GET", "Observation", "patient=p1&_count=-1&_sort=%00", nil, false, ""},
+		{"POST", "Observation/_search", "patient=" + long, nil, false, ""},
+		{"GET", "AuditEvent", "_count=x", nil, false, ""},
+		{"GET", "metadata", "", nil, true, ""},
+		{"GET", "Patient/p1", "", nil, true, ""},
+		{"GET", "Patient/p1/_history", "", nil, false, "NOSUCH"},
+		{"GET", "Patient/p1/$everything", "", nil, false, "ETREAT"},
+		{"POST", "", "", batch, false, ""},
+		{"POST", "Patient", "", []byte(`{"resourceType":"Patient"}`), false, ""},
 	} {
-		f.Add(seed.method, seed.path, seed.query, seed.body, seed.anonymous)
+		f.Add(seed.method, seed.path, seed.query, seed.body, seed.anonymous, seed.purpose)
 	}
 	s := newStory(f)
 	token := s.token(s.drA)
 	h := s.n.Handler()
-	f.Fuzz(func(t *testing.T, method, path, query string, body []byte, anonymous bool) {
+	f.Fuzz(func(t *testing.T, method, path, query string, body []byte, anonymous bool, purpose string) {
 		if !methodToken.MatchString(method) {
 			t.Skip("not a method")
 		}
@@ -149,6 +153,13 @@ func FuzzRoute(f *testing.F) {
 		req := httptest.NewRequest("GET", "/", bytes.NewReader(body))
 		req.Method, req.URL, req.RequestURI = method, u, target
 		req.Header.Set("Content-Type", "application/fhir+json")
+		if strings.ContainsFunc(purpose, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+			t.Skip("not a header value")
+		}
+		if purpose != "" {
+			req.Header.Set("X-Purpose-Of-Use", purpose)
+			req.Header.Set("X-Break-Glass", "true")
+		}
 		if !anonymous {
 			req.Header.Set("Authorization", "Bearer "+token)
 		}
