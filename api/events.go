@@ -390,6 +390,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	var last *EventID = resume // the last chain event delivered
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
+	// A stream's connection serves nothing after it: when the stream ends
+	// (a stalled or overflowed client), the node drops the connection
+	// rather than keep it idle for a client that may never read again.
+	w.Header().Set("Connection", "close")
 	w.WriteHeader(http.StatusOK)
 	if !write([]byte(": connected\n\n"), len(st.replay) == 0) {
 		return
@@ -412,6 +416,20 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case <-s.closing:
 			return
 		case <-st.over:
+			// Send what was queued, then say where the stream stopped.
+			for more := true; more; {
+				select {
+				case rec := <-st.queue:
+					if !write(rec.frame, false) {
+						return
+					}
+					if rec.id != (EventID{}) {
+						last = &rec.id
+					}
+				default:
+					more = false
+				}
+			}
 			var o struct {
 				LastEventID string `json:"last_event_id,omitempty"`
 			}
