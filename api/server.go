@@ -46,6 +46,9 @@ type Backend struct {
 	AuthSecret []byte
 	// Version is the software version reported by /v1/status.
 	Version string
+	// Streams bound the event streams of /v1/events; zero fields take
+	// their defaults.
+	Streams StreamOptions
 }
 
 // maxBodyBytes bounds every request body: a base64 transaction of the
@@ -67,15 +70,21 @@ func New(b Backend) (*Server, error) {
 	if len(b.AuthSecret) < 32 {
 		return nil, errors.New("api: auth secret must be at least 32 bytes")
 	}
+	b.Streams.EnsureDefaults()
+	if err := b.Streams.Validate(); err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
 	s := &Server{
 		b:       b,
-		hub:     NewHub(),
+		hub:     NewHub(b.Streams),
 		metrics: NewMetrics(b),
 		auth:    &Auth{secret: b.AuthSecret, chainID: b.App.ChainID(), app: b.App},
 		mux:     http.NewServeMux(),
 		closing: make(chan struct{}),
 	}
 	b.App.Listen(s.hub)
+	// Read after Listen: the hub hears of every block after this one.
+	s.hub.start(b.App.State().Version())
 	b.App.Listen(s.metrics)
 	s.routes()
 	return s, nil

@@ -343,6 +343,15 @@ func (c *Client) WhoAmI(ctx context.Context, token string) (identity.Account, er
 // account is nil) until ctx ends or the node disconnects; then the channel
 // closes. The subscription is live when Events returns.
 func (c *Client) Events(ctx context.Context, account *tx.Address) (<-chan v1.StreamEvent, error) {
+	return c.EventsAfter(ctx, account, "")
+}
+
+// EventsAfter is Events resuming after the event whose ID is lastEventID
+// (every event if ""): the node first sends every event it missed, so that
+// a client that reconnects with its last event's ID, after a disconnection
+// or after the node dropped it for falling behind, loses none. The node
+// answers not_found if it can no longer replay them all.
+func (c *Client) EventsAfter(ctx context.Context, account *tx.Address, lastEventID string) (<-chan v1.StreamEvent, error) {
 	path := "/v1/events"
 	if account != nil {
 		path += "?account=" + account.String()
@@ -350,6 +359,9 @@ func (c *Client) Events(ctx context.Context, account *tx.Address) (<-chan v1.Str
 	req, err := http.NewRequestWithContext(ctx, "GET", c.base+path, nil)
 	if err != nil {
 		return nil, err
+	}
+	if lastEventID != "" {
+		req.Header.Set("Last-Event-ID", lastEventID)
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
@@ -378,19 +390,38 @@ func (c *Client) errorOf(res *http.Response) error {
 	return fmt.Errorf("HTTP %d", res.StatusCode)
 }
 
-// readEvents parses a Server-Sent Events stream of StreamEvents.
+// readEvents parses a Server-Sent Events stream of StreamEvents, until it
+// ends or sends "overflow" (the node dropped the client for falling behind).
 func readEvents(ctx context.Context, r io.Reader, out chan<- v1.StreamEvent) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	var id, typ, data string
 	for sc.Scan() {
-		data, ok := strings.CutPrefix(sc.Text(), "data: ")
-		if !ok || data == "{}" {
+		line := sc.Text()
+		if line != "" {
+			if v, ok := strings.CutPrefix(line, "id: "); ok {
+				id = v
+			} else if v, ok := strings.CutPrefix(line, "event: "); ok {
+				typ = v
+			} else if v, ok := strings.CutPrefix(line, "data: "); ok {
+				data = v
+			}
+			continue
+		}
+		// A blank line ends an event (or a comment).
+		t, d, i := typ, data, id
+		id, typ, data = "", "", ""
+		switch {
+		case t == "overflow":
+			return
+		case d == "":
 			continue
 		}
 		var e v1.StreamEvent
-		if err := json.Unmarshal([]byte(data), &e); err != nil {
+		if err := json.Unmarshal([]byte(d), &e); err != nil {
 			return
 		}
+		e.ID = i
 		select {
 		case out <- e:
 		case <-ctx.Done():

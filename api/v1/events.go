@@ -17,4 +17,8 @@ type StreamEvent struct {
 	Type     string          `json:"type"`
 	Attrs    []contract.Attr `json:"attrs,omitempty"`
 	Accounts []tx.Address    `json:"accounts,omitempty"`
+	// ID is the event's "id:" line, not part of its data: its place in the
+	// chain's stream ("HEIGHT-INDEX"), to resume after; empty for a node's
+	// own notice.
+	ID string `json:"-"`
 }
