@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/node"
+	"github.com/careledger/careledger/nodetest"
+)
+
+// TestTwoNodesSideBySide starts two nodes with `careledger node`, each
+// creating its own home, with distinct --http and --p2p: both run at once,
+// and the addresses are kept in each home's configuration.
+func TestTwoNodesSideBySide(t *testing.T) {
+	var procs []*process
+	var clients []*client.Client
+	for i := range 2 {
+		home := filepath.Join(t.TempDir(), fmt.Sprintf("node%d", i))
+		httpAddr := fmt.Sprintf("127.0.0.1:%d", nodetest.FreePort(t))
+		p2pAddr := fmt.Sprintf("127.0.0.1:%d", nodetest.FreePort(t))
+		p := startNodeArgs(t, "node", "--home", home, "--http", httpAddr, "--p2p", p2pAddr)
+		waitStarted(t, p)
+		c, err := node.LoadConfig(home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.HTTPAddr != httpAddr || c.P2PAddr != p2pAddr {
+			t.Fatalf("node%d config has http %s, p2p %s; want %s, %s", i, c.HTTPAddr, c.P2PAddr, httpAddr, p2pAddr)
+		}
+		procs = append(procs, p)
+		clients = append(clients, client.New("http://"+httpAddr))
+	}
+	for _, c := range clients {
+		nodetest.WaitHeight(t, c, 1)
+	}
+	for _, p := range procs {
+		p.stop(t)
+	}
+}
+
+// waitStarted waits until a node started by startNodeArgs says it runs,
+// failing at once with its log if it exits with an error.
+func waitStarted(t *testing.T, p *process) {
+	t.Helper()
+	waitFor(t, func() bool {
+		log := readFile(t, p.log)
+		if strings.Contains(log, "careledger: ") {
+			t.Fatalf("node failed to start:\n%s", log)
+		}
+		return strings.Contains(log, "press Ctrl-C")
+	})
+}
