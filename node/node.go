@@ -49,6 +49,7 @@ var Version = "0.1.0-dev"
 // Node is a running CareLedger node.
 type Node struct {
 	home    string
+	lock    *homeLock // held from Open until the stores are closed
 	cfg     Config
 	store   *state.Store
 	index   *index.Index
@@ -75,7 +76,11 @@ func Open(home string) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{home: home, cfg: c, done: make(chan struct{})}
+	lock, err := lockHome(home)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{home: home, cfg: c, lock: lock, done: make(chan struct{})}
 	if err := n.open(cc, gen); err != nil {
 		n.closeStores()
 		return nil, err
@@ -380,6 +385,8 @@ func (n *Node) closeStores() error {
 	if n.vault != nil {
 		errs = append(errs, n.vault.Close())
 	}
+	errs = append(errs, n.lock.release())
+	n.lock = nil
 	return errors.Join(errs...)
 }
 

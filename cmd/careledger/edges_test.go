@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -52,4 +53,32 @@ func waitStarted(t *testing.T, p *process) {
 		}
 		return strings.Contains(log, "press Ctrl-C")
 	})
+}
+
+// TestHomeInUse starts a node, then a second node, verify data and rebuild
+// on its home: each says that a running node holds the home, with its PID,
+// rather than LevelDB's "resource temporarily unavailable". Once the node
+// stopped, verify data runs.
+func TestHomeInUse(t *testing.T) {
+	home, url := initHome(t)
+	p := startNode(t, home)
+	nodetest.WaitHeight(t, client.New(url), 1)
+	want := fmt.Sprintf("home in use by a running node: %s (PID %d)", home, p.cmd.Process.Pid)
+	for _, args := range [][]string{
+		{"node", "--home", home},
+		{"node", "--home", home, "--http", fmt.Sprintf("127.0.0.1:%d", nodetest.FreePort(t))},
+		{"verify", "data", "--home", home},
+		{"rebuild", "--home", home},
+	} {
+		out, err := exec.Command(binary, args...).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), want) || strings.Contains(string(out), "temporarily unavailable") {
+			t.Errorf("careledger %v with the node running: %v\n%s\nwant an error saying %q", args, err, out, want)
+		}
+	}
+	p.stop(t)
+	if out := careledger(t, "verify", "data", "--home", home); !strings.Contains(out, "verified: ") {
+		t.Fatalf("verify data of the stopped home: %s", out)
+	}
+	startNode(t, home)
+	nodetest.WaitHeight(t, client.New(url), 1)
 }

@@ -70,6 +70,15 @@ func runNode(ctx context.Context, args []string) error {
 	// --http and --p2p apply to a new home and an existing one alike: the
 	// home's configuration keeps them for the next start.
 	if *httpAddr != "" || *p2pAddr != "" {
+		// Not the configuration of a node running on the home: Open would
+		// refuse the home after the file had changed under that node.
+		unlock, err := node.LockHome(*home)
+		if err != nil {
+			return err
+		}
+		if err := unlock(); err != nil {
+			return err
+		}
 		c, err := node.LoadConfig(*home)
 		if err != nil {
 			return err
