@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -81,4 +82,42 @@ func TestHomeInUse(t *testing.T) {
 	}
 	startNode(t, home)
 	nodetest.WaitHeight(t, client.New(url), 1)
+}
+
+// TestRotatedKeyAddress rotates a patient's key twice, the second time
+// signed by the first new key: after each rotation `keys show --address` of
+// the new key gives the account's address, with which `query txs` finds
+// the account's transactions.
+func TestRotatedKeyAddress(t *testing.T) {
+	home, url := initHome(t)
+	startNode(t, home)
+	nodetest.WaitHeight(t, client.New(url), 1)
+	env := append(os.Environ(), "CARELEDGER_NODE="+url, "CARELEDGER_KEYS="+filepath.Join(t.TempDir(), "keys"))
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(binary, args...)
+		cmd.Env = env
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("careledger %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	run("keys", "new", "dave")
+	run("tx", "register-patient", "--key", "dave")
+	account := run("keys", "show", "--address", "dave")
+	signer := "dave"
+	for i, next := range []string{"dave-phone", "dave-tablet"} {
+		run("keys", "new", next)
+		run("tx", "rotate-key", "--key", signer, next)
+		if got := run("keys", "show", "--address", next); got != account {
+			t.Fatalf("keys show --address %s after rotating to it = %s; want the account's %s", next, got, account)
+		}
+		var txs []map[string]any
+		mustJSON(t, run("query", "txs", run("keys", "show", "--address", next)), &txs)
+		if len(txs) != 2+i {
+			t.Errorf("query txs of %s's address: %d transactions; want %d (register and rotations)", next, len(txs), 2+i)
+		}
+		signer = next
+	}
 }
