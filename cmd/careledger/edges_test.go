@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -120,4 +121,55 @@ func TestRotatedKeyAddress(t *testing.T) {
 		}
 		signer = next
 	}
+}
+
+// TestCleanStopQuiet stops the two nodes of a testnet with SIGTERM, one
+// after the other: a clean stop logs no error ("E[" lines of CometBFT's
+// logger), though the peer connections close under the stopping node.
+func TestCleanStopQuiet(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "net")
+	// FreePort hands out ports in order: four in a row, each node's two
+	// ports base+i and base+2+i, free now.
+	base := nodetest.FreePort(t)
+	for !portsFree(base, 4) {
+		base = nodetest.FreePort(t)
+	}
+	for range 3 {
+		nodetest.FreePort(t) // not to be handed out again
+	}
+	p2p, http := base, base+2
+	careledger(t, "testnet", "--validators", "2", "--out", out, "--p2p-port", fmt.Sprint(p2p), "--http-port", fmt.Sprint(http))
+	var procs []*process
+	for i := range 2 {
+		procs = append(procs, startNode(t, filepath.Join(out, fmt.Sprintf("node%d", i))))
+	}
+	for i := range 2 {
+		nodetest.WaitHeight(t, client.New(fmt.Sprintf("http://127.0.0.1:%d", http+i)), 2)
+	}
+	for _, p := range procs {
+		p.stop(t)
+	}
+	for i, p := range procs {
+		log := readFile(t, p.log)
+		for _, line := range strings.Split(log, "\n") {
+			if strings.HasPrefix(line, "E[") {
+				t.Errorf("node%d logged an error on a clean stop: %s", i, line)
+			}
+		}
+		if t.Failed() {
+			t.Logf("node%d log:\n%s", i, log)
+		}
+	}
+}
+
+// portsFree reports whether the n ports from base on are free now.
+func portsFree(base, n int) bool {
+	for p := base; p < base+n; p++ {
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+		if err != nil {
+			return false
+		}
+		ln.Close()
+	}
+	return true
 }
