@@ -29,6 +29,12 @@
 // overwrites a file and makes the new file durable before returning, because
 // a lost or clobbered key cannot be recovered.
 //
+// After a key rotation the new key signs for the account of the first,
+// whose address is not the new key's. SetAccount records that account's
+// address in NAME.account beside NAME.key (the hex address and a newline),
+// replacing any earlier record; Info.Account gives it. It is only a hint of
+// which account to look up: the chain decides which account a key signs for.
+//
 // keys imports only the standard library, golang.org/x/crypto/scrypt,
 // CometBFT's crypto/ed25519 (the key type the rest of CareLedger signs with)
 // and tx (for addresses).

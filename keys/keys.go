@@ -111,25 +111,92 @@ func Read(path string, passphrase []byte) (ed25519.PrivKey, error) {
 type Info struct {
 	Name    string     `json:"name"`    // the file name without ".key"
 	PubKey  string     `json:"pub_key"` // hex
-	Address tx.Address `json:"address"`
+	Address tx.Address `json:"address"` // derived from PubKey
+	// Account is the address of the account the key signs for, when
+	// SetAccount recorded one: after a key rotation the new key signs for
+	// the account of the first, whose address does not change. Zero if
+	// none was recorded; then the account, if any, is at Address.
+	Account tx.Address `json:"account,omitzero"`
 	Sealed  bool       `json:"sealed"` // whether Read needs a passphrase
 	Path    string     `json:"path"`
 }
 
-// ReadInfo reads the public fields of the key file at path. It checks the
-// whole file except what only the passphrase can open.
+// AccountAddress returns the address of the account the key signs for, as
+// far as the key directory knows: Account if recorded, else Address.
+func (i Info) AccountAddress() tx.Address {
+	if i.Account != (tx.Address{}) {
+		return i.Account
+	}
+	return i.Address
+}
+
+// ReadInfo reads the public fields of the key file at path, and the account
+// recorded beside it. It checks the whole file except what only the
+// passphrase can open.
 func ReadInfo(path string) (Info, error) {
 	kf, err := readFile(path)
 	if err != nil {
 		return Info{}, err
 	}
-	return Info{
+	info := Info{
 		Name:    strings.TrimSuffix(filepath.Base(path), fileExt),
 		PubKey:  hex.EncodeToString(kf.pub),
 		Address: kf.addr,
 		Sealed:  kf.sealed != nil,
 		Path:    path,
-	}, nil
+	}
+	b, err := os.ReadFile(accountPath(path))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return Info{}, fmt.Errorf("read account of key %s: %w", path, err)
+	default:
+		if info.Account, err = tx.ParseAddress(strings.TrimSpace(string(b))); err != nil {
+			return Info{}, fmt.Errorf("read account of key %s: %w", path, err)
+		}
+	}
+	return info, nil
+}
+
+// accountExt ends the name of the file beside a key file in which
+// SetAccount records the key's account. It is a file of its own, not a field
+// of the key file, so that the key file is never rewritten.
+const accountExt = ".account"
+
+func accountPath(keyPath string) string {
+	return strings.TrimSuffix(keyPath, fileExt) + accountExt
+}
+
+// SetAccount records beside the key file at keyPath the address of the
+// account the key signs for, so that ReadInfo gives it after a key rotation.
+// It replaces an earlier record atomically. The record only tells which
+// account to look up; the chain alone decides which account a key signs for.
+func SetAccount(keyPath string, account tx.Address) error {
+	path := accountPath(keyPath)
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after a successful rename, nothing is left
+	_, err = f.WriteString(account.String() + "\n")
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 // Dir is a directory of key files named NAME.key. Its methods other than

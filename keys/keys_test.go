@@ -562,3 +562,47 @@ func TestDirNames(t *testing.T) {
 		t.Errorf("a key was written outside the directory")
 	}
 }
+
+// TestSetAccount records the account of a rotated-to key beside its file:
+// Show and List give it, AccountAddress prefers it, a second record
+// replaces the first, the key file is untouched, and a malformed record is
+// an error.
+func TestSetAccount(t *testing.T) {
+	d := Dir(t.TempDir())
+	info, err := d.New("phone", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.AccountAddress(); got != info.Address {
+		t.Fatalf("AccountAddress() with no record = %s; want the derived %s", got, info.Address)
+	}
+	keyFile, err := os.ReadFile(info.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, acct := range []tx.Address{{1, 2, 3}, {4, 5, 6}} {
+		if err := SetAccount(info.Path, acct); err != nil {
+			t.Fatalf("SetAccount(%s) = %v", acct, err)
+		}
+		shown, err := d.Show("phone")
+		if err != nil || shown.Account != acct || shown.AccountAddress() != acct || shown.Address != info.Address {
+			t.Errorf("Show after SetAccount(%s) = %+v, %v; want account %s, address %s", acct, shown, err, acct, info.Address)
+		}
+		list, err := d.List()
+		if err != nil || len(list) != 1 || list[0] != shown {
+			t.Errorf("List after SetAccount(%s) = %+v, %v; want [%+v]", acct, list, err, shown)
+		}
+	}
+	if after, err := os.ReadFile(info.Path); err != nil || !bytes.Equal(after, keyFile) {
+		t.Errorf("key file changed by SetAccount: %v", err)
+	}
+	if entries, _ := os.ReadDir(string(d)); len(entries) != 2 {
+		t.Errorf("key directory holds %d files; want the key and its account", len(entries))
+	}
+	if err := os.WriteFile(filepath.Join(string(d), "phone.account"), []byte("not an address\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Show("phone"); err == nil {
+		t.Error("Show with a malformed account record = nil error; want an error")
+	}
+}

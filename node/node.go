@@ -12,12 +12,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	abci "github.com/cometbft/cometbft/abci/types"
 	cfg "github.com/cometbft/cometbft/config"
 	"github.com/cometbft/cometbft/crypto/ed25519"
-	cmtlog "github.com/cometbft/cometbft/libs/log"
 	cmtnode "github.com/cometbft/cometbft/node"
 	"github.com/cometbft/cometbft/p2p"
 	"github.com/cometbft/cometbft/privval"
@@ -49,6 +49,7 @@ var Version = "0.1.0-dev"
 // Node is a running CareLedger node.
 type Node struct {
 	home    string
+	lock    *homeLock // held from Open until the stores are closed
 	cfg     Config
 	store   *state.Store
 	index   *index.Index
@@ -66,6 +67,9 @@ type Node struct {
 	httpLn    net.Listener
 	cancel    context.CancelFunc
 	done      chan struct{}
+	// stopping is set when Stop begins: CometBFT's logger then takes the
+	// errors of closing connections and stopping services for information.
+	stopping atomic.Bool
 }
 
 // Open opens the node in home, which Init or Testnet created. It does not
@@ -75,7 +79,11 @@ func Open(home string) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{home: home, cfg: c, done: make(chan struct{})}
+	lock, err := lockHome(home)
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{home: home, cfg: c, lock: lock, done: make(chan struct{})}
 	if err := n.open(cc, gen); err != nil {
 		n.closeStores()
 		return nil, err
@@ -115,7 +123,7 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 		n.snapshots = &snapshotter{app: n.app, audit: n.audit, store: snaps, interval: n.cfg.SnapshotInterval}
 		n.app.Listen(n.snapshots)
 	}
-	if n.comet, err = newComet(cc, n.cfg, gen, n.app); err != nil {
+	if n.comet, err = newComet(cc, n.cfg, gen, n.app, &n.stopping); err != nil {
 		return err
 	}
 	if n.journal, err = tracker.OpenJournal(filepath.Join(cc.DBDir(), "journal")); err != nil {
@@ -270,7 +278,7 @@ func NewComet(home string, application abci.Application) (*cmtnode.Node, error) 
 	if err != nil {
 		return nil, err
 	}
-	return newComet(cc, c, gen, application)
+	return newComet(cc, c, gen, application, new(atomic.Bool))
 }
 
 // loadHome reads a home's configuration, CometBFT's derived from it, and
@@ -288,7 +296,9 @@ func loadHome(home string) (Config, *cfg.Config, *cmttypes.GenesisDoc, error) {
 	return c, cc, gen, nil
 }
 
-func newComet(cc *cfg.Config, c Config, gen *cmttypes.GenesisDoc, application abci.Application) (*cmtnode.Node, error) {
+// newComet creates CometBFT; its logger takes errors known to come of a
+// stop for information once stopping is set.
+func newComet(cc *cfg.Config, c Config, gen *cmttypes.GenesisDoc, application abci.Application, stopping *atomic.Bool) (*cmtnode.Node, error) {
 	nodeKey, err := p2p.LoadNodeKey(cc.NodeKeyFile())
 	if err != nil {
 		return nil, fmt.Errorf("node key: %w", err)
@@ -298,7 +308,7 @@ func newComet(cc *cfg.Config, c Config, gen *cmttypes.GenesisDoc, application ab
 		proxy.NewConnSyncLocalClientCreator(application),
 		func() (*cmttypes.GenesisDoc, error) { return gen, nil },
 		openStore, cmtnode.DefaultMetricsProvider(cc.Instrumentation),
-		newLogger(c.LogLevel))
+		newLogger(c.LogLevel, os.Stderr, stopping))
 	if err != nil {
 		return nil, fmt.Errorf("create consensus node: %w", err)
 	}
@@ -340,6 +350,7 @@ func (n *Node) Start() error {
 // Stop stops the API, then consensus, then closes the stores, so that the
 // last block committed is on disk before the process ends.
 func (n *Node) Stop() error {
+	n.stopping.Store(true)
 	var errs []error
 	if n.cancel != nil {
 		n.api.Close()
@@ -380,6 +391,8 @@ func (n *Node) closeStores() error {
 	if n.vault != nil {
 		errs = append(errs, n.vault.Close())
 	}
+	errs = append(errs, n.lock.release())
+	n.lock = nil
 	return errors.Join(errs...)
 }
 
@@ -431,26 +444,3 @@ func loadAuthSecret(home string) ([]byte, error) {
 	}
 	return b, nil
 }
-
-func newLogger(level string) cmtlog.Logger {
-	if level == "none" {
-		return cmtlog.NewNopLogger()
-	}
-	opt, err := cmtlog.AllowLevel(level)
-	if err != nil {
-		opt = cmtlog.AllowError()
-	}
-	return quietStop{cmtlog.NewFilter(cmtlog.NewTMLogger(cmtlog.NewSyncWriter(os.Stderr)), opt)}
-}
-
-// quietStop drops the error CometBFT logs on every clean stop, so that an
-// operator sees errors only when something is wrong.
-type quietStop struct{ cmtlog.Logger }
-
-func (q quietStop) Error(msg string, keyvals ...any) {
-	if msg != "Stopped accept routine, as transport is closed" {
-		q.Logger.Error(msg, keyvals...)
-	}
-}
-
-func (q quietStop) With(keyvals ...any) cmtlog.Logger { return quietStop{q.Logger.With(keyvals...)} }

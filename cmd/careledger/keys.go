@@ -69,7 +69,7 @@ func keysShow(_ context.Context, args []string) error {
 	fs := flag.NewFlagSet("keys show", flag.ContinueOnError)
 	dir := keysDirFlag(fs)
 	pubOnly := fs.Bool("pubkey", false, "print only the public key")
-	addrOnly := fs.Bool("address", false, "print only the account address")
+	addrOnly := fs.Bool("address", false, "print only the account address (after tx rotate-key to this key, the rotated account's)")
 	if err := parse(fs, args, 1, "NAME"); err != nil {
 		return err
 	}
@@ -80,7 +80,7 @@ func keysShow(_ context.Context, args []string) error {
 	case *pubOnly:
 		fmt.Println(info.PubKey)
 	case *addrOnly:
-		fmt.Println(info.Address)
+		fmt.Println(info.AccountAddress())
 	default:
 		return printJSON(info)
 	}
@@ -98,10 +98,7 @@ func loadKey(name, dir string) (ed25519.PrivKey, error) {
 	if name == "" {
 		return nil, usageError("--key is required")
 	}
-	path := name
-	if !strings.ContainsRune(name, os.PathSeparator) && !strings.HasSuffix(name, ".key") {
-		path = keys.Dir(dir).Path(name)
-	}
+	path := keyPath(name, dir)
 	key, err := keys.Read(path, nil)
 	if !errors.Is(err, keys.ErrPassphrase) {
 		return key, err
@@ -111,6 +108,15 @@ func loadKey(name, dir string) (ed25519.PrivKey, error) {
 		return nil, err
 	}
 	return keys.Read(path, pass)
+}
+
+// keyPath returns the path of the key file that name gives: a name in the
+// key directory dir, or a path.
+func keyPath(name, dir string) string {
+	if !strings.ContainsRune(name, os.PathSeparator) && !strings.HasSuffix(name, ".key") {
+		return keys.Dir(dir).Path(name)
+	}
+	return name
 }
 
 // passphrase reads a passphrase from CARELEDGER_PASSPHRASE or a line of

@@ -51,7 +51,8 @@ func runInit(ctx context.Context, args []string) error {
 func runNode(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("node", flag.ContinueOnError)
 	home := homeFlag(fs)
-	httpAddr := fs.String("http", "", "JSON API listen address (default from the home's config, 127.0.0.1:8080)")
+	httpAddr := fs.String("http", "", "JSON API listen address (default from the home's config, 127.0.0.1:8080); saved in the home's config")
+	p2pAddr := fs.String("p2p", "", "CometBFT peer-to-peer listen address (default from the home's config, 127.0.0.1:26656); saved in the home's config")
 	withDemo := fs.Bool("demo", false, "seed demo organizations, members and patients, and print where their keys are")
 	if err := parse(fs, args, 0, ""); err != nil {
 		return err
@@ -66,12 +67,28 @@ func runNode(ctx context.Context, args []string) error {
 		}
 		fmt.Printf("created %s: a single-validator network\n", *home)
 	}
-	if *httpAddr != "" {
+	// --http and --p2p apply to a new home and an existing one alike: the
+	// home's configuration keeps them for the next start.
+	if *httpAddr != "" || *p2pAddr != "" {
+		// Not the configuration of a node running on the home: Open would
+		// refuse the home after the file had changed under that node.
+		unlock, err := node.LockHome(*home)
+		if err != nil {
+			return err
+		}
+		if err := unlock(); err != nil {
+			return err
+		}
 		c, err := node.LoadConfig(*home)
 		if err != nil {
 			return err
 		}
-		c.HTTPAddr = *httpAddr
+		if *httpAddr != "" {
+			c.HTTPAddr = *httpAddr
+		}
+		if *p2pAddr != "" {
+			c.P2PAddr = *p2pAddr
+		}
 		if err := node.SaveConfig(*home, c); err != nil {
 			return err
 		}

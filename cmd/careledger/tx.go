@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
+	"os"
 	"slices"
 	"strings"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/careledger/careledger/client"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/keys"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -21,6 +24,8 @@ type txCommand struct {
 	nargs           int
 	msgs            func(ctx context.Context, c *client.Client, key ed25519.PrivKey, fs *flag.FlagSet) ([]tx.Msg, error)
 	flags           func(fs *flag.FlagSet)
+	// committed, if set, runs once the transaction committed.
+	committed func(ctx context.Context, c *client.Client, fs *flag.FlagSet) error
 }
 
 func runTx(ctx context.Context, args []string) error {
@@ -77,10 +82,17 @@ func identityCommands() []txCommand {
 				if err != nil {
 					return nil, err
 				}
+				// The proof names the account rotated: the signer's, which is
+				// not the one derived from its key if it was rotated to before.
+				acct := tx.AddressOf(key.PubKey().Bytes())
+				if info, err := keys.ReadInfo(keyPath(fs.Lookup("key").Value.String(), dir)); err == nil {
+					acct = info.AccountAddress()
+				}
 				newPub := newKey.PubKey().Bytes()
-				proof, err := newKey.Sign(identity.RotationSignBytes(chainID, tx.AddressOf(key.PubKey().Bytes()), newPub))
+				proof, err := newKey.Sign(identity.RotationSignBytes(chainID, acct, newPub))
 				return msgs(identity.RotateKey{NewPubKey: newPub, Proof: proof}), err
-			}},
+			},
+			committed: recordAccount},
 	}
 }
 
@@ -109,7 +121,35 @@ func (tc txCommand) run(ctx context.Context, args []string) error {
 			return perr
 		}
 	}
+	if err == nil && tc.committed != nil {
+		err = tc.committed(ctx, c, fs)
+	}
 	return err
+}
+
+// recordAccount records beside the new key of a committed rotation the
+// address of the account it now signs for, which is the rotated account's,
+// not the one derived from the new key: `keys show --address` then gives
+// the address that `query txs` knows.
+func recordAccount(ctx context.Context, c *client.Client, fs *flag.FlagSet) error {
+	path := keyPath(fs.Arg(0), fs.Lookup("keys").Value.String())
+	info, err := keys.ReadInfo(path)
+	if err != nil {
+		return err
+	}
+	pub, err := tx.ParsePubKey(info.PubKey)
+	if err != nil {
+		return err
+	}
+	acct, err := c.KeyAccount(ctx, pub)
+	if err != nil {
+		return fmt.Errorf("the rotation committed, but the new key's account was not found: %w", err)
+	}
+	if err := keys.SetAccount(path, acct.Address); err != nil {
+		return fmt.Errorf("the rotation committed, but recording the new key's account failed: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "%s now signs for account %s (keys show --address prints it)\n", info.Name, acct.Address)
+	return nil
 }
 
 func msgs(ms ...contract.Msg) []tx.Msg {

@@ -125,6 +125,13 @@ func verifyData(_ context.Context, args []string) error {
 	if err := parse(fs, args, 0, ""); err != nil {
 		return err
 	}
+	// A running node's stores are locked, and change as it runs: it is
+	// checked stopped, and none starts while it is checked.
+	unlock, err := node.LockHome(*home)
+	if err != nil {
+		return fmt.Errorf("verify data: %w", err)
+	}
+	defer unlock()
 	sum, err := verify.Home(*home, os.Stdout)
 	if err != nil {
 		return errors.New("NOT VERIFIED: " + err.Error())
@@ -141,6 +148,11 @@ func runRebuild(_ context.Context, args []string) error {
 	if err := parse(fs, args, 0, ""); err != nil {
 		return err
 	}
-	_, err := node.Rebuild(*home, os.Stdout)
+	unlock, err := node.LockHome(*home)
+	if err != nil {
+		return fmt.Errorf("rebuild: %w", err)
+	}
+	defer unlock()
+	_, err = node.Rebuild(*home, os.Stdout)
 	return err
 }
