@@ -81,8 +81,21 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("route %q has no method", rt.pattern)
 			continue
 		}
-		if lookup(paths, path, strings.ToLower(method)) == nil {
+		op := lookup(paths, path, strings.ToLower(method))
+		if op == nil {
 			t.Errorf("openapi.json lacks route %q", rt.pattern)
+		}
+		// Each operation states the route's access rule and whether it
+		// needs a bearer token, as the table has them.
+		if got := lookup(op, "x-access"); got != rt.access.name {
+			t.Errorf("openapi.json %s x-access = %v; want %q", rt.pattern, got, rt.access.name)
+		}
+		var want []any
+		if !rt.access.open {
+			want = []any{map[string]any{"bearerAuth": []any{}}}
+		}
+		if got, _ := lookup(op, "security").([]any); !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Errorf("openapi.json %s security = %v; want %v", rt.pattern, got, want)
 		}
 
 		// The mux must route a request for this path to this pattern, not

@@ -87,9 +87,9 @@ func Seed(ctx context.Context, c *client.Client, dir keys.Dir) ([]Account, error
 		}
 		pub := key.PubKey().Bytes()
 		out = append(out, Account{Person: p, Path: dir.Path(p.Key), Address: tx.AddressOf(pub)})
-		if _, err := c.KeyAccount(ctx, pub); err == nil {
+		if _, err := c.Token(ctx, key); err == nil { // registered already
 			continue
-		} else if !client.IsCode(err, tx.CodeNotFound) {
+		} else if !client.IsCode(err, tx.CodeUnknownSigner) {
 			return nil, err
 		}
 		if p.Org == "" {

@@ -70,7 +70,7 @@ func TestAccountingOfDisclosures(t *testing.T) {
 	h := mustHeight(t, s)
 	nodetestWait(t, s, h+2)
 
-	stream, err := s.c.Events(ctx, &pa)
+	stream, err := s.c.Events(ctx, s.token(s.patient), &pa)
 	if err != nil {
 		t.Fatal(err)
 	}

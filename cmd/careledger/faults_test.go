@@ -124,13 +124,14 @@ func TestTestnetFaults(t *testing.T) {
 	}
 
 	// Safety: one block per height, the same everywhere.
+	admin := adminKey(t, homes[0])
 	for ht := int64(1); ht <= h; ht++ {
-		want, err := clients[0].Block(ctx, ht)
+		want, err := clients[0].Block(ctx, tokenOf(t, clients[0], admin), ht)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i := 1; i < 3; i++ {
-			got, err := clients[i].Block(ctx, ht)
+			got, err := clients[i].Block(ctx, tokenOf(t, clients[i], admin), ht)
 			if err != nil || got.Hash != want.Hash || got.AppHash != want.AppHash {
 				t.Fatalf("node%d block %d = %s (app hash %s), %v; node0 has %s (%s)", i, ht, got.Hash, got.AppHash, err, want.Hash, want.AppHash)
 			}

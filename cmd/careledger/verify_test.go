@@ -38,7 +38,7 @@ func TestVerifyBundle(t *testing.T) {
 	var bundle audit.Bundle
 	waitFor(t, func() bool {
 		var err error
-		bundle, err = c.AuditBundle(ctx, 1)
+		bundle, err = c.AuditBundle(ctx, tokenOf(t, c, adminKey(t, home)), 1)
 		return err == nil
 	})
 	// The proofs the API and CLI give verify with the log's roots.
