@@ -134,7 +134,7 @@ func TestDoubleSignEvidence(t *testing.T) {
 	waitFor(t, func() bool {
 		for i := range 4 {
 			if found[i] == nil {
-				found[i] = misbehavior(t, urls[i], "org0")
+				found[i] = misbehavior(t, urls[i], tokenOf(t, clients[i], adminKey(t, homes[0])), "org0")
 			}
 			if found[i] == nil {
 				return false
@@ -234,10 +234,16 @@ func TestDoubleSignEvidence(t *testing.T) {
 }
 
 // misbehavior returns the first consensus.misbehavior event in the audit
-// log at url that names org, or nil.
-func misbehavior(t *testing.T, url, org string) *v1.EventAnswer {
+// log at url that names org, or nil, as token's holder (a member of org)
+// reads it.
+func misbehavior(t *testing.T, url, token, org string) *v1.EventAnswer {
 	t.Helper()
-	res, err := http.Get(url + "/v1/audit/events?limit=1000&org=" + org)
+	req, err := http.NewRequest("GET", url+"/v1/audit/events?limit=1000&org="+org, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
