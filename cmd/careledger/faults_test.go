@@ -67,14 +67,14 @@ func TestTestnetFaults(t *testing.T) {
 	// it 30 of 40.
 	cli(0, "tx", "propose", "--key", "admin", "--kind", "set_params", "--cel-cost-limit", "3000", "--deadline", "50")
 	cli(1, "tx", "vote", "--key", "admin", "1")
-	if got := cli(2, "query", "proposal", "1"); !strings.Contains(got, `"open"`) {
+	if got := cli(2, "query", "proposal", "--key", "admin", "1"); !strings.Contains(got, `"open"`) {
 		t.Fatalf("proposal after 20 of 40: %s; want open", got)
 	}
 	cli(2, "tx", "vote", "--key", "admin", "1")
 	// The vote returns once node2 committed it; node3 may be a block behind.
 	var p struct{ Status string }
 	waitFor(t, func() bool {
-		return json.Unmarshal([]byte(cli(3, "query", "proposal", "1")), &p) == nil && p.Status == "passed"
+		return json.Unmarshal([]byte(cli(3, "query", "proposal", "--key", "admin", "1")), &p) == nil && p.Status == "passed"
 	})
 
 	register := func(i int) int64 {
