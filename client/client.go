@@ -1,6 +1,10 @@
 // Package client talks to a CareLedger node's JSON API. The CLI, the tests
 // and the benchmarks use it; it is also the reference for other clients.
 //
+// Methods for routes that answer only a registered account take a bearer
+// token (from AuthToken, or Token, which keeps one per key); "" sends none,
+// which only the open routes (status, health, login, submission) answer.
+//
 // client imports api/v1 for the request and answer types, and the pure
 // packages those are made of (tx, the contracts' types, audit's), never the
 // server (api, app, state, the node's services); deps_test.go checks this.
