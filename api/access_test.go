@@ -32,13 +32,20 @@ func TestAccess(t *testing.T) {
 	ctx := t.Context()
 	c := n.Client
 
-	patientKey, otherKey := ed25519.GenPrivKey(), ed25519.GenPrivKey()
+	patientKey, otherKey, delegateKey := ed25519.GenPrivKey(), ed25519.GenPrivKey(), ed25519.GenPrivKey()
 	reg, err := c.Send(ctx, patientKey, contract.Encode(identity.RegisterPatient{}))
 	if err != nil {
 		t.Fatalf("register patient: %v", err)
 	}
-	if _, err := c.Send(ctx, otherKey, contract.Encode(identity.RegisterPatient{})); err != nil {
-		t.Fatalf("register other patient: %v", err)
+	for _, k := range []ed25519.PrivKey{otherKey, delegateKey} {
+		if _, err := c.Send(ctx, k, contract.Encode(identity.RegisterPatient{})); err != nil {
+			t.Fatalf("register other patient: %v", err)
+		}
+	}
+	if _, err := c.Send(ctx, patientKey, contract.Encode(identity.SetDelegate{
+		Delegate: tx.AddressOf(delegateKey.PubKey().Bytes()), Relation: identity.Caregiver,
+	})); err != nil {
+		t.Fatalf("set delegate: %v", err)
 	}
 	auditorKey := newMember(t, n, identity.Auditor)
 	physicianKey := newMember(t, n, identity.Physician)
@@ -57,11 +64,13 @@ func TestAccess(t *testing.T) {
 	nodetest.WaitHeight(t, c, reg.Height+3) // a certified checkpoint holds them
 
 	self, other, auditor := n.Token(t, patientKey), n.Token(t, otherKey), n.Token(t, auditorKey)
+	delegate := n.Token(t, delegateKey)
 	pa, pub := p.String(), tx.PubKey(patientKey.PubKey().Bytes()).String()
 	zero64 := strings.Repeat("0", 64)
 
-	// Each route: a URL about the patient, and what the patient and an
-	// auditor get (0: not checked, for submissions and logins).
+	// Each route: a URL about the patient, and what the patient (and so
+	// their delegate, another patient) and an auditor get (0: not checked,
+	// for submissions and logins).
 	cases := map[string]struct {
 		url           string
 		self, auditor int
@@ -120,7 +129,7 @@ func TestAccess(t *testing.T) {
 			for _, who := range []struct {
 				name, token string
 				want        int
-			}{{"the patient", self, tc.self}, {"an auditor", auditor, tc.auditor}} {
+			}{{"the patient", self, tc.self}, {"the patient's delegate", delegate, tc.self}, {"an auditor", auditor, tc.auditor}} {
 				got := statusOf(t, method, url, who.token)
 				switch {
 				case who.want == 0:

@@ -337,3 +337,24 @@ func schemaFields(doc map[string]any, schema any) (props, required map[string]bo
 	visit(schema)
 	return props, required
 }
+
+// TestAccessParams checks that each access rule names a parameter its
+// route has: a rule reading a path parameter the pattern lacks would find
+// it empty, let the handler answer malformed, and so check nothing.
+func TestAccessParams(t *testing.T) {
+	for _, rt := range testServer(t).routeTable() {
+		t.Run(rt.pattern, func(t *testing.T) {
+			if rt.access.name == "" {
+				t.Fatalf("route %s has no access rule", rt.pattern)
+			}
+			for _, m := range regexp.MustCompile(`\((\??)([a-z]+)\)`).FindAllStringSubmatch(rt.access.name, -1) {
+				if m[1] == "" && !strings.Contains(rt.pattern, "{"+m[2]+"}") {
+					t.Errorf("route %s: access %s names path parameter %q, which the pattern lacks", rt.pattern, rt.access.name, m[2])
+				}
+				if m[1] == "?" && strings.Contains(rt.pattern, "{"+m[2]+"}") {
+					t.Errorf("route %s: access %s names query parameter %q, which is a path parameter", rt.pattern, rt.access.name, m[2])
+				}
+			}
+		})
+	}
+}
