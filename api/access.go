@@ -141,6 +141,9 @@ func grants(param string) access {
 // whom patient(param) allows, else those that name who or who's
 // organization. Nil if none.
 func grantsFor(v identity.Reader, who *identity.Account, patient tx.Address) ([]*consent.StoredGrant, error) {
+	if who == nil { // no caller: the route's rule was not applied
+		return nil, tx.Rejectf(tx.CodeUnauthenticated, "an Authorization: Bearer token is required")
+	}
 	gs, err := consent.PatientGrants(v, patient)
 	if err != nil {
 		return nil, err

@@ -87,7 +87,9 @@ func Seed(ctx context.Context, c *client.Client, dir keys.Dir) ([]Account, error
 		}
 		pub := key.PubKey().Bytes()
 		out = append(out, Account{Person: p, Path: dir.Path(p.Key), Address: tx.AddressOf(pub)})
-		if _, err := c.Token(ctx, key); err == nil { // registered already
+		// Logging in tells whether the key is registered already (a
+		// suspended account is, too).
+		if _, err := c.Token(ctx, key); err == nil || client.IsCode(err, tx.CodeSuspended) {
 			continue
 		} else if !client.IsCode(err, tx.CodeUnknownSigner) {
 			return nil, err
