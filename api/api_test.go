@@ -119,6 +119,18 @@ func do(t *testing.T, method, url string, body []byte, header http.Header) (*htt
 	return res, b
 }
 
+// newMember registers a new member of the node's organization with roles,
+// signed by its admin, and returns the member's key.
+func newMember(t *testing.T, n *nodetest.Node, roles ...identity.Role) ed25519.PrivKey {
+	t.Helper()
+	key := ed25519.GenPrivKey()
+	msg := identity.RegisterMember{Org: "local", PubKey: key.PubKey().Bytes(), Roles: roles}
+	if _, err := n.Client.Send(t.Context(), n.Admin, contract.Encode(msg)); err != nil {
+		t.Fatalf("register member %v: %v", roles, err)
+	}
+	return key
+}
+
 // postJSON posts v as JSON.
 func postJSON(t *testing.T, url string, v any) (*http.Response, []byte) {
 	t.Helper()
@@ -220,7 +232,7 @@ func testSubmitBadRequests(t *testing.T, n *nodetest.Node) {
 // rejectionCount reads careledger_tx_rejections_total for code at submit.
 func rejectionCount(t *testing.T, n *nodetest.Node, code tx.Code) float64 {
 	t.Helper()
-	_, body := do(t, "GET", n.URL+"/metrics", nil, nil)
+	_, body := do(t, "GET", n.MetricsURL, nil, nil)
 	series := fmt.Sprintf(`careledger_tx_rejections_total{code=%q,stage="submit"} `, code.String())
 	for line := range strings.Lines(string(body)) {
 		if v, ok := strings.CutPrefix(line, series); ok {
@@ -277,7 +289,7 @@ func testSubmitRejectedTxs(t *testing.T, n *nodetest.Node) {
 		if after := rejectionCount(t, n, tc.code); after != before+1 {
 			t.Errorf("after submitting %s, rejections{code=%s,stage=submit} = %v; want %v", tc.name, tc.code, after, before+1)
 		}
-		got, err := n.Client.Tx(t.Context(), want)
+		got, err := n.Client.Tx(t.Context(), n.Token(t, n.Admin), want)
 		if err != nil || got.Status != "rejected" || got.Code != tc.code {
 			t.Errorf("Tx(%s) = %+v, %v; want rejected with %s", tc.name, got, err, tc.code)
 		}
@@ -364,7 +376,7 @@ func testSubmitWaitCommit(t *testing.T, n *nodetest.Node) {
 		!slices.Equal(a.Detail.Msgs, []string{"identity/register_patient"}) {
 		t.Errorf("Submit(wait).result = %+v; want the committed result of identity/register_patient", a.Detail)
 	}
-	got, err := c.Tx(ctx, a.Hash)
+	got, err := c.Tx(ctx, n.Token(t, n.Admin), a.Hash)
 	if err != nil || got.Status != "committed" || got.Height != a.Height {
 		t.Errorf("Tx(%s) = %+v, %v; want committed at %d", a.Hash, got, err, a.Height)
 	}
@@ -382,7 +394,7 @@ func testSubmitWaitCommit(t *testing.T, n *nodetest.Node) {
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		got, err := c.Tx(ctx, p.Hash)
+		got, err := c.Tx(ctx, n.Token(t, n.Admin), p.Hash)
 		if err == nil && got.Status == "committed" {
 			break
 		}
@@ -395,42 +407,45 @@ func testSubmitWaitCommit(t *testing.T, n *nodetest.Node) {
 
 func testGetErrors(t *testing.T, n *nodetest.Node) {
 	zero40, zero64 := strings.Repeat("0", 40), strings.Repeat("0", 64)
+	admin := http.Header{"Authorization": {"Bearer " + n.Token(t, n.Admin)}}
 	for _, tc := range []struct {
 		method, path string
 		header       http.Header
 		status       int
 		code         tx.Code
 	}{
-		{"GET", "/v1/txs/xyz", nil, 400, tx.CodeMalformed},
-		{"GET", "/v1/txs/" + zero64[:62], nil, 400, tx.CodeMalformed},
-		{"GET", "/v1/txs/" + zero64, nil, 404, tx.CodeNotFound},
-		{"GET", "/v1/accounts/xyz", nil, 400, tx.CodeMalformed},
-		{"GET", "/v1/accounts/" + zero40, nil, 404, tx.CodeNotFound},
-		{"GET", "/v1/accounts/xyz/txs", nil, 400, tx.CodeMalformed},
-		{"GET", "/v1/accounts/" + zero40 + "/txs?limit=0", nil, 422, tx.CodeInvalid},
-		{"GET", "/v1/accounts/" + zero40 + "/txs?limit=501", nil, 422, tx.CodeInvalid},
-		{"GET", "/v1/accounts/" + zero40 + "/txs?before=-1", nil, 422, tx.CodeInvalid},
-		{"GET", "/v1/keys/xyz", nil, 400, tx.CodeMalformed},
-		{"GET", "/v1/keys/" + zero64, nil, 404, tx.CodeNotFound},
-		{"GET", "/v1/orgs/nope", nil, 404, tx.CodeNotFound},
-		{"GET", "/v1/orgs/nope/members", nil, 404, tx.CodeNotFound},
-		{"GET", "/v1/blocks/0", nil, 400, tx.CodeMalformed},
-		{"GET", "/v1/blocks/-1", nil, 400, tx.CodeMalformed},
-		{"GET", "/v1/blocks/abc", nil, 400, tx.CodeMalformed},
-		{"GET", "/v1/blocks/99999999", nil, 404, tx.CodeNotFound},
-		{"GET", "/v1/events?account=xyz", nil, 400, tx.CodeMalformed},
+		{"GET", "/v1/txs/xyz", admin, 400, tx.CodeMalformed},
+		{"GET", "/v1/txs/" + zero64[:62], admin, 400, tx.CodeMalformed},
+		{"GET", "/v1/txs/" + zero64, admin, 404, tx.CodeNotFound},
+		{"GET", "/v1/accounts/xyz", admin, 400, tx.CodeMalformed},
+		{"GET", "/v1/accounts/" + zero40, admin, 404, tx.CodeNotFound},
+		{"GET", "/v1/accounts/xyz/txs", admin, 400, tx.CodeMalformed},
+		{"GET", "/v1/accounts/" + zero40 + "/txs?limit=0", admin, 422, tx.CodeInvalid},
+		{"GET", "/v1/accounts/" + zero40 + "/txs?limit=501", admin, 422, tx.CodeInvalid},
+		{"GET", "/v1/accounts/" + zero40 + "/txs?before=-1", admin, 422, tx.CodeInvalid},
+		{"GET", "/v1/keys/xyz", admin, 400, tx.CodeMalformed},
+		{"GET", "/v1/keys/" + zero64, admin, 404, tx.CodeNotFound},
+		{"GET", "/v1/orgs/nope", admin, 404, tx.CodeNotFound},
+		{"GET", "/v1/orgs/nope/members", admin, 403, tx.CodeUnauthorized}, // not its organization
+		{"GET", "/v1/blocks/0", admin, 400, tx.CodeMalformed},
+		{"GET", "/v1/blocks/-1", admin, 400, tx.CodeMalformed},
+		{"GET", "/v1/blocks/abc", admin, 400, tx.CodeMalformed},
+		{"GET", "/v1/blocks/99999999", admin, 404, tx.CodeNotFound},
+		{"GET", "/v1/events?account=xyz", admin, 400, tx.CodeMalformed},
 		{"GET", "/v1/auth/whoami", nil, 401, tx.CodeUnauthenticated},
+		{"GET", "/v1/blocks/1", nil, 401, tx.CodeUnauthenticated},
+		{"GET", "/metrics", admin, 404, tx.CodeNotFound}, // on its own listener
 		{"GET", "/v1/auth/whoami", http.Header{"Authorization": {"Basic dXNlcjpwYXNz"}}, 401, tx.CodeUnauthenticated},
-		{"GET", "/v1/nope", nil, 404, tx.CodeNotFound},
-		{"GET", "/", nil, 404, tx.CodeNotFound},
-		{"DELETE", "/v1/status", nil, 404, tx.CodeNotFound},
-		{"GET", "/v1/txs", nil, 404, tx.CodeNotFound},
+		{"GET", "/v1/nope", admin, 404, tx.CodeNotFound},
+		{"GET", "/", admin, 404, tx.CodeNotFound},
+		{"DELETE", "/v1/status", admin, 404, tx.CodeNotFound},
+		{"GET", "/v1/txs", admin, 404, tx.CodeNotFound},
 	} {
 		res, body := do(t, tc.method, n.URL+tc.path, nil, tc.header)
 		checkError(t, tc.method+" "+tc.path, res, body, tc.status, tc.code)
 	}
 
-	_, err := n.Client.Tx(t.Context(), tx.HashOf([]byte("never submitted")))
+	_, err := n.Client.Tx(t.Context(), n.Token(t, n.Admin), tx.HashOf([]byte("never submitted")))
 	checkClientError(t, "Tx(unknown)", err, 404, tx.CodeNotFound)
 }
 
@@ -456,7 +471,7 @@ func testStatus(t *testing.T, n *nodetest.Node) {
 }
 
 func testMetrics(t *testing.T, n *nodetest.Node) {
-	res, body := do(t, "GET", n.URL+"/metrics", nil, nil)
+	res, body := do(t, "GET", n.MetricsURL, nil, nil)
 	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/plain") {
 		t.Fatalf("GET /metrics = HTTP %d %q", res.StatusCode, res.Header.Get("Content-Type"))
 	}
@@ -481,7 +496,7 @@ func testMetrics(t *testing.T, n *nodetest.Node) {
 func testBlocks(t *testing.T, n *nodetest.Node) {
 	ctx := t.Context()
 	c := n.Client
-	org, err := c.Org(ctx, "local")
+	org, err := c.Org(ctx, n.Token(t, n.Admin), "local")
 	if err != nil || len(org.ValidatorKey) != ed25519.PubKeySize {
 		t.Fatalf("Org(local) = %+v, %v; want an organization with a validator key", org, err)
 	}
@@ -490,11 +505,11 @@ func testBlocks(t *testing.T, n *nodetest.Node) {
 		return slices.ContainsFunc(b.Signatures, func(s v1.BlockSigner) bool { return s.Validator == validator && !s.Time.IsZero() })
 	}
 
-	latest, err := c.Block(ctx, 0)
+	latest, err := c.Block(ctx, n.Token(t, n.Admin), 0)
 	if err != nil || latest.Height < 1 || latest.Hash == "" || !signedBy(latest) {
 		t.Errorf("Block(latest) = %+v, %v; want a block signed by %s", latest, err, validator)
 	}
-	first, err := c.Block(ctx, 1)
+	first, err := c.Block(ctx, n.Token(t, n.Admin), 1)
 	if err != nil || first.Height != 1 || first.Proposer != validator || !signedBy(first) || first.Txs == nil {
 		t.Errorf("Block(1) = %+v, %v; want block 1 proposed and signed by %s", first, err, validator)
 	}
@@ -504,7 +519,7 @@ func testBlocks(t *testing.T, n *nodetest.Node) {
 	if err != nil {
 		t.Fatalf("register patient: %v", err)
 	}
-	b, err := c.Block(ctx, a.Height)
+	b, err := c.Block(ctx, n.Token(t, n.Admin), a.Height)
 	want := v1.BlockTx{Hash: a.Hash, Code: tx.CodeOK, Messages: []string{"identity/register_patient"}}
 	if err != nil || !slices.ContainsFunc(b.Txs, func(x v1.BlockTx) bool {
 		return x.Hash == want.Hash && x.Code == want.Code && slices.Equal(x.Messages, want.Messages)
@@ -643,11 +658,12 @@ func testEvents(t *testing.T, n *nodetest.Node) {
 	c := n.Client
 	a, b := ed25519.GenPrivKey(), ed25519.GenPrivKey()
 	addrA := tx.AddressOf(a.PubKey().Bytes())
-	onlyA, err := c.Events(ctx, &addrA)
+	auditor := n.Token(t, newMember(t, n, identity.Auditor))
+	onlyA, err := c.Events(ctx, auditor, &addrA)
 	if err != nil {
 		t.Fatalf("Events(A): %v", err)
 	}
-	all, err := c.Events(ctx, nil)
+	all, err := c.Events(ctx, n.Token(t, n.Admin), nil)
 	if err != nil {
 		t.Fatalf("Events(all): %v", err)
 	}

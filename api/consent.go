@@ -13,10 +13,13 @@ import (
 	"github.com/careledger/careledger/tx"
 )
 
-func pathID(r *http.Request) (uint64, error) {
-	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+func pathID(r *http.Request) (uint64, error) { return pathUint(r, "id") }
+
+// pathUint returns the path parameter name as a positive integer.
+func pathUint(r *http.Request, name string) (uint64, error) {
+	id, err := strconv.ParseUint(r.PathValue(name), 10, 64)
 	if err != nil || id == 0 {
-		return 0, tx.Rejectf(tx.CodeMalformed, "id must be a positive integer")
+		return 0, tx.Rejectf(tx.CodeMalformed, "%s must be a positive integer", name)
 	}
 	return id, nil
 }
@@ -67,7 +70,8 @@ func (s *Server) patientGrants(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	gs, err := consent.PatientGrants(s.b.App.State(), addr)
+	// The route's rule let the caller in; these are the grants it may see.
+	gs, err := grantsFor(s.b.App.State(), caller(r), addr)
 	if err != nil {
 		writeError(w, err)
 		return

@@ -1,7 +1,13 @@
 // Package api serves CareLedger's JSON API over HTTP: transaction submission
 // and status, accounts, organizations, members, blocks, a Server-Sent Events
-// stream of committed events, status, health, Prometheus metrics, the OpenAPI
-// description, and bearer-token authentication by signed challenge.
+// stream of committed events, status, health, the OpenAPI description, and
+// bearer-token authentication by signed challenge. Its Prometheus metrics
+// have their own handler, which the node serves on a listener of its own.
+//
+// Each route's access rule is beside it in the route table (server.go) and
+// is enforced by one guard (access.go) before the handler: open, any
+// registered account, or the patient, account or organization a parameter
+// names.
 //
 // Every error is a JSON object {"error":{"code","name","message"}} whose code
 // is a stable tx.Code; tx's one table maps codes to HTTP statuses (and a

@@ -24,8 +24,8 @@ import (
 	"github.com/careledger/careledger/tx"
 )
 
-// streamServer returns a server over an empty in-memory app, with stream
-// options o, listening on a local port. Tests feed its hub blocks as the app
+// streamServer returns a server of the event stream over an empty
+// in-memory app, with stream options o, listening on a local port. Tests feed its hub blocks as the app
 // would after committing them. Each of before may set up the HTTP server
 // before it starts.
 func streamServer(t *testing.T, o StreamOptions, before ...func(*httptest.Server)) (*Server, *httptest.Server) {
@@ -38,7 +38,9 @@ func streamServer(t *testing.T, o StreamOptions, before ...func(*httptest.Server
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewUnstartedServer(s.Handler())
+	// The stream handler itself: who may open a stream is the route
+	// table's rule, tested by TestAccess.
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(s.events))
 	for _, f := range before {
 		f(ts)
 	}

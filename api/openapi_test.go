@@ -81,8 +81,21 @@ func TestOpenAPIRoutes(t *testing.T) {
 			t.Errorf("route %q has no method", rt.pattern)
 			continue
 		}
-		if lookup(paths, path, strings.ToLower(method)) == nil {
+		op := lookup(paths, path, strings.ToLower(method))
+		if op == nil {
 			t.Errorf("openapi.json lacks route %q", rt.pattern)
+		}
+		// Each operation states the route's access rule and whether it
+		// needs a bearer token, as the table has them.
+		if got := lookup(op, "x-access"); got != rt.access.name {
+			t.Errorf("openapi.json %s x-access = %v; want %q", rt.pattern, got, rt.access.name)
+		}
+		var want []any
+		if !rt.access.open {
+			want = []any{map[string]any{"bearerAuth": []any{}}}
+		}
+		if got, _ := lookup(op, "security").([]any); !reflect.DeepEqual(got, want) && !(len(got) == 0 && len(want) == 0) {
+			t.Errorf("openapi.json %s security = %v; want %v", rt.pattern, got, want)
 		}
 
 		// The mux must route a request for this path to this pattern, not
@@ -323,4 +336,25 @@ func schemaFields(doc map[string]any, schema any) (props, required map[string]bo
 	}
 	visit(schema)
 	return props, required
+}
+
+// TestAccessParams checks that each access rule names a parameter its
+// route has: a rule reading a path parameter the pattern lacks would find
+// it empty, let the handler answer malformed, and so check nothing.
+func TestAccessParams(t *testing.T) {
+	for _, rt := range testServer(t).routeTable() {
+		t.Run(rt.pattern, func(t *testing.T) {
+			if rt.access.name == "" {
+				t.Fatalf("route %s has no access rule", rt.pattern)
+			}
+			for _, m := range regexp.MustCompile(`\((\??)([a-z]+)\)`).FindAllStringSubmatch(rt.access.name, -1) {
+				if m[1] == "" && !strings.Contains(rt.pattern, "{"+m[2]+"}") {
+					t.Errorf("route %s: access %s names path parameter %q, which the pattern lacks", rt.pattern, rt.access.name, m[2])
+				}
+				if m[1] == "?" && strings.Contains(rt.pattern, "{"+m[2]+"}") {
+					t.Errorf("route %s: access %s names query parameter %q, which is a path parameter", rt.pattern, rt.access.name, m[2])
+				}
+			}
+		})
+	}
 }

@@ -107,56 +107,59 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 func (s *Server) Auth() *Auth { return s.auth }
 
 // route is one pattern the server serves, in http.ServeMux syntax
-// ("METHOD /path/{wildcard}"), and its handler.
+// ("METHOD /path/{wildcard}"), who may call it, and its handler.
 type route struct {
 	pattern string
-	handler http.Handler
+	access  access
+	handler http.HandlerFunc
 }
 
-// routeTable lists every route but the JSON 404 for unknown ones. routes
-// registers exactly these, and a test checks that openapi.json describes
-// each of them and nothing else.
+// routeTable lists every route but the JSON 404 for unknown ones, each with
+// its access rule (access.go): open, member (any registered account with a
+// token), or a rule naming the path or query parameter whose patient,
+// account or organization the answer concerns. routes registers exactly
+// these behind guard; tests check that openapi.json describes each of them
+// with its rule, and that each refuses whom its rule refuses.
 func (s *Server) routeTable() []route {
 	return []route{
-		{"GET /healthz", http.HandlerFunc(s.healthz)},
-		{"GET /metrics", s.metrics.Handler()},
-		{"GET /v1/openapi.json", http.HandlerFunc(serveOpenAPI)},
-		{"GET /v1/status", http.HandlerFunc(s.status)},
-		{"POST /v1/txs", http.HandlerFunc(s.submitTx)},
-		{"POST /v1/txs/batch", http.HandlerFunc(s.submitBatch)},
-		{"GET /v1/txs/{hash}", http.HandlerFunc(s.getTx)},
-		{"GET /v1/accounts/{address}", http.HandlerFunc(s.getAccount)},
-		{"GET /v1/accounts/{address}/txs", http.HandlerFunc(s.accountTxs)},
-		{"GET /v1/keys/{pubkey}", http.HandlerFunc(s.getKey)},
-		{"GET /v1/orgs", http.HandlerFunc(s.listOrgs)},
-		{"GET /v1/orgs/{id}", http.HandlerFunc(s.getOrg)},
-		{"GET /v1/orgs/{id}/members", http.HandlerFunc(s.listMembers)},
-		{"GET /v1/orgs/{id}/reviews", http.HandlerFunc(s.orgReviews)},
-		{"GET /v1/patients/{address}/grants", http.HandlerFunc(s.patientGrants)},
-		{"GET /v1/patients/{address}/delegates", http.HandlerFunc(s.patientDelegates)},
-		{"GET /v1/grants/{id}", http.HandlerFunc(s.getGrant)},
-		{"GET /v1/anchors/{root}", http.HandlerFunc(s.getAnchor)},
-		{"GET /v1/proposals/{id}", http.HandlerFunc(s.getProposal)},
-		{"GET /v1/validators", http.HandlerFunc(s.listValidators)},
-		{"GET /v1/audit/checkpoints/{height}", http.HandlerFunc(s.getCheckpoint)},
-		{"GET /v1/audit/events", http.HandlerFunc(s.listAuditEvents)},
-		{"GET /v1/audit/events/{index}", http.HandlerFunc(s.getAuditEvent)},
-		{"GET /v1/audit/proofs/inclusion", http.HandlerFunc(s.inclusionProof)},
-		{"GET /v1/audit/proofs/consistency", http.HandlerFunc(s.consistencyProof)},
-		{"GET /v1/audit/bundles/{index}", http.HandlerFunc(s.getBundle)},
-		{"GET /v1/audit/disclosures/{address}", http.HandlerFunc(s.disclosures)},
-		{"GET /v1/requests/{id}", http.HandlerFunc(s.getRequest)},
-		{"GET /v1/blocks/{height}", http.HandlerFunc(s.getBlock)},
-		{"GET /v1/events", http.HandlerFunc(s.events)},
-		{"POST /v1/auth/challenge", http.HandlerFunc(s.auth.challenge)},
-		{"POST /v1/auth/token", http.HandlerFunc(s.auth.token)},
-		{"GET /v1/auth/whoami", http.HandlerFunc(s.whoami)},
+		{"GET /healthz", open, s.healthz},
+		{"GET /v1/openapi.json", open, serveOpenAPI},
+		{"GET /v1/status", open, s.status},
+		{"POST /v1/txs", open, s.submitTx},
+		{"POST /v1/txs/batch", open, s.submitBatch},
+		{"GET /v1/txs/{hash}", member, s.getTx},
+		{"GET /v1/accounts/{address}", account("address"), s.getAccount},
+		{"GET /v1/accounts/{address}/txs", account("address"), s.accountTxs},
+		{"GET /v1/keys/{pubkey}", key("pubkey"), s.getKey},
+		{"GET /v1/orgs", member, s.listOrgs},
+		{"GET /v1/orgs/{id}", member, s.getOrg},
+		{"GET /v1/orgs/{id}/members", org("id"), s.listMembers},
+		{"GET /v1/orgs/{id}/reviews", orgAdmin("id"), s.orgReviews},
+		{"GET /v1/patients/{address}/grants", grants("address"), s.patientGrants},
+		{"GET /v1/patients/{address}/delegates", patient("address"), s.patientDelegates},
+		{"GET /v1/grants/{id}", grant("id"), s.getGrant},
+		{"GET /v1/anchors/{root}", member, s.getAnchor},
+		{"GET /v1/proposals/{id}", member, s.getProposal},
+		{"GET /v1/validators", member, s.listValidators},
+		{"GET /v1/audit/checkpoints/{height}", member, s.getCheckpoint},
+		{"GET /v1/audit/events", auditList, s.listAuditEvents},
+		{"GET /v1/audit/events/{index}", member, s.getAuditEvent},
+		{"GET /v1/audit/proofs/inclusion", member, s.inclusionProof},
+		{"GET /v1/audit/proofs/consistency", member, s.consistencyProof},
+		{"GET /v1/audit/bundles/{index}", member, s.getBundle},
+		{"GET /v1/audit/disclosures/{address}", patient("address"), s.disclosures},
+		{"GET /v1/requests/{id}", request("id"), s.getRequest},
+		{"GET /v1/blocks/{height}", member, s.getBlock},
+		{"GET /v1/events", patientQuery("account"), s.events},
+		{"POST /v1/auth/challenge", open, s.auth.challenge},
+		{"POST /v1/auth/token", open, s.auth.token},
+		{"GET /v1/auth/whoami", member, s.whoami},
 	}
 }
 
 func (s *Server) routes() {
 	for _, rt := range s.routeTable() {
-		s.mux.Handle(rt.pattern, rt.handler)
+		s.mux.Handle(rt.pattern, s.guard(rt.access, rt.handler))
 	}
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, tx.Rejectf(tx.CodeNotFound, "no route %s %s", r.Method, r.URL.Path))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cometbft/cometbft/p2p"
 
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/client"
 	"github.com/careledger/careledger/node"
@@ -154,10 +155,22 @@ func startValidator(home string) (*validator, error) {
 		return nil, err
 	}
 	v.node, v.chainID = n, n.ChainID()
-	b, err := client.New("http://"+n.HTTPAddr()).Block(context.Background(), 1)
+	admin, err := node.KeysDir(home).Load("admin", nil)
+	if err != nil {
+		return nil, err
+	}
+	api := client.New("http://" + n.HTTPAddr())
+	block1 := func() (v1.BlockAnswer, error) {
+		tok, err := api.Token(context.Background(), admin)
+		if err != nil {
+			return v1.BlockAnswer{}, err
+		}
+		return api.Block(context.Background(), tok, 1)
+	}
+	b, err := block1()
 	for i := 0; err != nil && i < 100; i++ {
 		time.Sleep(100 * time.Millisecond)
-		b, err = client.New("http://"+n.HTTPAddr()).Block(context.Background(), 1)
+		b, err = block1()
 	}
 	v.trustHash = b.Hash
 	return v, err

@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cometbft/cometbft/crypto/ed25519"
 	rpchttp "github.com/cometbft/cometbft/rpc/client/http"
 	cmttypes "github.com/cometbft/cometbft/types"
 
@@ -60,6 +61,11 @@ func careledgerProcs(ctx context.Context, o Options, homes []string) (*system, e
 		return nil, err
 	}
 	c := client.NewWithHTTP("http://"+cfg.HTTPAddr, httpClient(o))
+	// Blocks answer a registered account's token: the first admin's.
+	admin, err := node.KeysDir(homes[0]).Load("admin", nil)
+	if err != nil {
+		return nil, err
+	}
 	var height int64
 	err = ps.wait(ctx, func() bool {
 		h, err := c.Height(ctx)
@@ -75,7 +81,7 @@ func careledgerProcs(ctx context.Context, o Options, homes []string) (*system, e
 	}
 	watch, cancel := context.WithCancel(ctx)
 	blocks := make(chan block, 1<<14)
-	go pollBlocks(watch, c, height, blocks)
+	go pollBlocks(watch, c, admin, height, blocks)
 	return &system{
 		submit: func(raws [][]byte) ([][]byte, error) {
 			if len(raws) == 1 {
@@ -112,7 +118,7 @@ func careledgerProcs(ctx context.Context, o Options, homes []string) (*system, e
 // subscriber 1,024 events behind, as one saturated block puts it. A failed
 // request is tried again at the next poll; a node that died fails the
 // submissions.
-func pollBlocks(ctx context.Context, c *client.Client, height int64, out chan<- block) {
+func pollBlocks(ctx context.Context, c *client.Client, key ed25519.PrivKey, height int64, out chan<- block) {
 	t := time.NewTicker(pollEvery)
 	defer t.Stop()
 	for {
@@ -120,7 +126,11 @@ func pollBlocks(ctx context.Context, c *client.Client, height int64, out chan<- 
 		at := time.Now()
 		for err == nil && height < h {
 			var b v1.BlockAnswer
-			if b, err = c.Block(ctx, height+1); err == nil {
+			var tok string
+			if tok, err = c.Token(ctx, key); err != nil {
+				break
+			}
+			if b, err = c.Block(ctx, tok, height+1); err == nil {
 				height++
 				select {
 				case out <- apiBlock(at, b):

@@ -1,6 +1,10 @@
 // Package client talks to a CareLedger node's JSON API. The CLI, the tests
 // and the benchmarks use it; it is also the reference for other clients.
 //
+// Methods for routes that answer only a registered account take a bearer
+// token (from AuthToken, or Token, which keeps one per key); "" sends none,
+// which only the open routes (status, health, login, submission) answer.
+//
 // client imports api/v1 for the request and answer types, and the pure
 // packages those are made of (tx, the contracts' types, audit's), never the
 // server (api, app, state, the node's services); deps_test.go checks this.
@@ -58,6 +62,7 @@ type Client struct {
 
 	mu      sync.Mutex
 	chainID string
+	tokens  map[string]v1.TokenAnswer // by public key: Sequence's logins
 }
 
 // New returns a client of the node whose API is at baseURL, such as
@@ -201,29 +206,29 @@ func (c *Client) SubmitBatch(ctx context.Context, raws [][]byte, wait bool, time
 }
 
 // Tx returns what the node knows of a transaction.
-func (c *Client) Tx(ctx context.Context, h tx.Hash) (v1.TxAnswer, error) {
+func (c *Client) Tx(ctx context.Context, token string, h tx.Hash) (v1.TxAnswer, error) {
 	var a v1.TxAnswer
-	err := c.do(ctx, "GET", "/v1/txs/"+h.String(), nil, &a, nil)
+	err := c.do(ctx, "GET", "/v1/txs/"+h.String(), nil, &a, bearer(token))
 	return a, err
 }
 
 // Account returns an account by address.
-func (c *Client) Account(ctx context.Context, addr tx.Address) (identity.Account, error) {
+func (c *Client) Account(ctx context.Context, token string, addr tx.Address) (identity.Account, error) {
 	var a identity.Account
-	err := c.do(ctx, "GET", "/v1/accounts/"+addr.String(), nil, &a, nil)
+	err := c.do(ctx, "GET", "/v1/accounts/"+addr.String(), nil, &a, bearer(token))
 	return a, err
 }
 
 // KeyAccount returns the account of a public key.
-func (c *Client) KeyAccount(ctx context.Context, pub []byte) (identity.Account, error) {
+func (c *Client) KeyAccount(ctx context.Context, token string, pub []byte) (identity.Account, error) {
 	var a identity.Account
-	err := c.do(ctx, "GET", "/v1/keys/"+tx.PubKey(pub).String(), nil, &a, nil)
+	err := c.do(ctx, "GET", "/v1/keys/"+tx.PubKey(pub).String(), nil, &a, bearer(token))
 	return a, err
 }
 
 // AccountTxs returns an account's committed transactions, newest first,
 // from heights below before (0: from the latest).
-func (c *Client) AccountTxs(ctx context.Context, addr tx.Address, before int64, limit int) ([]v1.TxResult, error) {
+func (c *Client) AccountTxs(ctx context.Context, token string, addr tx.Address, before int64, limit int) ([]v1.TxResult, error) {
 	q := url.Values{}
 	if before > 0 {
 		q.Set("before", fmt.Sprint(before))
@@ -234,54 +239,105 @@ func (c *Client) AccountTxs(ctx context.Context, addr tx.Address, before int64, 
 	var a struct {
 		Txs []v1.TxResult `json:"txs"`
 	}
-	err := c.do(ctx, "GET", "/v1/accounts/"+addr.String()+"/txs?"+q.Encode(), nil, &a, nil)
+	err := c.do(ctx, "GET", "/v1/accounts/"+addr.String()+"/txs?"+q.Encode(), nil, &a, bearer(token))
 	return a.Txs, err
 }
 
 // Orgs returns every organization.
-func (c *Client) Orgs(ctx context.Context) ([]identity.Organization, error) {
+func (c *Client) Orgs(ctx context.Context, token string) ([]identity.Organization, error) {
 	var a struct {
 		Orgs []identity.Organization `json:"orgs"`
 	}
-	err := c.do(ctx, "GET", "/v1/orgs", nil, &a, nil)
+	err := c.do(ctx, "GET", "/v1/orgs", nil, &a, bearer(token))
 	return a.Orgs, err
 }
 
 // Org returns one organization.
-func (c *Client) Org(ctx context.Context, id string) (identity.Organization, error) {
+func (c *Client) Org(ctx context.Context, token string, id string) (identity.Organization, error) {
 	var o identity.Organization
-	err := c.do(ctx, "GET", "/v1/orgs/"+url.PathEscape(id), nil, &o, nil)
+	err := c.do(ctx, "GET", "/v1/orgs/"+url.PathEscape(id), nil, &o, bearer(token))
 	return o, err
 }
 
 // Members returns an organization's members.
-func (c *Client) Members(ctx context.Context, org string) ([]identity.Account, error) {
+func (c *Client) Members(ctx context.Context, token string, org string) ([]identity.Account, error) {
 	var a struct {
 		Members []identity.Account `json:"members"`
 	}
-	err := c.do(ctx, "GET", "/v1/orgs/"+url.PathEscape(org)+"/members", nil, &a, nil)
+	err := c.do(ctx, "GET", "/v1/orgs/"+url.PathEscape(org)+"/members", nil, &a, bearer(token))
 	return a.Members, err
 }
 
 // Block returns the block at height, or the latest if height is 0.
-func (c *Client) Block(ctx context.Context, height int64) (v1.BlockAnswer, error) {
+func (c *Client) Block(ctx context.Context, token string, height int64) (v1.BlockAnswer, error) {
 	p := "latest"
 	if height > 0 {
 		p = fmt.Sprint(height)
 	}
 	var b v1.BlockAnswer
-	err := c.do(ctx, "GET", "/v1/blocks/"+p, nil, &b, nil)
+	err := c.do(ctx, "GET", "/v1/blocks/"+p, nil, &b, bearer(token))
 	return b, err
 }
 
 // Sequence returns the next sequence number of the key's account, or 0 if
-// the key is not registered yet.
-func (c *Client) Sequence(ctx context.Context, pub []byte) (uint64, error) {
-	a, err := c.KeyAccount(ctx, pub)
-	if code, ok := tx.CodeOf(err); ok && code == tx.CodeNotFound {
-		return 0, nil
+// the key is not registered yet. The node tells an account's sequence only
+// to a token holder, so it logs in with key (a token it holds from an
+// earlier call will do) and asks whoami.
+func (c *Client) Sequence(ctx context.Context, key ed25519.PrivKey) (uint64, error) {
+	for retry := 0; ; retry++ {
+		tok, err := c.Token(ctx, key)
+		if code, ok := tx.CodeOf(err); ok && code == tx.CodeUnknownSigner {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		a, err := c.WhoAmI(ctx, tok)
+		if code, ok := tx.CodeOf(err); ok && code == tx.CodeUnauthenticated && retry == 0 {
+			c.forget(key) // expired, or the key rotated away: log in again
+			continue
+		}
+		return a.Sequence, err
 	}
-	return a.Sequence, err
+}
+
+// Token returns a bearer token of key's account for the methods that take
+// one: the token of an earlier call while it has a minute left, else a new
+// one (AuthToken).
+func (c *Client) Token(ctx context.Context, key ed25519.PrivKey) (string, error) {
+	id := string(key.PubKey().Bytes())
+	c.mu.Lock()
+	t, ok := c.tokens[id]
+	c.mu.Unlock()
+	if ok && time.Until(t.ExpiresAt) > time.Minute {
+		return t.Token, nil
+	}
+	t, err := c.AuthToken(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	if c.tokens == nil {
+		c.tokens = make(map[string]v1.TokenAnswer)
+	}
+	c.tokens[id] = t
+	c.mu.Unlock()
+	return t.Token, nil
+}
+
+func (c *Client) forget(key ed25519.PrivKey) {
+	c.mu.Lock()
+	delete(c.tokens, string(key.PubKey().Bytes()))
+	c.mu.Unlock()
+}
+
+// bearer returns the header that sends token; none for "" (an anonymous
+// call, which only the open routes answer).
+func bearer(token string) http.Header {
+	if token == "" {
+		return http.Header{}
+	}
+	return http.Header{"Authorization": {"Bearer " + token}}
 }
 
 // Build returns a transaction of msgs signed by key with the account's next
@@ -292,7 +348,7 @@ func (c *Client) Build(ctx context.Context, key ed25519.PrivKey, msgs ...tx.Msg)
 		return nil, err
 	}
 	pub := key.PubKey().Bytes()
-	seq, err := c.Sequence(ctx, pub)
+	seq, err := c.Sequence(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -335,15 +391,15 @@ func (c *Client) AuthToken(ctx context.Context, key ed25519.PrivKey) (v1.TokenAn
 // WhoAmI returns the account a bearer token belongs to.
 func (c *Client) WhoAmI(ctx context.Context, token string) (identity.Account, error) {
 	var a identity.Account
-	err := c.do(ctx, "GET", "/v1/auth/whoami", nil, &a, http.Header{"Authorization": {"Bearer " + token}})
+	err := c.do(ctx, "GET", "/v1/auth/whoami", nil, &a, bearer(token))
 	return a, err
 }
 
 // Events streams committed events concerning account (every event if
 // account is nil) until ctx ends or the node disconnects; then the channel
 // closes. The subscription is live when Events returns.
-func (c *Client) Events(ctx context.Context, account *tx.Address) (<-chan v1.StreamEvent, error) {
-	return c.EventsAfter(ctx, account, "")
+func (c *Client) Events(ctx context.Context, token string, account *tx.Address) (<-chan v1.StreamEvent, error) {
+	return c.EventsAfter(ctx, token, account, "")
 }
 
 // EventsAfter is Events resuming after the event whose ID is lastEventID
@@ -351,7 +407,7 @@ func (c *Client) Events(ctx context.Context, account *tx.Address) (<-chan v1.Str
 // a client that reconnects with its last event's ID, after a disconnection
 // or after the node dropped it for falling behind, loses none. The node
 // answers not_found if it can no longer replay them all.
-func (c *Client) EventsAfter(ctx context.Context, account *tx.Address, lastEventID string) (<-chan v1.StreamEvent, error) {
+func (c *Client) EventsAfter(ctx context.Context, token string, account *tx.Address, lastEventID string) (<-chan v1.StreamEvent, error) {
 	path := "/v1/events"
 	if account != nil {
 		path += "?account=" + account.String()
@@ -360,6 +416,7 @@ func (c *Client) EventsAfter(ctx context.Context, account *tx.Address, lastEvent
 	if err != nil {
 		return nil, err
 	}
+	req.Header = bearer(token)
 	if lastEventID != "" {
 		req.Header.Set("Last-Event-ID", lastEventID)
 	}
@@ -437,37 +494,37 @@ func IsCode(err error, code tx.Code) bool {
 }
 
 // Grant returns grant id.
-func (c *Client) Grant(ctx context.Context, id uint64) (consent.StoredGrant, error) {
+func (c *Client) Grant(ctx context.Context, token string, id uint64) (consent.StoredGrant, error) {
 	var g consent.StoredGrant
-	err := c.do(ctx, "GET", "/v1/grants/"+strconv.FormatUint(id, 10), nil, &g, nil)
+	err := c.do(ctx, "GET", "/v1/grants/"+strconv.FormatUint(id, 10), nil, &g, bearer(token))
 	return g, err
 }
 
 // Request returns access request id.
-func (c *Client) Request(ctx context.Context, id uint64) (consent.StoredRequest, error) {
+func (c *Client) Request(ctx context.Context, token string, id uint64) (consent.StoredRequest, error) {
 	var q consent.StoredRequest
-	err := c.do(ctx, "GET", "/v1/requests/"+strconv.FormatUint(id, 10), nil, &q, nil)
+	err := c.do(ctx, "GET", "/v1/requests/"+strconv.FormatUint(id, 10), nil, &q, bearer(token))
 	return q, err
 }
 
 // Grants returns a patient's grants that may be in force.
-func (c *Client) Grants(ctx context.Context, patient tx.Address) ([]*consent.StoredGrant, error) {
+func (c *Client) Grants(ctx context.Context, token string, patient tx.Address) ([]*consent.StoredGrant, error) {
 	var a v1.GrantList
-	err := c.do(ctx, "GET", "/v1/patients/"+patient.String()+"/grants", nil, &a, nil)
+	err := c.do(ctx, "GET", "/v1/patients/"+patient.String()+"/grants", nil, &a, bearer(token))
 	return a.Grants, err
 }
 
 // Delegates returns a patient's delegates.
-func (c *Client) Delegates(ctx context.Context, patient tx.Address) ([]identity.Delegate, error) {
+func (c *Client) Delegates(ctx context.Context, token string, patient tx.Address) ([]identity.Delegate, error) {
 	var a v1.DelegateList
-	err := c.do(ctx, "GET", "/v1/patients/"+patient.String()+"/delegates", nil, &a, nil)
+	err := c.do(ctx, "GET", "/v1/patients/"+patient.String()+"/delegates", nil, &a, bearer(token))
 	return a.Delegates, err
 }
 
 // Reviews returns an organization's pending break-the-glass reviews.
-func (c *Client) Reviews(ctx context.Context, org string) ([]*consent.PendingReview, error) {
+func (c *Client) Reviews(ctx context.Context, token string, org string) ([]*consent.PendingReview, error) {
 	var a v1.ReviewList
-	err := c.do(ctx, "GET", "/v1/orgs/"+url.PathEscape(org)+"/reviews", nil, &a, nil)
+	err := c.do(ctx, "GET", "/v1/orgs/"+url.PathEscape(org)+"/reviews", nil, &a, bearer(token))
 	return a.Reviews, err
 }
 
@@ -519,17 +576,17 @@ func (c *Client) FHIR(ctx context.Context, r FHIRRequest) (int, []byte, error) {
 }
 
 // Anchor returns the record anchor with root.
-func (c *Client) Anchor(ctx context.Context, root [32]byte) (records.AnchorRecord, error) {
+func (c *Client) Anchor(ctx context.Context, token string, root [32]byte) (records.AnchorRecord, error) {
 	var a records.AnchorRecord
-	err := c.do(ctx, "GET", "/v1/anchors/"+tx.Hash(root).String(), nil, &a, nil)
+	err := c.do(ctx, "GET", "/v1/anchors/"+tx.Hash(root).String(), nil, &a, bearer(token))
 	return a, err
 }
 
 // AuditBundle returns the self-contained proof of audit event index,
 // certified by the newest block the node holds a commit for.
-func (c *Client) AuditBundle(ctx context.Context, index uint64) (audit.Bundle, error) {
+func (c *Client) AuditBundle(ctx context.Context, token string, index uint64) (audit.Bundle, error) {
 	var b audit.Bundle
-	err := c.do(ctx, "GET", "/v1/audit/bundles/"+strconv.FormatUint(index, 10), nil, &b, nil)
+	err := c.do(ctx, "GET", "/v1/audit/bundles/"+strconv.FormatUint(index, 10), nil, &b, bearer(token))
 	return b, err
 }
 
@@ -560,47 +617,47 @@ func (c *Client) Disclosures(ctx context.Context, token string, patient tx.Addre
 }
 
 // AuditEvent returns event index of the audit log.
-func (c *Client) AuditEvent(ctx context.Context, index uint64) (v1.EventAnswer, error) {
+func (c *Client) AuditEvent(ctx context.Context, token string, index uint64) (v1.EventAnswer, error) {
 	var a v1.EventAnswer
-	err := c.do(ctx, "GET", "/v1/audit/events/"+strconv.FormatUint(index, 10), nil, &a, nil)
+	err := c.do(ctx, "GET", "/v1/audit/events/"+strconv.FormatUint(index, 10), nil, &a, bearer(token))
 	return a, err
 }
 
 // InclusionProof returns the proof of event index in the log of size events.
-func (c *Client) InclusionProof(ctx context.Context, index, size uint64) (v1.InclusionAnswer, error) {
+func (c *Client) InclusionProof(ctx context.Context, token string, index, size uint64) (v1.InclusionAnswer, error) {
 	var a v1.InclusionAnswer
 	q := url.Values{"index": {strconv.FormatUint(index, 10)}, "size": {strconv.FormatUint(size, 10)}}
-	err := c.do(ctx, "GET", "/v1/audit/proofs/inclusion?"+q.Encode(), nil, &a, nil)
+	err := c.do(ctx, "GET", "/v1/audit/proofs/inclusion?"+q.Encode(), nil, &a, bearer(token))
 	return a, err
 }
 
 // ConsistencyProof returns the proof that the log of from events is a
 // prefix of the log of to events.
-func (c *Client) ConsistencyProof(ctx context.Context, from, to uint64) (v1.ConsistencyAnswer, error) {
+func (c *Client) ConsistencyProof(ctx context.Context, token string, from, to uint64) (v1.ConsistencyAnswer, error) {
 	var a v1.ConsistencyAnswer
 	q := url.Values{"from": {strconv.FormatUint(from, 10)}, "to": {strconv.FormatUint(to, 10)}}
-	err := c.do(ctx, "GET", "/v1/audit/proofs/consistency?"+q.Encode(), nil, &a, nil)
+	err := c.do(ctx, "GET", "/v1/audit/proofs/consistency?"+q.Encode(), nil, &a, bearer(token))
 	return a, err
 }
 
 // Checkpoint returns the audit log's checkpoint after block height, with
 // the next block's signed header once there is one.
-func (c *Client) Checkpoint(ctx context.Context, height int64) (v1.CheckpointAnswer, error) {
+func (c *Client) Checkpoint(ctx context.Context, token string, height int64) (v1.CheckpointAnswer, error) {
 	var a v1.CheckpointAnswer
-	err := c.do(ctx, "GET", "/v1/audit/checkpoints/"+strconv.FormatInt(height, 10), nil, &a, nil)
+	err := c.do(ctx, "GET", "/v1/audit/checkpoints/"+strconv.FormatInt(height, 10), nil, &a, bearer(token))
 	return a, err
 }
 
 // Proposal returns governance proposal id.
-func (c *Client) Proposal(ctx context.Context, id uint64) (governance.Proposal, error) {
+func (c *Client) Proposal(ctx context.Context, token string, id uint64) (governance.Proposal, error) {
 	var p governance.Proposal
-	err := c.do(ctx, "GET", "/v1/proposals/"+strconv.FormatUint(id, 10), nil, &p, nil)
+	err := c.do(ctx, "GET", "/v1/proposals/"+strconv.FormatUint(id, 10), nil, &p, bearer(token))
 	return p, err
 }
 
 // Validators returns the validator organizations.
-func (c *Client) Validators(ctx context.Context) ([]identity.Validator, error) {
+func (c *Client) Validators(ctx context.Context, token string) ([]identity.Validator, error) {
 	var a v1.ValidatorList
-	err := c.do(ctx, "GET", "/v1/validators", nil, &a, nil)
+	err := c.do(ctx, "GET", "/v1/validators", nil, &a, bearer(token))
 	return a.Validators, err
 }

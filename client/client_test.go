@@ -25,9 +25,17 @@ func TestIdentityThroughAPI(t *testing.T) {
 		t.Fatalf("Status() = %+v, %v; want chain careledger-local at height >= 1 with an app hash", st, err)
 	}
 
+	// A patient's stream answers only those who may read it; before the
+	// patient registers, an auditor.
+	auditor := ed25519.GenPrivKey()
+	if _, err := c.Send(ctx, n.Admin, contract.Encode(identity.RegisterMember{
+		Org: "local", PubKey: auditor.PubKey().Bytes(), Roles: []identity.Role{identity.Auditor},
+	})); err != nil {
+		t.Fatalf("register auditor: %v", err)
+	}
 	patient := ed25519.GenPrivKey()
 	patientAddr := tx.AddressOf(patient.PubKey().Bytes())
-	events, err := c.Events(ctx, &patientAddr)
+	events, err := c.Events(ctx, n.Token(t, auditor), &patientAddr)
 	if err != nil {
 		t.Fatalf("Events: %v", err)
 	}
@@ -38,7 +46,7 @@ func TestIdentityThroughAPI(t *testing.T) {
 	if res.Height < 1 || res.Detail == nil || res.Detail.Signer != patientAddr {
 		t.Fatalf("register patient answer = %+v; want committed with signer %s", res, patientAddr)
 	}
-	acct, err := c.Account(ctx, patientAddr)
+	acct, err := c.Account(ctx, n.Token(t, patient), patientAddr)
 	if err != nil || acct.Kind != identity.Patient || acct.Sequence != 1 {
 		t.Fatalf("Account(patient) = %+v, %v; want a patient with sequence 1", acct, err)
 	}
@@ -58,9 +66,9 @@ func TestIdentityThroughAPI(t *testing.T) {
 	})); err != nil {
 		t.Fatalf("register member: %v", err)
 	}
-	members, err := c.Members(ctx, "local")
-	if err != nil || len(members) != 3 {
-		t.Fatalf("Members(local) = %+v, %v; want the admin, the node's service key and the physician", members, err)
+	members, err := c.Members(ctx, n.Token(t, n.Admin), "local")
+	if err != nil || len(members) != 4 {
+		t.Fatalf("Members(local) = %+v, %v; want the admin, the node's service key, the auditor and the physician", members, err)
 	}
 
 	// A patient cannot register members.
@@ -69,6 +77,11 @@ func TestIdentityThroughAPI(t *testing.T) {
 	}))
 	if !client.IsCode(err, tx.CodeUnauthorized) {
 		t.Fatalf("patient registering a member: err = %v; want code unauthorized", err)
+	}
+
+	// Without a token, the node tells nothing of an account.
+	if _, err := c.Account(ctx, "", patientAddr); !client.IsCode(err, tx.CodeUnauthenticated) {
+		t.Errorf("Account(no token, patient) err = %v; want code unauthenticated", err)
 	}
 
 	tok, err := c.AuthToken(ctx, doc)

@@ -27,7 +27,7 @@ func TestEventsAfter(t *testing.T) {
 			"id: 6-0\nevent: tx.committed\ndata: {\"height\":6,\"type\":\"tx.committed\"}\n\n")
 	}))
 	defer ts.Close()
-	events, err := client.New(ts.URL).EventsAfter(t.Context(), nil, "4-2")
+	events, err := client.New(ts.URL).EventsAfter(t.Context(), "", nil, "4-2")
 	if err != nil {
 		t.Fatalf("EventsAfter: %v", err)
 	}

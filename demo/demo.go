@@ -87,9 +87,11 @@ func Seed(ctx context.Context, c *client.Client, dir keys.Dir) ([]Account, error
 		}
 		pub := key.PubKey().Bytes()
 		out = append(out, Account{Person: p, Path: dir.Path(p.Key), Address: tx.AddressOf(pub)})
-		if _, err := c.KeyAccount(ctx, pub); err == nil {
+		// Logging in tells whether the key is registered already (a
+		// suspended account is, too).
+		if _, err := c.Token(ctx, key); err == nil || client.IsCode(err, tx.CodeSuspended) {
 			continue
-		} else if !client.IsCode(err, tx.CodeNotFound) {
+		} else if !client.IsCode(err, tx.CodeUnknownSigner) {
 			return nil, err
 		}
 		if p.Org == "" {

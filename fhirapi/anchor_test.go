@@ -73,7 +73,7 @@ func TestAnchorProof(t *testing.T) {
 	if err := records.VerifyInclusion(leaf, index, count, path, root); err != nil {
 		t.Fatalf("the read content is not the anchored leaf: %v", err)
 	}
-	a, err := s.c.Anchor(context.Background(), root)
+	a, err := s.c.Anchor(context.Background(), s.token(s.patient), root)
 	if err != nil || a.Custodian != hospitalA || a.Patient != pa || a.Count != 3 {
 		t.Fatalf("anchor on the chain = %+v, %v; want hospital A's, for the patient, of 3", a, err)
 	}

@@ -53,7 +53,7 @@ func TestConsentResources(t *testing.T) {
 	if c["id"] != "grant-1" || c["status"] != "active" {
 		t.Fatalf("posted Consent came back as %s; want grant-1, active", body)
 	}
-	if g, err := s.c.Grant(context.Background(), 1); err != nil || g.Grantee.Org != hospitalB {
+	if g, err := s.c.Grant(context.Background(), s.token(s.patient), 1); err != nil || g.Grantee.Org != hospitalB {
 		t.Fatalf("grant 1 on the chain = %+v, %v", g, err)
 	}
 	status, read := s.fhir(s.drB, "GET", "Consent/grant-1", nil)

@@ -70,7 +70,7 @@ func TestAccountingOfDisclosures(t *testing.T) {
 	h := mustHeight(t, s)
 	nodetestWait(t, s, h+2)
 
-	stream, err := s.c.Events(ctx, &pa)
+	stream, err := s.c.Events(ctx, s.token(s.patient), &pa)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,12 +197,29 @@ func TestAccountingOfDisclosures(t *testing.T) {
 	if got := trail("&date=gt2100-01-01"); len(got) != 0 {
 		t.Errorf("AuditEvents after 2100: %d; want 0", len(got))
 	}
-	// The audit index by organization, account and time.
-	list := func(q string) []map[string]any {
-		res, err := http.Get(s.n.URL + "/v1/audit/events?" + q)
+	// The audit index by organization, account and time, as dr B reads
+	// it (its own account, its organization; nothing without a token).
+	get := func(q, token string) *http.Response {
+		req, err := http.NewRequest("GET", s.n.URL+"/v1/audit/events?"+q, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	anon := get("account="+addr(s.drB).String(), "")
+	anon.Body.Close()
+	if anon.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET /v1/audit/events?account=(dr B) without a token = HTTP %d; want 401", anon.StatusCode)
+	}
+	list := func(q string) []map[string]any {
+		res := get(q, s.token(s.drB))
 		defer res.Body.Close()
 		var l struct {
 			Events []struct{ Event map[string]any }

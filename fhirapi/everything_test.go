@@ -80,7 +80,7 @@ func TestEverythingAcrossCustodians(t *testing.T) {
 	// index when org0 commits it).
 	nodetest.WaitHeight(t, s0.c, mustHeight(t, s1))
 	custodians := map[string]bool{}
-	for _, e := range s0.accessEventsOf(pa) {
+	for _, e := range s0.accessEventsOf(patient) {
 		if e["requester"] == addr(dr0).String() && e["outcome"] == "permit" {
 			custodians[e["custodian"]] = true
 		}

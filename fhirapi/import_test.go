@@ -224,7 +224,7 @@ func (s *story) checkDirectory(file string, req bundleJSON, ids map[string]strin
 func (s *story) physician() ed25519.PrivKey {
 	if s.drA == nil {
 		s.drA = ed25519.GenPrivKey()
-		acct, err := s.c.KeyAccount(context.Background(), s.n.Admin.PubKey().Bytes())
+		acct, err := s.c.KeyAccount(context.Background(), s.token(s.n.Admin), s.n.Admin.PubKey().Bytes())
 		if err != nil {
 			s.t.Fatal(err)
 		}

@@ -199,13 +199,14 @@ func (s *story) expect(what string, status, want int, body []byte) {
 // account, oldest first: the receipts of the reads of their records.
 func (s *story) accessEvents() []map[string]string {
 	s.t.Helper()
-	return s.accessEventsOf(addr(s.patient))
+	return s.accessEventsOf(s.patient)
 }
 
-// accessEventsOf returns the consent.access events on account a.
-func (s *story) accessEventsOf(a tx.Address) []map[string]string {
+// accessEventsOf returns the consent.access events on the account of key k,
+// as k's holder reads them.
+func (s *story) accessEventsOf(k ed25519.PrivKey) []map[string]string {
 	s.t.Helper()
-	txs, err := s.c.AccountTxs(context.Background(), a, 0, 100)
+	txs, err := s.c.AccountTxs(context.Background(), s.token(k), addr(k), 0, 100)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -234,7 +235,7 @@ func TestStory(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	pa := addr(s.patient)
-	stream, err := s.c.Events(ctx, &pa)
+	stream, err := s.c.Events(ctx, s.token(s.patient), &pa)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,10 @@ type Config struct {
 	Moniker string `json:"moniker"`
 	// HTTPAddr is where the JSON API listens. Default "127.0.0.1:8080".
 	HTTPAddr string `json:"http_addr"`
+	// MetricsAddr, if set, serves the Prometheus metrics at /metrics on this
+	// address, apart from the API, so that a scraper needs no access to
+	// the API and the API no open metrics route. Default "" (off).
+	MetricsAddr string `json:"metrics_addr,omitempty"`
 	// P2PAddr is CometBFT's peer-to-peer listen address. Default
 	// "127.0.0.1:26656".
 	P2PAddr string `json:"p2p_addr"`
@@ -144,6 +148,14 @@ func (c *Config) Validate() error {
 	for name, addr := range map[string]string{"http_addr": c.HTTPAddr, "p2p_addr": c.P2PAddr} {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			return fmt.Errorf("config %s %q: %w", name, addr, err)
+		}
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("config metrics_addr %q: %w", c.MetricsAddr, err)
+		}
+		if _, port, _ := net.SplitHostPort(c.MetricsAddr); port != "0" && c.MetricsAddr == c.HTTPAddr {
+			return fmt.Errorf("config metrics_addr %q: must differ from http_addr", c.MetricsAddr)
 		}
 	}
 	switch c.LogLevel {

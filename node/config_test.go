@@ -14,7 +14,7 @@ import (
 
 func TestConfigDefaultsAndValidate(t *testing.T) {
 	c := DefaultConfig()
-	if c.HTTPAddr != "127.0.0.1:8080" || time.Duration(c.TimeoutCommit) != 100*time.Millisecond || c.LogLevel != "error" {
+	if c.HTTPAddr != "127.0.0.1:8080" || c.MetricsAddr != "" || time.Duration(c.TimeoutCommit) != 100*time.Millisecond || c.LogLevel != "error" {
 		t.Fatalf("DefaultConfig() = %+v; want the documented defaults", c)
 	}
 	if err := c.Validate(); err != nil {
@@ -26,6 +26,8 @@ func TestConfigDefaultsAndValidate(t *testing.T) {
 		want string
 	}{
 		{"bad http address", func(c *Config) { c.HTTPAddr = "8080" }, "http_addr"},
+		{"bad metrics address", func(c *Config) { c.MetricsAddr = "9090" }, "metrics_addr"},
+		{"metrics on the API's address", func(c *Config) { c.MetricsAddr = c.HTTPAddr }, "metrics_addr"},
 		{"bad log level", func(c *Config) { c.LogLevel = "loud" }, "log_level"},
 		{"negative mempool", func(c *Config) { c.MempoolSize = -1 }, "negative"},
 		{"state sync without a trusted height", func(c *Config) {

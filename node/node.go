@@ -65,6 +65,9 @@ type Node struct {
 	snapshots *snapshotter
 	http      *http.Server
 	httpLn    net.Listener
+	// metrics serves /metrics on cfg.MetricsAddr; nil if that is off.
+	metrics   *http.Server
+	metricsLn net.Listener
 	cancel    context.CancelFunc
 	done      chan struct{}
 	// stopping is set when Stop begins: CometBFT's logger then takes the
@@ -156,6 +159,11 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	mux.Handle("/fhir", fhirAPI.Handler())
 	mux.Handle("/fhir/", fhirAPI.Handler())
 	n.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	if n.cfg.MetricsAddr != "" {
+		mm := http.NewServeMux()
+		mm.Handle("GET /metrics", n.api.Metrics().Handler())
+		n.metrics = &http.Server{Handler: mm, ReadHeaderTimeout: 10 * time.Second}
+	}
 	return nil
 }
 
@@ -321,16 +329,30 @@ func (n *Node) Start() error {
 	if err != nil {
 		return fmt.Errorf("http listen: %w", err)
 	}
+	var mln net.Listener
+	if n.metrics != nil {
+		if mln, err = net.Listen("tcp", n.cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("metrics listen: %w", err)
+		}
+	}
 	if err := n.comet.Start(); err != nil {
 		ln.Close()
+		if mln != nil {
+			mln.Close()
+		}
 		return fmt.Errorf("start consensus: %w", err)
 	}
 	n.httpLn = ln
+	n.metricsLn = mln
 	// Transactions accepted before the node stopped are taken up again:
 	// each commits, or is reported dropped.
 	if _, err := n.tracker.Recover(); err != nil {
 		n.comet.Stop()
 		ln.Close()
+		if mln != nil {
+			mln.Close()
+		}
 		return err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -338,6 +360,13 @@ func (n *Node) Start() error {
 	go n.tracker.Run(ctx)
 	go n.records.Run(ctx)
 	n.replayErasures()
+	if mln != nil {
+		go func() {
+			if err := n.metrics.Serve(mln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				fmt.Fprintln(os.Stderr, "metrics http:", err)
+			}
+		}()
+	}
 	go func() {
 		defer close(n.done)
 		if err := n.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -356,6 +385,9 @@ func (n *Node) Stop() error {
 		n.api.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		errs = append(errs, n.http.Shutdown(ctx))
+		if n.metricsLn != nil {
+			errs = append(errs, n.metrics.Shutdown(ctx))
+		}
 		cancel()
 		n.cancel()
 		<-n.done
@@ -402,6 +434,15 @@ func (n *Node) HTTPAddr() string {
 		return n.cfg.HTTPAddr
 	}
 	return n.httpLn.Addr().String()
+}
+
+// MetricsAddr returns the address /metrics is served on, once started, or
+// "" if metrics are off.
+func (n *Node) MetricsAddr() string {
+	if n.metricsLn == nil {
+		return n.cfg.MetricsAddr
+	}
+	return n.metricsLn.Addr().String()
 }
 
 // Tracker returns the tracker of submitted transactions.

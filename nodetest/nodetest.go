@@ -21,9 +21,12 @@ import (
 // Node is a running node and a client of its API.
 type Node struct {
 	*node.Node
-	Home   string
-	URL    string
-	Client *client.Client
+	Home string
+	URL  string
+	// MetricsURL is where /metrics is served (tests' nodes serve it on
+	// a port of their own); "" if a Testnet's configuration turned it off.
+	MetricsURL string
+	Client     *client.Client
 	// Admin is the key of the node organization's first admin.
 	Admin ed25519.PrivKey
 
@@ -36,6 +39,7 @@ func Init(t testing.TB, o node.InitOptions) string {
 	t.Helper()
 	home := t.TempDir()
 	o.Config.HTTPAddr = "127.0.0.1:0"
+	o.Config.MetricsAddr = "127.0.0.1:0"
 	o.Config.P2PAddr = fmt.Sprintf("127.0.0.1:%d", FreePort(t))
 	if o.Config.TimeoutCommit == 0 {
 		o.Config.TimeoutCommit = node.Duration(20 * time.Millisecond)
@@ -136,6 +140,9 @@ func start(t testing.TB, home string) *Node {
 		t.Fatalf("start node: %v", err)
 	}
 	tn := &Node{Node: n, Home: home, URL: "http://" + n.HTTPAddr()}
+	if a := n.MetricsAddr(); a != "" {
+		tn.MetricsURL = "http://" + a + "/metrics"
+	}
 	tn.Client = client.New(tn.URL)
 	stopped := false
 	t.Cleanup(func() {
@@ -148,6 +155,17 @@ func start(t testing.TB, home string) *Node {
 		t.Fatalf("load admin key: %v", err)
 	}
 	return tn
+}
+
+// Token returns a bearer token of key's account at this node, for the
+// client's methods that take one.
+func (n *Node) Token(t testing.TB, key ed25519.PrivKey) string {
+	t.Helper()
+	tok, err := n.Client.Token(context.Background(), key)
+	if err != nil {
+		t.Fatalf("log in as %X: %v", key.PubKey().Bytes(), err)
+	}
+	return tok
 }
 
 // Stop stops the node before the test ends.

@@ -134,7 +134,7 @@ func TestDoubleSignEvidence(t *testing.T) {
 	waitFor(t, func() bool {
 		for i := range 4 {
 			if found[i] == nil {
-				found[i] = misbehavior(t, urls[i], "org0")
+				found[i] = misbehavior(t, urls[i], tokenOf(t, clients[i], adminKey(t, homes[0])), "org0")
 			}
 			if found[i] == nil {
 				return false
@@ -185,10 +185,12 @@ func TestDoubleSignEvidence(t *testing.T) {
 		// The command returns once node3 committed the vote; the others
 		// may be a block behind.
 		nodetest.WaitHeight(t, c, decided)
-		if p, err := c.Proposal(ctx, 1); err != nil || p.Status != "passed" {
+		// Node1's admin reads: org0's accounts go with org0.
+		tok := tokenOf(t, c, adminKey(t, homes[1]))
+		if p, err := c.Proposal(ctx, tok, 1); err != nil || p.Status != "passed" {
 			t.Fatalf("node%d proposal 1: %+v, %v; want passed", i, p, err)
 		}
-		vs, err := c.Validators(ctx)
+		vs, err := c.Validators(ctx, tok)
 		if err != nil || len(vs) != 3 || slices.ContainsFunc(vs, func(v identity.Validator) bool { return v.Org == "org0" }) {
 			t.Fatalf("node%d validators: %+v, %v; want org1..org3", i, vs, err)
 		}
@@ -207,7 +209,7 @@ func TestDoubleSignEvidence(t *testing.T) {
 	for _, c := range clients {
 		nodetest.WaitHeight(t, c, res.Height+1)
 	}
-	b, err := clients[2].Block(ctx, res.Height)
+	b, err := clients[2].Block(ctx, tokenOf(t, clients[2], adminKey(t, homes[1])), res.Height)
 	if err != nil || len(b.Signatures) != 3 || slices.ContainsFunc(b.Signatures, func(s v1.BlockSigner) bool { return s.Validator == validator }) {
 		t.Fatalf("block %d signatures: %+v, %v; want org1..org3's", res.Height, b.Signatures, err)
 	}
@@ -232,10 +234,16 @@ func TestDoubleSignEvidence(t *testing.T) {
 }
 
 // misbehavior returns the first consensus.misbehavior event in the audit
-// log at url that names org, or nil.
-func misbehavior(t *testing.T, url, org string) *v1.EventAnswer {
+// log at url that names org, or nil, as token's holder (a member of org)
+// reads it.
+func misbehavior(t *testing.T, url, token, org string) *v1.EventAnswer {
 	t.Helper()
-	res, err := http.Get(url + "/v1/audit/events?limit=1000&org=" + org)
+	req, err := http.NewRequest("GET", url+"/v1/audit/events?limit=1000&org="+org, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -67,14 +67,14 @@ func TestTestnetFaults(t *testing.T) {
 	// it 30 of 40.
 	cli(0, "tx", "propose", "--key", "admin", "--kind", "set_params", "--cel-cost-limit", "3000", "--deadline", "50")
 	cli(1, "tx", "vote", "--key", "admin", "1")
-	if got := cli(2, "query", "proposal", "1"); !strings.Contains(got, `"open"`) {
+	if got := cli(2, "query", "proposal", "--key", "admin", "1"); !strings.Contains(got, `"open"`) {
 		t.Fatalf("proposal after 20 of 40: %s; want open", got)
 	}
 	cli(2, "tx", "vote", "--key", "admin", "1")
 	// The vote returns once node2 committed it; node3 may be a block behind.
 	var p struct{ Status string }
 	waitFor(t, func() bool {
-		return json.Unmarshal([]byte(cli(3, "query", "proposal", "1")), &p) == nil && p.Status == "passed"
+		return json.Unmarshal([]byte(cli(3, "query", "proposal", "--key", "admin", "1")), &p) == nil && p.Status == "passed"
 	})
 
 	register := func(i int) int64 {
@@ -124,13 +124,14 @@ func TestTestnetFaults(t *testing.T) {
 	}
 
 	// Safety: one block per height, the same everywhere.
+	admin := adminKey(t, homes[0])
 	for ht := int64(1); ht <= h; ht++ {
-		want, err := clients[0].Block(ctx, ht)
+		want, err := clients[0].Block(ctx, tokenOf(t, clients[0], admin), ht)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for i := 1; i < 3; i++ {
-			got, err := clients[i].Block(ctx, ht)
+			got, err := clients[i].Block(ctx, tokenOf(t, clients[i], admin), ht)
 			if err != nil || got.Hash != want.Hash || got.AppHash != want.AppHash {
 				t.Fatalf("node%d block %d = %s (app hash %s), %v; node0 has %s (%s)", i, ht, got.Hash, got.AppHash, err, want.Hash, want.AppHash)
 			}

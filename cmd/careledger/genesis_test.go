@@ -56,15 +56,15 @@ func TestGenesisOfSeparateOrganizations(t *testing.T) {
 		t.Fatal(err)
 	}
 	nodetest.WaitHeight(t, c0, res.Height)
-	if _, err := c0.Account(ctx, tx.AddressOf(key.PubKey().Bytes())); err != nil {
+	if _, err := c0.Account(ctx, tokenOf(t, c0, key), tx.AddressOf(key.PubKey().Bytes())); err != nil {
 		t.Fatalf("patient registered at lakeside not found at mercy: %v", err)
 	}
-	vals, err := c0.Validators(ctx)
+	vals, err := c0.Validators(ctx, tokenOf(t, c0, key))
 	if err != nil || len(vals) != 2 {
 		t.Fatalf("validators %v, %v; want both organizations", vals, err)
 	}
-	b0, err0 := c0.Block(ctx, res.Height)
-	b1, err1 := c1.Block(ctx, res.Height)
+	b0, err0 := c0.Block(ctx, tokenOf(t, c0, key), res.Height)
+	b1, err1 := c1.Block(ctx, tokenOf(t, c1, key), res.Height)
 	if err0 != nil || err1 != nil || b0.Hash != b1.Hash || len(b0.Signatures) != 2 {
 		t.Fatalf("block %d: %+v / %+v (%v, %v); want the same block signed by both", res.Height, b0, b1, err0, err1)
 	}
@@ -79,13 +79,13 @@ func TestGenesisOfSeparateOrganizations(t *testing.T) {
 	procs = append(procs, startNode(t, obs))
 	co := client.New("http://" + obsHTTP)
 	nodetest.WaitHeight(t, co, res.Height)
-	if _, err := co.Account(ctx, tx.AddressOf(key.PubKey().Bytes())); err != nil {
+	if _, err := co.Account(ctx, tokenOf(t, co, key), tx.AddressOf(key.PubKey().Bytes())); err != nil {
 		t.Fatalf("the observer does not see the patient: %v", err)
 	}
-	if bo, err := co.Block(ctx, res.Height); err != nil || bo.Hash != b0.Hash {
+	if bo, err := co.Block(ctx, tokenOf(t, co, key), res.Height); err != nil || bo.Hash != b0.Hash {
 		t.Fatalf("the observer's block %d: %+v, %v; want %s", res.Height, bo, err, b0.Hash)
 	}
-	if vals, _ := co.Validators(ctx); len(vals) != 2 {
+	if vals, _ := co.Validators(ctx, tokenOf(t, co, key)); len(vals) != 2 {
 		t.Errorf("validators seen by the observer: %v; want the two organizations, not the observer", vals)
 	}
 	for _, p := range procs {

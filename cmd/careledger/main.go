@@ -34,7 +34,7 @@ func commands() []command {
 		{"testnet", "write the homes of an N-validator network on 127.0.0.1", runTestnet},
 		{"keys", "manage key files: new, list, show", runKeys},
 		{"tx", "sign and submit a transaction", runTx},
-		{"query", "read the ledger: status, accounts, organizations, blocks, transactions", runQuery},
+		{"query", "read the ledger as --key: status, accounts, organizations, blocks, transactions", runQuery},
 		{"auth", "get a bearer token for a key: auth token", runAuth},
 		{"fhir", "read or write FHIR records as a key's holder: fhir METHOD PATH [FILE]", runFHIR},
 		{"audit", "a patient's accounting of disclosures: audit disclosures PATIENT", runAudit},

@@ -95,6 +95,27 @@ func (p *process) stop(t *testing.T) {
 	}
 }
 
+// adminKey returns the key of the first admin of home's organization.
+func adminKey(t testing.TB, home string) ed25519.PrivKey {
+	t.Helper()
+	key, err := node.KeysDir(home).Load("admin", nil)
+	if err != nil {
+		t.Fatalf("load admin key of %s: %v", home, err)
+	}
+	return key
+}
+
+// tokenOf logs in as key at the node behind c, for the client's methods
+// that need a token (the API answers a registered account only).
+func tokenOf(t testing.TB, c *client.Client, key ed25519.PrivKey) string {
+	t.Helper()
+	tok, err := c.Token(context.Background(), key)
+	if err != nil {
+		t.Fatalf("log in as %X: %v", key.PubKey().Bytes(), err)
+	}
+	return tok
+}
+
 func initHome(t *testing.T) (home, url string) {
 	t.Helper()
 	home = filepath.Join(t.TempDir(), "home")
@@ -173,18 +194,19 @@ func testCrashRecovery(t *testing.T, halt func(*testing.T, *process)) {
 
 	startNode(t, home)
 	nodetest.WaitHeight(t, c, before.Height+2)
+	tok := tokenOf(t, c, adminKey(t, home))
 	// Block h+1's header certifies the app hash after block h: the chain
 	// went on from the state reported before the stop, and the restarted
 	// node's own state agrees with the chain.
-	assertCertified(t, c, before)
+	assertCertified(t, c, tok, before)
 	after, err := c.Status(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	nodetest.WaitHeight(t, c, after.Height+1)
-	assertCertified(t, c, after)
+	assertCertified(t, c, tok, after)
 	for _, h := range committed {
-		res, err := c.Tx(context.Background(), h)
+		res, err := c.Tx(context.Background(), tok, h)
 		if err != nil || res.Status != "committed" || res.Code != tx.CodeOK {
 			t.Fatalf("transaction %s reported committed before the stop: now %+v, %v", h, res, err)
 		}
@@ -193,9 +215,9 @@ func testCrashRecovery(t *testing.T, halt func(*testing.T, *process)) {
 }
 
 // assertCertified requires the block after st.Height to carry st.AppHash.
-func assertCertified(t *testing.T, c *client.Client, st v1.Status) {
+func assertCertified(t *testing.T, c *client.Client, token string, st v1.Status) {
 	t.Helper()
-	next, err := c.Block(context.Background(), st.Height+1)
+	next, err := c.Block(context.Background(), token, st.Height+1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,18 +251,18 @@ func TestTestnetCommits(t *testing.T) {
 		t.Fatalf("register patient at node0: %v", err)
 	}
 	nodetest.WaitHeight(t, clients[3], res.Height+1)
-	if _, err := clients[3].Account(context.Background(), tx.AddressOf(key.PubKey().Bytes())); err != nil {
+	if _, err := clients[3].Account(context.Background(), tokenOf(t, clients[3], key), tx.AddressOf(key.PubKey().Bytes())); err != nil {
 		t.Fatalf("patient registered at node0 not found at node3: %v", err)
 	}
 
 	// Every node has the same block at that height, signed by all four.
-	want, err := clients[0].Block(context.Background(), res.Height)
+	want, err := clients[0].Block(context.Background(), tokenOf(t, clients[0], key), res.Height)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i, c := range clients {
 		nodetest.WaitHeight(t, c, res.Height+1)
-		got, err := c.Block(context.Background(), res.Height)
+		got, err := c.Block(context.Background(), tokenOf(t, c, key), res.Height)
 		if err != nil || got.Hash != want.Hash || got.AppHash != want.AppHash {
 			t.Fatalf("node%d block %d = %+v, %v; want hash %s", i, res.Height, got, err, want.Hash)
 		}
@@ -248,7 +270,7 @@ func TestTestnetCommits(t *testing.T) {
 			t.Errorf("node%d block %d has %d commit signatures; want at least 3 of 4", i, res.Height, len(got.Signatures))
 		}
 	}
-	orgs, err := clients[2].Orgs(context.Background())
+	orgs, err := clients[2].Orgs(context.Background(), tokenOf(t, clients[2], key))
 	if err != nil || len(orgs) != 4 {
 		t.Fatalf("Orgs() = %v, %v; want org0..org3", orgs, err)
 	}
@@ -302,9 +324,10 @@ func TestKill9KeepsAccepted(t *testing.T) {
 
 	startNode(t, home)
 	nodetest.WaitHeight(t, c, 1)
+	admin := adminKey(t, home)
 	for _, h := range accepted {
 		waitFor(t, func() bool {
-			res, err := c.Tx(ctx, h)
+			res, err := c.Tx(ctx, tokenOf(t, c, admin), h)
 			return err == nil && res.Status == "committed" && res.Code == tx.CodeOK
 		})
 	}

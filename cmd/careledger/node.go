@@ -103,7 +103,12 @@ func runNode(ctx context.Context, args []string) error {
 	}
 	url := "http://" + n.HTTPAddr()
 	fmt.Printf("careledger node %s, chain %s, home %s\n", node.Version, n.ChainID(), *home)
-	fmt.Printf("  API      %s/v1/status\n  OpenAPI  %s/v1/openapi.json\n  FHIR     %s/fhir/metadata\n  health   %s/healthz\n  metrics  %s/metrics\n", url, url, url, url, url)
+	fmt.Printf("  API      %s/v1/status\n  OpenAPI  %s/v1/openapi.json\n  FHIR     %s/fhir/metadata\n  health   %s/healthz\n", url, url, url, url)
+	if a := n.MetricsAddr(); a != "" {
+		fmt.Printf("  metrics  http://%s/metrics\n", a)
+	} else {
+		fmt.Printf("  metrics  off (metrics_addr in config/careledger.json)\n")
+	}
 	if *withDemo {
 		if n.ChainID() != demo.InitOptions(node.Config{}).ChainID {
 			n.Stop()

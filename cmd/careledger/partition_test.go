@@ -142,12 +142,13 @@ func TestPartition(t *testing.T) {
 	}
 	n.heal(3)
 	nodetest.WaitHeight(t, clients[3], res.Height+3)
+	admin := adminKey(t, homes[0])
 	for ht := int64(1); ht <= res.Height+2; ht++ {
-		want, err := clients[0].Block(ctx, ht)
+		want, err := clients[0].Block(ctx, tokenOf(t, clients[0], admin), ht)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, err := clients[3].Block(ctx, ht); err != nil || got.Hash != want.Hash {
+		if got, err := clients[3].Block(ctx, tokenOf(t, clients[3], admin), ht); err != nil || got.Hash != want.Hash {
 			t.Fatalf("after healing, node3's block %d = %s, %v; node0's %s", ht, got.Hash, err, want.Hash)
 		}
 	}

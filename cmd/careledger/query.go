@@ -9,11 +9,14 @@ import (
 	"github.com/careledger/careledger/tx"
 )
 
-// queryCommand reads one thing and prints it as JSON.
+// queryCommand reads one thing and prints it as JSON. All but open ones
+// (status) log in with --key first: the node answers them only a registered
+// account, and what concerns a patient only those who may see it.
 type queryCommand struct {
 	argsUsage string
 	nargs     int
-	get       func(ctx context.Context, c *client.Client, args []string) (any, error)
+	open      bool
+	get       func(ctx context.Context, c *client.Client, token string, args []string) (any, error)
 }
 
 func runQuery(ctx context.Context, args []string) error {
@@ -22,10 +25,27 @@ func runQuery(ctx context.Context, args []string) error {
 		subs[name] = func(ctx context.Context, args []string) error {
 			fs := flag.NewFlagSet("query "+name, flag.ContinueOnError)
 			nodeURL := nodeFlag(fs)
+			var keyName, keyDir *string
+			if !q.open {
+				keyName, keyDir = keyFlag(fs)
+			}
 			if err := parse(fs, args, q.nargs, q.argsUsage); err != nil {
 				return err
 			}
-			v, err := q.get(ctx, client.New(*nodeURL), fs.Args())
+			c := client.New(*nodeURL)
+			var tok string
+			if !q.open {
+				key, err := loadKey(*keyName, *keyDir)
+				if err != nil {
+					return err
+				}
+				a, err := c.AuthToken(ctx, key)
+				if err != nil {
+					return err
+				}
+				tok = a.Token
+			}
+			v, err := q.get(ctx, c, tok, fs.Args())
 			if err != nil {
 				return err
 			}
@@ -37,117 +57,121 @@ func runQuery(ctx context.Context, args []string) error {
 
 func queryCommands() map[string]queryCommand {
 	return map[string]queryCommand{
-		"status": {get: func(ctx context.Context, c *client.Client, _ []string) (any, error) { return c.Status(ctx) }},
-		"account": {argsUsage: "ADDRESS", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+		"status": {open: true, get: func(ctx context.Context, c *client.Client, _ string, _ []string) (any, error) { return c.Status(ctx) }},
+		"account": {argsUsage: "ADDRESS", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
 			addr, err := tx.ParseAddress(a[0])
 			if err != nil {
 				return nil, usageError(err.Error())
 			}
-			return c.Account(ctx, addr)
+			return c.Account(ctx, tok, addr)
 		}},
-		"key": {argsUsage: "PUBKEY", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+		"key": {argsUsage: "PUBKEY", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
 			pub, err := tx.ParsePubKey(a[0])
 			if err != nil {
 				return nil, usageError(err.Error())
 			}
-			return c.KeyAccount(ctx, pub)
+			return c.KeyAccount(ctx, tok, pub)
 		}},
-		"txs": {argsUsage: "ADDRESS", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+		"txs": {argsUsage: "ADDRESS", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
 			addr, err := tx.ParseAddress(a[0])
 			if err != nil {
 				return nil, usageError(err.Error())
 			}
-			return c.AccountTxs(ctx, addr, 0, 0)
+			return c.AccountTxs(ctx, tok, addr, 0, 0)
 		}},
-		"tx": {argsUsage: "HASH", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+		"tx": {argsUsage: "HASH", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
 			h, err := tx.ParseHash(a[0])
 			if err != nil {
 				return nil, usageError(err.Error())
 			}
-			return c.Tx(ctx, h)
+			return c.Tx(ctx, tok, h)
 		}},
-		"orgs": {get: func(ctx context.Context, c *client.Client, _ []string) (any, error) { return c.Orgs(ctx) }},
-		"org": {argsUsage: "ID", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
-			return c.Org(ctx, a[0])
+		"orgs": {get: func(ctx context.Context, c *client.Client, tok string, _ []string) (any, error) {
+			return c.Orgs(ctx, tok)
 		}},
-		"members": {argsUsage: "ORG", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
-			return c.Members(ctx, a[0])
+		"org": {argsUsage: "ID", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
+			return c.Org(ctx, tok, a[0])
 		}},
-		"reviews": {argsUsage: "ORG", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
-			return c.Reviews(ctx, a[0])
+		"members": {argsUsage: "ORG", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
+			return c.Members(ctx, tok, a[0])
 		}},
-		"bundle": {argsUsage: "EVENT_INDEX", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+		"reviews": {argsUsage: "ORG", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
+			return c.Reviews(ctx, tok, a[0])
+		}},
+		"bundle": {argsUsage: "EVENT_INDEX", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
 			ns, err := uints(a)
 			if err != nil {
 				return nil, err
 			}
-			return c.AuditBundle(ctx, ns[0])
+			return c.AuditBundle(ctx, tok, ns[0])
 		}},
-		"audit-event": {argsUsage: "EVENT_INDEX", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+		"audit-event": {argsUsage: "EVENT_INDEX", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
 			ns, err := uints(a)
 			if err != nil {
 				return nil, err
 			}
-			return c.AuditEvent(ctx, ns[0])
+			return c.AuditEvent(ctx, tok, ns[0])
 		}},
-		"inclusion": {argsUsage: "EVENT_INDEX LOG_SIZE", nargs: 2, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+		"inclusion": {argsUsage: "EVENT_INDEX LOG_SIZE", nargs: 2, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
 			ns, err := uints(a)
 			if err != nil {
 				return nil, err
 			}
-			return c.InclusionProof(ctx, ns[0], ns[1])
+			return c.InclusionProof(ctx, tok, ns[0], ns[1])
 		}},
-		"consistency": {argsUsage: "FROM_SIZE TO_SIZE", nargs: 2, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+		"consistency": {argsUsage: "FROM_SIZE TO_SIZE", nargs: 2, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
 			ns, err := uints(a)
 			if err != nil {
 				return nil, err
 			}
-			return c.ConsistencyProof(ctx, ns[0], ns[1])
+			return c.ConsistencyProof(ctx, tok, ns[0], ns[1])
 		}},
-		"checkpoint": {argsUsage: "HEIGHT", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+		"checkpoint": {argsUsage: "HEIGHT", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
 			ns, err := uints(a)
 			if err != nil {
 				return nil, err
 			}
-			return c.Checkpoint(ctx, int64(ns[0]))
+			return c.Checkpoint(ctx, tok, int64(ns[0]))
 		}},
-		"proposal": {argsUsage: "ID", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+		"proposal": {argsUsage: "ID", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
 			id, err := parseID(a[0])
 			if err != nil {
 				return nil, err
 			}
-			return c.Proposal(ctx, id)
+			return c.Proposal(ctx, tok, id)
 		}},
-		"validators": {get: func(ctx context.Context, c *client.Client, _ []string) (any, error) { return c.Validators(ctx) }},
-		"grant": {argsUsage: "ID", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+		"validators": {get: func(ctx context.Context, c *client.Client, tok string, _ []string) (any, error) {
+			return c.Validators(ctx, tok)
+		}},
+		"grant": {argsUsage: "ID", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
 			id, err := parseID(a[0])
 			if err != nil {
 				return nil, err
 			}
-			return c.Grant(ctx, id)
+			return c.Grant(ctx, tok, id)
 		}},
-		"request": {argsUsage: "ID", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+		"request": {argsUsage: "ID", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
 			id, err := parseID(a[0])
 			if err != nil {
 				return nil, err
 			}
-			return c.Request(ctx, id)
+			return c.Request(ctx, tok, id)
 		}},
-		"grants": {argsUsage: "PATIENT", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+		"grants": {argsUsage: "PATIENT", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
 			addr, err := tx.ParseAddress(a[0])
 			if err != nil {
 				return nil, usageError(err.Error())
 			}
-			return c.Grants(ctx, addr)
+			return c.Grants(ctx, tok, addr)
 		}},
-		"delegates": {argsUsage: "PATIENT", nargs: 1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+		"delegates": {argsUsage: "PATIENT", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
 			addr, err := tx.ParseAddress(a[0])
 			if err != nil {
 				return nil, usageError(err.Error())
 			}
-			return c.Delegates(ctx, addr)
+			return c.Delegates(ctx, tok, addr)
 		}},
-		"block": {argsUsage: "[HEIGHT]", nargs: -1, get: func(ctx context.Context, c *client.Client, a []string) (any, error) {
+		"block": {argsUsage: "[HEIGHT]", nargs: -1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
 			var h int64
 			if len(a) > 0 {
 				var err error
@@ -155,7 +179,7 @@ func queryCommands() map[string]queryCommand {
 					return nil, usageError("HEIGHT must be a positive integer")
 				}
 			}
-			return c.Block(ctx, h)
+			return c.Block(ctx, tok, h)
 		}},
 	}
 }

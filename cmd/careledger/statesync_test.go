@@ -9,8 +9,12 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/nodetest"
 	"github.com/careledger/careledger/tx"
@@ -73,9 +77,17 @@ func TestStateSyncJoin(t *testing.T) {
 	v0 := client.New(fmt.Sprintf("http://127.0.0.1:%d", http))
 	ctx := context.Background()
 	nodetest.WaitHeight(t, v0, 2)
-	trusted, err := v0.Block(ctx, 2)
+	admin := adminKey(t, filepath.Join(out, "node0"))
+	trusted, err := v0.Block(ctx, tokenOf(t, v0, admin), 2)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// An auditor reads the accounts at the observer.
+	auditor := ed25519.GenPrivKey()
+	if _, err := v0.Send(ctx, admin, contract.Encode(identity.RegisterMember{
+		Org: "org0", PubKey: auditor.PubKey().Bytes(), Roles: []identity.Role{identity.Auditor},
+	})); err != nil {
+		t.Fatalf("register auditor: %v", err)
 	}
 	// Load until three registrations committed (they are checked on the
 	// joining node), however long a loaded machine takes.
@@ -114,7 +126,8 @@ func TestStateSyncJoin(t *testing.T) {
 	co := client.New("http://" + obsURL)
 	nodetest.WaitHeight(t, co, st.Height+5)
 
-	if _, err := co.Block(ctx, 1); err == nil {
+	coTok := tokenOf(t, co, auditor)
+	if _, err := co.Block(ctx, coTok, 1); !client.IsCode(err, tx.CodeNotFound) {
 		t.Error("the observer holds block 1: it replayed the chain instead of restoring a snapshot")
 	}
 	ost, err := co.Status(ctx)
@@ -124,27 +137,27 @@ func TestStateSyncJoin(t *testing.T) {
 	// Its height may be the snapshot's, whose block it never holds: compare
 	// the block after it, once the observer holds it.
 	held := ost.Height + 1
-	checkSameChain(t, v0, co, held)
+	checkSameChain(t, admin, v0, co, held)
 	for _, h := range registered[:3] {
-		res, err := v0.Tx(ctx, h)
+		res, err := v0.Tx(ctx, tokenOf(t, v0, admin), h)
 		if err != nil || res.Detail == nil {
 			t.Fatalf("tx %s at the validator: %+v, %v", h, res, err)
 		}
-		if _, err := co.Account(ctx, res.Detail.Signer); err != nil {
+		if _, err := co.Account(ctx, coTok, res.Detail.Signer); err != nil {
 			t.Errorf("the observer does not hold the account %s registered before it joined: %v", res.Detail.Signer, err)
 		}
 	}
 	// The audit log's first event, from long before the snapshot, proven
 	// against the observer's own checkpoint.
-	cp, err := co.Checkpoint(ctx, held)
+	cp, err := co.Checkpoint(ctx, coTok, held)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, err := co.AuditEvent(ctx, 0)
+	ev, err := co.AuditEvent(ctx, coTok, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proof, err := co.InclusionProof(ctx, 0, cp.Size)
+	proof, err := co.InclusionProof(ctx, coTok, 0, cp.Size)
 	if err == nil {
 		err = audit.VerifyInclusion(ev.Leaf, 0, cp.Size, proof.Proof, cp.Root)
 	}
@@ -160,7 +173,7 @@ func TestStateSyncJoin(t *testing.T) {
 	}
 	p = startNode(t, obs)
 	nodetest.WaitHeight(t, co, ost.Height+3)
-	checkSameChain(t, v0, co, ost.Height+2)
+	checkSameChain(t, admin, v0, co, ost.Height+2)
 
 	// A crash after a restore and before CometBFT recorded the state sync
 	// leaves state that CometBFT does not know, as losing CometBFT's stores
@@ -179,7 +192,7 @@ func TestStateSyncJoin(t *testing.T) {
 	if ost, err = co.Status(ctx); err != nil {
 		t.Fatal(err)
 	}
-	checkSameChain(t, v0, co, ost.Height+1) // past whichever snapshot it restored
+	checkSameChain(t, admin, v0, co, ost.Height+1) // past whichever snapshot it restored
 	if log := readFile(t, p.log); !strings.Contains(log, "restoring a snapshot again") {
 		t.Errorf("the restarted observer's log does not say it restores a snapshot again:\n%s", log)
 	}
@@ -187,12 +200,12 @@ func TestStateSyncJoin(t *testing.T) {
 
 // checkSameChain requires the same block and app hash at height at both
 // nodes, once both hold it.
-func checkSameChain(t *testing.T, a, b *client.Client, height int64) {
+func checkSameChain(t *testing.T, key ed25519.PrivKey, a, b *client.Client, height int64) {
 	t.Helper()
 	nodetest.WaitHeight(t, a, height)
 	nodetest.WaitHeight(t, b, height)
-	ba, errA := a.Block(context.Background(), height)
-	bb, errB := b.Block(context.Background(), height)
+	ba, errA := a.Block(context.Background(), tokenOf(t, a, key), height)
+	bb, errB := b.Block(context.Background(), tokenOf(t, b, key), height)
 	if errA != nil || errB != nil || ba.Hash != bb.Hash || ba.AppHash != bb.AppHash {
 		t.Fatalf("block %d: %+v, %v / %+v, %v; want the same block", height, ba, errA, bb, errB)
 	}

@@ -40,12 +40,12 @@ func TestTour(t *testing.T) {
 	}
 
 	var orgs []map[string]any
-	mustJSON(t, run(true, "query", "orgs"), &orgs)
+	mustJSON(t, run(true, "query", "orgs", "--key", "admin"), &orgs)
 	if len(orgs) != 4 {
 		t.Fatalf("query orgs: %d organizations; want 4", len(orgs))
 	}
 	var members []map[string]any
-	mustJSON(t, run(true, "query", "members", "mercy-hospital"), &members)
+	mustJSON(t, run(true, "query", "members", "--key", "admin", "mercy-hospital"), &members)
 	if len(members) < 5 {
 		t.Fatalf("query members mercy-hospital: %d; want the admin and four demo members", len(members))
 	}
@@ -73,7 +73,7 @@ func TestTour(t *testing.T) {
 		t.Errorf("old key after rotation: %s; want unknown_signer", out)
 	}
 	var txs []map[string]any
-	mustJSON(t, run(true, "query", "txs", run(true, "keys", "show", "--address", "dave")), &txs)
+	mustJSON(t, run(true, "query", "txs", "--key", "dave-phone", run(true, "keys", "show", "--address", "dave")), &txs)
 	if len(txs) != 2 {
 		t.Errorf("query txs of dave: %d transactions; want register and rotate", len(txs))
 	}
@@ -104,9 +104,17 @@ func TestTour(t *testing.T) {
 		t.Errorf("dr-chen's search with a grant: %d results; want 3", n)
 	}
 	var grants []map[string]any
-	mustJSON(t, run(true, "query", "grants", alice), &grants)
+	mustJSON(t, run(true, "query", "grants", "--key", "patient-alice", alice), &grants)
 	if len(grants) != 1 {
 		t.Errorf("query grants: %d; want 1", len(grants))
+	}
+	// Who granted whom is hers: without a key, or as another patient,
+	// nothing.
+	if out := run(false, "query", "grants", alice); !strings.Contains(out, "--key is required") {
+		t.Errorf("query grants without --key: %s; want --key is required", out)
+	}
+	if out := run(false, "query", "grants", "--key", "patient-bob", alice); !strings.Contains(out, "unauthorized") {
+		t.Errorf("query grants of alice as bob: %s; want unauthorized", out)
 	}
 	run(true, "tx", "revoke", "--key", "patient-alice", "1")
 	if out := run(false, "fhir", "--key", "dr-chen", "GET", "Patient/patient-alice"); !strings.Contains(out, "forbidden") {
@@ -114,7 +122,7 @@ func TestTour(t *testing.T) {
 	}
 	run(true, "fhir", "--key", "dr-chen", "--purpose", "ETREAT", "--break-glass", "GET", "Patient/patient-alice")
 	var reviews []struct{ Access uint64 }
-	mustJSON(t, run(true, "query", "reviews", "mercy-hospital"), &reviews)
+	mustJSON(t, run(true, "query", "reviews", "--key", "privacy-officer", "mercy-hospital"), &reviews)
 	if len(reviews) != 1 {
 		t.Fatalf("query reviews: %v; want the break-the-glass access", reviews)
 	}
@@ -137,7 +145,7 @@ func TestTour(t *testing.T) {
 	if page := run(true, "audit", "disclosures", "--key", "patient-alice", "--format", "html", alice); !strings.Contains(page, "Accounting of disclosures") {
 		t.Errorf("HTML accounting: %.200s", page)
 	}
-	bundle := run(true, "query", "bundle", "3")
+	bundle := run(true, "query", "bundle", "--key", "patient-alice", "3")
 	if err := os.WriteFile(filepath.Join(dir, "event.json"), []byte(bundle), 0o600); err != nil {
 		t.Fatal(err)
 	}

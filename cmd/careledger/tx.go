@@ -137,11 +137,15 @@ func recordAccount(ctx context.Context, c *client.Client, fs *flag.FlagSet) erro
 	if err != nil {
 		return err
 	}
-	pub, err := tx.ParsePubKey(info.PubKey)
+	newKey, err := loadKey(fs.Arg(0), fs.Lookup("keys").Value.String())
 	if err != nil {
 		return err
 	}
-	acct, err := c.KeyAccount(ctx, pub)
+	token, err := c.Token(ctx, newKey)
+	if err != nil {
+		return fmt.Errorf("the rotation committed, but the new key could not log in: %w", err)
+	}
+	acct, err := c.WhoAmI(ctx, token)
 	if err != nil {
 		return fmt.Errorf("the rotation committed, but the new key's account was not found: %w", err)
 	}

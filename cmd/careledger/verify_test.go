@@ -38,18 +38,18 @@ func TestVerifyBundle(t *testing.T) {
 	var bundle audit.Bundle
 	waitFor(t, func() bool {
 		var err error
-		bundle, err = c.AuditBundle(ctx, 1)
+		bundle, err = c.AuditBundle(ctx, tokenOf(t, c, adminKey(t, home)), 1)
 		return err == nil
 	})
 	// The proofs the API and CLI give verify with the log's roots.
 	size := bundle.LogSize
 	var ev struct{ Leaf []byte }
-	mustJSON(t, careledgerEnv(t, url, "query", "audit-event", "1"), &ev)
+	mustJSON(t, careledgerEnv(t, home, url, "query", "audit-event", "--key", "admin", "1"), &ev)
 	var inc struct {
 		Root  []byte
 		Proof [][]byte
 	}
-	mustJSON(t, careledgerEnv(t, url, "query", "inclusion", "1", fmt.Sprint(size)), &inc)
+	mustJSON(t, careledgerEnv(t, home, url, "query", "inclusion", "--key", "admin", "1", fmt.Sprint(size)), &inc)
 	if err := audit.VerifyInclusion(ev.Leaf, 1, size, inc.Proof, inc.Root); err != nil || !bytes.Equal(inc.Root, bundle.LogRoot) {
 		t.Errorf("query inclusion 1 %d: %v; root %x, bundle's %x", size, err, inc.Root, bundle.LogRoot)
 	}
@@ -58,7 +58,7 @@ func TestVerifyBundle(t *testing.T) {
 		ToRoot   []byte `json:"to_root"`
 		Proof    [][]byte
 	}
-	mustJSON(t, careledgerEnv(t, url, "query", "consistency", "3", fmt.Sprint(size)), &cons)
+	mustJSON(t, careledgerEnv(t, home, url, "query", "consistency", "--key", "admin", "3", fmt.Sprint(size)), &cons)
 	if err := audit.VerifyConsistency(3, size, cons.Proof, cons.FromRoot, cons.ToRoot); err != nil {
 		t.Errorf("query consistency 3 %d: %v", size, err)
 	}
@@ -122,10 +122,10 @@ func TestVerifyBundle(t *testing.T) {
 }
 
 // careledgerEnv runs the command against the node at url.
-func careledgerEnv(t *testing.T, url string, args ...string) string {
+func careledgerEnv(t *testing.T, home, url string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), "CARELEDGER_NODE="+url)
+	cmd.Env = append(os.Environ(), "CARELEDGER_NODE="+url, "CARELEDGER_KEYS="+filepath.Join(home, "keys"))
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("careledger %v: %v", args, err)
