@@ -115,7 +115,7 @@ func TestRotatedKeyAddress(t *testing.T) {
 			t.Fatalf("keys show --address %s after rotating to it = %s; want the account's %s", next, got, account)
 		}
 		var txs []map[string]any
-		mustJSON(t, run("query", "txs", run("keys", "show", "--address", next)), &txs)
+		mustJSON(t, run("query", "txs", "--key", next, run("keys", "show", "--address", next)), &txs)
 		if len(txs) != 2+i {
 			t.Errorf("query txs of %s's address: %d transactions; want %d (register and rotations)", next, len(txs), 2+i)
 		}
