@@ -97,7 +97,7 @@ func Testnet(t testing.TB, n int, c node.Config) []*Node {
 	var err error
 	for range 20 {
 		o := node.TestnetOptions{Validators: n, ChainID: "careledger-testnet", Config: c, P2PBasePort: take(), HTTPBasePort: take()}
-		if !portsFree(o.P2PBasePort, n) || !portsFree(o.HTTPBasePort, n) {
+		if !PortsFree(o.P2PBasePort, n) || !PortsFree(o.HTTPBasePort, n) {
 			continue
 		}
 		homes, err = node.Testnet(t.TempDir(), o)
@@ -116,8 +116,8 @@ func Testnet(t testing.TB, n int, c node.Config) []*Node {
 	return nodes
 }
 
-// portsFree reports whether the n ports from base on are free now.
-func portsFree(base, n int) bool {
+// PortsFree reports whether the n ports from base on are free now.
+func PortsFree(base, n int) bool {
 	for p := base; p < base+n; p++ {
 		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
 		if err != nil {

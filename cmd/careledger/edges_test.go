@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -131,7 +130,7 @@ func TestCleanStopQuiet(t *testing.T) {
 	// FreePort hands out ports in order: four in a row, each node's two
 	// ports base+i and base+2+i, free now.
 	base := nodetest.FreePort(t)
-	for !portsFree(base, 4) {
+	for !nodetest.PortsFree(base, 4) {
 		base = nodetest.FreePort(t)
 	}
 	for range 3 {
@@ -160,16 +159,4 @@ func TestCleanStopQuiet(t *testing.T) {
 			t.Logf("node%d log:\n%s", i, log)
 		}
 	}
-}
-
-// portsFree reports whether the n ports from base on are free now.
-func portsFree(base, n int) bool {
-	for p := base; p < base+n; p++ {
-		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-		if err != nil {
-			return false
-		}
-		ln.Close()
-	}
-	return true
 }

@@ -2,6 +2,9 @@
 // to that code by TestBrowserReferenceCode and run with node, it builds every
 // vector's messages from their fields, signs, and compares bytes, hash and
 // address. Exits 1 on any mismatch.
+// Node 18 has Web Crypto only as require("crypto").webcrypto; 19 and later
+// also as the global crypto, as browsers do.
+globalThis.crypto ??= require("crypto").webcrypto;
 const fs = require("fs");
 const hexb = (h) => Uint8Array.from(h.match(/../g) ?? [], (x) => parseInt(x, 16));
 const tohex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
