@@ -33,6 +33,11 @@
 //	             followed by the version value's plaintext header (format, updated, flags)
 //	key check    "careledger/vault/v1/check"
 //
+// The name key, beside the hierarchy, keys KeyedHash: HMAC-SHA-256 of
+// identifying values (the names records go by outside the custodian, the
+// tokens of a blind search index), which only the vault's holder can
+// compute or test a guess against.
+//
 // Random nonces are safe up to about 2^32 messages per key: a data key seals
 // one record's versions, a patient key one patient's data keys, and the
 // master key one key per patient.
@@ -51,6 +56,7 @@
 // The keys (one tag byte, then fields):
 //
 //	m                                  → 1, the key check wrapped by the KeyWrapper
+//	n                                  → 1, the name key wrapped by the KeyWrapper (KeyedHash)
 //	l TYPE 0 ID                        → the locator: 1, PATIENT (which patient holds the record),
 //	                                     or 2, a tombstone: the record was erased
 //	k PATIENT                          → 1, the patient key wrapped by the KeyWrapper,

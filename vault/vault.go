@@ -79,6 +79,8 @@ type Vault struct {
 	path string // of the database
 	db   *leveldb.DB
 	kw   KeyWrapper
+	// nameKey keys KeyedHash (namekey.go).
+	nameKey []byte
 
 	// wmu serializes the writers: Put reads a record's latest version and
 	// writes the next in one step, and erasure must not interleave.
@@ -121,6 +123,10 @@ func Open(dir string, kw KeyWrapper) (*Vault, error) {
 	}
 	v := &Vault{path: path, db: db, kw: kw}
 	if err := v.checkKey(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open vault: %w", err)
+	}
+	if err := v.loadNameKey(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open vault: %w", err)
 	}

@@ -1,0 +1,72 @@
+package vault
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+
+	"github.com/syndtr/goleveldb/leveldb"
+)
+
+// The name key is the vault's key for keyed hashes (HMAC-SHA-256) of
+// identifying values: names by which records are known outside the
+// custodian (on the chain, in the audit log) and the tokens of a blind
+// search index. A value's keyed hash tells nothing about the value to one
+// who lacks the key, however guessable the value (a medical record number),
+// and the custodian, which holds the key, computes it again to find the
+// value's entries. It is 32 random bytes wrapped by the KeyWrapper, made
+// when the vault first opens without one, at key "n".
+const (
+	tagNameKey = 'n'
+	aadNameKey = "careledger/vault/v1/name-key"
+)
+
+// loadNameKey unwraps the name key, or makes and stores one.
+func (v *Vault) loadNameKey() error {
+	val, err := v.db.Get([]byte{tagNameKey}, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		key := make([]byte, keySize)
+		if _, err := rand.Read(key); err != nil {
+			return err
+		}
+		w, err := v.kw.Wrap(key, []byte(aadNameKey))
+		if err != nil {
+			return fmt.Errorf("wrap name key: %w", err)
+		}
+		if err := v.db.Put([]byte{tagNameKey}, append([]byte{formatV1}, w...), syncWrite); err != nil {
+			return err
+		}
+		v.nameKey = key
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if len(val) < 2 || val[0] != formatV1 {
+		return fmt.Errorf("name key value: %w", ErrCorrupt)
+	}
+	key, err := v.kw.Unwrap(val[1:], []byte(aadNameKey))
+	if err != nil {
+		return fmt.Errorf("unwrap name key: %w", err)
+	}
+	if len(key) != keySize {
+		return fmt.Errorf("name key is %d bytes: %w", len(key), ErrCorrupt)
+	}
+	v.nameKey = key
+	return nil
+}
+
+// KeyedHash returns HMAC-SHA-256 under the vault's name key of domain, a
+// 0 byte and value. domain names what is hashed ("record", "search/name"),
+// so that equal values of different kinds give unrelated hashes.
+func (v *Vault) KeyedHash(domain string, value []byte) [32]byte {
+	m := hmac.New(sha256.New, v.nameKey)
+	m.Write([]byte(domain))
+	m.Write([]byte{0})
+	m.Write(value)
+	var h [32]byte
+	m.Sum(h[:0])
+	return h
+}
