@@ -577,6 +577,17 @@ func (c *Custodian) PseudonymOf(id string) (string, error) {
 	return rec.Patient, nil
 }
 
+// TrailOf returns the pseudonym whose audit trail the Patient resource id
+// belongs to. Unlike PseudonymOf it answers for an erased patient too: the
+// accounting of who read a record outlives its content.
+func (c *Custodian) TrailOf(id string) (string, error) {
+	p, err := c.opts.Vault.PatientOf("Patient", id)
+	if err != nil {
+		return "", vaultError(err, "Patient", id)
+	}
+	return p, nil
+}
+
 // Everything returns the records held here about patient (a pseudonym)
 // that who may see, decided as one access covering every resource type the
 // patient has records of.

@@ -171,7 +171,7 @@ func (s *Server) patientAddress(p string) (tx.Address, error) {
 	if a, err := tx.ParseAddress(p); err == nil {
 		return a, nil
 	}
-	pseudonym, err := s.c.PseudonymOf(p)
+	pseudonym, err := s.c.TrailOf(p)
 	if err != nil {
 		return tx.Address{}, err
 	}

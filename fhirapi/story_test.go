@@ -357,6 +357,26 @@ func TestStory(t *testing.T) {
 			t.Errorf("receipt after erasure %v; want a denial", r)
 		}
 	}
+
+	// The patient erases everything A holds about them. The content is
+	// gone; the accounting of who read it is not.
+	s.send(s.patient, contract.Encode(records.Erase{Custodian: hospitalA, Patient: pa}))
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		status, body = s.fhir(s.drA, "GET", "Patient/"+patient.ID, nil)
+		if status == http.StatusGone || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	s.expect("read of the erased patient", status, http.StatusGone, body)
+	status, body = s.fhir(s.patient, "GET", "AuditEvent?patient=Patient/"+patient.ID, nil)
+	s.expect("the erased patient's audit trail", status, http.StatusOK, body)
+	var trail struct{ Total int }
+	json.Unmarshal(body, &trail)
+	if trail.Total < len(receipts) || !strings.Contains(string(body), "consent.break_glass") {
+		t.Errorf("the erased patient's trail has %d events; want at least the %d receipts and the break-the-glass", trail.Total, len(receipts))
+	}
 }
 
 type event v1.StreamEvent

@@ -58,7 +58,7 @@
 //	m                                  → 1, the key check wrapped by the KeyWrapper
 //	n                                  → 1, the name key wrapped by the KeyWrapper (KeyedHash)
 //	l TYPE 0 ID                        → the locator: 1, PATIENT (which patient holds the record),
-//	                                     or 2, a tombstone: the record was erased
+//	                                     or 2, PATIENT, a tombstone: the record was erased
 //	k PATIENT                          → 1, the patient key wrapped by the KeyWrapper,
 //	                                     or 2, a tombstone: the patient was erased
 //	r PATIENT 0 TYPE 0 ID              → 1, LATEST(4), the data key sealed under the patient key (60)
@@ -70,7 +70,10 @@
 // A tombstone takes the place of the live value, so that one read tells a
 // record (or patient) that is there from one that never was and from one
 // that was erased: reading or putting an erased record, or putting a new
-// record of an erased patient, gives ErrErased.
+// record of an erased patient, gives ErrErased. A record's tombstone keeps
+// its patient's pseudonym (PatientOf), which is no health data and is on
+// the chain anyway: erasure destroys content, not the accounting of who
+// read it, and that accounting is kept by pseudonym.
 //
 // Plaintext is limited to what listing needs: the pseudonym, type, id,
 // version numbers, updated time and deleted flag. Salts and content are
@@ -107,7 +110,7 @@
 // crash dumps, and copies that the caller made (an index, a cache, a FHIR
 // response). Full-disk encryption limits the first; the rest are the
 // operator's. The old values of a patient's locators (type and id →
-// pseudonym, no key material), now tombstones, are left to LevelDB's own
+// pseudonym, no key material), now tombstones naming the same pseudonym, are left to LevelDB's own
 // compactions, since compacting ranges spread over the whole key space
 // would rewrite most of the database; a single record's locator is
 // compacted. Go does not let the vault wipe unwrapped keys from memory

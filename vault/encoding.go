@@ -286,34 +286,35 @@ func decodeMeta(v []byte) (wrappedCheck []byte, err error) {
 	return v[1:], nil
 }
 
-// locator is a decoded locator value: which patient holds a record, or
-// that the record was erased.
+// locator is a decoded locator value: which patient holds a record, and
+// whether the record was erased. A tombstone keeps the patient (a
+// pseudonym, no health data), so that the accounting of who read an erased
+// record still finds its patient's trail.
 type locator struct {
 	patient string
 	erased  bool
 }
 
-// The locator value is formatV1 followed by the patient pseudonym (none for
-// the directory), or erasedV1 alone.
+// The locator value is formatV1 or erasedV1 followed by the patient
+// pseudonym (none for the directory). Tombstones written before they kept
+// the patient are erasedV1 alone.
 func (l locator) encode() []byte {
+	tag := byte(formatV1)
 	if l.erased {
-		return []byte{erasedV1}
+		tag = erasedV1
 	}
-	return append([]byte{formatV1}, l.patient...)
+	return append([]byte{tag}, l.patient...)
 }
 
 func decodeLocator(v []byte) (locator, error) {
-	switch {
-	case len(v) == 1 && v[0] == erasedV1:
-		return locator{erased: true}, nil
-	case len(v) < 1 || v[0] != formatV1:
+	if len(v) < 1 || v[0] != formatV1 && v[0] != erasedV1 {
 		return locator{}, errors.New("locator value is empty or of an unknown format")
 	}
 	p := string(v[1:])
 	if checkPatient(p) != nil {
 		return locator{}, errors.New("locator value holds an invalid patient")
 	}
-	return locator{patient: p}, nil
+	return locator{patient: p, erased: v[0] == erasedV1}, nil
 }
 
 // The patient key value is formatV1 followed by the patient key as the

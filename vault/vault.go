@@ -323,6 +323,34 @@ func (v *Vault) version(op string, r *openRecord, version int) (Record, error) {
 	return rec, nil
 }
 
+// PatientOf returns the patient who holds a record, or held it before it
+// was erased: an erasure destroys content, not the accounting of who read
+// it. It returns an error wrapping ErrNotFound for a record never stored,
+// and ErrErased for an erased record about no patient (or one erased
+// before tombstones kept the patient).
+func (v *Vault) PatientOf(typ, id string) (string, error) {
+	if err := checkRef(typ, id); err != nil {
+		return "", fmt.Errorf("read: %w", err)
+	}
+	v.rmu.RLock()
+	defer v.rmu.RUnlock()
+	val, err := v.db.Get(locatorKey(typ, id), nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return "", fmt.Errorf("read %s/%s: %w", typ, id, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read %s/%s: %w", typ, id, err)
+	}
+	loc, err := decodeLocator(val)
+	if err != nil {
+		return "", corrupt("read", typ, id, err)
+	}
+	if loc.erased && loc.patient == "" {
+		return "", fmt.Errorf("read %s/%s: %w", typ, id, ErrErased)
+	}
+	return loc.patient, nil
+}
+
 // Latest returns the latest version of a record, which may be a deletion
 // (Deleted set, no content).
 func (v *Vault) Latest(typ, id string) (Record, error) {
@@ -656,7 +684,7 @@ func (v *Vault) eraseRecord(typ, id string) (*pendingErasure, error) {
 		return nil, err
 	}
 	batch := new(leveldb.Batch)
-	batch.Put(locatorKey(typ, id), locator{erased: true}.encode())
+	batch.Put(locatorKey(typ, id), locator{patient: patient, erased: true}.encode())
 	batch.Delete(recordKey(patient, typ, id))
 	if err := v.deleteRange(batch, versionsPrefix(patient, typ, id)); err != nil {
 		return nil, fmt.Errorf("erase %s/%s: %w", typ, id, err)
@@ -718,7 +746,7 @@ func (v *Vault) erasePatient(patient string) (*pendingErasure, error) {
 		// A key that does not decode still goes, but has no locator to
 		// turn into a tombstone.
 		if typ, id, err := decodeRecordKey(it.Key(), patient); err == nil {
-			batch.Put(locatorKey(typ, id), locator{erased: true}.encode())
+			batch.Put(locatorKey(typ, id), locator{patient: patient, erased: true}.encode())
 		}
 	}
 	it.Release()

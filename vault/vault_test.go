@@ -261,6 +261,9 @@ func TestErase(t *testing.T) {
 		if _, err := v.Latest(typ, id); !errors.Is(err, vault.ErrErased) {
 			t.Errorf("Latest(%s/%s) = %v; want ErrErased", typ, id, err)
 		}
+		if _, err := v.PatientOf(typ, id); err != nil && typ != "Practitioner" { // about no patient
+			t.Errorf("PatientOf(%s/%s) = %v; want the patient, kept for the audit trail", typ, id, err)
+		}
 		for ver := 1; ver <= versions+1; ver++ {
 			if _, err := v.Version(typ, id, ver); !errors.Is(err, vault.ErrErased) {
 				t.Errorf("Version(%s/%s, %d) = %v; want ErrErased", typ, id, ver, err)
