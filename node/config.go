@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/careledger/careledger/api"
 )
 
 // Config is a node's configuration, stored in config/careledger.json.
@@ -68,10 +70,30 @@ type Config struct {
 	SnapshotInterval int64 `json:"snapshot_interval,omitempty"`
 	// SnapshotKeep is how many snapshots are kept. Default 2.
 	SnapshotKeep int `json:"snapshot_keep,omitempty"`
+	// EventStreams bounds the event streams of GET /v1/events. Default: a
+	// queue of 256 events per stream, 4096 recent events kept for clients
+	// that resume with Last-Event-ID, 512 streams, 8 per client.
+	EventStreams EventStreams `json:"event_streams,omitzero"`
 	// StateSync, if set, makes a node that holds no state yet restore a
 	// recent snapshot from its peers, checked against a header that a light
 	// client verified, instead of replaying every block. Default off.
 	StateSync *StateSync `json:"state_sync,omitempty"`
+}
+
+// EventStreams are the limits of api.StreamOptions; a zero field takes its
+// default.
+type EventStreams struct {
+	QueueEvents         int `json:"queue_events,omitempty"`
+	HistoryEvents       int `json:"history_events,omitempty"`
+	MaxStreams          int `json:"max_streams,omitempty"`
+	MaxStreamsPerClient int `json:"max_streams_per_client,omitempty"`
+}
+
+// options returns the limits as the API takes them, defaults filled in.
+func (e EventStreams) options() api.StreamOptions {
+	o := api.StreamOptions{QueueEvents: e.QueueEvents, HistoryEvents: e.HistoryEvents, MaxStreams: e.MaxStreams, MaxStreamsPerClient: e.MaxStreamsPerClient}
+	o.EnsureDefaults()
+	return o
 }
 
 // StateSync configures how a new node joins by state sync.
@@ -157,6 +179,9 @@ func (c *Config) Validate() error {
 		if _, port, _ := net.SplitHostPort(c.MetricsAddr); port != "0" && c.MetricsAddr == c.HTTPAddr {
 			return fmt.Errorf("config metrics_addr %q: must differ from http_addr", c.MetricsAddr)
 		}
+	}
+	if err := c.EventStreams.options().Validate(); err != nil {
+		return fmt.Errorf("config event_streams: %w", err)
 	}
 	switch c.LogLevel {
 	case "error", "info", "debug", "none":

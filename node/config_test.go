@@ -29,6 +29,8 @@ func TestConfigDefaultsAndValidate(t *testing.T) {
 		{"bad metrics address", func(c *Config) { c.MetricsAddr = "9090" }, "metrics_addr"},
 		{"metrics on the API's address", func(c *Config) { c.MetricsAddr = c.HTTPAddr }, "metrics_addr"},
 		{"bad log level", func(c *Config) { c.LogLevel = "loud" }, "log_level"},
+		{"more streams per client than in all", func(c *Config) { c.EventStreams = EventStreams{MaxStreams: 4, MaxStreamsPerClient: 5} }, "event_streams"},
+		{"negative stream queue", func(c *Config) { c.EventStreams.QueueEvents = -1 }, "event_streams"},
 		{"negative mempool", func(c *Config) { c.MempoolSize = -1 }, "negative"},
 		{"state sync without a trusted height", func(c *Config) {
 			c.StateSync = &StateSync{RPCServers: []string{"a:1"}, TrustHash: strings.Repeat("ab", 32), TrustPeriod: Duration(time.Hour)}

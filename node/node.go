@@ -145,7 +145,7 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	n.api, err = api.New(api.Backend{
 		App: n.app, Tracker: n.tracker, Index: n.index, Audit: n.audit, ReportKey: key,
 		Blocks: n.comet.BlockStore(), Mempool: n.comet.Mempool(),
-		AuthSecret: secret, Version: Version,
+		AuthSecret: secret, Version: Version, Streams: n.cfg.EventStreams.options(),
 	})
 	if err != nil {
 		return err
