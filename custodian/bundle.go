@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 
 	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/vault"
@@ -117,17 +116,6 @@ func (c *Custodian) prepareOp(op fhir.Op, batch map[string]string) (*pending, er
 		return &pending{res: r, patient: latest.Patient, version: latest.Version + 1, deleted: true}, checkIfMatch(op.IfMatch, latest.Version)
 	}
 	return nil, nil
-}
-
-// checkIfMatch checks an If-Match version (W/"n") against the current one.
-func checkIfMatch(ifMatch string, current int) error {
-	if ifMatch == "" {
-		return nil
-	}
-	if ifMatch != `W/"`+strconv.Itoa(current)+`"` {
-		return fhir.NewError(fhir.ErrPreconditionFailed, fhir.Issue{Diagnostics: "the resource's version is not the one If-Match names"})
-	}
-	return nil
 }
 
 func written(p *pending) fhir.Result {

@@ -70,7 +70,7 @@ func TestBadRoutes(t *testing.T) {
 		{"GET", "Observation/$lastn?patient=p1", http.StatusNotFound, "not-found"},
 		{"GET", "Patient/p1/$nosuch", http.StatusNotFound, "not-found"},
 		{"POST", "Observation/$validate", http.StatusNotFound, "not-found"},
-		{"PATCH", "Patient/p1", http.StatusNotFound, "not-found"},
+		{"PATCH", "Patient/p1", http.StatusUnsupportedMediaType, "not-supported"}, // only JSON Patch
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			status, body := s.fhir(s.drA, tc.method, tc.path, nil)
