@@ -331,4 +331,68 @@ func TestOperationsByPost(t *testing.T) {
 		status, body := s.fhir(s.drA, "POST", tc.path, tc.body)
 		wantOutcome(t, "POST "+tc.path+" with a body "+tc.name, status, body, tc.status, tc.code)
 	}
+
+	// The CapabilityStatement declares what these tests use.
+	status, body = s.fhir(s.drA, "GET", "metadata", nil)
+	s.expect("metadata", status, http.StatusOK, body)
+	var cs struct {
+		Rest []struct {
+			Resource []struct {
+				Type                                 string
+				Interaction                          []struct{ Code string }
+				ConditionalCreate, ConditionalUpdate bool
+				ConditionalDelete                    string
+				Operation                            []struct{ Name string }
+			}
+		}
+	}
+	json.Unmarshal(body, &cs)
+	for _, r := range cs.Rest[0].Resource {
+		if r.Type != "Patient" {
+			continue
+		}
+		patch := slices.ContainsFunc(r.Interaction, func(i struct{ Code string }) bool { return i.Code == "patch" })
+		var ops []string
+		for _, o := range r.Operation {
+			ops = append(ops, o.Name)
+		}
+		if !patch || !r.ConditionalCreate || !r.ConditionalUpdate || r.ConditionalDelete != "single" || !slices.Equal(ops, []string{"anchor", "everything"}) {
+			t.Errorf("CapabilityStatement for Patient: %+v; want patch, conditional create, update and delete single, $anchor and $everything", r)
+		}
+		return
+	}
+	t.Error("the CapabilityStatement has no Patient")
+}
+
+// TestBundleConditions sends transactions whose entries carry
+// request.ifNoneExist and request.ifMatch: racing identical conditional
+// creates store one resource, and a stale ifMatch fails the transaction
+// with 412, storing nothing.
+func TestBundleConditions(t *testing.T) {
+	s := newStory(t)
+	org := obj("resourceType", "Organization", "name", "Lab", "identifier", []any{obj("system", "urn:npi", "value", "9")})
+	create := txBundle(obj("fullUrl", "urn:uuid:lab", "resource", org,
+		"request", obj("method", "POST", "url", "Organization", "ifNoneExist", "identifier=urn:npi|9")))
+	statuses, bodies := s.concurrently(3, s.drA, "POST", "", create)
+	for i, st := range statuses {
+		s.expect("conditional create in a transaction", st, http.StatusOK, bodies[i])
+	}
+	if n := s.searchTotal(s.drA, "Organization?identifier=urn:npi|9"); n != 1 {
+		t.Errorf("3 racing transactions with ifNoneExist stored %d organizations; want 1", n)
+	}
+
+	status, body := s.fhir(s.drA, "PUT", "Organization/o1", obj("resourceType", "Organization", "id", "o1", "name", "A"))
+	s.expect("create", status, http.StatusCreated, body)
+	update := func(ifMatch string) map[string]any {
+		return txBundle(obj("resource", obj("resourceType", "Organization", "id", "o1", "name", "B"),
+			"request", obj("method", "PUT", "url", "Organization/o1", "ifMatch", ifMatch)))
+	}
+	status, body = s.fhir(s.drA, "POST", "", update(`W/"2"`))
+	wantOutcome(t, "transaction with a stale ifMatch", status, body, http.StatusPreconditionFailed, "conflict")
+	status, body = s.fhir(s.drA, "POST", "", update(`W/"1"`))
+	s.expect("transaction with the current ifMatch", status, http.StatusOK, body)
+	status, body = s.fhir(s.drA, "GET", "Organization/o1", nil)
+	if s.expect("read", status, http.StatusOK, body); !strings.Contains(string(body), `"versionId":"2"`) {
+		t.Errorf("after the transactions: %.300s; want version 2", body)
+	}
 }
