@@ -132,6 +132,10 @@ func FuzzRoute(f *testing.F) {
 		{"GET", "Patient/p1/$everything", "", nil, false, "ETREAT"},
 		{"POST", "", "", batch, false, ""},
 		{"POST", "Patient", "", []byte(`{"resourceType":"Patient"}`), false, ""},
+		{"POST", "Patient/p1/$everything", "", []byte(`{"resourceType":"Parameters","parameter":[{"name":"x","part":[]}]}`), false, ""},
+		{"POST", "Patient/$everything", "", []byte(`{"resourceType":"Parameters","parameter":[{"name":"identifier","valueIdentifier":{"system":"urn:careledger:patient","value":"zz"}}]}`), false, ""},
+		{"PUT", "Observation", "identifier=a|b", []byte(`{"resourceType":"Observation"}`), false, ""},
+		{"DELETE", "Organization", "_count=1", nil, false, ""},
 	} {
 		f.Add(seed.method, seed.path, seed.query, seed.body, seed.anonymous, seed.purpose)
 	}
