@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
+	"sync"
 
 	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/vault"
@@ -29,6 +29,10 @@ func (c *Custodian) Bundle(ctx context.Context, who Requester, b *fhir.Bundle) (
 			return nil, err
 		}
 	}
+	// Conditional entries match and store atomically with other
+	// conditional writes (conditional.go); the anchor waits outside.
+	unlock := c.lockIf(slices.ContainsFunc(b.Entries, conditionalEntry))
+	defer unlock()
 	plan, rerr := fhir.Resolve(b, func(string) string { return newID() }, &lookup{v: c.opts.Vault, cache: map[string][]*fhir.Resource{}})
 	if rerr != nil {
 		return nil, rerr
@@ -65,10 +69,16 @@ func (c *Custodian) Bundle(ctx context.Context, who Requester, b *fhir.Bundle) (
 		}
 	}
 	if len(ps) > 0 {
-		if err := c.store(ctx, ps); err != nil {
-			return nil, err
+		recs, err := c.put(ps)
+		unlock()
+		if err == nil {
+			err = c.anchor(ctx, recs)
+		}
+		if err != nil {
+			return nil, precondition(err, ifMatchOf(b))
 		}
 	}
+	unlock()
 	for i, op := range plan.Ops {
 		switch {
 		case op.Err != nil:
@@ -88,6 +98,34 @@ func (c *Custodian) Bundle(ctx context.Context, who Requester, b *fhir.Bundle) (
 	// The reads and searches of a Bundle run after its writes are stored,
 	// as FHIR orders them; a read that fails is reported in its entry.
 	return fhir.ResponseBundle(plan.Type, results), nil
+}
+
+// conditionalEntry reports whether a Bundle entry is a conditional write:
+// a create with ifNoneExist, an update or delete by search.
+func conditionalEntry(e fhir.Entry) bool {
+	return e.IfNoneExist != nil || (e.Method == http.MethodPut || e.Method == http.MethodDelete) && e.ID == ""
+}
+
+// ifMatchOf returns an ifMatch of b's entries, "" if none has one: a
+// Bundle whose versions another writer overtook fails as a failed
+// precondition when it named versions.
+func ifMatchOf(b *fhir.Bundle) string {
+	for _, e := range b.Entries {
+		if e.IfMatch != "" {
+			return e.IfMatch
+		}
+	}
+	return ""
+}
+
+// lockIf takes c.writes if conditional and returns what releases it, once.
+func (c *Custodian) lockIf(conditional bool) (unlock func()) {
+	if !conditional {
+		return func() {}
+	}
+	c.writes.Lock()
+	var once sync.Once
+	return func() { once.Do(c.writes.Unlock) }
 }
 
 // prepareOp returns the pending version of a write op, or nil for others.
@@ -117,17 +155,6 @@ func (c *Custodian) prepareOp(op fhir.Op, batch map[string]string) (*pending, er
 		return &pending{res: r, patient: latest.Patient, version: latest.Version + 1, deleted: true}, checkIfMatch(op.IfMatch, latest.Version)
 	}
 	return nil, nil
-}
-
-// checkIfMatch checks an If-Match version (W/"n") against the current one.
-func checkIfMatch(ifMatch string, current int) error {
-	if ifMatch == "" {
-		return nil
-	}
-	if ifMatch != `W/"`+strconv.Itoa(current)+`"` {
-		return fhir.NewError(fhir.ErrPreconditionFailed, fhir.Issue{Diagnostics: "the resource's version is not the one If-Match names"})
-	}
-	return nil
 }
 
 func written(p *pending) fhir.Result {

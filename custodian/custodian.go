@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/careledger/careledger/app"
@@ -63,6 +64,9 @@ type Custodian struct {
 	send   *sender.Sender
 	proofs *Proofs
 	erases chan erasure
+	// writes serializes conditional writes from their match to their
+	// vault write (see conditional.go).
+	writes sync.Mutex
 }
 
 // New returns a custodian. Run must be running for erasures; Close closes
@@ -208,12 +212,21 @@ func accountOf(r *fhir.Resource) string {
 // anchors them, one anchor per patient, in one transaction, and waits until
 // it commits.
 func (c *Custodian) store(ctx context.Context, ps []*pending) error {
+	recs, err := c.put(ps)
+	if err != nil {
+		return err
+	}
+	return c.anchor(ctx, recs)
+}
+
+// put writes the pending versions to the vault in one durable batch.
+func (c *Custodian) put(ps []*pending) ([]vault.Record, error) {
 	now := c.opts.Now().UTC()
 	recs := make([]vault.Record, len(ps))
 	for i, p := range ps {
 		salt, err := vault.NewSalt()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		p.res.SetMeta(p.version, now)
 		recs[i] = vault.Record{Patient: p.patient, Type: p.res.Type(), ID: p.res.ID(), Version: p.version, Updated: now, Deleted: p.deleted, Salt: salt}
@@ -222,8 +235,14 @@ func (c *Custodian) store(ctx context.Context, ps []*pending) error {
 		}
 	}
 	if err := c.opts.Vault.Put(recs...); err != nil {
-		return vaultError(err, recs[0].Type, recs[0].ID)
+		return nil, vaultError(err, recs[0].Type, recs[0].ID)
 	}
+	return recs, nil
+}
+
+// anchor anchors stored versions, one anchor per patient, in one
+// transaction, and waits until it commits.
+func (c *Custodian) anchor(ctx context.Context, recs []vault.Record) error {
 	msgs, err := c.anchors(recs)
 	if err != nil {
 		return err
@@ -308,34 +327,13 @@ func (c *Custodian) Create(ctx context.Context, who *identity.Account, r *fhir.R
 
 // Update stores a new version of typ/id, creating it if it does not exist.
 func (c *Custodian) Update(ctx context.Context, who *identity.Account, r *fhir.Resource) (res *fhir.Resource, created bool, err error) {
-	if err := c.canWrite(who); err != nil {
-		return nil, false, err
-	}
-	p, err := c.prepare(r, nil)
-	if err != nil {
-		return nil, false, err
-	}
-	return r, p.version == 1, c.store(ctx, []*pending{p})
+	return c.UpdateIf(ctx, who, r, "")
 }
 
 // Delete records a deletion version of typ/id. The history stays; erasure
 // is a different thing, ordered on the chain.
 func (c *Custodian) Delete(ctx context.Context, who *identity.Account, typ, id string) error {
-	if err := c.canWrite(who); err != nil {
-		return err
-	}
-	latest, err := c.opts.Vault.Latest(typ, id)
-	if err != nil {
-		return vaultError(err, typ, id)
-	}
-	if latest.Deleted {
-		return nil
-	}
-	r, err := fhir.Parse(latest.Content)
-	if err != nil {
-		return err
-	}
-	return c.store(ctx, []*pending{{res: r, patient: latest.Patient, version: latest.Version + 1, deleted: true}})
+	return c.DeleteIf(ctx, who, typ, id, "")
 }
 
 func newID() string {

@@ -27,6 +27,7 @@ var (
 	ErrPreconditionFailed = errors.New("precondition failed")                     // 412 conflict
 	ErrMultipleMatches    = errors.New("more than one resource matches")          // 412 multiple-matches
 	ErrTooLarge           = errors.New("content too large")                       // 413 too-costly
+	ErrMediaType          = errors.New("unsupported media type")                  // 415 not-supported
 	ErrUnprocessable      = errors.New("content violates a server business rule") // 422 business-rule
 )
 
@@ -47,6 +48,7 @@ var kinds = []struct {
 	{ErrPreconditionFailed, http.StatusPreconditionFailed, "conflict"},
 	{ErrMultipleMatches, http.StatusPreconditionFailed, "multiple-matches"},
 	{ErrTooLarge, http.StatusRequestEntityTooLarge, "too-costly"},
+	{ErrMediaType, http.StatusUnsupportedMediaType, "not-supported"},
 	{ErrUnprocessable, http.StatusUnprocessableEntity, "business-rule"},
 }
 

@@ -28,6 +28,7 @@ func TestOutcomeKinds(t *testing.T) {
 		{fhir.ErrPreconditionFailed, 412, "conflict"},
 		{fhir.ErrMultipleMatches, 412, "multiple-matches"},
 		{fhir.ErrTooLarge, 413, "too-costly"},
+		{fhir.ErrMediaType, 415, "not-supported"},
 		{fhir.ErrUnprocessable, 422, "business-rule"},
 	}
 	for _, tt := range tests {

@@ -5,16 +5,17 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/url"
 
 	"github.com/careledger/careledger/contract/identity"
 )
 
-// anchor serves GET /fhir/{type}/{id}/_history/{vid}/$anchor to whoever may
+// anchor serves {type}/{id}/_history/{vid}/$anchor (no parameters) to whoever may
 // read that version: a Parameters resource with what proves it was anchored
 // on the chain unchanged: the salt of its commitment, the commitment, and
 // the leaf's RFC 6962 inclusion proof in the anchor's root, which
 // GET /v1/anchors/{root} finds on the chain.
-func (s *Server) anchor(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
+func (s *Server) anchor(w http.ResponseWriter, r *http.Request, who *identity.Account, _ url.Values) error {
 	typ, req, err := s.readTarget(r, who, "")
 	if err != nil {
 		return err

@@ -153,7 +153,7 @@ func (s *Server) requesterOf(r *http.Request, who *identity.Account) (custodian.
 // here and at every other custodian the chain names, each custodian
 // deciding and receipting its part. A custodian that cannot be reached is
 // reported in an OperationOutcome entry.
-func (s *Server) everything(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
+func (s *Server) everything(w http.ResponseWriter, r *http.Request, who *identity.Account, _ url.Values) error {
 	req, err := s.requesterOf(r, who)
 	if err != nil {
 		return err
@@ -172,12 +172,12 @@ func (s *Server) everything(w http.ResponseWriter, r *http.Request, who *identit
 // everythingByIdentifier serves Patient/$everything?identifier=
 // urn:careledger:patient|ADDRESS: the records held here about a pseudonym,
 // which is how peers ask. It does not fan out.
-func (s *Server) everythingByIdentifier(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
+func (s *Server) everythingByIdentifier(w http.ResponseWriter, r *http.Request, who *identity.Account, params url.Values) error {
 	req, err := s.requesterOf(r, who)
 	if err != nil {
 		return err
 	}
-	system, patient, _ := strings.Cut(r.URL.Query().Get("identifier"), "|")
+	system, patient, _ := strings.Cut(params.Get("identifier"), "|")
 	if system != custodian.PatientSystem {
 		return fhir.NewError(fhir.ErrUnsupported, fhir.Issue{Diagnostics: "Patient/$everything at the type level takes identifier=" + custodian.PatientSystem + "|ADDRESS"})
 	}

@@ -34,16 +34,21 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		interactions := []map[string]any{}
-		for _, code := range []string{"read", "vread", "update", "delete", "history-instance", "create", "search-type"} {
+		for _, code := range []string{"read", "vread", "update", "patch", "delete", "history-instance", "create", "search-type"} {
 			interactions = append(interactions, map[string]any{"code": code})
 		}
 		res := map[string]any{
 			"type": typ, "interaction": interactions, "versioning": "versioned",
 			"readHistory": true, "updateCreate": true, "searchParam": params,
+			// Conditional writes: fhirapi/conditional.go.
+			"conditionalCreate": true, "conditionalUpdate": true, "conditionalDelete": "single",
 		}
+		// Operations are served by GET and by POST with a Parameters body.
+		ops := []map[string]any{{"name": "anchor", "definition": "urn:careledger:operation:anchor"}}
 		if typ == "Patient" {
-			res["operation"] = []map[string]any{{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}}
+			ops = append(ops, map[string]any{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"})
 		}
+		res["operation"] = ops
 		resources = append(resources, res)
 	}
 	validation := "Resources are parsed (a JSON object of an R4 resource type); no schema is configured."

@@ -70,7 +70,7 @@ func TestBadRoutes(t *testing.T) {
 		{"GET", "Observation/$lastn?patient=p1", http.StatusNotFound, "not-found"},
 		{"GET", "Patient/p1/$nosuch", http.StatusNotFound, "not-found"},
 		{"POST", "Observation/$validate", http.StatusNotFound, "not-found"},
-		{"PATCH", "Patient/p1", http.StatusNotFound, "not-found"},
+		{"PATCH", "Patient/p1", http.StatusUnsupportedMediaType, "not-supported"}, // only JSON Patch
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			status, body := s.fhir(s.drA, tc.method, tc.path, nil)
@@ -132,6 +132,10 @@ func FuzzRoute(f *testing.F) {
 		{"GET", "Patient/p1/$everything", "", nil, false, "ETREAT"},
 		{"POST", "", "", batch, false, ""},
 		{"POST", "Patient", "", []byte(`{"resourceType":"Patient"}`), false, ""},
+		{"POST", "Patient/p1/$everything", "", []byte(`{"resourceType":"Parameters","parameter":[{"name":"x","part":[]}]}`), false, ""},
+		{"POST", "Patient/$everything", "", []byte(`{"resourceType":"Parameters","parameter":[{"name":"identifier","valueIdentifier":{"system":"urn:careledger:patient","value":"zz"}}]}`), false, ""},
+		{"PUT", "Observation", "identifier=a|b", []byte(`{"resourceType":"Observation"}`), false, ""},
+		{"DELETE", "Organization", "_count=1", nil, false, ""},
 	} {
 		f.Add(seed.method, seed.path, seed.query, seed.body, seed.anonymous, seed.purpose)
 	}

@@ -1,6 +1,8 @@
 // Package fhirapi serves FHIR R4 at /fhir: the REST interactions on the
-// records a custodian holds (create, read, vread, update, delete, history,
-// search), transaction and batch Bundles, and the CapabilityStatement.
+// records a custodian holds (create, read, vread, update, patch, delete,
+// history, search, with their conditional and versioned forms), transaction
+// and batch Bundles, operations (by GET and by POST), and the
+// CapabilityStatement.
 //
 // Every request carries the bearer token of the JSON API's challenge
 // authentication. The purpose of a read is the X-Purpose-Of-Use header (an
@@ -94,15 +96,21 @@ func New(o Options) *Server {
 		{"GET /fhir/{type}/{id}", s.read},
 		{"PUT /fhir/{type}/{id}", s.update},
 		{"DELETE /fhir/{type}/{id}", s.delete},
+		{"PUT /fhir/{type}", s.updateWhere},
+		{"DELETE /fhir/{type}", s.deleteWhere},
+		{"PATCH /fhir/{type}/{id}", s.patch},
 		{"GET /fhir/{type}/{id}/_history", s.history},
 		{"GET /fhir/{type}/{id}/_history/{vid}", s.vread},
-		{"GET /fhir/{type}/{id}/_history/{vid}/$anchor", s.anchor},
+		{"GET /fhir/{type}/{id}/_history/{vid}/$anchor", s.operation(s.anchor)},
+		{"POST /fhir/{type}/{id}/_history/{vid}/$anchor", s.operation(s.anchor)},
 		{"GET /fhir/AuditEvent", s.searchAuditEvent},
 		{"GET /fhir/Consent/{id}", s.readConsent},
 		{"GET /fhir/Consent", s.searchConsent},
 		{"POST /fhir/Consent", s.createConsent},
-		{"GET /fhir/Patient/{id}/$everything", s.everything},
-		{"GET /fhir/Patient/$everything", s.everythingByIdentifier},
+		{"GET /fhir/Patient/{id}/$everything", s.operation(s.everything)},
+		{"POST /fhir/Patient/{id}/$everything", s.operation(s.everything)},
+		{"GET /fhir/Patient/$everything", s.operation(s.everythingByIdentifier)},
+		{"POST /fhir/Patient/$everything", s.operation(s.everythingByIdentifier)},
 	} {
 		s.mux.Handle(rt.pattern, s.authenticated(rt.h))
 	}
@@ -246,6 +254,12 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, who *identity.Ac
 	if err != nil {
 		return err
 	}
+	if q, err := ifNoneExist(r, typ); q != nil || err != nil {
+		if err != nil {
+			return err
+		}
+		return s.createIfNoneExist(w, r, who, res, q)
+	}
 	if res, err = s.c.Create(r.Context(), who, res); err != nil {
 		return err
 	}
@@ -266,7 +280,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, who *identity.Ac
 	if res.ID() != r.PathValue("id") {
 		return fhir.NewError(fhir.ErrInvalid, fhir.Issue{Diagnostics: "the resource's id must equal the URL's"})
 	}
-	res, created, err := s.c.Update(r.Context(), who, res)
+	res, created, err := s.c.UpdateIf(r.Context(), who, res, r.Header.Get("If-Match"))
 	if err != nil {
 		return err
 	}
@@ -283,7 +297,7 @@ func (s *Server) delete(w http.ResponseWriter, r *http.Request, who *identity.Ac
 	if err != nil {
 		return err
 	}
-	if err := s.c.Delete(r.Context(), who, typ, r.PathValue("id")); err != nil {
+	if err := s.c.DeleteIf(r.Context(), who, typ, r.PathValue("id"), r.Header.Get("If-Match")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

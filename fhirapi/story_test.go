@@ -175,7 +175,9 @@ func (s *story) readAll(who ed25519.PrivKey, paths []string, check func(path str
 func (s *story) do(req *http.Request, who ed25519.PrivKey) (int, []byte) {
 	s.t.Helper()
 	req.Header.Set("Authorization", "Bearer "+s.token(who))
-	req.Header.Set("Content-Type", "application/fhir+json")
+	if req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/fhir+json")
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
