@@ -230,3 +230,23 @@ func (inc Include) eachRef(r *Resource, fn func(ref)) {
 		})
 	}
 }
+
+// Includes returns the _include and _revinclude values a search of typ
+// accepts (without a target type), sorted, for the CapabilityStatement.
+func Includes(typ string) (include, revinclude []string) {
+	for _, src := range SearchTypes() {
+		for _, code := range sortedKeys(searchParams[src]) {
+			if searchParams[src][code].typ != paramReference {
+				continue
+			}
+			spec := src + ":" + code
+			if _, err := parseInclude(typ, spec, false); err == "" {
+				include = append(include, spec)
+			}
+			if _, err := parseInclude(typ, spec, true); err == "" {
+				revinclude = append(revinclude, spec)
+			}
+		}
+	}
+	return include, revinclude
+}
