@@ -183,7 +183,13 @@ func (c *Custodian) searchOp(ctx context.Context, who Requester, op fhir.Op) fhi
 	if err != nil {
 		return fhir.Result{Err: err}
 	}
-	return fhir.Result{Status: http.StatusOK, Resource: fhir.SearchSet(q, "", len(matches), q.Page(matches))}
+	q.Sort(matches)
+	page := q.Page(matches)
+	included, err := c.Include(ctx, who, q, page)
+	if err != nil {
+		return fhir.Result{Err: err}
+	}
+	return fhir.Result{Status: http.StatusOK, Resource: fhir.SearchSet(q, "", len(matches), page, included...)}
 }
 
 // lookup finds stored resources for a Bundle's conditional references. It

@@ -237,6 +237,7 @@ func (c *Custodian) put(ps []*pending) ([]vault.Record, error) {
 	if err := c.opts.Vault.Put(recs...); err != nil {
 		return nil, vaultError(err, recs[0].Type, recs[0].ID)
 	}
+	c.indexRecords(recs)
 	return recs, nil
 }
 
@@ -437,11 +438,16 @@ func (c *Custodian) History(ctx context.Context, who Requester, typ, id string) 
 // Search returns the resources q matches that who may see. A search of a
 // type in the patient compartment must name the patient; it is decided as
 // one access to that type, and returns nothing beyond what the decision
-// permits (an empty result when denied, as when nothing matches).
+// permits (an empty result when denied, as when nothing matches). A search
+// of Patient by name, birthdate or identifier goes through the blind index
+// and is decided per matching patient (search.go).
 func (c *Custodian) Search(ctx context.Context, who Requester, q *fhir.Query) ([]*fhir.Resource, error) {
 	patient := ""
 	if fhir.InPatientCompartment(q.Type) {
 		pid := q.Patient()
+		if pid == "" && fhir.Indexed(q.Type) {
+			return c.searchIndexed(ctx, who, q)
+		}
 		if pid == "" {
 			return nil, fhir.NewError(fhir.ErrUnsupported, fhir.Issue{Diagnostics: "a search of " + q.Type + " must name one patient (patient, subject or _id)"})
 		}

@@ -25,8 +25,12 @@ type Query struct {
 	Count  int
 	Offset int
 
+	// Result parameters (result.go): _sort, _total, _summary, _elements,
+	// _include and _revinclude.
+	Results ResultParams
+
 	clauses []clause
-	raw     url.Values // the filtering parameters as given, for links
+	raw     url.Values // the filtering and result parameters as given, for links
 }
 
 type clause struct {
@@ -44,14 +48,17 @@ type queryValue struct {
 	ref    ref  // reference: typ "" when not given
 	prefix datePrefix
 	rng    dateRange
+	str    string // string: normalized, or as given with :exact
 }
 
 // ParseQuery parses the search parameters of a search on typ. It supports,
 // where the type defines them, _id, _lastUpdated, patient, subject, code,
-// date, category, identifier and status; the modifiers :not (tokens),
-// :missing, and :[type] (references); and _count and _offset for paging.
-// The result parameters _format and _pretty are accepted and left to the
-// HTTP layer. Any other parameter is an error that names it.
+// date, category, identifier, status, name, family, given and birthdate;
+// the modifiers :not (tokens), :exact and :contains (strings), :missing,
+// and :[type] (references); _count and _offset for paging; and the result
+// parameters _sort, _total, _summary, _elements, _include and _revinclude
+// (result.go). _format and _pretty are accepted and left to the HTTP
+// layer. Any other parameter is an error that names it.
 func ParseQuery(typ string, q url.Values) (*Query, error) {
 	if !IsResourceType(typ) {
 		return nil, errorAt(ErrUnknownType, "not-supported", "", "not an R4 resource type")
@@ -89,6 +96,14 @@ func ParseQuery(typ string, q url.Values) (*Query, error) {
 		case "_format", "_pretty":
 			continue
 		}
+		if handled, err := query.Results.parse(typ, name, vals); handled {
+			if err != "" {
+				bad(name, "%s", err)
+			} else {
+				query.raw[name] = vals
+			}
+			continue
+		}
 		code, modifier, _ := strings.Cut(name, ":")
 		p := paramFor(typ, code)
 		if p == nil {
@@ -98,6 +113,7 @@ func ParseQuery(typ string, q url.Values) (*Query, error) {
 		switch {
 		case modifier == "" || modifier == "missing":
 		case modifier == "not" && p.typ == paramToken:
+		case (modifier == "exact" || modifier == "contains") && p.typ == paramString:
 		case p.typ == paramReference && IsResourceType(modifier) && (len(p.targets) == 0 || slices.Contains(p.targets, modifier)):
 		default:
 			bad(name, "modifier not supported")
@@ -115,6 +131,9 @@ func ParseQuery(typ string, q url.Values) (*Query, error) {
 	}
 	if len(unknown) > 0 {
 		issues = append(issues, Issue{Code: "not-supported", Diagnostics: "unknown search parameters for " + typ + ": " + strings.Join(unknown, ", ")})
+	}
+	if err := query.Results.check(); err != "" {
+		issues = append(issues, Issue{Code: "value", Diagnostics: err})
 	}
 	if len(issues) > 0 {
 		kind := ErrInvalid
@@ -202,6 +221,14 @@ func parseClause(p *searchParam, code, modifier, v string) (clause, string) {
 				return c, "not a date"
 			}
 			qv.prefix, qv.rng = prefix, rng
+		case paramString:
+			qv.str = unescape(s)
+			if modifier != "exact" {
+				qv.str = Normalize(qv.str)
+			}
+			if qv.str == "" {
+				return c, "empty string"
+			}
 		}
 		c.values = append(c.values, qv)
 	}
@@ -281,6 +308,11 @@ func (c *clause) match(r *Resource) bool {
 				eachRange(v, path.typ, func(t dateRange) {
 					present = true
 					found = found || slices.ContainsFunc(c.values, func(qv queryValue) bool { return qv.prefix.matches(qv.rng, t) })
+				})
+			case paramString:
+				eachString(v, path.typ, func(s string) {
+					present = true
+					found = found || slices.ContainsFunc(c.values, func(qv queryValue) bool { return matchString(c.modifier, qv.str, s) })
 				})
 			}
 		})
@@ -418,29 +450,40 @@ func (q *Query) Page(matches []*Resource) []*Resource {
 	return matches[q.Offset:min(len(matches), q.Offset+q.Count)]
 }
 
-// SearchSet returns a searchset Bundle holding the
-// page of matches (already cut by the caller, or by Page), total, and the
+// SearchSet returns a searchset Bundle holding the page of matches
+// (already cut by the caller, or by Page) and then the resources that
+// _include and _revinclude brought (search.mode "include"), total, and the
 // paging links. baseURL is the server's FHIR base (such as
 // "https://node.example/fhir"); each entry's fullUrl is baseURL/Type/id.
-func SearchSet(q *Query, baseURL string, total int, page []*Resource) *Resource {
+// The query's _total=none leaves total out, _summary=count leaves the
+// entries out, and _summary and _elements subset the resources.
+func SearchSet(q *Query, baseURL string, total int, page []*Resource, included ...*Resource) *Resource {
 	links := q.Links(baseURL+"/"+q.Type, total)
 	ls := make([]any, len(links))
 	for i, l := range links {
 		ls[i] = map[string]any{"relation": l.Relation, "url": l.URL}
 	}
-	entries := make([]any, len(page))
-	for i, r := range page {
-		entries[i] = map[string]any{
-			"fullUrl":  baseURL + "/" + r.typ + "/" + r.id,
-			"resource": r.tree,
-			"search":   map[string]any{"mode": "match"},
+	var entries []any
+	add := func(rs []*Resource, mode string) {
+		for _, r := range rs {
+			entries = append(entries, map[string]any{
+				"fullUrl":  baseURL + "/" + r.typ + "/" + r.id,
+				"resource": q.Results.Shape(q.Type, r).tree,
+				"search":   map[string]any{"mode": mode},
+			})
 		}
+	}
+	if q.Results.Summary != "count" {
+		add(page, "match")
+		add(included, "include")
 	}
 	b := map[string]any{
 		"resourceType": "Bundle",
 		"type":         "searchset",
-		"total":        jsonInt(total),
 		"link":         ls,
+	}
+	if q.Results.Total != "none" {
+		b["total"] = jsonInt(total)
 	}
 	if len(entries) > 0 {
 		b["entry"] = entries

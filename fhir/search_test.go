@@ -33,7 +33,7 @@ func TestParseQueryErrors(t *testing.T) {
 	}{
 		{"Nope", "", fhir.ErrUnknownType, ""},
 		{"Questionnaire", "", fhir.ErrUnsupported, "Questionnaire"},
-		{"Observation", "name=x&_sort=date&code=1", fhir.ErrUnsupported, "_sort, name"},
+		{"Observation", "name=x&_foo=1&code=1", fhir.ErrUnsupported, "_foo, name"},
 		{"Observation", "_count=-1", fhir.ErrInvalid, "_count"},
 		{"Observation", "_count=x", fhir.ErrInvalid, "_count"},
 		{"Observation", "_count=1&_count=2", fhir.ErrInvalid, "_count"},

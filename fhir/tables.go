@@ -23,6 +23,7 @@ const (
 	paramToken paramType = iota + 1
 	paramDate
 	paramReference
+	paramString
 )
 
 func (t paramType) String() string {
@@ -33,6 +34,8 @@ func (t paramType) String() string {
 		return "date"
 	case paramReference:
 		return "reference"
+	case paramString:
+		return "string"
 	}
 	return "unknown"
 }

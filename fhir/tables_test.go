@@ -43,7 +43,7 @@ var tableTypes = []string{
 }
 
 // The supported search parameters (where a type defines them).
-var tableCodes = []string{"_id", "_lastUpdated", "category", "code", "date", "identifier", "patient", "status", "subject"}
+var tableCodes = []string{"_id", "_lastUpdated", "birthdate", "category", "code", "date", "encounter", "family", "general-practitioner", "given", "identifier", "name", "organization", "patient", "performer", "requester", "status", "subject"}
 
 // TestTables checks tables_gen.go against the R4 definitions, or rewrites it
 // with -update.
@@ -189,6 +189,8 @@ func (g *tableGen) param(base string, d searchParamDef) (string, error) {
 		typ = "paramDate"
 	case "reference":
 		typ = "paramReference"
+	case "string":
+		typ = "paramString"
 	default:
 		return "", fmt.Errorf("parameter type %q is not supported", d.Type)
 	}
@@ -282,6 +284,8 @@ func readable(paramType, elemType string) bool {
 		return slices.Contains([]string{"date", "dateTime", "instant", "Period", "Timing"}, elemType)
 	case "reference":
 		return elemType == "Reference"
+	case "string":
+		return slices.Contains([]string{"string", "HumanName", "Address", "markdown"}, elemType)
 	}
 	return false
 }

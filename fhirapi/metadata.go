@@ -20,6 +20,19 @@ var searchParams = []struct{ name, typ, sample string }{
 	{"category", "token", "x"},
 	{"identifier", "token", "x"},
 	{"status", "token", "x"},
+	{"name", "string", "x"},
+	{"family", "string", "x"},
+	{"given", "string", "x"},
+	{"birthdate", "date", "2020"},
+	{"encounter", "reference", "Encounter/x"},
+	{"performer", "reference", "Practitioner/x"},
+	{"requester", "reference", "Practitioner/x"},
+	{"organization", "reference", "Organization/x"},
+	{"general-practitioner", "reference", "Practitioner/x"},
+	{"_sort", "special", "_id"},
+	{"_total", "special", "accurate"},
+	{"_summary", "special", "true"},
+	{"_elements", "special", "id"},
 }
 
 // metadata serves the CapabilityStatement. It is built from what the fhir
@@ -45,6 +58,13 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 		}
 		// Operations are served by GET and by POST with a Parameters body.
 		ops := []map[string]any{{"name": "anchor", "definition": "urn:careledger:operation:anchor"}}
+		inc, rev := fhir.Includes(typ)
+		if len(inc) > 0 {
+			res["searchInclude"] = inc
+		}
+		if len(rev) > 0 {
+			res["searchRevInclude"] = rev
+		}
 		if typ == "Patient" {
 			ops = append(ops, map[string]any{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"})
 		}

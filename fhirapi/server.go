@@ -421,7 +421,13 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, who *identity.Ac
 	if err != nil {
 		return err
 	}
-	write(w, http.StatusOK, fhir.SearchSet(q, fhirBase(r), len(matches), q.Page(matches)).Canonical())
+	q.Sort(matches)
+	page := q.Page(matches)
+	included, err := s.c.Include(r.Context(), req, q, page)
+	if err != nil {
+		return err
+	}
+	write(w, http.StatusOK, fhir.SearchSet(q, fhirBase(r), len(matches), page, included...).Canonical())
 	return nil
 }
 

@@ -64,6 +64,8 @@
 //	r PATIENT 0 TYPE 0 ID              → 1, LATEST(4), the data key sealed under the patient key (60)
 //	v PATIENT 0 TYPE 0 ID 0 VERSION(4) → 1, UPDATED(8, Unix ns), FLAGS(1, 1 = deleted),
 //	                                     then salt || content sealed under the data key
+//	s TOKEN(32) TYPE 0 ID              → empty: a blind index entry (blindindex.go)
+//	t PATIENT 0 TYPE 0 ID              → 1, TOKENS: the record's blind index tokens
 //	w r PATIENT 0 TYPE 0 ID            → empty: a record erasure whose compaction is pending
 //	w p PATIENT                        → empty: a patient erasure whose compaction is pending
 //

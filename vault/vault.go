@@ -689,6 +689,9 @@ func (v *Vault) eraseRecord(typ, id string) (*pendingErasure, error) {
 	if err := v.deleteRange(batch, versionsPrefix(patient, typ, id)); err != nil {
 		return nil, fmt.Errorf("erase %s/%s: %w", typ, id, err)
 	}
+	if err := v.unindex(batch, tokensKey(patient, typ, id), typ, id); err != nil {
+		return nil, fmt.Errorf("erase %s/%s: %w", typ, id, err)
+	}
 	e := pendingErasure{patient: patient, typ: typ, id: id}
 	batch.Put(e.key(), nil)
 	if err := v.db.Write(batch, syncWrite); err != nil {
@@ -756,6 +759,9 @@ func (v *Vault) erasePatient(patient string) (*pendingErasure, error) {
 	if err := v.deleteRange(batch, versionsPrefix(patient, "", "")); err != nil {
 		return nil, fmt.Errorf("erase patient: %w", err)
 	}
+	if err := v.unindexPatient(batch, patient); err != nil {
+		return nil, fmt.Errorf("erase patient: %w", err)
+	}
 	if batch.Len() == 0 && !hasKey {
 		return nil, fmt.Errorf("erase patient: %w", ErrNotFound)
 	}
@@ -783,17 +789,17 @@ func (v *Vault) deleteRange(batch *leveldb.Batch, prefix []byte) error {
 // pseudonym, no key material): they are left to LevelDB's own compactions.
 func (e pendingErasure) ranges() []util.Range {
 	if e.typ == "" {
-		return []util.Range{
+		return append([]util.Range{
 			exactly(patientKeyKey(e.patient)),
 			*util.BytesPrefix(recordsPrefix(e.patient, "")),
 			*util.BytesPrefix(versionsPrefix(e.patient, "", "")),
-		}
+		}, indexRanges(e.patient, "", "")...)
 	}
-	return []util.Range{
+	return append([]util.Range{
 		exactly(recordKey(e.patient, e.typ, e.id)),
 		*util.BytesPrefix(versionsPrefix(e.patient, e.typ, e.id)),
 		exactly(locatorKey(e.typ, e.id)),
-	}
+	}, indexRanges(e.patient, e.typ, e.id)...)
 }
 
 // exactly is the range holding only key k.
