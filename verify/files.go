@@ -3,6 +3,7 @@ package verify
 import (
 	"bytes"
 	"context"
+	stded25519 "crypto/ed25519"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -170,8 +171,15 @@ func (c *checker) validatorKey(p string) error {
 	if err := canonical(p, &k); err != nil {
 		return err
 	}
-	if k.PrivKey == nil || k.PubKey == nil || !k.PrivKey.PubKey().Equals(k.PubKey) || !bytes.Equal(k.Address, k.PubKey.Address()) {
-		return errors.New("its private key, public key and address do not match")
+	if k.PrivKey == nil || k.PubKey == nil || !bytes.Equal(k.Address, k.PubKey.Address()) {
+		return errors.New("its public key and address do not match")
+	}
+	// CometBFT's private key holds its public key after the seed, and
+	// returns that without deriving it: derive it from the seed.
+	priv := k.PrivKey.Bytes()
+	if len(priv) != stded25519.PrivateKeySize ||
+		!bytes.Equal(stded25519.NewKeyFromSeed(priv[:stded25519.SeedSize]), priv) || !bytes.Equal(priv[stded25519.SeedSize:], k.PubKey.Bytes()) {
+		return errors.New("its private key and public key do not match")
 	}
 	return nil
 }
