@@ -6,12 +6,19 @@
 // in the block headers rederived from the log and the state), the state
 // (every value rehashed into its bucket and the root), and the vault
 // (every version decrypted, its commitment proven in an anchor the chain
-// holds). It names the first block, event, state key or record that does
-// not verify.
+// holds). It also reads every other file of the home that holds data:
+// every LevelDB store read-only with every checksum checked, the consensus
+// WAL with CometBFT's decoder (saying what a restart does with a damaged
+// record), CometBFT's state store record by record, the index against the
+// blocks, the keys, the validator's signing state and the tracker's
+// journal; and it names the files it does not check, and why. It names
+// the first block, event, state key or record that does not verify, and
+// each damaged part with what to do about it.
 //
-// verify imports the stores it checks: CometBFT's block store, audit and
-// audit/auditdb, state, vault, custodian (for the anchor proofs) and the
-// contracts.
+// verify imports the stores it checks: CometBFT's block store, state store
+// and WAL decoder, audit and audit/auditdb, state, index, tracker (its
+// journal), keys, vault, custodian (for the anchor proofs), app (to start
+// the genesis's chain in memory) and the contracts.
 package verify
 
 import (
