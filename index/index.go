@@ -44,6 +44,18 @@ func Open(dir string) (*Index, error) {
 	return &Index{db: db}, nil
 }
 
+// OpenReadOnly opens the index in dir for reading only, with every
+// checksum checked (for a check of a stopped node's home).
+func OpenReadOnly(dir string) (*Index, error) {
+	db, err := leveldb.OpenFile(filepath.Join(dir, "index.db"), &opt.Options{
+		Filter: filter.NewBloomFilter(10), ReadOnly: true, ErrorIfMissing: true, Strict: opt.StrictAll,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open index: %w", err)
+	}
+	return &Index{db: db}, nil
+}
+
 // Close closes the index.
 func (x *Index) Close() error { return x.db.Close() }
 

@@ -226,3 +226,15 @@ func (j *FileJournal) Close() error {
 	defer j.mu.Unlock()
 	return j.cur.Close()
 }
+
+// CheckSegment returns how many whole records a journal segment's bytes
+// hold and how many bytes follow them, which reading the segment ignores:
+// none in a segment a clean stop left (for the offline check of a home).
+func CheckSegment(b []byte) (records, trailing int) {
+	recs := readSegment(b)
+	used := 0
+	for _, raw := range recs {
+		used += len(binary.AppendUvarint(nil, uint64(len(raw)))) + 4 + len(raw)
+	}
+	return len(recs), len(b) - used
+}

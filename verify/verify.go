@@ -6,12 +6,19 @@
 // in the block headers rederived from the log and the state), the state
 // (every value rehashed into its bucket and the root), and the vault
 // (every version decrypted, its commitment proven in an anchor the chain
-// holds). It names the first block, event, state key or record that does
-// not verify.
+// holds). It also reads every other file of the home that holds data:
+// every LevelDB store read-only with every checksum checked, the consensus
+// WAL with CometBFT's decoder (saying what a restart does with a damaged
+// record), CometBFT's state store record by record, the index against the
+// blocks, the keys, the validator's signing state and the tracker's
+// journal; and it names the files it does not check, and why. It names
+// the first block, event, state key or record that does not verify, and
+// each damaged part with what to do about it.
 //
-// verify imports the stores it checks: CometBFT's block store, audit and
-// audit/auditdb, state, vault, custodian (for the anchor proofs) and the
-// contracts.
+// verify imports the stores it checks: CometBFT's block store, state store
+// and WAL decoder, audit and audit/auditdb, state, index, tracker (its
+// journal), keys, vault, custodian (for the anchor proofs), app (to start
+// the genesis's chain in memory) and the contracts.
 package verify
 
 import (
@@ -21,19 +28,20 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	dbm "github.com/cometbft/cometbft-db"
-	sm "github.com/cometbft/cometbft/state"
 	"github.com/cometbft/cometbft/store"
 	cmttypes "github.com/cometbft/cometbft/types"
-	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/transparency-dev/merkle/rfc6962"
 
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/custodian"
+	"github.com/careledger/careledger/index"
 	"github.com/careledger/careledger/state"
+	"github.com/careledger/careledger/tx"
 	"github.com/careledger/careledger/vault"
 )
 
@@ -45,54 +53,131 @@ type Summary struct {
 	Events       uint64
 	StateVersion int64
 	Versions     int // record versions in the vault
+	// NotChecked lists the files of the home that no check reads, each
+	// as "path: why".
+	NotChecked []string
 }
 
 // Home checks the home directory of a stopped node, printing its progress
-// to out. The genesis in the home is the trust anchor.
+// to out. The genesis in the home is the trust anchor. It reads every file
+// of the home that holds the node's data; a damaged part does not stop the
+// check of the others (except where one check needs another's result), and
+// the error, a Damaged, lists each with what to do about it.
 func Home(home string, out io.Writer) (*Summary, error) {
 	gen, err := cmttypes.GenesisDocFromFile(filepath.Join(home, "config", "genesis.json"))
 	if err != nil {
-		return nil, fmt.Errorf("genesis: %w", err)
+		return nil, Damaged{{Part: "config/genesis.json", Problem: err.Error(), Remedy: remedyConfig}}
 	}
 	vals := make([]*cmttypes.Validator, len(gen.Validators))
 	for i, v := range gen.Validators {
 		vals[i] = cmttypes.NewValidator(v.PubKey, v.Power)
 	}
-	c := &checker{home: home, data: filepath.Join(home, "data"), chainID: gen.ChainID, vals: cmttypes.NewValidatorSet(vals), out: out}
+	c := &checker{
+		home: home, data: filepath.Join(home, "data"), gen: gen, chainID: gen.ChainID, initialHeight: gen.InitialHeight,
+		vals: cmttypes.NewValidatorSet(vals), out: out, bad: map[string]bool{},
+	}
 	sum := &Summary{ChainID: gen.ChainID}
-	for _, step := range []func(*Summary) error{c.blocks, c.log, c.state, c.vault} {
+	// Every store's bytes first, read-only: the checks after open some
+	// stores for writing, and LevelDB opened so drops a damaged journal
+	// chunk silently.
+	if err := c.stores(); err != nil {
+		return sum, err
+	}
+	c.chain(sum)
+	for _, step := range []func(*Summary) error{c.wal, c.index, c.files} {
 		if err := step(sum); err != nil {
 			return sum, err
 		}
 	}
+	if len(c.damaged) > 0 {
+		return sum, c.damaged
+	}
 	return sum, nil
 }
 
+// A chainStep checks one store against the chain, and needs the steps
+// before it.
+type chainStep struct {
+	check  func(*Summary) error
+	part   string   // what a failure damages
+	stores []string // the LevelDB stores it opens
+	remedy string
+}
+
+// chain runs the steps that check the chain and its stores against each
+// other, up to the first that fails or whose stores are damaged.
+func (c *checker) chain(sum *Summary) {
+	steps := []chainStep{
+		{c.blocks, "data/blockstore.db", []string{"data/blockstore.db", "data/state.db"}, remedyBackup},
+		{c.cometState, "data/state.db", []string{"data/state.db"}, remedyBackup},
+		{c.log, "data/app/audit.db", []string{"data/app/audit.db"}, remedyRebuild},
+		{c.state, "data/app/state.db", []string{"data/app/state.db"}, remedyBackup},
+		{c.vault, "data/vault", []string{"data/vault/vault.db", "data/vault/proofs.db", "data/app/state.db"}, remedyBackup},
+	}
+	for i, st := range steps {
+		for _, s := range st.stores {
+			if c.bad[s] {
+				fmt.Fprintf(c.out, "not checked against the chain: %s (%s is damaged)\n", partsOf(steps[i:]), s)
+				return
+			}
+		}
+		if err := st.check(sum); err != nil {
+			c.damage(Damage{Part: st.part, Problem: err.Error(), Remedy: st.remedy})
+			if i+1 < len(steps) {
+				fmt.Fprintf(c.out, "not checked against the chain: %s (%s does not verify)\n", partsOf(steps[i+1:]), st.part)
+			}
+			return
+		}
+	}
+}
+
+func partsOf(steps []chainStep) string {
+	parts := make([]string, len(steps))
+	for i, s := range steps {
+		parts[i] = s.part
+	}
+	return strings.Join(parts, ", ")
+}
+
 type checker struct {
-	home, data string
-	chainID    string
-	vals       *cmttypes.ValidatorSet
-	out        io.Writer
-	headers    map[int64][]byte // app hash in the header of block h
-	stateRoot  []byte
-	stateVer   int64
+	home, data    string
+	gen           *cmttypes.GenesisDoc
+	chainID       string
+	initialHeight int64
+	vals          *cmttypes.ValidatorSet
+	out           io.Writer
+	headers       map[int64][]byte // app hash in the header of block h
+	first, last   *cmttypes.Block  // the block store's first and last blocks
+	cometAppHash  []byte           // the app hash CometBFT saved after the last block
+	stateRoot     []byte
+	stateVer      int64
+	damaged       Damaged
+	bad           map[string]bool // parts (relative to the home) found damaged
+}
+
+// damage records a damaged part and prints it.
+func (c *checker) damage(d Damage) {
+	d.Part = filepath.ToSlash(d.Part)
+	c.damaged = append(c.damaged, d)
+	c.bad[d.Part] = true
+	fmt.Fprintf(c.out, "DAMAGED %s\n", d)
 }
 
 // blocks checks every block: linked to the one before, of this chain, and
 // committed by two thirds of its validators.
 func (c *checker) blocks(sum *Summary) (err error) {
-	db, err := dbm.NewGoLevelDBWithOpts("blockstore", c.data, &opt.Options{ErrorIfMissing: true, Strict: opt.StrictAll})
+	db, err := dbm.NewGoLevelDBWithOpts("blockstore", c.data, strict)
 	if err != nil {
 		return fmt.Errorf("block store: %w", err)
 	}
 	defer db.Close()
 	bs := store.NewBlockStore(db)
-	sdb, err := dbm.NewGoLevelDBWithOpts("state", c.data, &opt.Options{ErrorIfMissing: true, Strict: opt.StrictAll})
+	sdb, err := dbm.NewGoLevelDBWithOpts("state", c.data, strict)
 	if err != nil {
 		return fmt.Errorf("consensus state store: %w", err)
 	}
 	defer sdb.Close()
-	sets := sm.NewStore(sdb, sm.StoreOptions{})
+	sets := cometStore{sdb}
 	c.headers = map[int64][]byte{}
 	var h int64
 	defer func() { // CometBFT's store panics on bytes it cannot decode
@@ -130,7 +215,10 @@ func (c *checker) blocks(sum *Summary) (err error) {
 			return fmt.Errorf("block %d is not signed by two thirds of its validators: %w", h, err)
 		}
 		c.headers[h] = blk.AppHash
-		prev = blk
+		if c.first == nil {
+			c.first = blk
+		}
+		c.last, prev = blk, blk
 		sum.Blocks = h
 	}
 	sum.FirstBlock = bs.Base()
@@ -141,16 +229,54 @@ func (c *checker) blocks(sum *Summary) (err error) {
 	return nil
 }
 
+// cometState reads CometBFT's state store record by record: the consensus
+// parameters of every height against its header, and the state saved after
+// the last block, its validators and the application's last answer against
+// the last block.
+func (c *checker) cometState(sum *Summary) error {
+	if c.last == nil {
+		return nil // no block yet
+	}
+	sdb, err := dbm.NewGoLevelDBWithOpts("state", c.data, strict)
+	if err != nil {
+		return fmt.Errorf("consensus state store: %w", err)
+	}
+	defer sdb.Close()
+	s := cometStore{sdb}
+	db, err := dbm.NewGoLevelDBWithOpts("blockstore", c.data, strict)
+	if err != nil {
+		return fmt.Errorf("block store: %w", err)
+	}
+	defer db.Close()
+	bs := store.NewBlockStore(db)
+	for h := sum.FirstBlock; h <= sum.Blocks; h++ {
+		meta := bs.LoadBlockMeta(h) // the header, without the block's transactions
+		if meta == nil {
+			return fmt.Errorf("block %d is missing", h)
+		}
+		if err := s.checkHeight(&meta.Header, sum.FirstBlock); err != nil {
+			return err
+		}
+	}
+	st, err := s.checkLast(c.last, c.chainID)
+	if err != nil {
+		return err
+	}
+	c.cometAppHash = st.AppHash
+	fmt.Fprintf(c.out, "consensus state: the consensus parameters of every height, and the state, validators and results saved after block %d, match the blocks\n", sum.Blocks)
+	return nil
+}
+
 // validators returns the validator set that must sign blk: genesis's for
 // block 1; else the set the node stored, which must be the one the chain
 // certified (the previous header's next validators). A node that joined
 // by state sync has no previous header for its first block: its light
 // client verified that block's validators when it joined.
-func (c *checker) validators(sets sm.Store, blk, prev *cmttypes.Block) (*cmttypes.ValidatorSet, error) {
+func (c *checker) validators(sets cometStore, blk, prev *cmttypes.Block) (*cmttypes.ValidatorSet, error) {
 	vals := c.vals
 	if blk.Height > 1 {
 		var err error
-		if vals, err = sets.LoadValidators(blk.Height); err != nil {
+		if vals, err = sets.validators(blk.Height); err != nil {
 			return nil, fmt.Errorf("validators of block %d: %w", blk.Height, err)
 		}
 	}
@@ -216,6 +342,9 @@ func (c *checker) log(sum *Summary) error {
 		}
 		if h == sum.Blocks {
 			c.stateRoot = cp.StateRoot
+			if !bytes.Equal(audit.AppHash(cp.StateRoot, cp.Size, cp.Root), c.cometAppHash) {
+				return fmt.Errorf("the app hash CometBFT saved after block %d is not that of the log and state after it", h)
+			}
 		}
 	}
 	sum.Events = log.Size()
@@ -287,5 +416,45 @@ func (c *checker) vault(sum *Summary) error {
 		return err
 	}
 	fmt.Fprintf(c.out, "vault: %d record versions decrypted and proven in anchors on the chain\n", sum.Versions)
+	return nil
+}
+
+// index requires the transaction index to hold every transaction of every
+// block, at its height and position, and no later block. Nothing in the
+// chain depends on the index: careledger rebuild remakes it.
+func (c *checker) index(sum *Summary) error {
+	const part = "data/app/index.db"
+	if c.bad[part] || c.last == nil {
+		return nil
+	}
+	problem := func(err error) error {
+		c.damage(Damage{Part: part, Problem: err.Error(), Remedy: remedyRebuild})
+		return nil
+	}
+	x, err := index.OpenReadOnly(filepath.Join(c.data, "app"))
+	if err != nil {
+		return problem(err)
+	}
+	defer x.Close()
+	if h, err := x.Height(); err != nil || h != sum.Blocks {
+		return problem(fmt.Errorf("the index is at height %d, the chain at %d (%v)", h, sum.Blocks, err))
+	}
+	db, err := dbm.NewGoLevelDBWithOpts("blockstore", c.data, strict)
+	if err != nil {
+		return fmt.Errorf("block store: %w", err)
+	}
+	defer db.Close()
+	bs := store.NewBlockStore(db)
+	n := 0
+	for h := sum.FirstBlock; h <= sum.Blocks; h++ {
+		for i, raw := range bs.LoadBlock(h).Txs {
+			r, err := x.Tx(tx.HashOf(raw))
+			if err != nil || r == nil || r.Height != h || r.Index != i {
+				return problem(fmt.Errorf("transaction %d of block %d is not indexed at its place", i, h))
+			}
+			n++
+		}
+	}
+	fmt.Fprintf(c.out, "index: every one of %d transactions indexed at its block and position\n", n)
 	return nil
 }
