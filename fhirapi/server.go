@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/contract"
@@ -57,6 +58,14 @@ type Options struct {
 	Events *contract.Router
 	// Log receives internal errors. Default slog.Default().
 	Log *slog.Logger
+	// ExportDir holds bulk export files until they expire, each sealed
+	// under a key kept only in memory; what it holds when the server
+	// starts is removed. Default: a new directory in the system's
+	// temporary directory.
+	ExportDir string
+	// ExportTTL is how long a finished bulk export's files are kept.
+	// Default 1 hour.
+	ExportTTL time.Duration
 }
 
 // Server is the FHIR API of one custodian.
@@ -71,6 +80,7 @@ type Server struct {
 	log       *slog.Logger
 	validates bool
 	mux       *http.ServeMux
+	exports   *exports
 }
 
 // New returns the FHIR API of o.Custodian.
@@ -80,7 +90,7 @@ func New(o Options) *Server {
 	}
 	s := &Server{
 		c: o.Custodian, auth: o.Auth, state: o.State, peers: o.Peers, audit: o.Audit, events: o.Events, limits: fhir.DefaultLimits,
-		log: o.Log, validates: o.Validates, mux: http.NewServeMux(),
+		log: o.Log, validates: o.Validates, mux: http.NewServeMux(), exports: newExports(o.ExportDir, o.ExportTTL),
 	}
 	for _, rt := range []struct {
 		pattern string
@@ -103,6 +113,15 @@ func New(o Options) *Server {
 		{"POST /fhir/Consent", s.createConsent},
 		{"GET /fhir/Patient/{id}/$everything", s.everything},
 		{"GET /fhir/Patient/$everything", s.everythingByIdentifier},
+		{"GET /fhir/$export", s.exportSystem},
+		{"POST /fhir/$export", s.exportSystem},
+		{"GET /fhir/Patient/$export", s.exportPatients},
+		{"POST /fhir/Patient/$export", s.exportPatients},
+		{"GET /fhir/Group/{id}/$export", s.exportGroup},
+		{"POST /fhir/Group/{id}/$export", s.exportGroup},
+		{"GET /fhir/$export-poll/{job}", s.exportStatus},
+		{"DELETE /fhir/$export-poll/{job}", s.exportDelete},
+		{"GET /fhir/$export-file/{file}", s.exportFile},
 	} {
 		s.mux.Handle(rt.pattern, s.authenticated(rt.h))
 	}
@@ -139,6 +158,10 @@ func checkPath(r *http.Request) error {
 
 // Handler returns the HTTP handler of /fhir and everything under it.
 func (s *Server) Handler() http.Handler { return s.mux }
+
+// Close cancels the bulk exports, waits for those running and deletes
+// their files.
+func (s *Server) Close() { s.exports.close() }
 
 const contentType = "application/fhir+json; charset=utf-8"
 
