@@ -456,6 +456,9 @@ func (n *Node) App() *app.App { return n.app }
 // Index returns the index of committed transactions.
 func (n *Node) Index() *index.Index { return n.index }
 
+// Vault returns the node's record vault (for benchmarks' baselines).
+func (n *Node) Vault() *vault.Vault { return n.vault }
+
 // API returns the HTTP API server.
 func (n *Node) API() *api.Server { return n.api }
 
