@@ -168,6 +168,7 @@ func (c *Custodian) planExport(who Requester, scope ExportScope) ([]exportPatien
 		var accesses []exportAccess
 		n := 0
 		for chunk := range slices.Chunk(types, consent.MaxItems) {
+			// Never a break-the-glass: an emergency is one patient's.
 			a := consent.Access{Requester: who.Account.Address, Patient: addr, Purpose: who.Purpose, Items: make([]consent.Item, len(chunk))}
 			for i, t := range chunk {
 				a.Items[i] = consent.Item{Type: t}

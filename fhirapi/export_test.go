@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -327,6 +328,25 @@ func TestExportLevels(t *testing.T) {
 	}
 	if patients, leftOut, _, _, _ := m.counts(); patients != 3 || leftOut != 3 {
 		t.Errorf("export without grants: %d patients, %d left out; want 3 and 3", patients, leftOut)
+	}
+
+	// Past 64 patients (the accesses one transaction holds), a second
+	// transaction: every patient decided once, and released.
+	// (Two Bundles: one of more than 64 patients is refused, its anchors
+	// being one transaction.)
+	for b := range 2 {
+		var entries []map[string]any
+		for i := range 35 {
+			entries = append(entries, putEntry(obj("resourceType", "Patient", "id", fmt.Sprintf("bulk-%d-%d", b, i))))
+		}
+		status, body := s.fhir(s.n.Admin, "POST", "", txBundle(entries...))
+		s.expect("35 Patients", status, http.StatusOK, body)
+	}
+	m = s.wait(s.physician(), s.kickoff(s.physician(), "TREAT", "Patient/$export?_type=Patient"))
+	got := s.files(s.physician(), m)
+	if patients, leftOut, _, accesses, txs := m.counts(); len(got["Patient"]) != 73 || patients != 73 || leftOut != 0 || accesses != 73 || txs != 2 {
+		t.Errorf("73 patients: %d exported; counts %d patients, %d left out, %d accesses in %d txs; want 73, 73, 0, 73 in 2",
+			len(got["Patient"]), patients, leftOut, accesses, txs)
 	}
 }
 

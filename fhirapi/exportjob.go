@@ -165,13 +165,14 @@ func (e *exports) close() {
 	for _, j := range e.jobs {
 		jobs = append(jobs, j)
 	}
+	dir := e.dir
 	e.mu.Unlock()
 	for _, j := range jobs {
 		e.remove(j)
 	}
 	e.wg.Wait()
-	if e.dir != "" {
-		os.RemoveAll(e.dir)
+	if dir != "" {
+		os.RemoveAll(dir)
 	}
 }
 
