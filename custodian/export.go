@@ -94,6 +94,9 @@ func (c *Custodian) Export(ctx context.Context, who Requester, scope ExportScope
 		return st, err
 	}
 	st.Patients = len(patients)
+	if progress != nil {
+		progress(0, len(patients))
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	slots := make(chan struct{}, exportInFlight)
