@@ -66,7 +66,9 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 			res["searchRevInclude"] = rev
 		}
 		if typ == "Patient" {
-			ops = append(ops, map[string]any{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"})
+			ops = append(ops,
+				map[string]any{"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
+				map[string]any{"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"})
 		}
 		res["operation"] = ops
 		resources = append(resources, res)
@@ -82,6 +84,7 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 		"kind":         "instance",
 		"fhirVersion":  "4.0.1",
 		"format":       []string{"application/fhir+json"},
+		"instantiates": []string{"http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"},
 		"software":     map[string]any{"name": "CareLedger"},
 		"implementation": map[string]any{
 			"description": "A CareLedger custodian node. Every read is decided by the consent contract and its receipt is committed on the chain before data is returned. " + validation,
@@ -94,6 +97,11 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 			},
 			"resource":    resources,
 			"interaction": []map[string]any{{"code": "transaction"}, {"code": "batch"}},
+			// Bulk Data (v2): each patient's release decided by consent.
+			"operation": []map[string]any{
+				{"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"},
+				{"name": "group-export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"},
+			},
 		}},
 	}
 	b, err := json.Marshal(cs)

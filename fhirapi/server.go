@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/contract"
@@ -59,6 +60,14 @@ type Options struct {
 	Events *contract.Router
 	// Log receives internal errors. Default slog.Default().
 	Log *slog.Logger
+	// ExportDir holds bulk export files until they expire, each sealed
+	// under a key kept only in memory; what it holds when the server
+	// starts is removed. Default: a new directory in the system's
+	// temporary directory.
+	ExportDir string
+	// ExportTTL is how long a finished bulk export's files are kept.
+	// Default 1 hour.
+	ExportTTL time.Duration
 }
 
 // Server is the FHIR API of one custodian.
@@ -73,6 +82,7 @@ type Server struct {
 	log       *slog.Logger
 	validates bool
 	mux       *http.ServeMux
+	exports   *exports
 }
 
 // New returns the FHIR API of o.Custodian.
@@ -82,7 +92,7 @@ func New(o Options) *Server {
 	}
 	s := &Server{
 		c: o.Custodian, auth: o.Auth, state: o.State, peers: o.Peers, audit: o.Audit, events: o.Events, limits: fhir.DefaultLimits,
-		log: o.Log, validates: o.Validates, mux: http.NewServeMux(),
+		log: o.Log, validates: o.Validates, mux: http.NewServeMux(), exports: newExports(o.ExportDir, o.ExportTTL),
 	}
 	for _, rt := range []struct {
 		pattern string
@@ -111,6 +121,15 @@ func New(o Options) *Server {
 		{"POST /fhir/Patient/{id}/$everything", s.operation(s.everything)},
 		{"GET /fhir/Patient/$everything", s.operation(s.everythingByIdentifier)},
 		{"POST /fhir/Patient/$everything", s.operation(s.everythingByIdentifier)},
+		{"GET /fhir/$export", s.exportSystem},
+		{"POST /fhir/$export", s.exportSystem},
+		{"GET /fhir/Patient/$export", s.exportPatients},
+		{"POST /fhir/Patient/$export", s.exportPatients},
+		{"GET /fhir/Group/{id}/$export", s.exportGroup},
+		{"POST /fhir/Group/{id}/$export", s.exportGroup},
+		{"GET /fhir/$export-poll/{job}", s.exportStatus},
+		{"DELETE /fhir/$export-poll/{job}", s.exportDelete},
+		{"GET /fhir/$export-file/{file}", s.exportFile},
 	} {
 		s.mux.Handle(rt.pattern, s.authenticated(rt.h))
 	}
@@ -147,6 +166,10 @@ func checkPath(r *http.Request) error {
 
 // Handler returns the HTTP handler of /fhir and everything under it.
 func (s *Server) Handler() http.Handler { return s.mux }
+
+// Close cancels the bulk exports, waits for those running and deletes
+// their files.
+func (s *Server) Close() { s.exports.close() }
 
 const contentType = "application/fhir+json; charset=utf-8"
 

@@ -61,6 +61,7 @@ type Node struct {
 	api     *api.Server
 	vault   *vault.Vault
 	records *custodian.Custodian
+	fhirAPI *fhirapi.Server
 	// snapshots writes snapshots for state sync; nil if they are off.
 	snapshots *snapshotter
 	http      *http.Server
@@ -150,14 +151,13 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	if err != nil {
 		return err
 	}
-	fhirAPI, err := n.openRecords(cc, gen, key)
-	if err != nil {
+	if n.fhirAPI, err = n.openRecords(cc, gen, key); err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", n.api.Handler())
-	mux.Handle("/fhir", fhirAPI.Handler())
-	mux.Handle("/fhir/", fhirAPI.Handler())
+	mux.Handle("/fhir", n.fhirAPI.Handler())
+	mux.Handle("/fhir/", n.fhirAPI.Handler())
 	n.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	if n.cfg.MetricsAddr != "" {
 		mm := http.NewServeMux()
@@ -211,6 +211,7 @@ func (n *Node) openRecords(cc *cfg.Config, gen *cmttypes.GenesisDoc, key ed25519
 	return fhirapi.New(fhirapi.Options{
 		Custodian: n.records, Auth: n.api.Auth(), State: func() identity.Reader { return n.app.State() },
 		Validates: validator != nil, Peers: peers, Audit: n.audit, Events: n.app.Router(),
+		ExportDir: filepath.Join(cc.DBDir(), "exports"),
 	}), nil
 }
 
@@ -389,6 +390,7 @@ func (n *Node) Stop() error {
 			errs = append(errs, n.metrics.Shutdown(ctx))
 		}
 		cancel()
+		n.fhirAPI.Close() // bulk exports read the vault, closed below
 		n.cancel()
 		<-n.done
 	}
@@ -453,6 +455,9 @@ func (n *Node) App() *app.App { return n.app }
 
 // Index returns the index of committed transactions.
 func (n *Node) Index() *index.Index { return n.index }
+
+// Vault returns the node's record vault (for benchmarks' baselines).
+func (n *Node) Vault() *vault.Vault { return n.vault }
 
 // API returns the HTTP API server.
 func (n *Node) API() *api.Server { return n.api }
