@@ -107,6 +107,7 @@ func TestAccess(t *testing.T) {
 		"POST /v1/auth/challenge":              {"/v1/auth/challenge", 0, 0},
 		"POST /v1/auth/token":                  {"/v1/auth/token", 0, 0},
 		"GET /v1/auth/whoami":                  {"/v1/auth/whoami", 200, 200},
+		"GET /.well-known/smart-configuration": {"/.well-known/smart-configuration", 200, 200},
 	}
 	for _, rt := range n.API().Routes() {
 		t.Run(rt.Pattern, func(t *testing.T) {

@@ -29,13 +29,15 @@ import (
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/custodian"
 	"github.com/careledger/careledger/fhir"
+	"github.com/careledger/careledger/smart"
 	"github.com/careledger/careledger/tx"
 )
 
-// Authenticator names the account a request's bearer token belongs to; the
-// JSON API's api.Auth satisfies it.
+// Authenticator names the account a request's bearer token belongs to and
+// the SMART scopes the token is limited to (nil: none); the JSON API's
+// api.Auth satisfies it.
 type Authenticator interface {
-	Authenticate(r *http.Request) (*identity.Account, error)
+	AuthenticateScopes(r *http.Request) (*identity.Account, smart.Scopes, error)
 }
 
 // Options configure a Server.
@@ -107,6 +109,7 @@ func New(o Options) *Server {
 		s.mux.Handle(rt.pattern, s.authenticated(rt.h))
 	}
 	s.mux.HandleFunc("GET /fhir/metadata", s.metadata)
+	s.mux.HandleFunc("GET /fhir/.well-known/smart-configuration", s.smartConfiguration)
 	s.mux.HandleFunc("/fhir/", func(w http.ResponseWriter, r *http.Request) { s.fail(w, notServed()) })
 	return s
 }
@@ -144,9 +147,12 @@ const contentType = "application/fhir+json; charset=utf-8"
 
 func (s *Server) authenticated(h func(http.ResponseWriter, *http.Request, *identity.Account) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		who, err := s.auth.Authenticate(r)
+		who, scopes, err := s.auth.AuthenticateScopes(r)
 		if err == nil {
 			err = checkPath(r)
+		}
+		if err == nil {
+			r, err = scoped(r, who, scopes) // before any consent decision
 		}
 		if err == nil {
 			err = h(w, r, who)
@@ -427,6 +433,9 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request, who *identity.Ac
 	}
 	bundle, err := s.limits.ParseBundle(b)
 	if err != nil {
+		return err
+	}
+	if err := scopeEntries(r, bundle); err != nil {
 		return err
 	}
 	req, err := s.requesterOf(r, who)
