@@ -3,14 +3,15 @@
 // search), transaction and batch Bundles, and the CapabilityStatement.
 //
 // Every request carries the bearer token of the JSON API's challenge
-// authentication. The purpose of a read is the X-Purpose-Of-Use header (an
+// authentication; a token limited by SMART scopes is refused what they do
+// not cover before anything is decided (smart.go). The purpose of a read is the X-Purpose-Of-Use header (an
 // HL7 PurposeOfUse code; TREAT for members and PATRQT for patients when
 // absent), and a physician breaks the glass with X-Break-Glass: true and the
 // purpose ETREAT. Errors are OperationOutcome resources; a rejected
 // transaction (the node's own, or one relayed) answers with the HTTP status
 // and issue type of its code in tx's table, as the JSON API does.
 //
-// fhirapi imports custodian, fhir and identity; the node mounts it.
+// fhirapi imports custodian, fhir, smart and identity; the node mounts it.
 package fhirapi
 
 import (
