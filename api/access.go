@@ -8,6 +8,7 @@ import (
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/disclosure"
+	"github.com/careledger/careledger/smart"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -227,6 +228,18 @@ var auditList = access{name: "patient(?account), org(?org)", allow: func(v ident
 	return true, nil
 }}
 
+// scopeAllows applies a token's SMART scopes to the JSON API: its answers
+// are not FHIR resources of one type, so a route whose rule concerns a
+// patient, account or organization (every rule but open and member) needs
+// a user/ or system/ scope that reads every type (user/*.rs, user/*.cruds,
+// ...). Chain-wide views (member) take any token.
+func scopeAllows(rule access, scopes smart.Scopes) error {
+	if rule.allow == nil || scopes.Cover(smart.Read, "*") == smart.Full {
+		return nil
+	}
+	return tx.Rejectf(tx.CodeUnauthorized, "the token's scopes do not cover the JSON API's route rule %s: it needs user/*.r or system/*.r", rule.name)
+}
+
 type callerKey struct{}
 
 // caller returns the account guard authenticated, nil on an open route.
@@ -242,7 +255,10 @@ func (s *Server) guard(rule access, h http.Handler) http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		who, err := s.auth.Authenticate(r)
+		who, scopes, err := s.auth.AuthenticateScopes(r)
+		if err == nil {
+			err = scopeAllows(rule, scopes)
+		}
 		if err != nil {
 			writeError(w, err)
 			return

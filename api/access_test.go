@@ -65,6 +65,10 @@ func TestAccess(t *testing.T) {
 
 	self, other, auditor := n.Token(t, patientKey), n.Token(t, otherKey), n.Token(t, auditorKey)
 	delegate := n.Token(t, delegateKey)
+	scoped, err := c.ScopedToken(ctx, patientKey, "patient/*.rs")
+	if err != nil {
+		t.Fatalf("scoped token: %v", err)
+	}
 	pa, pub := p.String(), tx.PubKey(patientKey.PubKey().Bytes()).String()
 	zero64 := strings.Repeat("0", 64)
 
@@ -107,6 +111,7 @@ func TestAccess(t *testing.T) {
 		"POST /v1/auth/challenge":              {"/v1/auth/challenge", 0, 0},
 		"POST /v1/auth/token":                  {"/v1/auth/token", 0, 0},
 		"GET /v1/auth/whoami":                  {"/v1/auth/whoami", 200, 200},
+		"GET /.well-known/smart-configuration": {"/.well-known/smart-configuration", 200, 200},
 	}
 	for _, rt := range n.API().Routes() {
 		t.Run(rt.Pattern, func(t *testing.T) {
@@ -125,6 +130,13 @@ func TestAccess(t *testing.T) {
 			// chain-wide views answer it.
 			if got := statusOf(t, method, url, other); rt.Access != api.MemberAccess && !rt.Open && got < 300 {
 				t.Errorf("%s %s with another patient's token (access %s) = HTTP %d; want a refusal", method, tc.url, rt.Access, got)
+			}
+			// A token limited by SMART scopes (patient/*.rs) reads the
+			// chain-wide views and no route whose rule concerns a patient.
+			if got := statusOf(t, method, url, scoped.Token); !rt.Open && rt.Access != api.MemberAccess && got != http.StatusForbidden {
+				t.Errorf("%s %s with the patient's patient/*.rs token = HTTP %d; want 403", method, tc.url, got)
+			} else if rt.Access == api.MemberAccess && (got == 401 || got == 403) {
+				t.Errorf("%s %s with the patient's patient/*.rs token = HTTP %d; want not refused", method, tc.url, got)
 			}
 			for _, who := range []struct {
 				name, token string

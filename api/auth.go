@@ -15,6 +15,7 @@ import (
 	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/smart"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -104,6 +105,11 @@ func (a *Auth) token(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	scopes, err := smart.Parse(req.Scope)
+	if err != nil {
+		writeError(w, tx.Rejectf(tx.CodeMalformed, "%v", err))
+		return
+	}
 	payload, ok := a.open("c", req.Challenge)
 	if !ok || len(payload) != 16+tx.PubKeySize || string(payload[16:]) != string(req.PubKey) {
 		writeError(w, tx.Rejectf(tx.CodeUnauthenticated, "challenge is invalid, expired or for another key"))
@@ -119,11 +125,18 @@ func (a *Auth) token(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	if scopes.Has(smart.System) && acct.Kind != identity.Member {
+		writeError(w, tx.Rejectf(tx.CodeUnauthorized, "system/ scopes are for the accounts of organizations' members and services"))
+		return
+	}
 	exp := a.clock().Add(TokenTTL).Truncate(time.Second)
+	// The scopes are sealed with the account: a client cannot widen them.
+	payload = append(append(acct.Address[:], acct.PubKey...), scopes.String()...)
 	writeJSON(w, http.StatusOK, v1.TokenAnswer{
-		Token:     a.seal("t", append(acct.Address[:], acct.PubKey...), exp),
+		Token:     a.seal("t", payload, exp),
 		Address:   acct.Address,
 		ExpiresAt: exp.UTC(),
+		Scope:     scopes.String(),
 	})
 }
 
@@ -143,27 +156,42 @@ func (a *Auth) active(load func(identity.Reader) (*identity.Account, error)) (*i
 	return acct, nil
 }
 
-// Authenticate returns the account that the request's bearer token names.
-// The account is read from committed state on every call, so a suspension or
-// key rotation takes effect at once, whatever tokens are outstanding.
+// Authenticate returns the account that the request's bearer token names,
+// whatever scopes the token is limited to: for callers that serve nothing
+// a scope limits (AuthenticateScopes says which).
 func (a *Auth) Authenticate(r *http.Request) (*identity.Account, error) {
+	acct, _, err := a.AuthenticateScopes(r)
+	return acct, err
+}
+
+// AuthenticateScopes returns the account that the request's bearer token
+// names and the SMART scopes the token is limited to (nil: not limited).
+// The account is read from committed state on every call, so a suspension
+// or key rotation takes effect at once, whatever tokens are outstanding.
+func (a *Auth) AuthenticateScopes(r *http.Request) (*identity.Account, smart.Scopes, error) {
 	h := r.Header.Get("Authorization")
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok {
-		return nil, tx.Rejectf(tx.CodeUnauthenticated, "an Authorization: Bearer token is required")
+		return nil, nil, tx.Rejectf(tx.CodeUnauthenticated, "an Authorization: Bearer token is required")
 	}
 	payload, ok := a.open("t", tok)
-	if !ok || len(payload) != tx.AddressSize+tx.PubKeySize {
-		return nil, tx.Rejectf(tx.CodeUnauthenticated, "token is invalid or expired")
+	const keyed = tx.AddressSize + tx.PubKeySize
+	if !ok || len(payload) < keyed {
+		return nil, nil, tx.Rejectf(tx.CodeUnauthenticated, "token is invalid or expired")
+	}
+	// Sealed by token, so canonical: it parses unless the secret leaked.
+	scopes, err := smart.Parse(string(payload[keyed:]))
+	if err != nil {
+		return nil, nil, tx.Rejectf(tx.CodeUnauthenticated, "token is invalid or expired")
 	}
 	var addr tx.Address
 	copy(addr[:], payload)
 	acct, err := a.active(func(v identity.Reader) (*identity.Account, error) { return identity.LoadAccount(v, addr) })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if string(acct.PubKey) != string(payload[tx.AddressSize:]) {
-		return nil, tx.Rejectf(tx.CodeUnauthenticated, "token was issued to a key the account has rotated away from")
+	if string(acct.PubKey) != string(payload[tx.AddressSize:keyed]) {
+		return nil, nil, tx.Rejectf(tx.CodeUnauthenticated, "token was issued to a key the account has rotated away from")
 	}
-	return acct, nil
+	return acct, scopes, nil
 }

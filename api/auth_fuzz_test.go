@@ -65,6 +65,7 @@ func FuzzOpenToken(f *testing.F) {
 	var addr tx.Address
 	f.Add(a.seal("t", append(addr[:], pub...), fuzzNow.Add(TokenTTL)))
 	f.Add(a.seal("c", append(make([]byte, 16), pub...), fuzzNow.Add(ChallengeTTL)))
+	f.Add(a.seal("t", append(append(addr[:], pub...), "patient/Observation.rs user/*.cruds"...), fuzzNow.Add(TokenTTL)))
 
 	f.Fuzz(func(t *testing.T, s string) {
 		for _, kind := range []string{"c", "t"} {

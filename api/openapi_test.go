@@ -20,6 +20,7 @@ import (
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/disclosure"
+	"github.com/careledger/careledger/smart"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tx"
 )
@@ -287,6 +288,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"GenesisOrg":        identity.GenesisOrg{},
 		"Validator":         identity.Validator{},
 		"ValidatorList":     v1.ValidatorList{},
+		"SmartConfig":       smart.Configuration{},
 	}
 	for name, v := range types {
 		schema := lookup(doc, "components", "schemas", name)

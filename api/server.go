@@ -154,6 +154,7 @@ func (s *Server) routeTable() []route {
 		{"POST /v1/auth/challenge", open, s.auth.challenge},
 		{"POST /v1/auth/token", open, s.auth.token},
 		{"GET /v1/auth/whoami", member, s.whoami},
+		{"GET /.well-known/smart-configuration", open, smartConfiguration},
 	}
 }
 

@@ -378,6 +378,13 @@ func (c *Client) Send(ctx context.Context, key ed25519.PrivKey, msgs ...tx.Msg) 
 
 // AuthToken proves possession of key to the node and returns a bearer token.
 func (c *Client) AuthToken(ctx context.Context, key ed25519.PrivKey) (v1.TokenAnswer, error) {
+	return c.ScopedToken(ctx, key, "")
+}
+
+// ScopedToken is AuthToken for a token limited to SMART v2 scopes, such as
+// "patient/Observation.rs" (space-separated; "" for a token not limited).
+// The answer's Scope is what the node granted.
+func (c *Client) ScopedToken(ctx context.Context, key ed25519.PrivKey, scope string) (v1.TokenAnswer, error) {
 	chainID, err := c.ChainID(ctx)
 	if err != nil {
 		return v1.TokenAnswer{}, err
@@ -385,7 +392,7 @@ func (c *Client) AuthToken(ctx context.Context, key ed25519.PrivKey) (v1.TokenAn
 	call := func(ctx context.Context, method, path string, body, out any) error {
 		return c.do(ctx, method, path, body, out, nil)
 	}
-	return v1.Login(ctx, call, chainID, key)
+	return v1.LoginScoped(ctx, call, chainID, key, scope)
 }
 
 // WhoAmI returns the account a bearer token belongs to.

@@ -99,6 +99,10 @@ type Requester struct {
 	Account    *identity.Account
 	Purpose    string // an HL7 PurposeOfUse code
 	BreakGlass bool   // an emergency access without a grant (ETREAT)
+	// Limit, if set, is asked before each consent decision whether the
+	// request may reach records of these types of patient at all (a
+	// token's SMART scopes). Its error is returned and nothing is decided.
+	Limit func(patient tx.Address, types []string) error
 }
 
 func forbidden(format string, args ...any) error {
@@ -353,6 +357,15 @@ func (c *Custodian) decide(ctx context.Context, who Requester, patient string, i
 	addr, err := tx.ParseAddress(patient)
 	if err != nil {
 		return nil, fmt.Errorf("vault pseudonym: %w", err)
+	}
+	if who.Limit != nil {
+		types := make([]string, len(items))
+		for i, it := range items {
+			types[i] = it.Type
+		}
+		if err := who.Limit(addr, types); err != nil {
+			return nil, err
+		}
 	}
 	res, err := c.send.Send(ctx, contract.Encode(consent.Access{
 		Requester: who.Account.Address, Patient: addr, Purpose: who.Purpose, BreakGlass: who.BreakGlass, Items: items,

@@ -113,6 +113,9 @@ func (s *Server) searchAuditEvent(w http.ResponseWriter, r *http.Request, who *i
 		}
 		return err
 	}
+	if err := s.patientInScope(r, patient.String(), "AuditEvent"); err != nil {
+		return err
+	}
 	match, err := auditFilter(q)
 	if err != nil {
 		return err

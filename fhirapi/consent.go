@@ -122,6 +122,9 @@ func (s *Server) readConsent(w http.ResponseWriter, r *http.Request, who *identi
 	if g == nil {
 		return fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: "no such grant"})
 	}
+	if err := s.patientInScope(r, g.Patient.String(), "Consent"); err != nil {
+		return err
+	}
 	c, err := grantConsent(g)
 	if err != nil {
 		return err

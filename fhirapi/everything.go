@@ -127,6 +127,7 @@ func (p *Peers) ask(ctx context.Context, org string, who custodian.Requester, pa
 // custodian's service key, the account it names in X-On-Behalf-Of.
 func (s *Server) requesterOf(r *http.Request, who *identity.Account) (custodian.Requester, error) {
 	req := requester(r, who)
+	req.Limit = s.compartment(r)
 	on := r.Header.Get(onBehalfOf)
 	if on == "" {
 		return req, nil
@@ -162,6 +163,9 @@ func (s *Server) everything(w http.ResponseWriter, r *http.Request, who *identit
 	if err != nil {
 		return err
 	}
+	if err := s.patientInScope(r, patient, "*"); err != nil { // before asking peers
+		return err
+	}
 	local, err := s.c.Everything(r.Context(), req, patient)
 	if err != nil {
 		return err
@@ -183,6 +187,9 @@ func (s *Server) everythingByIdentifier(w http.ResponseWriter, r *http.Request, 
 	}
 	if _, err := tx.ParseAddress(patient); err != nil {
 		return fhir.NewError(fhir.ErrInvalid, fhir.Issue{Diagnostics: "the identifier's value must be an address"})
+	}
+	if err := s.patientInScope(r, patient, "*"); err != nil {
+		return err
 	}
 	local, err := s.c.Everything(r.Context(), req, patient)
 	if err != nil {

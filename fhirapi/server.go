@@ -5,14 +5,15 @@
 // CapabilityStatement.
 //
 // Every request carries the bearer token of the JSON API's challenge
-// authentication. The purpose of a read is the X-Purpose-Of-Use header (an
+// authentication; a token limited by SMART scopes is refused what they do
+// not cover before anything is decided (smart.go). The purpose of a read is the X-Purpose-Of-Use header (an
 // HL7 PurposeOfUse code; TREAT for members and PATRQT for patients when
 // absent), and a physician breaks the glass with X-Break-Glass: true and the
 // purpose ETREAT. Errors are OperationOutcome resources; a rejected
 // transaction (the node's own, or one relayed) answers with the HTTP status
 // and issue type of its code in tx's table, as the JSON API does.
 //
-// fhirapi imports custodian, fhir and identity; the node mounts it.
+// fhirapi imports custodian, fhir, smart and identity; the node mounts it.
 package fhirapi
 
 import (
@@ -32,13 +33,15 @@ import (
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/custodian"
 	"github.com/careledger/careledger/fhir"
+	"github.com/careledger/careledger/smart"
 	"github.com/careledger/careledger/tx"
 )
 
-// Authenticator names the account a request's bearer token belongs to; the
-// JSON API's api.Auth satisfies it.
+// Authenticator names the account a request's bearer token belongs to and
+// the SMART scopes the token is limited to (nil: none); the JSON API's
+// api.Auth satisfies it.
 type Authenticator interface {
-	Authenticate(r *http.Request) (*identity.Account, error)
+	AuthenticateScopes(r *http.Request) (*identity.Account, smart.Scopes, error)
 }
 
 // Options configure a Server.
@@ -134,6 +137,7 @@ func New(o Options) *Server {
 		s.mux.Handle(rt.pattern, s.authenticated(rt.h))
 	}
 	s.mux.HandleFunc("GET /fhir/metadata", s.metadata)
+	s.mux.HandleFunc("GET /fhir/.well-known/smart-configuration", s.smartConfiguration)
 	s.mux.HandleFunc("/fhir/", func(w http.ResponseWriter, r *http.Request) { s.fail(w, notServed()) })
 	return s
 }
@@ -175,9 +179,12 @@ const contentType = "application/fhir+json; charset=utf-8"
 
 func (s *Server) authenticated(h func(http.ResponseWriter, *http.Request, *identity.Account) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		who, err := s.auth.Authenticate(r)
+		who, scopes, err := s.auth.AuthenticateScopes(r)
 		if err == nil {
 			err = checkPath(r)
+		}
+		if err == nil {
+			r, err = scoped(r, who, scopes) // before any consent decision
 		}
 		if err == nil {
 			err = h(w, r, who)
@@ -470,6 +477,9 @@ func (s *Server) bundle(w http.ResponseWriter, r *http.Request, who *identity.Ac
 	}
 	bundle, err := s.limits.ParseBundle(b)
 	if err != nil {
+		return err
+	}
+	if err := scopeEntries(r, bundle); err != nil {
 		return err
 	}
 	req, err := s.requesterOf(r, who)

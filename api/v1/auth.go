@@ -40,6 +40,9 @@ type TokenRequest struct {
 	PubKey    tx.PubKey `json:"pub_key"`
 	Challenge string    `json:"challenge"`
 	Signature string    `json:"signature"` // base64 Ed25519 over AuthSignBytes
+	// Scope optionally limits the token to SMART v2 resource scopes,
+	// space-separated (package smart); "" asks for a token not limited.
+	Scope string `json:"scope,omitempty"`
 }
 
 // TokenAnswer is its answer.
@@ -47,6 +50,8 @@ type TokenAnswer struct {
 	Token     string     `json:"token"`
 	Address   tx.Address `json:"address"`
 	ExpiresAt time.Time  `json:"expires_at"`
+	// Scope is the scopes granted, in canonical form; "" when not limited.
+	Scope string `json:"scope,omitempty"`
 }
 
 // Caller sends a request with a JSON body (none if body is nil) to a node's
@@ -58,6 +63,11 @@ type Caller func(ctx context.Context, method, path string, body, out any) error
 // exchanged for a token. The Go client and a node reaching its peers both
 // log in so.
 func Login(ctx context.Context, call Caller, chainID string, key ed25519.PrivKey) (TokenAnswer, error) {
+	return LoginScoped(ctx, call, chainID, key, "")
+}
+
+// LoginScoped is Login for a token limited to scope (TokenRequest.Scope).
+func LoginScoped(ctx context.Context, call Caller, chainID string, key ed25519.PrivKey, scope string) (TokenAnswer, error) {
 	pub := tx.PubKey(key.PubKey().Bytes())
 	var ch ChallengeAnswer
 	if err := call(ctx, "POST", "/v1/auth/challenge", ChallengeRequest{PubKey: pub}, &ch); err != nil {
@@ -69,7 +79,7 @@ func Login(ctx context.Context, call Caller, chainID string, key ed25519.PrivKey
 	}
 	var tok TokenAnswer
 	err = call(ctx, "POST", "/v1/auth/token", TokenRequest{
-		PubKey: pub, Challenge: ch.Challenge, Signature: base64.StdEncoding.EncodeToString(sig),
+		PubKey: pub, Challenge: ch.Challenge, Signature: base64.StdEncoding.EncodeToString(sig), Scope: scope,
 	}, &tok)
 	return tok, err
 }

@@ -18,6 +18,7 @@ func authToken(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("auth token", flag.ContinueOnError)
 	keyName, keyDir := keyFlag(fs)
 	nodeURL := nodeFlag(fs)
+	scope := scopeFlag(fs)
 	if err := parse(fs, args, 0, ""); err != nil {
 		return err
 	}
@@ -25,9 +26,14 @@ func authToken(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	tok, err := client.New(*nodeURL).AuthToken(ctx, key)
+	tok, err := client.New(*nodeURL).ScopedToken(ctx, key, *scope)
 	if err != nil {
 		return err
 	}
 	return printJSON(tok)
+}
+
+// scopeFlag adds --scope: the SMART v2 scopes to limit a token to.
+func scopeFlag(fs *flag.FlagSet) *string {
+	return fs.String("scope", "", `SMART v2 scopes to limit the token to, space-separated, such as "patient/Observation.rs" (default: not limited)`)
 }

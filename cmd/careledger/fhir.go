@@ -20,6 +20,7 @@ func runFHIR(ctx context.Context, args []string) error {
 	nodeURL := nodeFlag(fs)
 	purpose := fs.String("purpose", "", "purpose of use (HL7 PurposeOfUse code; default TREAT for members, PATRQT for patients)")
 	glass := fs.Bool("break-glass", false, "an emergency read without a grant (with --purpose ETREAT, physicians only)")
+	scope := scopeFlag(fs)
 	if err := parse(fs, args, -1, "METHOD PATH [FILE|-]"); err != nil {
 		return err
 	}
@@ -42,7 +43,7 @@ func runFHIR(ctx context.Context, args []string) error {
 		return err
 	}
 	c := client.New(*nodeURL)
-	tok, err := c.AuthToken(ctx, key)
+	tok, err := c.ScopedToken(ctx, key, *scope)
 	if err != nil {
 		return err
 	}

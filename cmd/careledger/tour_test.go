@@ -95,6 +95,15 @@ func TestTour(t *testing.T) {
 	if n := total(run(true, "fhir", "--key", "dr-adams", "GET", "Observation?patient=patient-alice&category=laboratory")); n != 2 {
 		t.Errorf("dr-adams' laboratory search: %d results; want 2", n)
 	}
+	// SMART: a scoped token, and a search its scope does not cover.
+	var scoped struct{ Scope string }
+	mustJSON(t, run(true, "auth", "token", "--key", "patient-alice", "--scope", "patient/Observation.rs"), &scoped)
+	if scoped.Scope != "patient/Observation.rs" {
+		t.Errorf("auth token --scope patient/Observation.rs granted %q", scoped.Scope)
+	}
+	if out := run(false, "fhir", "--key", "dr-adams", "--scope", "user/Observation.rs", "GET", "Condition?patient=patient-alice"); !strings.Contains(out, "scope") {
+		t.Errorf("fhir --scope user/Observation.rs searching Conditions: %s; want refused by scope", out)
+	}
 	if n := total(run(true, "fhir", "--key", "dr-chen", "GET", "Observation?patient=patient-alice")); n != 0 {
 		t.Errorf("dr-chen's search without a grant: %d results; want 0", n)
 	}
