@@ -141,7 +141,7 @@ func (c *Custodian) prepare(r *fhir.Resource, batch map[string]string) (*pending
 		}
 	}
 	p := &pending{res: r, version: 1}
-	latest, err := c.opts.Vault.Latest(r.Type(), r.ID())
+	latest, err := c.latest(r.Type(), r.ID())
 	switch {
 	case err == nil:
 		p.version, p.patient = latest.Version+1, latest.Patient
@@ -175,7 +175,7 @@ func (c *Custodian) pseudonymOf(r *fhir.Resource, batch map[string]string) (stri
 	if p, ok := batch[pid]; ok {
 		return p, nil
 	}
-	rec, err := c.opts.Vault.Latest("Patient", pid)
+	rec, err := c.latest("Patient", pid)
 	if err != nil {
 		if errors.Is(err, vault.ErrNotFound) {
 			return "", fhir.NewError(fhir.ErrUnresolved, fhir.Issue{Diagnostics: "the patient " + r.Type() + " refers to is not held here"})
@@ -216,13 +216,15 @@ func (c *Custodian) store(ctx context.Context, ps []*pending) error {
 			return err
 		}
 		p.res.SetMeta(p.version, now)
-		recs[i] = vault.Record{Patient: p.patient, Type: p.res.Type(), ID: p.res.ID(), Version: p.version, Updated: now, Deleted: p.deleted, Salt: salt}
+		ref := c.Ref(p.res.Type(), p.res.ID())
+		p.res.SetTag(RecordTagSystem, ref)
+		recs[i] = vault.Record{Patient: p.patient, Type: p.res.Type(), ID: ref, Version: p.version, Updated: now, Deleted: p.deleted, Salt: salt}
 		if !p.deleted {
 			recs[i].Content = p.res.Canonical()
 		}
 	}
 	if err := c.opts.Vault.Put(recs...); err != nil {
-		return vaultError(err, recs[0].Type, recs[0].ID)
+		return vaultError(err, ps[0].res.Type(), ps[0].res.ID())
 	}
 	msgs, err := c.anchors(recs)
 	if err != nil {
@@ -324,7 +326,7 @@ func (c *Custodian) Delete(ctx context.Context, who *identity.Account, typ, id s
 	if err := c.canWrite(who); err != nil {
 		return err
 	}
-	latest, err := c.opts.Vault.Latest(typ, id)
+	latest, err := c.latest(typ, id)
 	if err != nil {
 		return vaultError(err, typ, id)
 	}
@@ -370,26 +372,28 @@ func (c *Custodian) decide(ctx context.Context, who Requester, patient string, i
 // Read returns the latest version of typ/id if the consent contract permits
 // who to read it.
 func (c *Custodian) Read(ctx context.Context, who Requester, typ, id string) (*fhir.Resource, error) {
-	rec, err := c.opts.Vault.Latest(typ, id)
+	rec, err := c.latest(typ, id)
 	if err != nil {
 		return nil, vaultError(err, typ, id)
 	}
-	return c.release(ctx, who, rec)
+	return c.release(ctx, who, rec, id)
 }
 
 // VRead returns one version of typ/id, under the same decision as Read.
 func (c *Custodian) VRead(ctx context.Context, who Requester, typ, id string, version int) (*fhir.Resource, error) {
-	rec, err := c.opts.Vault.Version(typ, id, version)
+	rec, err := c.opts.Vault.Version(typ, c.Ref(typ, id), version)
 	if err != nil {
 		return nil, vaultError(err, typ, id)
 	}
-	return c.release(ctx, who, rec)
+	return c.release(ctx, who, rec, id)
 }
 
-// release decides the read of rec and returns its content if permitted.
-func (c *Custodian) release(ctx context.Context, who Requester, rec vault.Record) (*fhir.Resource, error) {
+// release decides the read of rec, the record the client names id, and
+// returns its content if permitted. rec.ID is the record's ref, which the
+// decision names.
+func (c *Custodian) release(ctx context.Context, who Requester, rec vault.Record, id string) (*fhir.Resource, error) {
 	if rec.Deleted {
-		return nil, fhir.NewError(fhir.ErrGone, fhir.Issue{Diagnostics: fmt.Sprintf("%s/%s is deleted", rec.Type, rec.ID)})
+		return nil, fhir.NewError(fhir.ErrGone, fhir.Issue{Diagnostics: fmt.Sprintf("%s/%s is deleted", rec.Type, id)})
 	}
 	r, err := fhir.Parse(rec.Content)
 	if err != nil {
@@ -403,17 +407,21 @@ func (c *Custodian) release(ctx context.Context, who Requester, rec vault.Record
 		return nil, err
 	}
 	if !ds[0].Permit {
-		return nil, forbidden("%s may not read %s/%s for %s (%s)", who.Account.Address, rec.Type, rec.ID, who.Purpose, ds[0].Basis)
+		return nil, forbidden("%s may not read %s/%s for %s (%s)", who.Account.Address, rec.Type, id, who.Purpose, ds[0].Basis)
 	}
 	return r, nil
 }
 
 // History returns every version of typ/id, newest first, if the consent
-// contract permits who to read the record.
+// contract permits who to read the record. The versions' ID is id.
 func (c *Custodian) History(ctx context.Context, who Requester, typ, id string) ([]vault.Record, error) {
-	hist, err := c.opts.Vault.History(typ, id)
+	ref := c.Ref(typ, id)
+	hist, err := c.opts.Vault.History(typ, ref)
 	if err != nil {
 		return nil, vaultError(err, typ, id)
+	}
+	for i := range hist {
+		hist[i].ID = id
 	}
 	if p := hist[0].Patient; p != "" {
 		var cats []string
@@ -425,7 +433,7 @@ func (c *Custodian) History(ctx context.Context, who Requester, typ, id string) 
 				break
 			}
 		}
-		ds, err := c.decide(ctx, who, p, []consent.Item{{Type: typ, ID: id, Categories: cats}})
+		ds, err := c.decide(ctx, who, p, []consent.Item{{Type: typ, ID: ref, Categories: cats}})
 		if err != nil {
 			return nil, err
 		}
@@ -447,7 +455,7 @@ func (c *Custodian) Search(ctx context.Context, who Requester, q *fhir.Query) ([
 		if pid == "" {
 			return nil, fhir.NewError(fhir.ErrUnsupported, fhir.Issue{Diagnostics: "a search of " + q.Type + " must name one patient (patient, subject or _id)"})
 		}
-		rec, err := c.opts.Vault.Latest("Patient", pid)
+		rec, err := c.latest("Patient", pid)
 		if err != nil {
 			if errors.Is(err, vault.ErrNotFound) || errors.Is(err, vault.ErrErased) {
 				return nil, nil
@@ -476,7 +484,7 @@ func (c *Custodian) Search(ctx context.Context, who Requester, q *fhir.Query) ([
 		if err != nil {
 			return nil, fmt.Errorf("stored %s/%s does not parse: %w", rec.Type, rec.ID, err)
 		}
-		if q.Match(r) && (d == nil || within(d, r)) {
+		if q.Match(r) && (d == nil || c.within(d, r)) {
 			out = append(out, r)
 		}
 	}
@@ -484,9 +492,9 @@ func (c *Custodian) Search(ctx context.Context, who Requester, q *fhir.Query) ([
 }
 
 // within reports whether a search decision that permits only some records
-// covers r.
-func within(d *consent.Decision, r *fhir.Resource) bool {
-	if len(d.Records) > 0 && !slices.Contains(d.Records, r.Type()+"/"+r.ID()) {
+// (named by ref) covers r.
+func (c *Custodian) within(d *consent.Decision, r *fhir.Resource) bool {
+	if len(d.Records) > 0 && !slices.Contains(d.Records, r.Type()+"/"+c.Ref(r.Type(), r.ID())) {
 		return false
 	}
 	if len(d.Categories) > 0 && !slices.ContainsFunc(fhir.Categories(r), func(c string) bool { return slices.Contains(d.Categories, c) }) {
@@ -498,7 +506,7 @@ func within(d *consent.Decision, r *fhir.Resource) bool {
 // erasure is an erasure the chain ordered of this custodian's records.
 type erasure struct {
 	patient string
-	record  string // "Type/id", or "*" for all of the patient's records
+	record  string // "Type/ref" (see Ref), or "*" for all of the patient's records
 }
 
 var _ app.Listener = (*Custodian)(nil)
@@ -552,10 +560,10 @@ func (c *Custodian) shred(e erasure) error {
 		}
 		return err
 	}
-	typ, id, _ := strings.Cut(e.record, "/")
-	// The contract cannot know whose record typ/id is: a patient may erase
+	typ, ref, _ := strings.Cut(e.record, "/")
+	// The contract cannot know whose record typ/ref is: a patient may erase
 	// only their own.
-	rec, err := c.opts.Vault.Latest(typ, id)
+	rec, err := c.opts.Vault.Latest(typ, ref)
 	if err != nil {
 		if errors.Is(err, vault.ErrNotFound) || errors.Is(err, vault.ErrErased) {
 			return nil
@@ -565,12 +573,12 @@ func (c *Custodian) shred(e erasure) error {
 	if rec.Patient != e.patient {
 		return fmt.Errorf("erasure of %s names patient %s, who does not own it", e.record, e.patient)
 	}
-	return c.opts.Vault.EraseRecord(typ, id)
+	return c.opts.Vault.EraseRecord(typ, ref)
 }
 
 // PseudonymOf returns the pseudonym the Patient resource id is filed under.
 func (c *Custodian) PseudonymOf(id string) (string, error) {
-	rec, err := c.opts.Vault.Latest("Patient", id)
+	rec, err := c.latest("Patient", id)
 	if err != nil {
 		return "", vaultError(err, "Patient", id)
 	}
@@ -609,7 +617,7 @@ func (c *Custodian) Everything(ctx context.Context, who Requester, patient strin
 		if err != nil {
 			return nil, fmt.Errorf("stored %s/%s does not parse: %w", rec.Type, rec.ID, err)
 		}
-		if within(d, r) {
+		if c.within(d, r) {
 			out = append(out, r)
 		}
 	}
@@ -623,16 +631,17 @@ func (c *Custodian) Relay(ctx context.Context, raw []byte) (*app.TxResult, error
 }
 
 // AnchorProof returns one version of typ/id, if who may read it, with its
-// salt and the proof that it is a leaf of an anchor on the chain.
+// salt and the proof that it is a leaf of an anchor on the chain. The
+// version's ID is the record's ref, which its leaf holds.
 func (c *Custodian) AnchorProof(ctx context.Context, who Requester, typ, id string, version int) (vault.Record, *Proof, error) {
-	rec, err := c.opts.Vault.Version(typ, id, version)
+	rec, err := c.opts.Vault.Version(typ, c.Ref(typ, id), version)
 	if err != nil {
 		return rec, nil, vaultError(err, typ, id)
 	}
-	if _, err := c.release(ctx, who, rec); err != nil {
+	if _, err := c.release(ctx, who, rec, id); err != nil {
 		return rec, nil, err
 	}
-	p, err := c.proofs.Load(typ, id, uint64(version))
+	p, err := c.proofs.Load(typ, rec.ID, uint64(version))
 	if errors.Is(err, ErrNoProof) {
 		err = fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: "no anchor proof is kept for this version"})
 	}

@@ -11,9 +11,10 @@ import (
 
 // anchor serves GET /fhir/{type}/{id}/_history/{vid}/$anchor to whoever may
 // read that version: a Parameters resource with what proves it was anchored
-// on the chain unchanged: the salt of its commitment, the commitment, and
-// the leaf's RFC 6962 inclusion proof in the anchor's root, which
-// GET /v1/anchors/{root} finds on the chain.
+// on the chain unchanged: the salt of its commitment, the record's ref (the
+// name its leaf and the chain give it: custodian.Ref), and the leaf's RFC
+// 6962 inclusion proof in the anchor's root, which GET /v1/anchors/{root}
+// finds on the chain.
 func (s *Server) anchor(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
 	typ, req, err := s.readTarget(r, who, "")
 	if err != nil {
@@ -33,6 +34,7 @@ func (s *Server) anchor(w http.ResponseWriter, r *http.Request, who *identity.Ac
 		param("index", "valueInteger", p.Index),
 		param("count", "valueInteger", p.Count),
 		param("salt", "valueBase64Binary", base64.StdEncoding.EncodeToString(rec.Salt[:])),
+		param("ref", "valueId", rec.ID),
 	}
 	for _, h := range p.Path {
 		ps = append(ps, param("proof", "valueString", hex.EncodeToString(h)))
