@@ -137,7 +137,9 @@ func TestTour(t *testing.T) {
 	var bobs struct {
 		Entry []struct {
 			Resource struct {
-				Meta struct{ Tag []struct{ System, Code string } }
+				Meta struct {
+					Tag []struct{ System, Code string }
+				}
 			}
 		}
 	}
