@@ -484,7 +484,7 @@ func (c *Custodian) Search(ctx context.Context, who Requester, q *fhir.Query) ([
 		if err != nil {
 			return nil, fmt.Errorf("stored %s/%s does not parse: %w", rec.Type, rec.ID, err)
 		}
-		if q.Match(r) && (d == nil || c.within(d, r)) {
+		if q.Match(r) && (d == nil || within(d, r, rec.ID)) {
 			out = append(out, r)
 		}
 	}
@@ -492,9 +492,9 @@ func (c *Custodian) Search(ctx context.Context, who Requester, q *fhir.Query) ([
 }
 
 // within reports whether a search decision that permits only some records
-// (named by ref) covers r.
-func (c *Custodian) within(d *consent.Decision, r *fhir.Resource) bool {
-	if len(d.Records) > 0 && !slices.Contains(d.Records, r.Type()+"/"+c.Ref(r.Type(), r.ID())) {
+// (which it names by ref) covers r, whose ref is ref.
+func within(d *consent.Decision, r *fhir.Resource, ref string) bool {
+	if len(d.Records) > 0 && !slices.Contains(d.Records, r.Type()+"/"+ref) {
 		return false
 	}
 	if len(d.Categories) > 0 && !slices.ContainsFunc(fhir.Categories(r), func(c string) bool { return slices.Contains(d.Categories, c) }) {
@@ -617,7 +617,7 @@ func (c *Custodian) Everything(ctx context.Context, who Requester, patient strin
 		if err != nil {
 			return nil, fmt.Errorf("stored %s/%s does not parse: %w", rec.Type, rec.ID, err)
 		}
-		if c.within(d, r) {
+		if within(d, r, rec.ID) {
 			out = append(out, r)
 		}
 	}
