@@ -141,7 +141,7 @@ func (c *Custodian) prepareOp(op fhir.Op, batch map[string]string) (*pending, er
 		}
 		return p, nil
 	case fhir.ActionDelete:
-		latest, err := c.opts.Vault.Latest(op.Type, op.ID)
+		latest, err := c.latest(op.Type, op.ID)
 		if err != nil {
 			return nil, vaultError(err, op.Type, op.ID)
 		}

@@ -83,7 +83,7 @@ func (c *Custodian) DeleteIf(ctx context.Context, who *identity.Account, typ, id
 	if err := c.canWrite(who); err != nil {
 		return err
 	}
-	latest, err := c.opts.Vault.Latest(typ, id)
+	latest, err := c.latest(typ, id)
 	if err != nil {
 		return vaultError(err, typ, id)
 	}
@@ -117,14 +117,14 @@ func (c *Custodian) Patch(ctx context.Context, who Requester, typ, id, ifMatch s
 	if err := c.canWrite(who.Account); err != nil {
 		return nil, err
 	}
-	latest, err := c.opts.Vault.Latest(typ, id)
+	latest, err := c.latest(typ, id)
 	if err != nil {
 		return nil, vaultError(err, typ, id)
 	}
 	if err := checkIfMatch(ifMatch, latest.Version); err != nil {
 		return nil, err
 	}
-	current, err := c.release(ctx, who, latest)
+	current, err := c.release(ctx, who, latest, id)
 	if err != nil {
 		return nil, err
 	}
@@ -279,7 +279,7 @@ func (c *Custodian) conditionScope(ctx context.Context, who Requester, q *fhir.Q
 	if pid == "" {
 		return scope{}, fhir.NewError(fhir.ErrUnsupported, fhir.Issue{Diagnostics: "a conditional " + write + " of " + q.Type + " must name one patient (patient, subject or _id)"})
 	}
-	rec, err := c.opts.Vault.Latest("Patient", pid)
+	rec, err := c.latest("Patient", pid)
 	if errors.Is(err, vault.ErrNotFound) || errors.Is(err, vault.ErrErased) {
 		return scope{none: true}, nil
 	}

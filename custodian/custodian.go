@@ -149,7 +149,7 @@ func (c *Custodian) prepare(r *fhir.Resource, batch map[string]string) (*pending
 		}
 	}
 	p := &pending{res: r, version: 1}
-	latest, err := c.opts.Vault.Latest(r.Type(), r.ID())
+	latest, err := c.latest(r.Type(), r.ID())
 	switch {
 	case err == nil:
 		p.version, p.patient = latest.Version+1, latest.Patient
@@ -183,7 +183,7 @@ func (c *Custodian) pseudonymOf(r *fhir.Resource, batch map[string]string) (stri
 	if p, ok := batch[pid]; ok {
 		return p, nil
 	}
-	rec, err := c.opts.Vault.Latest("Patient", pid)
+	rec, err := c.latest("Patient", pid)
 	if err != nil {
 		if errors.Is(err, vault.ErrNotFound) {
 			return "", fhir.NewError(fhir.ErrUnresolved, fhir.Issue{Diagnostics: "the patient " + r.Type() + " refers to is not held here"})
@@ -233,13 +233,15 @@ func (c *Custodian) put(ps []*pending) ([]vault.Record, error) {
 			return nil, err
 		}
 		p.res.SetMeta(p.version, now)
-		recs[i] = vault.Record{Patient: p.patient, Type: p.res.Type(), ID: p.res.ID(), Version: p.version, Updated: now, Deleted: p.deleted, Salt: salt}
+		ref := c.Ref(p.res.Type(), p.res.ID())
+		p.res.SetTag(RecordTagSystem, ref)
+		recs[i] = vault.Record{Patient: p.patient, Type: p.res.Type(), ID: ref, Version: p.version, Updated: now, Deleted: p.deleted, Salt: salt}
 		if !p.deleted {
 			recs[i].Content = p.res.Canonical()
 		}
 	}
 	if err := c.opts.Vault.Put(recs...); err != nil {
-		return nil, vaultError(err, recs[0].Type, recs[0].ID)
+		return nil, vaultError(err, ps[0].res.Type(), ps[0].res.ID())
 	}
 	c.indexRecords(recs)
 	return recs, nil
@@ -382,26 +384,28 @@ func (c *Custodian) decide(ctx context.Context, who Requester, patient string, i
 // Read returns the latest version of typ/id if the consent contract permits
 // who to read it.
 func (c *Custodian) Read(ctx context.Context, who Requester, typ, id string) (*fhir.Resource, error) {
-	rec, err := c.opts.Vault.Latest(typ, id)
+	rec, err := c.latest(typ, id)
 	if err != nil {
 		return nil, vaultError(err, typ, id)
 	}
-	return c.release(ctx, who, rec)
+	return c.release(ctx, who, rec, id)
 }
 
 // VRead returns one version of typ/id, under the same decision as Read.
 func (c *Custodian) VRead(ctx context.Context, who Requester, typ, id string, version int) (*fhir.Resource, error) {
-	rec, err := c.opts.Vault.Version(typ, id, version)
+	rec, err := c.opts.Vault.Version(typ, c.Ref(typ, id), version)
 	if err != nil {
 		return nil, vaultError(err, typ, id)
 	}
-	return c.release(ctx, who, rec)
+	return c.release(ctx, who, rec, id)
 }
 
-// release decides the read of rec and returns its content if permitted.
-func (c *Custodian) release(ctx context.Context, who Requester, rec vault.Record) (*fhir.Resource, error) {
+// release decides the read of rec, the record the client names id, and
+// returns its content if permitted. rec.ID is the record's ref, which the
+// decision names.
+func (c *Custodian) release(ctx context.Context, who Requester, rec vault.Record, id string) (*fhir.Resource, error) {
 	if rec.Deleted {
-		return nil, fhir.NewError(fhir.ErrGone, fhir.Issue{Diagnostics: fmt.Sprintf("%s/%s is deleted", rec.Type, rec.ID)})
+		return nil, fhir.NewError(fhir.ErrGone, fhir.Issue{Diagnostics: fmt.Sprintf("%s/%s is deleted", rec.Type, id)})
 	}
 	r, err := fhir.Parse(rec.Content)
 	if err != nil {
@@ -415,17 +419,21 @@ func (c *Custodian) release(ctx context.Context, who Requester, rec vault.Record
 		return nil, err
 	}
 	if !ds[0].Permit {
-		return nil, forbidden("%s may not read %s/%s for %s (%s)", who.Account.Address, rec.Type, rec.ID, who.Purpose, ds[0].Basis)
+		return nil, forbidden("%s may not read %s/%s for %s (%s)", who.Account.Address, rec.Type, id, who.Purpose, ds[0].Basis)
 	}
 	return r, nil
 }
 
 // History returns every version of typ/id, newest first, if the consent
-// contract permits who to read the record.
+// contract permits who to read the record. The versions' ID is id.
 func (c *Custodian) History(ctx context.Context, who Requester, typ, id string) ([]vault.Record, error) {
-	hist, err := c.opts.Vault.History(typ, id)
+	ref := c.Ref(typ, id)
+	hist, err := c.opts.Vault.History(typ, ref)
 	if err != nil {
 		return nil, vaultError(err, typ, id)
+	}
+	for i := range hist {
+		hist[i].ID = id
 	}
 	if p := hist[0].Patient; p != "" {
 		var cats []string
@@ -437,7 +445,7 @@ func (c *Custodian) History(ctx context.Context, who Requester, typ, id string) 
 				break
 			}
 		}
-		ds, err := c.decide(ctx, who, p, []consent.Item{{Type: typ, ID: id, Categories: cats}})
+		ds, err := c.decide(ctx, who, p, []consent.Item{{Type: typ, ID: ref, Categories: cats}})
 		if err != nil {
 			return nil, err
 		}
@@ -464,7 +472,7 @@ func (c *Custodian) Search(ctx context.Context, who Requester, q *fhir.Query) ([
 		if pid == "" {
 			return nil, fhir.NewError(fhir.ErrUnsupported, fhir.Issue{Diagnostics: "a search of " + q.Type + " must name one patient (patient, subject or _id)"})
 		}
-		rec, err := c.opts.Vault.Latest("Patient", pid)
+		rec, err := c.latest("Patient", pid)
 		if err != nil {
 			if errors.Is(err, vault.ErrNotFound) || errors.Is(err, vault.ErrErased) {
 				return nil, nil
@@ -493,7 +501,7 @@ func (c *Custodian) Search(ctx context.Context, who Requester, q *fhir.Query) ([
 		if err != nil {
 			return nil, fmt.Errorf("stored %s/%s does not parse: %w", rec.Type, rec.ID, err)
 		}
-		if q.Match(r) && (d == nil || within(d, r)) {
+		if q.Match(r) && (d == nil || within(d, r, rec.ID)) {
 			out = append(out, r)
 		}
 	}
@@ -501,9 +509,9 @@ func (c *Custodian) Search(ctx context.Context, who Requester, q *fhir.Query) ([
 }
 
 // within reports whether a search decision that permits only some records
-// covers r.
-func within(d *consent.Decision, r *fhir.Resource) bool {
-	if len(d.Records) > 0 && !slices.Contains(d.Records, r.Type()+"/"+r.ID()) {
+// (which it names by ref) covers r, whose ref is ref.
+func within(d *consent.Decision, r *fhir.Resource, ref string) bool {
+	if len(d.Records) > 0 && !slices.Contains(d.Records, r.Type()+"/"+ref) {
 		return false
 	}
 	if len(d.Categories) > 0 && !slices.ContainsFunc(fhir.Categories(r), func(c string) bool { return slices.Contains(d.Categories, c) }) {
@@ -515,7 +523,7 @@ func within(d *consent.Decision, r *fhir.Resource) bool {
 // erasure is an erasure the chain ordered of this custodian's records.
 type erasure struct {
 	patient string
-	record  string // "Type/id", or "*" for all of the patient's records
+	record  string // "Type/ref" (see Ref), or "*" for all of the patient's records
 }
 
 var _ app.Listener = (*Custodian)(nil)
@@ -569,10 +577,10 @@ func (c *Custodian) shred(e erasure) error {
 		}
 		return err
 	}
-	typ, id, _ := strings.Cut(e.record, "/")
-	// The contract cannot know whose record typ/id is: a patient may erase
+	typ, ref, _ := strings.Cut(e.record, "/")
+	// The contract cannot know whose record typ/ref is: a patient may erase
 	// only their own.
-	rec, err := c.opts.Vault.Latest(typ, id)
+	rec, err := c.opts.Vault.Latest(typ, ref)
 	if err != nil {
 		if errors.Is(err, vault.ErrNotFound) || errors.Is(err, vault.ErrErased) {
 			return nil
@@ -582,12 +590,12 @@ func (c *Custodian) shred(e erasure) error {
 	if rec.Patient != e.patient {
 		return fmt.Errorf("erasure of %s names patient %s, who does not own it", e.record, e.patient)
 	}
-	return c.opts.Vault.EraseRecord(typ, id)
+	return c.opts.Vault.EraseRecord(typ, ref)
 }
 
 // PseudonymOf returns the pseudonym the Patient resource id is filed under.
 func (c *Custodian) PseudonymOf(id string) (string, error) {
-	rec, err := c.opts.Vault.Latest("Patient", id)
+	rec, err := c.latest("Patient", id)
 	if err != nil {
 		return "", vaultError(err, "Patient", id)
 	}
@@ -598,7 +606,7 @@ func (c *Custodian) PseudonymOf(id string) (string, error) {
 // belongs to. Unlike PseudonymOf it answers for an erased patient too: the
 // accounting of who read a record outlives its content.
 func (c *Custodian) TrailOf(id string) (string, error) {
-	p, err := c.opts.Vault.PatientOf("Patient", id)
+	p, err := c.opts.Vault.PatientOf("Patient", c.Ref("Patient", id))
 	if err != nil {
 		return "", vaultError(err, "Patient", id)
 	}
@@ -637,7 +645,7 @@ func (c *Custodian) Everything(ctx context.Context, who Requester, patient strin
 		if err != nil {
 			return nil, fmt.Errorf("stored %s/%s does not parse: %w", rec.Type, rec.ID, err)
 		}
-		if within(d, r) {
+		if within(d, r, rec.ID) {
 			out = append(out, r)
 		}
 	}
@@ -651,16 +659,17 @@ func (c *Custodian) Relay(ctx context.Context, raw []byte) (*app.TxResult, error
 }
 
 // AnchorProof returns one version of typ/id, if who may read it, with its
-// salt and the proof that it is a leaf of an anchor on the chain.
+// salt and the proof that it is a leaf of an anchor on the chain. The
+// version's ID is the record's ref, which its leaf holds.
 func (c *Custodian) AnchorProof(ctx context.Context, who Requester, typ, id string, version int) (vault.Record, *Proof, error) {
-	rec, err := c.opts.Vault.Version(typ, id, version)
+	rec, err := c.opts.Vault.Version(typ, c.Ref(typ, id), version)
 	if err != nil {
 		return rec, nil, vaultError(err, typ, id)
 	}
-	if _, err := c.release(ctx, who, rec); err != nil {
+	if _, err := c.release(ctx, who, rec, id); err != nil {
 		return rec, nil, err
 	}
-	p, err := c.proofs.Load(typ, id, uint64(version))
+	p, err := c.proofs.Load(typ, rec.ID, uint64(version))
 	if errors.Is(err, ErrNoProof) {
 		err = fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: "no anchor proof is kept for this version"})
 	}

@@ -293,7 +293,7 @@ func (c *Custodian) releaseType(patient string, d *consent.Decision, scope Expor
 			if err != nil {
 				return n, fmt.Errorf("stored %s/%s does not parse: %w", rec.Type, rec.ID, err)
 			}
-			if !within(d, r) || len(filters) > 0 && !slices.ContainsFunc(filters, func(q *fhir.Query) bool { return q.Match(r) }) {
+			if !within(d, r, rec.ID) || len(filters) > 0 && !slices.ContainsFunc(filters, func(q *fhir.Query) bool { return q.Match(r) }) {
 				continue
 			}
 		}

@@ -228,20 +228,20 @@ func (c *Custodian) Include(ctx context.Context, who Requester, q *fhir.Query, p
 		for _, r := range page {
 			for _, ref := range inc.Refs(r) {
 				typ, id := splitRef(ref)
-				rec, err := c.opts.Vault.Latest(typ, id)
+				rec, err := c.latest(typ, id)
 				if errors.Is(err, vault.ErrNotFound) || errors.Is(err, vault.ErrErased) || errors.Is(err, vault.ErrInvalid) {
 					continue // not held here: references may point anywhere
 				}
 				if err != nil {
 					return nil, err
 				}
-				add(rec, consent.Item{Type: typ, ID: id})
+				add(rec, consent.Item{Type: typ, ID: rec.ID})
 			}
 		}
 	}
 	for _, inc := range res.RevInclude {
 		for _, r := range page {
-			rec, err := c.opts.Vault.Latest(r.Type(), r.ID())
+			rec, err := c.latest(r.Type(), r.ID())
 			if err != nil {
 				return nil, vaultError(err, r.Type(), r.ID())
 			}
@@ -310,7 +310,7 @@ func (c *Custodian) releaseAll(ctx context.Context, who Requester, recs []vault.
 	}
 	var out []*fhir.Resource
 	for i, r := range parsed {
-		if w := where[i]; w[0] < 0 || ds[w[0]][w[1]].Permit && within(&ds[w[0]][w[1]], r) {
+		if w := where[i]; w[0] < 0 || ds[w[0]][w[1]].Permit && within(&ds[w[0]][w[1]], r, c.Ref(r.Type(), r.ID())) {
 			out = append(out, r)
 		}
 	}

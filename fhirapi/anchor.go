@@ -12,9 +12,10 @@ import (
 
 // anchor serves {type}/{id}/_history/{vid}/$anchor (no parameters) to whoever may
 // read that version: a Parameters resource with what proves it was anchored
-// on the chain unchanged: the salt of its commitment, the commitment, and
-// the leaf's RFC 6962 inclusion proof in the anchor's root, which
-// GET /v1/anchors/{root} finds on the chain.
+// on the chain unchanged: the salt of its commitment, the record's ref (the
+// name its leaf and the chain give it: custodian.Ref), and the leaf's RFC
+// 6962 inclusion proof in the anchor's root, which GET /v1/anchors/{root}
+// finds on the chain.
 func (s *Server) anchor(w http.ResponseWriter, r *http.Request, who *identity.Account, _ url.Values) error {
 	typ, req, err := s.readTarget(r, who, "")
 	if err != nil {
@@ -34,6 +35,7 @@ func (s *Server) anchor(w http.ResponseWriter, r *http.Request, who *identity.Ac
 		param("index", "valueInteger", p.Index),
 		param("count", "valueInteger", p.Count),
 		param("salt", "valueBase64Binary", base64.StdEncoding.EncodeToString(rec.Salt[:])),
+		param("ref", "valueId", rec.ID),
 	}
 	for _, h := range p.Path {
 		ps = append(ps, param("proof", "valueString", hex.EncodeToString(h)))

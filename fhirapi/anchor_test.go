@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/careledger/careledger/contract/records"
+	"github.com/careledger/careledger/custodian"
 	"github.com/careledger/careledger/vault"
 )
 
@@ -42,6 +43,7 @@ func TestAnchorProof(t *testing.T) {
 			ValueString       string
 			ValueInteger      uint64
 			ValueBase64Binary string
+			ValueID           string `json:"valueId"`
 		}
 	}
 	json.Unmarshal(body, &params)
@@ -49,6 +51,7 @@ func TestAnchorProof(t *testing.T) {
 	var salt [32]byte
 	var index, count uint64
 	var path [][]byte
+	var ref string
 	for _, p := range params.Parameter {
 		switch p.Name {
 		case "root":
@@ -61,6 +64,8 @@ func TestAnchorProof(t *testing.T) {
 		case "salt":
 			b, _ := base64.StdEncoding.DecodeString(p.ValueBase64Binary)
 			copy(salt[:], b)
+		case "ref":
+			ref = p.ValueID
 		case "proof":
 			b, _ := hex.DecodeString(p.ValueString)
 			path = append(path, b)
@@ -69,7 +74,17 @@ func TestAnchorProof(t *testing.T) {
 	if count != 3 {
 		t.Fatalf("$anchor count %d; want the 3 observations anchored together", count)
 	}
-	leaf := records.Leaf{Type: "Observation", ID: "b", Version: 1, Commitment: vault.Commitment(salt, content)}
+	// The leaf names the record by its ref, which the content carries too.
+	var meta struct {
+		Meta struct {
+			Tag []struct{ System, Code string }
+		}
+	}
+	json.Unmarshal(content, &meta)
+	if len(meta.Meta.Tag) != 1 || meta.Meta.Tag[0].System != custodian.RecordTagSystem || meta.Meta.Tag[0].Code != ref || len(ref) != 64 {
+		t.Fatalf("content's tags %+v; want one of %s with the $anchor's ref %q", meta.Meta.Tag, custodian.RecordTagSystem, ref)
+	}
+	leaf := records.Leaf{Type: "Observation", ID: ref, Version: 1, Commitment: vault.Commitment(salt, content)}
 	if err := records.VerifyInclusion(leaf, index, count, path, root); err != nil {
 		t.Fatalf("the read content is not the anchored leaf: %v", err)
 	}
@@ -80,7 +95,7 @@ func TestAnchorProof(t *testing.T) {
 	// Altered content does not verify.
 	altered := append([]byte{}, content...)
 	altered[len(altered)-2] ^= 1
-	bad := records.Leaf{Type: "Observation", ID: "b", Version: 1, Commitment: vault.Commitment(salt, altered)}
+	bad := records.Leaf{Type: "Observation", ID: ref, Version: 1, Commitment: vault.Commitment(salt, altered)}
 	if records.VerifyInclusion(bad, index, count, path, root) == nil {
 		t.Error("altered content verifies against the anchor")
 	}

@@ -26,8 +26,9 @@ const LogIndexURL = "urn:careledger:audit-log-index"
 // restful-interaction subtype of IHE Basic Audit Log Patterns.
 var balpSubtype = map[string]string{"C": "create", "R": "read", "U": "update", "D": "delete"}
 
-// auditEvent returns a log event as an AuditEvent.
-func (s *Server) auditEvent(index uint64, ev *audit.Event) (*fhir.Resource, error) {
+// auditEvent returns a log event as an AuditEvent, whose records name
+// gives as the reader may see them.
+func (s *Server) auditEvent(index uint64, ev *audit.Event, name func(record string) string) (*fhir.Resource, error) {
 	e := ev.Event
 	spec, _ := s.events.Event(e.Type)
 	action, subtype := spec.Action, balpSubtype[spec.Action]
@@ -68,13 +69,17 @@ func (s *Server) auditEvent(index uint64, ev *audit.Event) (*fhir.Resource, erro
 	}
 	for _, a := range e.Attrs {
 		if a.Key == "record" && a.Value != "*" || a.Key == "item" {
-			entities = append(entities, map[string]any{"what": map[string]any{"reference": a.Value},
+			entities = append(entities, map[string]any{"what": map[string]any{"reference": name(a.Value)},
 				"type": coding("http://terminology.hl7.org/CodeSystem/audit-entity-type", "2")})
 		}
 	}
 	var details []any
 	for _, a := range e.Attrs {
-		details = append(details, map[string]any{"type": a.Key, "valueString": a.Value})
+		v := a.Value
+		if a.Key == "record" || a.Key == "item" {
+			v = name(v)
+		}
+		details = append(details, map[string]any{"type": a.Key, "valueString": v})
 	}
 	r := map[string]any{
 		"resourceType": "AuditEvent",
@@ -120,6 +125,10 @@ func (s *Server) searchAuditEvent(w http.ResponseWriter, r *http.Request, who *i
 	if err != nil {
 		return err
 	}
+	name, err := s.recordNames(who, patient)
+	if err != nil {
+		return err
+	}
 	idx, err := s.audit.AccountEvents(patient, 0, 1<<30)
 	if err != nil {
 		return err
@@ -137,7 +146,7 @@ func (s *Server) searchAuditEvent(w http.ResponseWriter, r *http.Request, who *i
 		if !match(ev) {
 			continue
 		}
-		res, err := s.auditEvent(i, ev)
+		res, err := s.auditEvent(i, ev, name)
 		if err != nil {
 			return err
 		}
@@ -153,6 +162,36 @@ func (s *Server) searchAuditEvent(w http.ResponseWriter, r *http.Request, who *i
 	}
 	write(w, http.StatusOK, b.Canonical())
 	return nil
+}
+
+// recordNames returns how the AuditEvents of patient's trail name records
+// to who. Events name records "Type/ref" (custodian.Ref). The patient, a
+// delegate and the custodian's own members see the FHIR ids of the records
+// held here; anyone else (an auditor of another organization), and every
+// record held elsewhere or erased, gets the ref.
+func (s *Server) recordNames(who *identity.Account, patient tx.Address) (func(string) string, error) {
+	asIs := func(v string) string { return v }
+	mine := who.Kind == identity.Member && who.Org == s.c.Org()
+	if !mine {
+		acts, err := identity.ActsFor(s.state(), who.Address, patient)
+		if err != nil || !acts {
+			return asIs, err
+		}
+	}
+	seen := map[string]string{}
+	return func(v string) string {
+		if n, ok := seen[v]; ok {
+			return n
+		}
+		n := v
+		if typ, ref, ok := strings.Cut(v, "/"); ok {
+			if id, found := s.c.ResolveRef(typ, ref, patient.String()); found {
+				n = typ + "/" + id
+			}
+		}
+		seen[v] = n
+		return n
+	}, nil
 }
 
 // parseMap returns a resource built as a map.

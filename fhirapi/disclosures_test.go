@@ -8,17 +8,21 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cometbft/cometbft/crypto/ed25519"
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/consent"
+	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/disclosure"
 	"github.com/careledger/careledger/fhir"
+	"github.com/careledger/careledger/keys"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -58,6 +62,7 @@ func TestAccountingOfDisclosures(t *testing.T) {
 	status, body = s.fhir(s.drA, "PUT", "Observation/o1", obj("resourceType", "Observation", "id", "o1", "status", "final",
 		"code", obj("text", "glucose"), "subject", obj("reference", "Patient/p1")))
 	s.expect("create Observation", status, http.StatusCreated, body)
+	o1 := "Observation/" + recordRef(t, body) // as the chain, and so the signed accounting, names it
 	s.send(s.patient, contract.Encode(consent.Grant{Patient: pa, Grantee: consent.Grantee{Org: hospitalB},
 		Scope: consent.Scope{Types: []string{"Observation"}}, Purposes: []string{"HRESCH"}}))
 	status, body = s.fhir(s.drA, "GET", "Observation/o1", nil)
@@ -87,8 +92,8 @@ func TestAccountingOfDisclosures(t *testing.T) {
 	}
 	r := report(nil)
 	if len(r.Entries) != 1 || r.Entries[0].Purpose != "HRESCH" || r.Entries[0].Recipient != addr(s.drB) ||
-		r.Entries[0].RecipientOrg != hospitalB || r.Entries[0].Custodian != hospitalA || !strings.Contains(r.Entries[0].Description, "Observation/o1") {
-		t.Fatalf("accounting entries %+v; want hospital B's research read of Observation/o1 alone", r.Entries)
+		r.Entries[0].RecipientOrg != hospitalB || r.Entries[0].Custodian != hospitalA || !strings.Contains(r.Entries[0].Description, o1) {
+		t.Fatalf("accounting entries %+v; want hospital B's research read of %s alone", r.Entries, o1)
 	}
 	if e := waitEvent(t, stream, "audit.accounting_compiled"); e.attr("entries") != "1" {
 		t.Errorf("patient's stream: %+v; want the accounting's notice", e)
@@ -153,8 +158,8 @@ func TestAccountingOfDisclosures(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	trail := func(q string) []map[string]any {
-		status, body := s.fhir(s.patient, "GET", "AuditEvent?patient=p1"+q, nil)
+	trailOf := func(reader ed25519.PrivKey, q string) []map[string]any {
+		status, body := s.fhir(reader, "GET", "AuditEvent?patient=p1"+q, nil)
 		s.expect("AuditEvent search"+q, status, http.StatusOK, body)
 		var b struct {
 			Entry []struct{ Resource map[string]any }
@@ -176,7 +181,9 @@ func TestAccountingOfDisclosures(t *testing.T) {
 		}
 		return out
 	}
+	trail := func(q string) []map[string]any { return trailOf(s.patient, q) }
 	all := trail("")
+	checkRecordNames(t, s, all, trailOf)
 	if len(all) < 5 {
 		t.Fatalf("AuditEvent trail has %d events; want the anchors, the grant and the three reads", len(all))
 	}
@@ -254,5 +261,56 @@ func nodetestWait(t *testing.T, s *story, h int64) {
 			t.Fatalf("height %d not reached", h)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkRecordNames checks how records are named in a patient's trail: the
+// chain's decisions name Observation/o1 by its ref, the patient's AuditEvents
+// by its FHIR id, and an auditor of another organization's by its ref.
+func checkRecordNames(t *testing.T, s *story, patientTrail []map[string]any, trailOf func(ed25519.PrivKey, string) []map[string]any) {
+	t.Helper()
+	status, body := s.fhir(s.drA, "GET", "Observation/o1", nil)
+	s.expect("read o1", status, http.StatusOK, body)
+	ref := "Observation/" + recordRef(t, body)
+	txs, err := s.c.AccountTxs(context.Background(), s.token(s.patient), addr(s.patient), 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var items []string
+	for _, r := range txs {
+		for _, e := range r.Events {
+			for _, a := range e.Attrs {
+				if a.Key == "item" || a.Key == "record" {
+					items = append(items, a.Value)
+				}
+			}
+		}
+	}
+	if !slices.Contains(items, ref) || slices.Contains(items, "Observation/o1") {
+		t.Errorf("decisions name items %v; want the ref %s, never Observation/o1", items, ref)
+	}
+	named := func(trail []map[string]any) []string {
+		var refs []string
+		for _, ev := range trail {
+			es, _ := ev["entity"].([]any)
+			for _, e := range es {
+				if r, ok := e.(map[string]any)["what"].(map[string]any)["reference"].(string); ok {
+					refs = append(refs, r)
+				}
+			}
+		}
+		return refs
+	}
+	if got := named(patientTrail); !slices.Contains(got, "Observation/o1") || slices.Contains(got, ref) {
+		t.Errorf("the patient's AuditEvents name %v; want Observation/o1, not its ref", got)
+	}
+	adminB, err := keys.Dir(filepath.Join(s.n.Home, "keys")).Load(hospitalB+"-admin", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auditorB := ed25519.GenPrivKey()
+	s.send(adminB, contract.Encode(identity.RegisterMember{Org: hospitalB, PubKey: auditorB.PubKey().Bytes(), Roles: []identity.Role{identity.Auditor}}))
+	if got := named(trailOf(auditorB, "")); !slices.Contains(got, ref) || slices.Contains(got, "Observation/o1") {
+		t.Errorf("hospital B's auditor's AuditEvents name %v; want the ref %s, not Observation/o1", got, ref)
 	}
 }

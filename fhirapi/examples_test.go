@@ -83,8 +83,9 @@ func TestHL7ExamplesRoundTrip(t *testing.T) {
 	})
 }
 
-// withoutServerMeta drops meta.versionId and meta.lastUpdated, which the
-// server sets, and meta if nothing else is left in it.
+// withoutServerMeta drops meta.versionId, meta.lastUpdated and the tag of
+// the record's ref, which the server sets, and meta if nothing else is left
+// in it.
 func withoutServerMeta(r map[string]any) map[string]any {
 	out := map[string]any{}
 	for k, v := range r {
@@ -93,7 +94,10 @@ func withoutServerMeta(r map[string]any) map[string]any {
 	if m, ok := r["meta"].(map[string]any); ok {
 		mm := map[string]any{}
 		for k, v := range m {
-			if k != "versionId" && k != "lastUpdated" {
+			if tags, ok := v.([]any); ok && k == "tag" {
+				v = stripRecordTag(tags)
+			}
+			if k != "versionId" && k != "lastUpdated" && v != nil {
 				mm[k] = v
 			}
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/custodian"
 	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/nodetest"
 )
@@ -235,6 +236,21 @@ func (s *story) physician() ed25519.PrivKey {
 
 // strip removes what the server sets or rewrites: id, meta's version and
 // time, and every reference.
+// stripRecordTag returns tags without the server's tag of the record's ref,
+// or nil if none is left.
+func stripRecordTag(tags []any) any {
+	var out []any
+	for _, t := range tags {
+		if t.(map[string]any)["system"] != custodian.RecordTagSystem {
+			out = append(out, t)
+		}
+	}
+	if out == nil {
+		return nil
+	}
+	return out
+}
+
 func strip(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
@@ -246,7 +262,10 @@ func strip(v any) any {
 			if k == "meta" {
 				m := map[string]any{}
 				for mk, mv := range x.(map[string]any) {
-					if mk != "versionId" && mk != "lastUpdated" {
+					if mk == "tag" {
+						mv = stripRecordTag(mv.([]any))
+					}
+					if mk != "versionId" && mk != "lastUpdated" && mv != nil {
 						m[mk] = mv
 					}
 				}

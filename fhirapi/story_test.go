@@ -21,6 +21,8 @@ import (
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
+	"github.com/careledger/careledger/custodian"
+	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/keys"
 	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/nodetest"
@@ -317,7 +319,10 @@ func TestStory(t *testing.T) {
 	}
 
 	// The patient erases the record; nobody reads it again.
-	s.send(s.patient, contract.Encode(records.Erase{Custodian: hospitalA, Patient: pa, Record: path}))
+	// The chain knows the record by its ref, which the patient reads in
+	// the record's meta.
+	ref := "Observation/" + recordRef(t, storedObs)
+	s.send(s.patient, contract.Encode(records.Erase{Custodian: hospitalA, Patient: pa, Record: ref}))
 	deadline = time.Now().Add(30 * time.Second)
 	for {
 		status, body = s.fhir(s.drA, "GET", path, nil)
@@ -382,6 +387,21 @@ func TestStory(t *testing.T) {
 }
 
 type event v1.StreamEvent
+
+// recordRef returns the ref (custodian.Ref) a stored resource's meta.tag
+// carries.
+func recordRef(t *testing.T, resource []byte) string {
+	t.Helper()
+	r, err := fhir.Parse(resource)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := r.Tag(custodian.RecordTagSystem)
+	if len(ref) != 64 {
+		t.Fatalf("record's tag of %s is %q; want its ref, 64 hex digits", custodian.RecordTagSystem, ref)
+	}
+	return ref
+}
 
 func (e event) attr(k string) string {
 	for _, a := range e.Attrs {

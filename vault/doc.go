@@ -36,7 +36,9 @@
 // The name key, beside the hierarchy, keys KeyedHash: HMAC-SHA-256 of
 // identifying values (the names records go by outside the custodian, the
 // tokens of a blind search index), which only the vault's holder can
-// compute or test a guess against.
+// compute or test a guess against. A vault that holds records but no name
+// key was written before record IDs were keyed hashes; Open refuses it
+// (ErrOldFormat), since its records are under the old names.
 //
 // Random nonces are safe up to about 2^32 messages per key: a data key seals
 // one record's versions, a patient key one patient's data keys, and the
@@ -51,8 +53,12 @@
 //
 // One LevelDB database, DIR/vault.db, written with synced batches: a Put is
 // all or nothing, and so is an erasure. Patients are 40 lowercase hex digits
-// or "", types FHIR resource type names, ids FHIR logical ids: none holds a
-// 0 byte, so 0 separates them, and key order is type-then-id order.
+// or "", types FHIR resource type names, and IDs the names the caller gives
+// records: the custodian gives each record's ref, a keyed hash of its type
+// and FHIR id in lowercase hex (package custodian), so that no FHIR id,
+// which a client chooses and may be a medical record number, is stored
+// outside the encrypted content. None holds a 0 byte, so 0 separates them,
+// and key order is type-then-ID order.
 // The keys (one tag byte, then fields):
 //
 //	m                                  → 1, the key check wrapped by the KeyWrapper

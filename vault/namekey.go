@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/util"
 )
 
 // The name key is the vault's key for keyed hashes (HMAC-SHA-256) of
@@ -27,6 +28,9 @@ const (
 func (v *Vault) loadNameKey() error {
 	val, err := v.db.Get([]byte{tagNameKey}, nil)
 	if errors.Is(err, leveldb.ErrNotFound) {
+		if err := v.checkNoRecords(); err != nil {
+			return err
+		}
 		key := make([]byte, keySize)
 		if _, err := rand.Read(key); err != nil {
 			return err
@@ -55,6 +59,28 @@ func (v *Vault) loadNameKey() error {
 		return fmt.Errorf("name key is %d bytes: %w", len(key), ErrCorrupt)
 	}
 	v.nameKey = key
+	return nil
+}
+
+// ErrOldFormat: the vault holds records but no name key. It was made
+// before records were named by keyed hashes (a pre-release format, which
+// named them by their FHIR ids), and cannot be read as if it had been.
+var ErrOldFormat = errors.New("the vault was made by an earlier pre-release version that named records by their FHIR ids; " +
+	"start from a new home and load the records again")
+
+// checkNoRecords returns ErrOldFormat if the vault holds a record (or a
+// record's tombstone): a vault that lacks a name key must be new, since
+// records written before it existed were named under a different rule.
+func (v *Vault) checkNoRecords() error {
+	it := v.db.NewIterator(util.BytesPrefix([]byte{tagLocator}), nil)
+	found := it.First()
+	it.Release()
+	if err := it.Error(); err != nil {
+		return err
+	}
+	if found {
+		return ErrOldFormat
+	}
 	return nil
 }
 

@@ -39,7 +39,7 @@ var (
 type Record struct {
 	Patient string    // pseudonym (40 lowercase hex digits), or "" for a resource about no patient
 	Type    string    // FHIR resource type, e.g. "Observation"
-	ID      string    // FHIR logical id
+	ID      string    // the record's name: a FHIR logical id, or the custodian's ref for it
 	Version int       // 1, 2, ...
 	Updated time.Time // meta.lastUpdated as the FHIR server set it; read back in UTC, to the nanosecond
 	Deleted bool      // a FHIR delete: a version with no content

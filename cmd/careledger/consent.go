@@ -14,6 +14,7 @@ import (
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
+	"github.com/careledger/careledger/custodian"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -106,7 +107,7 @@ func consentCommands() []txCommand {
 			msgs: func(ctx context.Context, c *client.Client, k ed25519.PrivKey, fs *flag.FlagSet) ([]tx.Msg, error) {
 				return idMsg(func(id uint64) tx.Msg { return contract.Encode(consent.Review{Access: id, Justified: *justified}) })(ctx, c, k, fs)
 			}},
-		{name: "erase", argsUsage: "[Type/id]", nargs: -1,
+		{name: "erase", argsUsage: "[Type/REF]", nargs: -1,
 			flags: func(fs *flag.FlagSet) {
 				patientFlag(fs)
 				custodian = fs.String("custodian", "", "the organization holding the records (required)")
@@ -117,12 +118,17 @@ func consentCommands() []txCommand {
 					return nil, err
 				}
 				if fs.NArg() > 1 {
-					return nil, usageError("erase takes at most one record, Type/id; none erases all the patient's records")
+					return nil, usageError("erase takes at most one record, Type/REF (the ref in the record's meta.tag " +
+						recordTag + "); none erases all the patient's records")
 				}
 				return []tx.Msg{contract.Encode(records.Erase{Custodian: *custodian, Patient: p, Record: fs.Arg(0)})}, nil
 			}},
 	}
 }
+
+// recordTag is the meta.tag system under which a record carries its ref,
+// the name the chain knows it by.
+const recordTag = custodian.RecordTagSystem
 
 // scopeFlags are the flags of a grant's or request's scope.
 type scopeFlags struct{ types, categories, records *string }
@@ -130,7 +136,8 @@ type scopeFlags struct{ types, categories, records *string }
 func (s *scopeFlags) register(fs *flag.FlagSet) {
 	s.types = fs.String("types", "*", "comma-separated FHIR resource types, or *")
 	s.categories = fs.String("categories", "", "comma-separated category codes (default: any)")
-	s.records = fs.String("records", "", "comma-separated records, Type/id (default: any)")
+	s.records = fs.String("records", "", "comma-separated records, Type/REF: the chain names a record by the ref in its meta.tag "+
+		recordTag+", not its FHIR id (default: any)")
 }
 
 func (s *scopeFlags) scope() consent.Scope {

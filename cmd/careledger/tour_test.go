@@ -141,6 +141,31 @@ func TestTour(t *testing.T) {
 		return strings.Contains(run(false, "fhir", "--key", "dr-adams", "GET", "Patient/patient-alice"), "answered 410")
 	})
 
+	// Bob names one record by the ref in its meta.tag, as the chain knows
+	// it: he grants it alone, then erases it.
+	var bobs struct {
+		Entry []struct {
+			Resource struct {
+				Meta struct {
+					Tag []struct{ System, Code string }
+				}
+			}
+		}
+	}
+	mustJSON(t, run(true, "fhir", "--key", "patient-bob", "GET", "Observation?patient=patient-bob"), &bobs)
+	if len(bobs.Entry) != 3 || len(bobs.Entry[0].Resource.Meta.Tag) != 1 || bobs.Entry[0].Resource.Meta.Tag[0].System != "urn:careledger:record" {
+		t.Fatalf("bob's observations: %+v; want 3, each tagged with its ref", bobs.Entry)
+	}
+	record := "Observation/" + bobs.Entry[0].Resource.Meta.Tag[0].Code
+	run(true, "tx", "grant", "--key", "patient-bob", "--to", "lakeside-clinic", "--types", "Observation", "--records", record)
+	if n := total(run(true, "fhir", "--key", "dr-chen", "GET", "Observation?patient=patient-bob")); n != 1 {
+		t.Errorf("dr-chen's search under a grant of one record: %d results; want 1", n)
+	}
+	run(true, "tx", "erase", "--key", "patient-bob", "--custodian", "mercy-hospital", record)
+	waitFor(t, func() bool {
+		return total(run(true, "fhir", "--key", "dr-adams", "GET", "Observation?patient=patient-bob")) == 2
+	})
+
 	// Who saw what, verified offline.
 	dir := t.TempDir()
 	genesis := filepath.Join(home, "config", "genesis.json")
