@@ -196,10 +196,10 @@ func (c *Custodian) UpdateWhere(ctx context.Context, who Requester, r *fhir.Reso
 		}
 		id := r.ID()
 		switch {
-		case len(ms) == 1 && id != "" && id != ms[0].rec.ID:
+		case len(ms) == 1 && id != "" && id != ms[0].res.ID():
 			return nil, fhir.NewError(fhir.ErrInvalid, fhir.Issue{Diagnostics: "the resource's id differs from the one of the resource the search matches"})
 		case len(ms) == 1:
-			id = ms[0].rec.ID
+			id = ms[0].res.ID()
 		case id == "":
 			id = newID()
 		}
