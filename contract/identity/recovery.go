@@ -375,11 +375,14 @@ func completeRecovery(ctx *contract.Context, m CompleteRecovery) error {
 		return err
 	}
 	// An open message: a key that is not registered may send it only as
-	// the recovery's new key.
+	// the recovery's new key, which signs for the patient once it is done.
+	by := ctx.Signer
 	if signer, err := Resolve(ctx.Store, ctx.SignerKey); err != nil {
 		return err
 	} else if signer == nil && !bytes.Equal(ctx.SignerKey, p.NewPubKey) {
 		return tx.Rejectf(tx.CodeUnknownSigner, "signer key is neither registered nor recovery %d's new key", p.ID)
+	} else if signer == nil {
+		by = m.Patient
 	}
 	switch now := ctx.Time.Unix(); {
 	case p.EffectiveAt == 0:
@@ -400,7 +403,7 @@ func completeRecovery(ctx *contract.Context, m CompleteRecovery) error {
 		return err
 	}
 	g.Pending = nil
-	attrs := append(recoveryAttrs(a.Address, p), contract.Attr{Key: "by", Value: ctx.Signer.String()})
+	attrs := append(recoveryAttrs(a.Address, p), contract.Attr{Key: "by", Value: by.String()})
 	if err := emitRecovery(ctx, EventRecoveryCompleted, a.Address, g, attrs); err != nil {
 		return err
 	}

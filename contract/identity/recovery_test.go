@@ -188,8 +188,8 @@ func TestRecoveryMovesAccountAfterDelay(t *testing.T) {
 	c.advance(time.Second)
 	c.fails("stranger-key", complete(c, 1), tx.CodeUnknownSigner) // an unregistered key other than the new one
 	evs = c.ok("new", complete(c, 1))
-	if evs[0].Type != identity.EventRecoveryCompleted {
-		t.Errorf("completion emitted %+v; want %s", evs, identity.EventRecoveryCompleted)
+	if evs[0].Type != identity.EventRecoveryCompleted || evs[0].Attr("by") != c.addr("pat").String() {
+		t.Errorf("completion emitted %+v; want %s by the patient, whose key signed", evs, identity.EventRecoveryCompleted)
 	}
 	if a := c.signsFor("new"); a == nil || *a != c.addr("pat") {
 		t.Errorf("after completion the new key signs for %v; want the patient %s", a, c.addr("pat"))
