@@ -94,6 +94,7 @@ func TestAccess(t *testing.T) {
 		"GET /v1/orgs/{id}/reviews":            {"/v1/orgs/local/reviews", 403, 200},
 		"GET /v1/patients/{address}/grants":    {"/v1/patients/" + pa + "/grants", 200, 200},
 		"GET /v1/patients/{address}/delegates": {"/v1/patients/" + pa + "/delegates", 200, 200},
+		"GET /v1/patients/{address}/recovery":  {"/v1/patients/" + pa + "/recovery", 200, 200},
 		"GET /v1/grants/{id}":                  {"/v1/grants/1", 200, 200},
 		"GET /v1/anchors/{root}":               {"/v1/anchors/" + zero64, notRefused, notRefused},
 		"GET /v1/proposals/{id}":               {"/v1/proposals/1", notRefused, notRefused},

@@ -512,12 +512,30 @@ func (a *App) deliver(blk *state.Overlay, b *Block, t *tx.Tx, c *checkedTx, sigO
 	// The sequence is consumed even when a message fails, so that a signed
 	// transaction can never be replayed. A key that registered nothing has
 	// no account whose sequence to consume.
-	if who.registered || failed == nil {
+	consume, err := consumesSequence(blk, who, t, failed)
+	if err != nil {
+		return err
+	}
+	if consume {
 		if err := identity.SetSequence(blk, who.addr, t.Sequence+1); err != nil {
 			return err
 		}
 	}
 	return failed
+}
+
+// consumesSequence reports whether t consumes a sequence number of the
+// account at who.addr: always for a registered signer; for a key that was
+// not, only if t made it that account's key (identity/register_patient). A
+// key an open message gave to an account that existed before
+// (identity/complete_recovery) leaves that account's sequence alone: the
+// transaction, at sequence 0, now replays against it as any other.
+func consumesSequence(blk identity.Reader, who signer, t *tx.Tx, failed error) (bool, error) {
+	if who.registered || failed != nil {
+		return who.registered, nil
+	}
+	acct, err := identity.Resolve(blk, t.Signer)
+	return acct != nil && acct.Address == who.addr, err
 }
 
 // setOutcome records err as the result's code and log. It returns err if

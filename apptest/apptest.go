@@ -56,7 +56,7 @@ func Genesis() (app.Genesis, []abci.ValidatorUpdate) {
 			Admins: []tx.PubKey{Pub(Key("admin-b"))}},
 		{ID: OrgC, Name: "City Pharmacy", Type: identity.Pharma,
 			Admins: []tx.PubKey{Pub(Key("admin-c"))}},
-	}}}
+	}, MinRecoveryDelay: MinRecoveryDelay}}
 	var vals []abci.ValidatorUpdate
 	for _, o := range g.Validators() {
 		vals = append(vals, abci.Ed25519ValidatorUpdate(o.ValidatorKey, o.Power))

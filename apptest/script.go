@@ -58,7 +58,8 @@ type scriptGen struct {
 	fresh  int
 	height int64 // of the block being generated
 
-	consent consentModel
+	consent  consentModel
+	recovery recoveryModel
 }
 
 func newScriptGen(t testing.TB, seed uint64) *scriptGen {
@@ -168,6 +169,11 @@ var scriptOps = []struct {
 	{1, (*scriptGen).voteNo},
 	{1, (*scriptGen).setDelegate},
 	{1, (*scriptGen).review},
+	{2, (*scriptGen).setGuardians},
+	{2, (*scriptGen).proposeRecovery},
+	{2, (*scriptGen).approveRecovery},
+	{1, (*scriptGen).cancelRecovery},
+	{2, (*scriptGen).completeRecovery},
 }
 
 func (g *scriptGen) registerPatient() (ScriptTx, bool) {

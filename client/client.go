@@ -528,6 +528,14 @@ func (c *Client) Delegates(ctx context.Context, token string, patient tx.Address
 	return a.Delegates, err
 }
 
+// Recovery returns a patient's guardians and pending recovery, and the
+// network's least recovery delay.
+func (c *Client) Recovery(ctx context.Context, token string, patient tx.Address) (v1.RecoveryAnswer, error) {
+	var a v1.RecoveryAnswer
+	err := c.do(ctx, "GET", "/v1/patients/"+patient.String()+"/recovery", nil, &a, bearer(token))
+	return a, err
+}
+
 // Reviews returns an organization's pending break-the-glass reviews.
 func (c *Client) Reviews(ctx context.Context, token string, org string) ([]*consent.PendingReview, error) {
 	var a v1.ReviewList

@@ -41,6 +41,10 @@ type InitOptions struct {
 	Others []Org
 	// Config is the node configuration to write. Unset fields get defaults.
 	Config Config
+	// MinRecoveryDelay is the genesis's least delay, in seconds, between the
+	// approval of a recovery by guardians and its effect. Default (0) the
+	// identity contract's, 24 hours; tests of the whole recovery set less.
+	MinRecoveryDelay uint64
 }
 
 func (o *InitOptions) ensureDefaults() {
@@ -92,7 +96,7 @@ func Init(home string, o InitOptions) error {
 		}
 		members = append(members, &member{org: org, admin: admin})
 	}
-	gen, err := genesisDoc(o.ChainID, members)
+	gen, err := genesisDoc(o.ChainID, members, o.MinRecoveryDelay)
 	if err != nil {
 		return err
 	}
@@ -146,7 +150,7 @@ func Testnet(out string, o TestnetOptions) ([]string, error) {
 		homes = append(homes, home)
 		members = append(members, m)
 	}
-	gen, err := genesisDoc(o.ChainID, members)
+	gen, err := genesisDoc(o.ChainID, members, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -223,8 +227,9 @@ func (m *member) finish(gen *cmttypes.GenesisDoc, c Config) error {
 	return SaveConfig(m.home, c)
 }
 
-func genesisDoc(chainID string, members []*member) (*cmttypes.GenesisDoc, error) {
+func genesisDoc(chainID string, members []*member, minRecoveryDelay uint64) (*cmttypes.GenesisDoc, error) {
 	g := app.Genesis{Params: app.DefaultParams()}
+	g.MinRecoveryDelay = minRecoveryDelay
 	doc := &cmttypes.GenesisDoc{
 		GenesisTime:     time.Now().UTC().Truncate(time.Millisecond),
 		ChainID:         chainID,

@@ -166,6 +166,59 @@ func vectorSpecs() []vectorSpec {
 			},
 		},
 		{
+			description: "The child names two guardians, the parent and the physician, both of whom must approve a " +
+				"recovery, which then takes effect 72 hours (259200 seconds) of block time later (identity/set_guardians).",
+			signer:   "child",
+			sequence: 2,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: identity.SetGuardians{Guardians: []tx.Address{parent, physician}, Threshold: 2, Delay: 259200}}}
+			},
+		},
+		{
+			description: "The child lost their key; the parent, a guardian, proposes moving the child's account to a key " +
+				"made on a new device (identity/propose_recovery). The proof is the new key's signature over the " +
+				"rotation sign bytes of section 6.5 for the child's address; the proposal counts as the parent's approval.",
+			signer:   "parent",
+			sequence: 0,
+			msgs: func() []specMsg {
+				newKey := keyFromSeed(vectorSeed("child new"))
+				newPub := newKey.PubKey().Bytes()
+				proof, err := newKey.Sign(identity.RotationSignBytes(vectorChainID, child, newPub))
+				if err != nil {
+					panic(err)
+				}
+				return []specMsg{{msg: identity.ProposeRecovery{Patient: child, NewPubKey: newPub, Proof: proof}}}
+			},
+		},
+		{
+			description: "The physician, the other guardian, approves recovery 1 (identity/approve_recovery): with two " +
+				"approvals of two, its delay starts at this block's time.",
+			signer:   "physician",
+			sequence: 0,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: identity.ApproveRecovery{Patient: child, Recovery: 1}}}
+			},
+		},
+		{
+			description: "Had the child still held their key, it (or a delegate) could cancel recovery 1 until it " +
+				"completes (identity/cancel_recovery).",
+			signer:   "child",
+			sequence: 3,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: identity.CancelRecovery{Patient: child, Recovery: 1}}}
+			},
+		},
+		{
+			description: "Once the block time reaches the recovery's effective time, the new key itself, not yet " +
+				"registered and so at sequence 0, completes recovery 1 (identity/complete_recovery): it now signs " +
+				"for the child's account, and the old key for none.",
+			signer:   "child new",
+			sequence: 0,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: identity.CompleteRecovery{Patient: child, Recovery: 1}}}
+			},
+		},
+		{
 			description: "A node of general-hospital (a member with role service) anchors three record versions it " +
 				"holds about the child (records/anchor). The root stands for the RFC 6962 root over their leaves.",
 			signer:   "node",

@@ -20,6 +20,8 @@ func runKeys(ctx context.Context, args []string) error {
 		"new":  keysNew,
 		"list": keysList,
 		"show": keysShow,
+		// recovery-proof: a new key's proof for a guardian's propose-recovery
+		"recovery-proof": keysRecoveryProof,
 	})
 }
 

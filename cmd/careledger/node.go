@@ -29,8 +29,12 @@ func runInit(ctx context.Context, args []string) error {
 	orgID := fs.String("org-id", "local", "the organization running the node: its ID")
 	orgName := fs.String("org-name", "Local Organization", "the organization's name")
 	orgType := fs.String("org-type", "provider", "provider, payer, pharma, research or regulator")
+	minRecovery := fs.Duration("min-recovery-delay", 0, "the least delay a patient may set between guardians' approval of a recovery and its effect (default 24h)")
 	if err := parse(fs, args, 0, ""); err != nil {
 		return err
+	}
+	if *minRecovery < 0 || *minRecovery%time.Second != 0 {
+		return usageError("--min-recovery-delay must be a positive whole number of seconds")
 	}
 	typ, err := identity.ParseOrgType(*orgType)
 	if err != nil {
@@ -41,6 +45,7 @@ func runInit(ctx context.Context, args []string) error {
 	if *withDemo {
 		o = demo.InitOptions(c)
 	}
+	o.MinRecoveryDelay = uint64(*minRecovery / time.Second)
 	if err := node.Init(*home, o); err != nil {
 		return err
 	}

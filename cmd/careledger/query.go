@@ -171,6 +171,13 @@ func queryCommands() map[string]queryCommand {
 			}
 			return c.Delegates(ctx, tok, addr)
 		}},
+		"recovery": {argsUsage: "PATIENT", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
+			addr, err := tx.ParseAddress(a[0])
+			if err != nil {
+				return nil, usageError(err.Error())
+			}
+			return c.Recovery(ctx, tok, addr)
+		}},
 		"block": {argsUsage: "[HEIGHT]", nargs: -1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
 			var h int64
 			if len(a) > 0 {

@@ -7,6 +7,9 @@
 // themselves with their own key; their account address (tx.AddressOf their
 // first key) is their pseudonym, and no name or national identifier is ever
 // stored. Every account can rotate its key, proving possession of the new one.
+// A patient may name delegates who act for them, and guardians, k of whom
+// can move the account to a new key after a delay in block time
+// (recovery.go).
 //
 // identity imports contract, tx, wire and the standard library.
 package identity

@@ -10,4 +10,10 @@ const (
 	EventKeyRotated        = "identity.key_rotated"
 	EventDelegateSet       = "identity.delegate_set"
 	EventDelegateRemoved   = "identity.delegate_removed"
+	EventGuardiansSet      = "identity.guardians_set"
+	EventGuardiansRemoved  = "identity.guardians_removed"
+	EventRecoveryProposed  = "identity.recovery_proposed"
+	EventRecoveryApproved  = "identity.recovery_approved"
+	EventRecoveryCancelled = "identity.recovery_cancelled"
+	EventRecoveryCompleted = "identity.recovery_completed"
 )

@@ -12,6 +12,11 @@ import (
 // Genesis is the identity contract's part of the genesis state.
 type Genesis struct {
 	Organizations []GenesisOrg `json:"organizations"`
+	// MinRecoveryDelay is the least delay, in seconds, a patient may set
+	// between the approval of a recovery by guardians and its effect.
+	// Default (0) DefaultMinRecoveryDelay, 24 hours; a test network may
+	// set a shorter one.
+	MinRecoveryDelay uint64 `json:"min_recovery_delay,omitempty"`
 }
 
 // GenesisOrg is a founding organization.
@@ -32,6 +37,9 @@ type GenesisOrg struct {
 func (g *Genesis) Validate() error {
 	if len(g.Organizations) == 0 {
 		return fmt.Errorf("genesis names no organization")
+	}
+	if g.MinRecoveryDelay > MaxRecoveryDelay {
+		return fmt.Errorf("genesis min_recovery_delay %d is over the maximum delay %d", g.MinRecoveryDelay, MaxRecoveryDelay)
 	}
 	seen := map[string]bool{}
 	validators := map[string]string{} // validator key → organization
@@ -92,7 +100,7 @@ func InitGenesis(ctx *contract.Context, g Genesis) error {
 			return err
 		}
 	}
-	return nil
+	return setMinRecoveryDelay(ctx.Store, g.MinRecoveryDelay)
 }
 
 // Validators returns the genesis validators in the order genesis lists them.

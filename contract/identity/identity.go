@@ -343,14 +343,7 @@ func rotateKey(ctx *contract.Context, m RotateKey) error {
 	} else if held != nil {
 		return tx.Rejectf(tx.CodeKeyInUse, "key is registered to account %s", held.Address)
 	}
-	if err := unindexKey(ctx.Store, a.PubKey, a.Address); err != nil {
-		return err
-	}
-	if err := indexKey(ctx.Store, m.NewPubKey, a.Address); err != nil {
-		return err
-	}
-	a.PubKey = m.NewPubKey
-	if err := saveAccount(ctx.Store, a); err != nil {
+	if err := setKey(ctx.Store, a, m.NewPubKey); err != nil {
 		return err
 	}
 	ctx.Emit(contract.Event{
@@ -359,4 +352,17 @@ func rotateKey(ctx *contract.Context, m RotateKey) error {
 		Accounts: []tx.Address{a.Address},
 	})
 	return nil
+}
+
+// setKey makes newKey the key of account a, and its old key no key of any
+// account. The caller has checked that no other account holds newKey.
+func setKey(s contract.Store, a *Account, newKey []byte) error {
+	if err := unindexKey(s, a.PubKey, a.Address); err != nil {
+		return err
+	}
+	if err := indexKey(s, newKey, a.Address); err != nil {
+		return err
+	}
+	a.PubKey = slices.Clone(newKey)
+	return saveAccount(s, a)
 }

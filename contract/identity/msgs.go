@@ -8,12 +8,17 @@ import (
 
 // Message types owned by the identity contract. Numbers are append-only.
 const (
-	TypeRegisterPatient uint64 = 1
-	TypeRegisterMember  uint64 = 2
-	TypeSetMemberRoles  uint64 = 3
-	TypeSetMemberStatus uint64 = 4
-	TypeRotateKey       uint64 = 5
-	TypeSetDelegate     uint64 = 6
+	TypeRegisterPatient  uint64 = 1
+	TypeRegisterMember   uint64 = 2
+	TypeSetMemberRoles   uint64 = 3
+	TypeSetMemberStatus  uint64 = 4
+	TypeRotateKey        uint64 = 5
+	TypeSetDelegate      uint64 = 6
+	TypeSetGuardians     uint64 = 7
+	TypeProposeRecovery  uint64 = 8
+	TypeApproveRecovery  uint64 = 9
+	TypeCancelRecovery   uint64 = 10
+	TypeCompleteRecovery uint64 = 11
 )
 
 // RegisterPatient registers the signer's key as a new patient account. It has
@@ -59,6 +64,48 @@ type SetDelegate struct {
 	Remove   bool
 }
 
+// SetGuardians names the signing patient's guardians (replacing any named
+// before, and cancelling a recovery pending), the number of them that must
+// approve a recovery, and its delay in seconds of block time. No guardians,
+// with threshold and delay 0, removes them.
+type SetGuardians struct {
+	Guardians []tx.Address
+	Threshold uint64
+	Delay     uint64
+}
+
+// ProposeRecovery, signed by one of Patient's guardians, proposes moving
+// Patient's account to NewPubKey, and counts as the signer's approval.
+// Proof is NewPubKey's signature over RotationSignBytes for Patient, as for
+// RotateKey: the new key's holder asked for this account.
+type ProposeRecovery struct {
+	Patient   tx.Address
+	NewPubKey []byte
+	Proof     []byte
+}
+
+// ApproveRecovery is a guardian's approval of Patient's pending recovery
+// numbered Recovery.
+type ApproveRecovery struct {
+	Patient  tx.Address
+	Recovery uint64
+}
+
+// CancelRecovery, signed by Patient (with their current key) or a delegate,
+// cancels the pending recovery numbered Recovery before it completes.
+type CancelRecovery struct {
+	Patient  tx.Address
+	Recovery uint64
+}
+
+// CompleteRecovery carries out Patient's recovery numbered Recovery once its
+// delay has passed: the new key signs for the account, the old one no
+// longer. Anyone may send it, including the new key before it is registered.
+type CompleteRecovery struct {
+	Patient  tx.Address
+	Recovery uint64
+}
+
 // RotationDomain prefixes the bytes a new key signs to prove possession.
 const RotationDomain = "careledger/rotate-key/v1\n"
 
@@ -73,12 +120,17 @@ func RotationSignBytes(chainID string, account tx.Address, newPubKey []byte) []b
 	return w.Bytes()
 }
 
-func (RegisterPatient) Type() uint64 { return TypeRegisterPatient }
-func (RegisterMember) Type() uint64  { return TypeRegisterMember }
-func (SetMemberRoles) Type() uint64  { return TypeSetMemberRoles }
-func (SetMemberStatus) Type() uint64 { return TypeSetMemberStatus }
-func (RotateKey) Type() uint64       { return TypeRotateKey }
-func (SetDelegate) Type() uint64     { return TypeSetDelegate }
+func (RegisterPatient) Type() uint64  { return TypeRegisterPatient }
+func (RegisterMember) Type() uint64   { return TypeRegisterMember }
+func (SetMemberRoles) Type() uint64   { return TypeSetMemberRoles }
+func (SetMemberStatus) Type() uint64  { return TypeSetMemberStatus }
+func (RotateKey) Type() uint64        { return TypeRotateKey }
+func (SetDelegate) Type() uint64      { return TypeSetDelegate }
+func (SetGuardians) Type() uint64     { return TypeSetGuardians }
+func (ProposeRecovery) Type() uint64  { return TypeProposeRecovery }
+func (ApproveRecovery) Type() uint64  { return TypeApproveRecovery }
+func (CancelRecovery) Type() uint64   { return TypeCancelRecovery }
+func (CompleteRecovery) Type() uint64 { return TypeCompleteRecovery }
 
 func (RegisterPatient) EncodeTo(*wire.Writer) {}
 
@@ -109,6 +161,27 @@ func (m SetDelegate) EncodeTo(w *wire.Writer) {
 	w.Bool(m.Remove)
 }
 
+func (m SetGuardians) EncodeTo(w *wire.Writer) {
+	writeAddresses(w, m.Guardians)
+	w.Uint(m.Threshold)
+	w.Uint(m.Delay)
+}
+
+func (m ProposeRecovery) EncodeTo(w *wire.Writer) {
+	w.Raw(m.Patient[:])
+	w.Raw(m.NewPubKey)
+	w.Raw(m.Proof)
+}
+
+func (m ApproveRecovery) EncodeTo(w *wire.Writer)  { encodeRecoveryRef(w, m.Patient, m.Recovery) }
+func (m CancelRecovery) EncodeTo(w *wire.Writer)   { encodeRecoveryRef(w, m.Patient, m.Recovery) }
+func (m CompleteRecovery) EncodeTo(w *wire.Writer) { encodeRecoveryRef(w, m.Patient, m.Recovery) }
+
+func encodeRecoveryRef(w *wire.Writer, patient tx.Address, id uint64) {
+	w.Raw(patient[:])
+	w.Uint(id)
+}
+
 func readAddress(r *wire.Reader) tx.Address {
 	var a tx.Address
 	copy(a[:], r.Raw(tx.AddressSize))
@@ -120,6 +193,8 @@ func Describe() contract.Contract {
 	register := contract.Message("identity/register_patient",
 		func(*wire.Reader) RegisterPatient { return RegisterPatient{} }, nil, registerPatient)
 	register.Open = true
+	complete := contract.Message("identity/complete_recovery", readCompleteRecovery, nil, completeRecovery)
+	complete.Open = true // the recovery's new key may send it before it is registered
 	return contract.Contract{
 		Name: "identity",
 		Msgs: []contract.MsgSpec{
@@ -129,11 +204,18 @@ func Describe() contract.Contract {
 			contract.Message("identity/set_member_status", readSetMemberStatus, nil, setMemberStatus),
 			contract.Message("identity/rotate_key", readRotateKey, nil, rotateKey),
 			contract.Message("identity/set_delegate", readSetDelegate, SetDelegate.validate, setDelegate),
+			contract.Message("identity/set_guardians", readSetGuardians, SetGuardians.validate, setGuardians),
+			contract.Message("identity/propose_recovery", readProposeRecovery, nil, proposeRecovery),
+			contract.Message("identity/approve_recovery", readApproveRecovery, nil, approveRecovery),
+			contract.Message("identity/cancel_recovery", readCancelRecovery, nil, cancelRecovery),
+			complete,
 		},
 		Events: []contract.EventSpec{
 			{Type: EventPatientRegistered}, {Type: EventMemberRegistered}, {Type: EventMemberRolesSet},
 			{Type: EventMemberSuspended}, {Type: EventMemberReinstated}, {Type: EventKeyRotated},
 			{Type: EventDelegateSet}, {Type: EventDelegateRemoved},
+			{Type: EventGuardiansSet}, {Type: EventGuardiansRemoved}, {Type: EventRecoveryProposed},
+			{Type: EventRecoveryApproved}, {Type: EventRecoveryCancelled}, {Type: EventRecoveryCompleted},
 		},
 		Genesis: initGenesis,
 	}
@@ -157,6 +239,26 @@ func readRotateKey(r *wire.Reader) RotateKey {
 
 func readSetDelegate(r *wire.Reader) SetDelegate {
 	return SetDelegate{Delegate: readAddress(r), Relation: Relation(r.String(maxRoleLen)), Remove: r.Bool()}
+}
+
+func readSetGuardians(r *wire.Reader) SetGuardians {
+	return SetGuardians{Guardians: readAddresses(r), Threshold: r.Uint(), Delay: r.Uint()}
+}
+
+func readProposeRecovery(r *wire.Reader) ProposeRecovery {
+	return ProposeRecovery{Patient: readAddress(r), NewPubKey: r.Raw(tx.PubKeySize), Proof: r.Raw(tx.SignatureSize)}
+}
+
+func readApproveRecovery(r *wire.Reader) ApproveRecovery {
+	return ApproveRecovery{Patient: readAddress(r), Recovery: r.Uint()}
+}
+
+func readCancelRecovery(r *wire.Reader) CancelRecovery {
+	return CancelRecovery{Patient: readAddress(r), Recovery: r.Uint()}
+}
+
+func readCompleteRecovery(r *wire.Reader) CompleteRecovery {
+	return CompleteRecovery{Patient: readAddress(r), Recovery: r.Uint()}
 }
 
 func (m RegisterMember) validate() error {

@@ -33,6 +33,12 @@ var sampleMsgs = []contract.Msg{
 	identity.RotateKey{NewPubKey: filled(tx.PubKeySize, 8), Proof: filled(tx.SignatureSize, 9)},
 	identity.SetDelegate{Delegate: address(6), Relation: identity.Parent},
 	identity.SetDelegate{Delegate: address(7), Relation: identity.Caregiver, Remove: true},
+	identity.SetGuardians{Guardians: []tx.Address{address(8), address(9)}, Threshold: 2, Delay: 259200},
+	identity.SetGuardians{},
+	identity.ProposeRecovery{Patient: address(10), NewPubKey: filled(tx.PubKeySize, 11), Proof: filled(tx.SignatureSize, 12)},
+	identity.ApproveRecovery{Patient: address(10), Recovery: 300},
+	identity.CancelRecovery{Patient: address(10), Recovery: 1},
+	identity.CompleteRecovery{Patient: address(10), Recovery: 1},
 }
 
 func TestEncodeDecode(t *testing.T) {

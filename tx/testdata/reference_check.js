@@ -17,6 +17,11 @@ function build(m) {
     case 4: return setMemberStatus(hexb(f.member), f.suspended);
     case 5: return rotateKey(hexb(f.new_pub_key), hexb(f.proof));
     case 6: return setDelegate(hexb(f.delegate), f.relation, f.remove);
+    case 7: return setGuardians((f.guardians ?? []).map(hexb), f.threshold, f.delay);
+    case 8: return proposeRecovery(hexb(f.patient), hexb(f.new_pub_key), hexb(f.proof));
+    case 9: return approveRecovery(hexb(f.patient), f.recovery);
+    case 10: return cancelRecovery(hexb(f.patient), f.recovery);
+    case 11: return completeRecovery(hexb(f.patient), f.recovery);
     case 16: return anchor(f.custodian, hexb(f.patient), hexb(f.root), f.count);
     case 17: return erase(f.custodian, hexb(f.patient), f.record);
     case 32: return grant({
