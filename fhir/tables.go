@@ -66,6 +66,16 @@ func paramFor(typ, code string) *searchParam {
 	return searchParams["Resource"][code]
 }
 
+// ResourceTypes returns every R4 resource type, sorted.
+func ResourceTypes() []string {
+	ts := make([]string, 0, len(resourceTypes))
+	for t := range resourceTypes {
+		ts = append(ts, t)
+	}
+	slices.Sort(ts)
+	return ts
+}
+
 // SearchTypes returns the resource types with search parameters, sorted.
 func SearchTypes() []string {
 	var ts []string

@@ -2,12 +2,14 @@ package fhirapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/disclosure"
@@ -161,6 +163,54 @@ func (s *Server) searchAuditEvent(w http.ResponseWriter, r *http.Request, who *i
 		return err
 	}
 	write(w, http.StatusOK, b.Canonical())
+	return nil
+}
+
+// readAuditEvent serves GET /fhir/AuditEvent/log-N, the log's event N: an
+// event about a patient to those who may read the patient's trail, any
+// other to members of the network (as GET /v1/audit/events/{index}).
+func (s *Server) readAuditEvent(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
+	n, err := strconv.ParseUint(strings.TrimPrefix(r.PathValue("id"), "log-"), 10, 64)
+	if err != nil || !strings.HasPrefix(r.PathValue("id"), "log-") {
+		return fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: "AuditEvent ids are log-N, N an index of the audit log"})
+	}
+	leaf, err := s.audit.Leaf(n)
+	if errors.Is(err, auditdb.ErrNotFound) {
+		return fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: "the audit log has no such event"})
+	}
+	if err != nil {
+		return err
+	}
+	ev, err := audit.DecodeEvent(leaf)
+	if err != nil {
+		return err
+	}
+	name := func(v string) string { return v }
+	if p := ev.Event.Attr("patient"); p != "" {
+		patient, err := tx.ParseAddress(p)
+		if err != nil {
+			return err
+		}
+		if ok, err := disclosure.MayRead(s.state(), who, patient); err != nil || !ok {
+			if err == nil {
+				err = fhir.NewError(fhir.ErrForbidden, fhir.Issue{Diagnostics: "only the patient, a delegate, an auditor or a privacy officer reads the audit trail"})
+			}
+			return err
+		}
+		if err := s.patientInScope(r, p, "AuditEvent"); err != nil {
+			return err
+		}
+		if name, err = s.recordNames(who, patient); err != nil {
+			return err
+		}
+	} else if who.Kind != identity.Member {
+		return fhir.NewError(fhir.ErrForbidden, fhir.Issue{Diagnostics: "events about no patient are read by members of the network"})
+	}
+	res, err := s.auditEvent(n, ev, name)
+	if err != nil {
+		return err
+	}
+	write(w, http.StatusOK, res.Canonical())
 	return nil
 }
 

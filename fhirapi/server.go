@@ -97,50 +97,83 @@ func New(o Options) *Server {
 		c: o.Custodian, auth: o.Auth, state: o.State, peers: o.Peers, audit: o.Audit, events: o.Events, limits: fhir.DefaultLimits,
 		log: o.Log, validates: o.Validates, mux: http.NewServeMux(), exports: newExports(o.ExportDir, o.ExportTTL),
 	}
-	for _, rt := range []struct {
-		pattern string
-		h       func(w http.ResponseWriter, r *http.Request, who *identity.Account) error
-	}{
-		{"POST /fhir", s.bundle},
-		{"POST /fhir/{$}", s.bundle},
-		{"POST /fhir/{type}", s.create},
-		{"GET /fhir/{type}", s.search},
-		{"POST /fhir/{type}/_search", s.search},
-		{"GET /fhir/{type}/{id}", s.read},
-		{"PUT /fhir/{type}/{id}", s.update},
-		{"DELETE /fhir/{type}/{id}", s.delete},
-		{"PUT /fhir/{type}", s.updateWhere},
-		{"DELETE /fhir/{type}", s.deleteWhere},
-		{"PATCH /fhir/{type}/{id}", s.patch},
-		{"GET /fhir/{type}/{id}/_history", s.history},
-		{"GET /fhir/{type}/{id}/_history/{vid}", s.vread},
-		{"GET /fhir/{type}/{id}/_history/{vid}/$anchor", s.operation(s.anchor)},
-		{"POST /fhir/{type}/{id}/_history/{vid}/$anchor", s.operation(s.anchor)},
-		{"GET /fhir/AuditEvent", s.searchAuditEvent},
-		{"GET /fhir/Consent/{id}", s.readConsent},
-		{"GET /fhir/Consent", s.searchConsent},
-		{"POST /fhir/Consent", s.createConsent},
-		{"GET /fhir/Patient/{id}/$everything", s.operation(s.everything)},
-		{"POST /fhir/Patient/{id}/$everything", s.operation(s.everything)},
-		{"GET /fhir/Patient/$everything", s.operation(s.everythingByIdentifier)},
-		{"POST /fhir/Patient/$everything", s.operation(s.everythingByIdentifier)},
-		{"GET /fhir/$export", s.exportSystem},
-		{"POST /fhir/$export", s.exportSystem},
-		{"GET /fhir/Patient/$export", s.exportPatients},
-		{"POST /fhir/Patient/$export", s.exportPatients},
-		{"GET /fhir/Group/{id}/$export", s.exportGroup},
-		{"POST /fhir/Group/{id}/$export", s.exportGroup},
-		{"GET /fhir/$export-poll/{job}", s.exportStatus},
-		{"DELETE /fhir/$export-poll/{job}", s.exportDelete},
-		{"GET /fhir/$export-file/{file}", s.exportFile},
-	} {
-		s.mux.Handle(rt.pattern, s.authenticated(rt.h))
+	for _, rt := range s.routes() {
+		s.mux.Handle(rt.pattern, s.authenticated(rt))
 	}
 	s.mux.HandleFunc("GET /fhir/metadata", s.metadata)
 	s.mux.HandleFunc("GET /fhir/.well-known/smart-configuration", s.smartConfiguration)
 	s.mux.HandleFunc("/fhir/", func(w http.ResponseWriter, r *http.Request) { s.fail(w, notServed()) })
 	return s
 }
+
+// handler serves a route to the account the request's bearer token names.
+type handler func(w http.ResponseWriter, r *http.Request, who *identity.Account) error
+
+// route is one FHIR interaction the server serves: its pattern, its
+// handler, what a token's SMART scopes must cover (smart.go), and what the
+// CapabilityStatement declares of it (metadata.go), so that the statement
+// cannot claim what no route serves nor leave out what one does.
+type route struct {
+	pattern string
+	h       handler
+	need    need
+	// declares names the interaction in the CapabilityStatement: a
+	// restful interaction code ("read", "search-type", "transaction"), a
+	// conditional form ("conditional-update"), or an operation
+	// ("$everything"); several are separated by spaces. "" declares
+	// nothing: the route is another form of a declared one (an operation
+	// by POST, search by POST) or a part of one (a bulk export's status).
+	declares string
+}
+
+// routes returns the FHIR API's routes. A pattern with {type} serves every
+// R4 type but the views (views); a pattern naming a type serves that type.
+func (s *Server) routes() []route {
+	read, search := need{smart.Read, ""}, need{smart.Search, ""}
+	everything := need{smart.Read | smart.Search, "*"} // it returns every type it finds
+	return []route{
+		{"POST /fhir", s.bundle, need{}, "transaction batch"}, // each entry's scopes are checked
+		{"POST /fhir/{$}", s.bundle, need{}, ""},
+		{"POST /fhir/{type}", s.create, need{smart.Create, ""}, "create conditional-create"},
+		{"GET /fhir/{type}", s.search, search, "search-type"},
+		{"POST /fhir/{type}/_search", s.search, search, ""},
+		{"GET /fhir/{type}/{id}", s.read, read, "read"},
+		{"PUT /fhir/{type}/{id}", s.update, need{smart.Update, ""}, "update"}, // creating too, as FHIR's update does
+		{"DELETE /fhir/{type}/{id}", s.delete, need{smart.Delete, ""}, "delete"},
+		{"PUT /fhir/{type}", s.updateWhere, need{smart.Update, ""}, "conditional-update"},
+		{"DELETE /fhir/{type}", s.deleteWhere, need{smart.Delete, ""}, "conditional-delete"},
+		{"PATCH /fhir/{type}/{id}", s.patch, need{smart.Update, ""}, "patch"},
+		{"GET /fhir/{type}/{id}/_history", s.history, read, "history-instance"},
+		{"GET /fhir/{type}/{id}/_history/{vid}", s.vread, read, "vread"},
+		{"GET /fhir/{type}/{id}/_history/{vid}/$anchor", s.operation(s.anchor), read, "$anchor"},
+		{"POST /fhir/{type}/{id}/_history/{vid}/$anchor", s.operation(s.anchor), read, ""},
+		{"GET /fhir/AuditEvent", s.searchAuditEvent, need{smart.Search, "AuditEvent"}, "search-type"},
+		{"GET /fhir/AuditEvent/{id}", s.readAuditEvent, need{smart.Read, "AuditEvent"}, "read"},
+		{"GET /fhir/Consent/{id}", s.readConsent, need{smart.Read, "Consent"}, "read"},
+		{"GET /fhir/Consent", s.searchConsent, need{smart.Search, "Consent"}, "search-type"},
+		{"POST /fhir/Consent", s.createConsent, need{smart.Create, "Consent"}, "create"},
+		{"GET /fhir/Patient/{id}/$everything", s.operation(s.everything), everything, "$everything"},
+		{"POST /fhir/Patient/{id}/$everything", s.operation(s.everything), everything, ""},
+		{"GET /fhir/Patient/$everything", s.operation(s.everythingByIdentifier), everything, ""},
+		{"POST /fhir/Patient/$everything", s.operation(s.everythingByIdentifier), everything, ""},
+		{"GET /fhir/$export", s.exportSystem, everything, "$export"},
+		{"POST /fhir/$export", s.exportSystem, everything, ""},
+		{"GET /fhir/Patient/$export", s.exportPatients, everything, "$export"},
+		{"POST /fhir/Patient/$export", s.exportPatients, everything, ""},
+		{"GET /fhir/Group/{id}/$export", s.exportGroup, everything, "$export"},
+		{"POST /fhir/Group/{id}/$export", s.exportGroup, everything, ""},
+		// A bulk export's status and files are its requester's alone,
+		// whose scopes its kick-off checked.
+		{"GET /fhir/$export-poll/{job}", s.exportStatus, need{}, ""},
+		{"DELETE /fhir/$export-poll/{job}", s.exportDelete, need{}, ""},
+		{"GET /fhir/$export-file/{file}", s.exportFile, need{}, ""},
+	}
+}
+
+// views are the types served by routes of their own, not the generic
+// {type} routes: AuditEvent is the audit log and Consent the chain's
+// grants, seen as FHIR resources; neither is stored in the vault.
+var views = map[string]bool{"AuditEvent": true, "Consent": true}
 
 // notServed is the one answer to a request for an interaction or operation
 // that no route serves: 404 not-found, whatever the path's shape (an
@@ -177,17 +210,17 @@ func (s *Server) Close() { s.exports.close() }
 
 const contentType = "application/fhir+json; charset=utf-8"
 
-func (s *Server) authenticated(h func(http.ResponseWriter, *http.Request, *identity.Account) error) http.Handler {
+func (s *Server) authenticated(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		who, scopes, err := s.auth.AuthenticateScopes(r)
 		if err == nil {
 			err = checkPath(r)
 		}
 		if err == nil {
-			r, err = scoped(r, who, scopes) // before any consent decision
+			r, err = scoped(r, who, scopes, rt.need) // before any consent decision
 		}
 		if err == nil {
-			err = h(w, r, who)
+			err = rt.h(w, r, who)
 		}
 		if err != nil {
 			s.fail(w, err)
@@ -250,11 +283,16 @@ func requester(r *http.Request, who *identity.Account) custodian.Requester {
 	return custodian.Requester{Account: who, Purpose: purpose, BreakGlass: glass}
 }
 
-// resourceType returns the path's type, which must be a known R4 type.
+// resourceType returns the path's type, which must be a known R4 type
+// that the generic routes serve: a view's type answers 405 to an
+// interaction its own routes do not serve.
 func resourceType(r *http.Request) (string, error) {
 	typ := r.PathValue("type")
 	if !fhir.IsResourceType(typ) {
 		return "", fhir.NewError(fhir.ErrUnknownType, fhir.Issue{Diagnostics: "unknown resource type " + strconv.Quote(typ)})
+	}
+	if views[typ] {
+		return "", fhir.NewError(fhir.ErrMethodNotAllowed, fhir.Issue{Diagnostics: typ + " is served by its own routes; /fhir/metadata lists its interactions"})
 	}
 	return typ, nil
 }

@@ -15,34 +15,12 @@ import (
 
 // need is what a route does with records, which a token's SMART scopes
 // must cover: permissions on a resource type, the path's {type} when typ
-// is "". A Bundle's route has no permissions: each entry is checked.
+// is "". A route with no permissions has its scopes checked elsewhere: a
+// Bundle's entry by entry, a bulk export's status and files at its
+// kick-off (TestScopeNeeds lists them).
 type need struct {
 	perms smart.Perms
 	typ   string
-}
-
-// needs lists the routes of New by pattern. A route missing here is
-// refused to every token limited by scopes; TestScopeNeeds checks that
-// each route served has its line.
-var needs = map[string]need{
-	"POST /fhir":                                   {},
-	"POST /fhir/{$}":                               {},
-	"POST /fhir/{type}":                            {smart.Create, ""},
-	"GET /fhir/{type}":                             {smart.Search, ""},
-	"POST /fhir/{type}/_search":                    {smart.Search, ""},
-	"GET /fhir/{type}/{id}":                        {smart.Read, ""},
-	"PUT /fhir/{type}/{id}":                        {smart.Update, ""}, // creating too, as FHIR's update does
-	"DELETE /fhir/{type}/{id}":                     {smart.Delete, ""},
-	"GET /fhir/{type}/{id}/_history":               {smart.Read, ""},
-	"GET /fhir/{type}/{id}/_history/{vid}":         {smart.Read, ""},
-	"GET /fhir/{type}/{id}/_history/{vid}/$anchor": {smart.Read, ""},
-	"GET /fhir/AuditEvent":                         {smart.Search, "AuditEvent"},
-	"GET /fhir/Consent/{id}":                       {smart.Read, "Consent"},
-	"GET /fhir/Consent":                            {smart.Search, "Consent"},
-	"POST /fhir/Consent":                           {smart.Create, "Consent"},
-	// $everything returns every type it finds: it needs a * scope.
-	"GET /fhir/Patient/{id}/$everything": {smart.Read | smart.Search, "*"},
-	"GET /fhir/Patient/$everything":      {smart.Read | smart.Search, "*"},
 }
 
 // limit is what a token limited by scopes may reach in one request.
@@ -83,13 +61,9 @@ func (l *limit) cover(p smart.Perms, typ string) error {
 
 // scoped applies the token's scopes to the route before any handler runs,
 // and hands the request's limit to the handler in its context.
-func scoped(r *http.Request, who *identity.Account, scopes smart.Scopes) (*http.Request, error) {
+func scoped(r *http.Request, who *identity.Account, scopes smart.Scopes, n need) (*http.Request, error) {
 	if scopes == nil {
 		return r, nil
-	}
-	n, ok := needs[r.Pattern]
-	if !ok {
-		return nil, scopeRefused("this interaction")
 	}
 	l := &limit{scopes: scopes, holder: who}
 	if n.perms != 0 {
