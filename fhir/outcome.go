@@ -28,7 +28,6 @@ var (
 	ErrMultipleMatches    = errors.New("more than one resource matches")          // 412 multiple-matches
 	ErrTooLarge           = errors.New("content too large")                       // 413 too-costly
 	ErrMediaType          = errors.New("unsupported media type")                  // 415 not-supported
-	ErrMethodNotAllowed   = errors.New("interaction not served for this type")    // 405 not-supported
 	ErrUnprocessable      = errors.New("content violates a server business rule") // 422 business-rule
 )
 
@@ -50,7 +49,6 @@ var kinds = []struct {
 	{ErrMultipleMatches, http.StatusPreconditionFailed, "multiple-matches"},
 	{ErrTooLarge, http.StatusRequestEntityTooLarge, "too-costly"},
 	{ErrMediaType, http.StatusUnsupportedMediaType, "not-supported"},
-	{ErrMethodNotAllowed, http.StatusMethodNotAllowed, "not-supported"},
 	{ErrUnprocessable, http.StatusUnprocessableEntity, "business-rule"},
 }
 

@@ -168,11 +168,16 @@ func (s *Server) searchAuditEvent(w http.ResponseWriter, r *http.Request, who *i
 
 // readAuditEvent serves GET /fhir/AuditEvent/log-N, the log's event N: an
 // event about a patient to those who may read the patient's trail, any
-// other to members of the network (as GET /v1/audit/events/{index}).
+// other to members of the network (as GET /v1/audit/events/{index}). Any
+// other id is an AuditEvent stored here like any resource.
 func (s *Server) readAuditEvent(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
-	n, err := strconv.ParseUint(strings.TrimPrefix(r.PathValue("id"), "log-"), 10, 64)
-	if err != nil || !strings.HasPrefix(r.PathValue("id"), "log-") {
-		return fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: "AuditEvent ids are log-N, N an index of the audit log"})
+	index, ok := strings.CutPrefix(r.PathValue("id"), "log-")
+	if !ok {
+		return s.readAs(w, r, who, "AuditEvent")
+	}
+	n, err := strconv.ParseUint(index, 10, 64)
+	if err != nil {
+		return fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: "log-N names the audit log's event N"})
 	}
 	leaf, err := s.audit.Leaf(n)
 	if errors.Is(err, auditdb.ErrNotFound) {

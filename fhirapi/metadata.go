@@ -37,8 +37,9 @@ var searchParams = []struct{ name, typ, sample string }{
 	{"_elements", "special", "id"},
 }
 
-// viewParams are the search parameters of the views' own search handlers
-// (auditevent.go, consent.go), which do not go through fhir.ParseQuery.
+// viewParams are the search parameters of the AuditEvent and Consent
+// views' own search handlers (auditevent.go, consent.go), which serve
+// those types' searches in place of fhir.ParseQuery's.
 var viewParams = map[string][]map[string]any{
 	"AuditEvent": {{"name": "patient", "type": "reference"}, {"name": "date", "type": "date"}, {"name": "agent", "type": "reference"}, {"name": "type", "type": "token"}},
 	"Consent":    {{"name": "patient", "type": "reference"}},
@@ -101,7 +102,7 @@ func (s *Server) declarations() map[string]*declared {
 // nil when no route serves it.
 func resourceCapability(typ string, levels map[string]*declared) map[string]any {
 	var d declared
-	if !views[typ] && levels["{type}"] != nil {
+	if levels["{type}"] != nil {
 		d = *levels["{type}"]
 	}
 	if own := levels[typ]; own != nil {

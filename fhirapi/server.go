@@ -127,7 +127,10 @@ type route struct {
 }
 
 // routes returns the FHIR API's routes. A pattern with {type} serves every
-// R4 type but the views (views); a pattern naming a type serves that type.
+// R4 type; a pattern naming a type serves that type, before the generic
+// one: AuditEvent and Consent add views of the audit log (AuditEvent/log-N,
+// the trail's search) and of the chain's grants (Consent/grant-N, their
+// search) to the resources of those types stored here.
 func (s *Server) routes() []route {
 	read, search := need{smart.Read, ""}, need{smart.Search, ""}
 	everything := need{smart.Read | smart.Search, "*"} // it returns every type it finds
@@ -169,11 +172,6 @@ func (s *Server) routes() []route {
 		{"GET /fhir/$export-file/{file}", s.exportFile, need{}, ""},
 	}
 }
-
-// views are the types served by routes of their own, not the generic
-// {type} routes: AuditEvent is the audit log and Consent the chain's
-// grants, seen as FHIR resources; neither is stored in the vault.
-var views = map[string]bool{"AuditEvent": true, "Consent": true}
 
 // notServed is the one answer to a request for an interaction or operation
 // that no route serves: 404 not-found, whatever the path's shape (an
@@ -283,16 +281,11 @@ func requester(r *http.Request, who *identity.Account) custodian.Requester {
 	return custodian.Requester{Account: who, Purpose: purpose, BreakGlass: glass}
 }
 
-// resourceType returns the path's type, which must be a known R4 type
-// that the generic routes serve: a view's type answers 405 to an
-// interaction its own routes do not serve.
+// resourceType returns the path's type, which must be a known R4 type.
 func resourceType(r *http.Request) (string, error) {
 	typ := r.PathValue("type")
 	if !fhir.IsResourceType(typ) {
 		return "", fhir.NewError(fhir.ErrUnknownType, fhir.Issue{Diagnostics: "unknown resource type " + strconv.Quote(typ)})
-	}
-	if views[typ] {
-		return "", fhir.NewError(fhir.ErrMethodNotAllowed, fhir.Issue{Diagnostics: typ + " is served by its own routes; /fhir/metadata lists its interactions"})
 	}
 	return typ, nil
 }
