@@ -213,12 +213,12 @@ func (p *page) checkPage(dir, name string) {
 			p.b.t.Errorf("%s page at %s width: %s", name, vp.name, pr)
 		}
 		ctx, cancel := context.WithTimeout(p.ctx, time.Minute)
-		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(80))
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		cancel()
 		if err != nil {
 			p.fail("screenshot", err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, name+"-"+vp.name+".jpg"), shot, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name+"-"+vp.name+".png"), shot, 0o644); err != nil {
 			p.b.t.Fatal(err)
 		}
 	}

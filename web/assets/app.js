@@ -59,14 +59,15 @@ async function route() {
   if (document.activeElement === document.body || !main.contains(document.activeElement)) heading.focus({ preventScroll: true });
 }
 
-// signIn makes key the session's and goes to its view.
-async function signIn(key) {
+// signIn makes key the session's and goes to its view (unless stay).
+async function signIn(key, stay = false) {
   const s = new Session(key, await Session.chain());
   const acct = await s.signIn();
   session = s;
   sessionStorage.setItem("key", key.name);
   showWho();
   say(`Signed in as ${key.name}.`);
+  if (stay) return;
   const after = sessionStorage.getItem("after");
   sessionStorage.removeItem("after");
   const target = after ?? "#/" + landing(acct);
@@ -103,11 +104,13 @@ async function home({ main }) {
     say("Making your key and its backup…");
     const { key, backup: file } = await keys.create(name, fd.get("pass"));
     const blob = new Blob([file], { type: "application/json" });
-    backup.replaceChildren(h("p", {}, "Your key's backup, sealed with your passphrase: ",
-      h("a", { href: URL.createObjectURL(blob), download: `${name}.key`, id: "backup-link", text: `download ${name}.key` }),
-      ". Keep it somewhere safe: the key in this browser cannot be copied out."));
     await submit(key, await Session.chain(), 0, [registerPatient()]);
-    await signIn(key);
+    await signIn(key, true);
+    backup.replaceChildren(h("p", {}, "Your account is registered. Your key's backup, sealed with your passphrase: ",
+      h("a", { href: URL.createObjectURL(blob), download: `${name}.key`, id: "backup-link", text: `download ${name}.key` }),
+      ". Keep it somewhere safe: the key in this browser cannot be copied out, and without it or the backup the account is lost."),
+    h("p", {}, h("a", { href: "#/patient", id: "continue", class: "button", text: "Continue to your record" })));
+    document.getElementById("backup-link").focus();
   });
 
   const imp = form("Import a key file", [

@@ -40,7 +40,15 @@ export async function clinicianView({ main, session, params }) {
     result.replaceChildren(h("p", { text: `Reading (${what})…` }));
     try {
       const bundle = await loadRecords(session, patient(), headers);
-      result.replaceChildren(h("p", { id: "read-ok", class: "ok" }, h("span", { "aria-hidden": "true", text: "✓ " }), `Read allowed (${what}).`), recordsView(bundle));
+      // A custodian releases only what the contract permits: an empty
+      // answer is a refusal (or a patient with no records here).
+      const held = (bundle.entry ?? []).filter((e) => e.resource && e.resource.resourceType !== "OperationOutcome");
+      if (!held.length) {
+        result.replaceChildren(h("p", { id: "read-denied", class: "error", role: "alert" }, h("span", { "aria-hidden": "true", text: "✗ " }),
+          `No record is open to you (${what}): access refused, or none held.`), recordsView(bundle));
+        return;
+      }
+      result.replaceChildren(h("p", { id: "read-ok", class: "ok" }, h("span", { "aria-hidden": "true", text: "✓ " }), `Read allowed (${what}): ${held.length} record${held.length === 1 ? "" : "s"}.`), recordsView(bundle));
     } catch (e) {
       result.replaceChildren(h("p", { id: "read-denied", class: "error", role: "alert" }, h("span", { "aria-hidden": "true", text: "✗ " }), `Read refused: ${e.message}`));
     }
