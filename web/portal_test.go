@@ -239,9 +239,27 @@ func TestPortal(t *testing.T) {
 	if got := auditor.text("#verify-summary"); !strings.HasPrefix(strings.TrimPrefix(got, "✓ "), "All ") {
 		t.Errorf("auditor's check of the downloaded report: %q; want all verified", got)
 	}
-	auditor.upload("#verify-file", tamper(t, report))
-	auditor.click("#verify button[type=submit]")
-	auditor.waitFor("the altered report refused", `document.querySelector("#verify-summary")?.innerText.includes("not verified")`)
+	for _, c := range []struct {
+		what            string
+		report, genesis []byte
+		ok              bool
+	}{
+		{"against the trusted genesis", report, genesisOf(t, n, nil), true},
+		{"with an altered leaf", tamperLeaf(t, report), nil, false},
+		{"with an altered validator signature", tamperSignature(t, report), nil, false},
+		{"against another network's genesis", report, genesisOf(t, n, ed25519.GenPrivKey().PubKey().Bytes()), false},
+	} {
+		auditor.goTo("#/auditor")
+		auditor.upload("#verify-file", c.report)
+		if c.genesis != nil {
+			auditor.upload("#verify-genesis", c.genesis)
+		}
+		auditor.click("#verify button[type=submit]")
+		got := auditor.text("#verify-summary")
+		if ok := strings.HasPrefix(strings.TrimPrefix(got, "✓ "), "All "); ok != c.ok {
+			t.Errorf("auditor's check of the report %s: %q; want verified %v", c.what, got, c.ok)
+		}
+	}
 	auditor.checkPage(shots, "auditor")
 	auditor.goTo("#/explorer")
 	auditor.text("#blocks table")
@@ -257,20 +275,55 @@ func TestPortal(t *testing.T) {
 	officer.waitFor("the queue emptied", `!document.querySelector("#review-queue button.justified")`)
 }
 
-// tamper alters the purpose in the first leaf of a disclosure report.
-func tamper(t *testing.T, report []byte) []byte {
+// alter returns a copy of a JSON document changed by f.
+func alter(t *testing.T, doc []byte, f func(map[string]any)) []byte {
 	t.Helper()
-	var rep map[string]any
-	if err := json.Unmarshal(report, &rep); err != nil {
-		t.Fatalf("downloaded report: %v", err)
+	var m map[string]any
+	if err := json.Unmarshal(doc, &m); err != nil {
+		t.Fatalf("alter: %v", err)
 	}
-	entries, _ := rep["entries"].([]any)
-	if len(entries) == 0 {
-		t.Fatal("the downloaded report has no entries")
-	}
-	leaf := entries[0].(map[string]any)["leaves"].([]any)[0].(map[string]any)
-	b, _ := base64.StdEncoding.DecodeString(leaf["leaf"].(string))
-	leaf["leaf"] = base64.StdEncoding.EncodeToString([]byte(strings.Replace(string(b), "TREAT", "HRESCH", 1)))
-	out, _ := json.Marshal(rep)
+	f(m)
+	out, _ := json.Marshal(m)
 	return out
+}
+
+// tamperLeaf alters the purpose in the first leaf of a disclosure report.
+func tamperLeaf(t *testing.T, report []byte) []byte {
+	return alter(t, report, func(rep map[string]any) {
+		entries, _ := rep["entries"].([]any)
+		if len(entries) == 0 {
+			t.Fatal("the downloaded report has no entries")
+		}
+		leaf := entries[0].(map[string]any)["leaves"].([]any)[0].(map[string]any)
+		b, _ := base64.StdEncoding.DecodeString(leaf["leaf"].(string))
+		leaf["leaf"] = base64.StdEncoding.EncodeToString([]byte(strings.Replace(string(b), "TREAT", "HRESCH", 1)))
+	})
+}
+
+// tamperSignature flips a bit of the first validator signature on the
+// report's block header.
+func tamperSignature(t *testing.T, report []byte) []byte {
+	return alter(t, report, func(rep map[string]any) {
+		sig := rep["signed_header"].(map[string]any)["commit"].(map[string]any)["signatures"].([]any)[0].(map[string]any)
+		b, _ := base64.StdEncoding.DecodeString(sig["signature"].(string))
+		b[0] ^= 1
+		sig["signature"] = base64.StdEncoding.EncodeToString(b)
+	})
+}
+
+// genesisOf returns the node's genesis file, with its validator's key
+// replaced by key if key is not nil.
+func genesisOf(t *testing.T, n *nodetest.Node, key []byte) []byte {
+	t.Helper()
+	g, err := os.ReadFile(filepath.Join(n.Home, "config", "genesis.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if key == nil {
+		return g
+	}
+	return alter(t, g, func(m map[string]any) {
+		v := m["validators"].([]any)[0].(map[string]any)
+		v["pub_key"].(map[string]any)["value"] = base64.StdEncoding.EncodeToString(key)
+	})
 }

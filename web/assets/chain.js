@@ -2,7 +2,7 @@
 // the auditor's chain health, proof checks and event search, and the
 // explorer's blocks and transactions.
 import { review } from "./tx.js";
-import { verifyBundle, verifyReport } from "./proof.js";
+import { fromBase64, toHex, verifyBundle, verifyReport } from "./proof.js";
 import { act, field, form, h, mark, purposeName, say, section, short, table, when } from "./ui.js";
 
 export async function officerView({ main, session, signal }) {
@@ -31,10 +31,12 @@ export async function auditorView({ main, session }) {
   const found = h("div", { id: "search-result", "aria-live": "polite" });
   const upload = form("Verify a file", [
     field("Accounting of disclosures (JSON) or proof bundle", "file", { type: "file", required: true, accept: "application/json,.json", id: "verify-file" }),
+    field("Trusted genesis (genesis.json); without it, the node's validators are trusted", "genesis", { type: "file", accept: "application/json,.json", id: "verify-genesis" }),
   ], "Verify in this browser", async (fd) => {
-    let doc;
-    try { doc = JSON.parse(await fd.get("file").text()); } catch { throw new Error("The file is not JSON."); }
-    checked.replaceChildren(await verifyDocument(doc));
+    const doc = await readJSON(fd.get("file"));
+    const g = fd.get("genesis");
+    const validators = g?.size ? genesisValidators(await readJSON(g)) : (await session.get("/v1/validators")).validators;
+    checked.replaceChildren(await verifyDocument(doc, validators, g?.size ? "the uploaded genesis" : "the node's validators"));
   });
   const search = form("Search audit events", [
     field("Account (pseudonym)", "account", { pattern: "[0-9a-f]{40}" }),
@@ -51,7 +53,7 @@ export async function auditorView({ main, session }) {
   main.append(
     section("Chain health", "chain-health", health),
     section("Verify a proof bundle or a disclosure report", "verify",
-      h("p", { text: "The file is checked here, against nothing the node says: each event's inclusion proof, and the app hash of the block header the file carries." }), upload, checked),
+      h("p", { text: "The file is checked here: each event's inclusion proof, the app hash of the block header the file carries, and the validators' signatures on that header. Upload the network's genesis file to trust nothing the node says." }), upload, checked),
     section("Audit events", "search", search, found),
   );
   await showHealth(session, health);
@@ -81,16 +83,26 @@ async function lastBlocks(session, height, n) {
 const blockTable = (blocks) => table("Last blocks", ["Height", "Time", "Transactions", "Proposer"],
   blocks.map((b) => [h("a", { href: `#/explorer?height=${b.height}`, text: String(b.height) }), when(b.time), String(b.txs.length), h("code", { text: short(b.proposer) })]));
 
-// verifyDocument checks an uploaded report or bundle.
-async function verifyDocument(doc) {
+async function readJSON(file) {
+  try { return JSON.parse(await file.text()); } catch { throw new Error(`${file.name} is not JSON.`); }
+}
+
+// genesisValidators reads the validators of a CometBFT genesis file.
+function genesisValidators(g) {
+  if (!Array.isArray(g.validators)) throw new Error("The genesis file lists no validators.");
+  return g.validators.map((v) => ({ key: toHex(fromBase64(v.pub_key?.value)), power: v.power }));
+}
+
+// verifyDocument checks an uploaded report or bundle against validators.
+async function verifyDocument(doc, validators, trusted) {
   if (Array.isArray(doc.entries)) {
-    const rs = await verifyReport(doc);
+    const rs = await verifyReport(doc, validators);
     const bad = rs.filter((r) => !r.ok).length;
-    return h("div", {}, h("p", { id: "verify-summary" }, mark(bad === 0 && rs.length > 0, `All ${rs.length} disclosures verified against the log of block ${doc.height}.`, `${bad} of ${rs.length} disclosures not verified.`)),
+    return h("div", {}, h("p", { id: "verify-summary" }, mark(bad === 0 && rs.length > 0, `All ${rs.length} disclosures verified against the log of block ${doc.height}, signed by ${trusted}.`, `${bad} of ${rs.length} disclosures not verified.`)),
       table("Disclosures", ["Time", "Recipient", "Purpose", "Check"], doc.entries.map((e, i) => [when(e.time), e.recipient_org || short(e.recipient), purposeName(e.purpose), mark(rs[i].ok, "verified", rs[i].reason ?? "")])));
   }
   if (doc.leaf && doc.inclusion) {
-    const r = await verifyBundle(doc);
+    const r = await verifyBundle(doc, validators);
     return h("p", { id: "verify-summary" }, mark(r.ok, `Event ${doc.index} (${r.event?.type}) is in the log of block ${doc.height}.`, `Not verified: ${r.reason}`));
   }
   throw new Error("The file is neither an accounting of disclosures nor a proof bundle.");
@@ -100,7 +112,8 @@ function eventTable(session, events) {
   return table("Events", ["No.", "Time", "Type", "Details", "Proof"], events.map((a) => {
     const e = a.event;
     const check = h("button", { type: "button", "aria-label": `Verify event ${a.index}`, onclick: (ev) => act(ev.currentTarget, async () => {
-      const r = await verifyBundle(await session.get(`/v1/audit/bundles/${a.index}`));
+      const { validators } = await session.get("/v1/validators");
+      const r = await verifyBundle(await session.get(`/v1/audit/bundles/${a.index}`), validators);
       ev.target.replaceWith(mark(r.ok, "verified", r.reason ?? ""));
     }) }, "Verify");
     return [String(a.index), when(e.time), e.event.type, (e.event.attrs ?? []).map((x) => `${x.key}=${x.value}`).join(" "), check];

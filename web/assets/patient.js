@@ -118,14 +118,15 @@ async function showTimeline(session) {
   const el = document.getElementById("timeline-body");
   if (!el) return;
   const rep = await session.get(`/v1/audit/disclosures/${session.account.address}?all=true`);
-  const checks = await verifyReport(rep);
+  const { validators } = await session.get("/v1/validators");
+  const checks = await verifyReport(rep, validators);
   const entries = rep.entries.map((e, i) => ({ e, c: checks[i] })).reverse();
   if (!entries.length) { el.replaceChildren(h("p", { class: "empty", text: "Nobody has read your records yet." })); return; }
   el.replaceChildren(h("ol", { class: "timeline", reversed: true }, entries.map(({ e, c }) => h("li", { class: e.break_glass ? "glass" : "", "data-access": e.access },
     e.break_glass ? h("p", { class: "glass-label" }, h("span", { "aria-hidden": "true", text: "⚠ " }), h("strong", { text: "Emergency access (break the glass): under review" })) : null,
     h("p", {}, h("time", { datetime: e.time, text: when(e.time) }), " · ", h("strong", { text: e.recipient_org || short(e.recipient) }),
       ` (${short(e.recipient)}) at ${e.custodian}, for ${purposeName(e.purpose)}: ${e.description}`),
-    h("p", { class: "proof" }, mark(c.ok, `Verified in this browser against the log of block ${rep.height}`, `Not verified: ${c.reason}`))))));
+    h("p", { class: "proof" }, mark(c.ok, `Verified in this browser: in the log of block ${rep.height}, signed by the validators`, `Not verified: ${c.reason}`))))));
 }
 
 async function download(session, format) {
