@@ -59,15 +59,28 @@ func newBrowser(t *testing.T, origin string) *browser {
 		chromedp.NoSandbox, // tests run as root in CI
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-dev-shm-usage", true),
 	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	if err := chromedp.Do(ctx); err != nil {
+	// On a loaded machine Chromium now and then exits while starting (seen
+	// once in a few dozen starts, with nothing in its output): try thrice.
+	var ctx context.Context
+	for attempt := 1; ; attempt++ {
+		actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+		c, cancel := chromedp.NewContext(actx)
+		err := chromedp.Do(c)
+		if err == nil {
+			ctx = c
+			t.Cleanup(func() { cancel(); cancelAlloc() })
+			break
+		}
 		cancel()
 		cancelAlloc()
-		t.Fatalf("start chromium: %v", err)
+		if attempt == 3 {
+			t.Fatalf("start chromium: %v", err)
+		}
+		t.Logf("start chromium (attempt %d): %v", attempt, err)
+		time.Sleep(time.Second)
 	}
-	t.Cleanup(func() { cancel(); cancelAlloc() })
 	b := &browser{t: t, ctx: ctx, origin: origin}
 	t.Cleanup(func() {
 		b.mu.Lock()
