@@ -170,6 +170,9 @@ func eval[T any](p *page, what, expr string) T {
 	return v
 }
 
+// jsString quotes s for JavaScript.
+func jsString(s string) string { return strconv.Quote(s) }
+
 // text returns the text of the first element sel matches, once visible.
 func (p *page) text(sel string) string {
 	p.b.t.Helper()

@@ -16,10 +16,16 @@ export function h(tag, attrs = {}, ...kids) {
   return el;
 }
 
-// say announces a message in the status region.
+let hide = 0;
+// say announces a message in the status region, which screen readers read
+// out; on screen it shows for a few seconds (longer for an error), and
+// clicks pass through it, so it never stands in front of a control.
 export function say(msg, kind = "info") {
   const s = document.getElementById("status");
-  s.replaceChildren(h("p", { class: kind, text: msg }));
+  const p = h("p", { class: kind, text: msg });
+  s.replaceChildren(p);
+  clearTimeout(hide);
+  hide = setTimeout(() => p.remove(), kind === "error" ? 15000 : 6000);
 }
 
 // act runs f for a button or form, disabled meanwhile, and announces the
