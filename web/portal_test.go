@@ -241,6 +241,12 @@ func TestPortal(t *testing.T) {
 	if entries != 3 || verified != entries {
 		t.Errorf("timeline: %d of %d entries verified in the browser; want all of 3 (the patient's, under the grant, the emergency read)", verified, entries)
 	}
+	// A caregiver named from the page, then listed.
+	caregiver := tx.AddressOf(people["auditor"].key.PubKey().Bytes()).String()
+	alice.click("#delegates summary")
+	alice.fill("#delegates input[name=address]", caregiver)
+	alice.click("#delegates button[type=submit]")
+	alice.waitFor("the delegate listed", `document.querySelector("#delegate-table")?.innerText.includes(`+jsString(caregiver)+`)`)
 	alice.checkPage(shots, "patient")
 
 	// The accounting of disclosures, downloaded and verified by an auditor's

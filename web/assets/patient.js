@@ -123,7 +123,7 @@ async function showTimeline(session) {
   const entries = rep.entries.map((e, i) => ({ e, c: checks[i] })).reverse();
   if (!entries.length) { el.replaceChildren(h("p", { class: "empty", text: "Nobody has read your records yet." })); return; }
   el.replaceChildren(h("ol", { class: "timeline", reversed: true }, entries.map(({ e, c }) => h("li", { class: e.break_glass ? "glass" : "", "data-access": e.access },
-    e.break_glass ? h("p", { class: "glass-label" }, h("span", { "aria-hidden": "true", text: "⚠ " }), h("strong", { text: "Emergency access (break the glass): under review" })) : null,
+    e.break_glass ? h("p", { class: "glass-label" }, h("span", { "aria-hidden": "true", text: "⚠ " }), h("strong", { text: "Emergency access (break the glass): flagged for review" })) : null,
     h("p", {}, h("time", { datetime: e.time, text: when(e.time) }), " · ",
       e.recipient === session.account.address ? h("strong", { text: "You" }) : [h("strong", { text: e.recipient_org || short(e.recipient) }), ` (${short(e.recipient)})`],
       ` at ${e.custodian}, for ${purposeName(e.purpose)}: ${e.description}`),
