@@ -4,6 +4,7 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+	"strings"
 )
 
 //go:embed assets
@@ -33,7 +34,13 @@ const csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
 func Handler() http.Handler {
 	static := http.StripPrefix(Prefix[:len(Prefix)-1], http.FileServerFS(Assets()))
 	mux := http.NewServeMux()
-	mux.Handle("GET "+Prefix, static)
+	mux.HandleFunc("GET "+Prefix, func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") { // no directory listings
+			http.NotFound(w, r)
+			return
+		}
+		static.ServeHTTP(w, r)
+	})
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFileFS(w, r, Assets(), "index.html")
 	})

@@ -90,13 +90,15 @@ func TestServes(t *testing.T) {
 			t.Errorf("GET %s: body lacks %q", tc.path, tc.contains)
 		}
 	}
-	res, err := http.Get(srv.URL + "/portal/nothing.js")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusNotFound {
-		t.Errorf("GET /portal/nothing.js = %d; want 404", res.StatusCode)
+	for _, path := range []string{"/portal/nothing.js", "/portal/"} {
+		res, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s = %d; want 404", path, res.StatusCode)
+		}
 	}
 }
 
