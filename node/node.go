@@ -41,6 +41,7 @@ import (
 	"github.com/careledger/careledger/tracker"
 	"github.com/careledger/careledger/tx"
 	"github.com/careledger/careledger/vault"
+	"github.com/careledger/careledger/web"
 )
 
 // Version is the software version reported by the API.
@@ -158,6 +159,11 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	mux.Handle("/", n.api.Handler())
 	mux.Handle("/fhir", n.fhirAPI.Handler())
 	mux.Handle("/fhir/", n.fhirAPI.Handler())
+	// The portal: its page at / and its files under /portal/; every other
+	// path stays the JSON API's (and its JSON 404).
+	portal := web.Handler()
+	mux.Handle("GET /{$}", portal)
+	mux.Handle("GET "+web.Prefix, portal)
 	n.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	if n.cfg.MetricsAddr != "" {
 		mm := http.NewServeMux()
@@ -462,7 +468,8 @@ func (n *Node) Vault() *vault.Vault { return n.vault }
 // API returns the HTTP API server.
 func (n *Node) API() *api.Server { return n.api }
 
-// Handler returns the node's HTTP handler (the JSON API and /fhir), which
+// Handler returns the node's HTTP handler (the JSON API, /fhir and the
+// portal at /), which
 // tests may call without a connection.
 func (n *Node) Handler() http.Handler { return n.http.Handler }
 

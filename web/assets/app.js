@@ -1,0 +1,148 @@
+// The portal's shell: the keys in this browser, sign-in, and the views,
+// one per hash route (#/patient, #/clinician, #/officer, #/auditor,
+// #/explorer).
+import * as keys from "./keys.js";
+import { Session, submit } from "./api.js";
+import { registerPatient } from "./tx.js";
+import { act, field, form, h, save, say, section, short } from "./ui.js";
+import { patientView } from "./patient.js";
+import { clinicianView } from "./clinician.js";
+import { auditorView, explorerView, officerView } from "./chain.js";
+
+const main = document.getElementById("main");
+const who = document.getElementById("who");
+let session = null;
+let leave = null; // ends the current view's live parts (event streams)
+
+const views = {
+  "": { title: "Sign in", render: home, open: true },
+  patient: { title: "Patient", render: patientView },
+  clinician: { title: "Clinician", render: clinicianView },
+  officer: { title: "Privacy officer", render: officerView },
+  auditor: { title: "Auditor", render: auditorView },
+  explorer: { title: "Explorer", render: explorerView },
+};
+
+// landing picks the view for a signed-in account.
+function landing(a) {
+  if (a.kind === "patient") return "patient";
+  const r = a.roles ?? [];
+  if (r.includes("privacy_officer")) return "officer";
+  if (r.includes("auditor")) return "auditor";
+  if (r.includes("physician") || r.includes("nurse")) return "clinician";
+  return "explorer";
+}
+
+async function route() {
+  leave?.abort();
+  leave = new AbortController();
+  const [name, query] = location.hash.replace(/^#\/?/, "").split("?");
+  const v = views[name] ?? views[""];
+  const params = new URLSearchParams(query ?? "");
+  document.title = `${v.title} · CareLedger`;
+  for (const a of document.querySelectorAll("nav a")) {
+    if (a.getAttribute("href") === `#/${name}`) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  const heading = h("h2", { id: "view-title", tabindex: "-1", text: v.title });
+  main.replaceChildren(heading);
+  if (!v.open && !session) {
+    main.append(h("p", {}, "Sign in first: ", h("a", { href: "#/" + (params.size ? "?" + params : ""), text: "choose or create a key" }), "."));
+    sessionStorage.setItem("after", location.hash);
+  } else {
+    try {
+      await v.render({ main, session, params, signal: leave.signal });
+    } catch (e) {
+      main.append(h("p", { class: "error", role: "alert", text: e.message }));
+    }
+  }
+  if (document.activeElement === document.body || !main.contains(document.activeElement)) heading.focus({ preventScroll: true });
+}
+
+// signIn makes key the session's and goes to its view (unless stay).
+async function signIn(key, stay = false) {
+  const s = new Session(key, await Session.chain());
+  const acct = await s.signIn();
+  session = s;
+  sessionStorage.setItem("key", key.name);
+  showWho();
+  say(`Signed in as ${key.name}.`);
+  if (stay) return;
+  const after = sessionStorage.getItem("after");
+  sessionStorage.removeItem("after");
+  const target = after ?? "#/" + landing(acct);
+  if (location.hash === target) route();
+  else location.hash = target;
+}
+
+function showWho() {
+  if (!session) { who.replaceChildren(); return; }
+  const a = session.account;
+  const out = h("button", { type: "button", class: "link", text: "Sign out", onclick: () => {
+    session = null; sessionStorage.removeItem("key"); showWho(); location.hash = "#/"; say("Signed out.");
+  } });
+  who.replaceChildren(h("span", {}, h("strong", { text: session.key.name }), ` · ${a.kind}${a.org ? " of " + a.org : ""}${a.roles ? " (" + a.roles.join(", ") + ")" : ""} · `,
+    h("code", { id: "my-address", "data-address": a.address, text: short(a.address) })), " ", out);
+}
+
+async function home({ main }) {
+  const stored = await keys.list();
+  const keyList = stored.length
+    ? h("ul", { class: "keys" }, stored.map((k) => h("li", {},
+      h("button", { type: "button", "data-key": k.name, onclick: (ev) => act(ev.currentTarget, () => signIn(k)) }, `Sign in as ${k.name}`),
+      " ", h("code", { text: short(k.address) }), " ",
+      h("button", { type: "button", class: "link", "aria-label": `Forget the key ${k.name}`, text: "Forget",
+        onclick: async () => { if (confirm(`Forget ${k.name}? Without its backup file the account is lost.`)) { await keys.remove(k.name); route(); } } }))))
+    : h("p", { class: "empty", text: "No key is kept in this browser yet." });
+
+  const backup = h("div", { id: "backup", "aria-live": "polite" });
+  const create = form("Create a patient key", [
+    field("Name for this key (kept only in this browser)", "name", { required: true, autocomplete: "off", id: "new-name" }),
+    field("Backup passphrase (at least 8 characters)", "pass", { type: "password", required: true, minlength: "8", autocomplete: "new-password", id: "new-pass" }),
+  ], "Create key and register", async (fd) => {
+    const name = fd.get("name").trim();
+    say("Making your key and its backup…");
+    const { key, backup: file } = await keys.create(name, fd.get("pass"));
+    const blob = new Blob([file], { type: "application/json" });
+    await submit(key, await Session.chain(), 0, [registerPatient()]);
+    await signIn(key, true);
+    backup.replaceChildren(h("p", {}, "Your account is registered. Your key's backup, sealed with your passphrase: ",
+      h("a", { href: URL.createObjectURL(blob), download: `${name}.key`, id: "backup-link", text: `download ${name}.key` }),
+      ". Keep it somewhere safe: the key in this browser cannot be copied out, and without it or the backup the account is lost."),
+    h("p", {}, h("a", { href: "#/patient", id: "continue", class: "button", text: "Continue to your record" })));
+    document.getElementById("backup-link").focus();
+  });
+
+  const imp = form("Import a key file", [
+    field("Name for this key", "name", { required: true, autocomplete: "off", id: "import-name" }),
+    field("Key file (from careledger keys new, or a backup)", "file", { type: "file", required: true, accept: ".key,application/json", id: "import-file" }),
+    field("Passphrase, if the file is sealed", "pass", { type: "password", autocomplete: "current-password", id: "import-pass" }),
+  ], "Import and sign in", async (fd) => {
+    const k = await keys.importFile(fd.get("name").trim(), await fd.get("file").text(), fd.get("pass"));
+    await signIn(k);
+  });
+
+  main.append(
+    section("Keys in this browser", "keys", keyList),
+    section("New patient", "create", h("p", { text: "Your key is made and kept in this browser; nobody else, not even the node, ever holds it." }), create, backup),
+    section("Member of an organization, or a backup", "import", imp),
+  );
+}
+
+// A key signed in before a reload signs in again: the key is in IndexedDB.
+async function restore() {
+  const name = sessionStorage.getItem("key");
+  if (!name) return;
+  const k = (await keys.list()).find((x) => x.name === name);
+  if (!k) return;
+  try {
+    session = new Session(k, await Session.chain());
+    await session.signIn();
+    showWho();
+  } catch {
+    session = null;
+  }
+}
+
+window.addEventListener("hashchange", route);
+restore().then(route);

@@ -1,0 +1,160 @@
+// The patient's view: access requests to answer as they arrive, grants,
+// the verified timeline of who saw what, the accounting of disclosures,
+// records and delegates.
+import { answer, grant, revoke, setDelegate } from "./tx.js";
+import { fromHex, verifyReport } from "./proof.js";
+import { loadRecords, recordsSection, recordsView } from "./records.js";
+import { act, field, form, h, mark, PURPOSES, purposeName, save, say, section, short, table, when } from "./ui.js";
+
+const day = 24 * 3600;
+
+export async function patientView({ main, session, signal }) {
+  const me = session.account.address;
+  const link = `${location.origin}/#/clinician?patient=${me}`;
+  main.append(
+    section("Your account", "account",
+      h("p", {}, "Your pseudonym (no name is on the ledger): ", h("code", { id: "patient-address", text: me })),
+      h("p", {}, "To let a clinician find you, show them this link: ", h("code", { id: "patient-link", class: "wrap", text: link }))),
+    section("Access requests", "requests", h("p", { class: "hint", text: "Requests appear here as they arrive." }),
+      h("ul", { id: "request-list", "aria-live": "assertive", "aria-relevant": "additions" })),
+    section("Grants", "grants", h("div", { id: "grant-table" }), grantForm(session)),
+    section("Who saw your records", "timeline",
+      h("p", {}, h("button", { type: "button", id: "download-json", onclick: (ev) => act(ev.currentTarget, () => download(session, "json")) }, "Download the accounting of disclosures (JSON, signed)"),
+        " ", h("button", { type: "button", id: "download-csv", onclick: (ev) => act(ev.currentTarget, () => download(session, "csv")) }, "Download as CSV"),
+        " ", h("button", { type: "button", id: "refresh-timeline", onclick: (ev) => act(ev.currentTarget, () => showTimeline(session)) }, "Refresh")),
+      h("div", { id: "timeline-body", "aria-live": "polite" })),
+    recordsSection("records"),
+    section("Delegates", "delegates", h("div", { id: "delegate-table" }), delegateForm(session)),
+  );
+  const records = document.getElementById("records-body");
+  records.append(h("button", { type: "button", id: "load-records", onclick: (ev) => act(ev.currentTarget, async () => {
+    records.replaceChildren(recordsView(await loadRecords(session, me)));
+  }) }, "Show my records"));
+  session.stream(`/v1/events?account=${me}`, (e) => onEvent(session, e), signal);
+  await Promise.all([showGrants(session), showPending(session), showTimeline(session), showDelegates(session)]);
+}
+
+function onEvent(session, e) {
+  const a = Object.fromEntries((e.attrs ?? []).map((x) => [x.key, x.value]));
+  switch (e.type) {
+    case "consent.requested": addRequest(session, { id: a.request, requester: a.requester, org: a.org, purpose: a.purpose, reason: a.reason, duration: a.duration }); say(`New access request from ${a.org}.`); break;
+    case "consent.answered": document.getElementById(`request-${a.request}`)?.remove(); showGrants(session); break;
+    case "consent.granted": case "consent.revoked": showGrants(session); break;
+    case "consent.access": case "consent.break_glass": setTimeout(() => showTimeline(session), 1500); break;
+  }
+}
+
+// showPending lists requests still pending, from the account's audit
+// events, so that requests made while the page was closed show too.
+async function showPending(session) {
+  const me = session.account.address;
+  const { events } = await session.get(`/v1/audit/events?account=${me}&limit=1000`);
+  for (const { event: ev } of events) {
+    if (ev.event.type !== "consent.requested") continue;
+    const a = Object.fromEntries(ev.event.attrs.map((x) => [x.key, x.value]));
+    const q = await session.get(`/v1/requests/${a.request}`).catch(() => null);
+    if (q?.status === "pending") addRequest(session, { id: a.request, requester: a.requester, org: a.org, purpose: a.purpose, reason: a.reason, duration: a.duration });
+  }
+}
+
+function addRequest(session, q) {
+  const list = document.getElementById("request-list");
+  if (!list || document.getElementById(`request-${q.id}`)) return;
+  const days = Math.round(Number(q.duration) / day * 10) / 10;
+  const decide = (approve) => (ev) => act(ev.currentTarget, async () => {
+    await session.send(answer(Number(q.id), approve));
+    document.getElementById(`request-${q.id}`)?.remove();
+    say(`Request ${q.id} ${approve ? "approved" : "denied"}.`);
+    await showGrants(session);
+  });
+  list.append(h("li", { id: `request-${q.id}`, class: "request" },
+    h("p", {}, h("strong", { text: q.org || "A member" }), ` (${short(q.requester)}) asks to read your records for `,
+      h("strong", { text: purposeName(q.purpose) }), `, reason: ${q.reason.replaceAll("_", " ")}, for ${days} days.`),
+    h("button", { type: "button", class: "approve", "data-request": q.id, onclick: decide(true) }, "Approve"), " ",
+    h("button", { type: "button", class: "deny", "data-request": q.id, onclick: decide(false) }, "Deny")));
+}
+
+const granteeText = (g) => (g.grantee.member && !/^0+$/.test(g.grantee.member) ? `member ${short(g.grantee.member)}` : `${g.grantee.role ? g.grantee.role + "s of " : ""}${g.grantee.org}`);
+const scopeText = (s) => [s.types?.join(", ") || "all types", s.categories?.length ? `categories ${s.categories.join(", ")}` : "", s.records?.length ? `records ${s.records.join(", ")}` : ""].filter(Boolean).join("; ");
+const expiry = (t) => (t ? when(t * 1000) : "no end");
+
+async function showGrants(session) {
+  const el = document.getElementById("grant-table");
+  if (!el) return;
+  const { grants } = await session.get(`/v1/patients/${session.account.address}/grants`);
+  const rows = grants.slice().reverse().map((g) => [String(g.id), granteeText(g), scopeText(g.scope), g.purposes.map(purposeName).join(", "), expiry(g.not_after),
+    g.revoked ? mark(false, "", `revoked at block ${g.revoked}`) : mark(true, "active", ""),
+    g.revoked ? "" : h("button", { type: "button", class: "revoke", "data-grant": g.id, "aria-label": `Revoke grant ${g.id}`, onclick: (ev) => act(ev.currentTarget, async () => {
+      await session.send(revoke(g.id));
+      say(`Grant ${g.id} revoked.`);
+      await showGrants(session);
+    }) }, "Revoke")]);
+  el.replaceChildren(table("Your grants", ["No.", "Who", "What", "Why", "Until", "Status", ""], rows));
+}
+
+function grantForm(session) {
+  return h("details", {}, h("summary", { text: "Grant access" }), form("Grant access", [
+    field("Organization", "org", { required: true, hint: "Its identifier, such as mercy-hospital" }),
+    field("Role", "role", {}, [["", "Any member"], ["physician", "Physicians"], ["nurse", "Nurses"], ["pharmacist", "Pharmacists"], ["researcher", "Researchers"], ["claims_agent", "Claims agents"]]),
+    field("Record types", "types", { required: true, value: "Observation, Condition", hint: "FHIR resource types, separated by commas" }),
+    field("Purpose", "purpose", {}, PURPOSES),
+    field("Days valid", "days", { type: "number", min: "1", max: "3650", value: "30", required: true }),
+  ], "Grant", async (fd) => {
+    const now = Math.floor(Date.now() / 1000);
+    await session.send(grant({
+      patient: fromHex(session.account.address),
+      grantee: { org: fd.get("org").trim(), role: fd.get("role") },
+      scope: { types: fd.get("types").split(",").map((s) => s.trim()).filter(Boolean) },
+      purposes: [fd.get("purpose")], notBefore: 0, notAfter: now + Number(fd.get("days")) * day,
+    }));
+    say("Access granted.");
+    await showGrants(session);
+  }));
+}
+
+// showTimeline shows the accounting of disclosures, every entry checked
+// here against its inclusion proof and the signed block header.
+async function showTimeline(session) {
+  const el = document.getElementById("timeline-body");
+  if (!el) return;
+  const rep = await session.get(`/v1/audit/disclosures/${session.account.address}?all=true`);
+  const { validators } = await session.get("/v1/validators");
+  const checks = await verifyReport(rep, validators);
+  const entries = rep.entries.map((e, i) => ({ e, c: checks[i] })).reverse();
+  if (!entries.length) { el.replaceChildren(h("p", { class: "empty", text: "Nobody has read your records yet." })); return; }
+  el.replaceChildren(h("ol", { class: "timeline", reversed: true }, entries.map(({ e, c }) => h("li", { class: e.break_glass ? "glass" : "", "data-access": e.access },
+    e.break_glass ? h("p", { class: "glass-label" }, h("span", { "aria-hidden": "true", text: "⚠ " }), h("strong", { text: "Emergency access (break the glass): flagged for review" })) : null,
+    h("p", {}, h("time", { datetime: e.time, text: when(e.time) }), " · ",
+      e.recipient === session.account.address ? h("strong", { text: "You" }) : [h("strong", { text: e.recipient_org || short(e.recipient) }), ` (${short(e.recipient)})`],
+      ` at ${e.custodian}, for ${purposeName(e.purpose)}: ${e.description}`),
+    h("p", { class: "proof" }, mark(c.ok, `Verified in this browser: in the log of block ${rep.height}, signed by the validators`, `Not verified: ${c.reason}`))))));
+}
+
+async function download(session, format) {
+  const me = session.account.address;
+  const blob = await session.download(`/v1/audit/disclosures/${me}?all=true${format === "csv" ? "&format=csv" : ""}`);
+  save(blob, `disclosures-${me.slice(0, 8)}.${format}`);
+  say("The accounting of disclosures is downloaded.");
+}
+
+async function showDelegates(session) {
+  const el = document.getElementById("delegate-table");
+  if (!el) return;
+  const { delegates } = await session.get(`/v1/patients/${session.account.address}/delegates`);
+  el.replaceChildren(table("Your delegates", ["Account", "Relation", "Since block", ""], delegates.map((d) => [h("code", { text: d.address }), d.relation, String(d.since),
+    h("button", { type: "button", "aria-label": `Remove delegate ${short(d.address)}`, onclick: (ev) => act(ev.currentTarget, async () => {
+      await session.send(setDelegate(fromHex(d.address), d.relation, true));
+      await showDelegates(session);
+    }) }, "Remove")])));
+}
+
+function delegateForm(session) {
+  return h("details", {}, h("summary", { text: "Name a delegate" }), form("Name a delegate", [
+    field("Their account address", "address", { required: true, pattern: "[0-9a-f]{40}", hint: "40 hexadecimal characters" }),
+    field("Relation", "relation", {}, [["caregiver", "Caregiver"], ["parent", "Parent"], ["guardian", "Legal guardian"]]),
+  ], "Name delegate", async (fd) => {
+    await session.send(setDelegate(fromHex(fd.get("address").trim()), fd.get("relation"), false));
+    say("Delegate named.");
+    await showDelegates(session);
+  }));
+}

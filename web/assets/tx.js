@@ -1,0 +1,109 @@
+// Generated from docs/TRANSACTIONS.md ("Reference code for browsers") by
+// go test ./web -run TestTxModuleIsTheDocument -update. Do not edit.
+
+const utf8 = new TextEncoder();
+
+// uvarint returns the minimal LEB128 encoding of n (a Number or BigInt >= 0).
+function uvarint(n) {
+  n = BigInt(n);
+  const out = [];
+  while (n >= 0x80n) { out.push(Number(n & 0x7fn) | 0x80); n >>= 7n; }
+  out.push(Number(n));
+  return out;
+}
+const blob = (b) => [...uvarint(b.length), ...b];
+const str = (s) => blob(utf8.encode(s)); // TextEncoder always yields valid UTF-8
+const list = (items, enc) => [...uvarint(items.length), ...items.flatMap(enc)];
+const bool = (b) => [b ? 1 : 0];
+const raw = (b) => [...b]; // fixed-size bytes (keys, addresses, roots), no length
+
+// envelope returns every field of a transaction but the signature.
+function envelope({ chainId, signer, sequence, msgs }) {
+  return [
+    ...uvarint(1),                 // version
+    ...str(chainId),
+    ...signer,                     // 32-byte Ed25519 public key, no length
+    ...uvarint(sequence),
+    ...list(msgs, (m) => [...uvarint(m.type), ...blob(m.body)]),
+  ];
+}
+
+// importSeed turns a 32-byte Ed25519 seed into a WebCrypto key (PKCS #8
+// wrapping, since WebCrypto does not import raw private keys).
+async function importSeed(seed) {
+  const pkcs8 = new Uint8Array([
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20, ...seed]);
+  return crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, true, ["sign"]);
+}
+
+async function publicKey(key) {
+  const jwk = await crypto.subtle.exportKey("jwk", key);
+  return Uint8Array.from(atob(jwk.x.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+}
+
+// signTx returns the encoded, signed transaction.
+async function signTx(key, t) {
+  const body = envelope(t);
+  const signBytes = new Uint8Array([...utf8.encode("careledger/tx/v1\n"), ...body]);
+  const sig = new Uint8Array(await crypto.subtle.sign("Ed25519", key, signBytes));
+  return new Uint8Array([...body, ...sig]);
+}
+
+const sha256 = async (b) => new Uint8Array(await crypto.subtle.digest("SHA-256", new Uint8Array(b)));
+const address = async (pub) => (await sha256([...utf8.encode("careledger/account/v1"), ...pub])).slice(0, 20);
+
+// Identity message bodies.
+const registerPatient = () => ({ type: 1, body: [] });
+const registerMember = (org, pub, roles) => ({ type: 2, body: [...str(org), ...pub, ...list(roles, str)] });
+const setMemberRoles = (member, roles) => ({ type: 3, body: [...member, ...list(roles, str)] });
+const setMemberStatus = (member, suspended) => ({ type: 4, body: [...member, ...bool(suspended)] });
+const rotateKey = (newPub, proof) => ({ type: 5, body: [...newPub, ...proof] });
+const setDelegate = (delegate, relation, remove) => ({ type: 6, body: [...delegate, ...str(relation), ...bool(remove)] });
+const rotationSignBytes = (chainId, account, newPub) =>
+  new Uint8Array([...utf8.encode("careledger/rotate-key/v1\n"), ...str(chainId), ...account, ...newPub]);
+const authSignBytes = (chainId, challenge) =>
+  new Uint8Array([...utf8.encode("careledger/auth/v1\n"), ...str(chainId), ...str(challenge)]);
+
+// Records message bodies. Addresses are 20 bytes, roots 32.
+const anchor = (custodian, patient, root, count) =>
+  ({ type: 16, body: [...str(custodian), ...patient, ...root, ...uvarint(count)] });
+const erase = (custodian, patient, record) => ({ type: 17, body: [...str(custodian), ...patient, ...str(record)] });
+
+// Consent message bodies. A grantee is { org, role } or { member }.
+const zeroAddress = new Uint8Array(20);
+const grantee = ({ org = "", role = "", member = zeroAddress }) => [...str(org), ...str(role), ...member];
+const scope = ({ types, categories = [], records = [] }) =>
+  [...list(types, str), ...list(categories, str), ...list(records, str)];
+const grant = ({ patient, grantee: g, scope: s, purposes, notBefore = 0, notAfter = 0, condition = "" }) => ({
+  type: 32,
+  body: [...patient, ...grantee(g), ...scope(s), ...list(purposes, str),
+    ...uvarint(notBefore), ...uvarint(notAfter), ...str(condition)],
+});
+const revoke = (grantId) => ({ type: 33, body: uvarint(grantId) });
+const request = ({ patient, scope: s, purpose, duration, reason }) =>
+  ({ type: 34, body: [...patient, ...scope(s), ...str(purpose), ...uvarint(duration), ...str(reason)] });
+const answer = (requestId, approve) => ({ type: 35, body: [...uvarint(requestId), ...bool(approve)] });
+const item = ({ type, id = "", categories = [] }) => [...str(type), ...str(id), ...list(categories, str)];
+const access = ({ requester, patient, purpose, breakGlass = false, items }) =>
+  ({ type: 36, body: [...requester, ...patient, ...str(purpose), ...bool(breakGlass), ...list(items, item)] });
+const review = (accessId, justified) => ({ type: 37, body: [...uvarint(accessId), ...bool(justified)] });
+
+// Governance message bodies. Fields the proposal's kind does not use stay zero.
+const propose = ({ kind, org = {}, params = {}, deadline }) => ({
+  type: 48,
+  body: [
+    ...str(kind), ...str(org.id ?? ""), ...str(org.name ?? ""), ...str(org.type ?? ""),
+    ...blob(org.validatorKey ?? []), ...uvarint(org.power ?? 0),
+    ...list(org.admins ?? [], raw), ...list(org.nodes ?? [], raw),
+    ...uvarint(params.maxTxBytes ?? 0), ...uvarint(params.maxBlockBytes ?? 0), ...uvarint(params.celCostLimit ?? 0),
+    ...str(params.defaultPolicy ?? ""), ...uvarint(deadline),
+  ],
+});
+const vote = (proposal, yes) => ({ type: 49, body: [...uvarint(proposal), ...bool(yes)] });
+
+export {
+  uvarint, envelope, importSeed, publicKey, signTx, sha256, address,
+  registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate,
+  rotationSignBytes, authSignBytes, anchor, erase, grant, revoke, request, answer, access, review,
+  propose, vote, str, blob,
+};
