@@ -114,13 +114,7 @@ func (s *Server) searchAuditEvent(w http.ResponseWriter, r *http.Request, who *i
 	if err != nil {
 		return err
 	}
-	if ok, err := disclosure.MayRead(s.state(), who, patient); err != nil || !ok {
-		if err == nil {
-			err = fhir.NewError(fhir.ErrForbidden, fhir.Issue{Diagnostics: "only the patient, a delegate, an auditor or a privacy officer reads the audit trail"})
-		}
-		return err
-	}
-	if err := s.patientInScope(r, patient.String(), "AuditEvent"); err != nil {
+	if err := s.mayReadTrail(r, who, patient); err != nil {
 		return err
 	}
 	match, err := auditFilter(q)
@@ -166,6 +160,19 @@ func (s *Server) searchAuditEvent(w http.ResponseWriter, r *http.Request, who *i
 	return nil
 }
 
+// mayReadTrail refuses who patient's audit trail unless who is the patient,
+// a delegate, an auditor or a privacy officer, within the token's scopes.
+func (s *Server) mayReadTrail(r *http.Request, who *identity.Account, patient tx.Address) error {
+	ok, err := disclosure.MayRead(s.state(), who, patient)
+	if err == nil && !ok {
+		err = fhir.NewError(fhir.ErrForbidden, fhir.Issue{Diagnostics: "only the patient, a delegate, an auditor or a privacy officer reads the audit trail"})
+	}
+	if err != nil {
+		return err
+	}
+	return s.patientInScope(r, patient.String(), "AuditEvent")
+}
+
 // readAuditEvent serves GET /fhir/AuditEvent/log-N, the log's event N: an
 // event about a patient to those who may read the patient's trail, any
 // other to members of the network (as GET /v1/audit/events/{index}). Any
@@ -196,13 +203,7 @@ func (s *Server) readAuditEvent(w http.ResponseWriter, r *http.Request, who *ide
 		if err != nil {
 			return err
 		}
-		if ok, err := disclosure.MayRead(s.state(), who, patient); err != nil || !ok {
-			if err == nil {
-				err = fhir.NewError(fhir.ErrForbidden, fhir.Issue{Diagnostics: "only the patient, a delegate, an auditor or a privacy officer reads the audit trail"})
-			}
-			return err
-		}
-		if err := s.patientInScope(r, p, "AuditEvent"); err != nil {
+		if err := s.mayReadTrail(r, who, patient); err != nil {
 			return err
 		}
 		if name, err = s.recordNames(who, patient); err != nil {
