@@ -68,12 +68,11 @@ func checkURIOrDigitalLink(s string) string {
 	return ""
 }
 
-// dlKeyDigits gives, for each GS1 Digital Link primary key AI, how many
-// leading digits its value must have, the check digit being the last.
-var dlKeyDigits = map[string]int{
-	"01": 14, "00": 18, "414": 13, "417": 13, "8017": 18, "8018": 18, "402": 17,
-	"253": 13, "255": 13, "8003": 14, "8006": 14,
-}
+// dlKeyDigits gives, for the GS1 Digital Link primary keys whose check
+// digit the decoder verifies (GTIN, SSCC, GLN), how many leading digits
+// the value has, the check digit being the last. Other keys are checked
+// for syntax only by the hash's normaliser.
+var dlKeyDigits = map[string]int{"01": 14, "00": 18, "414": 13, "417": 13, "8006": 14}
 
 // checkDigitalLink checks the primary key of a GS1 Digital Link URI (an
 // HTTP URI whose path holds a primary key AI): its digits and check digit.
@@ -93,7 +92,7 @@ func checkDigitalLink(s string) string {
 		if segs[i] == "01" && (len(key) == 8 || len(key) == 12 || len(key) == 13) {
 			key = strings.Repeat("0", 14-len(key)) + key
 		}
-		if len(key) < n || !allDigits(key[:n]) || (segs[i] != "253" && segs[i] != "255" && segs[i] != "8003" && segs[i] != "8006" && len(key) != n) {
+		if len(key) < n || !allDigits(key[:n]) || (segs[i] != "8006" && len(key) != n) {
 			return "malformed GS1 key in Digital Link URI (AI " + segs[i] + ")"
 		}
 		if checkDigit(key[:n-1]) != key[n-1:n] {

@@ -218,6 +218,9 @@ func jsonKids(obj *jv, ns map[string]string, ignore map[string]bool) []*node {
 func jsonNodes(name string, v *jv, ns map[string]string) []*node {
 	switch v.kind {
 	case 'a':
+		if len(v.vals) == 0 {
+			return []*node{{name: name, emptyList: true}}
+		}
 		var out []*node
 		for _, e := range v.vals {
 			if e.kind == 'a' {
@@ -266,11 +269,16 @@ func correctJSONModel(n *node) {
 				byName[k.name] = l
 				lists = append(lists, l)
 			}
+			if k.emptyList {
+				continue
+			}
 			k.name = strings.TrimSuffix(k.name, "List")
 			if pairLists[l.name] {
 				k = toPair(k)
 			}
 			l.kids = append(l.kids, k)
+		case k.emptyList:
+			continue // an empty array of a field that is not a list
 		case k.name == "childEPCs":
 			if childEPCs == nil {
 				childEPCs = &node{name: "childEPCs"}

@@ -200,3 +200,27 @@ type Extension struct {
 	Value     string
 	Children  []Extension
 }
+
+// The CBV master-data namespace, whose ILMD fields Lot and
+// ItemExpirationDate read (XML writes it without, JSON-LD with, a colon).
+const cbvmdaNS = "urn:epcglobal:cbv:mda"
+
+// field returns the value of the ILMD field local in the CBV master-data
+// namespace, or "".
+func (m *ILMD) field(local string) string {
+	if m == nil {
+		return ""
+	}
+	for _, f := range m.Fields {
+		if f.Name == local && (f.Namespace == cbvmdaNS || f.Namespace == cbvmdaNS+":") {
+			return f.Value
+		}
+	}
+	return ""
+}
+
+// Lot returns cbvmda:lotNumber, or "".
+func (m *ILMD) Lot() string { return m.field("lotNumber") }
+
+// ItemExpirationDate returns cbvmda:itemExpirationDate (YYYY-MM-DD), or "".
+func (m *ILMD) ItemExpirationDate() string { return m.field("itemExpirationDate") }

@@ -12,6 +12,9 @@ type node struct {
 	// pair marks a bizTransaction, source or destination: kids are its type
 	// (when given) then its value, concatenated in that order, never sorted.
 	pair bool
+	// emptyList marks a JSON empty array, so that an empty epcList is
+	// present (as an empty XML element is) without adding an element.
+	emptyList bool
 }
 
 // clone returns a deep copy, for the hash, which consumes its tree.

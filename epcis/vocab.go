@@ -63,10 +63,14 @@ func (vc *vocab) normalize(v string) (string, bool) {
 	case vc.urn != "" && strings.HasPrefix(v, vc.urn):
 		word, inVocab = v[len(vc.urn):], true
 	case strings.HasPrefix(v, "cbv:") && strings.HasPrefix(vc.web, cbvWeb):
-		word, inVocab = strings.TrimPrefix(cbvWeb+v[4:], vc.web), strings.HasPrefix(cbvWeb+v[4:], vc.web)
-		if !inVocab {
-			return "", false
+		// cbv:BizStep-shipping is a CBV term; another cbv: CURIE is a URI
+		// in the CBV namespace that no vocabulary lists (openepcis's
+		// cbv:my_own_party).
+		full := cbvWeb + v[4:]
+		if !strings.HasPrefix(full, vc.web) {
+			return full, true
 		}
+		word, inVocab = full[len(vc.web):], true
 	case strings.HasPrefix(v, "gs1:") && vc.web == gs1Voc:
 		word, inVocab = v[4:], true
 	case strings.Contains(v, ":"):
