@@ -356,3 +356,13 @@ func toExtension(n *node) Extension {
 	}
 	return x
 }
+
+// CheckTime refuses an event whose eventTime is later than now plus
+// tolerance. The decoders cannot check it (they have no clock): the caller
+// passes the block time, or the node's time at capture.
+func (e *Event) CheckTime(index int, now time.Time, tolerance time.Duration) error {
+	if e.EventTime.After(now.Add(tolerance)) {
+		return eventErr(ErrInvalid, index, e.EventID, "eventTime", "in the future beyond %s", tolerance)
+	}
+	return nil
+}
