@@ -129,10 +129,10 @@ func normaliseDigitalLink(uri string) (string, bool) {
 	if dot < 0 {
 		return "", false
 	}
-	if out, ok := epcToDigitalLink(uri, dot); ok {
-		return out, true
+	if strings.HasPrefix(uri, "urn:epc:") {
+		return epcToDigitalLink(uri, dot)
 	}
-	if !reDL.MatchString(uri) {
+	if !strings.HasPrefix(uri, "http") || !reDL.MatchString(uri) {
 		return "", false
 	}
 	return canonicaliseDigitalLink(uri)
