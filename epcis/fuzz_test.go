@@ -1,0 +1,79 @@
+package epcis
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// addExampleSeeds adds the reference's hash examples with the extension
+// ext as seeds, besides the corpus in testdata/fuzz.
+func addExampleSeeds(f *testing.F, ext string) {
+	paths, _ := filepath.Glob(filepath.Join(hashExamples, "*"+ext))
+	for _, p := range paths {
+		if b, err := os.ReadFile(p); err == nil {
+			f.Add(b)
+		}
+	}
+}
+
+// checkDecodeResult asserts what a caller relies on: an error is an *Error
+// of a known kind; a document has events, each with a well-formed hash.
+func checkDecodeResult(t *testing.T, doc *Document, err error) {
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) || !(errors.Is(err, ErrMalformed) || errors.Is(err, ErrTooLarge) || errors.Is(err, ErrInvalid)) {
+			t.Fatalf("error %v is not a typed *Error", err)
+		}
+		return
+	}
+	for _, e := range doc.Events {
+		if h := e.HashID(); !strings.HasPrefix(h, "ni:///sha-256;") || len(h) != len("ni:///sha-256;?ver=CBV2.0")+64 {
+			t.Fatalf("HashID = %q", h)
+		}
+	}
+}
+
+func FuzzParseJSON(f *testing.F) {
+	f.Add([]byte(oneEvent))
+	addExampleSeeds(f, ".jsonld")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		doc, err := ParseJSON(b)
+		checkDecodeResult(t, doc, err)
+	})
+}
+
+func FuzzParseXML(f *testing.F) {
+	addExampleSeeds(f, ".xml")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		doc, err := ParseXML(b)
+		checkDecodeResult(t, doc, err)
+	})
+}
+
+// FuzzHash mutates one event's values (an EPC, a time, a sensor value) and
+// checks that canonicalisation never panics and is deterministic, and that
+// a value's canonical form is a fixed point of the value canonicaliser.
+func FuzzHash(f *testing.F) {
+	f.Add("urn:epc:id:sgtin:0614141.107346.2017", "2024-01-01T10:00:00.1235+01:00", "7.250")
+	f.Add("https://example.com/01/9521141012345/10/L1/21/x?17=250101", "2024-13-01T10:00:00Z", "1e-7")
+	f.Add("urn:epc:idpat:sgtin:0614141.107346.*", "2024-01-01", "-0")
+	f.Fuzz(func(t *testing.T, epc, when, value string) {
+		n := &node{name: "ObjectEvent", kids: []*node{
+			{name: "eventTime", text: when}, {name: "action", text: "OBSERVE"},
+			{name: "epcList", kids: []*node{{name: "epc", text: epc}}},
+			{name: "sensorElementList", kids: []*node{{name: "sensorElement", kids: []*node{
+				{name: "sensorReport", kids: []*node{{name: "value", text: value}}}}}}},
+			{name: "{https://ns.example.com/}x", text: value},
+		}}
+		e := &Event{tree: n}
+		if e.HashID() != e.HashID() || e.PreHash() != e.PreHash() {
+			t.Fatal("hash is not deterministic")
+		}
+		if c := canonicalValue(epc); canonicalValue(c) != c {
+			t.Fatalf("canonicalValue(%q) = %q is not a fixed point", epc, c)
+		}
+	})
+}
