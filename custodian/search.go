@@ -152,9 +152,10 @@ type ask struct {
 	items   []consent.Item
 }
 
-// decideEach has the consent contract decide several patients' items in
-// one transaction, one Access message per ask, and waits for it to
-// commit. It returns the decisions of each ask, in order.
+// decideEach has the consent contract decide several patients' items, one
+// Access message per ask, in as few transactions as hold them (sendAll),
+// and waits for them to commit. It returns the decisions of each ask, in
+// order.
 func (c *Custodian) decideEach(ctx context.Context, who Requester, asks []ask) ([][]consent.Decision, error) {
 	if len(asks) == 0 {
 		return nil, nil
@@ -169,23 +170,17 @@ func (c *Custodian) decideEach(ctx context.Context, who Requester, asks []ask) (
 			Requester: who.Account.Address, Patient: addr, Purpose: who.Purpose, BreakGlass: who.BreakGlass, Items: a.items,
 		})
 	}
-	res, err := c.send.Send(ctx, msgs...)
+	results, err := c.sendAll(ctx, msgs)
 	if err != nil {
 		return nil, fmt.Errorf("access refused: %w", nodeFault(err))
 	}
-	// Each Access's event comes before its decisions, in message order.
 	var out [][]consent.Decision
-	for _, e := range res.Events {
-		switch e.Type {
-		case consent.EventAccess:
-			out = append(out, nil)
-		case consent.EventDecision:
-			_, d, ok := consent.DecisionOf(e)
-			if !ok || len(out) == 0 {
-				return nil, errors.New("decision event does not parse")
-			}
-			out[len(out)-1] = append(out[len(out)-1], d)
+	for _, res := range results {
+		ds, err := decisionsByAccess(res.Events)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, ds...)
 	}
 	if len(out) != len(asks) {
 		return nil, fmt.Errorf("%d accesses decided; %d asked", len(out), len(asks))
