@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"net/http"
-	"slices"
 
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
@@ -116,11 +115,6 @@ func orgAdmin(param string) access {
 	}}
 }
 
-// names reports whether grant g names who or who's organization as grantee.
-func names(g *consent.StoredGrant, who *identity.Account) bool {
-	return g.Grantee.Member == who.Address || (who.Kind == identity.Member && who.Org != "" && g.Grantee.Org == who.Org)
-}
-
 // grants(param): as patient, and also a member whom, or whose organization,
 // one of the patient's grants names; the handler then lists only those
 // grants (grantsFor).
@@ -145,31 +139,23 @@ func grantsFor(v identity.Reader, who *identity.Account, patient tx.Address) ([]
 	if who == nil { // no caller: the route's rule was not applied
 		return nil, tx.Rejectf(tx.CodeUnauthenticated, "an Authorization: Bearer token is required")
 	}
-	gs, err := consent.PatientGrants(v, patient)
-	if err != nil {
-		return nil, err
+	gs, all, err := disclosure.GrantsFor(v, who, patient)
+	if all && gs == nil {
+		gs = []*consent.StoredGrant{}
 	}
-	if ok, err := disclosure.MayRead(v, who, patient); err != nil || ok {
-		if gs == nil {
-			gs = []*consent.StoredGrant{}
-		}
-		return gs, err
-	}
-	return slices.DeleteFunc(gs, func(g *consent.StoredGrant) bool { return !names(g, who) }), nil
+	return gs, err
 }
 
 // grant(param): as patient for the grant's patient, and the grantee or a
-// member of the grantee organization.
+// member of the grantee organization (disclosure.MayReadGrant, which the
+// FHIR API's Consent applies too).
 func grant(param string) access {
 	return access{name: "grant(" + param + ")", allow: func(v identity.Reader, who *identity.Account, r *http.Request) (bool, error) {
 		g, err := loadByID(r, param, consent.LoadGrant, v)
 		if err != nil || g == nil {
 			return g == nil, err
 		}
-		if names(g, who) {
-			return true, nil
-		}
-		return disclosure.MayRead(v, who, g.Patient)
+		return disclosure.MayReadGrant(v, who, g)
 	}}
 }
 

@@ -28,10 +28,21 @@ type Proof struct {
 // vault. Proofs are not secret: they hold hashes, no content and no salt.
 type Proofs struct{ db *leveldb.DB }
 
-// OpenProofs opens the store of proofs at path, as the node does, or
-// offline for a check.
+// OpenProofs opens, or creates, the store of proofs at path, as the node
+// does.
 func OpenProofs(path string) (*Proofs, error) {
-	db, err := leveldb.OpenFile(path, nil)
+	return openProofs(path, nil)
+}
+
+// OpenProofsReadOnly opens the store of proofs at path for reading only,
+// as an offline check does: nothing at path is written, and a store that
+// does not exist is an error.
+func OpenProofsReadOnly(path string) (*Proofs, error) {
+	return openProofs(path, &opt.Options{ReadOnly: true, ErrorIfMissing: true})
+}
+
+func openProofs(path string, o *opt.Options) (*Proofs, error) {
+	db, err := leveldb.OpenFile(path, o)
 	if err != nil {
 		return nil, fmt.Errorf("open anchor proofs: %w", err)
 	}

@@ -150,16 +150,8 @@ func (c *Custodian) CreateIfNoneExist(ctx context.Context, who Requester, r *fhi
 	if err := c.canWrite(who.Account); err != nil {
 		return nil, false, err
 	}
-	scope, err := c.conditionScope(ctx, who, q, "create")
-	if err != nil {
-		return nil, false, err
-	}
 	var found *fhir.Resource
-	err = c.putExclusive(ctx, "", func() ([]*pending, error) {
-		ms, err := c.matching(scope, q, "create")
-		if err != nil {
-			return nil, err
-		}
+	err = c.writeWhere(ctx, who, q, "create", "", func(ms []match) ([]*pending, error) {
 		if len(ms) == 1 {
 			found = ms[0].res
 			return nil, nil
@@ -185,15 +177,7 @@ func (c *Custodian) UpdateWhere(ctx context.Context, who Requester, r *fhir.Reso
 	if err := c.canWrite(who.Account); err != nil {
 		return nil, false, err
 	}
-	scope, err := c.conditionScope(ctx, who, q, "update")
-	if err != nil {
-		return nil, false, err
-	}
-	err = c.putExclusive(ctx, ifMatch, func() ([]*pending, error) {
-		ms, err := c.matching(scope, q, "update")
-		if err != nil {
-			return nil, err
-		}
+	err = c.writeWhere(ctx, who, q, "update", ifMatch, func(ms []match) ([]*pending, error) {
 		id := r.ID()
 		switch {
 		case len(ms) == 1 && id != "" && id != ms[0].res.ID():
@@ -224,14 +208,9 @@ func (c *Custodian) DeleteWhere(ctx context.Context, who Requester, q *fhir.Quer
 	if err := c.canWrite(who.Account); err != nil {
 		return false, err
 	}
-	scope, err := c.conditionScope(ctx, who, q, "delete")
-	if err != nil {
-		return false, err
-	}
-	err = c.putExclusive(ctx, "", func() ([]*pending, error) {
-		ms, err := c.matching(scope, q, "delete")
-		if err != nil || len(ms) == 0 {
-			return nil, err
+	err = c.writeWhere(ctx, who, q, "delete", "", func(ms []match) ([]*pending, error) {
+		if len(ms) == 0 {
+			return nil, nil
 		}
 		p, err := deletion(ms[0].rec)
 		deleted = err == nil
@@ -239,6 +218,49 @@ func (c *Custodian) DeleteWhere(ctx context.Context, who Requester, q *fhir.Quer
 	})
 	return deleted, err
 }
+
+// writeWhere carries out a conditional write: it finds where q searches and
+// has who's reads there decided (conditionScope), then, under c.writes,
+// hands what q matches, none or one, to plan, and stores and anchors the
+// versions plan returns (putExclusive). Several matches are an error of
+// kind fhir.ErrMultipleMatches (412). A match that who's reads were not
+// decided for (a Patient another writer stored after the decisions) is
+// decided outside the lock, and the search run again.
+func (c *Custodian) writeWhere(ctx context.Context, who Requester, q *fhir.Query, write, ifMatch string, plan func([]match) ([]*pending, error)) error {
+	s, err := c.conditionScope(ctx, who, q, write)
+	if err != nil {
+		return err
+	}
+	for attempt := 0; ; attempt++ {
+		var undecided []match
+		err := c.putExclusive(ctx, ifMatch, func() ([]*pending, error) {
+			ms, err := c.matching(s, q)
+			if err != nil {
+				return nil, err
+			}
+			if undecided = s.undecided(ms); len(undecided) > 0 {
+				return nil, nil
+			}
+			if len(ms) > 1 {
+				return nil, fhir.NewError(fhir.ErrMultipleMatches, fhir.Issue{Diagnostics: "the conditional " + write + "'s search matches more than one resource"})
+			}
+			return plan(ms)
+		})
+		if err != nil || len(undecided) == 0 {
+			return err
+		}
+		if attempt == maxConditionalAttempts {
+			return fhir.NewError(fhir.ErrConflict, fhir.Issue{Diagnostics: "the conditional " + write + "'s matches kept changing; try again"})
+		}
+		if err := c.permitMatches(ctx, who, &s, undecided, write); err != nil {
+			return err
+		}
+	}
+}
+
+// maxConditionalAttempts bounds how often a conditional write decides
+// matches that appeared while it waited for a decision.
+const maxConditionalAttempts = 3
 
 // putExclusive runs plan and puts the versions it returns under c.writes,
 // so that no other conditional write matches or stores in between, then
@@ -258,24 +280,56 @@ func (c *Custodian) putExclusive(ctx context.Context, ifMatch string, plan func(
 }
 
 // scope is where a conditional write's search looks: the records of one
-// patient (a pseudonym), or those about no patient. none is set when the
-// search names a patient not held here, whom nothing can match.
+// patient (a pseudonym), those about no patient, or, for a search of
+// Patient that names no one patient (by identifier, name or birth date),
+// the blind index. none is set when the search names a patient not held
+// here, whom nothing can match.
 type scope struct {
 	patient string
 	none    bool
+	indexed bool
+	// permitted holds, for an indexed search, the refs of the matches
+	// who's read of was decided and permitted.
+	permitted map[string]bool
+}
+
+// undecided returns the matches of an indexed search that who's read of
+// was not decided.
+func (s *scope) undecided(ms []match) []match {
+	if !s.indexed {
+		return nil // conditionScope decided the whole search
+	}
+	var out []match
+	for _, m := range ms {
+		if !s.permitted[m.rec.ID] {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // conditionScope returns where q searches. A conditional write's search is
-// a search like any other: a type in the patient compartment must name one
-// patient, and who must be permitted to search that patient's records of
-// the type, all of them (the decision and its receipt are committed first),
-// else the write is refused: a match outside what who may see would
-// answer differently from no match.
+// a search like any other, and who must be permitted to see everything it
+// may match (the decisions and their receipts are committed first), else
+// the write is refused: a match outside what who may see would answer
+// differently from no match. A search of a type in the patient compartment
+// names one patient, and who must be permitted to search all of that
+// patient's records of the type; a search of Patient may instead go
+// through the blind index (as a search does, search.go), and who must be
+// permitted to read each Patient it matches.
 func (c *Custodian) conditionScope(ctx context.Context, who Requester, q *fhir.Query, write string) (scope, error) {
 	if !fhir.InPatientCompartment(q.Type) {
 		return scope{}, nil
 	}
 	pid := q.Patient()
+	if pid == "" && fhir.Indexed(q.Type) {
+		s := scope{indexed: true, permitted: map[string]bool{}}
+		ms, err := c.indexedMatches(q)
+		if err == nil {
+			err = c.permitMatches(ctx, who, &s, ms, write)
+		}
+		return s, err
+	}
 	if pid == "" {
 		return scope{}, fhir.NewError(fhir.ErrUnsupported, fhir.Issue{Diagnostics: "a conditional " + write + " of " + q.Type + " must name one patient (patient, subject or _id)"})
 	}
@@ -296,17 +350,36 @@ func (c *Custodian) conditionScope(ctx context.Context, who Requester, q *fhir.Q
 	return scope{patient: rec.Patient}, nil
 }
 
+// permitMatches has who's read of each of ms decided (committed before the
+// write goes on) and adds those permitted to s; a denied one refuses the
+// write.
+func (c *Custodian) permitMatches(ctx context.Context, who Requester, s *scope, ms []match, write string) error {
+	ds, err := c.decideEach(ctx, who, readAsks(ms))
+	if err != nil {
+		return err
+	}
+	for i, m := range ms {
+		if !ds[i][0].Permit {
+			return forbidden("a conditional %s matches a %s that %s may not read for %s", write, m.rec.Type, who.Account.Address, who.Purpose)
+		}
+		s.permitted[m.rec.ID] = true
+	}
+	return nil
+}
+
 // match is a stored resource a conditional write's search matched.
 type match struct {
 	rec vault.Record
 	res *fhir.Resource
 }
 
-// matching returns the stored resources q matches in s: none, or one; more
-// are an error of kind fhir.ErrMultipleMatches.
-func (c *Custodian) matching(s scope, q *fhir.Query, write string) ([]match, error) {
+// matching returns the stored resources q matches in s.
+func (c *Custodian) matching(s scope, q *fhir.Query) ([]match, error) {
 	if s.none {
 		return nil, nil
+	}
+	if s.indexed {
+		return c.indexedMatches(q)
 	}
 	recs, err := c.opts.Vault.List(s.patient, q.Type)
 	if err != nil && !errors.Is(err, vault.ErrNotFound) {
@@ -321,9 +394,6 @@ func (c *Custodian) matching(s scope, q *fhir.Query, write string) ([]match, err
 		if q.Match(r) {
 			ms = append(ms, match{rec: rec, res: r})
 		}
-	}
-	if len(ms) > 1 {
-		return nil, fhir.NewError(fhir.ErrMultipleMatches, fhir.Issue{Diagnostics: "the conditional " + write + "'s search matches more than one resource"})
 	}
 	return ms, nil
 }

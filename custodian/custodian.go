@@ -213,8 +213,8 @@ func accountOf(r *fhir.Resource) string {
 }
 
 // store writes the pending versions to the vault in one durable batch, then
-// anchors them, one anchor per patient, in one transaction, and waits until
-// it commits.
+// anchors them, one anchor per patient (anchor), and waits until they
+// commit.
 func (c *Custodian) store(ctx context.Context, ps []*pending) error {
 	recs, err := c.put(ps)
 	if err != nil {
@@ -247,17 +247,18 @@ func (c *Custodian) put(ps []*pending) ([]vault.Record, error) {
 	return recs, nil
 }
 
-// anchor anchors stored versions, one anchor per patient, in one
-// transaction, and waits until it commits.
+// anchor anchors stored versions, one anchor per patient, in as few
+// transactions as hold them (sendAll), and waits until they commit.
 func (c *Custodian) anchor(ctx context.Context, recs []vault.Record) error {
 	msgs, err := c.anchors(recs)
 	if err != nil {
 		return err
 	}
-	// A crash between the vault's write and the anchor's commit leaves
-	// versions stored but not anchored; they are not served as anchored
-	// records would be, and the write is reported failed.
-	if _, err := c.send.Send(ctx, msgs...); err != nil {
+	// A crash between the vault's write and the anchors' commit, or one
+	// of several anchor transactions refused, leaves versions stored but
+	// not anchored; they are not served as anchored records would be, and
+	// the write is reported failed.
+	if _, err := c.sendAll(ctx, msgs); err != nil {
 		return fmt.Errorf("anchor: %w", nodeFault(err))
 	}
 	return nil

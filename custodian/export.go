@@ -42,16 +42,6 @@ type ExportStats struct {
 	Txs       int // transactions that carried them
 }
 
-// Export limits. A transaction holds at most tx.MaxMessages accesses and
-// stays well below the default 64 KiB transaction limit; a few of them
-// await their block at once, so that one block carries hundreds of
-// patients' decisions, while only their decisions (never records) are
-// held ahead of the release.
-const (
-	exportTxBytes  = 40 << 10
-	exportInFlight = 4
-)
-
 // exportAccess is one consent.access of an export: one patient's items.
 type exportAccess struct {
 	patient int // index into the plan's patients
@@ -99,7 +89,10 @@ func (c *Custodian) Export(ctx context.Context, who Requester, scope ExportScope
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	slots := make(chan struct{}, exportInFlight)
+	// A few transactions (txInFlight) await their block at once, so that
+	// one block carries hundreds of patients' decisions, while only their
+	// decisions (never records) are held ahead of the release.
+	slots := make(chan struct{}, txInFlight)
 	go func() {
 		for _, b := range batches {
 			select {
@@ -151,8 +144,7 @@ func (c *Custodian) planExport(who Requester, scope ExportScope) ([]exportPatien
 		}
 	}
 	var patients []exportPatient
-	var batches []*exportBatch
-	cur, size := &exportBatch{done: make(chan struct{})}, 0
+	var units [][]exportAccess // each patient's accesses, which share a transaction
 	for _, p := range pseudonyms {
 		types, err := c.typesInScope(p, scope)
 		if err != nil {
@@ -169,7 +161,6 @@ func (c *Custodian) planExport(who Requester, scope ExportScope) ([]exportPatien
 		// A patient's accesses (more than one only past consent.MaxItems
 		// types) go in one transaction: releaseBatch counts them there.
 		var accesses []exportAccess
-		n := 0
 		for chunk := range slices.Chunk(types, consent.MaxItems) {
 			// Never a break-the-glass: an emergency is one patient's.
 			a := consent.Access{Requester: who.Account.Address, Patient: addr, Purpose: who.Purpose, Items: make([]consent.Item, len(chunk))}
@@ -177,17 +168,26 @@ func (c *Custodian) planExport(who Requester, scope ExportScope) ([]exportPatien
 				a.Items[i] = consent.Item{Type: t}
 			}
 			accesses = append(accesses, exportAccess{patient: len(patients) - 1, msg: a})
-			n += 64 + len(a.Purpose) + 32*len(chunk) // a bound on its encoding
 		}
-		if len(cur.accesses) > 0 && (len(cur.accesses)+len(accesses) > tx.MaxMessages || size+n > exportTxBytes) {
-			batches, cur, size = append(batches, cur), &exportBatch{done: make(chan struct{})}, 0
-		}
-		cur.accesses, size = append(cur.accesses, accesses...), size+n
+		units = append(units, accesses)
 	}
-	if len(cur.accesses) > 0 {
-		batches = append(batches, cur)
+	var batches []*exportBatch
+	for _, t := range packTxs(units, exportCost) {
+		b := &exportBatch{done: make(chan struct{})}
+		for _, u := range t {
+			b.accesses = append(b.accesses, u...)
+		}
+		batches = append(batches, b)
 	}
 	return patients, batches, nil
+}
+
+// exportCost bounds one patient's accesses for packTxs.
+func exportCost(as []exportAccess) (msgs, bytes int) {
+	for _, a := range as {
+		bytes += 64 + len(a.msg.Purpose) + 32*len(a.msg.Items) // a bound on its encoding
+	}
+	return len(as), bytes
 }
 
 // typesInScope returns the types of patient's records that scope covers.

@@ -57,12 +57,32 @@ func (c *Custodian) tokens(terms []fhir.Term) [][vault.TokenSize]byte {
 }
 
 // searchIndexed answers a search of an indexed type (Patient) that names no
-// single patient: the blind index gives candidates, Match on each
-// decrypted candidate decides whether it matches, and the consent contract
-// decides the release of each match for who, one Access per patient in one
-// transaction, committed before anything is returned. A denied patient is
-// left out, as one that does not match.
+// single patient: the consent contract decides the release of each match
+// (indexedMatches) for who, one Access per patient (decideEach), committed
+// before anything is returned. A denied patient is left out, as one that
+// does not match.
 func (c *Custodian) searchIndexed(ctx context.Context, who Requester, q *fhir.Query) ([]*fhir.Resource, error) {
+	ms, err := c.indexedMatches(q)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := c.decideEach(ctx, who, readAsks(ms))
+	if err != nil {
+		return nil, err
+	}
+	var out []*fhir.Resource
+	for i, m := range ms {
+		if ds[i][0].Permit {
+			out = append(out, m.res)
+		}
+	}
+	return out, nil
+}
+
+// indexedMatches returns the stored resources that q, a search of an
+// indexed type, matches: the blind index gives candidates, and Match on
+// each decrypted candidate decides. Nothing is decided or released.
+func (c *Custodian) indexedMatches(q *fhir.Query) ([]match, error) {
 	conds, ok := q.IndexTerms()
 	if !ok {
 		return nil, fhir.NewError(fhir.ErrUnsupported, fhir.Issue{Diagnostics: "a search of " + q.Type +
@@ -75,8 +95,7 @@ func (c *Custodian) searchIndexed(ctx context.Context, who Requester, q *fhir.Qu
 	if len(ids) > MaxCandidates {
 		return nil, tooCostly()
 	}
-	var matches []*fhir.Resource
-	var asks []ask
+	var ms []match
 	for _, id := range ids {
 		rec, err := c.opts.Vault.Latest(q.Type, id)
 		if errors.Is(err, vault.ErrNotFound) || errors.Is(err, vault.ErrErased) {
@@ -92,26 +111,24 @@ func (c *Custodian) searchIndexed(ctx context.Context, who Requester, q *fhir.Qu
 		if err != nil {
 			return nil, fmt.Errorf("stored %s does not parse: %w", q.Type, err)
 		}
-		if !q.Match(r) {
-			continue
+		if q.Match(r) {
+			ms = append(ms, match{rec: rec, res: r})
 		}
-		matches = append(matches, r)
-		asks = append(asks, ask{patient: rec.Patient, items: []consent.Item{{Type: rec.Type, ID: rec.ID, Categories: fhir.Categories(r)}}})
 	}
-	if len(matches) > MaxPatientMatches {
+	if len(ms) > MaxPatientMatches {
 		return nil, tooCostly()
 	}
-	ds, err := c.decideEach(ctx, who, asks)
-	if err != nil {
-		return nil, err
+	return ms, nil
+}
+
+// readAsks returns the asks that decide the read of each match, one per
+// match (each a patient's own record).
+func readAsks(ms []match) []ask {
+	asks := make([]ask, len(ms))
+	for i, m := range ms {
+		asks[i] = ask{patient: m.rec.Patient, items: []consent.Item{{Type: m.rec.Type, ID: m.rec.ID, Categories: fhir.Categories(m.res)}}}
 	}
-	var out []*fhir.Resource
-	for i, r := range matches {
-		if ds[i][0].Permit {
-			out = append(out, r)
-		}
-	}
-	return out, nil
+	return asks
 }
 
 func tooCostly() error {
@@ -152,9 +169,10 @@ type ask struct {
 	items   []consent.Item
 }
 
-// decideEach has the consent contract decide several patients' items in
-// one transaction, one Access message per ask, and waits for it to
-// commit. It returns the decisions of each ask, in order.
+// decideEach has the consent contract decide several patients' items, one
+// Access message per ask, in as few transactions as hold them (sendAll),
+// and waits for them to commit. It returns the decisions of each ask, in
+// order.
 func (c *Custodian) decideEach(ctx context.Context, who Requester, asks []ask) ([][]consent.Decision, error) {
 	if len(asks) == 0 {
 		return nil, nil
@@ -169,23 +187,17 @@ func (c *Custodian) decideEach(ctx context.Context, who Requester, asks []ask) (
 			Requester: who.Account.Address, Patient: addr, Purpose: who.Purpose, BreakGlass: who.BreakGlass, Items: a.items,
 		})
 	}
-	res, err := c.send.Send(ctx, msgs...)
+	results, err := c.sendAll(ctx, msgs)
 	if err != nil {
 		return nil, fmt.Errorf("access refused: %w", nodeFault(err))
 	}
-	// Each Access's event comes before its decisions, in message order.
 	var out [][]consent.Decision
-	for _, e := range res.Events {
-		switch e.Type {
-		case consent.EventAccess:
-			out = append(out, nil)
-		case consent.EventDecision:
-			_, d, ok := consent.DecisionOf(e)
-			if !ok || len(out) == 0 {
-				return nil, errors.New("decision event does not parse")
-			}
-			out[len(out)-1] = append(out[len(out)-1], d)
+	for _, res := range results {
+		ds, err := decisionsByAccess(res.Events)
+		if err != nil {
+			return nil, err
 		}
+		out = append(out, ds...)
 	}
 	if len(out) != len(asks) {
 		return nil, fmt.Errorf("%d accesses decided; %d asked", len(out), len(asks))

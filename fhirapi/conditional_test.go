@@ -396,3 +396,56 @@ func TestBundleConditions(t *testing.T) {
 		t.Errorf("after the transactions: %.300s; want version 2", body)
 	}
 }
+
+// TestConditionalPatientByIdentifier sends an interface engine's
+// conditional creates of a Patient by MRN to a real node: the search goes
+// through the blind index, identical creates racing store one Patient, a
+// conditional update by MRN updates it, and a writer who may not read the
+// match is refused rather than given a duplicate.
+func TestConditionalPatientByIdentifier(t *testing.T) {
+	s := newStory(t)
+	patient := func(given string) map[string]any {
+		return obj("resourceType", "Patient", "name", name("Okonkwo", given),
+			"identifier", []any{obj("system", "urn:mrn", "value", "MRN-5150")})
+	}
+	const cond = "identifier=urn:mrn|MRN-5150"
+	statuses, bodies := s.concurrently(3, s.drA, "POST", "Patient", patient("Ada"), "If-None-Exist", cond)
+	created, ids := 0, map[string]bool{}
+	for i, st := range statuses {
+		switch st {
+		case http.StatusCreated:
+			created++
+		case http.StatusOK:
+		default:
+			t.Fatalf("conditional create %d: %d %.300s; want 201 or 200", i, st, bodies[i])
+		}
+		ids[idOf(bodies[i])] = true
+	}
+	if created != 1 || len(ids) != 1 {
+		t.Errorf("3 racing conditional creates by MRN: %d created, ids %v; want 1 created and one id", created, ids)
+	}
+	status, body := s.fhir(s.drA, "POST", "Patient", patient("Ada"), "If-None-Exist", "Patient?"+cond)
+	s.expect("repeated conditional create by MRN", status, http.StatusOK, body)
+	if !ids[idOf(body)] {
+		t.Errorf("repeated conditional create answered %.300s; want the stored Patient", body)
+	}
+	if n := s.searchTotal(s.drA, "Patient?"+cond); n != 1 {
+		t.Errorf("after the conditional creates, %d patients have the MRN; want 1", n)
+	}
+
+	status, body = s.fhir(s.drA, "PUT", "Patient?"+cond, patient("Adaeze"))
+	s.expect("conditional update by MRN", status, http.StatusOK, body)
+	if !ids[idOf(body)] || !strings.Contains(string(body), `"versionId":"2"`) || !strings.Contains(string(body), "Adaeze") {
+		t.Errorf("conditional update by MRN answered %.300s; want the stored Patient, version 2", body)
+	}
+
+	// Hospital A's admin writes records but does not read them (the
+	// default policy): the match is refused, not duplicated.
+	status, body = s.fhir(s.n.Admin, "POST", "Patient", patient("Ada"), "If-None-Exist", cond)
+	wantOutcome(t, "conditional create by MRN by a writer who may not read the match", status, body, http.StatusForbidden, "forbidden")
+	if n := s.searchTotal(s.drA, "Patient?"+cond); n != 1 {
+		t.Errorf("after the refused create, %d patients have the MRN; want 1", n)
+	}
+	status, body = s.fhir(s.drA, "POST", "Patient", patient("Ada"), "If-None-Exist", "gender=female")
+	wantOutcome(t, "conditional create of a Patient by a parameter the blind index lacks", status, body, http.StatusBadRequest, "not-supported")
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/custodian"
+	"github.com/careledger/careledger/disclosure"
 	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/tx"
 )
@@ -125,6 +126,9 @@ func (s *Server) readConsent(w http.ResponseWriter, r *http.Request, who *identi
 	if err := s.patientInScope(r, g.Patient.String(), "Consent"); err != nil {
 		return err
 	}
+	if ok, err := disclosure.MayReadGrant(s.state(), who, g); err != nil || !ok {
+		return orForbidden(err, "only the patient, a delegate, the grantee, an auditor or a privacy officer reads a grant")
+	}
 	c, err := grantConsent(g)
 	if err != nil {
 		return err
@@ -133,8 +137,20 @@ func (s *Server) readConsent(w http.ResponseWriter, r *http.Request, who *identi
 	return nil
 }
 
+// orForbidden returns err, or, if nil, a 403 saying why.
+func orForbidden(err error, why string) error {
+	if err != nil {
+		return err
+	}
+	return fhir.NewError(fhir.ErrForbidden, fhir.Issue{Diagnostics: why})
+}
+
 // searchConsent serves GET /fhir/Consent?patient=ID: the patient's grants
-// (those that may be in force) and the Consent records held here.
+// that who may read (as GET /v1/patients/{address}/grants: all of them to
+// the patient, a delegate, an auditor or a privacy officer, else those
+// naming who or who's organization) and the Consent records held here
+// that the consent contract lets who read. A caller who may read none of
+// either is refused (403), as the JSON API refuses one whom no grant names.
 func (s *Server) searchConsent(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
 	if err := r.ParseForm(); err != nil {
 		return fhir.NewError(fhir.ErrInvalid, fhir.Issue{Diagnostics: "search parameters do not parse"})
@@ -151,24 +167,44 @@ func (s *Server) searchConsent(w http.ResponseWriter, r *http.Request, who *iden
 	if err != nil {
 		return err
 	}
+	gs, mayList, err := s.visibleGrants(r, who, q.Patient())
+	if err != nil {
+		return err
+	}
+	if !mayList && len(stored) == 0 {
+		return orForbidden(nil, "neither the patient's grants nor their Consent records held here are for this account to read")
+	}
 	var all []*fhir.Resource
-	if pseudonym, err := s.c.PseudonymOf(q.Patient()); err == nil {
-		addr, _ := tx.ParseAddress(pseudonym)
-		gs, err := consent.PatientGrants(s.state(), addr)
+	for _, g := range gs {
+		c, err := grantConsent(g)
 		if err != nil {
 			return err
 		}
-		for _, g := range gs {
-			c, err := grantConsent(g)
-			if err != nil {
-				return err
-			}
-			all = append(all, c)
-		}
+		all = append(all, c)
 	}
 	all = append(all, stored...)
 	write(w, http.StatusOK, fhir.SearchSet(q, fhirBase(r), len(all), q.Page(all)).Canonical())
 	return nil
+}
+
+// visibleGrants returns the grants of the patient whose Patient resource
+// is id that who may read (within the token's SMART scopes), and whether who may list that patient's grants
+// at all (the JSON API's grants rule): who may read the patient's trail, or
+// some grant names who. A patient not held here has no grants to show.
+func (s *Server) visibleGrants(r *http.Request, who *identity.Account, id string) ([]*consent.StoredGrant, bool, error) {
+	pseudonym, err := s.c.PseudonymOf(id)
+	if err != nil {
+		return nil, false, nil
+	}
+	addr, err := tx.ParseAddress(pseudonym)
+	if err != nil {
+		return nil, false, nil
+	}
+	if err := s.patientInScope(r, pseudonym, "Consent"); err != nil {
+		return nil, false, err
+	}
+	gs, all, err := disclosure.GrantsFor(s.state(), who, addr)
+	return gs, all || len(gs) > 0, err
 }
 
 // createConsent serves POST /fhir/Consent: a signed grant becomes a grant

@@ -78,10 +78,32 @@ func TestConsentResources(t *testing.T) {
 			t.Errorf("grant as Consent does not validate: %v", err)
 		}
 	}
-	status, body = s.fhir(s.patient, "GET", "Consent?patient=alice", nil)
-	s.expect("search Consents by patient", status, http.StatusOK, body)
-	if !strings.Contains(string(body), `"id":"grant-1"`) {
-		t.Errorf("Consent?patient=alice: %.300s; want grant-1", body)
+	// Who reads a grant, by id or by patient: the patient, the grantee
+	// (here a physician of hospital B) and an auditor; not hospital A's
+	// physician, whom no grant names, nor another patient.
+	auditor, stranger := ed25519.GenPrivKey(), ed25519.GenPrivKey()
+	s.send(s.n.Admin, contract.Encode(identity.RegisterMember{Org: hospitalA, PubKey: auditor.PubKey().Bytes(), Roles: []identity.Role{identity.Auditor}}))
+	s.send(stranger, contract.Encode(identity.RegisterPatient{}))
+	for _, tt := range []struct {
+		who  ed25519.PrivKey
+		name string
+		want int
+	}{
+		{s.patient, "the patient", http.StatusOK},
+		{s.drB, "the grantee's physician", http.StatusOK},
+		{auditor, "an auditor", http.StatusOK},
+		{s.drA, "a physician no grant names", http.StatusForbidden},
+		{stranger, "another patient", http.StatusForbidden},
+	} {
+		for _, path := range []string{"Consent/grant-1", "Consent?patient=alice"} {
+			status, body := s.fhir(tt.who, "GET", path, nil)
+			if status != tt.want || (status == http.StatusOK) != strings.Contains(string(body), `"id":"grant-1"`) {
+				t.Errorf("GET %s as %s = %d %.300s; want %d", path, tt.name, status, body, tt.want)
+			}
+			if status == http.StatusForbidden && !strings.Contains(string(body), `"code":"forbidden"`) {
+				t.Errorf("GET %s as %s = %.300s; want an OperationOutcome with issue forbidden", path, tt.name, body)
+			}
+		}
 	}
 
 	// A grant signed by someone who does not act for the patient: refused

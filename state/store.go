@@ -31,6 +31,11 @@ type Options struct {
 	// in the same pass that loads the buckets. Default false: the buckets
 	// are checked against the root only.
 	Verify bool
+	// ReadOnly opens the state so that nothing is written to its
+	// directory, as an offline check needs: Commit fails, and a state that
+	// does not exist, or whose restore was interrupted, is an error.
+	// Default false.
+	ReadOnly bool
 }
 
 // Hash is a state root or one of its parts.
@@ -71,7 +76,9 @@ var (
 // Open opens or creates the state in dir, and checks that the stored
 // bucket hashes give the stored root.
 func Open(dir string, opts Options) (*Store, error) {
-	db, err := leveldb.OpenFile(filepath.Join(dir, "state.db"), dbOptions())
+	o := dbOptions()
+	o.ReadOnly, o.ErrorIfMissing = opts.ReadOnly, opts.ReadOnly
+	db, err := leveldb.OpenFile(filepath.Join(dir, "state.db"), o)
 	if err != nil {
 		return nil, fmt.Errorf("open state db: %w", err)
 	}
@@ -123,7 +130,10 @@ func open(db *leveldb.DB, opts Options) (*Store, error) {
 	case errors.Is(err, leveldb.ErrNotFound):
 		// Nothing was committed, unless the meta record was lost.
 		restoring, err := uncommitted(db)
-		if err == nil && restoring {
+		switch {
+		case err == nil && restoring && opts.ReadOnly:
+			err = errors.New("open state db: a restore was interrupted; a node opening it clears it")
+		case err == nil && restoring:
 			err = s.clear()
 		}
 		if err != nil {

@@ -113,11 +113,26 @@ func dbOptions() *opt.Options {
 // the key wrapper the vault was created with. It finishes any erasure that
 // a crash interrupted before its compaction.
 func Open(dir string, kw KeyWrapper) (*Vault, error) {
+	return openDB(dir, kw, dbOptions())
+}
+
+// OpenReadOnly opens the vault in dir for reading only, as an offline
+// check does: nothing in dir is written (LevelDB's read-only mode), a vault
+// that does not exist or was never opened for writing is an error, every
+// write fails, and an erasure a crash interrupted is left for the node to
+// finish.
+func OpenReadOnly(dir string, kw KeyWrapper) (*Vault, error) {
+	o := dbOptions()
+	o.ReadOnly, o.ErrorIfMissing = true, true
+	return openDB(dir, kw, o)
+}
+
+func openDB(dir string, kw KeyWrapper, o *opt.Options) (*Vault, error) {
 	if kw == nil {
 		return nil, errors.New("open vault: no key wrapper")
 	}
 	path := filepath.Join(dir, "vault.db")
-	db, err := leveldb.OpenFile(path, dbOptions())
+	db, err := leveldb.OpenFile(path, o)
 	if err != nil {
 		return nil, fmt.Errorf("open vault: %w", err)
 	}
@@ -129,6 +144,9 @@ func Open(dir string, kw KeyWrapper) (*Vault, error) {
 	if err := v.loadNameKey(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open vault: %w", err)
+	}
+	if o.ReadOnly {
+		return v, nil
 	}
 	if err := v.resumeErasures(); err != nil {
 		v.db.Close()

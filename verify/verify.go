@@ -13,7 +13,8 @@
 // blocks, the keys, the validator's signing state and the tracker's
 // journal; and it names the files it does not check, and why. It names
 // the first block, event, state key or record that does not verify, and
-// each damaged part with what to do about it.
+// each damaged part with what to do about it. It writes nothing in the
+// home: every store is opened read-only.
 //
 // verify imports the stores it checks: CometBFT's block store, state store
 // and WAL decoder, audit and audit/auditdb, state, index, tracker (its
@@ -77,9 +78,10 @@ func Home(home string, out io.Writer) (*Summary, error) {
 		vals: cmttypes.NewValidatorSet(vals), out: out, bad: map[string]bool{},
 	}
 	sum := &Summary{ChainID: gen.ChainID}
-	// Every store's bytes first, read-only: the checks after open some
-	// stores for writing, and LevelDB opened so drops a damaged journal
-	// chunk silently.
+	// Every store's bytes first, with every checksum checked: the checks
+	// after open the stores read-only too (nothing in the home is written)
+	// but without strict checks, and LevelDB opened so drops a damaged
+	// journal chunk silently.
 	if err := c.stores(); err != nil {
 		return sum, err
 	}
@@ -294,7 +296,7 @@ func (c *checker) validators(sets cometStore, blk, prev *cmttypes.Block) (*cmtty
 func (c *checker) log(sum *Summary) error {
 	// The check reads leaves and checkpoints and writes nothing: it needs
 	// no index by type.
-	s, err := auditdb.Open(filepath.Join(c.data, "app", "audit.db"), auditdb.Options{})
+	s, err := auditdb.Open(filepath.Join(c.data, "app", "audit.db"), auditdb.Options{ReadOnly: true})
 	if err != nil {
 		return err
 	}
@@ -381,17 +383,17 @@ func (c *checker) vault(sum *Summary) error {
 	if err != nil {
 		return err
 	}
-	v, err := vault.Open(dir, kw)
+	v, err := vault.OpenReadOnly(dir, kw)
 	if err != nil {
 		return err
 	}
 	defer v.Close()
-	proofs, err := custodian.OpenProofs(filepath.Join(dir, "proofs.db"))
+	proofs, err := custodian.OpenProofsReadOnly(filepath.Join(dir, "proofs.db"))
 	if err != nil {
 		return err
 	}
 	defer proofs.Close()
-	st, err := state.Open(filepath.Join(c.data, "app"), state.Options{})
+	st, err := state.Open(filepath.Join(c.data, "app"), state.Options{ReadOnly: true})
 	if err != nil {
 		return err
 	}

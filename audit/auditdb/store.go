@@ -58,6 +58,10 @@ type Options struct {
 	// are not indexed again when the set changes; a rebuild (or a restore
 	// from a snapshot) indexes the whole log with the set it is given.
 	IndexedTypes []string
+	// ReadOnly opens the store so that nothing is written to its
+	// directory, as an offline check needs: Write fails, and a store that
+	// does not exist is an error. Default false.
+	ReadOnly bool
 }
 
 // Validate reports an indexed type that is empty or holds a NUL byte,
@@ -89,6 +93,8 @@ func Open(path string, o Options) (*Store, error) {
 		BlockCacheCapacity:     64 << 20,
 		WriteBuffer:            32 << 20,
 		CompactionTableSize:    8 << 20,
+		ReadOnly:               o.ReadOnly,
+		ErrorIfMissing:         o.ReadOnly,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open audit log: %w", err)

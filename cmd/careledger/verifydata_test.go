@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"os/exec"
@@ -36,8 +37,21 @@ func TestVerifyData(t *testing.T) {
 		out, err := exec.Command(binary, "verify", "data", "--home", h).CombinedOutput()
 		return string(out), err
 	}
+	before := hashFiles(t, home)
 	if out, err := verifyData(home); err != nil || !strings.Contains(out, "record versions") {
 		t.Fatalf("verify data of an intact home: %v\n%s", err, out)
+	}
+	// verify writes nothing: a check must not repair, compact or log.
+	after := hashFiles(t, home)
+	for f, h := range before {
+		if after[f] != h {
+			t.Errorf("verify data changed or removed %s", f)
+		}
+	}
+	for f := range after {
+		if _, ok := before[f]; !ok {
+			t.Errorf("verify data created %s", f)
+		}
 	}
 	copyHome := func(t *testing.T) string {
 		dst := filepath.Join(t.TempDir(), "home")
@@ -109,6 +123,24 @@ func TestVerifyData(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hashFiles returns the SHA-256 of every file under dir, by path.
+func hashFiles(t *testing.T, dir string) map[string][32]byte {
+	t.Helper()
+	out := map[string][32]byte{}
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		out[p] = sha256.Sum256(b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // largestFile returns the largest table or journal file of a LevelDB.
