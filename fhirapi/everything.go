@@ -73,6 +73,11 @@ func (p *Peers) everything(ctx context.Context, self string, who custodian.Reque
 	if p == nil || p.Holders == nil {
 		return nil
 	}
+	if a := who.Account; a.Kind != identity.Member || a.Org != self {
+		// A peer takes this node's word only for its own members (see
+		// requesterOf): a patient asks each custodian directly.
+		return nil
+	}
 	orgs, err := p.Holders(patient)
 	if err != nil {
 		return []remote{{org: self, err: err}}
@@ -145,6 +150,13 @@ func (s *Server) requesterOf(r *http.Request, who *identity.Account) (custodian.
 	}
 	if acct == nil || acct.Suspended {
 		return req, fhir.NewError(fhir.ErrForbidden, fhir.Issue{Diagnostics: "the account " + onBehalfOf + " names is unknown or suspended"})
+	}
+	// A node speaks for its own organization's members only: it
+	// authenticated them, and could act as them anyway by registering a
+	// member. Naming a patient, or another organization's member, would let
+	// any node read what they may.
+	if acct.Kind != identity.Member || acct.Org != who.Org {
+		return req, fhir.NewError(fhir.ErrForbidden, fhir.Issue{Diagnostics: "a custodian's service key acts only for members of its own organization"})
 	}
 	req.Account = acct
 	return req, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
@@ -93,6 +94,18 @@ func TestEverythingAcrossCustodians(t *testing.T) {
 	req.Header.Set("X-On-Behalf-Of", addr(dr0).String())
 	if status, body := s1.do(req, admin1); status != http.StatusForbidden {
 		t.Errorf("X-On-Behalf-Of from an admin: %d %.200s; want 403", status, body)
+	}
+	// And a service key speaks only for its own organization's members:
+	// not for a patient, whose records it would otherwise read as them,
+	// nor for another organization's member.
+	svc1 := ed25519.GenPrivKey()
+	s1.send(admin1, contract.Encode(identity.RegisterMember{Org: "org1", PubKey: svc1.PubKey().Bytes(), Roles: []identity.Role{identity.Service}}))
+	for _, as := range []ed25519.PrivKey{patient, dr0} {
+		req, _ := http.NewRequest("GET", nodes[1].URL+"/fhir/Patient/$everything?identifier=urn:careledger:patient|"+pa.String(), nil)
+		req.Header.Set("X-On-Behalf-Of", addr(as).String())
+		if status, body := s1.do(req, svc1); status != http.StatusForbidden || !strings.Contains(string(body), "its own organization") {
+			t.Errorf("org1's service key on behalf of %s: %d %.200s; want 403", addr(as), status, body)
+		}
 	}
 }
 
