@@ -206,3 +206,5 @@ func items(n int) []supply.EPC {
 }
 
 func (ch *chain) ev2hash(n byte) [32]byte { return sha256.Sum256([]byte{n}) }
+
+func hexOf(h [32]byte) string { return fmt.Sprintf("%x", h) }
