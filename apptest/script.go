@@ -59,6 +59,7 @@ type scriptGen struct {
 	height int64 // of the block being generated
 
 	consent consentModel
+	supply  supplyModel
 }
 
 func newScriptGen(t testing.TB, seed uint64) *scriptGen {
@@ -168,6 +169,10 @@ var scriptOps = []struct {
 	{1, (*scriptGen).voteNo},
 	{1, (*scriptGen).setDelegate},
 	{1, (*scriptGen).review},
+	{1, (*scriptGen).registerProduct},
+	{8, (*scriptGen).supplyRecord},
+	{1, (*scriptGen).supplyRelease},
+	{1, (*scriptGen).supplyRecall},
 }
 
 func (g *scriptGen) registerPatient() (ScriptTx, bool) {
