@@ -1,8 +1,6 @@
 package supply
 
 import (
-	"fmt"
-
 	"github.com/careledger/careledger/contract/identity"
 )
 
@@ -83,24 +81,10 @@ func Journey(s Iterator, e EPC) ([][32]byte, error) {
 	return out, err
 }
 
-// LotItems calls fn for every item of gtin's lot, in serial order, with its
-// holder, until fn returns false: a recall's list of units, by one prefix.
-func LotItems(s Iterator, gtin, lot string, fn func(it *Item) bool) error {
+// LotUnits calls fn for every item of gtin's lot, in serial order, with its
+// holder ("" for an item dispensed, decommissioned or destroyed), until fn
+// returns false: a recall's list of units, read from the lot's one prefix.
+func LotUnits(s Iterator, gtin, lot string, fn func(serial, holder string) bool) error {
 	prefix := LotPrefix(gtin, lot)
-	var derr error
-	err := s.Iterate(prefix, func(k, _ []byte) bool {
-		it, err := LoadItem(s, SGTIN(gtin, string(k[len(prefix):])))
-		if err == nil && it == nil {
-			err = fmt.Errorf("lot index names a missing item")
-		}
-		if err != nil {
-			derr = err
-			return false
-		}
-		return fn(it)
-	})
-	if err == nil {
-		err = derr
-	}
-	return err
+	return s.Iterate(prefix, func(k, v []byte) bool { return fn(string(k[len(prefix):]), string(v)) })
 }

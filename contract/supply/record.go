@@ -239,7 +239,7 @@ func (r *recorder) addToLot(it *Item, gtin, serial string) error {
 	if it.Lot == "" {
 		return nil
 	}
-	if err := r.ctx.Store.Set(append(LotPrefix(gtin, it.Lot), serial...), []byte{}); err != nil {
+	if err := setLotHolder(r.ctx.Store, gtin, it.Lot, serial, r.org); err != nil {
 		return err
 	}
 	return moveHolding(r.ctx.Store, gtin, it.Lot, r.org, r.ctx.Signer, 1)
@@ -414,11 +414,14 @@ func (r *recorder) receive(top *Item) error {
 		return err
 	}
 	return walk(r.ctx.Store, top, func(it *Item) error {
-		if gtin, _, ok := it.EPC.Item(); ok && it.Lot != "" {
+		if gtin, serial, ok := it.EPC.Item(); ok && it.Lot != "" {
 			if err := moveHolding(r.ctx.Store, gtin, it.Lot, it.Holder, tx.Address{}, -1); err != nil {
 				return err
 			}
 			if err := moveHolding(r.ctx.Store, gtin, it.Lot, r.org, r.ctx.Signer, 1); err != nil {
+				return err
+			}
+			if err := setLotHolder(r.ctx.Store, gtin, it.Lot, serial, r.org); err != nil {
 				return err
 			}
 		}
@@ -452,14 +455,17 @@ func (r *recorder) retire(it *Item, to Status) error {
 	if len(it.Children) > 0 {
 		return tx.Rejectf(tx.CodeInvalid, "%s holds %d items: unpack it first", it.EPC, len(it.Children))
 	}
-	gtin, _, isItem := it.EPC.Item()
+	gtin, serial, isItem := it.EPC.Item()
 	if to == Dispensed {
 		if err := r.dispensable(it, gtin, isItem); err != nil {
 			return err
 		}
 	}
-	if isItem {
+	if isItem && it.Lot != "" {
 		if err := moveHolding(r.ctx.Store, gtin, it.Lot, it.Holder, tx.Address{}, -1); err != nil {
+			return err
+		}
+		if err := setLotHolder(r.ctx.Store, gtin, it.Lot, serial, ""); err != nil {
 			return err
 		}
 	}

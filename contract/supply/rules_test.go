@@ -240,11 +240,17 @@ func TestRecall(t *testing.T) {
 		t.Errorf("recall again = %v; want already_exists", code)
 	}
 	var listed []string
-	if err := supply.LotItems(ch.s, gtinA, "L1", func(it *supply.Item) bool {
-		listed = append(listed, string(it.EPC)+"@"+it.Holder)
+	if err := supply.LotUnits(ch.s, gtinA, "L1", func(serial, holder string) bool {
+		listed = append(listed, serial+"@"+holder)
 		return true
-	}); err != nil || len(listed) != 5 {
-		t.Errorf("LotItems = %v, %v; want the 5 items of L1", listed, err)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// S0000 went to the pharmacy and back in transit (still the pharmacy's
+	// until its maker receives it).
+	wantUnits := []string{"S0000@" + pharmacy, "S0001@" + wholesaler, "S0002@" + wholesaler, "S0003@" + maker, "S0004@" + maker}
+	if !slices.Equal(listed, wantUnits) {
+		t.Errorf("LotUnits = %v; want %v", listed, wantUnits)
 	}
 }
 

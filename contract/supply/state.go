@@ -16,7 +16,7 @@ import (
 //
 //	S/p/GTIN                 product
 //	S/i/EPC                  item or logistic unit
-//	S/l/GTIN LOT \0 SERIAL   the lot's items (empty values): a recall's one prefix
+//	S/l/GTIN LOT \0 SERIAL   the lot's items → holder ("" once out of the chain): a recall's one prefix
 //	S/h/GTIN LOT             the lot's holders, a set kept in one value
 //	S/r/GTIN LOT             the lot's recall
 //	S/e/HASH                 recorded event
@@ -34,6 +34,12 @@ func eventKey(h [32]byte) []byte        { return append([]byte("S/e/"), h[:]...)
 func LotPrefix(gtin, lot string) []byte {
 	k := append(append([]byte("S/l/"), gtin...), lot...)
 	return append(k, 0)
+}
+
+// setLotHolder records holder as the holder of gtin's serial in the lot's
+// index, so that listing a lot's units and holders reads one prefix.
+func setLotHolder(s contract.Store, gtin, lot, serial, holder string) error {
+	return s.Set(append(LotPrefix(gtin, lot), serial...), []byte(holder))
 }
 
 func journeyPrefix(e EPC) []byte { return append(append([]byte("S/j/"), e...), 0) }
