@@ -1,6 +1,7 @@
 package supply
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/careledger/careledger/contract"
@@ -92,6 +93,20 @@ func RecallNoticeOf(e contract.Event) (RecallNotice, bool) {
 	}
 	n, err := strconv.ParseUint(e.Attr("items"), 10, 64)
 	return RecallNotice{GTIN: e.Attr("gtin"), Lot: e.Attr("lot"), Holder: e.Attr("holder"), Items: n}, err == nil
+}
+
+// orgAttrs returns an "org" attribute for each organization, without empty
+// names or repeats: the audit log indexes an event under every
+// organization its "org" attributes name, so that each finds the events
+// that concern it.
+func orgAttrs(orgs ...string) []contract.Attr {
+	var out []contract.Attr
+	for i, o := range orgs {
+		if o != "" && !slices.Contains(orgs[:i], o) {
+			out = append(out, contract.Attr{Key: "org", Value: o})
+		}
+	}
+	return out
 }
 
 // notify returns the accounts to name, without zero addresses or repeats,

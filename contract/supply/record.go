@@ -71,11 +71,11 @@ func (r *recorder) event() error {
 	}
 	r.ctx.Emit(contract.Event{
 		Type: EventRecorded,
-		Attrs: []contract.Attr{
+		Attrs: append([]contract.Attr{
 			{Key: "event", Value: r.evHex}, {Key: "org", Value: r.org}, {Key: "kind", Value: e.Kind.String()},
 			{Key: "action", Value: e.Action.String()}, {Key: "biz_step", Value: e.BizStep},
 			{Key: "disposition", Value: e.Disposition}, {Key: "destination", Value: e.Destination},
-		},
+		}, orgAttrs(e.Destination, e.Source)...), // the capturer is the first "org"; the parties follow
 		Accounts: []tx.Address{r.ctx.Signer},
 	})
 	if err := r.step(); err != nil {
@@ -177,10 +177,10 @@ func (r *recorder) suspect(e EPC, it *Item) error {
 	}
 	r.ctx.Emit(contract.Event{
 		Type: EventSuspect,
-		Attrs: []contract.Attr{
+		Attrs: append([]contract.Attr{
 			{Key: "event", Value: r.evHex}, {Key: "epc", Value: string(e)}, {Key: "reason", Value: reason},
 			{Key: "brand_owner", Value: owner}, {Key: "holder", Value: holder}, {Key: "seen_by", Value: r.org},
-		},
+		}, orgAttrs(owner, holder, r.org)...),
 		Accounts: notify(ownerContact, contact, r.ctx.Signer),
 	})
 	return nil
@@ -611,10 +611,10 @@ func (r *recorder) quarantine(top *Item, gtin string) error {
 	}
 	r.ctx.Emit(contract.Event{
 		Type: EventQuarantined,
-		Attrs: []contract.Attr{
+		Attrs: append([]contract.Attr{
 			{Key: "event", Value: r.evHex}, {Key: "epc", Value: string(top.EPC)}, {Key: "gtin", Value: gtin},
 			{Key: "holder", Value: top.Holder}, {Key: "items", Value: strconv.Itoa(n)},
-		},
+		}, orgAttrs(p.Owner, top.Holder)...),
 		Accounts: notify(p.Contact, top.HolderContact, r.ctx.Signer),
 	})
 	return nil

@@ -59,6 +59,10 @@ func TestSuspect(t *testing.T) {
 					t.Errorf("suspect event accounts %v lack %s's", sus[0].Accounts, org)
 				}
 			}
+			// The audit log indexes the event under each "org" it names.
+			if orgs := sus[0].Values("org"); !slices.Contains(orgs, maker) || (c.holder != "" && !slices.Contains(orgs, c.holder)) {
+				t.Errorf("suspect event orgs %v; want the brand owner and the holder", orgs)
+			}
 			if rec, _ := supply.LoadEvent(ch.s, e.Hash); rec == nil {
 				t.Error("the suspect sighting's event is not recorded")
 			}
@@ -212,8 +216,8 @@ func TestRecall(t *testing.T) {
 	var got []supply.RecallNotice
 	for _, e := range ch.eventsOf(supply.EventRecallNotice) {
 		n, ok := supply.RecallNoticeOf(e)
-		if !ok {
-			t.Fatalf("RecallNoticeOf(%+v) failed", e)
+		if !ok || !slices.Equal(e.Values("org"), []string{n.Holder}) {
+			t.Fatalf("RecallNoticeOf(%+v) = %+v, %v; want a notice indexed under its holder", e, n, ok)
 		}
 		got = append(got, n)
 	}

@@ -136,13 +136,13 @@ func recall(ctx *contract.Context, m Recall) error {
 	lot := []contract.Attr{{Key: "gtin", Value: m.GTIN}, {Key: "lot", Value: m.Lot}}
 	ctx.Emit(contract.Event{
 		Type:     EventRecalled,
-		Attrs:    append(lot, contract.Attr{Key: "brand_owner", Value: p.Owner}, contract.Attr{Key: "holders", Value: strconv.Itoa(len(hs))}),
+		Attrs:    append(lot, contract.Attr{Key: "brand_owner", Value: p.Owner}, contract.Attr{Key: "holders", Value: strconv.Itoa(len(hs))}, contract.Attr{Key: "org", Value: p.Owner}),
 		Accounts: []tx.Address{ctx.Signer},
 	})
 	for _, h := range hs {
 		ctx.Emit(contract.Event{
 			Type:     EventRecallNotice,
-			Attrs:    append(lot[:2:2], contract.Attr{Key: "holder", Value: h.Org}, contract.Attr{Key: "items", Value: strconv.FormatUint(h.Items, 10)}),
+			Attrs:    append(lot[:2:2], contract.Attr{Key: "holder", Value: h.Org}, contract.Attr{Key: "items", Value: strconv.FormatUint(h.Items, 10)}, contract.Attr{Key: "org", Value: h.Org}),
 			Accounts: notify(h.Contact),
 		})
 	}
