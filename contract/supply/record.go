@@ -72,10 +72,10 @@ func (r *recorder) event() error {
 	r.ctx.Emit(contract.Event{
 		Type: EventRecorded,
 		Attrs: append([]contract.Attr{
-			{Key: "event", Value: r.evHex}, {Key: "org", Value: r.org}, {Key: "kind", Value: e.Kind.String()},
+			{Key: "event", Value: r.evHex}, {Key: "kind", Value: e.Kind.String()},
 			{Key: "action", Value: e.Action.String()}, {Key: "biz_step", Value: e.BizStep},
 			{Key: "disposition", Value: e.Disposition}, {Key: "destination", Value: e.Destination},
-		}, orgAttrs(e.Destination, e.Source)...), // the capturer is the first "org"; the parties follow
+		}, orgAttrs(r.org, e.Destination, e.Source)...), // the capturer, then the parties
 		Accounts: []tx.Address{r.ctx.Signer},
 	})
 	if err := r.step(); err != nil {
@@ -132,8 +132,11 @@ func (r *recorder) forEachTop(fn func(*Item) error) error {
 			continue
 		}
 		it, err := r.present(e)
-		if err != nil || it == nil {
+		if err != nil {
 			return err
+		}
+		if it == nil {
+			continue
 		}
 		if err := fn(it); err != nil {
 			return err

@@ -68,6 +68,19 @@ func TestSuspect(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a clone among genuine packs", func(t *testing.T) {
+		ch := newChain(t)
+		packs := items(2)
+		ch.commission("L1", 0, packs...)
+		clone := supply.SGTIN(gtinA, "CLONE2")
+		if code := ch.ship(maker, wholesaler, packs[0], clone, packs[1]); code != tx.CodeOK {
+			t.Fatalf("ship = %v; want ok", code)
+		}
+		if n := len(ch.eventsOf(supply.EventSuspect)); n != 1 {
+			t.Errorf("%d suspect events; want 1", n)
+		}
+		ch.wantStatus(packs[1], supply.InTransit, maker)
+	})
 	t.Run("commissioned again after decommissioning", func(t *testing.T) {
 		ch := newChain(t)
 		p := items(1)[0]
