@@ -553,8 +553,11 @@ func (r *recorder) coldChain() error {
 			continue
 		}
 		gtin, err := r.excursion(top)
-		if err != nil || gtin == "" {
+		if err != nil {
 			return err
+		}
+		if gtin == "" {
+			continue
 		}
 		if err := r.quarantine(top, gtin); err != nil {
 			return err

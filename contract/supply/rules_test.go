@@ -194,6 +194,20 @@ func TestColdChain(t *testing.T) {
 	}
 }
 
+// Each EPC an event names is judged by the rules of the products under it:
+// a product without a cold chain beside one with it.
+func TestColdChainPerEPC(t *testing.T) {
+	ch := newChain(t)
+	warm, cold := supply.SGTIN(gtinB, "W1"), items(1)[0]
+	ch.commission("L1", 0, cold)
+	ch.mustRecord(rival, ch.ev(supply.ObjectEvent, supply.Add, supply.StepCommissioning, warm))
+	e := ch.ev(supply.ObjectEvent, supply.Observe, "storing", warm, cold)
+	e.Readings = []supply.Reading{{Type: "Temperature", Value: 25000, UOM: "CEL"}}
+	ch.mustRecord(pharmacy, e)
+	ch.wantStatus(warm, supply.Active, rival)
+	ch.wantStatus(cold, supply.Quarantined, maker)
+}
+
 func TestExpiry(t *testing.T) {
 	for _, c := range []struct {
 		expiry uint32
