@@ -435,16 +435,22 @@ func (r *recorder) receive(top *Item) error {
 }
 
 // movesWithParent reports whether top is packed in an aggregate the event
-// also names (which moves it along), and rejects moving it out of an
-// aggregate the event does not name.
+// also names, at any level (which moves it along), and rejects moving it
+// out of aggregates the event does not name.
 func (r *recorder) movesWithParent(top *Item) (bool, error) {
-	if top.Parent == "" {
-		return false, nil
-	}
-	for _, x := range r.tops() {
-		if x == top.Parent {
+	tops := r.tops()
+	for p, d := top.Parent, 0; p != ""; d++ {
+		if slices.Contains(tops, p) {
 			return true, nil
 		}
+		up, err := LoadItem(r.ctx.Store, p)
+		if err != nil || up == nil || d >= maxDepth {
+			return false, errors.Join(err, errors.New("aggregation names a missing parent or is too deep"))
+		}
+		p = up.Parent
+	}
+	if top.Parent == "" {
+		return false, nil
 	}
 	return false, tx.Rejectf(tx.CodeInvalid, "%s is packed in %s: move the aggregate, or unpack it first", top.EPC, top.Parent)
 }

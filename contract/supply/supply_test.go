@@ -123,7 +123,12 @@ func TestShippingRules(t *testing.T) {
 	}{
 		{"holder ships", func(ch *chain) tx.Code { return ch.ship(maker, wholesaler, packs[2]) }, tx.CodeOK},
 		{"case and its packs named together", func(ch *chain) tx.Code { return ch.ship(maker, wholesaler, packs[0], cs, packs[1]) }, tx.CodeOK},
-		{"non-holder ships", func(ch *chain) tx.Code { return ch.ship(wholesaler, pharmacy, packs[2]) }, tx.CodeUnauthorized},
+		{"a pallet and a pack inside its case named together", func(ch *chain) tx.Code {
+			pallet := supply.SSCC(ssccB)
+			ch.pack(maker, pallet, cs)
+			return ch.ship(maker, wholesaler, packs[1], pallet)
+		}, tx.CodeOK},
+				{"non-holder ships", func(ch *chain) tx.Code { return ch.ship(wholesaler, pharmacy, packs[2]) }, tx.CodeUnauthorized},
 		{"no destination", func(ch *chain) tx.Code { return ch.ship(maker, "", packs[2]) }, tx.CodeInvalid},
 		{"unknown destination", func(ch *chain) tx.Code { return ch.ship(maker, "nobody-here", packs[2]) }, tx.CodeNotFound},
 		{"source is not the shipper", func(ch *chain) tx.Code {
