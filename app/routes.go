@@ -9,6 +9,7 @@ import (
 	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
+	"github.com/careledger/careledger/contract/supply"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -21,6 +22,7 @@ func contracts(engine *condition.Engine) []contract.Contract {
 		records.Describe(),
 		c.Describe(),
 		(&governance.Contract{Policy: c}).Describe(),
+		supply.New(engine).Describe(),
 	}
 }
 

@@ -60,6 +60,7 @@ type scriptGen struct {
 
 	consent  consentModel
 	recovery recoveryModel
+	supply   supplyModel
 }
 
 func newScriptGen(t testing.TB, seed uint64) *scriptGen {
@@ -174,6 +175,10 @@ var scriptOps = []struct {
 	{2, (*scriptGen).approveRecovery},
 	{1, (*scriptGen).cancelRecovery},
 	{2, (*scriptGen).completeRecovery},
+	{1, (*scriptGen).registerProduct},
+	{8, (*scriptGen).supplyRecord},
+	{1, (*scriptGen).supplyRelease},
+	{1, (*scriptGen).supplyRecall},
 }
 
 func (g *scriptGen) registerPatient() (ScriptTx, bool) {

@@ -23,6 +23,7 @@ import (
 	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
+	"github.com/careledger/careledger/contract/supply"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -341,6 +342,57 @@ func vectorSpecs() []vectorSpec {
 			sequence:    0,
 			msgs:        func() []specMsg { return []specMsg{{msg: governance.Vote{Proposal: 1, Yes: true}}} },
 		},
+		{
+			description: "A manufacturer's admin registers a product (supply/register_product): GTIN-14 with its check digit, " +
+				"NDC, and a cold-chain rule over one reading in thousandths of a degree (2 to 8 °C).",
+			signer:   "maker admin",
+			sequence: 0,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: supply.RegisterProduct{
+					Owner: "acme-pharma", GTIN: "09521234543213", NDC: "12345-6789-01",
+					Excursion: `type == "Temperature" && (value < 2000 || value > 8000)`,
+				}}}
+			},
+		},
+		{
+			description: "The manufacturer's node records an EPCIS document of three events (supply/record): commissioning two packs " +
+				"with lot and expiry (YYYYMMDD), packing them into a case with a temperature reading of -1.5 °C " +
+				"(zigzag-encoded -1500), and an error declaration of the packing under the same hash (corrects).",
+			signer:   "maker node",
+			sequence: 7,
+			msgs: func() []specMsg {
+				packs := []supply.EPC{supply.SGTIN("09521234543213", "A1"), supply.SGTIN("09521234543213", "A2")}
+				pack := supply.Event{
+					Hash: sha256.Sum256([]byte("packing")), Kind: supply.AggregationEvent, Action: supply.Add,
+					BizStep: "packing", Disposition: "in_progress", EPCs: packs, Parent: supply.SSCC("106141412345678908"),
+					Readings: []supply.Reading{{Type: "Temperature", Value: -1500, UOM: "CEL"}},
+				}
+				declared := pack
+				declared.Corrects = &pack.Hash
+				return []specMsg{{msg: supply.Record{Events: []supply.Event{
+					{
+						Hash: sha256.Sum256([]byte("commissioning")), Kind: supply.ObjectEvent, Action: supply.Add,
+						BizStep: "commissioning", Disposition: "active", EPCs: packs, Lot: "L2025A", Expiry: 20271231,
+					},
+					pack,
+					declared,
+				}}}}
+			},
+		},
+		{
+			description: "The brand owner releases a quarantined case and everything in it (supply/release).",
+			signer:      "maker admin",
+			sequence:    1,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: supply.Release{EPCs: []supply.EPC{supply.SSCC("106141412345678908")}}}}
+			},
+		},
+		{
+			description: "The brand owner recalls a lot of its product (supply/recall).",
+			signer:      "maker admin",
+			sequence:    2,
+			msgs:        func() []specMsg { return []specMsg{{msg: supply.Recall{GTIN: "09521234543213", Lot: "L2025A"}}} },
+		},
 	}
 }
 
@@ -462,6 +514,11 @@ func readableFields(b []byte, v reflect.Value) ([]byte, error) {
 			}
 		}
 		return append(b, ']'), nil
+	case reflect.Pointer:
+		if v.IsNil() {
+			return append(b, "null"...), nil
+		}
+		return readableFields(b, v.Elem())
 	case reflect.String:
 		s, err := json.Marshal(v.String())
 		return append(b, s...), err

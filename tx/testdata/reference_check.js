@@ -41,6 +41,14 @@ function build(m) {
       return propose({ kind: f.kind, org, params, deadline: f.deadline });
     }
     case 49: return vote(f.proposal, f.yes);
+    case 64: return registerProduct(f);
+    case 65: return record(f.events.map((e) => ({
+      hash: hexb(e.hash), kind: e.kind, action: e.action, bizStep: e.biz_step, disposition: e.disposition,
+      epcs: e.epcs, parent: e.parent, inputs: e.inputs, outputs: e.outputs, source: e.source, destination: e.destination,
+      lot: e.lot, expiry: e.expiry, readings: e.readings, corrects: e.corrects ? hexb(e.corrects) : [],
+    })));
+    case 66: return release(f.epcs);
+    case 67: return recall(f.gtin, f.lot);
   }
   throw new Error("no builder for type " + m.type);
 }
