@@ -241,6 +241,21 @@ func (p *page) checkPage(dir, name string) {
 	p.do("back to desktop", call(emulation.ClearDeviceMetricsOverride, cdp.Empty{}))
 }
 
+// buildFunction returns the text of the function build(m) of Node's
+// vector check: from its first line to the first closing brace at the
+// start of a line.
+func buildFunction(src string) (string, bool) {
+	start := strings.Index(src, "function build(m) {")
+	if start < 0 {
+		return "", false
+	}
+	n := strings.Index(src[start:], "\n}\n")
+	if n < 0 {
+		return "", false
+	}
+	return src[start : start+n+2], true
+}
+
 // TestBrowserSigning builds and signs every vector of testdata/vectors.json
 // in Chromium with the module the portal loads, and checks every byte.
 func TestBrowserSigning(t *testing.T) {
@@ -252,6 +267,15 @@ func TestBrowserSigning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ref, err := os.ReadFile(filepath.Join("..", "tx", "testdata", "reference_check.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	build, ok := buildFunction(string(ref))
+	if !ok {
+		t.Fatal("tx/testdata/reference_check.js has no function build(m)")
+	}
+	check = []byte(strings.Replace(string(check), "/*BUILD*/", build, 1))
 	vectors, err := os.ReadFile(filepath.Join("..", "testdata", "vectors.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -59,6 +59,14 @@ const setMemberRoles = (member, roles) => ({ type: 3, body: [...member, ...list(
 const setMemberStatus = (member, suspended) => ({ type: 4, body: [...member, ...bool(suspended)] });
 const rotateKey = (newPub, proof) => ({ type: 5, body: [...newPub, ...proof] });
 const setDelegate = (delegate, relation, remove) => ({ type: 6, body: [...delegate, ...str(relation), ...bool(remove)] });
+// Recovery by guardians: addresses are 20 bytes, delay in seconds; a new key's
+// proof is its signature over rotationSignBytes for the patient's address.
+const setGuardians = (guardians, threshold, delay) =>
+  ({ type: 7, body: [...list(guardians, raw), ...uvarint(threshold), ...uvarint(delay)] });
+const proposeRecovery = (patient, newPub, proof) => ({ type: 8, body: [...patient, ...newPub, ...proof] });
+const approveRecovery = (patient, recovery) => ({ type: 9, body: [...patient, ...uvarint(recovery)] });
+const cancelRecovery = (patient, recovery) => ({ type: 10, body: [...patient, ...uvarint(recovery)] });
+const completeRecovery = (patient, recovery) => ({ type: 11, body: [...patient, ...uvarint(recovery)] });
 const rotationSignBytes = (chainId, account, newPub) =>
   new Uint8Array([...utf8.encode("careledger/rotate-key/v1\n"), ...str(chainId), ...account, ...newPub]);
 const authSignBytes = (chainId, challenge) =>
@@ -101,9 +109,23 @@ const propose = ({ kind, org = {}, params = {}, deadline }) => ({
 });
 const vote = (proposal, yes) => ({ type: 49, body: [...uvarint(proposal), ...bool(yes)] });
 
+// Supply message bodies. EPCs are Digital Link paths ("/01/{gtin}/21/{serial}",
+// "/00/{sscc}"); hashes 32 bytes; reading values thousandths, zigzag-encoded.
+const zigzag = (v) => { v = BigInt(v); return (v << 1n) ^ (v >> 63n); };
+const registerProduct = ({ owner, gtin, ndc = "", excursion = "" }) =>
+  ({ type: 64, body: [...str(owner), ...str(gtin), ...str(ndc), ...str(excursion)] });
+const reading = ({ type, value, uom = "", exception = "" }) =>
+  [...str(type), ...uvarint(zigzag(value)), ...str(uom), ...str(exception)];
+const epcisEvent = (e) => [
+  ...raw(e.hash), ...uvarint(e.kind), ...uvarint(e.action ?? 0), ...str(e.bizStep ?? ""), ...str(e.disposition ?? ""),
+  ...list(e.epcs ?? [], str), ...str(e.parent ?? ""), ...list(e.inputs ?? [], str), ...list(e.outputs ?? [], str),
+  ...str(e.source ?? ""), ...str(e.destination ?? ""), ...str(e.lot ?? ""), ...uvarint(e.expiry ?? 0),
+  ...list(e.readings ?? [], reading), ...blob(e.corrects ?? []),
+];
+const record = (events) => ({ type: 65, body: list(events, epcisEvent) });
+const release = (epcs) => ({ type: 66, body: list(epcs, str) });
+const recall = (gtin, lot) => ({ type: 67, body: [...str(gtin), ...str(lot)] });
+
 export {
-  uvarint, envelope, importSeed, publicKey, signTx, sha256, address,
-  registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate,
-  rotationSignBytes, authSignBytes, anchor, erase, grant, revoke, request, answer, access, review,
-  propose, vote, str, blob,
+  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, rotationSignBytes, authSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall,
 };
