@@ -186,8 +186,11 @@ func (s *Server) everything(w http.ResponseWriter, r *http.Request, who *identit
 }
 
 // everythingByIdentifier serves Patient/$everything?identifier=
-// urn:careledger:patient|ADDRESS: the records held here about a pseudonym,
-// which is how peers ask. It does not fan out.
+// urn:careledger:patient|ADDRESS: the records about a pseudonym, here and,
+// as Patient/{id}/$everything gathers them, at the other custodians; the
+// form a client uses that knows the patient's pseudonym, not the FHIR id
+// the node files it under. A peer's request (X-On-Behalf-Of) is answered
+// with the records held here only, so that gathering never loops.
 func (s *Server) everythingByIdentifier(w http.ResponseWriter, r *http.Request, who *identity.Account, params url.Values) error {
 	req, err := s.requesterOf(r, who)
 	if err != nil {
@@ -207,7 +210,11 @@ func (s *Server) everythingByIdentifier(w http.ResponseWriter, r *http.Request, 
 	if err != nil {
 		return err
 	}
-	return s.writeEverything(w, r, local, nil)
+	var remotes []remote
+	if r.Header.Get(onBehalfOf) == "" {
+		remotes = s.peers.everything(r.Context(), s.c.Org(), req, patient)
+	}
+	return s.writeEverything(w, r, local, remotes)
 }
 
 func (s *Server) writeEverything(w http.ResponseWriter, r *http.Request, local []*fhir.Resource, remotes []remote) error {

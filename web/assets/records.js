@@ -43,14 +43,12 @@ export function recordsView(bundle) {
     }));
 }
 
-// loadRecords reads a patient's records: Patient/$everything through the
-// FHIR id the node knows the pseudonym by (which fans out to every
-// custodian), else the records held here.
+// loadRecords reads a patient's records with one request, so one decision
+// and one receipt: Patient/$everything by the patient's pseudonym, which
+// the node gathers from every custodian it may ask.
 export async function loadRecords(session, patient, headers = {}) {
   const ident = `identifier=${encodeURIComponent("urn:careledger:patient|" + patient)}`;
-  const found = await session.fhir(`Patient?${ident}`, headers).catch(() => null);
-  const id = found?.entry?.[0]?.resource?.id;
-  return id ? session.fhir(`Patient/${encodeURIComponent(id)}/$everything`, headers) : session.fhir(`Patient/$everything?${ident}`, headers);
+  return session.fhir(`Patient/$everything?${ident}`, headers);
 }
 
 export const recordsSection = (id) => section("Records", id, h("div", { id: id + "-body", "aria-live": "polite" }));
