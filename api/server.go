@@ -14,6 +14,7 @@ import (
 	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/audit/auditdb"
+	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/index"
 	"github.com/careledger/careledger/tracker"
 	"github.com/careledger/careledger/tx"
@@ -245,6 +246,11 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 	}
 	if st.Height == 0 {
 		st.AppHash = ""
+	}
+	if s.b.ReportKey != nil { // the node's service key, a member of its organization
+		if acct, err := identity.Resolve(v, s.b.ReportKey.PubKey().Bytes()); err == nil && acct != nil {
+			st.Org = acct.Org
+		}
 	}
 	if blk := s.b.Blocks.LoadBlock(st.Height); blk != nil {
 		st.BlockTime = blk.Time.UTC().Format("2006-01-02T15:04:05.000Z07:00")

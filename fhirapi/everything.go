@@ -2,10 +2,12 @@ package fhirapi
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -68,15 +70,14 @@ type remote struct {
 }
 
 // everything asks every other holder of patient's records for what who
-// may see there.
-func (p *Peers) everything(ctx context.Context, self string, who custodian.Requester, patient string) []remote {
+// may see there, with who's delegation to this node when who is not one of
+// its members (see requesterOf).
+func (p *Peers) everything(ctx context.Context, self string, who custodian.Requester, patient, delegation string) []remote {
 	if p == nil || p.Holders == nil {
 		return nil
 	}
-	if a := who.Account; a.Kind != identity.Member || a.Org != self {
-		// A peer takes this node's word only for its own members (see
-		// requesterOf): a patient asks each custodian directly.
-		return nil
+	if a := who.Account; (a.Kind != identity.Member || a.Org != self) && delegation == "" {
+		return nil // no peer would take this node's word for who
 	}
 	orgs, err := p.Holders(patient)
 	if err != nil {
@@ -92,7 +93,7 @@ func (p *Peers) everything(ctx context.Context, self string, who custodian.Reque
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := p.ask(ctx, org, who, patient)
+			r := p.ask(ctx, org, who, patient, delegation)
 			mu.Lock()
 			out = append(out, r)
 			mu.Unlock()
@@ -102,7 +103,7 @@ func (p *Peers) everything(ctx context.Context, self string, who custodian.Reque
 	return out
 }
 
-func (p *Peers) ask(ctx context.Context, org string, who custodian.Requester, patient string) remote {
+func (p *Peers) ask(ctx context.Context, org string, who custodian.Requester, patient, delegation string) remote {
 	base, ok := p.URLs[org]
 	if !ok {
 		return remote{org: org, err: fmt.Errorf("no URL configured for custodian %s", org)}
@@ -112,7 +113,7 @@ func (p *Peers) ask(ctx context.Context, org string, who custodian.Requester, pa
 	if err != nil {
 		return remote{org: org, err: err}
 	}
-	status, body, err := peerFHIR(ctx, base+"/fhir/Patient/$everything?identifier="+url.QueryEscape(custodian.PatientSystem+"|"+patient), tok, who)
+	status, body, err := peerFHIR(ctx, base+"/fhir/Patient/$everything?identifier="+url.QueryEscape(custodian.PatientSystem+"|"+patient), tok, who, delegation)
 	if err == nil && status != http.StatusOK {
 		err = fmt.Errorf("custodian %s answered %d", org, status)
 	}
@@ -126,6 +127,41 @@ func (p *Peers) ask(ctx context.Context, org string, who custodian.Requester, pa
 		return remote{org: org, err: fmt.Errorf("custodian %s: %w", org, err)}
 	}
 	return remote{org: org, entries: b.Entry}
+}
+
+// delegationHeader carries an account's permission for one organization's
+// node to ask other custodians for its records: "EXPIRES.SIGNATURE", the
+// Unix time it ends and the standard base64 of the account's signature of
+// v1.DelegationSignBytes(chain, org, EXPIRES). The account's client sends
+// it with its request; the node forwards it to the custodians it asks.
+const delegationHeader = "X-Delegation"
+
+// maxDelegation bounds how far ahead a delegation may end.
+const maxDelegation = time.Hour
+
+// checkDelegation refuses the delegation h unless acct signed it for org's
+// node and it has not ended.
+func (s *Server) checkDelegation(h string, acct *identity.Account, org string) error {
+	refuse := func(why string) error {
+		return fhir.NewError(fhir.ErrForbidden, fhir.Issue{Diagnostics: "a custodian's service key acts for members of its own organization, or with the account's delegation (" + delegationHeader + "): " + why})
+	}
+	if h == "" {
+		return refuse("none was given")
+	}
+	exp, sig, ok := strings.Cut(h, ".")
+	expires, err := strconv.ParseInt(exp, 10, 64)
+	if !ok || err != nil {
+		return refuse("it does not parse")
+	}
+	now := time.Now().Unix()
+	if expires <= now || expires > now+int64(maxDelegation/time.Second) {
+		return refuse("it has ended, or ends more than an hour ahead")
+	}
+	b, err := base64.StdEncoding.DecodeString(sig)
+	if err != nil || !ed25519.PubKey(acct.PubKey).VerifySignature(v1.DelegationSignBytes(s.chainID, org, expires), b) {
+		return refuse("its signature is not the account's")
+	}
+	return nil
 }
 
 // requesterOf returns who reads: the token's account, or, for a peer
@@ -151,12 +187,14 @@ func (s *Server) requesterOf(r *http.Request, who *identity.Account) (custodian.
 	if acct == nil || acct.Suspended {
 		return req, fhir.NewError(fhir.ErrForbidden, fhir.Issue{Diagnostics: "the account " + onBehalfOf + " names is unknown or suspended"})
 	}
-	// A node speaks for its own organization's members only: it
-	// authenticated them, and could act as them anyway by registering a
-	// member. Naming a patient, or another organization's member, would let
-	// any node read what they may.
+	// A node speaks for its own organization's members: it authenticated
+	// them, and could act as them anyway by registering a member. For
+	// anyone else (a patient) it needs their signed delegation, or any node
+	// could read what they may.
 	if acct.Kind != identity.Member || acct.Org != who.Org {
-		return req, fhir.NewError(fhir.ErrForbidden, fhir.Issue{Diagnostics: "a custodian's service key acts only for members of its own organization"})
+		if err := s.checkDelegation(r.Header.Get(delegationHeader), acct, who.Org); err != nil {
+			return req, err
+		}
 	}
 	req.Account = acct
 	return req, nil
@@ -182,7 +220,7 @@ func (s *Server) everything(w http.ResponseWriter, r *http.Request, who *identit
 	if err != nil {
 		return err
 	}
-	return s.writeEverything(w, r, local, s.peers.everything(r.Context(), s.c.Org(), req, patient))
+	return s.writeEverything(w, r, local, s.peers.everything(r.Context(), s.c.Org(), req, patient, r.Header.Get(delegationHeader)))
 }
 
 // everythingByIdentifier serves Patient/$everything?identifier=
@@ -212,7 +250,7 @@ func (s *Server) everythingByIdentifier(w http.ResponseWriter, r *http.Request, 
 	}
 	var remotes []remote
 	if r.Header.Get(onBehalfOf) == "" {
-		remotes = s.peers.everything(r.Context(), s.c.Org(), req, patient)
+		remotes = s.peers.everything(r.Context(), s.c.Org(), req, patient, r.Header.Get(delegationHeader))
 	}
 	return s.writeEverything(w, r, local, remotes)
 }

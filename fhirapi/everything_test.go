@@ -2,14 +2,18 @@ package fhirapi_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
@@ -95,6 +99,51 @@ func TestEverythingAcrossCustodians(t *testing.T) {
 	if status, body := s1.do(req, admin1); status != http.StatusForbidden {
 		t.Errorf("X-On-Behalf-Of from an admin: %d %.200s; want 403", status, body)
 	}
+	// A patient gathers their records through org0's node with a
+	// delegation they signed for org0; without one, or with one for another
+	// organization, ended, or signed by another key, org1 answers nothing.
+	chain := nodes[0].Client
+	st, err := chain.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	delegation := func(k ed25519.PrivKey, org string, expires time.Time) string {
+		sig, err := k.Sign(v1.DelegationSignBytes(st.ChainID, org, expires.Unix()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strconv.FormatInt(expires.Unix(), 10) + "." + base64.StdEncoding.EncodeToString(sig)
+	}
+	soon := time.Now().Add(10 * time.Minute)
+	for _, c := range []struct {
+		what, header string
+		want         int // records gathered
+	}{
+		{"no delegation", "", 2},
+		{"a delegation for org0", delegation(patient, "org0", soon), 4},
+		{"a delegation for org1", delegation(patient, "org1", soon), 2},
+		{"an ended delegation", delegation(patient, "org0", time.Now().Add(-time.Minute)), 2},
+		{"a delegation by another key", delegation(dr0, "org0", soon), 2},
+	} {
+		var headers []string
+		if c.header != "" {
+			headers = []string{"X-Delegation", c.header}
+		}
+		status, body := s0.fhir(patient, "GET", "Patient/$everything?identifier=urn:careledger:patient|"+pa.String(), nil, headers...)
+		s0.expect("the patient's $everything with "+c.what, status, http.StatusOK, body)
+		var b bundleJSON
+		json.Unmarshal(body, &b)
+		records := 0
+		for _, e := range b.Entry {
+			if e.Resource["resourceType"] != "OperationOutcome" {
+				records++
+			}
+		}
+		if records != c.want {
+			t.Errorf("the patient's $everything with %s: %d records; want %d", c.what, records, c.want)
+		}
+	}
+
 	// And a service key speaks only for its own organization's members:
 	// not for a patient, whose records it would otherwise read as them,
 	// nor for another organization's member.
@@ -103,7 +152,7 @@ func TestEverythingAcrossCustodians(t *testing.T) {
 	for _, as := range []ed25519.PrivKey{patient, dr0} {
 		req, _ := http.NewRequest("GET", nodes[1].URL+"/fhir/Patient/$everything?identifier=urn:careledger:patient|"+pa.String(), nil)
 		req.Header.Set("X-On-Behalf-Of", addr(as).String())
-		if status, body := s1.do(req, svc1); status != http.StatusForbidden || !strings.Contains(string(body), "its own organization") {
+		if status, body := s1.do(req, svc1); status != http.StatusForbidden || !strings.Contains(string(body), "own organization") {
 			t.Errorf("org1's service key on behalf of %s: %d %.200s; want 403", addr(as), status, body)
 		}
 	}

@@ -77,7 +77,7 @@ func peerJSON(ctx context.Context, method, url string, body, out any) error {
 // peerFHIR reads url from a peer's FHIR API with this node's bearer token,
 // on behalf of who, with who's purpose of use and break-the-glass. It
 // returns the HTTP status and the body.
-func peerFHIR(ctx context.Context, url, token string, who custodian.Requester) (int, []byte, error) {
+func peerFHIR(ctx context.Context, url, token string, who custodian.Requester, delegation string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
 	if err != nil {
 		return 0, nil, err
@@ -91,6 +91,9 @@ func peerFHIR(ctx context.Context, url, token string, who custodian.Requester) (
 		req.Header.Set("X-Break-Glass", "true")
 	}
 	req.Header.Set(onBehalfOf, who.Account.Address.String())
+	if delegation != "" {
+		req.Header.Set(delegationHeader, delegation)
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, nil, err

@@ -61,6 +61,8 @@ type Options struct {
 	// Events describes the contracts' event types, whose actions the
 	// AuditEvent resources give. Required with Audit.
 	Events *contract.Router
+	// ChainID is the network's, which delegations name.
+	ChainID string
 	// Log receives internal errors. Default slog.Default().
 	Log *slog.Logger
 	// ExportDir holds bulk export files until they expire, each sealed
@@ -76,6 +78,7 @@ type Options struct {
 // Server is the FHIR API of one custodian.
 type Server struct {
 	c         *custodian.Custodian
+	chainID   string
 	auth      Authenticator
 	state     func() identity.Reader
 	peers     *Peers
@@ -94,7 +97,7 @@ func New(o Options) *Server {
 		o.Log = slog.Default()
 	}
 	s := &Server{
-		c: o.Custodian, auth: o.Auth, state: o.State, peers: o.Peers, audit: o.Audit, events: o.Events, limits: fhir.DefaultLimits,
+		c: o.Custodian, chainID: o.ChainID, auth: o.Auth, state: o.State, peers: o.Peers, audit: o.Audit, events: o.Events, limits: fhir.DefaultLimits,
 		log: o.Log, validates: o.Validates, mux: http.NewServeMux(), exports: newExports(o.ExportDir, o.ExportTTL),
 	}
 	for _, rt := range s.routes() {

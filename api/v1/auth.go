@@ -24,6 +24,22 @@ func AuthSignBytes(chainID, challenge string) []byte {
 	return w.Bytes()
 }
 
+// DelegationDomain prefixes what an account signs to let one organization's
+// node ask other custodians for its records on its behalf.
+const DelegationDomain = "careledger/delegate/v1\n"
+
+// DelegationSignBytes returns what an account signs to let org's node act
+// for it at other custodians on chainID until expiresAt (Unix seconds).
+// The signature travels in the X-Delegation header (fhirapi).
+func DelegationSignBytes(chainID, org string, expiresAt int64) []byte {
+	w := wire.NewWriter(len(DelegationDomain) + len(chainID) + len(org) + 16)
+	w.Raw([]byte(DelegationDomain))
+	w.String(chainID)
+	w.String(org)
+	w.Uint(uint64(expiresAt))
+	return w.Bytes()
+}
+
 // ChallengeRequest is the body of POST /v1/auth/challenge.
 type ChallengeRequest struct {
 	PubKey tx.PubKey `json:"pub_key"`

@@ -11,7 +11,10 @@ type Error struct {
 
 // Status is the answer of GET /v1/status.
 type Status struct {
-	ChainID     string `json:"chain_id"`
+	ChainID string `json:"chain_id"`
+	// Org is the organization whose records this node holds, which a
+	// delegation (DelegationSignBytes) names.
+	Org         string `json:"org,omitempty"`
 	Height      int64  `json:"height"`
 	AppHash     string `json:"app_hash"`
 	BlockTime   string `json:"block_time,omitempty"`

@@ -55,6 +55,11 @@ function build(m) {
 (async () => {
   const vf = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
   let bad = 0;
+  // The worked example of section 11's delegation (api/v1 checks the same).
+  if (tohex(delegationSignBytes("careledger-test", "org0", 1700000000)) !==
+    "636172656c65646765722f64656c65676174652f76310a0f636172656c65646765722d74657374046f72673080e2cfaa06") {
+    bad++; console.log("delegation sign bytes differ");
+  }
   for (const [i, v] of vf.vectors.entries()) {
     const key = await importSeed(hexb(v.seed));
     const pub = await publicKey(key);

@@ -2,7 +2,7 @@
 // JSON calls with the bearer token, transactions signed here and submitted,
 // FHIR reads, and the event stream (read with fetch, since EventSource
 // cannot send the Authorization header).
-import { authSignBytes, signTx } from "./tx.js";
+import { authSignBytes, delegationSignBytes, signTx } from "./tx.js";
 import { fromHex } from "./proof.js";
 
 // ApiError is an answer other than 2xx, with the API's stable code name
@@ -68,6 +68,17 @@ export class Session {
     const acct = await this.get(`/v1/accounts/${this.key.address}`);
     const ans = await submit(this.key, this.chainId, acct.sequence, msgs);
     return ans;
+  }
+
+  // delegation returns, for the X-Delegation header, the account's signed
+  // permission for this node to ask the other custodians for its records
+  // for ten minutes (docs/TRANSACTIONS.md, "Delegation to a node").
+  async delegation() {
+    const { org } = await call("GET", "/v1/status");
+    if (!org) return {};
+    const expires = Math.floor(Date.now() / 1000) + 600;
+    const sig = new Uint8Array(await crypto.subtle.sign("Ed25519", this.key.privateKey, delegationSignBytes(this.chainId, org, expires)));
+    return { "X-Delegation": `${expires}.${b64(sig)}` };
   }
 
   // fhir reads a FHIR path with the session's token and extra headers.

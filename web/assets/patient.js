@@ -28,7 +28,7 @@ export async function patientView({ main, session, signal }) {
   );
   const records = document.getElementById("records-body");
   records.append(h("button", { type: "button", id: "load-records", onclick: (ev) => act(ev.currentTarget, async () => {
-    records.replaceChildren(recordsView(await loadRecords(session, me)));
+    records.replaceChildren(recordsView(await loadRecords(session, me, await session.delegation())));
   }) }, "Show my records"));
   session.stream(`/v1/events?account=${me}`, (e) => onEvent(session, e), signal);
   await Promise.all([showGrants(session), showPending(session), showTimeline(session), showDelegates(session)]);

@@ -71,6 +71,8 @@ const rotationSignBytes = (chainId, account, newPub) =>
   new Uint8Array([...utf8.encode("careledger/rotate-key/v1\n"), ...str(chainId), ...account, ...newPub]);
 const authSignBytes = (chainId, challenge) =>
   new Uint8Array([...utf8.encode("careledger/auth/v1\n"), ...str(chainId), ...str(challenge)]);
+const delegationSignBytes = (chainId, org, expiresAt) =>
+  new Uint8Array([...utf8.encode("careledger/delegate/v1\n"), ...str(chainId), ...str(org), ...uvarint(expiresAt)]);
 
 // Records message bodies. Addresses are 20 bytes, roots 32.
 const anchor = (custodian, patient, root, count) =>
@@ -127,5 +129,5 @@ const release = (epcs) => ({ type: 66, body: list(epcs, str) });
 const recall = (gtin, lot) => ({ type: 67, body: [...str(gtin), ...str(lot)] });
 
 export {
-  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, rotationSignBytes, authSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall,
+  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall,
 };
