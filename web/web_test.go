@@ -23,6 +23,7 @@ const txModuleExports = `
 export {
   uvarint, envelope, importSeed, publicKey, signTx, sha256, address,
   registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate,
+  setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery,
   rotationSignBytes, authSignBytes, anchor, erase, grant, revoke, request, answer, access, review,
   propose, vote, str, blob,
 };

@@ -59,6 +59,14 @@ const setMemberRoles = (member, roles) => ({ type: 3, body: [...member, ...list(
 const setMemberStatus = (member, suspended) => ({ type: 4, body: [...member, ...bool(suspended)] });
 const rotateKey = (newPub, proof) => ({ type: 5, body: [...newPub, ...proof] });
 const setDelegate = (delegate, relation, remove) => ({ type: 6, body: [...delegate, ...str(relation), ...bool(remove)] });
+// Recovery by guardians: addresses are 20 bytes, delay in seconds; a new key's
+// proof is its signature over rotationSignBytes for the patient's address.
+const setGuardians = (guardians, threshold, delay) =>
+  ({ type: 7, body: [...list(guardians, raw), ...uvarint(threshold), ...uvarint(delay)] });
+const proposeRecovery = (patient, newPub, proof) => ({ type: 8, body: [...patient, ...newPub, ...proof] });
+const approveRecovery = (patient, recovery) => ({ type: 9, body: [...patient, ...uvarint(recovery)] });
+const cancelRecovery = (patient, recovery) => ({ type: 10, body: [...patient, ...uvarint(recovery)] });
+const completeRecovery = (patient, recovery) => ({ type: 11, body: [...patient, ...uvarint(recovery)] });
 const rotationSignBytes = (chainId, account, newPub) =>
   new Uint8Array([...utf8.encode("careledger/rotate-key/v1\n"), ...str(chainId), ...account, ...newPub]);
 const authSignBytes = (chainId, challenge) =>
@@ -84,8 +92,10 @@ const request = ({ patient, scope: s, purpose, duration, reason }) =>
   ({ type: 34, body: [...patient, ...scope(s), ...str(purpose), ...uvarint(duration), ...str(reason)] });
 const answer = (requestId, approve) => ({ type: 35, body: [...uvarint(requestId), ...bool(approve)] });
 const item = ({ type, id = "", categories = [] }) => [...str(type), ...str(id), ...list(categories, str)];
-const access = ({ requester, patient, purpose, breakGlass = false, items }) =>
-  ({ type: 36, body: [...requester, ...patient, ...str(purpose), ...bool(breakGlass), ...list(items, item)] });
+// glassReason follows the items only when breakGlass is set.
+const access = ({ requester, patient, purpose, breakGlass = false, items, glassReason = "" }) =>
+  ({ type: 36, body: [...requester, ...patient, ...str(purpose), ...bool(breakGlass), ...list(items, item),
+    ...(breakGlass ? str(glassReason) : [])] });
 const review = (accessId, justified) => ({ type: 37, body: [...uvarint(accessId), ...bool(justified)] });
 
 // Governance message bodies. Fields the proposal's kind does not use stay zero.
@@ -104,6 +114,7 @@ const vote = (proposal, yes) => ({ type: 49, body: [...uvarint(proposal), ...boo
 export {
   uvarint, envelope, importSeed, publicKey, signTx, sha256, address,
   registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate,
+  setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery,
   rotationSignBytes, authSignBytes, anchor, erase, grant, revoke, request, answer, access, review,
   propose, vote, str, blob,
 };

@@ -14,6 +14,11 @@ async (vf) => {
       case 4: return T.setMemberStatus(hexb(f.member), f.suspended);
       case 5: return T.rotateKey(hexb(f.new_pub_key), hexb(f.proof));
       case 6: return T.setDelegate(hexb(f.delegate), f.relation, f.remove);
+      case 7: return T.setGuardians((f.guardians ?? []).map(hexb), f.threshold, f.delay);
+      case 8: return T.proposeRecovery(hexb(f.patient), hexb(f.new_pub_key), hexb(f.proof));
+      case 9: return T.approveRecovery(hexb(f.patient), f.recovery);
+      case 10: return T.cancelRecovery(hexb(f.patient), f.recovery);
+      case 11: return T.completeRecovery(hexb(f.patient), f.recovery);
       case 16: return T.anchor(f.custodian, hexb(f.patient), hexb(f.root), f.count);
       case 17: return T.erase(f.custodian, hexb(f.patient), f.record);
       case 32: return T.grant({
@@ -24,7 +29,7 @@ async (vf) => {
       case 33: return T.revoke(f.grant);
       case 34: return T.request({ patient: hexb(f.patient), scope: f.scope, purpose: f.purpose, duration: f.duration, reason: f.reason });
       case 35: return T.answer(f.request, f.approve);
-      case 36: return T.access({ requester: hexb(f.requester), patient: hexb(f.patient), purpose: f.purpose, breakGlass: f.break_glass, items: f.items });
+      case 36: return T.access({ requester: hexb(f.requester), patient: hexb(f.patient), purpose: f.purpose, breakGlass: f.break_glass, items: f.items, glassReason: f.glass_reason });
       case 37: return T.review(f.access, f.justified);
       case 48: {
         const o = f.org, p = f.params;
