@@ -553,7 +553,7 @@ type FHIRRequest struct {
 	Token        string
 	Purpose      string
 	BreakGlass   bool
-	GlassReason  string // with BreakGlass: one of consent.GlassReasons
+	GlassReason  string      // with BreakGlass: one of consent.GlassReasons
 	Header       http.Header // further headers
 }
 

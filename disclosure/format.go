@@ -31,8 +31,8 @@ var purposeNames = map[string]string{
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"date": func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
-	"day":  func(t time.Time) string { return t.UTC().Format("2 January 2006") },
+	"date":        func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
+	"day":         func(t time.Time) string { return t.UTC().Format("2 January 2006") },
 	"glassReason": func(r string) string { return strings.ReplaceAll(r, "_", " ") },
 	"purpose": func(p string) string {
 		if n, ok := purposeNames[p]; ok {
