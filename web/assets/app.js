@@ -59,6 +59,7 @@ async function route() {
     }
   }
   if (document.activeElement === document.body || !main.contains(document.activeElement)) heading.focus({ preventScroll: true });
+  main.dataset.route = location.hash; // drawn (the browser tests wait for it)
 }
 
 // signIn makes key the session's and goes to its view (unless stay).

@@ -43,14 +43,21 @@ export function recordsView(bundle) {
     }));
 }
 
-// loadRecords reads a patient's records: Patient/$everything through the
-// FHIR id the node knows the pseudonym by (which fans out to every
-// custodian), else the records held here.
-export async function loadRecords(session, patient, headers = {}) {
-  const ident = `identifier=${encodeURIComponent("urn:careledger:patient|" + patient)}`;
-  const found = await session.fhir(`Patient?${ident}`, headers).catch(() => null);
-  const id = found?.entry?.[0]?.resource?.id;
-  return id ? session.fhir(`Patient/${encodeURIComponent(id)}/$everything`, headers) : session.fhir(`Patient/$everything?${ident}`, headers);
+const identifier = (patient) => `identifier=${encodeURIComponent("urn:careledger:patient|" + patient)}`;
+
+// findPatient finds the Patient resource of a pseudonym by its blind-indexed
+// identifier, or null if none is open to the reader. The search is itself
+// a read the chain records (a disclosure when permitted).
+export async function findPatient(session, patient, headers = {}) {
+  const b = await session.fhir(`Patient?${identifier(patient)}`, headers).catch(() => null);
+  return b?.entry?.find((e) => e.resource?.resourceType === "Patient")?.resource ?? null;
+}
+
+// loadRecords reads a patient's records in one access: Patient/$everything
+// by FHIR id (from findPatient), which fans out to every custodian, or,
+// with no id, by identifier: the records this node holds.
+export async function loadRecords(session, patient, headers = {}, id = "") {
+  return id ? session.fhir(`Patient/${encodeURIComponent(id)}/$everything`, headers) : session.fhir(`Patient/$everything?${identifier(patient)}`, headers);
 }
 
 export const recordsSection = (id) => section("Records", id, h("div", { id: id + "-body", "aria-live": "polite" }));
