@@ -44,7 +44,8 @@ func (p *page) signInFails(name string) {
 
 // TestRecovery: a patient names three guardians, two of whom suffice; a
 // recovery the patient did not ask for reaches the patient's open page
-// live and is cancelled with the patient's own key; then the patient, on a
+// live and is cancelled with the patient's own key, and another, by a
+// delegate's, who sees it live too; then the patient, on a
 // new browser profile, makes a new key whose request one guardian proposes
 // and another approves; the new key cannot sign in until, after the delay,
 // it completes the recovery itself, and then signs in as the patient.
@@ -61,6 +62,8 @@ func TestRecovery(t *testing.T) {
 	sisterAddr := sister.newPatient("sister")
 	brother := b.person("brother")
 	brotherAddr := brother.newPatient("brother")
+	carer := b.person("carer")
+	carerAddr := carer.newPatient("carer")
 	// The third guardian (an advocacy organization's account) takes no part.
 	advocate := ed25519.GenPrivKey()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -97,6 +100,24 @@ func TestRecovery(t *testing.T) {
 	dave.checkPage(shots, "recovery")
 	dave.click("#recovery-list .cancel-recovery")
 	dave.waitFor("the recovery cancelled", `!document.querySelector("#recovery-list .cancel-recovery")`)
+
+	// Dave's carer, a delegate, sees the next such proposal as it comes,
+	// and cancels it.
+	dave.goTo("#/patient")
+	dave.click("#delegates summary")
+	dave.fill("#delegates input[name=address]", carerAddr)
+	dave.click("#delegates button[type=submit]")
+	dave.waitFor("the delegate listed", `document.querySelector("#delegate-table")?.innerText.includes(`+jsString(carerAddr)+`)`)
+	carer.goTo("#/recovery")
+	sister.goTo("#/recovery")
+	sister.fill("#recovery-request", string(bogus))
+	sister.click("#propose button[type=submit]")
+	carer.waitFor("the proposal shown live", `document.querySelector("#recovery-list .cancel-recovery")`)
+	if got := carer.text("#recovery-list"); !strings.Contains(got, "Recovery of patient "+daveAddr[:8]) {
+		t.Errorf("the carer's pending recovery shows %q; want Dave's", got)
+	}
+	carer.click("#recovery-list .cancel-recovery")
+	carer.waitFor("the recovery cancelled", `!document.querySelector("#recovery-list .cancel-recovery")`)
 
 	// Dave loses his key. On a new browser profile he makes another, and
 	// shows its request to his sister, who proposes it.

@@ -107,12 +107,15 @@ async function showRecoveries(session) {
   for (const p of await patientsConcerned(session)) {
     const ans = await session.get(`/v1/patients/${p}/recovery`).catch(() => null);
     const r = ans?.guardians?.pending;
-    if (r) items.push(recoveryItem(session, p, ans.guardians, r, me));
+    if (!r) continue;
+    // A delegate may cancel; the list is open to the patient and delegates.
+    const ds = p === me ? [] : (await session.get(`/v1/patients/${p}/delegates`).catch(() => ({ delegates: [] }))).delegates;
+    items.push(recoveryItem(session, p, ans.guardians, r, me, ds.some((d) => d.address === me)));
   }
   el.replaceChildren(items.length ? h("ul", { class: "recoveries" }, items) : h("p", { class: "empty", text: "No recovery is pending." }));
 }
 
-function recoveryItem(session, patient, g, r, me) {
+function recoveryItem(session, patient, g, r, me, delegate) {
   const mine = patient === me;
   const guardian = g.guardians.includes(me);
   const now = Date.now() / 1000;
@@ -125,7 +128,7 @@ function recoveryItem(session, patient, g, r, me) {
   }) }, label);
   const buttons = [];
   if (guardian && !r.approvals.includes(me)) buttons.push(run("Approve", approveRecovery(fromHex(patient), r.id), "approve-recovery"));
-  if (!guardian || mine) buttons.push(run("Cancel this recovery", cancelRecovery(fromHex(patient), r.id), "cancel-recovery"));
+  if (mine || delegate) buttons.push(run("Cancel this recovery", cancelRecovery(fromHex(patient), r.id), "cancel-recovery"));
   if (due) buttons.push(run("Complete", completeRecovery(fromHex(patient), r.id), "complete-recovery"));
   return h("li", { id: `recovery-${r.id}`, class: "request recovery", "data-patient": patient },
     h("p", {}, h("span", { "aria-hidden": "true", text: "⚠ " }), h("strong", { text: mine ? "Your account is being recovered to a new key." : `Recovery of patient ${short(patient)}.` }),
