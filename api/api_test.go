@@ -437,7 +437,7 @@ func testGetErrors(t *testing.T, n *nodetest.Node) {
 		{"GET", "/metrics", admin, 404, tx.CodeNotFound}, // on its own listener
 		{"GET", "/v1/auth/whoami", http.Header{"Authorization": {"Basic dXNlcjpwYXNz"}}, 401, tx.CodeUnauthenticated},
 		{"GET", "/v1/nope", admin, 404, tx.CodeNotFound},
-		{"GET", "/", admin, 404, tx.CodeNotFound},
+		{"GET", "/no-such-route", admin, 404, tx.CodeNotFound}, // "/" is the portal (web)
 		{"DELETE", "/v1/status", admin, 404, tx.CodeNotFound},
 		{"GET", "/v1/txs", admin, 404, tx.CodeNotFound},
 	} {
