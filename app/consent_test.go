@@ -71,9 +71,11 @@ func (c *careChain) send(t testing.TB, key ed25519.PrivKey, msgs ...tx.Msg) app.
 // returns the committed decisions.
 func (c *careChain) decide(t *testing.T, requester ed25519.PrivKey, purpose string, breakGlass bool, items ...consent.Item) []consent.Decision {
 	t.Helper()
-	r := c.send(t, c.svc, contract.Encode(consent.Access{
-		Requester: apptest.Addr(requester), Patient: apptest.Addr(c.patient), Purpose: purpose, BreakGlass: breakGlass, Items: items,
-	}))
+	m := consent.Access{Requester: apptest.Addr(requester), Patient: apptest.Addr(c.patient), Purpose: purpose, BreakGlass: breakGlass, Items: items}
+	if breakGlass {
+		m.GlassReason = "unconscious"
+	}
+	r := c.send(t, c.svc, contract.Encode(m))
 	_, ds, err := consent.ParseDecisions(r.Events)
 	if err != nil {
 		t.Fatal(err)
@@ -135,14 +137,17 @@ func TestAccessDecisions(t *testing.T) {
 
 	// Break the glass: a physician in an emergency is permitted, flagged,
 	// and queued for the custodian's privacy officer.
-	r = c.send(t, c.svc, contract.Encode(consent.Access{Requester: apptest.Addr(c.drB), Patient: apptest.Addr(c.patient), Purpose: "ETREAT", BreakGlass: true, Items: []consent.Item{note}}))
+	r = c.send(t, c.svc, contract.Encode(consent.Access{Requester: apptest.Addr(c.drB), Patient: apptest.Addr(c.patient), Purpose: "ETREAT", BreakGlass: true, GlassReason: "life_threatening", Items: []consent.Item{note}}))
 	access, ds, err := consent.ParseDecisions(r.Events)
 	if err != nil {
 		t.Fatal(err)
 	}
 	requireVerdicts(t, "break the glass", ds, "permit/break_glass")
-	if last := r.Events[len(r.Events)-1]; last.Type != "consent.break_glass" || !slicesContain(last.Accounts, apptest.Addr(c.patient)) {
-		t.Errorf("break-the-glass events end with %+v; want consent.break_glass notifying the patient", last)
+	if last := r.Events[len(r.Events)-1]; last.Type != "consent.break_glass" || !slicesContain(last.Accounts, apptest.Addr(c.patient)) || last.Attr("glass_reason") != "life_threatening" {
+		t.Errorf("break-the-glass events end with %+v; want consent.break_glass notifying the patient, reason life_threatening", last)
+	}
+	if a, ok := consent.AccessOf(r.Events[0]); !ok || !a.BreakGlass || a.GlassReason != "life_threatening" {
+		t.Errorf("AccessOf(%+v) = %+v, %v; want a break-the-glass access for life_threatening", r.Events[0], a, ok)
 	}
 	requireVerdicts(t, "nurse cannot break the glass", c.decide(t, c.nurseA, "ETREAT", true, note), "deny/none")
 	if got := c.try(t, c.drA, contract.Encode(consent.Review{Access: access, Justified: true})); got.Code != tx.CodeUnauthorized {
@@ -257,6 +262,14 @@ func TestConsentRejections(t *testing.T) {
 			func(c *careChain) tx.Msg {
 				return contract.Encode(consent.Access{Requester: apptest.Addr(apptest.Key("nobody")), Patient: apptest.Addr(c.patient), Purpose: "TREAT", Items: []consent.Item{lab}})
 			}, tx.CodeNotFound},
+		{"break the glass without a reason", func(c *careChain) ed25519.PrivKey { return c.svc },
+			func(c *careChain) tx.Msg {
+				return contract.Encode(consent.Access{Requester: apptest.Addr(c.drB), Patient: apptest.Addr(c.patient), Purpose: "ETREAT", BreakGlass: true, Items: []consent.Item{note}})
+			}, tx.CodeInvalid},
+		{"break the glass with a reason not on the list", func(c *careChain) ed25519.PrivKey { return c.svc },
+			func(c *careChain) tx.Msg {
+				return contract.Encode(consent.Access{Requester: apptest.Addr(c.drB), Patient: apptest.Addr(c.patient), Purpose: "ETREAT", BreakGlass: true, GlassReason: "fell off a ladder", Items: []consent.Item{note}})
+			}, tx.CodeInvalid},
 		{"request by a patient", func(c *careChain) ed25519.PrivKey { return c.stranger },
 			func(c *careChain) tx.Msg {
 				return contract.Encode(consent.Request{Patient: apptest.Addr(c.patient), Scope: consent.Scope{Types: []string{"*"}}, Purpose: "TREAT", Duration: 60, Reason: "other"})

@@ -494,6 +494,9 @@ func (g *scriptGen) access() (ScriptTx, bool) {
 		Requester: req.addr, Patient: p.addr, Purpose: []string{"TREAT", "ETREAT"}[g.rng.IntN(2)], BreakGlass: g.rng.IntN(3) == 0,
 		Items: []consent.Item{{Type: "Observation"}, {Type: "Condition", ID: fmt.Sprint(g.rng.IntN(5)), Categories: []string{"problem-list-item"}}},
 	}
+	if m.BreakGlass { // the reason from the patient's address: another draw would change the rest of the script
+		m.GlassReason = consent.GlassReasons[int(p.addr[0])%len(consent.GlassReasons)]
+	}
 	return ScriptTx{g.next(svc, true, contract.Encode(m)), tx.CodeOK, "access"}, true
 }
 

@@ -553,6 +553,7 @@ type FHIRRequest struct {
 	Token        string
 	Purpose      string
 	BreakGlass   bool
+	GlassReason  string      // with BreakGlass: one of consent.GlassReasons
 	Header       http.Header // further headers
 }
 
@@ -577,6 +578,7 @@ func (c *Client) FHIR(ctx context.Context, r FHIRRequest) (int, []byte, error) {
 	}
 	if r.BreakGlass {
 		req.Header.Set("X-Break-Glass", "true")
+		req.Header.Set("X-Break-Glass-Reason", r.GlassReason)
 	}
 	for k, vs := range r.Header {
 		req.Header[k] = vs

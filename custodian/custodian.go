@@ -99,6 +99,8 @@ type Requester struct {
 	Account    *identity.Account
 	Purpose    string // an HL7 PurposeOfUse code
 	BreakGlass bool   // an emergency access without a grant (ETREAT)
+	// GlassReason is BreakGlass's reason, one of consent.GlassReasons.
+	GlassReason string
 	// Limit, if set, is asked before each consent decision whether the
 	// request may reach records of these types of patient at all (a
 	// token's SMART scopes). Its error is returned and nothing is decided.
@@ -371,7 +373,7 @@ func (c *Custodian) decide(ctx context.Context, who Requester, patient string, i
 		}
 	}
 	res, err := c.send.Send(ctx, contract.Encode(consent.Access{
-		Requester: who.Account.Address, Patient: addr, Purpose: who.Purpose, BreakGlass: who.BreakGlass, Items: items,
+		Requester: who.Account.Address, Patient: addr, Purpose: who.Purpose, BreakGlass: who.BreakGlass, GlassReason: who.GlassReason, Items: items,
 	}))
 	if err != nil {
 		// A refused access is not a decision to deny: its code says why it

@@ -184,7 +184,7 @@ func (c *Custodian) decideEach(ctx context.Context, who Requester, asks []ask) (
 			return nil, fmt.Errorf("vault pseudonym: %w", err)
 		}
 		msgs[i] = contract.Encode(consent.Access{
-			Requester: who.Account.Address, Patient: addr, Purpose: who.Purpose, BreakGlass: who.BreakGlass, Items: a.items,
+			Requester: who.Account.Address, Patient: addr, Purpose: who.Purpose, BreakGlass: who.BreakGlass, GlassReason: who.GlassReason, Items: a.items,
 		})
 	}
 	results, err := c.sendAll(ctx, msgs)

@@ -5,17 +5,18 @@ import (
 	"html/template"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 )
 
 // WriteCSV writes the report's entries as CSV, one disclosure per row.
 func WriteCSV(w io.Writer, r *Report) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"date", "recipient", "recipient_organization", "custodian", "purpose", "description", "break_the_glass", "access", "log_index"})
+	cw.Write([]string{"date", "recipient", "recipient_organization", "custodian", "purpose", "description", "break_the_glass", "break_the_glass_reason", "access", "log_index"})
 	for _, d := range r.Entries {
 		cw.Write([]string{
 			d.Time.UTC().Format(time.RFC3339), d.Recipient.String(), d.RecipientOrg, d.Custodian, d.Purpose,
-			d.Description, strconv.FormatBool(d.BreakGlass), strconv.FormatUint(d.Access, 10), strconv.FormatUint(d.Leaves[0].Index, 10),
+			d.Description, strconv.FormatBool(d.BreakGlass), d.GlassReason, strconv.FormatUint(d.Access, 10), strconv.FormatUint(d.Leaves[0].Index, 10),
 		})
 	}
 	cw.Flush()
@@ -30,8 +31,9 @@ var purposeNames = map[string]string{
 }
 
 var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"date": func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
-	"day":  func(t time.Time) string { return t.UTC().Format("2 January 2006") },
+	"date":        func(t time.Time) string { return t.UTC().Format("2 January 2006, 15:04 UTC") },
+	"day":         func(t time.Time) string { return t.UTC().Format("2 January 2006") },
+	"glassReason": func(r string) string { return strings.ReplaceAll(r, "_", " ") },
 	"purpose": func(p string) string {
 		if n, ok := purposeNames[p]; ok {
 			return n
@@ -49,7 +51,7 @@ Period: {{day .From}} to {{day .To}}<br>
 {{if .All}}This is a full access report: every read of your records.{{else}}As 45 CFR 164.528 allows, reads for treatment, payment and health care operations, and your own, are left out, unless someone broke the glass.{{end}}</p>
 <p>Every line below is an event in CareLedger's audit log, proven in the log of {{.LogSize}} events certified by block {{.Height}}'s successor. Check this report with <code>careledger verify report</code>.</p>
 {{if .Entries}}<table><tr><th>Date</th><th>Recipient</th><th>Held by</th><th>What</th><th>Purpose</th></tr>
-{{range .Entries}}<tr><td>{{date .Time}}</td><td>{{if .RecipientOrg}}{{.RecipientOrg}}, {{end}}<code>{{.Recipient}}</code></td><td>{{.Custodian}}</td><td>{{.Description}}</td><td>{{purpose .Purpose}}{{if .BreakGlass}} <span class="glass">(emergency, break the glass)</span>{{end}}</td></tr>
+{{range .Entries}}<tr><td>{{date .Time}}</td><td>{{if .RecipientOrg}}{{.RecipientOrg}}, {{end}}<code>{{.Recipient}}</code></td><td>{{.Custodian}}</td><td>{{.Description}}</td><td>{{purpose .Purpose}}{{if .BreakGlass}} <span class="glass">(emergency, break the glass: {{glassReason .GlassReason}})</span>{{end}}</td></tr>
 {{end}}</table>{{else}}<p>No disclosures in this period.</p>{{end}}
 </body></html>
 `))

@@ -41,6 +41,7 @@ type Disclosure struct {
 	Custodian    string       `json:"custodian"`
 	Purpose      string       `json:"purpose"`
 	BreakGlass   bool         `json:"break_glass"`
+	GlassReason  string       `json:"glass_reason,omitempty"` // with BreakGlass: one of consent.GlassReasons
 	Description  string       `json:"description"`
 	Access       uint64       `json:"access"` // the access's number on the chain
 	Leaves       []ProvenLeaf `json:"leaves"` // the consent.access event, then its decisions
@@ -105,7 +106,7 @@ func (r *Report) Sign(key ed25519.PrivKey) error {
 func disclosureOf(access *audit.Event, decisions []*audit.Event) (Disclosure, bool) {
 	a, _ := consent.AccessOf(access.Event)
 	d := Disclosure{
-		Time: access.Time, Custodian: a.Custodian, Purpose: a.Purpose, BreakGlass: a.BreakGlass,
+		Time: access.Time, Custodian: a.Custodian, Purpose: a.Purpose, BreakGlass: a.BreakGlass, GlassReason: a.GlassReason,
 		Recipient: a.Requester, Access: a.Access,
 	}
 	var items []string
@@ -189,7 +190,7 @@ func (r *Report) verifyEntry(d Disclosure) error {
 	want, ok := disclosureOf(evs[0], evs[1:])
 	want.RecipientOrg, want.Leaves = d.RecipientOrg, d.Leaves
 	if !ok || !want.Time.Equal(d.Time) || want.Recipient != d.Recipient || want.Custodian != d.Custodian ||
-		want.Purpose != d.Purpose || want.BreakGlass != d.BreakGlass || want.Description != d.Description || want.Access != d.Access {
+		want.Purpose != d.Purpose || want.BreakGlass != d.BreakGlass || want.GlassReason != d.GlassReason || want.Description != d.Description || want.Access != d.Access {
 		return errors.New("it says something its log leaves do not")
 	}
 	if d.Time.Before(r.From) || !d.Time.Before(r.To) || !Included(d, r.All) {

@@ -24,6 +24,11 @@ import (
 // patient, a delegate, an auditor or a privacy officer.
 const LogIndexURL = "urn:careledger:audit-log-index"
 
+// GlassReasonSystem is the code system of break-the-glass reasons
+// (consent.GlassReasons), a coding of an AuditEvent's purposeOfUse beside
+// the purpose (ETREAT) when the glass was broken.
+const GlassReasonSystem = "urn:careledger:break-glass-reason"
+
 // balpSubtype maps an event's action (contract.EventSpec.Action) to the
 // restful-interaction subtype of IHE Basic Audit Log Patterns.
 var balpSubtype = map[string]string{"C": "create", "R": "read", "U": "update", "D": "delete"}
@@ -55,7 +60,11 @@ func (s *Server) auditEvent(index uint64, ev *audit.Event, name func(record stri
 		agent["who"] = identifierRef("urn:careledger:account", who)
 	}
 	if p := e.Attr("purpose"); p != "" {
-		agent["purposeOfUse"] = []any{map[string]any{"coding": []any{coding("http://terminology.hl7.org/CodeSystem/v3-ActReason", p)}}}
+		purpose := []any{coding("http://terminology.hl7.org/CodeSystem/v3-ActReason", p)}
+		if r := e.Attr("glass_reason"); r != "" { // break the glass: why, beside the purpose
+			purpose = append(purpose, coding(GlassReasonSystem, r))
+		}
+		agent["purposeOfUse"] = []any{map[string]any{"coding": purpose}}
 	}
 	source := map[string]any{"observer": map[string]any{"display": "CareLedger"}}
 	if c := e.Attr("custodian"); c != "" {

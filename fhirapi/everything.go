@@ -167,7 +167,10 @@ func (s *Server) checkDelegation(h string, acct *identity.Account, org string) e
 // requesterOf returns who reads: the token's account, or, for a peer
 // custodian's service key, the account it names in X-On-Behalf-Of.
 func (s *Server) requesterOf(r *http.Request, who *identity.Account) (custodian.Requester, error) {
-	req := requester(r, who)
+	req, err := requester(r, who)
+	if err != nil {
+		return req, err
+	}
 	req.Limit = s.compartment(r)
 	on := r.Header.Get(onBehalfOf)
 	if on == "" {

@@ -220,7 +220,7 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
 		"rest": []map[string]any{{
 			"mode": "server",
 			"security": map[string]any{
-				"description": "Bearer tokens from POST /v1/auth/token (a signed challenge), optionally limited by SMART v2 scopes: see .well-known/smart-configuration. Purpose of use: X-Purpose-Of-Use header; break the glass: X-Break-Glass: true with ETREAT.",
+				"description": "Bearer tokens from POST /v1/auth/token (a signed challenge), optionally limited by SMART v2 scopes: see .well-known/smart-configuration. Purpose of use: X-Purpose-Of-Use header; break the glass: X-Break-Glass: true with ETREAT and X-Break-Glass-Reason (unconscious, life_threatening, unable_to_consent or other).",
 			},
 			"resource":    resources,
 			"interaction": interactions,

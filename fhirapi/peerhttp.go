@@ -89,6 +89,7 @@ func peerFHIR(ctx context.Context, url, token string, who custodian.Requester, d
 	}
 	if who.BreakGlass {
 		req.Header.Set("X-Break-Glass", "true")
+		req.Header.Set(GlassReasonHeader, who.GlassReason)
 	}
 	req.Header.Set(onBehalfOf, who.Account.Address.String())
 	if delegation != "" {

@@ -163,6 +163,7 @@ func FuzzRoute(f *testing.F) {
 		if purpose != "" {
 			req.Header.Set("X-Purpose-Of-Use", purpose)
 			req.Header.Set("X-Break-Glass", "true")
+			req.Header.Set("X-Break-Glass-Reason", "unconscious")
 		}
 		if !anonymous {
 			req.Header.Set("Authorization", "Bearer "+token)

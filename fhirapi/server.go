@@ -24,12 +24,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/custodian"
 	"github.com/careledger/careledger/fhir"
@@ -271,8 +273,12 @@ func writeResource(w http.ResponseWriter, status int, r *fhir.Resource) {
 	write(w, status, r.Canonical())
 }
 
+// GlassReasonHeader carries a break-the-glass read's reason, one of
+// consent.GlassReasons, required with X-Break-Glass: true.
+const GlassReasonHeader = "X-Break-Glass-Reason"
+
 // requester returns who reads and why, from the token and the headers.
-func requester(r *http.Request, who *identity.Account) custodian.Requester {
+func requester(r *http.Request, who *identity.Account) (custodian.Requester, error) {
 	purpose := r.Header.Get("X-Purpose-Of-Use")
 	if purpose == "" {
 		purpose = "TREAT"
@@ -281,7 +287,15 @@ func requester(r *http.Request, who *identity.Account) custodian.Requester {
 		}
 	}
 	glass, _ := strconv.ParseBool(r.Header.Get("X-Break-Glass"))
-	return custodian.Requester{Account: who, Purpose: purpose, BreakGlass: glass}
+	if !glass {
+		return custodian.Requester{Account: who, Purpose: purpose}, nil
+	}
+	reason := r.Header.Get(GlassReasonHeader)
+	if !slices.Contains(consent.GlassReasons, reason) {
+		return custodian.Requester{}, fhir.NewError(fhir.ErrInvalid, fhir.Issue{
+			Diagnostics: fmt.Sprintf("X-Break-Glass needs %s, one of %v", GlassReasonHeader, consent.GlassReasons)})
+	}
+	return custodian.Requester{Account: who, Purpose: purpose, BreakGlass: true, GlassReason: reason}, nil
 }
 
 // resourceType returns the path's type, which must be a known R4 type.

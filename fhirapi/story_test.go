@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +24,7 @@ import (
 	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/custodian"
 	"github.com/careledger/careledger/fhir"
+	"github.com/careledger/careledger/fhirapi"
 	"github.com/careledger/careledger/keys"
 	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/nodetest"
@@ -311,11 +313,16 @@ func TestStory(t *testing.T) {
 		t.Errorf("last receipt %v; want the denial", last)
 	}
 
-	// Break the glass: allowed, flagged, and queued for review.
-	status, body = s.fhir(s.drB, "GET", path, nil, "X-Purpose-Of-Use", "ETREAT", "X-Break-Glass", "true")
+	// Break the glass: refused without a coded reason; with one, allowed,
+	// flagged with the reason, and queued for review.
+	for _, reason := range []string{"", "he looked unwell"} {
+		status, body = s.fhir(s.drB, "GET", path, nil, "X-Purpose-Of-Use", "ETREAT", "X-Break-Glass", "true", "X-Break-Glass-Reason", reason)
+		s.expect("break the glass with reason "+strconv.Quote(reason), status, http.StatusBadRequest, body)
+	}
+	status, body = s.fhir(s.drB, "GET", path, nil, "X-Purpose-Of-Use", "ETREAT", "X-Break-Glass", "true", "X-Break-Glass-Reason", "unconscious")
 	s.expect("break the glass", status, http.StatusOK, body)
-	if e := waitEvent(t, stream, "consent.break_glass"); e.attr("custodian") != hospitalA {
-		t.Errorf("break-the-glass event %+v; want custodian %s", e.Attrs, hospitalA)
+	if e := waitEvent(t, stream, "consent.break_glass"); e.attr("custodian") != hospitalA || e.attr("glass_reason") != "unconscious" {
+		t.Errorf("break-the-glass event %+v; want custodian %s, glass_reason unconscious", e.Attrs, hospitalA)
 	}
 
 	// The patient erases the record; nobody reads it again.
@@ -332,7 +339,7 @@ func TestStory(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	s.expect("read after erasure", status, http.StatusGone, body)
-	status, body = s.fhir(s.drB, "GET", path, nil, "X-Purpose-Of-Use", "ETREAT", "X-Break-Glass", "true")
+	status, body = s.fhir(s.drB, "GET", path, nil, "X-Purpose-Of-Use", "ETREAT", "X-Break-Glass", "true", "X-Break-Glass-Reason", "unconscious")
 	s.expect("break the glass after erasure", status, http.StatusGone, body)
 
 	// Every read that reached the contract has its receipt, in order: A's
@@ -359,6 +366,9 @@ func TestStory(t *testing.T) {
 	if glass < 0 {
 		t.Fatalf("no break-the-glass receipt among %v", receipts)
 	}
+	if r := receipts[glass]; r["glass_reason"] != "unconscious" {
+		t.Errorf("break-the-glass receipt %v; want glass_reason unconscious", r)
+	}
 	for _, r := range receipts[glass+1:] {
 		if r["outcome"] != "deny" {
 			t.Errorf("receipt after erasure %v; want a denial", r)
@@ -384,6 +394,42 @@ func TestStory(t *testing.T) {
 	if trail.Total < len(receipts) || !strings.Contains(string(body), "consent.break_glass") {
 		t.Errorf("the erased patient's trail has %d events; want at least the %d receipts and the break-the-glass", trail.Total, len(receipts))
 	}
+	if n := glassReasons(t, body, "unconscious"); n != 1 {
+		t.Errorf("the trail's AuditEvents give the reason unconscious in the purposeOfUse of %d; want 1 (the access)", n)
+	}
+}
+
+// glassReasons counts the AuditEvents of a searchset whose agent's
+// purposeOfUse has reason as a break-the-glass reason coding.
+func glassReasons(t *testing.T, bundle []byte, reason string) int {
+	t.Helper()
+	var b struct {
+		Entry []struct {
+			Resource struct {
+				Agent []struct {
+					PurposeOfUse []struct {
+						Coding []struct{ System, Code string }
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(bundle, &b); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range b.Entry {
+		for _, a := range e.Resource.Agent {
+			for _, p := range a.PurposeOfUse {
+				for _, c := range p.Coding {
+					if c.System == fhirapi.GlassReasonSystem && c.Code == reason {
+						n++
+					}
+				}
+			}
+		}
+	}
+	return n
 }
 
 type event v1.StreamEvent

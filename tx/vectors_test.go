@@ -307,6 +307,18 @@ func vectorSpecs() []vectorSpec {
 			},
 		},
 		{
+			description: "General-hospital's node asks for the decision on the physician breaking the glass to read the " +
+				"child's conditions in an emergency, the child being unconscious (consent/access with a glass_reason).",
+			signer:   "node",
+			sequence: 2,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: consent.Access{
+					Requester: physician, Patient: child, Purpose: "ETREAT", BreakGlass: true, GlassReason: "unconscious",
+					Items: []consent.Item{{Type: "Condition"}},
+				}}}
+			},
+		},
+		{
 			description: "A privacy officer of general-hospital closes the review of break-the-glass access 2, " +
 				"finding it justified (consent/review).",
 			signer:   "privacy officer",

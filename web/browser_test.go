@@ -204,10 +204,13 @@ func (p *page) waitFor(what, cond string) {
 	}
 }
 
-// goTo opens a route of the portal.
+// goTo opens a route of the portal and waits until its view is drawn (a
+// route that changes only the hash keeps the page, and the old view, until
+// then).
 func (p *page) goTo(route string) {
 	p.b.t.Helper()
 	p.do("go to "+route, chromedp.Navigate(p.b.origin+"/"+route), chromedp.WaitVisible(chromedp.CSS("#view-title")))
+	p.waitFor("the view of "+route, `document.getElementById("main").dataset.route === location.hash`)
 }
 
 // checkPage runs the accessibility check at desktop and phone widths and

@@ -193,6 +193,12 @@ func TestPortal(t *testing.T) {
 	if k, err := keys.Read(bf, []byte("alice's backup passphrase")); err != nil || tx.AddressOf(k.PubKey().Bytes()).String() != patient {
 		t.Errorf("keys.Read(the browser's backup) = %v; want the key of %s", err, patient)
 	}
+	// The link the patient shows, as its QR code says it, opens the
+	// clinician's view of the patient.
+	link := alice.qrOf("#account")
+	if want := n.URL + "/#/clinician?patient=" + patient; link != want || alice.text("#patient-link") != want {
+		t.Errorf("the patient's QR code reads %q; want the link %s, as the page shows it", link, want)
+	}
 	recordPatient(t, n, people["records-author"].key, patient)
 	alice.click("#load-records")
 	alice.waitFor("the patient's records", `document.querySelector("#records-body .records")`)
@@ -204,7 +210,7 @@ func TestPortal(t *testing.T) {
 	// patient's link and asks for access.
 	dr := b.person("clinician")
 	dr.signInWithFile("dr-chen", people["clinician"].file, "")
-	dr.goTo("#/clinician?patient=" + patient)
+	dr.goTo(strings.TrimPrefix(link, n.URL+"/"))
 	dr.click("#ask button[type=submit]")
 	dr.text("#request-sent")
 
@@ -212,6 +218,10 @@ func TestPortal(t *testing.T) {
 	alice.click("button.approve")
 	alice.waitFor("the request answered", `!document.querySelector("button.approve")`)
 	alice.waitFor("the grant listed", `document.querySelector("button.revoke")`)
+	// The grant covers observations and conditions, not the Patient record:
+	// finding it is refused, and reads go by pseudonym.
+	dr.click("#find-button")
+	dr.text("#not-found")
 	dr.click("#read")
 	dr.waitFor("the read answered", `document.querySelector("#read-ok, #read-denied")`)
 	if got := dr.text("#read-result"); !strings.Contains(got, "Read allowed") || !strings.Contains(got, "Glucose") {
@@ -228,18 +238,25 @@ func TestPortal(t *testing.T) {
 		t.Errorf("clinician's read after revocation shows %q; want nothing", got)
 	}
 
-	// Break the glass: allowed, and flagged in the patient's timeline.
+	// Break the glass, with a coded reason: allowed, and flagged in the
+	// patient's timeline with the reason the browser finds in the proven
+	// event.
 	dr.click("#glass-confirm")
+	dr.do("choose the reason", chromedp.SetValue(chromedp.CSS("#glass-reason"), "unconscious"))
 	dr.click("#glass-form button[type=submit]")
 	dr.waitFor("the emergency read", `document.querySelector("#read-ok")?.innerText.includes("break the glass")`)
 	alice.click("#refresh-timeline")
-	alice.waitFor("the emergency read in the timeline", `document.querySelector("#timeline-body li.glass")`)
+	alice.waitFor("the emergency read in the timeline", `document.querySelector("#timeline-body li.glass .glass-reason")`)
+	if got := alice.text("#timeline-body li.glass .glass-reason"); got != "The patient is unconscious" {
+		t.Errorf("the timeline gives the emergency read's reason as %q; want The patient is unconscious", got)
+	}
 	entries := eval[int](alice, "count entries", `document.querySelectorAll("#timeline-body li").length`)
 	verified := eval[int](alice, "count verified", `document.querySelectorAll("#timeline-body .proof .ok").length`)
-	// Disclosures are the permitted reads: the patient's own, the one under
-	// the grant, and the emergency one (the refused read disclosed nothing).
-	if entries != 3 || verified != entries {
-		t.Errorf("timeline: %d of %d entries verified in the browser; want all of 3 (the patient's, under the grant, the emergency read)", verified, entries)
+	// Disclosures are the permitted reads: the patient's own two (finding
+	// their Patient record, then $everything by its id), the one under the
+	// grant, and the emergency one (the refused reads disclosed nothing).
+	if entries != 4 || verified != entries {
+		t.Errorf("timeline: %d of %d entries verified in the browser; want all of 4 (the patient's two, under the grant, the emergency read)", verified, entries)
 	}
 	// A caregiver named from the page, then listed.
 	caregiver := tx.AddressOf(people["auditor"].key.PubKey().Bytes()).String()
@@ -291,6 +308,9 @@ func TestPortal(t *testing.T) {
 	officer := b.person("privacy officer")
 	officer.signInWithFile("privacy-officer", people["officer"].file, people["officer"].pass)
 	officer.text("#review-queue button.justified")
+	if got := officer.text("#review-queue .glass-reason"); got != "The patient is unconscious" {
+		t.Errorf("the review queue gives the reason as %q; want The patient is unconscious", got)
+	}
 	officer.checkPage(shots, "officer")
 	officer.click("#review-queue button.justified")
 	officer.waitFor("the queue emptied", `!document.querySelector("#review-queue button.justified")`)

@@ -19,7 +19,8 @@ func runFHIR(ctx context.Context, args []string) error {
 	keyName, keyDir := keyFlag(fs)
 	nodeURL := nodeFlag(fs)
 	purpose := fs.String("purpose", "", "purpose of use (HL7 PurposeOfUse code; default TREAT for members, PATRQT for patients)")
-	glass := fs.Bool("break-glass", false, "an emergency read without a grant (with --purpose ETREAT, physicians only)")
+	glass := fs.Bool("break-glass", false, "an emergency read without a grant (with --purpose ETREAT and --glass-reason, physicians only)")
+	reason := fs.String("glass-reason", "", "why the glass is broken: unconscious, life_threatening, unable_to_consent or other")
 	scope := scopeFlag(fs)
 	if err := parse(fs, args, -1, "METHOD PATH [FILE|-]"); err != nil {
 		return err
@@ -48,7 +49,7 @@ func runFHIR(ctx context.Context, args []string) error {
 		return err
 	}
 	status, out, err := c.FHIR(ctx, client.FHIRRequest{
-		Method: strings.ToUpper(fs.Arg(0)), Path: fs.Arg(1), Body: body, Token: tok.Token, Purpose: *purpose, BreakGlass: *glass,
+		Method: strings.ToUpper(fs.Arg(0)), Path: fs.Arg(1), Body: body, Token: tok.Token, Purpose: *purpose, BreakGlass: *glass, GlassReason: *reason,
 	})
 	if err != nil {
 		return err

@@ -129,7 +129,7 @@ func TestTour(t *testing.T) {
 	if out := run(false, "fhir", "--key", "dr-chen", "GET", "Patient/patient-alice"); !strings.Contains(out, "forbidden") {
 		t.Errorf("dr-chen's read after revocation: %s; want forbidden", out)
 	}
-	run(true, "fhir", "--key", "dr-chen", "--purpose", "ETREAT", "--break-glass", "GET", "Patient/patient-alice")
+	run(true, "fhir", "--key", "dr-chen", "--purpose", "ETREAT", "--break-glass", "--glass-reason", "unconscious", "GET", "Patient/patient-alice")
 	var reviews []struct{ Access uint64 }
 	mustJSON(t, run(true, "query", "reviews", "--key", "privacy-officer", "mercy-hospital"), &reviews)
 	if len(reviews) != 1 {

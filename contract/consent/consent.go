@@ -106,6 +106,9 @@ func (m Access) validate() error {
 	if err := validatePurpose(m.Purpose); err != nil {
 		return err
 	}
+	if err := validateGlassReason(m.BreakGlass, m.GlassReason); err != nil {
+		return err
+	}
 	if len(m.Items) == 0 {
 		return tx.Rejectf(tx.CodeInvalid, "an access names at least one item")
 	}
@@ -375,26 +378,27 @@ func (c *Contract) access(ctx *contract.Context, m Access) error {
 		return err
 	}
 	accounts := []tx.Address{m.Patient, m.Requester}
-	ctx.Emit(contract.Event{
-		Type: EventAccess,
-		Attrs: []contract.Attr{
-			idAttr("access", id), attr("custodian", custodian), attr("requester", m.Requester.String()),
-			attr("patient", m.Patient.String()), attr("purpose", m.Purpose),
-			attr("outcome", outcome(decisions)), attr("break_glass", strconv.FormatBool(brokeGlass)),
-		},
-		Accounts: accounts,
-	})
+	attrs := []contract.Attr{
+		idAttr("access", id), attr("custodian", custodian), attr("requester", m.Requester.String()),
+		attr("patient", m.Patient.String()), attr("purpose", m.Purpose),
+		attr("outcome", outcome(decisions)), attr("break_glass", strconv.FormatBool(brokeGlass)),
+	}
+	if brokeGlass {
+		attrs = append(attrs, attr("glass_reason", m.GlassReason))
+	}
+	ctx.Emit(contract.Event{Type: EventAccess, Attrs: attrs, Accounts: accounts})
 	for _, d := range decisions {
 		ctx.Emit(decisionEvent(id, d, accounts))
 	}
 	if brokeGlass {
-		v := &PendingReview{Access: id, Patient: m.Patient, Requester: m.Requester, Purpose: m.Purpose, Height: ctx.Height}
+		v := &PendingReview{Access: id, Patient: m.Patient, Requester: m.Requester, Purpose: m.Purpose, Reason: m.GlassReason, Height: ctx.Height}
 		if err := ctx.Store.Set(reviewKey(custodian, id), v.encode()); err != nil {
 			return err
 		}
 		ctx.Emit(contract.Event{
-			Type:     EventBreakGlass,
-			Attrs:    []contract.Attr{idAttr("access", id), attr("custodian", custodian), attr("requester", m.Requester.String()), attr("patient", m.Patient.String())},
+			Type: EventBreakGlass,
+			Attrs: []contract.Attr{idAttr("access", id), attr("custodian", custodian), attr("requester", m.Requester.String()),
+				attr("patient", m.Patient.String()), attr("glass_reason", m.GlassReason)},
 			Accounts: accounts,
 		})
 	}

@@ -39,6 +39,9 @@ type AccessRecord struct {
 	Purpose    string
 	Outcome    string // permit, partial or deny
 	BreakGlass bool
+	// GlassReason is the break-the-glass reason code (GlassReasons), set
+	// when BreakGlass is.
+	GlassReason string
 }
 
 // AccessOf returns the access e records, and false if e is not a
@@ -50,6 +53,7 @@ func AccessOf(e contract.Event) (AccessRecord, bool) {
 	a := AccessRecord{
 		Custodian: e.Attr("custodian"), Purpose: e.Attr("purpose"),
 		Outcome: e.Attr("outcome"), BreakGlass: e.Attr("break_glass") == "true",
+		GlassReason: e.Attr("glass_reason"),
 	}
 	var err1, err2, err3 error
 	a.Access, err1 = strconv.ParseUint(e.Attr("access"), 10, 64)

@@ -94,6 +94,10 @@ type Access struct {
 	Purpose    string
 	BreakGlass bool
 	Items      []Item
+	// GlassReason is one of GlassReasons, required with BreakGlass and
+	// encoded only then (after the items), so an access that does not
+	// break the glass keeps the encoding it had before the reason existed.
+	GlassReason string
 }
 
 // Item is one record (ID set) or one search over a resource type (ID empty).
@@ -133,6 +137,16 @@ var Purposes = []string{
 	"PATRQT",    // patient requested
 	"FAMRQT",    // family requested
 	"HSYSADMIN", // system administration
+}
+
+// GlassReasons are the codes a break-the-glass access gives for the
+// emergency: coded, since the chain must carry no free text that may be
+// health information.
+var GlassReasons = []string{
+	"unconscious",       // the patient is unconscious
+	"life_threatening",  // a life-threatening condition leaves no time to ask
+	"unable_to_consent", // the patient cannot consent (confused, sedated, a minor alone)
+	"other",             // another emergency, explained to the privacy officer's review
 }
 
 // Reasons are the codes an access request may give.
@@ -229,6 +243,9 @@ func (m Access) EncodeTo(w *wire.Writer) {
 		w.String(it.ID)
 		w.Strings(it.Categories)
 	}
+	if m.BreakGlass {
+		w.String(m.GlassReason)
+	}
 }
 
 func readAccess(r *wire.Reader) Access {
@@ -241,6 +258,9 @@ func readAccess(r *wire.Reader) Access {
 	for i := range a.Items {
 		a.Items[i] = Item{Type: r.String(maxTypeLen), ID: r.String(64), Categories: r.Strings(condition.MaxCategories, maxCodeLen)}
 	}
+	if a.BreakGlass {
+		a.GlassReason = r.String(maxGlassReason)
+	}
 	return a
 }
 
@@ -252,6 +272,21 @@ func (m Review) EncodeTo(w *wire.Writer) {
 func readRevoke(r *wire.Reader) Revoke { return Revoke{Grant: r.Uint()} }
 func readAnswer(r *wire.Reader) Answer { return Answer{Request: r.Uint(), Approve: r.Bool()} }
 func readReview(r *wire.Reader) Review { return Review{Access: r.Uint(), Justified: r.Bool()} }
+
+// maxGlassReason bounds a break-the-glass reason code.
+const maxGlassReason = 32
+
+// validateGlassReason requires a known reason with break_glass and none
+// without it (it would not be encoded).
+func validateGlassReason(breakGlass bool, reason string) error {
+	switch {
+	case breakGlass && !slices.Contains(GlassReasons, reason):
+		return tx.Rejectf(tx.CodeInvalid, "break the glass needs a reason code, one of %v", GlassReasons)
+	case !breakGlass && reason != "":
+		return tx.Rejectf(tx.CodeInvalid, "a break-the-glass reason without break_glass")
+	}
+	return nil
+}
 
 func validatePurpose(p string) error {
 	if !slices.Contains(Purposes, p) {

@@ -34,9 +34,10 @@ var sampleMsgs = []contract.Msg{
 	consent.Revoke{Grant: 7},
 	consent.Request{Patient: address(4), Scope: consent.Scope{Types: []string{"Condition"}}, Purpose: "TREAT", Duration: 2592000, Reason: "referral"},
 	consent.Answer{Request: 3, Approve: true},
-	consent.Access{Requester: address(5), Patient: address(6), Purpose: "ETREAT", BreakGlass: true, Items: []consent.Item{
+	consent.Access{Requester: address(5), Patient: address(6), Purpose: "ETREAT", BreakGlass: true, GlassReason: "unconscious", Items: []consent.Item{
 		{Type: "Observation", ID: "a1", Categories: []string{"vital-signs"}}, {Type: "Condition"},
 	}},
+	consent.Access{Requester: address(5), Patient: address(6), Purpose: "TREAT", Items: []consent.Item{{Type: "Condition"}}},
 	consent.Review{Access: 9, Justified: true},
 }
 

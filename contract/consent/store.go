@@ -257,6 +257,7 @@ type PendingReview struct {
 	Patient   tx.Address `json:"patient"`
 	Requester tx.Address `json:"requester"`
 	Purpose   string     `json:"purpose"`
+	Reason    string     `json:"reason"` // one of GlassReasons
 	Height    int64      `json:"height"`
 }
 
@@ -267,6 +268,7 @@ func (v *PendingReview) encode() []byte {
 	w.Raw(v.Requester[:])
 	w.String(v.Purpose)
 	w.Uint(uint64(v.Height))
+	w.String(v.Reason)
 	return w.Bytes()
 }
 
@@ -278,6 +280,7 @@ func DecodeReview(b []byte) (*PendingReview, error) {
 	copy(v.Requester[:], r.Raw(tx.AddressSize))
 	v.Purpose = r.String(16)
 	v.Height = int64(r.Uint())
+	v.Reason = r.String(maxGlassReason)
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("decode review: %w", err)
 	}

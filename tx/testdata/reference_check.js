@@ -32,7 +32,7 @@ function build(m) {
     case 33: return revoke(f.grant);
     case 34: return request({ patient: hexb(f.patient), scope: f.scope, purpose: f.purpose, duration: f.duration, reason: f.reason });
     case 35: return answer(f.request, f.approve);
-    case 36: return access({ requester: hexb(f.requester), patient: hexb(f.patient), purpose: f.purpose, breakGlass: f.break_glass, items: f.items });
+    case 36: return access({ requester: hexb(f.requester), patient: hexb(f.patient), purpose: f.purpose, breakGlass: f.break_glass, items: f.items, glassReason: f.glass_reason });
     case 37: return review(f.access, f.justified);
     case 48: {
       const o = f.org, p = f.params;

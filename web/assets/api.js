@@ -65,7 +65,8 @@ export class Session {
   // and waits for the commit. It throws the transaction's rejection.
   async send(...msgs) {
     await this.fresh();
-    const acct = await this.get(`/v1/accounts/${this.key.address}`);
+    // A recovered key signs for the account it recovered, not its own address.
+    const acct = await this.get(`/v1/accounts/${this.account?.address ?? this.key.address}`);
     const ans = await submit(this.key, this.chainId, acct.sequence, msgs);
     return ans;
   }

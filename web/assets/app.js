@@ -1,6 +1,6 @@
 // The portal's shell: the keys in this browser, sign-in, and the views,
 // one per hash route (#/patient, #/clinician, #/officer, #/auditor,
-// #/explorer).
+// #/explorer, #/recovery).
 import * as keys from "./keys.js";
 import { Session, submit } from "./api.js";
 import { registerPatient } from "./tx.js";
@@ -8,6 +8,7 @@ import { act, field, form, h, save, say, section, short } from "./ui.js";
 import { patientView } from "./patient.js";
 import { clinicianView } from "./clinician.js";
 import { auditorView, explorerView, officerView } from "./chain.js";
+import { recoveryView } from "./recovery.js";
 
 const main = document.getElementById("main");
 const who = document.getElementById("who");
@@ -21,6 +22,7 @@ const views = {
   officer: { title: "Privacy officer", render: officerView },
   auditor: { title: "Auditor", render: auditorView },
   explorer: { title: "Explorer", render: explorerView },
+  recovery: { title: "Recovery by guardians", render: recoveryView, open: true },
 };
 
 // landing picks the view for a signed-in account.
@@ -51,12 +53,13 @@ async function route() {
     sessionStorage.setItem("after", location.hash);
   } else {
     try {
-      await v.render({ main, session, params, signal: leave.signal });
+      await v.render({ main, session, params, signal: leave.signal, signIn });
     } catch (e) {
       main.append(h("p", { class: "error", role: "alert", text: e.message }));
     }
   }
   if (document.activeElement === document.body || !main.contains(document.activeElement)) heading.focus({ preventScroll: true });
+  main.dataset.route = location.hash; // drawn (the browser tests wait for it)
 }
 
 // signIn makes key the session's and goes to its view (unless stay).
@@ -90,7 +93,7 @@ async function home({ main }) {
   const keyList = stored.length
     ? h("ul", { class: "keys" }, stored.map((k) => h("li", {},
       h("button", { type: "button", "data-key": k.name, onclick: (ev) => act(ev.currentTarget, () => signIn(k)) }, `Sign in as ${k.name}`),
-      " ", h("code", { text: short(k.address) }), " ",
+      " ", h("code", { text: short(k.account ?? k.address) }), " ",
       h("button", { type: "button", class: "link", "aria-label": `Forget the key ${k.name}`, text: "Forget",
         onclick: async () => { if (confirm(`Forget ${k.name}? Without its backup file the account is lost.`)) { await keys.remove(k.name); route(); } } }))))
     : h("p", { class: "empty", text: "No key is kept in this browser yet." });

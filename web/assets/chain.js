@@ -3,7 +3,7 @@
 // explorer's blocks and transactions.
 import { review } from "./tx.js";
 import { fromBase64, toHex, verifyBundle, verifyReport } from "./proof.js";
-import { act, field, form, h, mark, purposeName, say, section, short, table, when } from "./ui.js";
+import { act, field, form, glassReasonName, h, mark, purposeName, say, section, short, table, when } from "./ui.js";
 
 export async function officerView({ main, session, signal }) {
   const org = session.account.org;
@@ -16,8 +16,9 @@ export async function officerView({ main, session, signal }) {
       say(`Access ${r.access} reviewed: ${justified ? "justified" : "not justified"}.`);
       await show();
     });
-    body.replaceChildren(table("Emergency reads awaiting review", ["Access", "Patient", "Clinician", "Purpose", "Block", "Decision"], reviews.map((r) => [
-      String(r.access), h("code", { text: short(r.patient) }), h("code", { text: short(r.requester) }), purposeName(r.purpose), String(r.height),
+    body.replaceChildren(table("Emergency reads awaiting review", ["Access", "Patient", "Clinician", "Purpose", "Reason", "Block", "Decision"], reviews.map((r) => [
+      String(r.access), h("code", { text: short(r.patient) }), h("code", { text: short(r.requester) }), purposeName(r.purpose),
+      h("span", { class: "glass-reason", "data-reason": r.reason, text: glassReasonName(r.reason) }), String(r.height),
       h("span", {}, h("button", { type: "button", class: "justified", "data-access": r.access, onclick: decide(r, true) }, "Justified"), " ",
         h("button", { type: "button", class: "unjustified", "data-access": r.access, onclick: decide(r, false) }, "Not justified"))])));
   };

@@ -3,8 +3,8 @@
 // the glass in an emergency.
 import { request } from "./tx.js";
 import { fromHex } from "./proof.js";
-import { loadRecords, recordsView } from "./records.js";
-import { act, field, form, h, PURPOSES, say, section } from "./ui.js";
+import { findPatient, loadRecords, recordsView } from "./records.js";
+import { act, field, form, GLASS_REASONS, h, PURPOSES, say, section } from "./ui.js";
 
 const REASONS = [["referral", "Referral"], ["second_opinion", "Second opinion"], ["continuity_of_care", "Continuity of care"], ["emergency", "Emergency"], ["billing", "Billing"], ["research", "Research"], ["other", "Other"]];
 
@@ -19,6 +19,18 @@ export async function clinicianView({ main, session, params }) {
   const result = h("div", { id: "read-result", "aria-live": "polite" });
   const find = field("Patient's pseudonym or link", "patient", { id: "patient", required: true, value: params.get("patient") ?? "", autocomplete: "off" });
   const patient = () => patientOf(find.querySelector("input").value);
+  // found maps a pseudonym to the FHIR id its Patient search gave, so that
+  // reads fan out to every custodian in one access each.
+  const found = new Map();
+  const findResult = h("div", { id: "find-result", "aria-live": "polite" });
+  const findButton = h("button", { type: "button", id: "find-button", onclick: (ev) => act(ev.currentTarget, async () => {
+    const p = patient();
+    const res = await findPatient(session, p, { "X-Purpose-Of-Use": purpose.querySelector("select").value });
+    if (res) found.set(p, res.id);
+    findResult.replaceChildren(res
+      ? h("p", { id: "found", class: "ok" }, h("span", { "aria-hidden": "true", text: "✓ " }), `Found: Patient/${res.id}`, res.gender ? `, ${res.gender}` : "", res.birthDate ? `, born ${res.birthDate}` : "", ". Reads gather the records of every custodian.")
+      : h("p", { id: "not-found" }, "Their Patient record is not open to you (or not held here): reads ask this node's records by pseudonym."));
+  }) }, "Find");
 
   const ask = form("Request access", [
     field("Record types", "types", { value: "Observation, Condition", required: true, hint: "FHIR resource types, separated by commas" }),
@@ -39,7 +51,7 @@ export async function clinicianView({ main, session, params }) {
   const read = (headers, what) => async () => {
     result.replaceChildren(h("p", { text: `Reading (${what})…` }));
     try {
-      const bundle = await loadRecords(session, patient(), headers);
+      const bundle = await loadRecords(session, patient(), headers, found.get(patient()));
       // A custodian releases only what the contract permits: an empty
       // answer is a refusal (or a patient with no records here).
       const held = (bundle.entry ?? []).filter((e) => e.resource && e.resource.resourceType !== "OperationOutcome");
@@ -59,13 +71,14 @@ export async function clinicianView({ main, session, params }) {
   const confirmBox = h("input", { type: "checkbox", id: "glass-confirm", required: true });
   const glass = form("Break the glass", [
     h("p", { text: "Only in an emergency, when the patient cannot consent. The read is allowed at once, flagged on the ledger, shown to the patient and queued for your privacy officer's review." }),
+    field("Reason (a code: the ledger carries no free text)", "reason", { id: "glass-reason", required: true }, [["", "Choose the reason"], ...GLASS_REASONS]),
     h("div", { class: "field check" }, confirmBox, h("label", { for: "glass-confirm", text: "This is an emergency and I take responsibility for this read." })),
-  ], "Break the glass and read", async () => {
-    await read({ "X-Purpose-Of-Use": "ETREAT", "X-Break-Glass": "true" }, "break the glass")();
+  ], "Break the glass and read", async (fd) => {
+    await read({ "X-Purpose-Of-Use": "ETREAT", "X-Break-Glass": "true", "X-Break-Glass-Reason": fd.get("reason") }, "break the glass")();
   }, { id: "glass-form" });
 
   main.append(
-    section("Find a patient", "find", find),
+    section("Find a patient", "find", find, h("p", { class: "hint", text: "Finding reads their Patient record, which the ledger records like any read." }), findButton, findResult),
     section("Request access", "ask", ask),
     section("Read", "read-section", purpose, readButton, result),
     h("section", { id: "glass", class: "glass", "aria-labelledby": "glass-h" },

@@ -27,7 +27,9 @@ async function tx(mode, f) {
   });
 }
 
-// list returns the stored keys: { name, pub, address, privateKey }.
+// list returns the stored keys: { name, pub, address, privateKey }, and
+// account for a key made to recover an account (whose address is not the
+// key's own).
 export const list = () => tx("readonly", (s) => s.getAll());
 const put = (k) => tx("readwrite", (s) => s.put(k));
 export const remove = (name) => tx("readwrite", (s) => s.delete(name));
@@ -37,28 +39,29 @@ const pkcs8 = (seed) => new Uint8Array([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05
 
 // store keeps seed's key under name, non-extractable, after checking that
 // it signs for pub.
-async function store(name, seed, pub) {
+async function store(name, seed, pub, account) {
   const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8(seed), { name: "Ed25519" }, false, ["sign"]);
   const pubKey = await crypto.subtle.importKey("raw", pub, { name: "Ed25519" }, true, ["verify"]);
   const probe = utf8.encode("careledger/key-check");
   if (!await crypto.subtle.verify("Ed25519", pubKey, await crypto.subtle.sign("Ed25519", privateKey, probe), probe)) {
     throw new Error("the private key does not match the public key");
   }
-  const k = { name, pub: toHex(pub), address: toHex(await address(pub)), privateKey };
+  const k = { name, pub: toHex(pub), address: toHex(await address(pub)), privateKey, ...(account ? { account } : {}) };
   await put(k);
   return k;
 }
 
 // create makes a new key, stores it, and returns it with its sealed backup
-// (a key file's text).
-export async function create(name, passphrase) {
+// (a key file's text). account, if given, is the account the key is made
+// to recover.
+export async function create(name, passphrase, account) {
   if (passphrase.length < 8) throw new Error("the backup passphrase must have at least 8 characters");
   const pair = await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"]);
   const pub = await publicKey(pair.publicKey);
   const der = new Uint8Array(await crypto.subtle.exportKey("pkcs8", pair.privateKey));
   const seed = der.slice(der.length - 32);
   const backup = await seal(seed, pub, passphrase);
-  const key = await store(name, seed, pub);
+  const key = await store(name, seed, pub, account);
   seed.fill(0);
   der.fill(0);
   return { key, backup };

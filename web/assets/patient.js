@@ -3,8 +3,9 @@
 // records and delegates.
 import { answer, grant, revoke, setDelegate } from "./tx.js";
 import { fromHex, verifyReport } from "./proof.js";
-import { loadRecords, recordsSection, recordsView } from "./records.js";
-import { act, field, form, h, mark, PURPOSES, purposeName, save, say, section, short, table, when } from "./ui.js";
+import { svg } from "./qr.js";
+import { findPatient, loadRecords, recordsSection, recordsView } from "./records.js";
+import { act, field, form, glassReasonName, h, mark, PURPOSES, purposeName, save, say, section, short, table, when } from "./ui.js";
 
 const day = 24 * 3600;
 
@@ -14,7 +15,9 @@ export async function patientView({ main, session, signal }) {
   main.append(
     section("Your account", "account",
       h("p", {}, "Your pseudonym (no name is on the ledger): ", h("code", { id: "patient-address", text: me })),
-      h("p", {}, "To let a clinician find you, show them this link: ", h("code", { id: "patient-link", class: "wrap", text: link }))),
+      h("p", {}, "To let a clinician find you, show them this link or its QR code: ", h("a", { id: "patient-link", class: "wrap", href: link, text: link })),
+      svg(link, "QR code of your link for clinicians"),
+      h("p", { class: "hint", text: "The link names only your pseudonym; a clinician still needs your grant, or an emergency, to read anything." })),
     section("Access requests", "requests", h("p", { class: "hint", text: "Requests appear here as they arrive." }),
       h("ul", { id: "request-list", "aria-live": "assertive", "aria-relevant": "additions" })),
     section("Grants", "grants", h("div", { id: "grant-table" }), grantForm(session)),
@@ -123,7 +126,8 @@ async function showTimeline(session) {
   const entries = rep.entries.map((e, i) => ({ e, c: checks[i] })).reverse();
   if (!entries.length) { el.replaceChildren(h("p", { class: "empty", text: "Nobody has read your records yet." })); return; }
   el.replaceChildren(h("ol", { class: "timeline", reversed: true }, entries.map(({ e, c }) => h("li", { class: e.break_glass ? "glass" : "", "data-access": e.access },
-    e.break_glass ? h("p", { class: "glass-label" }, h("span", { "aria-hidden": "true", text: "⚠ " }), h("strong", { text: "Emergency access (break the glass): flagged for review" })) : null,
+    e.break_glass ? h("p", { class: "glass-label" }, h("span", { "aria-hidden": "true", text: "⚠ " }), h("strong", { text: "Emergency access (break the glass): flagged for review" }),
+      " · reason: ", h("span", { class: "glass-reason", "data-reason": e.glass_reason ?? "", text: glassReasonName(c.event?.attrs.glass_reason ?? e.glass_reason) })) : null,
     h("p", {}, h("time", { datetime: e.time, text: when(e.time) }), " · ",
       e.recipient === session.account.address ? h("strong", { text: "You" }) : [h("strong", { text: e.recipient_org || short(e.recipient) }), ` (${short(e.recipient)})`],
       ` at ${e.custodian}, for ${purposeName(e.purpose)}: ${e.description}`),

@@ -215,7 +215,8 @@ export async function verifyReport(rep, validators) {
     if (bad) return bad;
     if (!rs.length) return { ok: false, reason: "the entry has no proven event" };
     const ev = rs[0].event;
-    if (ev.type !== "consent.access" || ev.attrs.access !== String(e.access)) return { ok: false, reason: "the entry is not what its first event says" };
+    if (ev.type !== "consent.access" || ev.attrs.access !== String(e.access) || ev.attrs.break_glass !== String(!!e.break_glass) ||
+      (ev.attrs.glass_reason ?? "") !== (e.glass_reason ?? "")) return { ok: false, reason: "the entry is not what its first event says" };
     return { ok: true, event: ev };
   }));
 }

@@ -43,12 +43,21 @@ export function recordsView(bundle) {
     }));
 }
 
+const identifier = (patient) => `identifier=${encodeURIComponent("urn:careledger:patient|" + patient)}`;
+
+// findPatient finds the Patient resource of a pseudonym by its blind-indexed
+// identifier, or null if none is open to the reader. The search is itself
+// a read the chain records (a disclosure when permitted).
+export async function findPatient(session, patient, headers = {}) {
+  const b = await session.fhir(`Patient?${identifier(patient)}`, headers).catch(() => null);
+  return b?.entry?.find((e) => e.resource?.resourceType === "Patient")?.resource ?? null;
+}
+
 // loadRecords reads a patient's records with one request, so one decision
 // and one receipt: Patient/$everything by the patient's pseudonym, which
 // the node gathers from every custodian it may ask.
 export async function loadRecords(session, patient, headers = {}) {
-  const ident = `identifier=${encodeURIComponent("urn:careledger:patient|" + patient)}`;
-  return session.fhir(`Patient/$everything?${ident}`, headers);
+  return session.fhir(`Patient/$everything?${identifier(patient)}`, headers);
 }
 
 export const recordsSection = (id) => section("Records", id, h("div", { id: id + "-body", "aria-live": "polite" }));

@@ -94,8 +94,10 @@ const request = ({ patient, scope: s, purpose, duration, reason }) =>
   ({ type: 34, body: [...patient, ...scope(s), ...str(purpose), ...uvarint(duration), ...str(reason)] });
 const answer = (requestId, approve) => ({ type: 35, body: [...uvarint(requestId), ...bool(approve)] });
 const item = ({ type, id = "", categories = [] }) => [...str(type), ...str(id), ...list(categories, str)];
-const access = ({ requester, patient, purpose, breakGlass = false, items }) =>
-  ({ type: 36, body: [...requester, ...patient, ...str(purpose), ...bool(breakGlass), ...list(items, item)] });
+// glassReason follows the items only when breakGlass is set.
+const access = ({ requester, patient, purpose, breakGlass = false, items, glassReason = "" }) =>
+  ({ type: 36, body: [...requester, ...patient, ...str(purpose), ...bool(breakGlass), ...list(items, item),
+    ...(breakGlass ? str(glassReason) : [])] });
 const review = (accessId, justified) => ({ type: 37, body: [...uvarint(accessId), ...bool(justified)] });
 
 // Governance message bodies. Fields the proposal's kind does not use stay zero.

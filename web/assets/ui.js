@@ -100,3 +100,8 @@ export const PURPOSES = [["TREAT", "Treatment"], ["ETREAT", "Emergency treatment
   ["HPAYMT", "Payment"], ["HOPERAT", "Operations"], ["HRESCH", "Research"], ["CLINTRCH", "Clinical trial research"], ["PUBHLTH", "Public health"],
   ["HLEGAL", "Legal"], ["PATRQT", "Patient requested"], ["FAMRQT", "Family requested"]];
 export const purposeName = (p) => (PURPOSES.find((x) => x[0] === p)?.[1] ?? p);
+
+// GLASS_REASONS are the break-the-glass reason codes (consent.GlassReasons).
+export const GLASS_REASONS = [["unconscious", "The patient is unconscious"], ["life_threatening", "A life-threatening condition leaves no time to ask"],
+  ["unable_to_consent", "The patient cannot consent"], ["other", "Another emergency (explain it to your privacy officer)"]];
+export const glassReasonName = (r) => (GLASS_REASONS.find((x) => x[0] === r)?.[1] ?? r ?? "no reason given");
