@@ -252,11 +252,11 @@ func TestPortal(t *testing.T) {
 	}
 	entries := eval[int](alice, "count entries", `document.querySelectorAll("#timeline-body li").length`)
 	verified := eval[int](alice, "count verified", `document.querySelectorAll("#timeline-body .proof .ok").length`)
-	// Disclosures are the permitted reads: the patient's own two (finding
-	// their Patient record, then $everything by its id), the one under the
-	// grant, and the emergency one (the refused reads disclosed nothing).
-	if entries != 4 || verified != entries {
-		t.Errorf("timeline: %d of %d entries verified in the browser; want all of 4 (the patient's two, under the grant, the emergency read)", verified, entries)
+	// Disclosures are the permitted reads: the patient's own (one
+	// $everything by identifier), the one under the grant, and the emergency
+	// one (the refused reads disclosed nothing).
+	if entries != 3 || verified != entries {
+		t.Errorf("timeline: %d of %d entries verified in the browser; want all of 3 (the patient's, under the grant, the emergency read)", verified, entries)
 	}
 	// A caregiver named from the page, then listed.
 	caregiver := tx.AddressOf(people["auditor"].key.PubKey().Bytes()).String()
