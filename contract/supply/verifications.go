@@ -191,3 +191,7 @@ func VerificationOf(e contract.Event) (Receipt, string, bool) {
 	r := Receipt{Requester: req, GTIN: e.Attr("gtin"), Serial: e.Attr("serial"), Height: h, Reason: e.Attr("reason")}
 	return r, e.Attr("responder"), err1 == nil && err2 == nil
 }
+
+// ValidateLot checks a lot number (GS1 AI 10): 1 to MaxLot characters of
+// GS1 character set 82.
+func ValidateLot(lot string) error { return validateLot(lot) }
