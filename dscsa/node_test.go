@@ -39,12 +39,12 @@ const (
 // and a hospital beside it, and the maker's product registered.
 type supplyNode struct {
 	*nodetest.Node
-	t      *testing.T
+	t      testing.TB
 	admins map[string]ed25519.PrivKey
 	events int
 }
 
-func startSupply(t *testing.T) *supplyNode {
+func startSupply(t testing.TB) *supplyNode {
 	t.Helper()
 	n := nodetest.Start(t, node.InitOptions{
 		Org: node.Org{ID: maker, Name: "Acme Pharma", Type: identity.Pharma},

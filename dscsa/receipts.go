@@ -41,20 +41,30 @@ func newBatcher(o Options) *batcher {
 	return b
 }
 
-// add queues r without blocking; false if the queue is full or closed.
-func (b *batcher) add(r supply.Receipt) bool {
+// add queues r, waiting for room at most QueueWait or until ctx ends (the
+// answer waits for its receipt's place: back-pressure on askers faster than
+// the chain records); false if there was none, or the batcher is closed.
+func (b *batcher) add(ctx context.Context, r supply.Receipt) bool {
 	select {
 	case <-b.stop:
 		return false
-	default:
-	}
-	select {
 	case b.queue <- r:
 		b.answered.Add(1)
 		return true
 	default:
-		return false
 	}
+	t := time.NewTimer(b.opts.QueueWait)
+	defer t.Stop()
+	select {
+	case <-b.stop:
+		return false
+	case b.queue <- r:
+		b.answered.Add(1)
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return false
 }
 
 func (b *batcher) run() {
@@ -111,7 +121,7 @@ func (b *batcher) send(batch []supply.Receipt) {
 				time.Sleep(time.Duration(attempt) * 500 * time.Millisecond)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			_, err = b.opts.Sender.Send(ctx, contract.Encode(supply.Verifications{Receipts: batch}))
+			err = b.opts.Sender.Commit(ctx, contract.Encode(supply.Verifications{Receipts: batch}))
 			cancel()
 			var rej *tx.Rejection
 			if err == nil || errors.As(err, &rej) && rej.Code != tx.CodeBusy {

@@ -26,7 +26,7 @@ type State interface {
 // Sender signs messages with the node's service key and waits until they
 // commit; sender.Sender satisfies it.
 type Sender interface {
-	Send(ctx context.Context, msgs ...tx.Msg) (*app.TxResult, error)
+	Commit(ctx context.Context, msgs ...tx.Msg) error
 }
 
 // Options configure a Server. Auth, State, Sender and Org are required.
@@ -44,8 +44,12 @@ type Options struct {
 	// batch. Default 200 ms.
 	FlushInterval time.Duration
 	// MaxQueued is how many receipts may wait to be recorded; beyond it a
-	// verification answers busy (503). Default 65536.
+	// verification waits for room up to QueueWait, then answers busy
+	// (503). Default 65536.
 	MaxQueued int
+	// QueueWait is how long a verification may wait for its receipt's
+	// place in a full queue. Default 2 s.
+	QueueWait time.Duration
 	// MaxInFlight is how many batches may be committing at once. Default 4.
 	MaxInFlight int
 	// Now is the clock of answers' timestamps (not of any rule). Default
@@ -68,6 +72,9 @@ func (o *Options) EnsureDefaults() {
 	def(&o.BatchReceipts, 512)
 	def(&o.MaxQueued, 1<<16)
 	def(&o.MaxInFlight, 4)
+	if o.QueueWait == 0 {
+		o.QueueWait = 2 * time.Second
+	}
 	if o.FlushInterval == 0 {
 		o.FlushInterval = 200 * time.Millisecond
 	}
@@ -89,8 +96,8 @@ func (o Options) Validate() error {
 		return errors.New("dscsa: Org is the node's organization ID")
 	case o.BatchReceipts < 1 || o.BatchReceipts > 512:
 		return errors.New("dscsa: BatchReceipts is 1 to 512")
-	case o.MaxQueued < 1 || o.MaxInFlight < 1 || o.FlushInterval < 0:
-		return errors.New("dscsa: MaxQueued, MaxInFlight and FlushInterval must be positive")
+	case o.MaxQueued < 1 || o.MaxInFlight < 1 || o.FlushInterval < 0 || o.QueueWait < 0:
+		return errors.New("dscsa: MaxQueued, MaxInFlight, FlushInterval and QueueWait must be positive")
 	}
 	return o.Webhooks.Validate()
 }

@@ -131,8 +131,8 @@ func Answer(r Request, v supply.Verification, height int64, responder string, no
 
 // verify serves GET /01/{gtin}/21/{serial} and GET
 // /01/{gtin}/10/{lot}/21/{serial}: it answers from committed state at once
-// and queues the answer's receipt; with the queue full it answers busy
-// rather than give an answer without a receipt.
+// and queues the answer's receipt; with the queue full and no room within
+// QueueWait it answers busy rather than give an answer without a receipt.
 func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	acct, err := s.tradingPartner(r)
 	if err != nil {
@@ -158,7 +158,7 @@ func (s *Server) verify(w http.ResponseWriter, r *http.Request) {
 	}
 	a := Answer(req, v, view.Version(), s.opts.Org, now)
 	rc := supply.Receipt{Requester: acct.Address, GTIN: req.GTIN, Serial: req.Serial, Lot: req.Lot, Expiry: req.Expiry, Height: a.Height, Reason: a.Reason}
-	if !s.receipts.add(rc) {
+	if !s.receipts.add(r.Context(), rc) {
 		w.Header().Set("Retry-After", "1")
 		writeError(w, tx.Rejectf(tx.CodeBusy, "verification receipts are queued to their limit; try again"))
 		return

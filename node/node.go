@@ -490,6 +490,9 @@ func (n *Node) Index() *index.Index { return n.index }
 // Vault returns the node's record vault (for benchmarks' baselines).
 func (n *Node) Vault() *vault.Vault { return n.vault }
 
+// Supply returns the node's DSCSA verification and subscription server.
+func (n *Node) Supply() *dscsa.Server { return n.supply }
+
 // API returns the HTTP API server.
 func (n *Node) API() *api.Server { return n.api }
 
