@@ -149,6 +149,17 @@ func (s *Server) routeTable() []route {
 	}
 }
 
+// Patterns returns the server's routes in http.ServeMux syntax ("GET
+// /01/{gtin}/21/{serial}"), for the API description's test. Every one is
+// for trading partners, with a bearer token.
+func Patterns() []string {
+	var out []string
+	for _, rt := range (*Server)(nil).routeTable() {
+		out = append(out, rt.pattern)
+	}
+	return out
+}
+
 // Prefixes are the path prefixes the server answers under, for the node to
 // mount.
 var Prefixes = []string{"/01/", "/00/", subscriptionsRoot}
