@@ -392,6 +392,13 @@ func (ss *subscriptions) post(sb *sub, doc []byte) bool {
 func (ss *subscriptions) postOnce(sb *sub, doc []byte) (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), ss.opts.Timeout)
 	defer cancel()
+	go func() { // an ended subscription (or node) does not wait out the attempt
+		select {
+		case <-sb.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sb.Dest, bytes.NewReader(doc))
 	if err != nil {
 		return 0, err
