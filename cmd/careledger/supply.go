@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
@@ -100,6 +101,18 @@ func supplyCommands() []supplyCommand {
 					return usageError("--owner is required")
 				}
 				return send(ctx, c, key, supply.RegisterProduct{Owner: *owner, GTIN: a[0], NDC: *ndc, Excursion: *coldChain})
+			}},
+		{name: "record", argsUsage: "FILE", nargs: 1,
+			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
+				b, err := os.ReadFile(a[0])
+				if err != nil {
+					return err
+				}
+				m, err := parseRecordFile(b)
+				if err != nil {
+					return usageError(err.Error())
+				}
+				return send(ctx, c, key, m)
 			}},
 		{name: "recall", argsUsage: "GTIN LOT", nargs: 2,
 			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {

@@ -249,6 +249,20 @@ func tourSupply(t *testing.T, run func(bool, ...string) string) {
 			t.Errorf("supply verify %v: verified %v (%s); want %v (%s)", c.args, ok, reason, c.verified, c.reason)
 		}
 	}
+	// The manufacturer records a commissioning through the contract's
+	// message, from a file; the new pack then verifies.
+	file := filepath.Join(t.TempDir(), "commission.json")
+	if err := os.WriteFile(file, []byte(`{"events":[{"hash":"`+strings.Repeat("7e", 32)+`","type":"ObjectEvent","action":"ADD",`+
+		`"bizStep":"commissioning","disposition":"active","epcList":["/01/09521234543213/21/PK0100"],"lot":"DEMO-LOT2","expiry":20290630}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run(true, "supply", "record", "--key", "acme-pharma-admin", file)
+	if ok, reason, _ := verify("PK0100", "--lot", "DEMO-LOT2", "--expiry", "290630"); !ok {
+		t.Errorf("supply verify of the recorded pack: not verified (%s)", reason)
+	}
+	if out := run(false, "supply", "record", "--key", "pharmacist", file); !strings.Contains(out, "already_exists") {
+		t.Errorf("supply record of the same event again: %s; want already_exists", out)
+	}
 	if out := run(false, "supply", "verify", "--key", "dr-adams", "09521234543213", "PK0001"); !strings.Contains(out, "unauthorized") {
 		t.Errorf("supply verify by a hospital's physician: %s; want unauthorized", out)
 	}
