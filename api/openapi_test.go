@@ -20,6 +20,7 @@ import (
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/disclosure"
+	"github.com/careledger/careledger/dscsa"
 	"github.com/careledger/careledger/smart"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tx"
@@ -104,6 +105,23 @@ func TestOpenAPIRoutes(t *testing.T) {
 		url := regexp.MustCompile(`\{[^}]+\}`).ReplaceAllString(path, "x")
 		if _, got := s.mux.Handler(httptest.NewRequest(method, url, nil)); got != rt.pattern {
 			t.Errorf("mux routes %s %s to %q; want %q", method, url, got, rt.pattern)
+		}
+	}
+
+	// Package dscsa's routes, which the node mounts beside the JSON API,
+	// are described here too, each for trading partners with a token.
+	for _, pattern := range dscsa.Patterns() {
+		served[pattern] = true
+		method, path, _ := strings.Cut(pattern, " ")
+		op := lookup(paths, path, strings.ToLower(method))
+		if op == nil {
+			t.Errorf("openapi.json lacks route %q", pattern)
+		}
+		if got := lookup(op, "x-access"); got != "tradingPartner" {
+			t.Errorf("openapi.json %s x-access = %v; want tradingPartner", pattern, got)
+		}
+		if got, _ := lookup(op, "security").([]any); len(got) != 1 {
+			t.Errorf("openapi.json %s security = %v; want bearerAuth", pattern, got)
 		}
 	}
 
@@ -244,54 +262,60 @@ func jsonFields(t reflect.Type) map[string]bool {
 func TestOpenAPISchemas(t *testing.T) {
 	doc := openAPIDoc(t)
 	types := map[string]any{
-		"Status":            v1.Status{},
-		"SubmitRequest":     v1.SubmitRequest{},
-		"TxAnswer":          v1.TxAnswer{},
-		"TxResult":          v1.TxResult{},
-		"Event":             contract.Event{},
-		"Attr":              contract.Attr{},
-		"Account":           identity.Account{},
-		"Organization":      identity.Organization{},
-		"BlockAnswer":       v1.BlockAnswer{},
-		"BlockTx":           v1.BlockTx{},
-		"BlockSigner":       v1.BlockSigner{},
-		"StreamEvent":       v1.StreamEvent{},
-		"ChallengeRequest":  v1.ChallengeRequest{},
-		"ChallengeAnswer":   v1.ChallengeAnswer{},
-		"TokenRequest":      v1.TokenRequest{},
-		"TokenAnswer":       v1.TokenAnswer{},
-		"Error":             v1.Error{},
-		"StoredGrant":       consent.StoredGrant{},
-		"StoredRequest":     consent.StoredRequest{},
-		"Scope":             consent.Scope{},
-		"Grantee":           consent.Grantee{},
-		"GrantList":         v1.GrantList{},
-		"Delegate":          identity.Delegate{},
-		"DelegateList":      v1.DelegateList{},
-		"RecoveryAnswer":    v1.RecoveryAnswer{},
-		"GuardianSet":       identity.GuardianSet{},
-		"Recovery":          identity.Recovery{},
-		"PendingReview":     consent.PendingReview{},
-		"ReviewList":        v1.ReviewList{},
-		"Anchor":            records.AnchorRecord{},
-		"AuditEvent":        audit.Event{},
-		"EventAnswer":       v1.EventAnswer{},
-		"Checkpoint":        audit.Checkpoint{},
-		"InclusionAnswer":   v1.InclusionAnswer{},
-		"ConsistencyAnswer": v1.ConsistencyAnswer{},
-		"Bundle":            audit.Bundle{},
-		"Report":            disclosure.Report{},
-		"Disclosure":        disclosure.Disclosure{},
-		"ProvenLeaf":        disclosure.ProvenLeaf{},
-		"EventList":         v1.EventList{},
-		"CheckpointAnswer":  v1.CheckpointAnswer{},
-		"Proposal":          governance.Proposal{},
-		"Propose":           governance.Propose{},
-		"ProposalParams":    governance.Params{},
-		"GenesisOrg":        identity.GenesisOrg{},
-		"Validator":         identity.Validator{},
-		"ValidatorList":     v1.ValidatorList{},
-		"SmartConfig":       smart.Configuration{},
+		"Status":              v1.Status{},
+		"SubmitRequest":       v1.SubmitRequest{},
+		"TxAnswer":            v1.TxAnswer{},
+		"TxResult":            v1.TxResult{},
+		"Event":               contract.Event{},
+		"Attr":                contract.Attr{},
+		"Account":             identity.Account{},
+		"Organization":        identity.Organization{},
+		"BlockAnswer":         v1.BlockAnswer{},
+		"BlockTx":             v1.BlockTx{},
+		"BlockSigner":         v1.BlockSigner{},
+		"StreamEvent":         v1.StreamEvent{},
+		"ChallengeRequest":    v1.ChallengeRequest{},
+		"ChallengeAnswer":     v1.ChallengeAnswer{},
+		"TokenRequest":        v1.TokenRequest{},
+		"TokenAnswer":         v1.TokenAnswer{},
+		"Error":               v1.Error{},
+		"StoredGrant":         consent.StoredGrant{},
+		"StoredRequest":       consent.StoredRequest{},
+		"Scope":               consent.Scope{},
+		"Grantee":             consent.Grantee{},
+		"GrantList":           v1.GrantList{},
+		"Delegate":            identity.Delegate{},
+		"DelegateList":        v1.DelegateList{},
+		"RecoveryAnswer":      v1.RecoveryAnswer{},
+		"GuardianSet":         identity.GuardianSet{},
+		"Recovery":            identity.Recovery{},
+		"PendingReview":       consent.PendingReview{},
+		"ReviewList":          v1.ReviewList{},
+		"Anchor":              records.AnchorRecord{},
+		"AuditEvent":          audit.Event{},
+		"EventAnswer":         v1.EventAnswer{},
+		"Checkpoint":          audit.Checkpoint{},
+		"InclusionAnswer":     v1.InclusionAnswer{},
+		"ConsistencyAnswer":   v1.ConsistencyAnswer{},
+		"Bundle":              audit.Bundle{},
+		"Report":              disclosure.Report{},
+		"Disclosure":          disclosure.Disclosure{},
+		"ProvenLeaf":          disclosure.ProvenLeaf{},
+		"EventList":           v1.EventList{},
+		"CheckpointAnswer":    v1.CheckpointAnswer{},
+		"Proposal":            governance.Proposal{},
+		"Propose":             governance.Propose{},
+		"ProposalParams":      governance.Params{},
+		"GenesisOrg":          identity.GenesisOrg{},
+		"Validator":           identity.Validator{},
+		"ValidatorList":       v1.ValidatorList{},
+		"SmartConfig":         smart.Configuration{},
+		"Verification":        v1.Verification{},
+		"VerificationData":    v1.VerificationData{},
+		"Journey":             v1.Journey{},
+		"JourneyEvent":        v1.JourneyEvent{},
+		"SubscriptionRequest": v1.SubscriptionRequest{},
+		"Subscription":        v1.Subscription{},
 	}
 	for name, v := range types {
 		schema := lookup(doc, "components", "schemas", name)

@@ -179,6 +179,7 @@ var scriptOps = []struct {
 	{8, (*scriptGen).supplyRecord},
 	{1, (*scriptGen).supplyRelease},
 	{1, (*scriptGen).supplyRecall},
+	{2, (*scriptGen).supplyVerifications},
 }
 
 func (g *scriptGen) registerPatient() (ScriptTx, bool) {

@@ -162,3 +162,20 @@ func (g *scriptGen) supplyRecall() (ScriptTx, bool) {
 	m := supply.Recall{GTIN: scriptGTIN, Lot: lot}
 	return ScriptTx{g.next(c, true, contract.Encode(m)), code, "recall"}, true
 }
+
+// supplyVerifications records a receipt of a verification OrgA's node
+// answered: of a modelled item (verified, as far as the script knows) or of
+// a serial never commissioned.
+func (g *scriptGen) supplyVerifications() (ScriptTx, bool) {
+	a, asker := g.orgAdmin(OrgA), g.pick(activeMember)
+	if a == nil || asker == nil {
+		return ScriptTx{}, false
+	}
+	r := supply.Receipt{Requester: tx.AddressOf(Pub(asker.key)), GTIN: scriptGTIN, Serial: "NEVER", Height: 1, Reason: supply.ReasonUnknown}
+	if it := g.itemWhere(func(*itemModel) bool { return true }); it != nil {
+		_, r.Serial, _ = it.epc.Item()
+		r.Lot, r.Reason = it.lot, ""
+	}
+	m := supply.Verifications{Receipts: []supply.Receipt{r}}
+	return ScriptTx{g.next(a, true, contract.Encode(m)), tx.CodeOK, "verifications"}, true
+}

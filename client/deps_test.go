@@ -13,7 +13,7 @@ const mod = "github.com/careledger/careledger/"
 // "/" stands for the packages under it too.
 var notInClient = []string{
 	mod + "api", mod + "app", mod + "state", mod + "node", mod + "tracker", mod + "index",
-	mod + "fhirapi", mod + "custodian", mod + "sender", mod + "vault",
+	mod + "fhirapi", mod + "custodian", mod + "dscsa", mod + "sender", mod + "vault",
 	"github.com/syndtr/goleveldb/", "github.com/cometbft/cometbft-db",
 	"github.com/cometbft/cometbft/node", "github.com/cometbft/cometbft/consensus",
 	"github.com/cometbft/cometbft/mempool", "github.com/cometbft/cometbft/p2p",
@@ -21,7 +21,7 @@ var notInClient = []string{
 }
 
 // servers are the node's packages, which must not depend on the client.
-var servers = []string{"api", "fhirapi", "custodian", "sender", "node", "app"}
+var servers = []string{"api", "fhirapi", "custodian", "sender", "node", "app", "dscsa"}
 
 // imports runs go list -deps on pkgs and returns every package they depend
 // on (themselves included) with the packages it imports.

@@ -30,6 +30,8 @@ var Others = []node.Org{
 	{ID: "lakeside-clinic", Name: "Lakeside Clinic", Type: identity.Provider},
 	{ID: "acme-health", Name: "Acme Health Plan", Type: identity.Payer},
 	{ID: "corner-pharmacy", Name: "Corner Pharmacy", Type: identity.Pharma},
+	{ID: "acme-pharma", Name: "Acme Pharma", Type: identity.Pharma},
+	{ID: "north-wholesale", Name: "North Wholesale Drug", Type: identity.Pharma},
 }
 
 // InitOptions returns the options that create the demo network's home.
@@ -117,6 +119,9 @@ func Seed(ctx context.Context, c *client.Client, dir keys.Dir) ([]Account, error
 		}
 	}
 	if err := seedRecords(ctx, c, dir, newPatients); err != nil {
+		return nil, err
+	}
+	if err := seedSupply(ctx, c, dir); err != nil {
 		return nil, err
 	}
 	return out, nil

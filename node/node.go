@@ -32,6 +32,7 @@ import (
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/custodian"
+	"github.com/careledger/careledger/dscsa"
 	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/fhirapi"
 	"github.com/careledger/careledger/index"
@@ -63,6 +64,12 @@ type Node struct {
 	vault   *vault.Vault
 	records *custodian.Custodian
 	fhirAPI *fhirapi.Server
+	// org is the organization the node's service key belongs to, and
+	// sender signs that key's transactions for every HTTP face.
+	org    string
+	sender *sender.Sender
+	// supply answers DSCSA verifications and delivers subscriptions.
+	supply *dscsa.Server
 	// snapshots writes snapshots for state sync; nil if they are off.
 	snapshots *snapshotter
 	http      *http.Server
@@ -155,10 +162,20 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	if n.fhirAPI, err = n.openRecords(cc, gen, key); err != nil {
 		return err
 	}
+	if n.supply, err = dscsa.New(dscsa.Options{
+		Auth: n.api.Auth(), State: func() dscsa.State { return n.app.State() }, Sender: n.sender, Org: n.org,
+		Logf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
+	}); err != nil {
+		return err
+	}
+	n.app.Listen(n.supply)
 	mux := http.NewServeMux()
 	mux.Handle("/", n.api.Handler())
 	mux.Handle("/fhir", n.fhirAPI.Handler())
 	mux.Handle("/fhir/", n.fhirAPI.Handler())
+	for _, p := range dscsa.Prefixes {
+		mux.Handle(p, n.supply.Handler())
+	}
 	// The portal: its page at / and its files under /portal/; every other
 	// path stays the JSON API's (and its JSON 404).
 	portal := web.Handler()
@@ -204,9 +221,9 @@ func (n *Node) openRecords(cc *cfg.Config, gen *cmttypes.GenesisDoc, key ed25519
 	}
 	// One sender signs every transaction of the node's service key, so
 	// that the key's sequence numbers are kept in one place.
-	send := sender.New(gen.ChainID, key, n.tracker, chainReader{n.app, n.index})
+	n.org, n.sender = org, sender.New(gen.ChainID, key, n.tracker, chainReader{n.app, n.index})
 	n.records, err = custodian.New(custodian.Options{
-		Org: org, Vault: n.vault, Validator: validator, Sender: send,
+		Org: org, Vault: n.vault, Validator: validator, Sender: n.sender,
 		ProofsDir: filepath.Join(cc.DBDir(), "vault", "proofs.db"),
 	})
 	if err != nil {
@@ -400,6 +417,14 @@ func (n *Node) Stop() error {
 		n.cancel()
 		<-n.done
 	}
+	if n.supply != nil {
+		// Record the verification receipts still queued while consensus runs.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := n.supply.Close(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, "verification receipts not all recorded before stopping:", err)
+		}
+		cancel()
+	}
 	if n.comet.IsRunning() {
 		errs = append(errs, n.comet.Stop())
 		n.comet.Wait()
@@ -464,6 +489,9 @@ func (n *Node) Index() *index.Index { return n.index }
 
 // Vault returns the node's record vault (for benchmarks' baselines).
 func (n *Node) Vault() *vault.Vault { return n.vault }
+
+// Supply returns the node's DSCSA verification and subscription server.
+func (n *Node) Supply() *dscsa.Server { return n.supply }
 
 // API returns the HTTP API server.
 func (n *Node) API() *api.Server { return n.api }

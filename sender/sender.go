@@ -68,6 +68,27 @@ func (s *Sender) Send(ctx context.Context, msgs ...tx.Msg) (*app.TxResult, error
 	return s.await(ctx, h)
 }
 
+// Commit is Send for callers that need only the outcome: it does not read
+// the committed result back from the index, which for a transaction of
+// hundreds of events (batched verification receipts) costs more than the
+// rest of the wait.
+func (s *Sender) Commit(ctx context.Context, msgs ...tx.Msg) error {
+	h, err := s.submit(msgs)
+	if err != nil {
+		return err
+	}
+	res, err := s.sub.Wait(ctx, h)
+	switch {
+	case err != nil:
+		return err
+	case res.Status != tracker.Committed:
+		return fmt.Errorf("node transaction %s %s: %s %s", h, res.Status, res.Code, res.Log)
+	case res.Code != tx.CodeOK:
+		return &tx.Rejection{Code: res.Code, Msg: res.Log}
+	}
+	return nil
+}
+
 // await waits until transaction h commits and returns its result.
 func (s *Sender) await(ctx context.Context, h tx.Hash) (*app.TxResult, error) {
 	res, err := s.sub.Wait(ctx, h)

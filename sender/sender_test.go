@@ -105,13 +105,25 @@ func TestSender(t *testing.T) {
 		send(t, 24, grant)
 	})
 
+	t.Run("Commit", func(t *testing.T) {
+		// Commit reports the outcome alone: a rejection in the block is its
+		// *tx.Rejection, and it used its sequence as Send's do.
+		if err := s.Commit(ctx, contract.Encode(identity.RegisterPatient{})); !isCode(err, tx.CodeAlreadyExists) {
+			t.Fatalf("Commit(register again) = %v; want already_exists", err)
+		}
+		if err := s.Commit(ctx, grant); err != nil {
+			t.Fatalf("Commit(grant) = %v; want nil", err)
+		}
+		send(t, 27, grant)
+	})
+
 	t.Run("RefusedAtSubmit", func(t *testing.T) {
 		// A transaction refused before the mempool uses no sequence.
 		r, err := s.Send(ctx, tx.Msg{Type: 1 << 40})
 		if code, _ := tx.CodeOf(err); code != tx.CodeUnknownMessage || r != nil {
 			t.Fatalf("Send(unknown message) = %+v, %v; want unknown_message and no result", r, err)
 		}
-		send(t, 25, grant)
+		send(t, 28, grant)
 	})
 
 	t.Run("Relay", func(t *testing.T) {
@@ -129,4 +141,9 @@ func TestSender(t *testing.T) {
 			t.Fatalf("Relay(0xff) = %+v, %v; want a malformed rejection", r, err)
 		}
 	})
+}
+
+func isCode(err error, c tx.Code) bool {
+	code, ok := tx.CodeOf(err)
+	return ok && code == c
 }

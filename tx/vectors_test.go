@@ -405,6 +405,20 @@ func vectorSpecs() []vectorSpec {
 			sequence:    2,
 			msgs:        func() []specMsg { return []specMsg{{msg: supply.Recall{GTIN: "09521234543213", Lot: "L2025A"}}} },
 		},
+		{
+			description: "The manufacturer's node records the receipts of two DSCSA verifications it answered (supply/verifications): " +
+				"one verified with lot and expiry as asked, one of an unknown serial, both answered from the state at height 9.",
+			signer:   "maker node",
+			sequence: 8,
+			msgs: func() []specMsg {
+				var pharmacist tx.Address
+				copy(pharmacist[:], bytes.Repeat([]byte{0x42}, tx.AddressSize))
+				return []specMsg{{msg: supply.Verifications{Receipts: []supply.Receipt{
+					{Requester: pharmacist, GTIN: "09521234543213", Serial: "A1", Lot: "L2025A", Expiry: 20271231, Height: 9},
+					{Requester: pharmacist, GTIN: "09521234543213", Serial: "Z9", Height: 9, Reason: supply.ReasonUnknown},
+				}}}}
+			},
+		},
 	}
 }
 

@@ -3,11 +3,15 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/careledger/careledger/client"
 	"github.com/careledger/careledger/nodetest"
@@ -41,8 +45,8 @@ func TestTour(t *testing.T) {
 
 	var orgs []map[string]any
 	mustJSON(t, run(true, "query", "orgs", "--key", "admin"), &orgs)
-	if len(orgs) != 4 {
-		t.Fatalf("query orgs: %d organizations; want 4", len(orgs))
+	if len(orgs) != 6 {
+		t.Fatalf("query orgs: %d organizations; want 6", len(orgs))
 	}
 	var members []map[string]any
 	mustJSON(t, run(true, "query", "members", "--key", "admin", "mercy-hospital"), &members)
@@ -166,6 +170,8 @@ func TestTour(t *testing.T) {
 		return total(run(true, "fhir", "--key", "dr-adams", "GET", "Observation?patient=patient-bob")) == 2
 	})
 
+	tourSupply(t, run)
+
 	// Who saw what, verified offline.
 	dir := t.TempDir()
 	genesis := filepath.Join(home, "config", "genesis.json")
@@ -193,6 +199,95 @@ func TestTour(t *testing.T) {
 func startNodeArgs(t *testing.T, args ...string) *process {
 	t.Helper()
 	return startProcess(t, binary, args...)
+}
+
+// tourSupply walks the README's drug supply chain: a package's journey
+// through the demo's manufacturer and wholesaler to the pharmacy, its
+// verification, a subscription to recalls and a recall.
+func tourSupply(t *testing.T, run func(bool, ...string) string) {
+	t.Helper()
+	var j struct {
+		Holder, Status string
+		Events         []struct{ BizStep, Org string }
+	}
+	mustJSON(t, run(true, "supply", "journey", "--key", "pharmacist", "/01/09521234543213/21/PK0001"), &j)
+	var steps []string
+	for _, e := range j.Events {
+		steps = append(steps, e.BizStep+"@"+e.Org)
+	}
+	want := "commissioning@acme-pharma packing@acme-pharma shipping@acme-pharma receiving@north-wholesale shipping@north-wholesale receiving@corner-pharmacy"
+	if got := strings.Join(steps, " "); got != want || j.Holder != "corner-pharmacy" || j.Status != "received" {
+		t.Errorf("supply journey PK0001: %s, held %s by %s; want %s, received by corner-pharmacy", got, j.Status, j.Holder, want)
+	}
+	var c struct{ Children []string }
+	mustJSON(t, run(true, "supply", "journey", "--key", "pharmacist", "/00/106141412345678908"), &c)
+	if len(c.Children) != 4 {
+		t.Errorf("supply journey of the case: children %v; want its four packs", c.Children)
+	}
+
+	verify := func(args ...string) (verified bool, reason, info string) {
+		var v struct {
+			Data struct {
+				Verified                  bool
+				VerificationFailureReason string
+				AdditionalInfo            string
+			}
+		}
+		mustJSON(t, run(true, append([]string{"supply", "verify", "--key", "pharmacist", "09521234543213"}, args...)...), &v)
+		return v.Data.Verified, v.Data.VerificationFailureReason, v.Data.AdditionalInfo
+	}
+	for _, c := range []struct {
+		args     []string
+		verified bool
+		reason   string
+	}{
+		{[]string{"PK0001", "--lot", "DEMO-LOT1", "--expiry", "281231"}, true, ""},
+		{[]string{"PK0001", "--lot", "OTHER-LOT"}, false, "No_match_GTIN_Serial_Lot"},
+		{[]string{"FAKE0001"}, false, "No_match_GTIN_Serial"},
+	} {
+		if ok, reason, _ := verify(c.args...); ok != c.verified || reason != c.reason {
+			t.Errorf("supply verify %v: verified %v (%s); want %v (%s)", c.args, ok, reason, c.verified, c.reason)
+		}
+	}
+	// The manufacturer records a commissioning through the contract's
+	// message, from a file; the new pack then verifies.
+	file := filepath.Join(t.TempDir(), "commission.json")
+	if err := os.WriteFile(file, []byte(`{"events":[{"hash":"`+strings.Repeat("7e", 32)+`","type":"ObjectEvent","action":"ADD",`+
+		`"bizStep":"commissioning","disposition":"active","epcList":["/01/09521234543213/21/PK0100"],"lot":"DEMO-LOT2","expiry":20290630}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	run(true, "supply", "record", "--key", "acme-pharma-admin", file)
+	if ok, reason, _ := verify("PK0100", "--lot", "DEMO-LOT2", "--expiry", "290630"); !ok {
+		t.Errorf("supply verify of the recorded pack: not verified (%s)", reason)
+	}
+	if out := run(false, "supply", "record", "--key", "pharmacist", file); !strings.Contains(out, "already_exists") {
+		t.Errorf("supply record of the same event again: %s; want already_exists", out)
+	}
+	if out := run(false, "supply", "verify", "--key", "dr-adams", "09521234543213", "PK0001"); !strings.Contains(out, "unauthorized") {
+		t.Errorf("supply verify by a hospital's physician: %s; want unauthorized", out)
+	}
+
+	// The pharmacy subscribes to recalls of its stock; the recall reaches
+	// its webhook, and the packs verify as recalled.
+	got := make(chan []byte, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- b
+	}))
+	defer hook.Close()
+	run(true, "supply", "subscribe", "--key", "pharmacist", "SupplyRecallsOfMyStock", hook.URL)
+	run(true, "supply", "recall", "--key", "acme-pharma-admin", "09521234543213", "DEMO-LOT1")
+	select {
+	case b := <-got:
+		if !strings.Contains(string(b), `"supply.recall_notice"`) || !strings.Contains(string(b), `"corner-pharmacy"`) {
+			t.Errorf("recall webhook got %s; want the pharmacy's recall notice", b)
+		}
+	case <-time.After(20 * time.Second):
+		t.Errorf("no recall delivered to the pharmacy's webhook in 20 s")
+	}
+	if ok, reason, info := verify("PK0001"); ok || reason != "Not_for_re-distribution" || info != "Recalled" {
+		t.Errorf("supply verify after the recall: verified %v (%s, %s); want false (Not_for_re-distribution, Recalled)", ok, reason, info)
+	}
 }
 
 // startProcess starts a program, its output going to a log file, and kills

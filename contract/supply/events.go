@@ -31,6 +31,7 @@ func eventSpecs() []contract.EventSpec {
 		{Type: EventReleased, Action: "U"},
 		{Type: EventRecalled, ByType: true, Action: "U"},
 		{Type: EventRecallNotice, Action: "U"},
+		{Type: EventVerification, Action: "R"},
 	}
 }
 

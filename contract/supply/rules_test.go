@@ -342,6 +342,10 @@ var sampleMsgs = []contract.Msg{
 	}}},
 	supply.Release{EPCs: []supply.EPC{supply.SSCC(ssccA)}},
 	supply.Recall{GTIN: gtinA, Lot: "L1"},
+	supply.Verifications{Receipts: []supply.Receipt{
+		{Requester: addr(pharmacy), GTIN: gtinA, Serial: "A1", Lot: "L1", Expiry: 20271231, Height: 7},
+		{Requester: addr(wholesaler), GTIN: gtinB, Serial: "B9", Height: 8, Reason: supply.ReasonUnknown},
+	}},
 }
 
 func TestEncodeDecode(t *testing.T) {

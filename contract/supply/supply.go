@@ -50,6 +50,7 @@ func (c *Contract) Describe() contract.Contract {
 			contract.Message("supply/record", readRecord, Record.validate, c.record),
 			contract.Message("supply/release", readRelease, Release.validate, release),
 			contract.Message("supply/recall", readRecall, Recall.validate, recall),
+			contract.Message("supply/verifications", readVerifications, Verifications.validate, verifications),
 		},
 		Events: eventSpecs(),
 	}

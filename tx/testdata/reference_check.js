@@ -49,6 +49,7 @@ function build(m) {
     })));
     case 66: return release(f.epcs);
     case 67: return recall(f.gtin, f.lot);
+    case 68: return verifications(f.receipts.map((r) => ({ ...r, requester: hexb(r.requester) })));
   }
   throw new Error("no builder for type " + m.type);
 }

@@ -129,7 +129,10 @@ const epcisEvent = (e) => [
 const record = (events) => ({ type: 65, body: list(events, epcisEvent) });
 const release = (epcs) => ({ type: 66, body: list(epcs, str) });
 const recall = (gtin, lot) => ({ type: 67, body: [...str(gtin), ...str(lot)] });
+const receipt = ({ requester, gtin, serial, lot = "", expiry = 0, height, reason = "" }) =>
+  [...requester, ...str(gtin), ...str(serial), ...str(lot), ...uvarint(expiry), ...uvarint(height), ...str(reason)];
+const verifications = (receipts) => ({ type: 68, body: list(receipts, receipt) });
 
 export {
-  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall,
+  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications,
 };

@@ -1,0 +1,72 @@
+package client
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	v1 "github.com/careledger/careledger/api/v1"
+)
+
+// VerifyRequest names a product identifier to verify: its GTIN and serial,
+// and the lot and expiry (YYMMDD, as GS1 AI 17) printed on the package, if
+// the asker has them.
+type VerifyRequest struct {
+	GTIN, Serial, Lot, Expiry string
+	// CorrUUID correlates the answer with the request (optional).
+	CorrUUID string
+}
+
+// Verify asks the node whether a product identifier is genuine and may be
+// distributed (DSCSA verification, GET /01/{gtin}/21/{serial}). Any
+// answer, verified or not, is recorded on the chain as a receipt.
+func (c *Client) Verify(ctx context.Context, token string, r VerifyRequest) (v1.Verification, error) {
+	q := url.Values{}
+	if r.Lot != "" {
+		q.Set("10", r.Lot)
+	}
+	if r.Expiry != "" {
+		q.Set("17", r.Expiry)
+	}
+	if r.CorrUUID != "" {
+		q.Set("corrUUID", r.CorrUUID)
+	}
+	path := "/01/" + url.PathEscape(r.GTIN) + "/21/" + url.PathEscape(r.Serial)
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var a v1.Verification
+	return a, c.do(ctx, http.MethodGet, path, nil, &a, bearer(token))
+}
+
+// Journey returns an item's or logistic unit's state and the events that
+// named it. epc is its Digital Link path: /01/{gtin}/21/{serial} or
+// /00/{sscc}.
+func (c *Client) Journey(ctx context.Context, token, epc string) (v1.Journey, error) {
+	path := epc
+	if u, err := url.Parse(epc); err == nil && u.Path != "" {
+		path = u.EscapedPath() // a full Digital Link URI gives its path
+	}
+	var j v1.Journey
+	return j, c.do(ctx, http.MethodGet, path+"?linkType=gs1:traceability", nil, &j, bearer(token))
+}
+
+// Subscribe subscribes the token's organization to a named query
+// (SupplyShipmentsToMe, SupplyRecallsOfMyStock): the node posts each
+// committed block's matching events to r.Dest.
+func (c *Client) Subscribe(ctx context.Context, token, query string, r v1.SubscriptionRequest) (v1.Subscription, error) {
+	var s v1.Subscription
+	return s, c.do(ctx, http.MethodPost, "/epcis/queries/"+url.PathEscape(query)+"/subscriptions", r, &s, bearer(token))
+}
+
+// Subscriptions lists the token's organization's subscriptions to query at
+// this node.
+func (c *Client) Subscriptions(ctx context.Context, token, query string) ([]v1.Subscription, error) {
+	var out []v1.Subscription
+	return out, c.do(ctx, http.MethodGet, "/epcis/queries/"+url.PathEscape(query)+"/subscriptions", nil, &out, bearer(token))
+}
+
+// Unsubscribe ends a subscription of the token's organization.
+func (c *Client) Unsubscribe(ctx context.Context, token, query, id string) error {
+	return c.do(ctx, http.MethodDelete, "/epcis/queries/"+url.PathEscape(query)+"/subscriptions/"+url.PathEscape(id), nil, nil, bearer(token))
+}
