@@ -32,6 +32,7 @@ import (
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/custodian"
+	"github.com/careledger/careledger/epcisapi"
 	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/fhirapi"
 	"github.com/careledger/careledger/index"
@@ -63,6 +64,9 @@ type Node struct {
 	vault   *vault.Vault
 	records *custodian.Custodian
 	fhirAPI *fhirapi.Server
+	// sender signs the node's own transactions (FHIR's and EPCIS's).
+	sender *sender.Sender
+	epcis  *epcisapi.Server
 	// snapshots writes snapshots for state sync; nil if they are off.
 	snapshots *snapshotter
 	http      *http.Server
@@ -155,8 +159,13 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	if n.fhirAPI, err = n.openRecords(cc, gen, key); err != nil {
 		return err
 	}
+	if n.epcis, err = n.openEPCIS(cc); err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/", n.api.Handler())
+	mux.Handle("/epcis", n.epcis.Handler())
+	mux.Handle("/epcis/", n.epcis.Handler())
 	mux.Handle("/fhir", n.fhirAPI.Handler())
 	mux.Handle("/fhir/", n.fhirAPI.Handler())
 	// The portal: its page at / and its files under /portal/; every other
@@ -205,6 +214,7 @@ func (n *Node) openRecords(cc *cfg.Config, gen *cmttypes.GenesisDoc, key ed25519
 	// One sender signs every transaction of the node's service key, so
 	// that the key's sequence numbers are kept in one place.
 	send := sender.New(gen.ChainID, key, n.tracker, chainReader{n.app, n.index})
+	n.sender = send
 	n.records, err = custodian.New(custodian.Options{
 		Org: org, Vault: n.vault, Validator: validator, Sender: send,
 		ProofsDir: filepath.Join(cc.DBDir(), "vault", "proofs.db"),
@@ -219,6 +229,22 @@ func (n *Node) openRecords(cc *cfg.Config, gen *cmttypes.GenesisDoc, key ed25519
 		Validates: validator != nil, Peers: peers, Audit: n.audit, Events: n.app.Router(),
 		ExportDir: filepath.Join(cc.DBDir(), "exports"),
 	}), nil
+}
+
+// openEPCIS opens EPCIS capture and query (/epcis) for the custodian's
+// organization, its event bodies sealed under the vault's master key.
+func (n *Node) openEPCIS(cc *cfg.Config) (*epcisapi.Server, error) {
+	master, err := vault.LoadMasterKey(masterKeyPath(n.home))
+	if err != nil {
+		return nil, err
+	}
+	return epcisapi.New(epcisapi.Options{
+		Org: n.records.Org(), Sender: n.sender, Auth: n.api.Auth(), Keys: master,
+		State:      func() identity.Iterator { return n.app.State() },
+		Dir:        filepath.Join(cc.DBDir(), "epcis"),
+		Parties:    n.cfg.EPCISParties,
+		MaxTxBytes: func() int { return n.app.Params().MaxTxBytes },
+	})
 }
 
 // replayErasures gives the custodian every erasure the chain ordered of
@@ -413,6 +439,9 @@ func (n *Node) Stop() error {
 
 func (n *Node) closeStores() error {
 	var errs []error
+	if n.epcis != nil {
+		errs = append(errs, n.epcis.Close()) // stops its captures first
+	}
 	if n.index != nil {
 		errs = append(errs, n.index.Close())
 	}
