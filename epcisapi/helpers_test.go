@@ -39,7 +39,7 @@ func network(t *testing.T) []*nodetest.Node {
 }
 
 // send signs msgs with key at n and fails the test unless they apply.
-func send(t *testing.T, n *nodetest.Node, key ed25519.PrivKey, msgs ...contract.Msg) []contract.Event {
+func send(t testing.TB, n *nodetest.Node, key ed25519.PrivKey, msgs ...contract.Msg) []contract.Event {
 	t.Helper()
 	var raw []tx.Msg
 	for _, m := range msgs {
@@ -154,7 +154,7 @@ func itemOf(t *testing.T, n *nodetest.Node, epc string) (*supply.Item, supply.St
 	return it, st
 }
 
-func gtinOf(t *testing.T, sgtin string) string {
+func gtinOf(t testing.TB, sgtin string) string {
 	t.Helper()
 	e, _ := epcisapi.ChainEPC(sgtin)
 	gtin, _, ok := e.Item()

@@ -21,7 +21,7 @@ import (
 // single starts one node of a manufacturer ("local", pharma) beside a
 // regulator and a rival manufacturer without nodes, and returns it with
 // its admin's token.
-func single(t *testing.T) (*nodetest.Node, string) {
+func single(t testing.TB) (*nodetest.Node, string) {
 	t.Helper()
 	n := nodetest.Start(t, node.InitOptions{
 		Org:    node.Org{ID: "local", Name: "Acme Pharma", Type: identity.Pharma},
