@@ -38,7 +38,7 @@ func benchDocs(n int) []string {
 // BenchmarkCapture measures events captured per second end to end (HTTP,
 // parse, hash, convert, seal, one transaction per document through
 // CometBFT and the supply contract, the job polled to success) in
-// documents of 100 events, 16 documents in flight, beside the baseline of
+// documents of 100 events, 32 documents in flight, beside the baseline of
 // the same documents parsed and hashed with no ledger.
 func BenchmarkCapture(b *testing.B) {
 	b.Run("baseline_parse_hash", func(b *testing.B) {
@@ -63,7 +63,7 @@ func BenchmarkCapture(b *testing.B) {
 		var wg sync.WaitGroup
 		work := make(chan string)
 		var failed atomic.Int64
-		for range 16 {
+		for range 32 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()

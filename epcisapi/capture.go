@@ -239,23 +239,13 @@ func (s *Server) startJob(p *prepared) *job {
 // before anything is sent; then its entries are sealed and its one
 // message sent; the contract applies all its events or none.
 func (s *Server) run(p *prepared) []jobError {
-	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
-	case <-s.ctx.Done():
-		return []jobError{{problem: problemOf(tx.Rejectf(tx.CodeBusy, "the node is stopping"))}}
-	}
 	if errs := s.duplicates(p); len(errs) > 0 {
 		return errs
 	}
 	if err := s.store.put(p.entries); err != nil {
 		return []jobError{{problem: problemOf(err)}}
 	}
-	res, err := s.opts.Sender.Send(s.ctx, p.msg)
-	if err == nil && res.Code != tx.CodeOK {
-		err = tx.Rejectf(res.Code, "%s", res.Log)
-	}
-	if err != nil {
+	if err := s.send(p); err != nil {
 		return []jobError{s.jobErrorOf(err, p)}
 	}
 	now := s.opts.Now().UTC()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/supply"
+	"github.com/careledger/careledger/epcisapi"
 	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/nodetest"
 )
@@ -227,4 +228,39 @@ func TestQuery(t *testing.T) {
 			t.Errorf("after a restart the lot's commissioning: %d events; want 1", len(got))
 		}
 	})
+}
+
+// TestGroupCommit captures documents at once, one of which breaks a rule
+// (commissioning a product not registered): the node may send them in one
+// transaction, but each document is recorded or refused on its own.
+func TestGroupCommit(t *testing.T) {
+	n, tok := single(t)
+	send(t, n, n.Admin, supply.RegisterProduct{Owner: "local", GTIN: gtinOf(t, pack1)})
+	const docs = 12
+	jobs := make(chan epcisapi.Job, docs)
+	for i := range docs {
+		d := doc(commission("2025-01-01T08:00:00Z", "G1", fmt.Sprintf("urn:epc:id:sgtin:0614141.107346.%d", 900+i)))
+		if i == docs/2 {
+			d = doc(commission("2025-01-01T08:00:00Z", "G1", "urn:epc:id:sgtin:0614141.107399.1"))
+		}
+		go func() { jobs <- capture(t, n, tok, "application/ld+json", d) }()
+	}
+	ok, refused := 0, 0
+	for range docs {
+		j := <-jobs
+		switch {
+		case j.Success:
+			ok++
+		case len(j.Errors) == 1 && j.Errors[0].Status >= 400 && j.Errors[0].Status < 500:
+			refused++
+		default:
+			t.Errorf("job %+v", j)
+		}
+	}
+	if ok != docs-1 || refused != 1 {
+		t.Errorf("%d captured and %d refused; want %d and 1", ok, refused, docs-1)
+	}
+	if got := queryEvents(t, n, tok, "EQ_bizStep=commissioning&perPage=100"); len(got) != docs-1 {
+		t.Errorf("%d commissionings held; want %d", len(got), docs-1)
+	}
 }

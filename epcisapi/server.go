@@ -97,7 +97,7 @@ type Server struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-	slots  chan struct{} // bounds the captures in flight
+	queue  chan *sending // documents ready to send, to the senders
 }
 
 // New opens the sealed store in opts.Dir and indexes the events this
@@ -114,7 +114,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		opts: opts, store: st,
 		byHash: map[[32]byte]*entry{}, byEventID: map[string]*entry{}, jobs: map[string]*job{},
-		slots: make(chan struct{}, 64),
+		queue: make(chan *sending),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	view := opts.State()
@@ -133,6 +133,10 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.routes()
+	for range senders {
+		s.wg.Add(1)
+		go s.sendLoop()
+	}
 	return s, nil
 }
 
