@@ -336,7 +336,8 @@ type jsonDocument struct {
 // bodies returns each event's body as this node keeps and serves it: for
 // a JSON document, the event as the client wrote it, under the document's
 // @context (so that it hashes the same); for XML, the event in JSON-LD.
-// It reports false when the JSON events cannot be matched to doc's.
+// A JSON document whose events cannot be matched to doc's is written as
+// XML's are.
 func bodies(doc *epcis.Document, raw []byte, isXML bool) ([][]byte, error) {
 	out := make([][]byte, len(doc.Events))
 	if !isXML {
@@ -386,10 +387,9 @@ func withContext(ev, ctx json.RawMessage) []byte {
 		if err != nil {
 			return bytes.Clone(ev)
 		}
-		delete(fields, "@context")
 		ctx = joined
 		// The event's other fields keep their order and text.
-		ev = withoutKey(ev, fields)
+		ev = withoutContext(ev)
 	}
 	var b bytes.Buffer
 	b.WriteString(`{"@context":`)
@@ -409,9 +409,9 @@ func contextItems(c json.RawMessage) []json.RawMessage {
 	return []json.RawMessage{c}
 }
 
-// withoutKey rewrites the object ev without its @context, streaming its
-// other members in their order.
-func withoutKey(ev []byte, _ map[string]json.RawMessage) []byte {
+// withoutContext rewrites the object ev without its @context, streaming
+// its other members in their order.
+func withoutContext(ev []byte) []byte {
 	d := json.NewDecoder(bytes.NewReader(ev))
 	d.UseNumber()
 	var b bytes.Buffer

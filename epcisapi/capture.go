@@ -193,7 +193,7 @@ func (s *Server) entryOf(e *epcis.Event, c *converted, body []byte) *entry {
 		ReadPoint: e.ReadPoint, BizLocation: e.BizLocation, EventTime: e.EventTime,
 		EPCs:    append(append([]string(nil), e.EPCList...), e.ChildEPCs...),
 		AnyEPCs: append(append([]string(nil), e.InputEPCList...), e.OutputEPCList...),
-		Body:    body,
+		Body:    body, Declares: e.ErrorDeclaration != nil,
 	}
 	if e.ParentID != "" {
 		en.AnyEPCs = append(en.AnyEPCs, e.ParentID)

@@ -138,10 +138,6 @@ func TestQuery(t *testing.T) {
 		if status != 200 || ev["bizStep"] != "storing" {
 			t.Fatalf("GET by the client's eventID = %d %s", status, body)
 		}
-		hashID := queryEvents(t, n, tok, "EQ_bizStep=storing")
-		if len(hashID) != 1 {
-			t.Fatalf("EQ_bizStep=storing gave %d events; want 1", len(hashID))
-		}
 		all := queryEvents(t, n, tok, "EQ_readPoint="+url.QueryEscape("urn:epc:id:sgln:0614141.00009.0"))
 		if len(all) != 1 {
 			t.Errorf("EQ_readPoint gave %d events; want 1", len(all))
@@ -149,6 +145,27 @@ func TestQuery(t *testing.T) {
 		status, _, body = do(t, n, tok, "GET", "/epcis/events/"+url.PathEscape("ni:///sha-256;"+strings.Repeat("ab", 32)+"?ver=CBV2.0"), "", "")
 		if status != 404 || problemType(t, body) != "epcisException:NoSuchResourceException" {
 			t.Errorf("GET an unknown hash = %d %s; want 404", status, body)
+		}
+	})
+
+	t.Run("error declaration", func(t *testing.T) {
+		// The same event declared erroneous is recorded, not a duplicate.
+		declared := strings.Replace(withID, `"eventID":"urn:uuid:6ba7b810-9dad-11d1-80b4-00c04fd430c8",`,
+			`"eventID":"urn:uuid:7ba7b810-9dad-11d1-80b4-00c04fd430c8","errorDeclaration":{"declarationTime":"2025-01-04T08:00:00Z","reason":"incorrect_data"},`, 1)
+		status, h, body := do(t, n, tok, "POST", "/epcis/events", "application/ld+json", declared)
+		if status != http.StatusAccepted {
+			t.Fatalf("POST the declaration = %d %s", status, body)
+		}
+		if j := waitJob(t, n, tok, h.Get("Location")); !j.Success {
+			t.Fatalf("capturing the error declaration: %+v", j.Errors)
+		}
+		if got := queryEvents(t, n, tok, "EQ_bizStep=storing"); len(got) != 2 || got[1]["errorDeclaration"] == nil {
+			t.Errorf("storing events after the declaration: %v; want the event and its declaration", got)
+		}
+		// The event itself again is a duplicate.
+		status, h, _ = do(t, n, tok, "POST", "/epcis/events", "application/ld+json", withID)
+		if j := waitJob(t, n, tok, h.Get("Location")); status != 202 || j.Success || j.Errors[0].Status != http.StatusConflict {
+			t.Errorf("capturing the event again: %+v; want a 409", j)
 		}
 	})
 
@@ -199,10 +216,10 @@ func TestQuery(t *testing.T) {
 			t.Fatal(err)
 		}
 		rival, _ := node.KeysDir(n.Home).Load("rival-admin", nil)
-		if got := queryEvents(t, n, n.Token(t, regulator), "EQ_bizStep=storing"); len(got) != 1 || got[0]["readPoint"] == nil {
+		if got := queryEvents(t, n, n.Token(t, regulator), "EQ_bizStep=storing"); len(got) != 2 || got[0]["readPoint"] == nil {
 			t.Errorf("the regulator's answer %v; want the body", got)
 		}
-		if got := queryEvents(t, n, n.Token(t, rival), "EQ_bizStep=storing"); len(got) != 1 || got[0]["readPoint"] != nil || got[0]["careledger:bodyWithheld"] != "true" {
+		if got := queryEvents(t, n, n.Token(t, rival), "EQ_bizStep=storing"); len(got) != 2 || got[0]["readPoint"] != nil || got[0]["careledger:bodyWithheld"] != "true" {
 			t.Errorf("a rival's answer %v; want the summary only", got)
 		}
 	})

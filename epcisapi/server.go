@@ -160,20 +160,24 @@ func (s *Server) routes() {
 	m.HandleFunc("OPTIONS /epcis/capture", s.options("OPTIONS, POST"))
 	m.HandleFunc("OPTIONS /epcis/events", s.options("OPTIONS, GET, POST"))
 	m.HandleFunc("OPTIONS /epcis", s.options("OPTIONS"))
-	m.HandleFunc("/epcis/", func(w http.ResponseWriter, r *http.Request) {
-		s.problem(w, tx.Rejectf(tx.CodeNotFound, "no EPCIS resource at this path"))
-	})
+	notFound := func(w http.ResponseWriter, r *http.Request) {
+		s.problem(w, tx.Rejectf(tx.CodeNotFound, "no EPCIS resource at this path, or not with this method"))
+	}
+	m.HandleFunc("/epcis", notFound)
+	m.HandleFunc("/epcis/", notFound)
 	s.mux = m
 }
 
-// index adds a committed entry to the in-memory index; the first entry of
-// a hash wins (a later one is a retry of the same event).
+// index adds a committed entry to the in-memory index. The first entry of
+// a hash is the event; a later one is its error declaration (listed by
+// queries, and found by its own eventID) or a retry (dropped).
 func (s *Server) index(e *entry) {
-	if _, ok := s.byHash[e.Hash]; ok {
+	if _, ok := s.byHash[e.Hash]; ok && !e.Declares {
 		return
+	} else if !ok {
+		s.byHash[e.Hash] = e
 	}
 	s.entries = append(s.entries, e)
-	s.byHash[e.Hash] = e
 	if e.EventID != "" && e.EventID != e.HashID {
 		if _, ok := s.byEventID[e.EventID]; !ok {
 			s.byEventID[e.EventID] = e

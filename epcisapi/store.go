@@ -21,25 +21,28 @@ import (
 // entry is what this node keeps of an event it captured: the fields the
 // query matches on and the body, sealed together on disk.
 type entry struct {
-	Seq         uint64          `json:"seq"`
-	Hash        [32]byte        `json:"hash"`
-	HashID      string          `json:"hash_id"`
-	EventID     string          `json:"event_id,omitempty"`
-	Capturer    string          `json:"capturer"`
-	Parties     []string        `json:"parties,omitempty"`
-	Type        string          `json:"type"`
-	Action      string          `json:"action,omitempty"`
-	BizStep     string          `json:"biz_step,omitempty"`
-	Disposition string          `json:"disposition,omitempty"`
-	ReadPoint   string          `json:"read_point,omitempty"`
-	BizLocation string          `json:"biz_location,omitempty"`
-	EventTime   time.Time       `json:"event_time"`
-	RecordTime  time.Time       `json:"record_time"`
-	EPCs        []string        `json:"epcs,omitempty"`     // epcList and childEPCs, as written
-	AnyEPCs     []string        `json:"any_epcs,omitempty"` // parentID, inputs and outputs
-	Lot         string          `json:"lot,omitempty"`
-	Expiry      string          `json:"expiry,omitempty"`
-	Body        json.RawMessage `json:"body"`
+	Seq         uint64    `json:"seq"`
+	Hash        [32]byte  `json:"hash"`
+	HashID      string    `json:"hash_id"`
+	EventID     string    `json:"event_id,omitempty"`
+	Capturer    string    `json:"capturer"`
+	Parties     []string  `json:"parties,omitempty"`
+	Type        string    `json:"type"`
+	Action      string    `json:"action,omitempty"`
+	BizStep     string    `json:"biz_step,omitempty"`
+	Disposition string    `json:"disposition,omitempty"`
+	ReadPoint   string    `json:"read_point,omitempty"`
+	BizLocation string    `json:"biz_location,omitempty"`
+	EventTime   time.Time `json:"event_time"`
+	RecordTime  time.Time `json:"record_time"`
+	EPCs        []string  `json:"epcs,omitempty"`     // epcList and childEPCs, as written
+	AnyEPCs     []string  `json:"any_epcs,omitempty"` // parentID, inputs and outputs
+	Lot         string    `json:"lot,omitempty"`
+	Expiry      string    `json:"expiry,omitempty"`
+	// Declares is set for an error declaration, which has the hash of the
+	// event it declares erroneous.
+	Declares bool            `json:"declares,omitempty"`
+	Body     json.RawMessage `json:"body"`
 }
 
 // store keeps entries sealed in LevelDB: AES-256-GCM under a data key that

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -85,6 +86,7 @@ func Testnet(t testing.TB, n int, c node.Config) []*Node {
 func TestnetOf(t testing.TB, types []identity.OrgType, c node.Config) []*Node {
 	t.Helper()
 	n := len(types)
+	types = slices.Clone(types)
 	for i, typ := range types {
 		if typ == "" {
 			types[i] = identity.Provider
