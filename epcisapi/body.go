@@ -444,3 +444,22 @@ func withoutContext(ev []byte) []byte {
 	b.WriteByte('}')
 	return b.Bytes()
 }
+
+// withEventID returns the event object body with eventID id added first
+// after its opening brace; the CBV 2.0 hash leaves eventID out, so the
+// body still reads back to the same hash.
+func withEventID(body []byte, id string) []byte {
+	body = bytes.TrimSpace(body)
+	if len(body) < 2 || body[0] != '{' {
+		return body
+	}
+	q, _ := json.Marshal(id)
+	var b bytes.Buffer
+	b.WriteString(`{"eventID":`)
+	b.Write(q)
+	if rest := bytes.TrimSpace(body[1:]); len(rest) > 0 && rest[0] != '}' {
+		b.WriteByte(',')
+	}
+	b.Write(body[1:])
+	return b.Bytes()
+}

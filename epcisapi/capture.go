@@ -176,7 +176,11 @@ func (s *Server) prepare(doc *epcis.Document, raw []byte, isXML bool) (*prepared
 			return nil, err
 		}
 		p.record.Events = append(p.record.Events, c.chain)
-		p.entries = append(p.entries, s.entryOf(e, c, bs[i]))
+		body := bs[i]
+		if e.EventID == "" {
+			body = withEventID(body, c.hashID) // the binding: an event sent without one is known by its hash
+		}
+		p.entries = append(p.entries, s.entryOf(e, c, body))
 	}
 	p.msg = contract.Encode(p.record)
 	if size, max := len(p.msg.Body)+txOverhead, s.opts.MaxTxBytes(); size > max {

@@ -100,9 +100,11 @@ func FuzzCapture(f *testing.F) {
 				t.Fatalf("event %d: body is not JSON: %s", i, bs[i])
 			}
 			if !isXML {
-				back, err := epcis.ParseJSON(bs[i])
-				if err != nil || back.Events[0].HashID() != e.HashID() {
-					t.Fatalf("event %d: the body %s reads back as %v", i, bs[i], err)
+				for _, b := range [][]byte{bs[i], withEventID(bs[i], e.HashID())} {
+					back, err := epcis.ParseJSON(b)
+					if err != nil || back.Events[0].HashID() != e.HashID() {
+						t.Fatalf("event %d: the body %s reads back as %v", i, b, err)
+					}
 				}
 			}
 			c, err := convert(i, e, parties)

@@ -196,6 +196,13 @@ func TestQuery(t *testing.T) {
 		if len(seen) != 5 || seen[0] != "2025-01-02T08:00:00Z" || seen[4] != "2025-01-02T08:00:04Z" {
 			t.Errorf("pages of 2 gave %v; want the 5 inspections in order", seen)
 		}
+		// Sent without an eventID, an event is known by its hash ID.
+		first := queryEvents(t, n, tok, "EQ_bizStep=inspecting&perPage=1")[0]
+		id, _ := first["eventID"].(string)
+		status, _, body := do(t, n, tok, "GET", "/epcis/events/"+url.PathEscape(id), "", "")
+		if !strings.HasPrefix(id, "ni:///sha-256;") || status != 200 || !bytes.Contains(body, []byte(id)) {
+			t.Errorf("an event sent without eventID: eventID %q, GET by it = %d %s", id, status, body)
+		}
 		if got := queryEvents(t, n, tok, "GE_eventTime=2025-01-02T08:00:03Z&LT_eventTime=2025-01-03T00:00:00Z"); len(got) != 2 {
 			t.Errorf("the time window gave %d events; want 2", len(got))
 		}
