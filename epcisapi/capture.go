@@ -276,7 +276,6 @@ func (s *Server) duplicates(p *prepared) []jobError {
 			return []jobError{{problem: problemOf(err)}}
 		}
 		if rec != nil {
-			i := i
 			errs = append(errs, jobError{
 				problem: problemOf(tx.Rejectf(tx.CodeAlreadyExists, "the event was captured by %s at height %d", rec.Org, rec.Height)),
 				Event:   &i, EventID: p.entries[i].HashID,
