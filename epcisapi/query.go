@@ -1,6 +1,7 @@
 package epcisapi
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -238,7 +239,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, err)
 		return
 	}
-	all, err := s.find(f, v)
+	all, err := s.find(r.Context(), f, v)
 	if err != nil {
 		s.problem(w, err)
 		return
@@ -256,7 +257,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 // find answers f: the events this node holds, in capture order, then
 // those the chain's journeys of the EPCs asked about name and this node
 // does not hold.
-func (s *Server) find(f *filter, v viewer) ([]result, error) {
+func (s *Server) find(ctx context.Context, f *filter, v viewer) ([]result, error) {
 	var out []result
 	s.mu.RLock()
 	held := make([]*entry, 0, len(s.entries))
@@ -274,9 +275,22 @@ func (s *Server) find(f *filter, v viewer) ([]result, error) {
 		return nil, err
 	}
 	for _, rec := range chain {
-		out = append(out, summary(rec.Kind.String(), actionName(rec.Action), expand(rec.BizStep, bizStepPrefix), expand(rec.Disposition, dispositionPrefix), hashID(rec.Hash), rec.Org, rec.Height))
+		out = append(out, s.remote(ctx, rec, v))
 	}
 	return out, nil
+}
+
+// remote is an event another organization captured: its body from that
+// organization's node when v is a member of this node's organization and
+// the capturer's node shows it to this organization, else its summary.
+func (s *Server) remote(ctx context.Context, rec *supply.EventRecord, v viewer) result {
+	id := hashID(rec.Hash)
+	if v.acct.Org == s.opts.Org && rec.Org != s.opts.Org {
+		if b, ok := s.opts.Peers.body(ctx, rec.Org, id); ok {
+			return b
+		}
+	}
+	return summary(rec.Kind.String(), actionName(rec.Action), expand(rec.BizStep, bizStepPrefix), expand(rec.Disposition, dispositionPrefix), id, rec.Org, rec.Height)
 }
 
 // chainOnly returns the recorded events that name the EPCs f asks about
@@ -396,7 +410,7 @@ func (s *Server) event(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if rec != nil {
-			s.writeJSON(w, http.StatusOK, summary(rec.Kind.String(), actionName(rec.Action), expand(rec.BizStep, bizStepPrefix), expand(rec.Disposition, dispositionPrefix), hashID(rec.Hash), rec.Org, rec.Height))
+			s.writeJSON(w, http.StatusOK, s.remote(r.Context(), rec, v))
 			return
 		}
 	}

@@ -42,6 +42,8 @@ type Options struct {
 	Dir string
 	// Parties maps owning-party identifiers to organization IDs.
 	Parties Parties
+	// Peers, if set, fetches bodies from the nodes that captured them.
+	Peers *Peers
 	// MaxTxBytes returns the network's largest transaction. Default 65536.
 	MaxTxBytes func() int
 	// CaptureLimit is the most events in one capture. Default 250, about

@@ -1,6 +1,7 @@
 package epcisapi_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -56,22 +57,37 @@ func TestWalk(t *testing.T) {
 	}
 
 	t.Run("journey", func(t *testing.T) {
-		// At the pharmacy: its own events in full, the others' from the
-		// chain as hash and summary.
+		// At the pharmacy: its own events in full; of the others' (from the
+		// chain's journey of the case) the wholesaler's shipment to it in
+		// full, fetched from the wholesaler's node, and the rest as hash
+		// and summary.
 		evs := queryEvents(t, pharmacy, pharmacyTok, "MATCH_anyEPC="+url.QueryEscape(case1))
-		var own, withheld int
+		var bodies []string
+		withheld := 0
 		for _, e := range evs {
 			if e["careledger:bodyWithheld"] == "true" {
 				withheld++
 				if !strings.HasPrefix(e["eventID"].(string), "ni:///sha-256;") {
 					t.Errorf("a withheld event's eventID is %v; want its hash ID", e["eventID"])
 				}
-			} else {
-				own++
+				continue
 			}
+			bodies = append(bodies, fmt.Sprint(e["bizStep"], " ", e["destinationList"]))
 		}
-		if own != 1 || withheld != 4 {
-			t.Errorf("pharmacy's journey of the case: %d bodies and %d summaries; want 1 (its receiving) and 4", own, withheld)
+		if len(bodies) != 2 || withheld != 3 || !strings.HasPrefix(bodies[1], "shipping") || !strings.Contains(bodies[1], pharmacyGLN) {
+			t.Errorf("pharmacy's journey of the case: bodies %q and %d summaries; want its receiving, the shipment to it, and 3 summaries", bodies, withheld)
+		}
+		// The pharmacy's node fetches with the pharmacy's rights, so only
+		// for the pharmacy's members: the manufacturer asking there gets
+		// summaries of both shipments.
+		ships := queryEvents(t, pharmacy, pharmacy.Token(t, maker.Admin), "EQ_bizStep=shipping&MATCH_epc="+url.QueryEscape(case1))
+		if len(ships) != 2 {
+			t.Errorf("the manufacturer at the pharmacy's node: %d shipments; want 2", len(ships))
+		}
+		for _, e := range ships {
+			if e["careledger:bodyWithheld"] != "true" {
+				t.Errorf("the manufacturer at the pharmacy's node read %v; want summaries only", e)
+			}
 		}
 		// The wholesaler's shipment names the pharmacy: the pharmacy reads
 		// its body at the wholesaler's node; the manufacturer does not.

@@ -159,7 +159,7 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	if n.fhirAPI, err = n.openRecords(cc, gen, key); err != nil {
 		return err
 	}
-	if n.epcis, err = n.openEPCIS(cc); err != nil {
+	if n.epcis, err = n.openEPCIS(cc, gen.ChainID, key); err != nil {
 		return err
 	}
 	mux := http.NewServeMux()
@@ -232,8 +232,9 @@ func (n *Node) openRecords(cc *cfg.Config, gen *cmttypes.GenesisDoc, key ed25519
 }
 
 // openEPCIS opens EPCIS capture and query (/epcis) for the custodian's
-// organization, its event bodies sealed under the vault's master key.
-func (n *Node) openEPCIS(cc *cfg.Config) (*epcisapi.Server, error) {
+// organization, its event bodies sealed under the vault's master key, and
+// others' fetched from the nodes that custodians names.
+func (n *Node) openEPCIS(cc *cfg.Config, chainID string, key ed25519.PrivKey) (*epcisapi.Server, error) {
 	master, err := vault.LoadMasterKey(masterKeyPath(n.home))
 	if err != nil {
 		return nil, err
@@ -244,6 +245,7 @@ func (n *Node) openEPCIS(cc *cfg.Config) (*epcisapi.Server, error) {
 		Dir:        filepath.Join(cc.DBDir(), "epcis"),
 		Parties:    n.cfg.EPCISParties,
 		MaxTxBytes: func() int { return n.app.Params().MaxTxBytes },
+		Peers:      &epcisapi.Peers{Key: key, ChainID: chainID, URLs: n.cfg.Custodians},
 	})
 }
 
