@@ -56,6 +56,11 @@ type Config struct {
 	// Patient/$everything gathers a patient's records. Default none: only
 	// the records held here.
 	Custodians map[string]string `json:"custodians,omitempty"`
+	// EPCISParties maps the owning parties EPCIS documents name (a PGLN
+	// such as "urn:epc:id:pgln:0614141.00000", or its GS1 Digital Link) to
+	// organization IDs, for /epcis capture. Default none: events name no
+	// organization as source or destination, so shipping is refused.
+	EPCISParties map[string]string `json:"epcis_parties,omitempty"`
 	// SkipStateCheck skips rehashing the whole state when the node starts.
 	// Default false: a node whose state was altered on disk refuses to
 	// start rather than sign a state the others do not hold (the check

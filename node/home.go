@@ -115,6 +115,8 @@ type TestnetOptions struct {
 	P2PBasePort, HTTPBasePort int
 	// Config is the base configuration of every node.
 	Config Config
+	// Types are the organizations' types, node i's at i. Default provider.
+	Types []identity.OrgType
 }
 
 // Testnet writes the homes of an N-validator network on 127.0.0.1 into
@@ -143,7 +145,11 @@ func Testnet(out string, o TestnetOptions) ([]string, error) {
 		if IsInitialized(home) {
 			return nil, fmt.Errorf("%s is already initialized", home)
 		}
-		m, err := newMember(home, Org{ID: fmt.Sprintf("org%d", i), Name: fmt.Sprintf("Organization %d", i), Type: identity.Provider})
+		typ := identity.Provider
+		if i < len(o.Types) {
+			typ = o.Types[i]
+		}
+		m, err := newMember(home, Org{ID: fmt.Sprintf("org%d", i), Name: fmt.Sprintf("Organization %d", i), Type: typ})
 		if err != nil {
 			return nil, err
 		}

@@ -33,6 +33,7 @@ import (
 	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/custodian"
 	"github.com/careledger/careledger/dscsa"
+	"github.com/careledger/careledger/epcisapi"
 	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/fhirapi"
 	"github.com/careledger/careledger/index"
@@ -70,6 +71,8 @@ type Node struct {
 	sender *sender.Sender
 	// supply answers DSCSA verifications and delivers subscriptions.
 	supply *dscsa.Server
+	// epcis captures and queries EPCIS events at /epcis.
+	epcis *epcisapi.Server
 	// snapshots writes snapshots for state sync; nil if they are off.
 	snapshots *snapshotter
 	http      *http.Server
@@ -169,8 +172,13 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 		return err
 	}
 	n.app.Listen(n.supply)
+	if n.epcis, err = n.openEPCIS(cc, gen.ChainID, key); err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/", n.api.Handler())
+	mux.Handle("/epcis", n.epcis.Handler())
+	mux.Handle("/epcis/", n.epcis.Handler())
 	mux.Handle("/fhir", n.fhirAPI.Handler())
 	mux.Handle("/fhir/", n.fhirAPI.Handler())
 	for _, p := range dscsa.Prefixes {
@@ -236,6 +244,24 @@ func (n *Node) openRecords(cc *cfg.Config, gen *cmttypes.GenesisDoc, key ed25519
 		Validates: validator != nil, Peers: peers, Audit: n.audit, Events: n.app.Router(),
 		ExportDir: filepath.Join(cc.DBDir(), "exports"),
 	}), nil
+}
+
+// openEPCIS opens EPCIS capture and query (/epcis) for the custodian's
+// organization, its event bodies sealed under the vault's master key, and
+// others' fetched from the nodes that custodians names.
+func (n *Node) openEPCIS(cc *cfg.Config, chainID string, key ed25519.PrivKey) (*epcisapi.Server, error) {
+	master, err := vault.LoadMasterKey(masterKeyPath(n.home))
+	if err != nil {
+		return nil, err
+	}
+	return epcisapi.New(epcisapi.Options{
+		Org: n.records.Org(), Sender: n.sender, Auth: n.api.Auth(), Keys: master,
+		State:      func() identity.Iterator { return n.app.State() },
+		Dir:        filepath.Join(cc.DBDir(), "epcis"),
+		Parties:    n.cfg.EPCISParties,
+		MaxTxBytes: func() int { return n.app.Params().MaxTxBytes },
+		Peers:      &epcisapi.Peers{Key: key, ChainID: chainID, URLs: n.cfg.Custodians},
+	})
 }
 
 // replayErasures gives the custodian every erasure the chain ordered of
@@ -438,6 +464,9 @@ func (n *Node) Stop() error {
 
 func (n *Node) closeStores() error {
 	var errs []error
+	if n.epcis != nil {
+		errs = append(errs, n.epcis.Close()) // stops its captures first
+	}
 	if n.index != nil {
 		errs = append(errs, n.index.Close())
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/node"
 )
 
@@ -75,6 +77,21 @@ func Open(t testing.TB, home string) *Node {
 // committed its first block. c is every node's base configuration.
 func Testnet(t testing.TB, n int, c node.Config) []*Node {
 	t.Helper()
+	return TestnetOf(t, make([]identity.OrgType, n), c)
+}
+
+// TestnetOf starts a network as Testnet does, of one validator per entry
+// of types, node i's organization ("org<i>") of type types[i] (provider
+// when empty).
+func TestnetOf(t testing.TB, types []identity.OrgType, c node.Config) []*Node {
+	t.Helper()
+	n := len(types)
+	types = slices.Clone(types)
+	for i, typ := range types {
+		if typ == "" {
+			types[i] = identity.Provider
+		}
+	}
 	if c.TimeoutCommit == 0 {
 		c.TimeoutCommit = node.Duration(20 * time.Millisecond)
 	}
@@ -96,7 +113,7 @@ func Testnet(t testing.TB, n int, c node.Config) []*Node {
 	var homes []string
 	var err error
 	for range 20 {
-		o := node.TestnetOptions{Validators: n, ChainID: "careledger-testnet", Config: c, P2PBasePort: take(), HTTPBasePort: take()}
+		o := node.TestnetOptions{Validators: n, ChainID: "careledger-testnet", Config: c, P2PBasePort: take(), HTTPBasePort: take(), Types: types}
 		if !PortsFree(o.P2PBasePort, n) || !PortsFree(o.HTTPBasePort, n) {
 			continue
 		}

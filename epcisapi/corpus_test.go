@@ -1,0 +1,138 @@
+package epcisapi_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/supply"
+	"github.com/careledger/careledger/node"
+	"github.com/careledger/careledger/nodetest"
+)
+
+const sharedData = "../../shared/data"
+
+// The DSCSA scenario's owning parties are SGLNs: the manufacturer's and the
+// buying wholesaler's.
+var dscsaParties = map[string]string{
+	"urn:epc:id:sgln:030001.111111.0": "org0",
+	"urn:epc:id:sgln:039999.999999.0": "org1",
+}
+
+// TestSharedDocuments walks the GS1 US DSCSA direct-purchase scenario
+// (EPCIS 1.2 XML) through capture at the manufacturer's node and receipt
+// at the wholesaler's, then posts every shared EPCIS document to the
+// manufacturer's node: openepcis' invalid documents are refused at once
+// with a problem naming the event and field; every other is accepted as a
+// capture job, which the supply contract's rules then apply or refuse
+// whole (their products and parties are not registered here) with a 4xx
+// problem, never a fault.
+func TestSharedDocuments(t *testing.T) {
+	nodes := nodetest.TestnetOf(t, []identity.OrgType{identity.Pharma, identity.Provider}, node.Config{EPCISParties: dscsaParties})
+	maker, wholesaler := nodes[0], nodes[1]
+	makerTok := maker.Token(t, maker.Admin)
+
+	t.Run("dscsa", func(t *testing.T) {
+		send(t, maker, maker.Admin,
+			supply.RegisterProduct{Owner: "org0", GTIN: gtinOf(t, "urn:epc:id:sgtin:030001.0012345.11"), NDC: "30001-123-45"},
+			supply.RegisterProduct{Owner: "org0", GTIN: gtinOf(t, "urn:epc:id:sgtin:030001.1012345.110")})
+		xml, err := os.ReadFile(filepath.Join(sharedData, "dscsa/gs1us-pharma-example-via-openepcis/GS1_US_Pharma_Example_2_2_1_1.xml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if j := capture(t, maker, makerTok, "application/xml", string(xml)); !j.Success || j.Events != 8 {
+			t.Fatalf("capturing the DSCSA scenario: %+v", j)
+		}
+		const pallet, pack = "urn:epc:id:sscc:030001.41234567890", "urn:epc:id:sgtin:030001.0012345.15"
+		if it, st := itemOf(t, maker, pack); st != supply.InTransit || it.Destination != "org1" || it.Lot != "A123" {
+			t.Errorf("a pack of the shipped pallet is %s to %q, lot %q; want in_transit to org1, lot A123", st, it.Destination, it.Lot)
+		}
+		tok := wholesaler.Token(t, wholesaler.Admin)
+		captureOK(t, wholesaler, tok, doc(move("2023-04-02T08:00:00Z", "receiving", "in_progress",
+			"urn:epc:id:sgln:030001.111111.0", "urn:epc:id:sgln:039999.999999.0", pallet)))
+		if it, st := itemOf(t, wholesaler, pack); st != supply.Received || it.Holder != "org1" {
+			t.Errorf("after receipt the pack is %s at %q; want received at org1", st, it.Holder)
+		}
+		// The wholesaler, the shipment's destination, reads the
+		// manufacturer's XML-captured shipment in JSON-LD at its node.
+		evs := queryEvents(t, maker, maker.Token(t, wholesaler.Admin), "EQ_bizStep=shipping&MATCH_epc="+pallet)
+		if len(evs) != 1 || evs[0]["destinationList"] == nil || evs[0]["careledger:bodyWithheld"] != nil {
+			t.Errorf("the wholesaler reading the shipment at the manufacturer's node: %v", evs)
+		}
+	})
+
+	t.Run("corpus", func(t *testing.T) {
+		var accepted, applied, refused, invalid int
+		for _, path := range corpusFiles(t, "epcis/openepcis-test-resources", "epcis/epcis2.js/test") {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctype := "application/ld+json"
+			if strings.HasSuffix(path, ".xml") {
+				ctype = "application/xml"
+			}
+			rel := strings.TrimPrefix(path, sharedData+"/epcis/")
+			status, h, body := do(t, maker, makerTok, "POST", "/epcis/capture", ctype, string(b))
+			if strings.Contains(path, "/Invalid/") {
+				invalid++
+				var p struct{ Type, Detail string }
+				json.Unmarshal(body, &p)
+				if status < 400 || status >= 500 || p.Type != "epcisException:ValidationException" || !strings.Contains(p.Detail, ":") {
+					t.Errorf("%s: %d %s; want a 4xx ValidationException naming the field", rel, status, body)
+				}
+				continue
+			}
+			if status == http.StatusRequestEntityTooLarge && h.Get("GS1-EPCIS-Capture-Limit") != "" {
+				refused++ // too many events for one transaction, said so
+				continue
+			}
+			if status != http.StatusAccepted {
+				t.Errorf("%s: %d %s; want 202", rel, status, body)
+				continue
+			}
+			accepted++
+			j := waitJob(t, maker, makerTok, h.Get("Location"))
+			if j.Success {
+				applied++
+				continue
+			}
+			for _, e := range j.Errors {
+				if e.Status < 400 || e.Status >= 500 || !strings.HasPrefix(e.Type, "epcisException:") {
+					t.Errorf("%s: job error %+v; want a 4xx EPCIS problem", rel, e)
+				}
+			}
+		}
+		t.Logf("%d invalid documents refused; %d accepted (%d applied, the rest refused by the contract's rules); %d over the capture limit", invalid, accepted, applied, refused)
+		if invalid < 15 || accepted < 60 {
+			t.Errorf("walked %d invalid and %d accepted documents; want at least 15 and 60", invalid, accepted)
+		}
+	})
+}
+
+// corpusFiles lists the shared EPCIS documents under dirs, without query
+// definitions (Queries/), which are not documents.
+func corpusFiles(t *testing.T, dirs ...string) []string {
+	t.Helper()
+	var out []string
+	for _, dir := range dirs {
+		err := filepath.WalkDir(filepath.Join(sharedData, dir), func(p string, d os.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			ext := filepath.Ext(p)
+			if !d.IsDir() && (ext == ".json" || ext == ".jsonld" || ext == ".xml") && !strings.Contains(p, "/Queries/") {
+				out = append(out, p)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
