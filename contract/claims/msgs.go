@@ -240,12 +240,12 @@ func readRegisterCoverage(r *wire.Reader) RegisterCoverage {
 	return m
 }
 
-// readDate reads a date field; a value too large for one becomes 0, which
-// validation refuses.
+// readDate reads a date field; a value too large for one becomes 1, which
+// is no date and no "none" (0), so validation refuses it.
 func readDate(r *wire.Reader) uint32 {
 	v := r.Uint()
 	if v > 99_991_231 {
-		return 0
+		return 1
 	}
 	return uint32(v)
 }
