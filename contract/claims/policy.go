@@ -17,21 +17,18 @@ func (c *Contract) validateLoad(m PolicyLoad) error {
 		return invalid("a policy load holds at least one row")
 	}
 	for _, f := range m.Fees {
-		if err := f.validate(); err != nil {
+		if err := f.Validate(); err != nil {
 			return err
 		}
 	}
 	for _, p := range m.Pairs {
-		if err := p.validate(); err != nil {
+		if err := p.Validate(); err != nil {
 			return err
 		}
 	}
 	for _, u := range m.Units {
-		if err := validCode("procedure code", u.Code, maxCode); err != nil {
+		if err := u.Validate(); err != nil {
 			return err
-		}
-		if u.Max == 0 || u.Max > MaxUnits {
-			return invalid("a unit limit is 1 to %d", MaxUnits)
 		}
 	}
 	for _, r := range m.Rules {
@@ -42,7 +39,8 @@ func (c *Contract) validateLoad(m PolicyLoad) error {
 	return nil
 }
 
-func (f Fee) validate() error {
+// Validate checks a fee row as a policy load does.
+func (f Fee) Validate() error {
 	if err := validCode("procedure code", f.Code, maxCode); err != nil {
 		return err
 	}
@@ -57,7 +55,8 @@ func (f Fee) validate() error {
 	return nil
 }
 
-func (p CodePair) validate() error {
+// Validate checks a code pair row as a policy load does.
+func (p CodePair) Validate() error {
 	for _, c := range []string{p.Column1, p.Column2} {
 		if err := validCode("procedure code", c, maxCode); err != nil {
 			return err
@@ -68,6 +67,17 @@ func (p CodePair) validate() error {
 	}
 	if p.Modifier > 1 {
 		return invalid("a code pair's modifier indicator is 0 or 1")
+	}
+	return nil
+}
+
+// Validate checks a unit limit row as a policy load does.
+func (u UnitLimit) Validate() error {
+	if err := validCode("procedure code", u.Code, maxCode); err != nil {
+		return err
+	}
+	if u.Max == 0 || u.Max > MaxUnits {
+		return invalid("a unit limit is 1 to %d", MaxUnits)
 	}
 	return nil
 }

@@ -69,9 +69,9 @@ func (v *lineVars) ResolveName(name string) (any, bool) {
 	return nil, false
 }
 
-// CheckRule reports whether r is a valid rule: a known action, a reason
-// for a denial, and a condition that compiles within RuleCostLimit.
-func (c *Contract) CheckRule(r Rule) error {
+// Validate checks what of a rule needs no engine: its ID, a known
+// action, a reason for a denial, the expression's length.
+func (r Rule) Validate() error {
 	if err := validID("rule id", r.ID); err != nil {
 		return err
 	}
@@ -81,8 +81,25 @@ func (c *Contract) CheckRule(r Rule) error {
 			return err
 		}
 	case RequireAuth:
+		if r.Reason != "" {
+			if err := validCode("reason", r.Reason, maxReason); err != nil {
+				return err
+			}
+		}
 	default:
 		return invalid("rule %s: action must be 1 (deny) or 2 (require authorization)", r.ID)
+	}
+	if r.Expr == "" || len(r.Expr) > exprMax {
+		return invalid("rule %s: a condition is 1 to %d bytes", r.ID, exprMax)
+	}
+	return nil
+}
+
+// CheckRule reports whether r is a valid rule, its condition compiling in
+// the line environment within RuleCostLimit.
+func (c *Contract) CheckRule(r Rule) error {
+	if err := r.Validate(); err != nil {
+		return err
 	}
 	if err := c.Engine.Check(lineEnv, r.Expr, RuleCostLimit); err != nil {
 		return invalid("rule %s: %v", r.ID, err)

@@ -1,4 +1,10 @@
-package claims
+// Package policycsv reads a payer's coverage policy table in CSV into the
+// claims/policy_load messages that load it: a pure function for the CLI and
+// HTTP faces. It is kept out of package claims so that the state machine
+// does not import encoding/csv.
+//
+// policycsv imports claims and the standard library.
+package policycsv
 
 import (
 	"encoding/csv"
@@ -7,11 +13,13 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/careledger/careledger/contract/claims"
 )
 
-// ReadPolicyCSV turns a policy table in CSV into the policy_load messages
+// Read turns a policy table in CSV into the policy_load messages
 // that put it into payer's draft version, at most rowsPerLoad rows each
-// (MaxRows when 0 or more), in file order. Each record's first field says
+// (claims.MaxRows when 0 or more), in file order. Each record's first field says
 // what it is:
 //
 //	fee,CODE,MODIFIER,ALLOWED          allowed per unit; MODIFIER may be empty
@@ -22,18 +30,18 @@ import (
 // Amounts are in the currency's units with up to two decimals ("125",
 // "125.5", "125.50") and become integers in minor units; no float is
 // involved. Blank lines and lines starting with '#' are skipped. The
-// first malformed record fails the whole file, naming its line; rules
-// are compiled when the messages are checked, not here.
-func ReadPolicyCSV(r io.Reader, payer string, version uint64, rowsPerLoad int) ([]PolicyLoad, error) {
-	if rowsPerLoad <= 0 || rowsPerLoad > MaxRows {
-		rowsPerLoad = MaxRows
+// first malformed record fails the whole file, naming its line (never
+// its content); rules are compiled when the messages are checked.
+func Read(r io.Reader, payer string, version uint64, rowsPerLoad int) ([]claims.PolicyLoad, error) {
+	if rowsPerLoad <= 0 || rowsPerLoad > claims.MaxRows {
+		rowsPerLoad = claims.MaxRows
 	}
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1
 	cr.Comment = '#'
 	cr.ReuseRecord = true
-	var loads []PolicyLoad
-	cur := PolicyLoad{Payer: payer, Version: version}
+	var loads []claims.PolicyLoad
+	cur := claims.PolicyLoad{Payer: payer, Version: version}
 	rows := 0
 	for {
 		rec, err := cr.Read()
@@ -50,9 +58,9 @@ func ReadPolicyCSV(r io.Reader, payer string, version uint64, rowsPerLoad int) (
 		if err := addRecord(&cur, rec); err != nil {
 			return nil, fmt.Errorf("policy CSV line %d: %w", line, err)
 		}
-		if rows++; rows == rowsPerLoad || len(cur.Rules) == MaxRules {
+		if rows++; rows == rowsPerLoad || len(cur.Rules) == claims.MaxRules {
 			loads = append(loads, cur)
-			cur, rows = PolicyLoad{Payer: payer, Version: version}, 0
+			cur, rows = claims.PolicyLoad{Payer: payer, Version: version}, 0
 		}
 	}
 	if rows > 0 {
@@ -61,10 +69,13 @@ func ReadPolicyCSV(r io.Reader, payer string, version uint64, rowsPerLoad int) (
 	return loads, nil
 }
 
-var errFields = errors.New("wrong number of fields")
+var (
+	errFields = errors.New("wrong number of fields")
+	errAmount = errors.New("an amount is digits with up to two decimals")
+)
 
 // addRecord adds one CSV record to m, checked as the message will be.
-func addRecord(m *PolicyLoad, rec []string) error {
+func addRecord(m *claims.PolicyLoad, rec []string) error {
 	for i := range rec {
 		rec[i] = strings.TrimSpace(rec[i])
 	}
@@ -77,67 +88,62 @@ func addRecord(m *PolicyLoad, rec []string) error {
 		if err != nil {
 			return err
 		}
-		f := Fee{Code: rec[1], Modifier: rec[2], Allowed: allowed}
+		f := claims.Fee{Code: rec[1], Modifier: rec[2], Allowed: allowed}
 		m.Fees = append(m.Fees, f)
-		return f.validate()
+		return f.Validate()
 	case "pair":
 		if len(rec) != 4 || rec[3] != "0" && rec[3] != "1" {
 			return fmt.Errorf("a pair is pair,COLUMN1,COLUMN2,0|1")
 		}
-		p := CodePair{Column1: rec[1], Column2: rec[2], Modifier: rec[3][0] - '0'}
+		p := claims.CodePair{Column1: rec[1], Column2: rec[2], Modifier: rec[3][0] - '0'}
 		m.Pairs = append(m.Pairs, p)
-		return p.validate()
+		return p.Validate()
 	case "units":
 		if len(rec) != 3 {
 			return errFields
 		}
 		n, err := strconv.ParseUint(rec[2], 10, 64)
-		if err != nil || n == 0 || n > MaxUnits {
-			return invalid("a unit limit is 1 to %d", MaxUnits)
+		if err != nil {
+			return errors.New("a unit limit is a whole number")
 		}
-		m.Units = append(m.Units, UnitLimit{Code: rec[1], Max: n})
-		return validCode("procedure code", rec[1], maxCode)
+		u := claims.UnitLimit{Code: rec[1], Max: n}
+		m.Units = append(m.Units, u)
+		return u.Validate()
 	case "rule":
 		if len(rec) != 5 {
 			return errFields
 		}
-		ru := Rule{ID: rec[1], Reason: rec[3], Expr: rec[4]}
+		ru := claims.Rule{ID: rec[1], Reason: rec[3], Expr: rec[4]}
 		switch rec[2] {
 		case "deny":
-			ru.Action = Deny
+			ru.Action = claims.Deny
 		case "auth":
-			ru.Action = RequireAuth
+			ru.Action = claims.RequireAuth
 		default:
 			return fmt.Errorf("a rule's action is deny or auth")
 		}
-		if err := validID("rule id", ru.ID); err != nil {
-			return err
-		}
-		if len(ru.Expr) > exprMax || len(ru.Reason) > maxReason {
-			return invalid("a rule's reason or expression is too long")
-		}
 		m.Rules = append(m.Rules, ru)
-		return nil
+		return ru.Validate()
 	}
 	return fmt.Errorf("a record starts with fee, pair, units or rule")
 }
 
 // parseAmount parses a decimal amount with up to two decimals into minor
-// units, at most MaxAmount.
+// units, at most claims.MaxAmount.
 func parseAmount(s string) (uint64, error) {
 	whole, frac, dot := strings.Cut(s, ".")
 	if whole == "" || len(frac) > 2 || dot && frac == "" || len(whole) > 10 {
-		return 0, invalid("an amount is digits with up to two decimals")
+		return 0, errAmount
 	}
 	for len(frac) < 2 {
 		frac += "0"
 	}
 	v, err := strconv.ParseUint(whole+frac, 10, 64)
 	if err != nil || strings.ContainsAny(whole+frac, "+-") {
-		return 0, invalid("an amount is digits with up to two decimals")
+		return 0, errAmount
 	}
-	if v > MaxAmount {
-		return 0, invalid("an amount exceeds %d minor units", MaxAmount)
+	if v > claims.MaxAmount {
+		return 0, fmt.Errorf("an amount exceeds %d minor units", claims.MaxAmount)
 	}
 	return v, nil
 }
