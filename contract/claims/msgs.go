@@ -33,7 +33,7 @@ const (
 	MaxRules     = 64            // rules of one policy version
 	MaxVersions  = 256           // published policy versions of one payer
 	MaxAge       = 150
-	maxCode      = 16 // a procedure, diagnosis or revenue code
+	maxCode      = 40 // a procedure, diagnosis or revenue code (Synthea's SNOMED codes reach 36)
 	maxID        = 64 // plan, coverage and rule IDs
 	maxReason    = 8  // an X12 claim adjustment reason code
 	bpsWhole     = 10_000
