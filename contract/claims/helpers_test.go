@@ -58,7 +58,7 @@ func addr(name string) tx.Address { return tx.AddressOf(key(name)) }
 // organizations and patients, one message at a time, each applied whole or
 // not at all.
 type chain struct {
-	t      *testing.T
+	t      testing.TB
 	s      mapStore
 	c      contract.Contract
 	height int64
@@ -67,7 +67,7 @@ type chain struct {
 	err    error            // of the last message
 }
 
-func newChain(t *testing.T) *chain {
+func newChain(t testing.TB) *chain {
 	t.Helper()
 	ch := &chain{t: t, s: mapStore{}, c: claims.New(condition.NewEngine(64)).Describe(), height: 1}
 	g := identity.Genesis{Organizations: []identity.GenesisOrg{
