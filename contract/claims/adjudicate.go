@@ -63,7 +63,7 @@ func (c *Contract) begin(ctx *contract.Context, m *Submit) (*adjudication, error
 		return nil, err
 	}
 	if cov == nil || cov.Patient != m.Patient {
-		return nil, tx.Rejectf(tx.CodeNotFound, "coverage %s of %s is not the patient's", m.Coverage, m.Payer)
+		return nil, tx.Rejectf(tx.CodeNotFound, "the coverage named is not a coverage of the patient by %s", m.Payer)
 	}
 	if err := requirePatient(ctx.Store, m.Patient); err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func (c *Contract) begin(ctx *contract.Context, m *Submit) (*adjudication, error
 		return nil, err
 	}
 	if plan == nil {
-		return nil, fmt.Errorf("coverage %s names missing plan %s", m.Coverage, cov.Plan)
+		return nil, fmt.Errorf("a coverage of %s names missing plan %s", m.Payer, cov.Plan)
 	}
 	vs, err := Versions(ctx.Store, m.Payer)
 	if err != nil {

@@ -117,7 +117,7 @@ func registerCoverage(ctx *contract.Context, m RegisterCoverage) error {
 		return err
 	}
 	if old != nil && old.Patient != m.Patient {
-		return tx.Rejectf(tx.CodeAlreadyExists, "coverage %s of %s covers another patient", m.Coverage, m.Payer)
+		return tx.Rejectf(tx.CodeAlreadyExists, "the coverage ID is taken by another patient's coverage with %s", m.Payer)
 	}
 	cov := &Coverage{Plan: m.Plan, Patient: m.Patient, Start: m.Start, End: m.End}
 	if err := saveCoverage(ctx.Store, m.Payer, m.Coverage, cov); err != nil {

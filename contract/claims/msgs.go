@@ -63,8 +63,9 @@ type RegisterPlan struct {
 }
 
 // RegisterCoverage registers (or changes the period of) a patient's
-// coverage under a plan: the on-chain part of a FHIR Coverage. Patient is
-// the patient's pseudonymous account; Start and End are dates as YYYYMMDD,
+// coverage under a plan: the on-chain part of a FHIR Coverage. Coverage is
+// a pseudonymous ID the payer chooses, never the subscriber's member
+// number (events name it). Patient is the patient's pseudonymous account; Start and End are dates as YYYYMMDD,
 // both included (End 0: open).
 type RegisterCoverage struct {
 	Payer    string     `json:"payer"`
