@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/claims"
 	"github.com/careledger/careledger/contract/condition"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/governance"
@@ -23,6 +24,7 @@ func contracts(engine *condition.Engine) []contract.Contract {
 		c.Describe(),
 		(&governance.Contract{Policy: c}).Describe(),
 		supply.New(engine).Describe(),
+		claims.New(engine).Describe(),
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 // The scripted chain: enough blocks and transactions to touch every message
 // and every envelope check, small enough to run in well under a second.
 const (
-	ScriptBlocks = 30
+	ScriptBlocks = 44
 	ScriptSeed   = 20250301
 )
 
@@ -40,6 +40,8 @@ type modelAccount struct {
 	admin     bool
 	service   bool
 	privacy   bool         // holds the privacy officer role
+	claims    bool         // holds the claims agent role
+	covered   bool         // a patient the claims script has covered
 	delegates []tx.Address // a patient's delegates
 	genesis   bool
 	suspended bool
@@ -61,6 +63,7 @@ type scriptGen struct {
 	consent  consentModel
 	recovery recoveryModel
 	supply   supplyModel
+	claims   claimsModel
 }
 
 func newScriptGen(t testing.TB, seed uint64) *scriptGen {
@@ -180,6 +183,11 @@ var scriptOps = []struct {
 	{1, (*scriptGen).supplyRelease},
 	{1, (*scriptGen).supplyRecall},
 	{2, (*scriptGen).supplyVerifications},
+	{2, (*scriptGen).claimsSetup},
+	{2, (*scriptGen).claimsCoverage},
+	{4, (*scriptGen).claimsSubmit},
+	{1, (*scriptGen).claimsDeposit},
+	{3, (*scriptGen).claimsAuthorize},
 }
 
 func (g *scriptGen) registerPatient() (ScriptTx, bool) {
@@ -198,6 +206,7 @@ func (g *scriptGen) registerMember() (ScriptTx, bool) {
 	m.admin = slices.Contains(rs, identity.Admin)
 	m.service = slices.Contains(rs, identity.Service)
 	m.privacy = slices.Contains(rs, identity.PrivacyOfficer)
+	m.claims = slices.Contains(rs, identity.ClaimsAgent)
 	raw := g.next(admin, true, contract.Encode(identity.RegisterMember{Org: admin.org, PubKey: Pub(m.key), Roles: rs}))
 	g.add(m)
 	return ScriptTx{raw, tx.CodeOK, "register member"}, true
@@ -224,6 +233,7 @@ func (g *scriptGen) setRoles() (ScriptTx, bool) {
 	m.admin = slices.Contains(rs, identity.Admin)
 	m.service = slices.Contains(rs, identity.Service)
 	m.privacy = slices.Contains(rs, identity.PrivacyOfficer)
+	m.claims = slices.Contains(rs, identity.ClaimsAgent)
 	return ScriptTx{g.next(admin, true, contract.Encode(identity.SetMemberRoles{Member: m.addr, Roles: rs})), tx.CodeOK, "set roles"}, true
 }
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/claims"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
@@ -417,6 +418,81 @@ func vectorSpecs() []vectorSpec {
 					{Requester: pharmacist, GTIN: "09521234543213", Serial: "A1", Lot: "L2025A", Expiry: 20271231, Height: 9},
 					{Requester: pharmacist, GTIN: "09521234543213", Serial: "Z9", Height: 9, Reason: supply.ReasonUnknown},
 				}}}}
+			},
+		},
+		{
+			description: "A payer's admin deposits 10,000.00 as 1,000,000 minor units into its ledger account (claims/deposit).",
+			signer:      "payer admin",
+			sequence:    0,
+			msgs:        func() []specMsg { return []specMsg{{msg: claims.Deposit{Payer: "acme-health", Amount: 1_000_000}}} },
+		},
+		{
+			description: "The payer registers a plan (claims/register_plan): deductible 500.00, co-insurance 2000 basis points (20%), " +
+				"copay 25.00, out-of-pocket maximum 2,000.00, plan year from January 1 (MMDD 101).",
+			signer:   "payer admin",
+			sequence: 1,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: claims.RegisterPlan{Payer: "acme-health", Plan: "gold", Deductible: 50_000, Coinsurance: 2_000, Copay: 2_500, OOPMax: 200_000, YearStart: 101}}}
+			},
+		},
+		{
+			description: "The payer registers a patient's coverage under the plan for 2025 (claims/register_coverage), dates as YYYYMMDD.",
+			signer:      "payer admin",
+			sequence:    2,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: claims.RegisterCoverage{Payer: "acme-health", Coverage: "cov-1", Plan: "gold",
+					Patient: tx.AddressOf(keyFromSeed(vectorSeed("patient")).PubKey().Bytes()), Start: 20250101, End: 20251231}}}
+			},
+		},
+		{
+			description: "The payer loads rows into the draft of policy version 1 (claims/policy_load): two fees (one for modifier 25), " +
+				"a code pair with modifier indicator 1, a unit limit, a denial rule and a prior-authorization rule.",
+			signer:   "payer admin",
+			sequence: 3,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: claims.PolicyLoad{Payer: "acme-health", Version: 1,
+					Fees:  []claims.Fee{{Code: "99214", Allowed: 15_000}, {Code: "99214", Modifier: "25", Allowed: 16_000}},
+					Pairs: []claims.CodePair{{Column1: "99214", Column2: "36415", Modifier: 1}},
+					Units: []claims.UnitLimit{{Code: "36415", Max: 1}},
+					Rules: []claims.Rule{
+						{ID: "office-only", Action: claims.Deny, Reason: "58", Expr: `code == "99214" && place != "11"`},
+						{ID: "mri-auth", Action: claims.RequireAuth, Expr: `code == "70553"`},
+					},
+				}}}
+			},
+		},
+		{
+			description: "The payer publishes policy version 1, in force for dates of service from 2025-01-01 (claims/policy_publish).",
+			signer:      "payer admin",
+			sequence:    4,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: claims.PolicyPublish{Payer: "acme-health", Version: 1, Effective: 20250101}}}
+			},
+		},
+		{
+			description: "A clinic's node submits a claim of two lines (claims/submit): an office visit with modifier 25 and an MRI " +
+				"that uses a preauthorization; amounts in minor units, diagnosis pointers 1-based.",
+			signer:   "clinic node",
+			sequence: 0,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: claims.Submit{
+					Claim: sha256.Sum256([]byte("claim body")), Use: claims.UseClaim,
+					Patient:  tx.AddressOf(keyFromSeed(vectorSeed("patient")).PubKey().Bytes()),
+					Provider: "city-clinic", Payer: "acme-health", Coverage: "cov-1", Age: 40, Place: "11",
+					Diagnoses: []string{"E11.9", "I10"},
+					Lines: []claims.Line{
+						{Code: "99214", Modifiers: []string{"25"}, Units: 1, Charge: 18_000, Date: 20250301, Pointers: []uint64{1, 2}},
+						{Code: "70553", Units: 1, Charge: 250_000, Date: 20250301, Pointers: []uint64{2}, Auth: sha256.Sum256([]byte("preauthorization body"))},
+					},
+				}}}
+			},
+		},
+		{
+			description: "The payer's claims agent authorizes line 0 of a preauthorization its rules denied (claims/authorize).",
+			signer:      "payer agent",
+			sequence:    0,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: claims.Authorize{Claim: sha256.Sum256([]byte("preauthorization body")), Lines: []uint64{0}}}}
 			},
 		},
 	}

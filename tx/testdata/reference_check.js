@@ -50,6 +50,14 @@ function build(m) {
     case 66: return release(f.epcs);
     case 67: return recall(f.gtin, f.lot);
     case 68: return verifications(f.receipts.map((r) => ({ ...r, requester: hexb(r.requester) })));
+    case 80: return claimsDeposit(f);
+    case 81: return claimsRegisterPlan(f);
+    case 82: return claimsRegisterCoverage({ ...f, patient: hexb(f.patient) });
+    case 83: return claimsPolicyLoad(f);
+    case 84: return claimsPolicyPublish(f);
+    case 85: return claimsSubmit({ ...f, claim: hexb(f.claim), patient: hexb(f.patient),
+      lines: f.lines.map((l) => ({ ...l, auth: hexb(l.auth) })) });
+    case 86: return claimsAuthorize({ claim: hexb(f.claim), lines: f.lines });
   }
   throw new Error("no builder for type " + m.type);
 }

@@ -133,6 +133,35 @@ const receipt = ({ requester, gtin, serial, lot = "", expiry = 0, height, reason
   [...requester, ...str(gtin), ...str(serial), ...str(lot), ...uvarint(expiry), ...uvarint(height), ...str(reason)];
 const verifications = (receipts) => ({ type: 68, body: list(receipts, receipt) });
 
+// Claims message bodies. Amounts in minor units, dates YYYYMMDD; claim IDs
+// and authorizations 32 bytes (zeros for none), patients 20-byte addresses.
+const claimsDeposit = ({ payer, amount }) => ({ type: 80, body: [...str(payer), ...uvarint(amount)] });
+const claimsRegisterPlan = (p) => ({
+  type: 81,
+  body: [...str(p.payer), ...str(p.plan), ...uvarint(p.deductible), ...uvarint(p.coinsurance_bps),
+    ...uvarint(p.copay), ...uvarint(p.oop_max), ...uvarint(p.year_start)],
+});
+const claimsRegisterCoverage = ({ payer, coverage, plan, patient, start, end = 0 }) =>
+  ({ type: 82, body: [...str(payer), ...str(coverage), ...str(plan), ...patient, ...uvarint(start), ...uvarint(end)] });
+const claimsFee = ({ code, modifier = "", allowed }) => [...str(code), ...str(modifier), ...uvarint(allowed)];
+const claimsCodePair = ({ column1, column2, modifier }) => [...str(column1), ...str(column2), ...uvarint(modifier)];
+const claimsUnitLimit = ({ code, max }) => [...str(code), ...uvarint(max)];
+const claimsRule = ({ id, action, reason = "", expr }) => [...str(id), ...uvarint(action), ...str(reason), ...str(expr)];
+const claimsPolicyLoad = ({ payer, version, fees = [], pairs = [], units = [], rules = [] }) => ({
+  type: 83,
+  body: [...str(payer), ...uvarint(version), ...list(fees, claimsFee), ...list(pairs, claimsCodePair), ...list(units, claimsUnitLimit), ...list(rules, claimsRule)],
+});
+const claimsPolicyPublish = ({ payer, version, effective }) =>
+  ({ type: 84, body: [...str(payer), ...uvarint(version), ...uvarint(effective)] });
+const claimsLine = ({ code, modifiers = [], units, charge, date, pointers = [], auth = new Uint8Array(32) }) =>
+  [...str(code), ...list(modifiers, str), ...uvarint(units), ...uvarint(charge), ...uvarint(date), ...list(pointers, uvarint), ...raw(auth)];
+const claimsSubmit = (c) => ({
+  type: 85,
+  body: [...raw(c.claim), ...uvarint(c.use), ...c.patient, ...str(c.provider), ...str(c.payer), ...str(c.coverage),
+    ...uvarint(c.age), ...str(c.place), ...list(c.diagnoses ?? [], str), ...list(c.lines, claimsLine)],
+});
+const claimsAuthorize = ({ claim, lines }) => ({ type: 86, body: [...raw(claim), ...list(lines, uvarint)] });
+
 export {
-  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications,
+  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize,
 };

@@ -1,0 +1,53 @@
+package claims_test
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"testing"
+
+	"github.com/careledger/careledger/contract/claims"
+	"github.com/careledger/careledger/tx"
+)
+
+// BenchmarkAdjudicate measures claims of five lines adjudicated and
+// settled per second in process, under the policy size: 10,000
+// fee-schedule codes and 100,000 code pairs, with the base rules. The
+// state is an in-memory map: this is the contract's cost, not the store's.
+func BenchmarkAdjudicate(b *testing.B) {
+	ch := newChain(b)
+	mustB := ch.must
+	mustB(payerAdmin, basePlan)
+	code := func(i int) string { return fmt.Sprintf("C%05d", i) }
+	for start := 0; start < 10_000; start += claims.MaxRows {
+		load := claims.PolicyLoad{Payer: payer, Version: 1}
+		for i := start; i < start+claims.MaxRows; i++ {
+			load.Fees = append(load.Fees, claims.Fee{Code: code(i), Allowed: uint64(1_000 + i)})
+		}
+		mustB(payerAdmin, load)
+	}
+	for start := 0; start < 100_000; start += claims.MaxRows {
+		load := claims.PolicyLoad{Payer: payer, Version: 1}
+		for i := start; i < start+claims.MaxRows; i++ {
+			load.Pairs = append(load.Pairs, claims.CodePair{Column1: code(i % 10_000), Column2: code((i*7 + 1) % 10_000), Modifier: uint8(i % 2)})
+		}
+		mustB(payerAdmin, load)
+	}
+	mustB(payerAdmin, claims.PolicyLoad{Payer: payer, Version: 1, Rules: basePolicy.Rules})
+	mustB(payerAdmin, claims.PolicyPublish{Payer: payer, Version: 1, Effective: 20000101})
+	mustB(payerAdmin, claims.RegisterCoverage{Payer: payer, Coverage: "cov-alice", Plan: "gold", Patient: addr(patientAlice), Start: 20000101})
+	mustB(payerAdmin, claims.Deposit{Payer: payer, Amount: 1_000_000_000_000})
+	b.ResetTimer()
+	for i := range b.N {
+		m := ch.claim()
+		m.Claim = sha256.Sum256(binary.BigEndian.AppendUint64(nil, uint64(i)))
+		date := uint32(20010101 + (i/28/12)%20*10000 + (i/28%12)*100 + i%28)
+		for j := range 5 {
+			m.Lines = append(m.Lines, claims.Line{Code: code((i*5 + j) % 10_000), Units: 1, Charge: 20_000, Date: date, Pointers: []uint64{1}})
+		}
+		if code := ch.exec(clinicNode, m); code != tx.CodeOK {
+			b.Fatalf("claim %d = %v (%v)", i, code, ch.err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "claims/s")
+}

@@ -1,0 +1,69 @@
+package ledger_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/careledger/careledger/contract/ledger"
+	"github.com/careledger/careledger/tx"
+)
+
+type mapStore map[string][]byte
+
+func (m mapStore) Get(k []byte) ([]byte, error) { return m[string(k)], nil }
+func (m mapStore) Set(k, v []byte) error        { m[string(k)] = v; return nil }
+func (m mapStore) Delete(k []byte) error        { delete(m, string(k)); return nil }
+
+func balance(t *testing.T, s mapStore, acct string) uint64 {
+	t.Helper()
+	v, err := ledger.Balance(s, acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestTransfer(t *testing.T) {
+	s := mapStore{}
+	if err := ledger.Credit(s, "payer", 10_000); err != nil {
+		t.Fatal(err)
+	}
+	if err := ledger.Transfer(s, "payer", "clinic", 2_500); err != nil {
+		t.Fatal(err)
+	}
+	if p, c := balance(t, s, "payer"), balance(t, s, "clinic"); p != 7_500 || c != 2_500 {
+		t.Errorf("balances after transfer = %d, %d; want 7500, 2500", p, c)
+	}
+	err := ledger.Transfer(s, "payer", "clinic", 7_501)
+	if !errors.Is(err, ledger.ErrShort) {
+		t.Errorf("Transfer beyond the balance = %v; want ErrShort", err)
+	}
+	if code, _ := tx.CodeOf(err); code != tx.CodeInvalid {
+		t.Errorf("code of a short transfer = %v; want invalid", code)
+	}
+	if p := balance(t, s, "payer"); p != 7_500 {
+		t.Errorf("payer balance after a refused transfer = %d; want 7500", p)
+	}
+	if err := ledger.Transfer(s, "payer", "clinic", 7_500); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s["L/b/payer"]; ok {
+		t.Error("an emptied balance keeps its key; want it deleted")
+	}
+}
+
+func TestCreditBounds(t *testing.T) {
+	s := mapStore{}
+	if err := ledger.Credit(s, "payer", ledger.MaxAmount+1); err == nil {
+		t.Error("Credit(MaxAmount+1) = nil; want a rejection")
+	}
+	if err := ledger.Credit(s, "payer", ledger.MaxAmount); err != nil {
+		t.Fatal(err)
+	}
+	if err := ledger.Credit(s, "payer", 1); err == nil {
+		t.Error("Credit past MaxAmount = nil; want a rejection")
+	}
+	if ok, _ := ledger.CanPay(s, "payer", ledger.MaxAmount); !ok {
+		t.Error("CanPay(balance) = false; want true")
+	}
+}
