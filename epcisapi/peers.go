@@ -1,12 +1,8 @@
 package epcisapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"sync"
 	"time"
@@ -52,7 +48,7 @@ func (p *Peers) body(ctx context.Context, org, hashID string) (json.RawMessage, 
 	}
 	var ev map[string]json.RawMessage
 	var raw json.RawMessage
-	if err := call(ctx, "GET", base+"/epcis/events/"+url.PathEscape(hashID), tok, nil, &raw); err != nil {
+	if err := v1.Call(ctx, "GET", base+"/epcis/events/"+url.PathEscape(hashID), tok, nil, &raw); err != nil {
 		p.forget(base)
 		return nil, false
 	}
@@ -70,7 +66,7 @@ func (p *Peers) token(ctx context.Context, base string) (string, error) {
 		return t.Token, nil
 	}
 	login := func(ctx context.Context, method, path string, body, out any) error {
-		return call(ctx, method, base+path, "", body, out)
+		return v1.Call(ctx, method, base+path, "", body, out)
 	}
 	t, err := v1.Login(ctx, login, p.ChainID, p.Key)
 	if err != nil {
@@ -89,39 +85,4 @@ func (p *Peers) forget(base string) {
 	p.mu.Lock()
 	delete(p.tokens, base)
 	p.mu.Unlock()
-}
-
-// call sends a JSON request to a peer and decodes a 2xx answer into out.
-func call(ctx context.Context, method, u, token string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(res.Body, 4<<20))
-	if err != nil {
-		return err
-	}
-	if res.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: HTTP %d", method, u, res.StatusCode)
-	}
-	return json.Unmarshal(b, out)
 }

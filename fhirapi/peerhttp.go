@@ -6,10 +6,7 @@ package fhirapi
 // to log in are api/v1's, which client shares.
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 
@@ -22,56 +19,13 @@ import (
 // chain, exchanged for a token.
 func (p *Peers) login(ctx context.Context, base string) (v1.TokenAnswer, error) {
 	var st v1.Status
-	if err := peerJSON(ctx, "GET", base+"/v1/status", nil, &st); err != nil {
+	if err := v1.Call(ctx, "GET", base+"/v1/status", "", nil, &st); err != nil {
 		return v1.TokenAnswer{}, err
 	}
 	call := func(ctx context.Context, method, path string, body, out any) error {
-		return peerJSON(ctx, method, base+path, body, out)
+		return v1.Call(ctx, method, base+path, "", body, out)
 	}
 	return v1.Login(ctx, call, st.ChainID, p.Key)
-}
-
-// peerJSON sends a request with a JSON body (none if body is nil) to a
-// peer's JSON API and decodes the answer into out. An error answer becomes
-// an error with its code and message.
-func peerJSON(ctx context.Context, method, url string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, url, rd)
-	if err != nil {
-		return err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		return err
-	}
-	var e struct {
-		Error *v1.Error `json:"error"`
-	}
-	if json.Unmarshal(b, &e) == nil && e.Error != nil {
-		return fmt.Errorf("%s %s: %s (code %d): %s", method, url, e.Error.Name, e.Error.Code, e.Error.Message)
-	}
-	if res.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: HTTP %d", method, url, res.StatusCode)
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("%s %s: decode answer: %w", method, url, err)
-	}
-	return nil
 }
 
 // peerFHIR reads url from a peer's FHIR API with this node's bearer token,
