@@ -159,6 +159,21 @@ func grant(param string) access {
 	}}
 }
 
+// team(param): as patient for the care team's patient, and whoever is on
+// the team.
+func team(param string) access {
+	return access{name: "team(" + param + ")", allow: func(v identity.Reader, who *identity.Account, r *http.Request) (bool, error) {
+		t, err := loadByID(r, param, consent.LoadTeam, v)
+		if err != nil || t == nil {
+			return t == nil, err
+		}
+		if t.Includes(who) {
+			return true, nil
+		}
+		return disclosure.MayRead(v, who, t.Patient)
+	}}
+}
+
 // request(param): as patient for the request's patient, and the requester
 // and the admins and privacy officers of its organization.
 func request(param string) access {

@@ -56,6 +56,11 @@ func TestAccess(t *testing.T) {
 	})); err != nil {
 		t.Fatalf("grant: %v", err)
 	}
+	if _, err := c.Send(ctx, patientKey, contract.Encode(consent.SetTeam{
+		Patient: p, Members: []tx.Address{tx.AddressOf(physicianKey.PubKey().Bytes())},
+	})); err != nil {
+		t.Fatalf("form a care team: %v", err)
+	}
 	if _, err := c.Send(ctx, physicianKey, contract.Encode(consent.Request{
 		Patient: p, Scope: scope, Purpose: "TREAT", Duration: 3600, Reason: "referral",
 	})); err != nil {
@@ -96,6 +101,7 @@ func TestAccess(t *testing.T) {
 		"GET /v1/patients/{address}/delegates": {"/v1/patients/" + pa + "/delegates", 200, 200},
 		"GET /v1/patients/{address}/recovery":  {"/v1/patients/" + pa + "/recovery", 200, 200},
 		"GET /v1/grants/{id}":                  {"/v1/grants/1", 200, 200},
+		"GET /v1/teams/{id}":                   {"/v1/teams/1", 200, 200},
 		"GET /v1/anchors/{root}":               {"/v1/anchors/" + zero64, notRefused, notRefused},
 		"GET /v1/proposals/{id}":               {"/v1/proposals/1", notRefused, notRefused},
 		"GET /v1/validators":                   {"/v1/validators", 200, 200},

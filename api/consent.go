@@ -54,6 +54,16 @@ func (s *Server) getGrant(w http.ResponseWriter, r *http.Request) {
 	found(w, g, err, "grant")
 }
 
+func (s *Server) getTeam(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	t, err := consent.LoadTeam(s.b.App.State(), id)
+	found(w, t, err, "care team")
+}
+
 func (s *Server) getRequest(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r)
 	if err != nil {

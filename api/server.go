@@ -140,6 +140,7 @@ func (s *Server) routeTable() []route {
 		{"GET /v1/patients/{address}/delegates", patient("address"), s.patientDelegates},
 		{"GET /v1/patients/{address}/recovery", guardians("address"), s.patientRecovery},
 		{"GET /v1/grants/{id}", grant("id"), s.getGrant},
+		{"GET /v1/teams/{id}", team("id"), s.getTeam},
 		{"GET /v1/anchors/{root}", member, s.getAnchor},
 		{"GET /v1/proposals/{id}", member, s.getProposal},
 		{"GET /v1/validators", member, s.listValidators},

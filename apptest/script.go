@@ -173,6 +173,7 @@ var scriptOps = []struct {
 	{1, (*scriptGen).voteNo},
 	{1, (*scriptGen).setDelegate},
 	{1, (*scriptGen).review},
+	{1, (*scriptGen).setTeam},
 	{2, (*scriptGen).setGuardians},
 	{2, (*scriptGen).proposeRecovery},
 	{2, (*scriptGen).approveRecovery},
@@ -411,6 +412,7 @@ type consentModel struct {
 	live     []grantModel
 	requests uint64
 	pending  []requestModel
+	teams    []*modelAccount // each care team's patient, by number - 1
 	records  int
 	// governance proposals, in order
 	proposals []proposalModel
@@ -451,9 +453,41 @@ func (g *scriptGen) grant() (ScriptTx, bool) {
 		NotAfter:  BlockTime(int64(1 + g.rng.IntN(2*ScriptBlocks))).Unix(),
 		Condition: []string{"", `purpose == "TREAT"`}[g.rng.IntN(2)],
 	}
+	if t := g.teamOf(p); t != 0 && g.rng.IntN(2) == 0 {
+		m.Grantee = consent.Grantee{Team: t}
+	}
 	g.consent.grants++
 	g.consent.live = append(g.consent.live, grantModel{g.consent.grants, p})
 	return ScriptTx{g.next(p, true, contract.Encode(m)), tx.CodeOK, "grant"}, true
+}
+
+// teamOf returns the number of one of p's care teams, or 0.
+func (g *scriptGen) teamOf(p *modelAccount) uint64 {
+	var mine []uint64
+	for i, owner := range g.consent.teams {
+		if owner == p {
+			mine = append(mine, uint64(i+1))
+		}
+	}
+	if len(mine) == 0 {
+		return 0
+	}
+	return mine[g.rng.IntN(len(mine))]
+}
+
+// setTeam has a patient form a care team of a member, or name another
+// member to one of their teams.
+func (g *scriptGen) setTeam() (ScriptTx, bool) {
+	p, m := g.pick(patient), g.pick(func(a *modelAccount) bool { return a.kind == identity.Member })
+	if p == nil || m == nil {
+		return ScriptTx{}, false
+	}
+	team := g.teamOf(p)
+	if team == 0 {
+		g.consent.teams = append(g.consent.teams, p)
+	}
+	msg := consent.SetTeam{Patient: p.addr, Team: team, Members: []tx.Address{m.addr}}
+	return ScriptTx{g.next(p, true, contract.Encode(msg)), tx.CodeOK, "set care team"}, true
 }
 
 func (g *scriptGen) revoke() (ScriptTx, bool) {

@@ -47,6 +47,8 @@ func grantConsent(g *consent.StoredGrant) (*fhir.Resource, error) {
 	switch e := g.Grantee; {
 	case e.Member != (tx.Address{}):
 		actor = identifierRef("urn:careledger:account", e.Member.String())
+	case e.Team != 0:
+		actor = identifierRef("urn:careledger:care-team", strconv.FormatUint(e.Team, 10))
 	case e.Role != "":
 		actor = identifierRef("urn:careledger:org-role", e.Org+"/"+string(e.Role))
 	default:

@@ -327,6 +327,19 @@ func vectorSpecs() []vectorSpec {
 			msgs:     func() []specMsg { return []specMsg{{msg: consent.Review{Access: 2, Justified: true}}} },
 		},
 		{
+			description: "The parent, as the child's delegate, forms the child's care team of the physician and every member of " +
+				"city-pharmacy (consent/set_team, team 0: a new team, numbered 1), then grants the team the child's " +
+				"immunizations for treatment (consent/grant to grantee.team 1).",
+			signer:   "parent",
+			sequence: 3,
+			msgs: func() []specMsg {
+				return []specMsg{
+					{msg: consent.SetTeam{Patient: child, Members: []tx.Address{physician}, Orgs: []string{"city-pharmacy"}}},
+					{msg: consent.Grant{Patient: child, Grantee: consent.Grantee{Team: 1}, Scope: consent.Scope{Types: []string{"Immunization"}}, Purposes: []string{"TREAT"}}},
+				}
+			},
+		},
+		{
 			description: "The admin of general-hospital, a validator organization, opens two proposals " +
 				"(governance/propose): admit city-pharmacy with a validator, an admin and a node key; and raise " +
 				"max_tx_bytes. Fields a kind does not use are zero.",

@@ -31,6 +31,8 @@ func consentCommands() []txCommand {
 		condition, custodian        *string
 		duration, validFor          *time.Duration
 		justified                   *bool
+		team                        *uint64
+		orgs                        *string
 	)
 	patientFlag := func(fs *flag.FlagSet) {
 		patient = fs.String("patient", "", "the patient's address (default: the signer)")
@@ -58,7 +60,7 @@ func consentCommands() []txCommand {
 			flags: func(fs *flag.FlagSet) {
 				patientFlag(fs)
 				scope.register(fs)
-				grantee = fs.String("to", "", "the grantee: ORG, ORG/ROLE or a member's ADDRESS (required)")
+				grantee = fs.String("to", "", "the grantee: ORG, ORG/ROLE, a member's ADDRESS or team:N, a care team (required)")
 				purposes = fs.String("purposes", "TREAT", "comma-separated purposes of use: "+strings.Join(consent.Purposes, ", "))
 				validFor = fs.Duration("for", 0, "how long the grant lasts from now (default: until revoked)")
 				condition = fs.String("condition", "", "an optional CEL condition")
@@ -81,6 +83,27 @@ func consentCommands() []txCommand {
 				return []tx.Msg{contract.Encode(m)}, nil
 			}},
 		{name: "revoke", argsUsage: "GRANT_ID", nargs: 1, msgs: idMsg(func(id uint64) tx.Msg { return contract.Encode(consent.Revoke{Grant: id}) })},
+		{name: "set-team", argsUsage: "[ADDRESS...]", nargs: -1,
+			flags: func(fs *flag.FlagSet) {
+				patientFlag(fs)
+				team = fs.Uint64("team", 0, "the care team to change (default: form a new one)")
+				orgs = fs.String("orgs", "", "comma-separated organizations every member of which is on the team")
+			},
+			msgs: func(_ context.Context, _ *client.Client, key ed25519.PrivKey, fs *flag.FlagSet) ([]tx.Msg, error) {
+				p, err := patientOrSigner(*patient, key)
+				if err != nil {
+					return nil, err
+				}
+				m := consent.SetTeam{Patient: p, Team: *team, Orgs: splitList(*orgs)}
+				for _, a := range fs.Args() {
+					addr, err := tx.ParseAddress(a)
+					if err != nil {
+						return nil, usageError(err.Error())
+					}
+					m.Members = append(m.Members, addr)
+				}
+				return []tx.Msg{contract.Encode(m)}, nil
+			}},
 		{name: "request-access",
 			flags: func(fs *flag.FlagSet) {
 				scope.register(fs)
@@ -173,10 +196,14 @@ func patientOrSigner(s string, key ed25519.PrivKey) (tx.Address, error) {
 	return addr, nil
 }
 
-// parseGrantee reads ORG, ORG/ROLE or a member's ADDRESS.
+// parseGrantee reads ORG, ORG/ROLE, a member's ADDRESS or team:N.
 func parseGrantee(s string) (consent.Grantee, error) {
 	if s == "" {
-		return consent.Grantee{}, usageError("--to is required: ORG, ORG/ROLE or a member's ADDRESS")
+		return consent.Grantee{}, usageError("--to is required: ORG, ORG/ROLE, a member's ADDRESS or team:N")
+	}
+	if n, ok := strings.CutPrefix(s, "team:"); ok {
+		id, err := parseID(n)
+		return consent.Grantee{Team: id}, err
 	}
 	if addr, err := tx.ParseAddress(s); err == nil {
 		return consent.Grantee{Member: addr}, nil

@@ -70,6 +70,7 @@ func (c *Contract) Describe() contract.Contract {
 			contract.Message("consent/answer", readAnswer, nil, c.answer),
 			contract.Message("consent/access", readAccess, Access.validate, c.access),
 			contract.Message("consent/review", readReview, nil, review),
+			contract.Message("consent/set_team", readSetTeam, SetTeam.validate, setTeam),
 		},
 		Events: []contract.EventSpec{
 			{Type: EventGranted, Action: "C"}, {Type: EventRevoked, Action: "U"},
@@ -77,6 +78,7 @@ func (c *Contract) Describe() contract.Contract {
 			{Type: EventAccess, Action: "R"}, {Type: EventDecision},
 			{Type: EventBreakGlass, ByType: true, Action: "R"}, // the privacy officers' review queue
 			{Type: EventBreakGlassReviewed},
+			{Type: EventTeam, Action: "U"},
 		},
 		Genesis: c.initGenesis,
 	}
@@ -166,7 +168,7 @@ func (c *Contract) grant(ctx *contract.Context, m Grant, fromRequest uint64) err
 	if err := identity.RequireActsFor(ctx, m.Patient); err != nil {
 		return err
 	}
-	if err := requireGrantee(ctx.Store, m.Grantee); err != nil {
+	if err := requireGrantee(ctx.Store, m.Grantee, m.Patient); err != nil {
 		return err
 	}
 	now := ctx.Time.Unix()
@@ -208,8 +210,11 @@ func (c *Contract) grant(ctx *contract.Context, m Grant, fromRequest uint64) err
 }
 
 func granteeAttrs(g Grantee) []contract.Attr {
-	if g.Member != (tx.Address{}) {
+	switch {
+	case g.Member != (tx.Address{}):
 		return []contract.Attr{attr("grantee_member", g.Member.String())}
+	case g.Team != 0:
+		return []contract.Attr{idAttr("grantee_team", g.Team)}
 	}
 	as := []contract.Attr{attr("grantee_org", g.Org)}
 	if g.Role != "" {
@@ -218,7 +223,17 @@ func granteeAttrs(g Grantee) []contract.Attr {
 	return as
 }
 
-func requireGrantee(s Reader, g Grantee) error {
+func requireGrantee(s Reader, g Grantee, patient tx.Address) error {
+	if g.Team != 0 {
+		t, err := LoadTeam(s, g.Team)
+		if err != nil {
+			return err
+		}
+		if t == nil || t.Patient != patient {
+			return tx.Rejectf(tx.CodeNotFound, "patient %s has no care team %d", patient, g.Team)
+		}
+		return nil
+	}
 	if g.Member != (tx.Address{}) {
 		a, err := identity.LoadAccount(s, g.Member)
 		if err != nil {
@@ -543,4 +558,74 @@ func (c *Contract) policyAfter(ctx *contract.Context, defaultPolicy string, cost
 		return p, tx.Rejectf(tx.CodeInvalid, "default access policy: %v", err)
 	}
 	return p, nil
+}
+
+// setTeam forms or changes a care team. Everyone on it before or after
+// hears of the change on their event stream, so a member removed learns
+// that their access ended.
+func setTeam(ctx *contract.Context, m SetTeam) error {
+	if _, err := identity.RequirePatient(ctx.Store, m.Patient); err != nil {
+		return err
+	}
+	if err := identity.RequireActsFor(ctx, m.Patient); err != nil {
+		return err
+	}
+	for _, a := range m.Members {
+		acct, err := identity.LoadAccount(ctx.Store, a)
+		if err != nil {
+			return err
+		}
+		if acct == nil {
+			return tx.Rejectf(tx.CodeNotFound, "account %s does not exist", a)
+		}
+	}
+	for _, o := range m.Orgs {
+		if org, err := identity.LoadOrg(ctx.Store, o); err != nil {
+			return err
+		} else if org == nil {
+			return tx.Rejectf(tx.CodeNotFound, "organization %s does not exist", o)
+		}
+	}
+	t := &Team{ID: m.Team}
+	var before []tx.Address
+	if m.Team == 0 {
+		id, err := nextID(ctx.Store, "team")
+		if err != nil {
+			return err
+		}
+		t.ID = id
+	} else {
+		old, err := LoadTeam(ctx.Store, m.Team)
+		if err != nil {
+			return err
+		}
+		if old == nil || old.Patient != m.Patient {
+			return tx.Rejectf(tx.CodeNotFound, "patient %s has no care team %d", m.Patient, m.Team)
+		}
+		before = old.Members
+	}
+	t.SetTeam, t.SetTeam.Team, t.Height = m, t.ID, ctx.Height
+	if err := saveTeam(ctx.Store, t); err != nil {
+		return err
+	}
+	ev := contract.Event{
+		Type:     EventTeam,
+		Attrs:    []contract.Attr{idAttr("team", t.ID), attr("patient", m.Patient.String()), attr("by", ctx.Signer.String())},
+		Accounts: []tx.Address{m.Patient, ctx.Signer},
+	}
+	for _, a := range m.Members {
+		ev.Attrs = append(ev.Attrs, attr("member", a.String()))
+		ev.Accounts = append(ev.Accounts, a)
+	}
+	for _, a := range before {
+		if !slices.Contains(m.Members, a) {
+			ev.Attrs = append(ev.Attrs, attr("removed", a.String()))
+			ev.Accounts = append(ev.Accounts, a)
+		}
+	}
+	for _, o := range m.Orgs {
+		ev.Attrs = append(ev.Attrs, attr("org", o))
+	}
+	ctx.Emit(ev)
+	return nil
 }

@@ -123,7 +123,9 @@ func (d Decider) decideItem(in *decideInput, it Item) (Decision, error) {
 		if !full && len(cats) == 0 && len(recs) == 0 {
 			continue
 		}
-		if !g.permits(in.requester.Account, in.purpose) {
+		if ok, err := g.permits(in.s, in.requester.Account, in.purpose); err != nil {
+			return dec, err
+		} else if !ok {
 			continue
 		}
 		if g.Condition != "" {
@@ -144,17 +146,13 @@ func (d Decider) decideItem(in *decideInput, it Item) (Decision, error) {
 	return dec, nil
 }
 
-// permits reports whether the grant's grantee and purposes admit requester
+// permits reports whether the grant's grantee and purposes admit a
 // reading for purpose.
-func (g *StoredGrant) permits(a *identity.Account, purpose string) bool {
+func (g *StoredGrant) permits(s Reader, a *identity.Account, purpose string) (bool, error) {
 	if !slices.Contains(g.Purposes, purpose) {
-		return false
+		return false, nil
 	}
-	e := g.Grantee
-	if e.Member != (tx.Address{}) {
-		return e.Member == a.Address
-	}
-	return a.Kind == identity.Member && e.Org == a.Org && (e.Role == "" || a.HasRole(e.Role))
+	return g.Names(s, a)
 }
 
 // covers tells how much of item the grant's scope covers: all of it, or for

@@ -18,6 +18,7 @@ const (
 	EventDecision           = "consent.decision" // one per item of an access
 	EventBreakGlass         = "consent.break_glass"
 	EventBreakGlassReviewed = "consent.break_glass_reviewed"
+	EventTeam               = "consent.team" // a care team formed or changed
 )
 
 // GrantedOf returns the grant a consent.granted event created, and false if

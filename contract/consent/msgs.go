@@ -18,6 +18,7 @@ const (
 	TypeAnswer  uint64 = 35
 	TypeAccess  uint64 = 36
 	TypeReview  uint64 = 37
+	TypeSetTeam uint64 = 38
 )
 
 // Limits on message fields.
@@ -28,15 +29,35 @@ const (
 	MaxItems    = 100
 	maxTypeLen  = 64
 	maxCodeLen  = 128
+	// A care team names at most MaxTeamMembers accounts and MaxTeamOrgs
+	// organizations.
+	MaxTeamMembers = 32
+	MaxTeamOrgs    = 16
 )
 
-// Grantee is whom a grant permits: one member (Member set, Org and Role
-// empty), every member of an organization (Org), or the members of an
-// organization holding a role (Org and Role).
+// Grantee is whom a grant permits: one member (Member set, the rest
+// empty), every member of an organization (Org), the members of an
+// organization holding a role (Org and Role), or the patient's care team
+// (Team), whoever is on it when a record is read.
 type Grantee struct {
 	Org    string        `json:"org,omitempty"`
 	Role   identity.Role `json:"role,omitempty"`
 	Member tx.Address    `json:"member,omitzero"`
+	Team   uint64        `json:"team,omitempty"`
+}
+
+// SetTeam forms a patient's care team (Team 0: a new one, numbered by the
+// contract) or replaces the members of team Team: accounts (a physician, a
+// nurse, a caregiver, members or patients) and organizations, every member
+// of which is on the team. A grant to the team covers whoever is on it at
+// each read. An empty team permits no one. The signer must be the patient
+// or a delegate. A team has no name on the chain: a name could say what the
+// patient is treated for.
+type SetTeam struct {
+	Patient tx.Address   `json:"patient"`
+	Team    uint64       `json:"team"`
+	Members []tx.Address `json:"members"`
+	Orgs    []string     `json:"orgs"`
 }
 
 // Scope is what a grant or request covers. A record is in scope when its
@@ -158,17 +179,65 @@ func (Request) Type() uint64 { return TypeRequest }
 func (Answer) Type() uint64  { return TypeAnswer }
 func (Access) Type() uint64  { return TypeAccess }
 func (Review) Type() uint64  { return TypeReview }
+func (SetTeam) Type() uint64 { return TypeSetTeam }
 
 func (g Grantee) encode(w *wire.Writer) {
 	w.String(g.Org)
 	w.String(string(g.Role))
 	w.Raw(g.Member[:])
+	w.Uint(g.Team)
 }
 
 func readGrantee(r *wire.Reader) Grantee {
 	g := Grantee{Org: r.String(64), Role: identity.Role(r.String(32))}
 	copy(g.Member[:], r.Raw(tx.AddressSize))
+	g.Team = r.Uint()
 	return g
+}
+
+func (m SetTeam) EncodeTo(w *wire.Writer) {
+	w.Raw(m.Patient[:])
+	w.Uint(m.Team)
+	w.Uint(uint64(len(m.Members)))
+	for _, a := range m.Members {
+		w.Raw(a[:])
+	}
+	w.Strings(m.Orgs)
+}
+
+func readSetTeam(r *wire.Reader) SetTeam {
+	var m SetTeam
+	copy(m.Patient[:], r.Raw(tx.AddressSize))
+	m.Team = r.Uint()
+	m.Members = make([]tx.Address, r.Count(MaxTeamMembers))
+	for i := range m.Members {
+		copy(m.Members[i][:], r.Raw(tx.AddressSize))
+	}
+	m.Orgs = r.Strings(MaxTeamOrgs, 64)
+	return m
+}
+
+func (m SetTeam) validate() error {
+	for i, a := range m.Members {
+		if a == (tx.Address{}) {
+			return tx.Rejectf(tx.CodeInvalid, "member %d is the zero address", i)
+		}
+		if a == m.Patient {
+			return tx.Rejectf(tx.CodeInvalid, "the patient is not a member of their own care team")
+		}
+		if slices.Contains(m.Members[:i], a) {
+			return tx.Rejectf(tx.CodeInvalid, "member %s is named twice", a)
+		}
+	}
+	for i, o := range m.Orgs {
+		if err := identity.ValidateOrgID(o); err != nil {
+			return err
+		}
+		if slices.Contains(m.Orgs[:i], o) {
+			return tx.Rejectf(tx.CodeInvalid, "organization %s is named twice", o)
+		}
+	}
+	return nil
 }
 
 func (s Scope) encode(w *wire.Writer) {
@@ -335,9 +404,9 @@ func validateType(t string, wildcard bool) error {
 }
 
 func (g Grantee) validate() error {
-	if g.Member != (tx.Address{}) {
-		if g.Org != "" || g.Role != "" {
-			return tx.Rejectf(tx.CodeInvalid, "a grantee is a member, or an organization with an optional role, not both")
+	if g.Member != (tx.Address{}) || g.Team != 0 {
+		if g.Org != "" || g.Role != "" || g.Member != (tx.Address{}) && g.Team != 0 {
+			return tx.Rejectf(tx.CodeInvalid, "a grantee is a member, a care team, or an organization with an optional role: one of them")
 		}
 		return nil
 	}

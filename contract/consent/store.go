@@ -286,3 +286,58 @@ func DecodeReview(b []byte) (*PendingReview, error) {
 	}
 	return v, nil
 }
+
+func teamKey(id uint64) []byte { return idKey("t/", id) }
+
+// Team is a patient's care team as the state keeps it.
+type Team struct {
+	ID uint64 `json:"id"`
+	SetTeam
+	Height int64 `json:"height"` // of its last change
+}
+
+// LoadTeam returns care team id, or nil.
+func LoadTeam(s Reader, id uint64) (*Team, error) {
+	b, err := s.Get(teamKey(id))
+	if err != nil || b == nil {
+		return nil, err
+	}
+	r := wire.NewReader(b)
+	t := &Team{ID: id, SetTeam: readSetTeam(r)}
+	t.Height = int64(r.Uint())
+	if err := r.Done(); err != nil {
+		return nil, fmt.Errorf("decode team %d: %w", id, err)
+	}
+	return t, nil
+}
+
+func saveTeam(s contract.Store, t *Team) error {
+	w := wire.NewWriter(64 + 32*len(t.Members))
+	t.SetTeam.EncodeTo(w)
+	w.Uint(uint64(t.Height))
+	return s.Set(teamKey(t.ID), w.Bytes())
+}
+
+// Includes reports whether a is on the team: named, or a member of a named
+// organization.
+func (t *Team) Includes(a *identity.Account) bool {
+	return slices.Contains(t.Members, a.Address) || a.Kind == identity.Member && a.Org != "" && slices.Contains(t.Orgs, a.Org)
+}
+
+// Names reports whether the grant names a as grantee: the member itself,
+// a member of the organization (holding the role, if one is named), or
+// whoever is on the care team now.
+func (g *StoredGrant) Names(s Reader, a *identity.Account) (bool, error) {
+	e := g.Grantee
+	switch {
+	case e.Member != (tx.Address{}):
+		return e.Member == a.Address, nil
+	case e.Team != 0:
+		t, err := LoadTeam(s, e.Team)
+		if err != nil || t == nil {
+			return false, err
+		}
+		return t.Includes(a), nil
+	}
+	return a.Kind == identity.Member && e.Org == a.Org && (e.Role == "" || a.HasRole(e.Role)), nil
+}

@@ -26,7 +26,8 @@ function build(m) {
     case 17: return erase(f.custodian, hexb(f.patient), f.record);
     case 32: return grant({
       patient: hexb(f.patient),
-      grantee: f.grantee.org ? { org: f.grantee.org, role: f.grantee.role } : { member: hexb(f.grantee.member) },
+      grantee: f.grantee.org ? { org: f.grantee.org, role: f.grantee.role }
+        : f.grantee.team ? { team: f.grantee.team } : { member: hexb(f.grantee.member) },
       scope: f.scope, purposes: f.purposes, notBefore: f.not_before, notAfter: f.not_after, condition: f.condition,
     });
     case 33: return revoke(f.grant);
@@ -34,6 +35,7 @@ function build(m) {
     case 35: return answer(f.request, f.approve);
     case 36: return access({ requester: hexb(f.requester), patient: hexb(f.patient), purpose: f.purpose, breakGlass: f.break_glass, items: f.items, glassReason: f.glass_reason });
     case 37: return review(f.access, f.justified);
+    case 38: return setTeam({ patient: hexb(f.patient), team: f.team, members: (f.members ?? []).map(hexb), orgs: f.orgs ?? [] });
     case 48: {
       const o = f.org, p = f.params;
       const org = f.kind === "admit_org" ? { id: o.id, name: o.name, type: o.type, validatorKey: hexb(o.validator_key), power: o.power, admins: o.admins.map(hexb), nodes: o.nodes.map(hexb) } : {};

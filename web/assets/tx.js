@@ -79,9 +79,9 @@ const anchor = (custodian, patient, root, count) =>
   ({ type: 16, body: [...str(custodian), ...patient, ...root, ...uvarint(count)] });
 const erase = (custodian, patient, record) => ({ type: 17, body: [...str(custodian), ...patient, ...str(record)] });
 
-// Consent message bodies. A grantee is { org, role } or { member }.
+// Consent message bodies. A grantee is { org, role }, { member } or { team }.
 const zeroAddress = new Uint8Array(20);
-const grantee = ({ org = "", role = "", member = zeroAddress }) => [...str(org), ...str(role), ...member];
+const grantee = ({ org = "", role = "", member = zeroAddress, team = 0 }) => [...str(org), ...str(role), ...member, ...uvarint(team)];
 const scope = ({ types, categories = [], records = [] }) =>
   [...list(types, str), ...list(categories, str), ...list(records, str)];
 const grant = ({ patient, grantee: g, scope: s, purposes, notBefore = 0, notAfter = 0, condition = "" }) => ({
@@ -99,6 +99,8 @@ const access = ({ requester, patient, purpose, breakGlass = false, items, glassR
   ({ type: 36, body: [...requester, ...patient, ...str(purpose), ...bool(breakGlass), ...list(items, item),
     ...(breakGlass ? str(glassReason) : [])] });
 const review = (accessId, justified) => ({ type: 37, body: [...uvarint(accessId), ...bool(justified)] });
+const setTeam = ({ patient, team = 0, members = [], orgs = [] }) =>
+  ({ type: 38, body: [...patient, ...uvarint(team), ...list(members, raw), ...list(orgs, str)] });
 
 // Governance message bodies. Fields the proposal's kind does not use stay zero.
 const propose = ({ kind, org = {}, params = {}, deadline }) => ({
@@ -163,5 +165,5 @@ const claimsSubmit = (c) => ({
 const claimsAuthorize = ({ claim, lines }) => ({ type: 86, body: [...raw(claim), ...list(lines, uvarint)] });
 
 export {
-  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize,
+  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, setTeam, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize,
 };
