@@ -133,9 +133,10 @@ type route struct {
 
 // routes returns the FHIR API's routes. A pattern with {type} serves every
 // R4 type; a pattern naming a type serves that type, before the generic
-// one: AuditEvent and Consent add views of the audit log (AuditEvent/log-N,
-// the trail's search) and of the chain's grants (Consent/grant-N, their
-// search) to the resources of those types stored here.
+// one: AuditEvent, Consent and CareTeam add views of the audit log
+// (AuditEvent/log-N, the trail's search), of the chain's grants
+// (Consent/grant-N, their search) and care teams (CareTeam/team-N) to the
+// resources of those types stored here.
 func (s *Server) routes() []route {
 	read, search := need{smart.Read, ""}, need{smart.Search, ""}
 	everything := need{smart.Read | smart.Search, "*"} // it returns every type it finds
@@ -160,6 +161,7 @@ func (s *Server) routes() []route {
 		{"GET /fhir/Consent/{id}", s.readConsent, need{smart.Read, "Consent"}, "read"},
 		{"GET /fhir/Consent", s.searchConsent, need{smart.Search, "Consent"}, "search-type"},
 		{"POST /fhir/Consent", s.createConsent, need{smart.Create, "Consent"}, "create"},
+		{"GET /fhir/CareTeam/{id}", s.readCareTeam, need{smart.Read, "CareTeam"}, "read"},
 		{"GET /fhir/Patient/{id}/$everything", s.operation(s.everything), everything, "$everything"},
 		{"POST /fhir/Patient/{id}/$everything", s.operation(s.everything), everything, ""},
 		{"GET /fhir/Patient/$everything", s.operation(s.everythingByIdentifier), everything, ""},

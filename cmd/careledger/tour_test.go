@@ -170,6 +170,17 @@ func TestTour(t *testing.T) {
 		return total(run(true, "fhir", "--key", "dr-adams", "GET", "Observation?patient=patient-bob")) == 2
 	})
 
+	// A care team: granted once, it covers whoever is on it at each read.
+	run(true, "tx", "set-team", "--key", "patient-bob", "--orgs", "lakeside-clinic")
+	run(true, "tx", "grant", "--key", "patient-bob", "--to", "team:1", "--types", "Observation")
+	if n := total(run(true, "fhir", "--key", "dr-chen", "GET", "Observation?patient=patient-bob")); n != 2 {
+		t.Errorf("dr-chen's search under the care team's grant: %d results; want 2", n)
+	}
+	run(true, "tx", "set-team", "--key", "patient-bob", "--team", "1")
+	if n := total(run(true, "fhir", "--key", "dr-chen", "GET", "Observation?patient=patient-bob")); n != 0 {
+		t.Errorf("dr-chen's search after leaving the care team: %d results; want 0", n)
+	}
+
 	tourSupply(t, run)
 
 	// Who saw what, verified offline.
