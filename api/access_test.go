@@ -99,6 +99,7 @@ func TestAccess(t *testing.T) {
 		"GET /v1/orgs/{id}/reviews":            {"/v1/orgs/local/reviews", 403, 200},
 		"GET /v1/patients/{address}/grants":    {"/v1/patients/" + pa + "/grants", 200, 200},
 		"GET /v1/patients/{address}/delegates": {"/v1/patients/" + pa + "/delegates", 200, 200},
+		"GET /v1/patients/{address}/teams":     {"/v1/patients/" + pa + "/teams", 200, 200},
 		"GET /v1/patients/{address}/recovery":  {"/v1/patients/" + pa + "/recovery", 200, 200},
 		"GET /v1/grants/{id}":                  {"/v1/grants/1", 200, 200},
 		"GET /v1/teams/{id}":                   {"/v1/teams/1", 200, 200},

@@ -64,6 +64,30 @@ func (s *Server) getTeam(w http.ResponseWriter, r *http.Request) {
 	found(w, t, err, "care team")
 }
 
+func (s *Server) patientTeams(w http.ResponseWriter, r *http.Request) {
+	addr, err := pathAddress(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	v := s.b.App.State()
+	ids, err := consent.PatientTeams(v, addr)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	list := v1.TeamList{Teams: []*consent.Team{}}
+	for _, id := range ids {
+		t, err := consent.LoadTeam(v, id)
+		if err != nil {
+			writeError(w, err)
+			return
+		}
+		list.Teams = append(list.Teams, t)
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
 func (s *Server) getRequest(w http.ResponseWriter, r *http.Request) {
 	id, err := pathID(r)
 	if err != nil {

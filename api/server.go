@@ -138,6 +138,7 @@ func (s *Server) routeTable() []route {
 		{"GET /v1/orgs/{id}/reviews", orgAdmin("id"), s.orgReviews},
 		{"GET /v1/patients/{address}/grants", grants("address"), s.patientGrants},
 		{"GET /v1/patients/{address}/delegates", patient("address"), s.patientDelegates},
+		{"GET /v1/patients/{address}/teams", patient("address"), s.patientTeams},
 		{"GET /v1/patients/{address}/recovery", guardians("address"), s.patientRecovery},
 		{"GET /v1/grants/{id}", grant("id"), s.getGrant},
 		{"GET /v1/teams/{id}", team("id"), s.getTeam},

@@ -92,6 +92,16 @@ func TestCareTeamRejections(t *testing.T) {
 			}
 		})
 	}
+	// A patient forms at most MaxTeamsPerPatient teams.
+	for range consent.MaxTeamsPerPatient - 1 {
+		c.send(t, c.patient, contract.Encode(consent.SetTeam{Patient: patient}))
+	}
+	if r := c.try(t, c.patient, contract.Encode(consent.SetTeam{Patient: patient})); r.Code != tx.CodeInvalid {
+		t.Errorf("team %d of one patient: code %v; want invalid", consent.MaxTeamsPerPatient+1, r.Code)
+	}
+	if ids, err := consent.PatientTeams(c.app.State(), patient); err != nil || len(ids) != consent.MaxTeamsPerPatient || ids[0] != team {
+		t.Errorf("the patient's teams = %v, %v; want %d, team %d first", ids, err, consent.MaxTeamsPerPatient, team)
+	}
 	got, err := consent.LoadTeam(c.app.State(), team)
 	if err != nil || got == nil || !slices.Equal(got.Members, []tx.Address{apptest.Addr(c.drB)}) {
 		t.Errorf("team after the refusals = %+v, %v; want unchanged", got, err)

@@ -10,6 +10,12 @@ type GrantList struct {
 	Grants []*consent.StoredGrant `json:"grants"`
 }
 
+// TeamList is the answer of GET /v1/patients/{address}/teams: the
+// patient's care teams, oldest first.
+type TeamList struct {
+	Teams []*consent.Team `json:"teams"`
+}
+
 // DelegateList is the answer of GET /v1/patients/{address}/delegates.
 type DelegateList struct {
 	Delegates []identity.Delegate `json:"delegates"`

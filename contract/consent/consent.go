@@ -589,11 +589,19 @@ func setTeam(ctx *contract.Context, m SetTeam) error {
 	t := &Team{ID: m.Team}
 	var before []tx.Address
 	if m.Team == 0 {
-		id, err := nextID(ctx.Store, "team")
+		ids, err := PatientTeams(ctx.Store, m.Patient)
 		if err != nil {
 			return err
 		}
-		t.ID = id
+		if len(ids) >= MaxTeamsPerPatient {
+			return tx.Rejectf(tx.CodeInvalid, "patient %s has %d care teams; change one instead", m.Patient, len(ids))
+		}
+		if t.ID, err = nextID(ctx.Store, "team"); err != nil {
+			return err
+		}
+		if err := savePatientTeams(ctx.Store, m.Patient, append(ids, t.ID)); err != nil {
+			return err
+		}
 	} else {
 		old, err := LoadTeam(ctx.Store, m.Team)
 		if err != nil {

@@ -33,6 +33,8 @@ const (
 	// organizations.
 	MaxTeamMembers = 32
 	MaxTeamOrgs    = 16
+	// MaxTeamsPerPatient bounds the care teams one patient forms.
+	MaxTeamsPerPatient = 16
 )
 
 // Grantee is whom a grant permits: one member (Member set, the rest

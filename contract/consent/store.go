@@ -287,7 +287,34 @@ func DecodeReview(b []byte) (*PendingReview, error) {
 	return v, nil
 }
 
-func teamKey(id uint64) []byte { return idKey("t/", id) }
+func teamKey(id uint64) []byte            { return idKey("t/", id) }
+func patientTeamsKey(p tx.Address) []byte { return append([]byte("T/"), p[:]...) }
+
+// PatientTeams returns the numbers of patient's care teams, oldest first.
+func PatientTeams(s Reader, patient tx.Address) ([]uint64, error) {
+	b, err := s.Get(patientTeamsKey(patient))
+	if err != nil || b == nil {
+		return nil, err
+	}
+	r := wire.NewReader(b)
+	ids := make([]uint64, r.Count(MaxTeamsPerPatient))
+	for i := range ids {
+		ids[i] = r.Uint()
+	}
+	if err := r.Done(); err != nil {
+		return nil, fmt.Errorf("decode teams of %s: %w", patient, err)
+	}
+	return ids, nil
+}
+
+func savePatientTeams(s contract.Store, patient tx.Address, ids []uint64) error {
+	w := wire.NewWriter(10 * (len(ids) + 1))
+	w.Uint(uint64(len(ids)))
+	for _, id := range ids {
+		w.Uint(id)
+	}
+	return s.Set(patientTeamsKey(patient), w.Bytes())
+}
 
 // Team is a patient's care team as the state keeps it.
 type Team struct {
