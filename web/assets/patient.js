@@ -1,7 +1,7 @@
 // The patient's view: access requests to answer as they arrive, grants,
 // the verified timeline of who saw what, the accounting of disclosures,
-// records and delegates.
-import { answer, grant, revoke, setDelegate } from "./tx.js";
+// records, care teams and delegates.
+import { answer, grant, revoke, setDelegate, setTeam } from "./tx.js";
 import { fromHex, verifyReport } from "./proof.js";
 import { svg } from "./qr.js";
 import { findPatient, loadRecords, recordsSection, recordsView } from "./records.js";
@@ -21,6 +21,8 @@ export async function patientView({ main, session, signal }) {
     section("Access requests", "requests", h("p", { class: "hint", text: "Requests appear here as they arrive." }),
       h("ul", { id: "request-list", "aria-live": "assertive", "aria-relevant": "additions" })),
     section("Grants", "grants", h("div", { id: "grant-table" }), grantForm(session)),
+    section("Care teams", "teams", h("p", { class: "hint", text: "Grant a team once: whoever is on it when your records are read is covered, and whoever leaves it loses access at once." }),
+      h("div", { id: "team-table" }), teamForm(session)),
     section("Who saw your records", "timeline",
       h("p", {}, h("button", { type: "button", id: "download-json", onclick: (ev) => act(ev.currentTarget, () => download(session, "json")) }, "Download the accounting of disclosures (JSON, signed)"),
         " ", h("button", { type: "button", id: "download-csv", onclick: (ev) => act(ev.currentTarget, () => download(session, "csv")) }, "Download as CSV"),
@@ -34,7 +36,7 @@ export async function patientView({ main, session, signal }) {
     records.replaceChildren(recordsView(await loadRecords(session, me, await session.delegation())));
   }) }, "Show my records"));
   session.stream(`/v1/events?account=${me}`, (e) => onEvent(session, e), signal);
-  await Promise.all([showGrants(session), showPending(session), showTimeline(session), showDelegates(session)]);
+  await Promise.all([showGrants(session), showPending(session), showTimeline(session), showDelegates(session), showTeams(session)]);
 }
 
 function onEvent(session, e) {
@@ -43,6 +45,7 @@ function onEvent(session, e) {
     case "consent.requested": addRequest(session, { id: a.request, requester: a.requester, org: a.org, purpose: a.purpose, reason: a.reason, duration: a.duration }); say(`New access request from ${a.org}.`); break;
     case "consent.answered": document.getElementById(`request-${a.request}`)?.remove(); showGrants(session); break;
     case "consent.granted": case "consent.revoked": showGrants(session); break;
+    case "consent.team": showTeams(session); break;
     case "consent.access": case "consent.break_glass": setTimeout(() => showTimeline(session), 1500); break;
   }
 }
@@ -77,7 +80,7 @@ function addRequest(session, q) {
     h("button", { type: "button", class: "deny", "data-request": q.id, onclick: decide(false) }, "Deny")));
 }
 
-const granteeText = (g) => (g.grantee.member && !/^0+$/.test(g.grantee.member) ? `member ${short(g.grantee.member)}` : `${g.grantee.role ? g.grantee.role + "s of " : ""}${g.grantee.org}`);
+const granteeText = ({ grantee: e }) => (e.team ? `care team ${e.team}` : e.member && !/^0+$/.test(e.member) ? `member ${short(e.member)}` : `${e.role ? e.role + "s of " : ""}${e.org}`);
 const scopeText = (s) => [s.types?.join(", ") || "all types", s.categories?.length ? `categories ${s.categories.join(", ")}` : "", s.records?.length ? `records ${s.records.join(", ")}` : ""].filter(Boolean).join("; ");
 const expiry = (t) => (t ? when(t * 1000) : "no end");
 
@@ -97,16 +100,20 @@ async function showGrants(session) {
 
 function grantForm(session) {
   return h("details", {}, h("summary", { text: "Grant access" }), form("Grant access", [
-    field("Organization", "org", { required: true, hint: "Its identifier, such as mercy-hospital" }),
+    field("Care team", "team", { id: "grant-team" }, [["", "None: an organization"]]),
+    field("Organization", "org", { hint: "Its identifier, such as mercy-hospital; not needed for a care team" }),
     field("Role", "role", {}, [["", "Any member"], ["physician", "Physicians"], ["nurse", "Nurses"], ["pharmacist", "Pharmacists"], ["researcher", "Researchers"], ["claims_agent", "Claims agents"]]),
     field("Record types", "types", { required: true, value: "Observation, Condition", hint: "FHIR resource types, separated by commas" }),
     field("Purpose", "purpose", {}, PURPOSES),
     field("Days valid", "days", { type: "number", min: "1", max: "3650", value: "30", required: true }),
   ], "Grant", async (fd) => {
     const now = Math.floor(Date.now() / 1000);
+    const team = Number(fd.get("team"));
+    const org = fd.get("org").trim();
+    if (!team && !org) throw new Error("Name an organization, or choose a care team.");
     await session.send(grant({
       patient: fromHex(session.account.address),
-      grantee: { org: fd.get("org").trim(), role: fd.get("role") },
+      grantee: team ? { team } : { org, role: fd.get("role") },
       scope: { types: fd.get("types").split(",").map((s) => s.trim()).filter(Boolean) },
       purposes: [fd.get("purpose")], notBefore: 0, notAfter: now + Number(fd.get("days")) * day,
     }));
@@ -139,6 +146,46 @@ async function download(session, format) {
   const blob = await session.download(`/v1/audit/disclosures/${me}?all=true${format === "csv" ? "&format=csv" : ""}`);
   save(blob, `disclosures-${me.slice(0, 8)}.${format}`);
   say("The accounting of disclosures is downloaded.");
+}
+
+const splitList = (s) => s.split(",").map((x) => x.trim()).filter(Boolean);
+const addresses = (s) => splitList(s).map((a) => {
+  if (!/^[0-9a-f]{40}$/.test(a)) throw new Error(`${a} is not an account address (40 hexadecimal characters).`);
+  return fromHex(a);
+});
+
+// showTeams lists the patient's care teams, each with a form to change
+// who is on it, and offers them to the grant form.
+async function showTeams(session) {
+  const el = document.getElementById("team-table");
+  if (!el) return;
+  const { teams } = await session.get(`/v1/patients/${session.account.address}/teams`);
+  const choice = document.getElementById("grant-team");
+  choice?.replaceChildren(h("option", { value: "", text: "None: an organization" }), ...teams.map((t) => h("option", { value: t.id, text: `Care team ${t.id}` })));
+  el.replaceChildren(table("Your care teams", ["No.", "Accounts", "Organizations", ""], teams.map((t) => [String(t.id),
+    t.members?.length ? t.members.map(short).join(", ") : "none", t.orgs?.length ? t.orgs.join(", ") : "none",
+    h("details", {}, h("summary", { text: `Change team ${t.id}` }), teamFields(session, `Change care team ${t.id}`, "Save", t)),
+  ])));
+}
+
+function teamForm(session) {
+  return h("details", { id: "new-team" }, h("summary", { text: "Form a care team" }), teamFields(session, "Form a care team", "Form team", null));
+}
+
+// teamFields is the form that forms team t (null: a new one) or replaces
+// who is on it.
+function teamFields(session, label, button, t) {
+  return form(label, [
+    field("Accounts", "members", { value: (t?.members ?? []).join(", "), hint: "Addresses of 40 hexadecimal characters, separated by commas: your doctor, a nurse, a caregiver" }),
+    field("Organizations", "orgs", { value: (t?.orgs ?? []).join(", "), hint: "Identifiers, separated by commas: every member of each is on the team" }),
+  ], button, async (fd) => {
+    await session.send(setTeam({
+      patient: fromHex(session.account.address), team: t?.id ?? 0,
+      members: addresses(fd.get("members")), orgs: splitList(fd.get("orgs")),
+    }));
+    say(t ? `Care team ${t.id} changed.` : "Care team formed.");
+    await showTeams(session);
+  }, { class: "team-form" });
 }
 
 async function showDelegates(session) {
