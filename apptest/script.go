@@ -20,7 +20,7 @@ import (
 // The scripted chain: enough blocks and transactions to touch every message
 // and every envelope check, small enough to run in well under a second.
 const (
-	ScriptBlocks = 44
+	ScriptBlocks = 56
 	ScriptSeed   = 20250301
 )
 
@@ -64,6 +64,7 @@ type scriptGen struct {
 	recovery recoveryModel
 	supply   supplyModel
 	claims   claimsModel
+	sched    scheduleModel
 }
 
 func newScriptGen(t testing.TB, seed uint64) *scriptGen {
@@ -188,6 +189,14 @@ var scriptOps = []struct {
 	{4, (*scriptGen).claimsSubmit},
 	{1, (*scriptGen).claimsDeposit},
 	{3, (*scriptGen).claimsAuthorize},
+	{2, (*scriptGen).ledgerFund},
+	{3, (*scriptGen).scheduleOpen},
+	{4, (*scriptGen).scheduleBook},
+	{1, (*scriptGen).scheduleCancel},
+	{3, (*scriptGen).scheduleReschedule},
+	{3, (*scriptGen).scheduleMark},
+	{1, (*scriptGen).rewardsCreate},
+	{1, (*scriptGen).rewardsClose},
 }
 
 func (g *scriptGen) registerPatient() (ScriptTx, bool) {
