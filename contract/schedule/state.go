@@ -97,6 +97,17 @@ func (s State) String() string {
 // MarshalText shows a state by name in JSON.
 func (s State) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads a state by name.
+func (s *State) UnmarshalText(b []byte) error {
+	for v := Free; v < stateEnd; v++ {
+		if v.String() == string(b) {
+			*s = v
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown slot state %q", b)
+}
+
 // Slot is one slot of a schedule and its booking, if any: the patient's
 // pseudonymous account, the deposit in escrow and the policy the booking
 // was made under.
