@@ -130,9 +130,16 @@ func openProgram(ctx *contract.Context, id string) (*Program, error) {
 	return p, nil
 }
 
+// Attesters are the roles that may attest an event for their
+// organization: those who see it happen, and the node's own key.
+var Attesters = []identity.Role{identity.Physician, identity.Nurse, identity.Pharmacist, identity.Admin, identity.Service}
+
 func (c *Contract) attest(ctx *contract.Context, m Attest) error {
 	_, org, err := identity.ActiveMember(ctx.Store, ctx.Signer)
 	if err != nil {
+		return err
+	}
+	if _, err := identity.RequireOwnRole(ctx, Attesters...); err != nil {
 		return err
 	}
 	p, err := openProgram(ctx, m.Program)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/condition"
+	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/ledger"
 	"github.com/careledger/careledger/contract/rewards"
 	"github.com/careledger/careledger/tx"
@@ -27,12 +28,15 @@ var checkups = rewards.Create{Sponsor: payer, Program: "checkups-2026", Funding:
 func newRewards(t testing.TB) *chain {
 	t.Helper()
 	ch := newChain(t, rewards.New(condition.NewEngine(64)).Describe())
+	ch.runOK(identityContract(), clinicAdmin, identity.RegisterMember{Org: clinic, PubKey: key(researcher), Roles: []identity.Role{identity.Researcher}})
 	if err := ledger.Credit(ch.s, payer, 10_000); err != nil {
 		t.Fatal(err)
 	}
 	ch.must(payerAdmin, checkups)
 	return ch
 }
+
+const researcher = "researcher"
 
 var refs int
 
@@ -97,6 +101,7 @@ func TestAttestationRefusals(t *testing.T) {
 		{"wrong organization type", pharmacist, attest(alice, "attended"), tx.CodeUnauthorized, rewards.ErrAttester},
 		{"a payer attests dispensing", payerAdmin, attest(alice, "dispensed"), tx.CodeUnauthorized, rewards.ErrAttester},
 		{"a patient attests", alice, attest(alice, "attended"), tx.CodeUnauthorized, nil},
+		{"a researcher attests", researcher, attest(alice, "attended"), tx.CodeUnauthorized, nil},
 		{"an event the program does not reward", clinicNode, attest(alice, "screening"), tx.CodeInvalid, nil},
 		{"an unknown event", clinicNode, attest(alice, "visited"), tx.CodeInvalid, nil},
 		{"the same event twice", clinicNode, dup, tx.CodeAlreadyExists, nil},
