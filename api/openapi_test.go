@@ -19,6 +19,8 @@ import (
 	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
+	"github.com/careledger/careledger/contract/rewards"
+	"github.com/careledger/careledger/contract/schedule"
 	"github.com/careledger/careledger/disclosure"
 	"github.com/careledger/careledger/dscsa"
 	"github.com/careledger/careledger/smart"
@@ -316,6 +318,12 @@ func TestOpenAPISchemas(t *testing.T) {
 		"JourneyEvent":        v1.JourneyEvent{},
 		"SubscriptionRequest": v1.SubscriptionRequest{},
 		"Subscription":        v1.Subscription{},
+		"BalanceAnswer":       v1.BalanceAnswer{},
+		"SlotList":            v1.SlotList{},
+		"Slot":                schedule.Slot{},
+		"SchedulePolicy":      schedule.Policy{},
+		"Program":             rewards.Program{},
+		"RewardRule":          rewards.Rule{},
 	}
 	for name, v := range types {
 		schema := lookup(doc, "components", "schemas", name)

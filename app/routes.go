@@ -9,7 +9,10 @@ import (
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/ledger"
 	"github.com/careledger/careledger/contract/records"
+	"github.com/careledger/careledger/contract/rewards"
+	"github.com/careledger/careledger/contract/schedule"
 	"github.com/careledger/careledger/contract/supply"
 	"github.com/careledger/careledger/tx"
 )
@@ -25,6 +28,9 @@ func contracts(engine *condition.Engine) []contract.Contract {
 		(&governance.Contract{Policy: c}).Describe(),
 		supply.New(engine).Describe(),
 		claims.New(engine).Describe(),
+		schedule.Describe(),
+		rewards.New(engine).Describe(),
+		ledger.Describe(),
 	}
 }
 

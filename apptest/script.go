@@ -20,7 +20,7 @@ import (
 // The scripted chain: enough blocks and transactions to touch every message
 // and every envelope check, small enough to run in well under a second.
 const (
-	ScriptBlocks = 44
+	ScriptBlocks = 56
 	ScriptSeed   = 20250301
 )
 
@@ -64,6 +64,7 @@ type scriptGen struct {
 	recovery recoveryModel
 	supply   supplyModel
 	claims   claimsModel
+	sched    scheduleModel
 }
 
 func newScriptGen(t testing.TB, seed uint64) *scriptGen {
@@ -181,7 +182,7 @@ var scriptOps = []struct {
 	{2, (*scriptGen).completeRecovery},
 	{1, (*scriptGen).registerProduct},
 	{8, (*scriptGen).supplyRecord},
-	{1, (*scriptGen).supplyRelease},
+	{5, (*scriptGen).supplyRelease},
 	{1, (*scriptGen).supplyRecall},
 	{2, (*scriptGen).supplyVerifications},
 	{2, (*scriptGen).claimsSetup},
@@ -189,6 +190,14 @@ var scriptOps = []struct {
 	{4, (*scriptGen).claimsSubmit},
 	{1, (*scriptGen).claimsDeposit},
 	{3, (*scriptGen).claimsAuthorize},
+	{2, (*scriptGen).ledgerFund},
+	{3, (*scriptGen).scheduleOpen},
+	{4, (*scriptGen).scheduleBook},
+	{1, (*scriptGen).scheduleCancel},
+	{3, (*scriptGen).scheduleReschedule},
+	{3, (*scriptGen).scheduleMark},
+	{1, (*scriptGen).rewardsCreate},
+	{1, (*scriptGen).rewardsClose},
 }
 
 func (g *scriptGen) registerPatient() (ScriptTx, bool) {
@@ -391,9 +400,26 @@ func Script(t testing.TB) [][]ScriptTx {
 	blocks := make([][]ScriptTx, ScriptBlocks)
 	for i := range blocks {
 		g.height = int64(i + 1)
-		blocks[i] = g.block()
+		if i == len(blocks)-1 {
+			blocks[i] = g.sweep()
+		} else {
+			blocks[i] = g.block()
+		}
 	}
 	return blocks
+}
+
+// sweep builds a block that tries every operation once, in table order, so
+// that each message the model can make by then appears in the script
+// however the random blocks fell.
+func (g *scriptGen) sweep() []ScriptTx {
+	var out []ScriptTx
+	for _, o := range scriptOps {
+		if st, ok := o.op(g); ok {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 // RawTxs returns the transactions of a scripted block.

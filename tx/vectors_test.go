@@ -23,7 +23,10 @@ import (
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/ledger"
 	"github.com/careledger/careledger/contract/records"
+	"github.com/careledger/careledger/contract/rewards"
+	"github.com/careledger/careledger/contract/schedule"
 	"github.com/careledger/careledger/contract/supply"
 	"github.com/careledger/careledger/tx"
 )
@@ -506,6 +509,94 @@ func vectorSpecs() []vectorSpec {
 			sequence:    0,
 			msgs: func() []specMsg {
 				return []specMsg{{msg: claims.Authorize{Claim: sha256.Sum256([]byte("preauthorization body")), Lines: []uint64{0}}}}
+			},
+		},
+		{
+			description: "A clinic's admin publishes a schedule (schedule/publish): primary care, a deposit of 20.00, free cancellation until " +
+				"24 hours (86400 s) before the start, half the deposit kept on a later cancellation and all of it on a no-show.",
+			signer:   "clinic admin",
+			sequence: 0,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: schedule.Publish{Provider: "city-clinic", Schedule: "gp", Category: "primary-care",
+					Deposit: 2_000, CancelBefore: 86_400, LateCancelKeep: 5_000, NoShowKeep: 10_000}}}
+			},
+		},
+		{
+			description: "The clinic opens two 20-minute slots on it (schedule/open_slots), starts in Unix seconds.",
+			signer:      "clinic admin",
+			sequence:    1,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: schedule.OpenSlots{Provider: "city-clinic", Schedule: "gp",
+					Slots: []schedule.SlotSpec{{Start: 1_772_438_400, Minutes: 20}, {Start: 1_772_439_600, Minutes: 20}}}}}
+			},
+		},
+		{
+			description: "A patient books the first slot with their own key (schedule/book); the deposit moves into escrow.",
+			signer:      "patient",
+			sequence:    3,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: schedule.Book{Patient: tx.AddressOf(keyFromSeed(vectorSeed("patient")).PubKey().Bytes()),
+					SlotRef: schedule.SlotRef{Provider: "city-clinic", Schedule: "gp", Start: 1_772_438_400}}}}
+			},
+		},
+		{
+			description: "The patient moves the booking to the second slot (schedule/reschedule).",
+			signer:      "patient",
+			sequence:    4,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: schedule.Reschedule{SlotRef: schedule.SlotRef{Provider: "city-clinic", Schedule: "gp", Start: 1_772_438_400}, NewStart: 1_772_439_600}}}
+			},
+		},
+		{
+			description: "The patient cancels the booking (schedule/cancel).",
+			signer:      "patient",
+			sequence:    5,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: schedule.Cancel{SlotRef: schedule.SlotRef{Provider: "city-clinic", Schedule: "gp", Start: 1_772_439_600}}}}
+			},
+		},
+		{
+			description: "The clinic's node marks a booked appointment attended (schedule/mark, outcome 1; 2 is a no-show).",
+			signer:      "clinic node",
+			sequence:    1,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: schedule.Mark{SlotRef: schedule.SlotRef{Provider: "city-clinic", Schedule: "gp", Start: 1_772_438_400}, Outcome: schedule.Attended}}}
+			},
+		},
+		{
+			description: "A payer creates a reward program (rewards/create) funded with 1,000.00: 10.00 for an attended appointment attested by " +
+				"a provider, 5.00 for each of a patient's first three dispensed prescriptions attested by a pharmacy, at most 50.00 a patient.",
+			signer:   "payer admin",
+			sequence: 5,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: rewards.Create{Sponsor: "acme-health", Program: "checkups-2026", Funding: 100_000, PatientCap: 5_000, End: 1_798_761_600,
+					Rules: []rewards.Rule{
+						{Event: "attended", Amount: 1_000, Attesters: []string{"provider"}},
+						{Event: "dispensed", Amount: 500, Attesters: []string{"pharma"}, Expr: "count < 3"},
+					}}}}
+			},
+		},
+		{
+			description: "The clinic's node attests an attended appointment to the program (rewards/attest); ref is its commitment to its own record.",
+			signer:      "clinic node",
+			sequence:    2,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: rewards.Attest{Program: "checkups-2026", Patient: tx.AddressOf(keyFromSeed(vectorSeed("patient")).PubKey().Bytes()),
+					Event: "attended", Ref: sha256.Sum256([]byte("appointment record"))}}}
+			},
+		},
+		{
+			description: "The payer returns what is left of the program's pool once it has ended (rewards/close).",
+			signer:      "payer admin",
+			sequence:    6,
+			msgs:        func() []specMsg { return []specMsg{{msg: rewards.Close{Program: "checkups-2026"}}} },
+		},
+		{
+			description: "The payer sends 50.00 to a patient's ledger account (ledger/send); to_org empty.",
+			signer:      "payer admin",
+			sequence:    7,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: ledger.Send{From: "acme-health", ToPatient: tx.AddressOf(keyFromSeed(vectorSeed("patient")).PubKey().Bytes()), Amount: 5_000}}}
 			},
 		},
 	}

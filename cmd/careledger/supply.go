@@ -16,8 +16,9 @@ import (
 	"github.com/careledger/careledger/tx"
 )
 
-// supplyCommand is one `careledger supply` subcommand: its flags, its
-// positional arguments, and what it does as --key at --node.
+// supplyCommand is one subcommand of `careledger supply` (or of another
+// group run by runCommands): its flags, its positional arguments, and what
+// it does as --key at --node.
 type supplyCommand struct {
 	name, argsUsage string
 	nargs           int
@@ -26,15 +27,20 @@ type supplyCommand struct {
 }
 
 func runSupply(ctx context.Context, args []string) error {
-	subs := map[string]func(context.Context, []string) error{}
-	for _, sc := range supplyCommands() {
-		subs[sc.name] = sc.run
-	}
-	return subcommand(ctx, "supply", args, subs)
+	return runCommands(ctx, "supply", supplyCommands(), args)
 }
 
-func (sc supplyCommand) run(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("supply "+sc.name, flag.ContinueOnError)
+// runCommands runs the subcommand of group that args name.
+func runCommands(ctx context.Context, group string, cmds []supplyCommand, args []string) error {
+	subs := map[string]func(context.Context, []string) error{}
+	for _, sc := range cmds {
+		subs[sc.name] = func(ctx context.Context, args []string) error { return sc.run(ctx, group, args) }
+	}
+	return subcommand(ctx, group, args, subs)
+}
+
+func (sc supplyCommand) run(ctx context.Context, group string, args []string) error {
+	fs := flag.NewFlagSet(group+" "+sc.name, flag.ContinueOnError)
 	keyName, keyDir := keyFlag(fs)
 	nodeURL := nodeFlag(fs)
 	if sc.flags != nil {

@@ -182,6 +182,7 @@ func TestTour(t *testing.T) {
 	}
 
 	tourSupply(t, run)
+	tourScheduling(t, run)
 
 	// Who saw what, verified offline.
 	dir := t.TempDir()
@@ -204,6 +205,46 @@ func TestTour(t *testing.T) {
 	p.stop(t)
 	if out := run(true, "verify", "data", "--home", home); !strings.Contains(out, "verified:") {
 		t.Errorf("verify data: %s", out)
+	}
+}
+
+// tourScheduling walks the README's appointments and rewards: the payer
+// funds Alice and a reward program, the hospital opens slots with a
+// deposit, Alice books, Bob finds the slot taken, the nurse marks Alice's
+// appointment attended and attests it, and Alice's balance holds her
+// deposit back and the reward.
+func tourScheduling(t *testing.T, run func(bool, ...string) string) {
+	t.Helper()
+	alice := run(true, "keys", "show", "--address", "patient-alice")
+	run(true, "ledger", "deposit", "--key", "acme-health-admin", "acme-health", "100000")
+	run(true, "ledger", "send", "--key", "acme-health-admin", "--from", "acme-health", "--to-patient", alice, "5000")
+	run(true, "rewards", "create", "--key", "acme-health-admin", "acme-health", "checkups-2026", "--funding", "50000",
+		"--patient-cap", "3000", "--end", fmt.Sprint(time.Now().Add(30*24*time.Hour).Unix()), "--rule", "attended:1000:provider:count < 3")
+	run(true, "schedule", "publish", "--key", "admin", "mercy-hospital", "gp", "--deposit", "2000", "--cancel-before", "24h", "--late-keep-bps", "5000")
+	start := time.Now().Add(6 * time.Second).Unix()
+	run(true, "schedule", "open", "--key", "admin", "mercy-hospital", "gp", fmt.Sprintf("%d,%d", start, start+1800))
+	run(true, "schedule", "book", "--key", "patient-alice", "mercy-hospital", "gp", fmt.Sprint(start))
+	if out := run(false, "schedule", "book", "--key", "patient-bob", "mercy-hospital", "gp", fmt.Sprint(start)); !strings.Contains(out, "already_exists") {
+		t.Errorf("bob booking alice's slot: %s; want already_exists", out)
+	}
+	var slots struct {
+		Slots []struct {
+			State   string
+			Patient string
+		}
+	}
+	mustJSON(t, run(true, "schedule", "slots", "--key", "patient-bob", "mercy-hospital", "gp"), &slots)
+	if len(slots.Slots) != 2 || slots.Slots[0].State != "booked" || slots.Slots[0].Patient == alice {
+		t.Errorf("slots as bob: %+v; want the first booked, its patient hidden", slots.Slots)
+	}
+	for time.Now().Unix() <= start+1 {
+		time.Sleep(200 * time.Millisecond)
+	}
+	run(true, "schedule", "mark", "--key", "nurse-baker", "mercy-hospital", "gp", fmt.Sprint(start), "attended", "--attest", "checkups-2026")
+	var bal struct{ Balance uint64 }
+	mustJSON(t, run(true, "ledger", "balance", "--key", "patient-alice"), &bal)
+	if bal.Balance != 6_000 {
+		t.Errorf("alice's balance after an attended appointment: %d; want 6000 (her deposit back and a 1000 reward)", bal.Balance)
 	}
 }
 

@@ -1,8 +1,12 @@
 // Package ledger keeps the network's payment balances: one integer balance
-// in minor units (cents) of one currency per account, where an account is
-// an organization ID. Balances never go negative and change only by the
-// functions here, which contracts call under their own rules: a payer's
-// deposit mints (Credit), a claim's settlement moves money (Transfer).
+// in minor units (cents) of one currency per account. An account is an
+// organization ID, a patient's account (Patient: "@" and the address in
+// hex) or money a contract holds (Held: "#" and a name, such as the
+// scheduling escrow or a reward program's pool); organization IDs hold
+// neither "@" nor "#", so the three never collide. Balances never go
+// negative and change only by the functions here, which contracts call
+// under their own rules: a payer's deposit mints (Credit), a claim's
+// settlement, a booking's deposit or a reward moves money (Transfer).
 //
 // Each balance is one key, "L/b/ACCOUNT", holding its value as a uvarint,
 // so a transfer reads and writes two keys whatever the ledger's size.
@@ -22,6 +26,14 @@ import (
 // MaxAmount bounds any balance and any amount moved: 10^15 minor units,
 // ten trillion of the currency, far below what overflows an int64 sum.
 const MaxAmount = 1_000_000_000_000_000
+
+// Patient returns the ledger account of the patient at addr.
+func Patient(addr tx.Address) string { return "@" + addr.String() }
+
+// Held returns the ledger account in which a contract holds money it does
+// not own yet: name is the contract's name and, if the contract keeps one
+// account per thing it holds for, "/" and that thing's ID.
+func Held(name string) string { return "#" + name }
 
 func balanceKey(account string) []byte { return append([]byte("L/b/"), account...) }
 

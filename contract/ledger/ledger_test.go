@@ -67,3 +67,22 @@ func TestCreditBounds(t *testing.T) {
 		t.Error("CanPay(balance) = false; want true")
 	}
 }
+
+func TestAccountsDoNotCollide(t *testing.T) {
+	s := mapStore{}
+	var a tx.Address
+	copy(a[:], "patient-address-0001")
+	org := a.String() // 40 hex characters is a valid organization ID
+	if err := ledger.Credit(s, ledger.Patient(a), 500); err != nil {
+		t.Fatal(err)
+	}
+	if err := ledger.Credit(s, ledger.Held("schedule"), 700); err != nil {
+		t.Fatal(err)
+	}
+	if v := balance(t, s, org); v != 0 {
+		t.Errorf("Balance of organization %s = %d after crediting the patient of that address; want 0", org, v)
+	}
+	if p, h := balance(t, s, ledger.Patient(a)), balance(t, s, ledger.Held("schedule")); p != 500 || h != 700 {
+		t.Errorf("patient and held balances = %d, %d; want 500, 700", p, h)
+	}
+}

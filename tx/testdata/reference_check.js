@@ -60,6 +60,16 @@ function build(m) {
     case 85: return claimsSubmit({ ...f, claim: hexb(f.claim), patient: hexb(f.patient),
       lines: f.lines.map((l) => ({ ...l, auth: hexb(l.auth) })) });
     case 86: return claimsAuthorize({ claim: hexb(f.claim), lines: f.lines });
+    case 112: return schedulePublish(f);
+    case 113: return scheduleOpenSlots(f);
+    case 114: return scheduleBook(hexb(f.patient), f.slot_ref);
+    case 115: return scheduleCancel(f.slot_ref);
+    case 116: return scheduleReschedule(f.slot_ref, f.new_start);
+    case 117: return scheduleMark(f.slot_ref, f.outcome);
+    case 120: return rewardsCreate(f);
+    case 121: return rewardsAttest({ ...f, patient: hexb(f.patient), ref: hexb(f.ref) });
+    case 122: return rewardsClose(f.program);
+    case 127: return ledgerSend({ from: f.from, toOrg: f.to_org, toPatient: hexb(f.to_patient), amount: f.amount });
   }
   throw new Error("no builder for type " + m.type);
 }

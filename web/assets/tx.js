@@ -164,6 +164,30 @@ const claimsSubmit = (c) => ({
 });
 const claimsAuthorize = ({ claim, lines }) => ({ type: 86, body: [...raw(claim), ...list(lines, uvarint)] });
 
+// Scheduling, rewards and ledger message bodies. Times in Unix seconds,
+// amounts in minor units; a slot is { provider, schedule, start }.
+const slotRef = ({ provider, schedule, start }) => [...str(provider), ...str(schedule), ...uvarint(start)];
+const schedulePublish = (s) => ({
+  type: 112,
+  body: [...str(s.provider), ...str(s.schedule), ...str(s.category), ...bool(s.virtual ?? false), ...uvarint(s.deposit ?? 0),
+    ...uvarint(s.cancel_before ?? 0), ...uvarint(s.late_cancel_keep_bps ?? 0), ...uvarint(s.no_show_keep_bps ?? 0)],
+});
+const scheduleOpenSlots = ({ provider, schedule, slots }) =>
+  ({ type: 113, body: [...str(provider), ...str(schedule), ...list(slots, (s) => [...uvarint(s.start), ...uvarint(s.minutes)])] });
+const scheduleBook = (patient, slot) => ({ type: 114, body: [...patient, ...slotRef(slot)] });
+const scheduleCancel = (slot) => ({ type: 115, body: slotRef(slot) });
+const scheduleReschedule = (slot, newStart) => ({ type: 116, body: [...slotRef(slot), ...uvarint(newStart)] });
+const scheduleMark = (slot, outcome) => ({ type: 117, body: [...slotRef(slot), ...uvarint(outcome)] });
+const rewardsRule = ({ event, amount, attesters, expr = "" }) => [...str(event), ...uvarint(amount), ...list(attesters, str), ...str(expr)];
+const rewardsCreate = (p) => ({
+  type: 120,
+  body: [...str(p.sponsor), ...str(p.program), ...uvarint(p.funding), ...uvarint(p.patient_cap), ...uvarint(p.end), ...list(p.rules, rewardsRule)],
+});
+const rewardsAttest = ({ program, patient, event, ref }) => ({ type: 121, body: [...str(program), ...patient, ...str(event), ...raw(ref)] });
+const rewardsClose = (program) => ({ type: 122, body: str(program) });
+const ledgerSend = ({ from = "", toOrg = "", toPatient = new Uint8Array(20), amount }) =>
+  ({ type: 127, body: [...str(from), ...str(toOrg), ...raw(toPatient), ...uvarint(amount)] });
+
 export {
-  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, setTeam, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize,
+  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, setTeam, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize, slotRef, schedulePublish, scheduleOpenSlots, scheduleBook, scheduleCancel, scheduleReschedule, scheduleMark, rewardsRule, rewardsCreate, rewardsAttest, rewardsClose, ledgerSend,
 };

@@ -1,0 +1,65 @@
+package api
+
+import (
+	"net/http"
+
+	v1 "github.com/careledger/careledger/api/v1"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/ledger"
+	"github.com/careledger/careledger/contract/rewards"
+	"github.com/careledger/careledger/contract/schedule"
+	"github.com/careledger/careledger/tx"
+)
+
+func (s *Server) patientBalance(w http.ResponseWriter, r *http.Request) {
+	addr, err := pathAddress(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	acct := ledger.Patient(addr)
+	bal, err := ledger.Balance(s.b.App.State(), acct)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v1.BalanceAnswer{Account: acct, Balance: bal})
+}
+
+func (s *Server) scheduleSlots(w http.ResponseWriter, r *http.Request) {
+	v := s.b.App.State()
+	provider, id := r.PathValue("provider"), r.PathValue("schedule")
+	sc, err := schedule.LoadSchedule(v, provider, id)
+	if err == nil && sc == nil {
+		err = tx.Rejectf(tx.CodeNotFound, "no such schedule")
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	slots, err := schedule.Slots(v, provider, id)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	who := caller(r)
+	staff := who.Kind == identity.Member && who.Org == provider
+	for _, sl := range slots {
+		if !staff && sl.Patient != who.Address {
+			sl.Patient, sl.Held, sl.Policy = tx.Address{}, 0, schedule.Policy{}
+		}
+	}
+	writeJSON(w, http.StatusOK, v1.SlotList{Category: sc.Category, Virtual: sc.Virtual, Policy: sc.Policy, Slots: append([]*schedule.Slot{}, slots...)})
+}
+
+func (s *Server) getProgram(w http.ResponseWriter, r *http.Request) {
+	p, err := rewards.LoadProgram(s.b.App.State(), r.PathValue("id"))
+	if err == nil && p == nil {
+		err = tx.Rejectf(tx.CodeNotFound, "no such program")
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}

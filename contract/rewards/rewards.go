@@ -1,0 +1,249 @@
+// Package rewards is the reward programs contract: a sponsor (a payer, an
+// employer, a public health program) funds a program from its ledger
+// account, with one rule per coarse kind of event (attended, dispensed,
+// in_range, screening): the reward, the organization types allowed to
+// attest it, and a CEL condition over the attestation. An attestation by
+// an allowed organization pays the patient's ledger account from the
+// program's pool in the block that records it, within the per-patient cap
+// and what is left of the pool, until the program's end.
+//
+// The chain holds the sponsor, the program, the pseudonymous patient, the
+// event's kind and the attester's commitment to its own record of the
+// event; no clinical content, which rules cannot read either.
+//
+// rewards imports contract, condition, identity, ledger, tx and wire.
+package rewards
+
+import (
+	"encoding/hex"
+	"errors"
+	"slices"
+	"strconv"
+
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/condition"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/ledger"
+	"github.com/careledger/careledger/tx"
+)
+
+// Rejections callers test for with errors.Is.
+var (
+	ErrEnded    = tx.Rejectf(tx.CodeInvalid, "the program has ended")
+	ErrAttester = tx.Rejectf(tx.CodeUnauthorized, "the program does not accept this event from organizations of this type")
+)
+
+// Event types of the rewards contract.
+const (
+	EventCreated  = "rewards.created"
+	EventAttested = "rewards.attested"
+	EventClosed   = "rewards.closed"
+)
+
+// Contract executes rewards messages.
+type Contract struct {
+	// Engine evaluates reward rules.
+	Engine *condition.Engine
+}
+
+// New returns the contract, evaluating rules with engine.
+func New(engine *condition.Engine) *Contract { return &Contract{Engine: engine} }
+
+// Describe returns the rewards contract's description.
+func (c *Contract) Describe() contract.Contract {
+	return contract.Contract{
+		Name: "rewards",
+		Msgs: []contract.MsgSpec{
+			contract.Message("rewards/create", readCreate, c.validateCreate, create),
+			contract.Message("rewards/attest", readAttest, Attest.validate, c.attest),
+			contract.Message("rewards/close", readClose, Close.validate, closeProgram),
+		},
+		Events: []contract.EventSpec{
+			{Type: EventCreated, Action: "C"},
+			{Type: EventAttested, Action: "U"},
+			{Type: EventClosed, ByType: true, Action: "U"},
+		},
+	}
+}
+
+// validateCreate checks a program and that each rule compiles in the event
+// environment within RuleCostLimit.
+func (c *Contract) validateCreate(m Create) error {
+	if err := m.validate(); err != nil {
+		return err
+	}
+	for _, r := range m.Rules {
+		if r.Expr == "" {
+			continue
+		}
+		if err := c.Engine.Check(eventEnv, r.Expr, RuleCostLimit); err != nil {
+			return invalid("rule for %s: %v", r.Event, err)
+		}
+	}
+	return nil
+}
+
+func attr(k, v string) contract.Attr         { return contract.Attr{Key: k, Value: v} }
+func uattr(k string, v uint64) contract.Attr { return attr(k, strconv.FormatUint(v, 10)) }
+
+func create(ctx *contract.Context, m Create) error {
+	if _, err := identity.RequireRole(ctx, m.Sponsor, identity.Admin, identity.ClaimsAgent); err != nil {
+		return err
+	}
+	if m.End <= ctx.Time.Unix() {
+		return ErrEnded
+	}
+	if old, err := LoadProgram(ctx.Store, m.Program); err != nil {
+		return err
+	} else if old != nil {
+		return tx.Rejectf(tx.CodeAlreadyExists, "program %s exists", m.Program)
+	}
+	if err := ledger.Transfer(ctx.Store, m.Sponsor, Pool(m.Program), m.Funding); err != nil {
+		if errors.Is(err, ledger.ErrShort) {
+			return invalid("the sponsor's balance does not cover the funding of %d", m.Funding)
+		}
+		return err
+	}
+	p := &Program{Sponsor: m.Sponsor, Funding: m.Funding, PatientCap: m.PatientCap, End: m.End, Rules: m.Rules}
+	if err := saveProgram(ctx.Store, m.Program, p); err != nil {
+		return err
+	}
+	ctx.Emit(contract.Event{
+		Type:     EventCreated,
+		Attrs:    []contract.Attr{attr("program", m.Program), attr("sponsor", m.Sponsor), uattr("funding", m.Funding)},
+		Accounts: []tx.Address{ctx.Signer},
+	})
+	return nil
+}
+
+// openProgram returns program id if it accepts attestations now.
+func openProgram(ctx *contract.Context, id string) (*Program, error) {
+	p, err := LoadProgram(ctx.Store, id)
+	switch {
+	case err != nil:
+		return nil, err
+	case p == nil:
+		return nil, tx.Rejectf(tx.CodeNotFound, "no program %s", id)
+	case p.Closed || ctx.Time.Unix() >= p.End:
+		return nil, ErrEnded
+	}
+	return p, nil
+}
+
+// Attesters are the roles that may attest an event for their
+// organization: those who see it happen, and the node's own key.
+var Attesters = []identity.Role{identity.Physician, identity.Nurse, identity.Pharmacist, identity.Admin, identity.Service}
+
+func (c *Contract) attest(ctx *contract.Context, m Attest) error {
+	_, org, err := identity.ActiveMember(ctx.Store, ctx.Signer)
+	if err != nil {
+		return err
+	}
+	if _, err := identity.RequireOwnRole(ctx, Attesters...); err != nil {
+		return err
+	}
+	p, err := openProgram(ctx, m.Program)
+	if err != nil {
+		return err
+	}
+	r := p.rule(m.Event)
+	if r == nil {
+		return invalid("program %s rewards no %s event", m.Program, m.Event)
+	}
+	if !slices.Contains(r.Attesters, string(org.Type)) {
+		return ErrAttester
+	}
+	if _, err := identity.RequirePatient(ctx.Store, m.Patient); err != nil {
+		return err
+	}
+	if seen, err := ctx.Store.Get(refKey(m.Program, m.Ref)); err != nil {
+		return err
+	} else if seen != nil {
+		return tx.Rejectf(tx.CodeAlreadyExists, "the event was already attested to program %s", m.Program)
+	}
+	got, err := LoadReceived(ctx.Store, m.Program, m.Patient)
+	if err != nil {
+		return err
+	}
+	pay, err := c.reward(ctx, p, r, org, got)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Store.Set(refKey(m.Program, m.Ref), []byte{1}); err != nil {
+		return err
+	}
+	if err := payPatient(ctx, m, p, got, pay); err != nil {
+		return err
+	}
+	ctx.Emit(contract.Event{
+		Type: EventAttested,
+		Attrs: []contract.Attr{attr("program", m.Program), attr("event", m.Event), attr("attester", org.ID),
+			attr("ref", hex.EncodeToString(m.Ref[:])), uattr("paid", pay)},
+		Accounts: []tx.Address{ctx.Signer, m.Patient},
+	})
+	return nil
+}
+
+// reward returns what an attestation pays: the rule's amount if its
+// condition holds, within what the patient's cap and the pool leave.
+func (c *Contract) reward(ctx *contract.Context, p *Program, r *Rule, org *identity.Organization, got Received) (uint64, error) {
+	if r.Expr != "" {
+		vars := &eventVars{event: r.Event, attester: org.ID, attesterType: string(org.Type), got: got, time: ctx.Time.Unix()}
+		ok, err := c.Engine.Eval(eventEnv, r.Expr, RuleCostLimit, vars)
+		if err != nil {
+			return 0, invalid("rule for %s: %v", r.Event, err)
+		}
+		if !ok {
+			return 0, nil
+		}
+	}
+	return min(r.Amount, p.PatientCap-got.Total, p.Funding-p.Paid), nil
+}
+
+// payPatient moves pay from the program's pool to the patient and records it.
+func payPatient(ctx *contract.Context, m Attest, p *Program, got Received, pay uint64) error {
+	if pay == 0 {
+		return nil
+	}
+	if err := ledger.Transfer(ctx.Store, Pool(m.Program), ledger.Patient(m.Patient), pay); err != nil {
+		return err
+	}
+	p.Paid += pay
+	if err := saveProgram(ctx.Store, m.Program, p); err != nil {
+		return err
+	}
+	return saveReceived(ctx.Store, m.Program, m.Patient, Received{Total: got.Total + pay, Count: got.Count + 1})
+}
+
+func closeProgram(ctx *contract.Context, m Close) error {
+	p, err := LoadProgram(ctx.Store, m.Program)
+	if err != nil {
+		return err
+	}
+	if p == nil {
+		return tx.Rejectf(tx.CodeNotFound, "no program %s", m.Program)
+	}
+	if _, err := identity.RequireRole(ctx, p.Sponsor, identity.Admin, identity.ClaimsAgent); err != nil {
+		return err
+	}
+	if p.Closed {
+		return tx.Rejectf(tx.CodeAlreadyExists, "program %s is closed", m.Program)
+	}
+	if ctx.Time.Unix() < p.End {
+		return invalid("program %s runs until %d", m.Program, p.End)
+	}
+	left := p.Funding - p.Paid
+	if err := ledger.Transfer(ctx.Store, Pool(m.Program), p.Sponsor, left); err != nil {
+		return err
+	}
+	p.Closed = true
+	if err := saveProgram(ctx.Store, m.Program, p); err != nil {
+		return err
+	}
+	ctx.Emit(contract.Event{
+		Type:     EventClosed,
+		Attrs:    []contract.Attr{attr("program", m.Program), attr("sponsor", p.Sponsor), uattr("returned", left)},
+		Accounts: []tx.Address{ctx.Signer},
+	})
+	return nil
+}

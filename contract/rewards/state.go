@@ -1,0 +1,103 @@
+package rewards
+
+import (
+	"fmt"
+
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/ledger"
+	"github.com/careledger/careledger/tx"
+	"github.com/careledger/careledger/wire"
+)
+
+// State keys. Every key of the contract starts with "P/" and a letter:
+// "P/p/PROGRAM" a program, "P/u/PROGRAM/" and an address what it paid a
+// patient, "P/e/PROGRAM/" and a reference an attestation accepted.
+func programKey(id string) []byte { return append([]byte("P/p/"), id...) }
+
+func patientKey(id string, a tx.Address) []byte {
+	return append(fmt.Appendf(nil, "P/u/%s/", id), a[:]...)
+}
+
+func refKey(id string, ref [32]byte) []byte {
+	return append(fmt.Appendf(nil, "P/e/%s/", id), ref[:]...)
+}
+
+// Pool returns the ledger account holding program id's unpaid funding.
+func Pool(id string) string { return ledger.Held("rewards/" + id) }
+
+// Program is a reward program as the chain holds it.
+type Program struct {
+	Sponsor    string `json:"sponsor"`
+	Funding    uint64 `json:"funding"`
+	PatientCap uint64 `json:"patient_cap"`
+	End        int64  `json:"end"`
+	Rules      []Rule `json:"rules"`
+	Paid       uint64 `json:"paid"` // paid out so far
+	Closed     bool   `json:"closed"`
+}
+
+func (p *Program) encode() []byte {
+	w := wire.NewWriter(128)
+	Create{Sponsor: p.Sponsor, Funding: p.Funding, PatientCap: p.PatientCap, End: p.End, Rules: p.Rules}.EncodeTo(w)
+	w.Uint(p.Paid)
+	w.Bool(p.Closed)
+	return w.Bytes()
+}
+
+// LoadProgram returns program id, or nil.
+func LoadProgram(s identity.Reader, id string) (*Program, error) {
+	b, err := s.Get(programKey(id))
+	if err != nil || b == nil {
+		return nil, err
+	}
+	r := wire.NewReader(b)
+	c := readCreate(r)
+	p := &Program{Sponsor: c.Sponsor, Funding: c.Funding, PatientCap: c.PatientCap, End: c.End, Rules: c.Rules, Paid: r.Uint(), Closed: r.Bool()}
+	if err := r.Done(); err != nil {
+		return nil, fmt.Errorf("decode program: %w", err)
+	}
+	return p, nil
+}
+
+func saveProgram(s contract.Store, id string, p *Program) error {
+	return s.Set(programKey(id), p.encode())
+}
+
+// rule returns the program's rule for event, or nil.
+func (p *Program) rule(event string) *Rule {
+	for i := range p.Rules {
+		if p.Rules[i].Event == event {
+			return &p.Rules[i]
+		}
+	}
+	return nil
+}
+
+// Received is what a program paid one patient: the total and the number
+// of rewards.
+type Received struct {
+	Total uint64 `json:"total"`
+	Count uint64 `json:"count"`
+}
+
+// LoadReceived returns what program id paid patient.
+func LoadReceived(s identity.Reader, id string, patient tx.Address) (Received, error) {
+	b, err := s.Get(patientKey(id, patient))
+	if err != nil || b == nil {
+		return Received{}, err
+	}
+	r := wire.NewReader(b)
+	v := Received{Total: r.Uint(), Count: r.Uint()}
+	if err := r.Done(); err != nil {
+		return Received{}, fmt.Errorf("decode received: %w", err)
+	}
+	return v, nil
+}
+
+func saveReceived(s contract.Store, id string, patient tx.Address, v Received) error {
+	w := wire.NewWriter(16)
+	w.Uint(v.Total)
+	w.Uint(v.Count)
+	return s.Set(patientKey(id, patient), w.Bytes())
+}

@@ -1,0 +1,58 @@
+package schedule_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/schedule"
+	"github.com/careledger/careledger/tx"
+)
+
+var sampleMsgs = []contract.Msg{
+	gp,
+	schedule.OpenSlots{Provider: clinic, Schedule: "gp", Slots: []schedule.SlotSpec{{Start: at(48), Minutes: 20}}},
+	book(alice, at(48)),
+	schedule.Cancel{SlotRef: ref(at(48))},
+	schedule.Reschedule{SlotRef: ref(at(48)), NewStart: at(49)},
+	schedule.Mark{SlotRef: ref(at(48)), Outcome: schedule.NoShow},
+}
+
+// TestSamplesDecode: every message type round-trips through its encoding.
+func TestSamplesDecode(t *testing.T) {
+	desc := schedule.Describe()
+	if len(sampleMsgs) != len(desc.Msgs) {
+		t.Fatalf("%d samples for %d message types", len(sampleMsgs), len(desc.Msgs))
+	}
+	for _, m := range sampleMsgs {
+		enc := contract.Encode(m)
+		got, err := desc.Decode(enc.Type, enc.Body)
+		if err != nil {
+			t.Fatalf("Decode(%T) = %v", m, err)
+		}
+		if again := contract.Encode(got); !bytes.Equal(again.Body, enc.Body) {
+			t.Errorf("Encode(Decode(%T)) = %x; want %x", m, again.Body, enc.Body)
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, m := range sampleMsgs {
+		enc := contract.Encode(m)
+		f.Add(enc.Type, enc.Body)
+	}
+	f.Add(uint64(99), []byte{1})
+	desc := schedule.Describe()
+	f.Fuzz(func(t *testing.T, typ uint64, body []byte) {
+		m, err := desc.Decode(typ, body)
+		if err != nil {
+			if _, ok := tx.CodeOf(err); !ok {
+				t.Fatalf("Decode(%d, %x) = %v; want a *tx.Rejection", typ, body, err)
+			}
+			return
+		}
+		if enc := contract.Encode(m); enc.Type != typ || !bytes.Equal(enc.Body, body) {
+			t.Fatalf("Encode(Decode(%d, %x)) = %d, %x; want the input", typ, body, enc.Type, enc.Body)
+		}
+	})
+}
