@@ -26,6 +26,8 @@ import (
 //	C/x/PATIENT PROVIDER \0 DATE CODE \0 MODS   line already paid: duplicate index
 //	C/a/CLAIM                       a preauthorization's lines and their authorization state
 //	C/q/PAYER                       claims approved and waiting for the payer's funds, in order
+//	C/l/CLAIM                       a claim's billed lines, kept when one was denied, for an appeal's overturn
+//	C/o/CLAIM                       a claim's appeals, oldest first
 func key(letter byte, parts ...[]byte) []byte {
 	k := []byte{'C', '/', letter, '/'}
 	for i, p := range parts {
