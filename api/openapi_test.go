@@ -15,9 +15,11 @@ import (
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/claims"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/ledger"
 	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/disclosure"
 	"github.com/careledger/careledger/dscsa"
@@ -316,6 +318,14 @@ func TestOpenAPISchemas(t *testing.T) {
 		"JourneyEvent":        v1.JourneyEvent{},
 		"SubscriptionRequest": v1.SubscriptionRequest{},
 		"Subscription":        v1.Subscription{},
+		"LedgerAccount":       v1.LedgerAccount{},
+		"LedgerHistory":       v1.LedgerHistory{},
+		"LedgerEntry":         ledger.Entry{},
+		"Payable":             claims.Payable{},
+		"ClaimAnswer":         v1.ClaimAnswer{},
+		"ClaimAppeal":         v1.Appeal{},
+		"LineResult":          claims.LineResult{},
+		"Adjustment":          claims.Adjustment{},
 	}
 	for name, v := range types {
 		schema := lookup(doc, "components", "schemas", name)

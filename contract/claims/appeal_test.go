@@ -3,6 +3,7 @@ package claims_test
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/hex"
 	"maps"
 	"slices"
 	"testing"
@@ -168,5 +169,27 @@ func TestAppealRefusals(t *testing.T) {
 				t.Errorf("%T refused but the state changed", tt.m)
 			}
 		})
+	}
+}
+
+// TestPending lists what a short payer owes, to the payer and to the
+// provider, in the order deposits will pay it.
+func TestPending(t *testing.T) {
+	ch := newChain(t)
+	ch.must(payerAdmin, claims.RegisterPlan{Payer: payer, Plan: "basic", YearStart: 101})
+	ch.must(payerAdmin, basePolicy)
+	ch.must(payerAdmin, claims.PolicyPublish{Payer: payer, Version: 1, Effective: 20250101})
+	ch.must(payerAdmin, claims.RegisterCoverage{Payer: payer, Coverage: "cov-alice", Plan: "basic", Patient: addr(patientAlice), Start: 20250101})
+	ch.must(payerAdmin, claims.Deposit{Payer: payer, Amount: 1_000})
+	first := ch.decide(ch.claim(line("99214", 15_000, 20250301)))
+	second := ch.decide(ch.claim(line("99213", 10_000, 20250302)))
+	for _, org := range []string{payer, clinic} {
+		got, err := claims.Pending(ch.s, org)
+		if err != nil || len(got) != 2 || got[0].Claim != hex.EncodeToString(first.Claim[:]) || got[1].Claim != hex.EncodeToString(second.Claim[:]) || got[1].Amount != 10_000 || got[0].Provider != clinic {
+			t.Errorf("Pending(%s) = %+v, %v; want the two claims in order", org, got, err)
+		}
+	}
+	if got, _ := claims.Pending(ch.s, rival); len(got) != 0 {
+		t.Errorf("Pending(rival) = %+v; want none", got)
 	}
 }

@@ -75,7 +75,7 @@ func deposit(ctx *contract.Context, m Deposit) error {
 	if err := requirePayer(ctx, m.Payer, identity.Admin, identity.Service, identity.ClaimsAgent); err != nil {
 		return err
 	}
-	if err := ledger.Credit(ctx.Store, m.Payer, m.Amount); err != nil {
+	if err := ledger.Credit(ctx.Store, m.Payer, m.Amount, ledger.Memo{Height: ctx.Height}); err != nil {
 		return err
 	}
 	bal, err := ledger.Balance(ctx.Store, m.Payer)
@@ -219,7 +219,7 @@ func payQueued(ctx *contract.Context, payer string) error {
 // and marks it paid.
 func settle(ctx *contract.Context, d *Decision) error {
 	due := d.Due()
-	if err := ledger.Transfer(ctx.Store, d.Payer, d.Provider, due); err != nil {
+	if err := ledger.Transfer(ctx.Store, d.Payer, d.Provider, due, ledger.Memo{Height: ctx.Height, Ref: d.Claim}); err != nil {
 		return err
 	}
 	d.Paid, d.Settled = true, d.Benefit
