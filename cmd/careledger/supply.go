@@ -34,7 +34,12 @@ func runSupply(ctx context.Context, args []string) error {
 }
 
 func (sc supplyCommand) run(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("supply "+sc.name, flag.ContinueOnError)
+	return sc.runIn(ctx, "supply", args)
+}
+
+// runIn runs the subcommand of group (supply, claims).
+func (sc supplyCommand) runIn(ctx context.Context, group string, args []string) error {
+	fs := flag.NewFlagSet(group+" "+sc.name, flag.ContinueOnError)
 	keyName, keyDir := keyFlag(fs)
 	nodeURL := nodeFlag(fs)
 	if sc.flags != nil {
