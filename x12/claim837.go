@@ -440,3 +440,36 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
+
+// ServiceLines returns the claim's lines as an 835 remits them: code,
+// modifiers, whole units and the first date of service.
+func (c *Claim) ServiceLines() ([]ServiceLine, error) {
+	out := make([]ServiceLine, len(c.Item))
+	for i, it := range c.Item {
+		if len(it.ProductOrService.Coding) == 0 {
+			return nil, fmt.Errorf("item %d has no procedure code", i+1)
+		}
+		l := ServiceLine{Code: it.ProductOrService.Coding[0].Code}
+		for _, m := range it.Modifier {
+			if len(m.Coding) > 0 {
+				l.Modifiers = append(l.Modifiers, m.Coding[0].Code)
+			}
+		}
+		units, err := strconv.ParseUint(string(it.Quantity.Value), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("item %d: quantity is not a whole number of units", i+1)
+		}
+		l.Units = units
+		date := it.ServicedDate
+		if it.ServicedPeriod != nil {
+			date = it.ServicedPeriod.Start
+		}
+		d, err := strconv.ParseUint(strings.ReplaceAll(date, "-", ""), 10, 32)
+		if err != nil || len(date) != 10 {
+			return nil, fmt.Errorf("item %d has no date of service", i+1)
+		}
+		l.Date = uint32(d)
+		out[i] = l
+	}
+	return out, nil
+}

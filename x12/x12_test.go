@@ -295,3 +295,16 @@ func FuzzImport837P(f *testing.F) {
 		}
 	})
 }
+
+// TestServiceLines: the imported Claim gives back the lines an 835 needs.
+func TestServiceLines(t *testing.T) {
+	ic, _ := x12.Parse(readFile(t, example837))
+	cs, err := x12.Import837P(ic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := cs[0].ServiceLines()
+	if err != nil || len(ls) != 4 || ls[2].Code != "99214" || ls[2].Units != 1 || ls[2].Date != 20061010 {
+		t.Errorf("ServiceLines = %+v, %v; want 4 lines, the third 99214 on 20061010", ls, err)
+	}
+}

@@ -22,7 +22,7 @@ import (
 const policyRowsPerLoad = 1000
 
 func runClaims(ctx context.Context, args []string) error {
-	subs := map[string]func(context.Context, []string) error{}
+	subs := map[string]func(context.Context, []string) error{"x12": runClaimsX12}
 	for _, sc := range claimsCommands() {
 		subs[sc.name] = func(ctx context.Context, args []string) error { return sc.runIn(ctx, "claims", args) }
 	}

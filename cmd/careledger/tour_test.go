@@ -288,6 +288,35 @@ func tourSupply(t *testing.T, run func(bool, ...string) string) {
 	if ok, reason, info := verify("PK0001"); ok || reason != "Not_for_re-distribution" || info != "Recalled" {
 		t.Errorf("supply verify after the recall: verified %v (%s, %s); want false (Not_for_re-distribution, Recalled)", ok, reason, info)
 	}
+
+	// Claims and payments: the payer funds its account and publishes a
+	// policy version from CSV; its balance and history read back, to its
+	// members only; a clearinghouse's 837P becomes FHIR Claims.
+	root := filepath.Join("..", "..")
+	run(true, "claims", "deposit", "--key", "acme-health-admin", "--payer", "acme-health", "5000000")
+	run(true, "claims", "policy", "load", "--key", "acme-health-admin", "--payer", "acme-health", "--version", "1",
+		"--effective", "20250101", filepath.Join(root, "contract", "claims", "testdata", "policy.csv"))
+	var acct struct {
+		Balance uint64 `json:"balance"`
+		Entries uint64 `json:"entries"`
+	}
+	mustJSON(t, run(true, "claims", "balance", "--key", "claims-agent", "acme-health"), &acct)
+	if acct.Balance != 5_000_000 || acct.Entries != 1 {
+		t.Errorf("claims balance acme-health = %+v; want 5000000 in one entry", acct)
+	}
+	var hist []struct{ Kind string }
+	mustJSON(t, run(true, "claims", "history", "--key", "claims-agent", "acme-health"), &hist)
+	if len(hist) != 1 || hist[0].Kind != "deposit" {
+		t.Errorf("claims history acme-health = %+v; want the deposit", hist)
+	}
+	if out := run(false, "claims", "balance", "--key", "pharmacist", "acme-health"); !strings.Contains(out, "unauthorized") {
+		t.Errorf("claims balance of the payer as a pharmacist: %s; want unauthorized", out)
+	}
+	var fhirClaims []struct{ ResourceType string }
+	mustJSON(t, run(true, "claims", "x12", "import-837", filepath.Join(root, "x12", "testdata", "837p-x12-example-01-commercial.edi")), &fhirClaims)
+	if len(fhirClaims) != 1 || fhirClaims[0].ResourceType != "Claim" {
+		t.Errorf("claims x12 import-837 = %+v; want one FHIR Claim", fhirClaims)
+	}
 }
 
 // startProcess starts a program, its output going to a log file, and kills
