@@ -50,6 +50,10 @@ func (s *Server) getLedgerAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.b.App.State()
+	if o, err := identity.LoadOrg(v, org); err != nil || o == nil {
+		found[v1.LedgerAccount](w, nil, err, "organization")
+		return
+	}
 	a := v1.LedgerAccount{Account: org, Height: v.Version()}
 	var err error
 	if a.Balance, err = ledger.Balance(v, org); err == nil {

@@ -67,6 +67,9 @@ func TestLedgerAndClaimThroughTheAPI(t *testing.T) {
 	if _, err := c.LedgerAccount(ctx, clinicTok, "acme"); !refused(err) {
 		t.Errorf("LedgerAccount(acme) as the clinic's admin = %v; want unauthorized", err)
 	}
+	if _, err := c.LedgerAccount(ctx, n.Token(t, newMember(t, n, identity.Auditor)), "no-such-org"); !notFound(err) {
+		t.Errorf("LedgerAccount(no-such-org) as an auditor = %v; want not_found", err)
+	}
 
 	send(payerAdmin, claims.Deposit{Payer: "acme", Amount: 20_000})
 	send(clinicAgent, claims.Appeal{Claim: m.Claim, Reason: "coding-corrected"})
@@ -97,4 +100,9 @@ func TestLedgerAndClaimThroughTheAPI(t *testing.T) {
 	if err != nil || len(hist) != 1 || hist[0].Seq != 2 || hist[0].Kind != ledger.KindPaid || hist[0].Amount != 10_000 || hist[0].Balance != 11_000 {
 		t.Errorf("LedgerHistory(acme, before 3, limit 1) = %+v, %v; want the payment of 10000 leaving 11000", hist, err)
 	}
+}
+
+func notFound(err error) bool {
+	code, ok := tx.CodeOf(err)
+	return ok && code == tx.CodeNotFound
 }

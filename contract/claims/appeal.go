@@ -258,7 +258,9 @@ func overturn(ctx *contract.Context, d *Decision, lines []uint64) (uint64, error
 		return 0, err
 	}
 	if len(billed) != len(d.Lines) {
-		return 0, fmt.Errorf("claim %x keeps %d billed lines for %d results", d.Claim, len(billed), len(d.Lines))
+		// A claim decided before the chain kept billed lines: it cannot be
+		// priced again, which is the claim's state, not a fault.
+		return 0, tx.Rejectf(tx.CodeInvalid, "claim %x keeps no billed lines to price an overturn with", d.Claim)
 	}
 	a, err := overturnPricing(ctx, d, billed)
 	if err != nil {
