@@ -11,5 +11,6 @@
 // match, or an input past the limits is an error naming the segment's
 // position and ID, never an element's value (an 837 carries health data).
 //
-// x12 imports contract/claims for the decisions it remits; it does no I/O.
+// x12 imports contract/claims (the decisions it remits, the submit message
+// it builds) and tx; it does no I/O.
 package x12

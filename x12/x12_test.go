@@ -308,3 +308,24 @@ func TestServiceLines(t *testing.T) {
 		t.Errorf("ServiceLines = %+v, %v; want 4 lines, the third 99214 on 20061010", ls, err)
 	}
 }
+
+// TestSubmit: the imported Claim becomes the contract's submit message,
+// amounts in cents and the commitment stable.
+func TestSubmit(t *testing.T) {
+	ic, _ := x12.Parse(readFile(t, example837))
+	cs, err := x12.Import837P(ic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := cs[0].Submit(x12.Parties{Provider: "city-clinic", Payer: "acme-health", Coverage: "cov-1", Age: 33})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := cs[0].Commitment()
+	if m.Claim != id || m.Place != "11" || !slices.Equal(m.Diagnoses, []string{"034.0", "V73.89"}) || len(m.Lines) != 4 {
+		t.Fatalf("Submit = %+v; want the commitment, place 11, two diagnoses, four lines", m)
+	}
+	if l := m.Lines[2]; l.Code != "99214" || l.Charge != 3_500 || l.Units != 1 || l.Date != 20061010 || !slices.Equal(l.Pointers, []uint64{2}) {
+		t.Errorf("line 3 = %+v; want 99214, 3500 cents, 1 unit, 20061010, pointer 2", l)
+	}
+}

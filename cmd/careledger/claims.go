@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -12,9 +13,13 @@ import (
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/claims"
 	"github.com/careledger/careledger/contract/claims/policycsv"
+	"github.com/careledger/careledger/tx"
+	"github.com/careledger/careledger/x12"
 )
 
 // policyRowsPerLoad is how many CSV rows one policy_load message carries:
@@ -58,7 +63,54 @@ func claimsCommands() []supplyCommand {
 	var effective *uint
 	var limit *int
 	var overturn, uphold *bool
+	var plan, coverage, patient, provider *string
+	var deductible, coinsurance, copay, oopMax, age *uint64
+	var yearStart, start, end *uint
 	return []supplyCommand{
+		{name: "plan", argsUsage: "PLAN", nargs: 1,
+			flags: func(fs *flag.FlagSet) {
+				payer = fs.String("payer", "", "the payer organization whose admin or service member --key is (required)")
+				deductible = fs.Uint64("deductible", 0, "the plan year's deductible, minor units")
+				coinsurance = fs.Uint64("coinsurance-bps", 0, "the patient's share after the deductible, basis points (2000 is 20%)")
+				copay = fs.Uint64("copay", 0, "the copay per claim, minor units")
+				oopMax = fs.Uint64("oop-max", 0, "the plan year's out-of-pocket maximum, minor units (0: none)")
+				yearStart = fs.Uint("year-start", 101, "the plan year's first day, MMDD")
+			},
+			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
+				return send(ctx, c, key, claims.RegisterPlan{Payer: *payer, Plan: a[0], Deductible: *deductible, Coinsurance: *coinsurance,
+					Copay: *copay, OOPMax: *oopMax, YearStart: uint32(*yearStart)})
+			}},
+		{name: "coverage", argsUsage: "COVERAGE", nargs: 1,
+			flags: func(fs *flag.FlagSet) {
+				payer = fs.String("payer", "", "the payer organization (required)")
+				plan = fs.String("plan", "", "the plan covering the patient (required)")
+				patient = fs.String("patient", "", "the patient's account address (required)")
+				start = fs.Uint("start", 0, "the first day covered, YYYYMMDD (required)")
+				end = fs.Uint("end", 0, "the last day covered, YYYYMMDD (default: open)")
+			},
+			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
+				addr, err := tx.ParseAddress(*patient)
+				if err != nil {
+					return usageError("--patient: " + err.Error())
+				}
+				return send(ctx, c, key, claims.RegisterCoverage{Payer: *payer, Coverage: a[0], Plan: *plan, Patient: addr,
+					Start: uint32(*start), End: uint32(*end)})
+			}},
+		{name: "submit", argsUsage: "CLAIM.json (a FHIR Claim, or an array of them as x12 import-837 prints)", nargs: 1,
+			flags: func(fs *flag.FlagSet) {
+				provider = fs.String("provider", "", "the provider organization whose claims agent or service member --key is (required)")
+				payer = fs.String("payer", "", "the payer organization (required)")
+				coverage = fs.String("coverage", "", "the patient's coverage ID with the payer (required)")
+				patient = fs.String("patient", "", "the patient's account address (required)")
+				age = fs.Uint64("age", 0, "the patient's age in years on the first date of service")
+			},
+			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
+				addr, err := tx.ParseAddress(*patient)
+				if err != nil {
+					return usageError("--patient: " + err.Error())
+				}
+				return submitClaims(ctx, c, key, a[0], x12.Parties{Patient: addr, Provider: *provider, Payer: *payer, Coverage: *coverage, Age: *age})
+			}},
 		{name: "balance", argsUsage: "ORG", nargs: 1,
 			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
 				return read(ctx, c, key, func(tok string) (any, error) { return c.LedgerAccount(ctx, tok, a[0]) })
@@ -178,4 +230,40 @@ func loadPolicy(ctx context.Context, c *client.Client, key ed25519.PrivKey, file
 		}
 	}
 	return send(ctx, c, key, claims.PolicyPublish{Payer: payer, Version: version, Effective: effective})
+}
+
+// submitClaims submits the FHIR Claims of file through the contract's
+// message directly, as the FHIR API does after storing the claim's body,
+// and prints each claim's ID and its transaction's answer. The body stays
+// in file: this path stores nothing at the node.
+func submitClaims(ctx context.Context, c *client.Client, key ed25519.PrivKey, file string, p x12.Parties) error {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	var cs []x12.Claim
+	if err := json.Unmarshal(b, &cs); err != nil {
+		var one x12.Claim
+		if err := json.Unmarshal(b, &one); err != nil {
+			return usageError(file + ": not a FHIR Claim or an array of them")
+		}
+		cs = []x12.Claim{one}
+	}
+	type submitted struct {
+		Claim string      `json:"claim"`
+		Tx    v1.TxAnswer `json:"tx"`
+	}
+	var out []submitted
+	for i := range cs {
+		m, err := cs[i].Submit(p)
+		if err != nil {
+			return usageError(fmt.Sprintf("%s: claim %d: %v", file, i+1, err))
+		}
+		res, err := c.Send(ctx, key, contract.Encode(m))
+		if err != nil {
+			return err
+		}
+		out = append(out, submitted{Claim: hex.EncodeToString(m.Claim[:]), Tx: res})
+	}
+	return printJSON(out)
 }

@@ -118,7 +118,11 @@ func remitClaim(ctx context.Context, c *client.Client, tok, pair string) (x12.Re
 	}
 	var fc x12.Claim
 	if err := json.Unmarshal(b, &fc); err != nil {
-		return x12.RemitClaim{}, fmt.Errorf("%s: not a FHIR Claim: %w", file, err)
+		var cs []x12.Claim // import-837's array of one
+		if json.Unmarshal(b, &cs) != nil || len(cs) != 1 {
+			return x12.RemitClaim{}, usageError(file + ": not a FHIR Claim (or an array of one)")
+		}
+		fc = cs[0]
 	}
 	lines, err := fc.ServiceLines()
 	if err != nil {
