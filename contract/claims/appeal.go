@@ -15,6 +15,7 @@ import (
 // ("medical-necessity", "coding-corrected", "auth-on-file", ...); Letter is
 // the SHA-256 commitment to the appeal's letter and attachments, which stay
 // off the chain at the provider like the claim's body (zero: none). The
+// reason is a code of lowercase letters and hyphens, never free text. The
 // signer must be a claims agent or the service key of the claim's provider.
 // A claim has at most one open appeal, and at most MaxAppeals in all.
 type Appeal struct {
@@ -126,14 +127,29 @@ func (m Appeal) validate() error {
 			return invalid("line %d is named twice", l)
 		}
 	}
-	return validID("appeal reason", m.Reason)
+	return validReason(m.Reason)
 }
 
 func (m DecideAppeal) validate() error {
 	if m.Claim == ([32]byte{}) {
 		return invalid("claim is required")
 	}
-	return validID("decision reason", m.Reason)
+	return validReason(m.Reason)
+}
+
+// validReason checks a reason code: 1 to 64 lowercase letters and hyphens.
+// Codes with digits or dots are refused so that no diagnosis, procedure or
+// member number can pass for a reason and reach the chain and its events.
+func validReason(r string) error {
+	if r == "" || len(r) > maxID {
+		return invalid("a reason code is 1 to %d characters", maxID)
+	}
+	for i := 0; i < len(r); i++ {
+		if c := r[i]; !(c >= 'a' && c <= 'z' || c == '-') {
+			return invalid("a reason code holds only lowercase letters and hyphens")
+		}
+	}
+	return nil
 }
 
 func appeal(ctx *contract.Context, m Appeal) error {

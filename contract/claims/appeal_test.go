@@ -131,7 +131,7 @@ func TestAppealRefusals(t *testing.T) {
 	pre := ch.claim(line("99999", 3_000, 20250305))
 	pre.Use = claims.UsePreauth
 	ch.decide(pre)
-	ch.must(clinicNode, claims.Appeal{Claim: partial.Claim, Reason: "modifier-59"})
+	ch.must(clinicNode, claims.Appeal{Claim: partial.Claim, Reason: "modifier-missing"})
 	ch.must(clinicNode, claims.Appeal{Claim: decided.Claim, Reason: "coding-corrected"})
 	ch.must(payerAgent, claims.DecideAppeal{Claim: decided.Claim, Reason: "not-covered"})
 	unknown := sha256.Sum256([]byte("no such claim"))
@@ -152,6 +152,8 @@ func TestAppealRefusals(t *testing.T) {
 		{"appeal of a preauthorization", clinicNode, claims.Appeal{Claim: pre.Claim, Reason: "x"}, tx.CodeNotFound},
 		{"appeal without a reason", clinicNode, claims.Appeal{Claim: undecided.Claim}, tx.CodeInvalid},
 		{"reason with a space", clinicNode, claims.Appeal{Claim: undecided.Claim, Reason: "see letter"}, tx.CodeInvalid},
+		{"reason with a code in it", clinicNode, claims.Appeal{Claim: undecided.Claim, Reason: "E11.9"}, tx.CodeInvalid},
+		{"decision reason with digits", payerAgent, claims.DecideAppeal{Claim: partial.Claim, Reason: "99213"}, tx.CodeInvalid},
 		{"second open appeal", clinicNode, claims.Appeal{Claim: partial.Claim, Reason: "x"}, tx.CodeAlreadyExists},
 		{"decision on an unknown claim", payerAgent, claims.DecideAppeal{Claim: unknown, Reason: "x"}, tx.CodeNotFound},
 		{"decision without an appeal", payerAgent, claims.DecideAppeal{Claim: undecided.Claim, Reason: "x"}, tx.CodeNotFound},
