@@ -15,9 +15,11 @@ import (
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/claims"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/ledger"
 	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/contract/rewards"
 	"github.com/careledger/careledger/contract/schedule"
@@ -324,6 +326,14 @@ func TestOpenAPISchemas(t *testing.T) {
 		"SchedulePolicy":      schedule.Policy{},
 		"Program":             rewards.Program{},
 		"RewardRule":          rewards.Rule{},
+		"LedgerAccount":       v1.LedgerAccount{},
+		"LedgerHistory":       v1.LedgerHistory{},
+		"LedgerEntry":         ledger.Entry{},
+		"Payable":             claims.Payable{},
+		"ClaimAnswer":         v1.ClaimAnswer{},
+		"ClaimAppeal":         v1.Appeal{},
+		"LineResult":          claims.LineResult{},
+		"Adjustment":          claims.Adjustment{},
 	}
 	for name, v := range types {
 		schema := lookup(doc, "components", "schemas", name)

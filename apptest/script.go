@@ -20,7 +20,7 @@ import (
 // The scripted chain: enough blocks and transactions to touch every message
 // and every envelope check, small enough to run in well under a second.
 const (
-	ScriptBlocks = 56
+	ScriptBlocks = 60
 	ScriptSeed   = 20250301
 )
 
@@ -171,13 +171,13 @@ var scriptOps = []struct {
 	{1, (*scriptGen).erase},
 	{1, (*scriptGen).badCondition},
 	{1, (*scriptGen).propose},
-	{1, (*scriptGen).voteNo},
+	{2, (*scriptGen).voteNo},
 	{1, (*scriptGen).setDelegate},
 	{1, (*scriptGen).review},
 	{1, (*scriptGen).setTeam},
 	{2, (*scriptGen).setGuardians},
 	{2, (*scriptGen).proposeRecovery},
-	{2, (*scriptGen).approveRecovery},
+	{3, (*scriptGen).approveRecovery},
 	{1, (*scriptGen).cancelRecovery},
 	{2, (*scriptGen).completeRecovery},
 	{1, (*scriptGen).registerProduct},
@@ -198,6 +198,8 @@ var scriptOps = []struct {
 	{3, (*scriptGen).scheduleMark},
 	{1, (*scriptGen).rewardsCreate},
 	{1, (*scriptGen).rewardsClose},
+	{3, (*scriptGen).claimsAppeal},
+	{2, (*scriptGen).claimsDecideAppeal},
 }
 
 func (g *scriptGen) registerPatient() (ScriptTx, bool) {

@@ -18,6 +18,16 @@ type claimsModel struct {
 	covered    []*modelAccount
 	claims     int
 	preauths   []preauthModel
+	denied     []deniedModel
+}
+
+// deniedModel is a claim whose every line the policy denies (99999 is not
+// in the fee schedule), and its appeals.
+type deniedModel struct {
+	id         [32]byte
+	appeals    int  // filed so far
+	open       bool // the latest appeal awaits a decision
+	overturned bool // no denied line is left to appeal
 }
 
 // preauthModel is a preauthorization whose line 0 the model knows the state
@@ -124,6 +134,10 @@ func (g *scriptGen) claimsSubmit() (ScriptTx, bool) {
 		m.Lines = []claims.Line{{Code: code, Units: 1, Charge: 250_000, Date: date}}
 		g.claims.preauths = append(g.claims.preauths, preauthModel{id: m.Claim, patient: p, authorized: code == "70553"})
 		return ScriptTx{g.next(agent, true, contract.Encode(m)), tx.CodeOK, "preauthorization"}, true
+	case 3:
+		m.Lines = []claims.Line{{Code: "99999", Units: 1, Charge: 8_000, Date: date}}
+		g.claims.denied = append(g.claims.denied, deniedModel{id: m.Claim})
+		return ScriptTx{g.next(agent, true, contract.Encode(m)), tx.CodeOK, "denied claim"}, true
 	}
 	for _, code := range []string{"99213", "36415", "70553"}[:1+g.rng.IntN(3)] {
 		l := claims.Line{Code: code, Units: uint64(1 + g.rng.IntN(2)), Charge: uint64(5_000 + g.rng.IntN(300_000)), Date: date, Pointers: []uint64{1}}
@@ -163,4 +177,51 @@ func (g *scriptGen) claimsAuthorize() (ScriptTx, bool) {
 	}
 	pa.authorized = true
 	return ScriptTx{g.next(agent, true, contract.Encode(claims.Authorize{Claim: pa.id, Lines: []uint64{0}})), code, "authorize"}, true
+}
+
+// claimsAppeal has the provider's agent appeal a denied claim: applied
+// unless it was overturned or three appeals were filed (invalid), or an
+// appeal is open (already_exists).
+func (g *scriptGen) claimsAppeal() (ScriptTx, bool) {
+	agent := g.activeAgent(OrgA)
+	if agent == nil || len(g.claims.denied) == 0 {
+		return ScriptTx{}, false
+	}
+	d := &g.claims.denied[g.rng.IntN(len(g.claims.denied))]
+	code := tx.CodeOK
+	switch {
+	case d.overturned:
+		code = tx.CodeInvalid
+	case d.open:
+		code = tx.CodeAlreadyExists
+	case d.appeals >= claims.MaxAppeals:
+		code = tx.CodeInvalid
+	default:
+		d.appeals++
+		d.open = true
+	}
+	m := claims.Appeal{Claim: d.id, Reason: "coding-corrected", Letter: sha256.Sum256(d.id[:])}
+	return ScriptTx{g.next(agent, true, contract.Encode(m)), code, "appeal"}, true
+}
+
+// claimsDecideAppeal has the payer's claims agent uphold or overturn a
+// denied claim's appeal: applied when one is open, not_found before any
+// appeal, already_exists once decided. An overturn pays, or queues.
+func (g *scriptGen) claimsDecideAppeal() (ScriptTx, bool) {
+	agent := g.pick(func(a *modelAccount) bool { return active(a) && a.org == OrgB && a.claims })
+	if agent == nil || len(g.claims.denied) == 0 {
+		return ScriptTx{}, false
+	}
+	d := &g.claims.denied[g.rng.IntN(len(g.claims.denied))]
+	code := tx.CodeOK
+	switch {
+	case d.appeals == 0:
+		code = tx.CodeNotFound
+	case !d.open:
+		code = tx.CodeAlreadyExists
+	}
+	m := claims.DecideAppeal{Claim: d.id, Overturn: g.rng.IntN(2) == 0, Reason: "reviewed"}
+	d.overturned = d.overturned || d.open && m.Overturn
+	d.open = false
+	return ScriptTx{g.next(agent, true, contract.Encode(m)), code, "decide appeal"}, true
 }

@@ -599,6 +599,25 @@ func vectorSpecs() []vectorSpec {
 				return []specMsg{{msg: ledger.Send{From: "acme-health", ToPatient: tx.AddressOf(keyFromSeed(vectorSeed("patient")).PubKey().Bytes()), Amount: 5_000}}}
 			},
 		},
+		{
+			description: "The clinic's node appeals the claim's denied line 1 (claims/appeal) with a reason code and the commitment " +
+				"to its appeal letter, which stays at the clinic.",
+			signer:   "clinic node",
+			sequence: 1,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: claims.Appeal{Claim: sha256.Sum256([]byte("claim body")), Lines: []uint64{1},
+					Reason: "auth-on-file", Letter: sha256.Sum256([]byte("appeal letter"))}}}
+			},
+		},
+		{
+			description: "The payer's claims agent overturns the appeal (claims/decide_appeal) with a reason code: the line is " +
+				"re-priced and paid in the same block.",
+			signer:   "payer agent",
+			sequence: 1,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: claims.DecideAppeal{Claim: sha256.Sum256([]byte("claim body")), Overturn: true, Reason: "medical-necessity"}}}
+			},
+		},
 	}
 }
 

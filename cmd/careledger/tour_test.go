@@ -9,12 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/careledger/careledger/client"
 	"github.com/careledger/careledger/nodetest"
+	"github.com/careledger/careledger/x12"
 )
 
 // TestTour walks the README's five-minute tour against a demo node run as
@@ -339,6 +341,88 @@ func tourSupply(t *testing.T, run func(bool, ...string) string) {
 	}
 	if ok, reason, info := verify("PK0001"); ok || reason != "Not_for_re-distribution" || info != "Recalled" {
 		t.Errorf("supply verify after the recall: verified %v (%s, %s); want false (Not_for_re-distribution, Recalled)", ok, reason, info)
+	}
+
+	// Claims and payments: the payer funds its account and publishes a
+	// policy version from CSV; its balance and history read back, to its
+	// members only; a clearinghouse's 837P becomes FHIR Claims.
+	root := filepath.Join("..", "..")
+	run(true, "claims", "deposit", "--key", "acme-health-admin", "--payer", "acme-health", "5000000")
+	run(true, "claims", "policy", "load", "--key", "acme-health-admin", "--payer", "acme-health", "--version", "1",
+		"--effective", "20060101", filepath.Join(root, "contract", "claims", "testdata", "policy.csv"))
+	var acct struct {
+		Balance uint64 `json:"balance"`
+		Entries uint64 `json:"entries"`
+	}
+	mustJSON(t, run(true, "claims", "balance", "--key", "claims-agent", "acme-health"), &acct)
+	if acct.Balance != 5_000_000 || acct.Entries != 1 {
+		t.Errorf("claims balance acme-health = %+v; want 5000000 in one entry", acct)
+	}
+	var hist []struct{ Kind string }
+	mustJSON(t, run(true, "claims", "history", "--key", "claims-agent", "acme-health"), &hist)
+	if len(hist) != 1 || hist[0].Kind != "deposit" {
+		t.Errorf("claims history acme-health = %+v; want the deposit", hist)
+	}
+	if out := run(false, "claims", "balance", "--key", "pharmacist", "acme-health"); !strings.Contains(out, "unauthorized") {
+		t.Errorf("claims balance of the payer as a pharmacist: %s; want unauthorized", out)
+	}
+	claimsTour(t, run, root)
+}
+
+// claimsTour is the clearinghouse flow of the README's tour: X12's 837P
+// example becomes a FHIR Claim, is submitted for a covered demo patient
+// and adjudicated (two lines the fee schedule lacks are denied), one denial
+// is appealed and overturned and paid, and the payment goes back as an 835.
+func claimsTour(t *testing.T, run func(bool, ...string) string, root string) {
+	t.Helper()
+	claimFile := filepath.Join(t.TempDir(), "claim.json")
+	imported := run(true, "claims", "x12", "import-837", filepath.Join(root, "x12", "testdata", "837p-x12-example-01-commercial.edi"))
+	var fhirClaims []struct{ ResourceType string }
+	mustJSON(t, imported, &fhirClaims)
+	if len(fhirClaims) != 1 || fhirClaims[0].ResourceType != "Claim" {
+		t.Fatalf("claims x12 import-837 = %+v; want one FHIR Claim", fhirClaims)
+	}
+	if err := os.WriteFile(claimFile, []byte(imported), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	alice := run(true, "keys", "show", "--address", "patient-alice")
+	run(true, "claims", "plan", "--key", "acme-health-admin", "--payer", "acme-health", "basic")
+	run(true, "claims", "coverage", "--key", "acme-health-admin", "--payer", "acme-health", "--plan", "basic", "--patient", alice, "--start", "20060101", "cov-alice")
+	run(true, "keys", "new", "billing")
+	run(true, "tx", "register-member", "--key", "admin", "--org", "mercy-hospital", "--roles", "claims_agent", run(true, "keys", "show", "--pubkey", "billing"))
+	var sub []struct{ Claim string }
+	mustJSON(t, run(true, "claims", "submit", "--key", "billing", "--provider", "mercy-hospital", "--payer", "acme-health",
+		"--coverage", "cov-alice", "--patient", alice, "--age", "33", claimFile), &sub)
+	if len(sub) != 1 {
+		t.Fatalf("claims submit = %+v; want one claim", sub)
+	}
+	id := sub[0].Claim
+	type shown struct {
+		Outcome string
+		Settled uint64
+		Lines   []struct{ Edits []string }
+		Appeals []struct{ State string }
+	}
+	var before shown
+	mustJSON(t, run(true, "claims", "show", "--key", "claims-agent", id), &before)
+	if before.Outcome != "partial" || before.Settled != 7_500 || len(before.Lines) != 4 || !slices.Equal(before.Lines[1].Edits, []string{"fee_schedule"}) {
+		t.Fatalf("claims show = %+v; want partial, 75.00 paid, line 2 denied by the fee schedule", before)
+	}
+	run(true, "claims", "appeal", "--key", "billing", id, "--lines", "1", "--reason", "coding-corrected")
+	run(true, "claims", "decide-appeal", "--key", "claims-agent", id, "--overturn", "--reason", "reviewed")
+	var after shown
+	mustJSON(t, run(true, "claims", "show", "--key", "billing", id), &after)
+	if after.Settled != 9_000 || len(after.Appeals) != 1 || after.Appeals[0].State != "overturned" {
+		t.Errorf("claims show after the overturn = %+v; want 90.00 paid, the appeal overturned", after)
+	}
+	remit := run(true, "claims", "x12", "835", "--key", "claims-agent", "--claim", id+"="+claimFile, "--payer-name", "ACME HEALTH",
+		"--payer-id", "ACME01", "--payee-name", "MERCY GENERAL", "--payee-npi", "1234567893")
+	ic, err := x12.Parse([]byte(remit))
+	if err != nil {
+		t.Fatalf("claims x12 835 printed no interchange: %v\n%s", err, remit)
+	}
+	if bpr := ic.Groups[0].Sets[0].Segments[0]; bpr.ID != "BPR" || bpr.Element(2) != "90" {
+		t.Errorf("835 BPR = %+v; want 90 paid", bpr)
 	}
 }
 

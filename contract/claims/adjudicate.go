@@ -40,6 +40,9 @@ func (c *Contract) submit(ctx *contract.Context, m Submit) error {
 	if err := saveDecision(ctx.Store, d); err != nil {
 		return err
 	}
+	if err := saveBilledLines(ctx.Store, &m, d); err != nil {
+		return err
+	}
 	ctx.Emit(adjudicatedEvent(ctx, d))
 	return pay(ctx, d)
 }
@@ -342,18 +345,22 @@ func saveAuthorizations(ctx *contract.Context, m *Submit, d *Decision) error {
 	return saveAuthLines(ctx.Store, m.Claim, ls)
 }
 
-// pay settles a claim's benefit now, or queues it behind the payer's
-// other unpaid claims when its balance is short (or others already wait).
+// pay settles what a claim's benefit still owes now, or queues it behind
+// the payer's other unpaid claims when its balance is short (or others
+// already wait).
 func pay(ctx *contract.Context, d *Decision) error {
-	if d.Use != UseClaim || d.Benefit == 0 {
+	if d.Use != UseClaim || d.Due() == 0 {
 		return nil
 	}
 	q, err := loadQueue(ctx.Store, d.Payer)
 	if err != nil {
 		return err
 	}
+	if slices.Contains(q, d.Claim) {
+		return nil // queued already: its settlement pays all that is due
+	}
 	if len(q) == 0 {
-		if ok, err := ledger.CanPay(ctx.Store, d.Payer, d.Benefit); err != nil || ok {
+		if ok, err := ledger.CanPay(ctx.Store, d.Payer, d.Due()); err != nil || ok {
 			if err != nil {
 				return err
 			}

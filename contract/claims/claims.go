@@ -44,6 +44,8 @@ func (c *Contract) Describe() contract.Contract {
 			contract.Message("claims/policy_publish", readPolicyPublish, PolicyPublish.validate, policyPublish),
 			contract.Message("claims/submit", readSubmit, Submit.validate, c.submit),
 			contract.Message("claims/authorize", readAuthorize, Authorize.validate, authorize),
+			contract.Message("claims/appeal", readAppeal, Appeal.validate, appeal),
+			contract.Message("claims/decide_appeal", readDecideAppeal, DecideAppeal.validate, decideAppeal),
 		},
 		Events: eventSpecs(),
 	}
@@ -73,7 +75,7 @@ func deposit(ctx *contract.Context, m Deposit) error {
 	if err := requirePayer(ctx, m.Payer, identity.Admin, identity.Service, identity.ClaimsAgent); err != nil {
 		return err
 	}
-	if err := ledger.Credit(ctx.Store, m.Payer, m.Amount); err != nil {
+	if err := ledger.Credit(ctx.Store, m.Payer, m.Amount, ledger.Memo{Height: ctx.Height}); err != nil {
 		return err
 	}
 	bal, err := ledger.Balance(ctx.Store, m.Payer)
@@ -201,7 +203,7 @@ func payQueued(ctx *contract.Context, payer string) error {
 		if err != nil {
 			return err
 		}
-		ok, err := ledger.CanPay(ctx.Store, payer, d.Benefit)
+		ok, err := ledger.CanPay(ctx.Store, payer, d.Due())
 		if err != nil || !ok {
 			break
 		}
@@ -213,18 +215,20 @@ func payQueued(ctx *contract.Context, payer string) error {
 	return saveQueue(ctx.Store, payer, slices.Delete(q, 0, paid))
 }
 
-// settle moves a decision's benefit from payer to provider and marks it paid.
+// settle moves what a decision's benefit still owes from payer to provider
+// and marks it paid.
 func settle(ctx *contract.Context, d *Decision) error {
-	if err := ledger.Transfer(ctx.Store, d.Payer, d.Provider, d.Benefit); err != nil {
+	due := d.Due()
+	if err := ledger.Transfer(ctx.Store, d.Payer, d.Provider, due, ledger.Memo{Height: ctx.Height, Ref: d.Claim}); err != nil {
 		return err
 	}
-	d.Paid = true
+	d.Paid, d.Settled = true, d.Benefit
 	if err := saveDecision(ctx.Store, d); err != nil {
 		return err
 	}
 	ctx.Emit(contract.Event{
 		Type:     EventPaid,
-		Attrs:    []contract.Attr{idattr(d.Claim), attr("payer", d.Payer), attr("provider", d.Provider), uattr("amount", d.Benefit)},
+		Attrs:    []contract.Attr{idattr(d.Claim), attr("payer", d.Payer), attr("provider", d.Provider), uattr("amount", due)},
 		Accounts: []tx.Address{ctx.Signer},
 	})
 	return nil

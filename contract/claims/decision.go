@@ -58,7 +58,13 @@ type Decision struct {
 	// Paid reports whether the benefit has moved to the provider; a claim
 	// whose payer was short waits in the payer's queue until a deposit.
 	Paid bool `json:"paid"`
+	// Settled is how much of the benefit has moved: all of it once Paid,
+	// less while an appeal's overturn waits for its payment.
+	Settled uint64 `json:"settled"`
 }
+
+// Due returns the part of the benefit not yet paid.
+func (d *Decision) Due() uint64 { return d.Benefit - min(d.Settled, d.Benefit) }
 
 // Outcome sums the decision up: "approved" (every line), "partial" or
 // "denied".
@@ -100,7 +106,7 @@ func LoadDecision(s identity.Reader, id [32]byte) (*Decision, error) {
 		}
 		l.Edits = r.Strings(8, maxID+5)
 	}
-	d.Benefit, d.PatientOwes, d.Paid = r.Uint(), r.Uint(), r.Bool()
+	d.Benefit, d.PatientOwes, d.Paid, d.Settled = r.Uint(), r.Uint(), r.Bool(), r.Uint()
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("decode claim decision: %w", err)
 	}
@@ -133,6 +139,7 @@ func saveDecision(s contract.Store, d *Decision) error {
 	w.Uint(d.Benefit)
 	w.Uint(d.PatientOwes)
 	w.Bool(d.Paid)
+	w.Uint(d.Settled)
 	return s.Set(claimKey(d.Claim), w.Bytes())
 }
 

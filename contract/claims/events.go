@@ -18,6 +18,10 @@ const (
 	EventAdjudicated = "claims.adjudicated"
 	EventPaid        = "claims.paid"
 	EventAuthorized  = "claims.authorized"
+	// EventAppealed and EventAppealDecided name the appeal's reason code,
+	// never its letter (which stays at the provider).
+	EventAppealed      = "claims.appealed"
+	EventAppealDecided = "claims.appeal_decided"
 )
 
 func eventSpecs() []contract.EventSpec {
@@ -30,6 +34,8 @@ func eventSpecs() []contract.EventSpec {
 		{Type: EventAdjudicated, Action: "C"},
 		{Type: EventPaid, Action: "U"},
 		{Type: EventAuthorized, ByType: true, Action: "U"},
+		{Type: EventAppealed, ByType: true, Action: "U"},
+		{Type: EventAppealDecided, ByType: true, Action: "U"},
 	}
 }
 

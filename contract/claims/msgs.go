@@ -19,6 +19,8 @@ const (
 	TypePolicyPublish    uint64 = 84
 	TypeSubmit           uint64 = 85
 	TypeAuthorize        uint64 = 86
+	TypeAppeal           uint64 = 87
+	TypeDecideAppeal     uint64 = 88
 )
 
 // Limits on message fields.

@@ -26,6 +26,8 @@ var sampleMsgs = []contract.Msg{
 		},
 	},
 	claims.Authorize{Claim: sha256.Sum256([]byte("preauth")), Lines: []uint64{0}},
+	claims.Appeal{Claim: sha256.Sum256([]byte("claim")), Lines: []uint64{1}, Reason: "auth-on-file", Letter: sha256.Sum256([]byte("letter"))},
+	claims.DecideAppeal{Claim: sha256.Sum256([]byte("claim")), Overturn: true, Reason: "medical-necessity"},
 }
 
 // TestSamplesDecode: every message type round-trips through its encoding.

@@ -2,6 +2,7 @@ package claims
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/careledger/careledger/contract"
@@ -26,6 +27,8 @@ import (
 //	C/x/PATIENT PROVIDER \0 DATE CODE \0 MODS   line already paid: duplicate index
 //	C/a/CLAIM                       a preauthorization's lines and their authorization state
 //	C/q/PAYER                       claims approved and waiting for the payer's funds, in order
+//	C/l/CLAIM                       a claim's billed lines, kept when one was denied, for an appeal's overturn
+//	C/o/CLAIM                       a claim's appeals, oldest first
 func key(letter byte, parts ...[]byte) []byte {
 	k := []byte{'C', '/', letter, '/'}
 	for i, p := range parts {
@@ -317,4 +320,57 @@ func saveQueue(s contract.Store, payer string, q [][32]byte) error {
 		b = append(b, id[:]...)
 	}
 	return s.Set(queueKey(payer), b)
+}
+
+// Payable is an approved claim's benefit waiting for its payer's funds.
+type Payable struct {
+	Claim    string `json:"claim"` // hex
+	Payer    string `json:"payer"`
+	Provider string `json:"provider"`
+	Amount   uint64 `json:"amount"`
+	Height   int64  `json:"height"` // of the claim's adjudication
+}
+
+// Iterator is a state that lists the keys with a prefix in key order, as
+// state.View does.
+type Iterator interface {
+	identity.Reader
+	Iterate(prefix []byte, fn func(key, value []byte) bool) error
+}
+
+// Pending returns the payables that org owes as a payer, in the order its
+// deposits will pay them, then those owed to org as a provider, by payer in
+// ID order and then in queue order.
+func Pending(s Iterator, org string) ([]Payable, error) {
+	prefix := key('q')
+	payers := []string{org}
+	err := s.Iterate(prefix, func(k, _ []byte) bool {
+		if p := string(k[len(prefix):]); p != org {
+			payers = append(payers, p)
+		}
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := []Payable{}
+	for _, p := range payers {
+		q, err := loadQueue(s, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range q {
+			d, err := LoadDecision(s, id)
+			if err != nil {
+				return nil, err
+			}
+			if d == nil {
+				return nil, fmt.Errorf("payment queue of %s names missing claim %x", p, id)
+			}
+			if p == org || d.Provider == org {
+				out = append(out, Payable{Claim: hex.EncodeToString(id[:]), Payer: d.Payer, Provider: d.Provider, Amount: d.Due(), Height: d.Height})
+			}
+		}
+	}
+	return out, nil
 }

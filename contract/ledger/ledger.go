@@ -9,7 +9,11 @@
 // settlement, a booking's deposit or a reward moves money (Transfer).
 //
 // Each balance is one key, "L/b/ACCOUNT", holding its value as a uvarint,
-// so a transfer reads and writes two keys whatever the ledger's size.
+// so a transfer reads and writes two keys whatever the ledger's size. Each
+// change of a balance also appends an entry to the account's history
+// ("L/h/ACCOUNT \0 SEQ", SEQ 8 bytes big-endian, counted in "L/n/ACCOUNT"),
+// so that the history is state every node holds alike, read a page at a
+// time by sequence number (see history.go).
 //
 // ledger imports contract, identity, tx and wire.
 package ledger
@@ -61,9 +65,17 @@ func setBalance(s contract.Store, account string, v uint64) error {
 	return s.Set(balanceKey(account), w.Bytes())
 }
 
-// Credit adds amount to account's balance: money entering the ledger. It
-// rejects an amount or a resulting balance above MaxAmount.
-func Credit(s contract.Store, account string, amount uint64) error {
+// Credit adds amount to account's balance: money entering the ledger, a
+// deposit in its history. It rejects an amount or a resulting balance above
+// MaxAmount.
+func Credit(s contract.Store, account string, amount uint64, m Memo) error {
+	if err := credit(s, account, amount); err != nil {
+		return err
+	}
+	return record(s, account, Entry{Kind: KindDeposit, Amount: amount}, m)
+}
+
+func credit(s contract.Store, account string, amount uint64) error {
 	if amount > MaxAmount {
 		return tx.Rejectf(tx.CodeInvalid, "amount %d exceeds %d", amount, MaxAmount)
 	}
@@ -88,8 +100,9 @@ func CanPay(s identity.Reader, account string, amount uint64) (bool, error) {
 }
 
 // Transfer moves amount from one account to another, rejecting a transfer
-// the sender's balance does not cover: no balance goes negative.
-func Transfer(s contract.Store, from, to string, amount uint64) error {
+// the sender's balance does not cover: no balance goes negative. Each
+// account's history gets an entry naming the other.
+func Transfer(s contract.Store, from, to string, amount uint64, m Memo) error {
 	if amount == 0 || from == to {
 		return nil
 	}
@@ -106,5 +119,11 @@ func Transfer(s contract.Store, from, to string, amount uint64) error {
 	if err := setBalance(s, from, v-amount); err != nil {
 		return err
 	}
-	return Credit(s, to, amount)
+	if err := credit(s, to, amount); err != nil {
+		return err
+	}
+	if err := record(s, from, Entry{Kind: KindPaid, Amount: amount, Counterparty: to}, m); err != nil {
+		return err
+	}
+	return record(s, to, Entry{Kind: KindReceived, Amount: amount, Counterparty: from}, m)
 }

@@ -94,7 +94,7 @@ func send(ctx *contract.Context, m Send) error {
 		to = Patient(m.ToPatient)
 		accounts = append(accounts, m.ToPatient)
 	}
-	if err := Transfer(ctx.Store, from, to, m.Amount); err != nil {
+	if err := Transfer(ctx.Store, from, to, m.Amount, Memo{Height: ctx.Height}); err != nil {
 		return err
 	}
 	ctx.Emit(contract.Event{

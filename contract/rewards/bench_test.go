@@ -18,7 +18,7 @@ func BenchmarkAttest(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			ch := newRewards(b)
-			if err := ledger.Credit(ch.s, payer, 1_000_000); err != nil {
+			if err := ledger.Credit(ch.s, payer, 1_000_000, ledger.Memo{}); err != nil {
 				b.Fatal(err)
 			}
 			prog := checkups

@@ -162,7 +162,7 @@ func (ch *chain) balance(account string) uint64 {
 
 func (ch *chain) fund(patient string, amount uint64) {
 	ch.t.Helper()
-	if err := ledger.Credit(ch.s, ledger.Patient(addr(patient)), amount); err != nil {
+	if err := ledger.Credit(ch.s, ledger.Patient(addr(patient)), amount, ledger.Memo{}); err != nil {
 		ch.t.Fatal(err)
 	}
 }

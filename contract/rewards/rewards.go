@@ -98,7 +98,7 @@ func create(ctx *contract.Context, m Create) error {
 	} else if old != nil {
 		return tx.Rejectf(tx.CodeAlreadyExists, "program %s exists", m.Program)
 	}
-	if err := ledger.Transfer(ctx.Store, m.Sponsor, Pool(m.Program), m.Funding); err != nil {
+	if err := ledger.Transfer(ctx.Store, m.Sponsor, Pool(m.Program), m.Funding, ledger.Memo{Height: ctx.Height}); err != nil {
 		if errors.Is(err, ledger.ErrShort) {
 			return invalid("the sponsor's balance does not cover the funding of %d", m.Funding)
 		}
@@ -205,7 +205,7 @@ func payPatient(ctx *contract.Context, m Attest, p *Program, got Received, pay u
 	if pay == 0 {
 		return nil
 	}
-	if err := ledger.Transfer(ctx.Store, Pool(m.Program), ledger.Patient(m.Patient), pay); err != nil {
+	if err := ledger.Transfer(ctx.Store, Pool(m.Program), ledger.Patient(m.Patient), pay, ledger.Memo{Height: ctx.Height}); err != nil {
 		return err
 	}
 	p.Paid += pay
@@ -233,7 +233,7 @@ func closeProgram(ctx *contract.Context, m Close) error {
 		return invalid("program %s runs until %d", m.Program, p.End)
 	}
 	left := p.Funding - p.Paid
-	if err := ledger.Transfer(ctx.Store, Pool(m.Program), p.Sponsor, left); err != nil {
+	if err := ledger.Transfer(ctx.Store, Pool(m.Program), p.Sponsor, left, ledger.Memo{Height: ctx.Height}); err != nil {
 		return err
 	}
 	p.Closed = true

@@ -29,7 +29,7 @@ func newRewards(t testing.TB) *chain {
 	t.Helper()
 	ch := newChain(t, rewards.New(condition.NewEngine(64)).Describe())
 	ch.runOK(identityContract(), clinicAdmin, identity.RegisterMember{Org: clinic, PubKey: key(researcher), Roles: []identity.Role{identity.Researcher}})
-	if err := ledger.Credit(ch.s, payer, 10_000); err != nil {
+	if err := ledger.Credit(ch.s, payer, 10_000, ledger.Memo{}); err != nil {
 		t.Fatal(err)
 	}
 	ch.must(payerAdmin, checkups)

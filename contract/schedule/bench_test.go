@@ -29,7 +29,7 @@ func BenchmarkBook(b *testing.B) {
 		for i := range patients {
 			p := fmt.Sprintf("bench-%04d", i)
 			ch.runOK(identityContract(), p, registerPatient())
-			if err := ledger.Credit(ch.s, ledger.Patient(addr(p)), ledger.MaxAmount/patients); err != nil {
+			if err := ledger.Credit(ch.s, ledger.Patient(addr(p)), ledger.MaxAmount/patients, ledger.Memo{}); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -184,7 +184,7 @@ func book(ctx *contract.Context, m Book) error {
 	if err != nil {
 		return err
 	}
-	if err := ledger.Transfer(ctx.Store, ledger.Patient(m.Patient), Escrow, sc.Deposit); err != nil {
+	if err := ledger.Transfer(ctx.Store, ledger.Patient(m.Patient), Escrow, sc.Deposit, ledger.Memo{Height: ctx.Height}); err != nil {
 		if errors.Is(err, ledger.ErrShort) {
 			return tx.Rejectf(tx.CodeInvalid, "the patient's balance does not cover the deposit of %d", sc.Deposit)
 		}
@@ -223,10 +223,10 @@ func bookedSlot(ctx *contract.Context, ref SlotRef) (*Slot, error) {
 // settle pays a booking's escrow out: kept to the provider, the rest back
 // to the patient.
 func settle(ctx *contract.Context, ref SlotRef, sl *Slot, kept uint64) error {
-	if err := ledger.Transfer(ctx.Store, Escrow, ref.Provider, kept); err != nil {
+	if err := ledger.Transfer(ctx.Store, Escrow, ref.Provider, kept, ledger.Memo{Height: ctx.Height}); err != nil {
 		return err
 	}
-	return ledger.Transfer(ctx.Store, Escrow, ledger.Patient(sl.Patient), sl.Held-kept)
+	return ledger.Transfer(ctx.Store, Escrow, ledger.Patient(sl.Patient), sl.Held-kept, ledger.Memo{Height: ctx.Height})
 }
 
 // beforeDeadline reports whether the block time is before sl's

@@ -255,7 +255,7 @@ func TestSendFundsABooking(t *testing.T) {
 	ch := newChain(t, schedule.Describe())
 	ch.must(clinicAdmin, gp)
 	ch.must(clinicAdmin, schedule.OpenSlots{Provider: clinic, Schedule: "gp", Slots: []schedule.SlotSpec{{Start: at(48), Minutes: 20}}})
-	if err := ledger.Credit(ch.s, payer, 10_000); err != nil {
+	if err := ledger.Credit(ch.s, payer, 10_000, ledger.Memo{}); err != nil {
 		t.Fatal(err)
 	}
 	l := ledger.Describe()

@@ -60,6 +60,8 @@ function build(m) {
     case 85: return claimsSubmit({ ...f, claim: hexb(f.claim), patient: hexb(f.patient),
       lines: f.lines.map((l) => ({ ...l, auth: hexb(l.auth) })) });
     case 86: return claimsAuthorize({ claim: hexb(f.claim), lines: f.lines });
+    case 87: return claimsAppeal({ ...f, claim: hexb(f.claim), letter: hexb(f.letter) });
+    case 88: return claimsDecideAppeal({ ...f, claim: hexb(f.claim) });
     case 112: return schedulePublish(f);
     case 113: return scheduleOpenSlots(f);
     case 114: return scheduleBook(hexb(f.patient), f.slot_ref);

@@ -163,6 +163,9 @@ const claimsSubmit = (c) => ({
     ...uvarint(c.age), ...str(c.place), ...list(c.diagnoses ?? [], str), ...list(c.lines, claimsLine)],
 });
 const claimsAuthorize = ({ claim, lines }) => ({ type: 86, body: [...raw(claim), ...list(lines, uvarint)] });
+const claimsAppeal = ({ claim, lines = [], reason, letter = new Uint8Array(32) }) =>
+  ({ type: 87, body: [...raw(claim), ...list(lines, uvarint), ...str(reason), ...raw(letter)] });
+const claimsDecideAppeal = ({ claim, overturn, reason }) => ({ type: 88, body: [...raw(claim), ...bool(overturn), ...str(reason)] });
 
 // Scheduling, rewards and ledger message bodies. Times in Unix seconds,
 // amounts in minor units; a slot is { provider, schedule, start }.
@@ -189,5 +192,5 @@ const ledgerSend = ({ from = "", toOrg = "", toPatient = new Uint8Array(20), amo
   ({ type: 127, body: [...str(from), ...str(toOrg), ...raw(toPatient), ...uvarint(amount)] });
 
 export {
-  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, setTeam, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize, slotRef, schedulePublish, scheduleOpenSlots, scheduleBook, scheduleCancel, scheduleReschedule, scheduleMark, rewardsRule, rewardsCreate, rewardsAttest, rewardsClose, ledgerSend,
+  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, setTeam, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize, claimsAppeal, claimsDecideAppeal, slotRef, schedulePublish, scheduleOpenSlots, scheduleBook, scheduleCancel, scheduleReschedule, scheduleMark, rewardsRule, rewardsCreate, rewardsAttest, rewardsClose, ledgerSend,
 };

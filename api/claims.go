@@ -1,0 +1,134 @@
+package api
+
+import (
+	"encoding/hex"
+	"math"
+	"net/http"
+
+	v1 "github.com/careledger/careledger/api/v1"
+	"github.com/careledger/careledger/contract/claims"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/ledger"
+	"github.com/careledger/careledger/disclosure"
+	"github.com/careledger/careledger/tx"
+)
+
+// claim(param): the members of the claim's provider and payer, its patient
+// and whoever may read the patient's trail (disclosure.MayRead: delegates,
+// auditors, privacy officers).
+func claim(param string) access {
+	return access{name: "claim(" + param + ")", allow: func(v identity.Reader, who *identity.Account, r *http.Request) (bool, error) {
+		id, err := claimID(r.PathValue(param))
+		if err != nil {
+			return true, nil
+		}
+		d, err := claims.LoadDecision(v, id)
+		if err != nil || d == nil {
+			return d == nil, err
+		}
+		if who.Kind == identity.Member && (who.Org == d.Provider || who.Org == d.Payer) {
+			return true, nil
+		}
+		return disclosure.MayRead(v, who, d.Patient)
+	}}
+}
+
+func claimID(s string) ([32]byte, error) {
+	var id [32]byte
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != 32 {
+		return id, tx.Rejectf(tx.CodeMalformed, "a claim ID is 64 hex characters")
+	}
+	copy(id[:], b)
+	return id, nil
+}
+
+func (s *Server) getLedgerAccount(w http.ResponseWriter, r *http.Request) {
+	org := r.PathValue("id")
+	if err := identity.ValidateOrgID(org); err != nil {
+		writeError(w, err)
+		return
+	}
+	v := s.b.App.State()
+	if o, err := identity.LoadOrg(v, org); err != nil || o == nil {
+		found[v1.LedgerAccount](w, nil, err, "organization")
+		return
+	}
+	a := v1.LedgerAccount{Account: org, Height: v.Version()}
+	var err error
+	if a.Balance, err = ledger.Balance(v, org); err == nil {
+		if a.Entries, err = ledger.HistoryLen(v, org); err == nil {
+			a.Pending, err = claims.Pending(v, org)
+		}
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+func (s *Server) getLedgerHistory(w http.ResponseWriter, r *http.Request) {
+	org := r.PathValue("id")
+	if err := identity.ValidateOrgID(org); err != nil {
+		writeError(w, err)
+		return
+	}
+	before, limit, err := pageParams(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	seq := uint64(math.MaxUint64)
+	if before > 0 {
+		seq = uint64(before)
+	}
+	es, err := ledger.History(s.b.App.State(), org, seq, limit)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v1.LedgerHistory{Account: org, Entries: es})
+}
+
+func (s *Server) getClaim(w http.ResponseWriter, r *http.Request) {
+	id, err := claimID(r.PathValue("claim"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	v := s.b.App.State()
+	d, err := claims.LoadDecision(v, id)
+	if err != nil || d == nil {
+		found[v1.ClaimAnswer](w, nil, err, "claim")
+		return
+	}
+	as, err := claims.LoadAppeals(v, id)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, claimAnswer(d, as))
+}
+
+// claimAnswer is the API's view of a decision and its appeals.
+func claimAnswer(d *claims.Decision, as []claims.AppealRecord) v1.ClaimAnswer {
+	use := "claim"
+	if d.Use == claims.UsePreauth {
+		use = "preauthorization"
+	}
+	out := v1.ClaimAnswer{
+		Claim: hex.EncodeToString(d.Claim[:]), Use: use, Patient: d.Patient, Provider: d.Provider, Payer: d.Payer,
+		Coverage: d.Coverage, Height: d.Height, Outcome: d.Outcome(), Lines: d.Lines, Benefit: d.Benefit,
+		PatientOwes: d.PatientOwes, Paid: d.Paid, Settled: d.Settled, Appeals: []v1.Appeal{},
+	}
+	for _, a := range as {
+		ap := v1.Appeal{Lines: a.Lines, Reason: a.Reason, State: a.State.String(), Filed: a.Filed, Decided: a.Decided,
+			DecisionReason: a.DecisionReason, Benefit: a.Benefit}
+		if a.Letter != ([32]byte{}) {
+			ap.Letter = hex.EncodeToString(a.Letter[:])
+		}
+		out.Appeals = append(out.Appeals, ap)
+	}
+	return out
+}

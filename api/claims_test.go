@@ -1,0 +1,108 @@
+package api_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"testing"
+
+	"github.com/cometbft/cometbft/crypto/ed25519"
+
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/claims"
+	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/ledger"
+	"github.com/careledger/careledger/node"
+	"github.com/careledger/careledger/nodetest"
+	"github.com/careledger/careledger/tx"
+)
+
+// TestLedgerAndClaimThroughTheAPI follows a claim through a real node: a
+// short payer leaves the approved line pending; a deposit pays it; the
+// denied line is appealed and overturned and paid; the balances, histories
+// and the claim read back as the chain holds them.
+func TestLedgerAndClaimThroughTheAPI(t *testing.T) {
+	n := nodetest.Start(t, node.InitOptions{Others: []node.Org{{ID: "acme", Name: "Acme Health", Type: identity.Payer}}})
+	ctx := t.Context()
+	c := n.Client
+	payerAdmin, err := node.KeysDir(n.Home).Load("acme-admin", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(key ed25519.PrivKey, ms ...contract.Msg) {
+		t.Helper()
+		for _, m := range ms {
+			if _, err := c.Send(ctx, key, contract.Encode(m)); err != nil {
+				t.Fatalf("%T: %v", m, err)
+			}
+		}
+	}
+	clinicAgent := newMember(t, n, identity.ClaimsAgent)
+	payerAgent := ed25519.GenPrivKey()
+	patient, stranger := ed25519.GenPrivKey(), ed25519.GenPrivKey()
+	send(patient, identity.RegisterPatient{})
+	send(stranger, identity.RegisterPatient{})
+	pa := tx.AddressOf(patient.PubKey().Bytes())
+	send(payerAdmin,
+		identity.RegisterMember{Org: "acme", PubKey: payerAgent.PubKey().Bytes(), Roles: []identity.Role{identity.ClaimsAgent}},
+		claims.RegisterPlan{Payer: "acme", Plan: "basic", YearStart: 101},
+		claims.PolicyLoad{Payer: "acme", Version: 1, Fees: []claims.Fee{{Code: "99213", Allowed: 10_000}}},
+		claims.PolicyPublish{Payer: "acme", Version: 1, Effective: 20250101},
+		claims.RegisterCoverage{Payer: "acme", Coverage: "cov-1", Plan: "basic", Patient: pa, Start: 20250101},
+		claims.Deposit{Payer: "acme", Amount: 1_000})
+	m := claims.Submit{
+		Claim: sha256.Sum256([]byte("api claim")), Use: claims.UseClaim, Patient: pa, Provider: "local", Payer: "acme",
+		Coverage: "cov-1", Age: 40, Place: "11",
+		Lines: []claims.Line{{Code: "99213", Units: 1, Charge: 12_000, Date: 20250301}, {Code: "99999", Units: 1, Charge: 3_000, Date: 20250301}},
+	}
+	send(clinicAgent, m)
+
+	payerTok, clinicTok := n.Token(t, payerAdmin), n.Token(t, n.Admin)
+	acct, err := c.LedgerAccount(ctx, payerTok, "acme")
+	if err != nil || acct.Balance != 1_000 || len(acct.Pending) != 1 || acct.Pending[0].Amount != 10_000 || acct.Pending[0].Claim != hex.EncodeToString(m.Claim[:]) {
+		t.Fatalf("LedgerAccount(acme) = %+v, %v; want balance 1000 and the claim's 10000 pending", acct, err)
+	}
+	if acct, err := c.LedgerAccount(ctx, clinicTok, "local"); err != nil || len(acct.Pending) != 1 || acct.Pending[0].Payer != "acme" {
+		t.Errorf("LedgerAccount(local) = %+v, %v; want the claim owed by acme pending", acct, err)
+	}
+	if _, err := c.LedgerAccount(ctx, clinicTok, "acme"); !refused(err) {
+		t.Errorf("LedgerAccount(acme) as the clinic's admin = %v; want unauthorized", err)
+	}
+	if _, err := c.LedgerAccount(ctx, n.Token(t, newMember(t, n, identity.Auditor)), "no-such-org"); !notFound(err) {
+		t.Errorf("LedgerAccount(no-such-org) as an auditor = %v; want not_found", err)
+	}
+
+	send(payerAdmin, claims.Deposit{Payer: "acme", Amount: 20_000})
+	send(clinicAgent, claims.Appeal{Claim: m.Claim, Reason: "coding-corrected"})
+	send(payerAgent, claims.DecideAppeal{Claim: m.Claim, Overturn: true, Reason: "corrected"})
+
+	got, err := c.Claim(ctx, n.Token(t, patient), m.Claim)
+	if err != nil || got.Outcome != "approved" || !got.Paid || got.Settled != 13_000 || len(got.Appeals) != 1 || got.Appeals[0].State != "overturned" {
+		t.Errorf("Claim as the patient = %+v, %v; want approved, paid 13000, one overturned appeal", got, err)
+	}
+	if _, err := c.Claim(ctx, n.Token(t, stranger), m.Claim); !refused(err) {
+		t.Errorf("Claim as another patient = %v; want unauthorized", err)
+	}
+	hist, err := c.LedgerHistory(ctx, clinicTok, "local", 0, 0)
+	want := []ledger.Entry{
+		{Seq: 1, Kind: ledger.KindReceived, Amount: 3_000, Counterparty: "acme", Balance: 13_000},
+		{Seq: 0, Kind: ledger.KindReceived, Amount: 10_000, Counterparty: "acme", Balance: 10_000},
+	}
+	if err != nil || len(hist) != 2 {
+		t.Fatalf("LedgerHistory(local) = %+v, %v; want two payments received", hist, err)
+	}
+	for i, e := range hist {
+		w := want[i]
+		if e.Seq != w.Seq || e.Kind != w.Kind || e.Amount != w.Amount || e.Counterparty != w.Counterparty || e.Balance != w.Balance || e.Ref != hex.EncodeToString(m.Claim[:]) {
+			t.Errorf("history entry %d = %+v; want %+v for the claim", i, e, w)
+		}
+	}
+	hist, err = c.LedgerHistory(ctx, payerTok, "acme", 3, 1)
+	if err != nil || len(hist) != 1 || hist[0].Seq != 2 || hist[0].Kind != ledger.KindPaid || hist[0].Amount != 10_000 || hist[0].Balance != 11_000 {
+		t.Errorf("LedgerHistory(acme, before 3, limit 1) = %+v, %v; want the payment of 10000 leaving 11000", hist, err)
+	}
+}
+
+func notFound(err error) bool {
+	code, ok := tx.CodeOf(err)
+	return ok && code == tx.CodeNotFound
+}
