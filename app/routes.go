@@ -11,6 +11,7 @@ import (
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
 	"github.com/careledger/careledger/contract/supply"
+	"github.com/careledger/careledger/contract/trials"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -25,6 +26,7 @@ func contracts(engine *condition.Engine) []contract.Contract {
 		(&governance.Contract{Policy: c}).Describe(),
 		supply.New(engine).Describe(),
 		claims.New(engine).Describe(),
+		trials.Describe(),
 	}
 }
 

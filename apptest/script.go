@@ -20,7 +20,7 @@ import (
 // The scripted chain: enough blocks and transactions to touch every message
 // and every envelope check, small enough to run in well under a second.
 const (
-	ScriptBlocks = 44
+	ScriptBlocks = 72
 	ScriptSeed   = 20250301
 )
 
@@ -64,6 +64,7 @@ type scriptGen struct {
 	recovery recoveryModel
 	supply   supplyModel
 	claims   claimsModel
+	trials   trialsModel
 }
 
 func newScriptGen(t testing.TB, seed uint64) *scriptGen {
@@ -71,7 +72,7 @@ func newScriptGen(t testing.TB, seed uint64) *scriptGen {
 	gen, _ := Genesis()
 	for _, o := range gen.Organizations {
 		for _, k := range o.Admins {
-			for _, name := range []string{"admin-a", "admin-a2", "admin-b", "admin-c"} {
+			for _, name := range []string{"admin-a", "admin-a2", "admin-b", "admin-c", "admin-d"} {
 				if key := Key(name); bytes.Equal(Pub(key), k) {
 					g.add(&modelAccount{key: key, kind: identity.Member, org: o.ID, admin: true, genesis: true})
 				}
@@ -188,6 +189,13 @@ var scriptOps = []struct {
 	{4, (*scriptGen).claimsSubmit},
 	{1, (*scriptGen).claimsDeposit},
 	{3, (*scriptGen).claimsAuthorize},
+	{1, (*scriptGen).trialsSetup},
+	{1, (*scriptGen).trialsAmend},
+	{2, (*scriptGen).trialsConsent},
+	{2, (*scriptGen).trialsEnroll},
+	{1, (*scriptGen).trialsWithdraw},
+	{2, (*scriptGen).trialsCommitData},
+	{1, (*scriptGen).trialsReport},
 }
 
 func (g *scriptGen) registerPatient() (ScriptTx, bool) {

@@ -58,6 +58,14 @@ function build(m) {
     case 85: return claimsSubmit({ ...f, claim: hexb(f.claim), patient: hexb(f.patient),
       lines: f.lines.map((l) => ({ ...l, auth: hexb(l.auth) })) });
     case 86: return claimsAuthorize({ claim: hexb(f.claim), lines: f.lines });
+    case 96: return trialsRegister({ ...f, study: hexb(f.study), protocol: hexb(f.protocol), sap: hexb(f.sap) });
+    case 97: return trialsAmend({ ...f, protocol: hexb(f.protocol), sap: hexb(f.sap) });
+    case 98: return trialsApprove(f);
+    case 99: return trialsConsent(f);
+    case 100: return trialsEnroll({ ...f, participant: hexb(f.participant) });
+    case 101: return trialsWithdraw({ ...f, participant: hexb(f.participant) });
+    case 102: return trialsCommitData({ ...f, root: hexb(f.root), participants: f.participants.map(hexb) });
+    case 103: return trialsReport({ ...f, result: hexb(f.result) });
   }
   throw new Error("no builder for type " + m.type);
 }

@@ -161,7 +161,20 @@ const claimsSubmit = (c) => ({
     ...uvarint(c.age), ...str(c.place), ...list(c.diagnoses ?? [], str), ...list(c.lines, claimsLine)],
 });
 const claimsAuthorize = ({ claim, lines }) => ({ type: 86, body: [...raw(claim), ...list(lines, uvarint)] });
+// Trials message bodies. Roots and commitments are 32 bytes, addresses 20;
+// outcome lists sorted bytewise.
+const trialsRegister = (t) => ({ type: 96, body: [...str(t.trial), ...str(t.sponsor), ...str(t.board),
+  ...raw(t.study), ...raw(t.protocol), ...raw(t.sap), ...list(t.primary, str), ...list(t.secondary ?? [], str)] });
+const trialsAmend = (t) => ({ type: 97, body: [...str(t.trial), ...raw(t.protocol), ...raw(t.sap),
+  ...list(t.primary, str), ...list(t.secondary ?? [], str)] });
+const trialsApprove = ({ trial, version }) => ({ type: 98, body: [...str(trial), ...uvarint(version)] });
+const trialsConsent = ({ trial, version }) => ({ type: 99, body: [...str(trial), ...uvarint(version)] });
+const trialsEnroll = ({ trial, participant }) => ({ type: 100, body: [...str(trial), ...raw(participant)] });
+const trialsWithdraw = ({ trial, participant }) => ({ type: 101, body: [...str(trial), ...raw(participant)] });
+const trialsCommitData = (d) => ({ type: 102, body: [...str(d.trial), ...str(d.dataset), ...raw(d.root),
+  ...uvarint(d.rows), ...uvarint(d.version), ...list(d.participants, raw)] });
+const trialsReport = ({ trial, result, outcomes }) => ({ type: 103, body: [...str(trial), ...raw(result), ...list(outcomes, str)] });
 
 export {
-  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize,
+  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize, trialsRegister, trialsAmend, trialsApprove, trialsConsent, trialsEnroll, trialsWithdraw, trialsCommitData, trialsReport,
 };
