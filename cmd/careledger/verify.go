@@ -23,10 +23,10 @@ import (
 
 func runVerify(ctx context.Context, args []string) error {
 	return subcommand(ctx, "verify", args, map[string]func(context.Context, []string) error{
-		"bundle": verifyBundle,
-		"report": verifyReport,
+		"bundle":       verifyBundle,
+		"report":       verifyReport,
 		"trial-report": verifyTrialReport,
-		"data":   verifyData,
+		"data":         verifyData,
 	})
 }
 
