@@ -39,6 +39,7 @@ func commands() []command {
 		{"fhir", "read or write FHIR records as a key's holder: fhir METHOD PATH [FILE]", runFHIR},
 		{"audit", "a patient's accounting of disclosures: audit disclosures PATIENT", runAudit},
 		{"supply", "drug supply chain: register-product, record, recall, release, verify, journey, subscribe", runSupply},
+		{"dataset", "a trial dataset file's commitment: dataset root FILE, dataset leaves FILE", runDataset},
 		{"verify", "check offline, with no node: verify bundle FILE, verify report FILE, verify trial-report FILE, verify dataset FILE", runVerify},
 		{"rebuild", "rebuild a stopped node's index and audit log from its blocks", runRebuild},
 		{"bench", "measure committed tx/s and latency beside CometBFT's kvstore; bench join: a node's join time", runBench},

@@ -26,6 +26,7 @@ func runVerify(ctx context.Context, args []string) error {
 		"bundle":       verifyBundle,
 		"report":       verifyReport,
 		"trial-report": verifyTrialReport,
+		"dataset":      verifyDataset,
 		"data":         verifyData,
 	})
 }
