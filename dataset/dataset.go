@@ -26,6 +26,8 @@ package dataset
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"hash"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -77,11 +79,27 @@ func Rows(r io.Reader, fn func(i uint64, row []byte) error) (uint64, error) {
 	return n, nil
 }
 
+// leafHasher computes leaf hashes with one SHA-256 state, which
+// rfc6962.Hasher allocates anew for each: a third of the time of a
+// dataset's rows.
+type leafHasher struct{ h hash.Hash }
+
+func newLeafHasher() *leafHasher { return &leafHasher{sha256.New()} }
+
+// hash returns the leaf hash of row, as LeafHash, in a new slice.
+func (l *leafHasher) hash(row []byte) []byte {
+	l.h.Reset()
+	l.h.Write([]byte{rfc6962.RFC6962LeafHashPrefix})
+	l.h.Write(row)
+	return l.h.Sum(make([]byte, 0, sha256.Size))
+}
+
 // LeafHashes returns the leaf hash of every row of r.
 func LeafHashes(r io.Reader) ([][]byte, error) {
 	var hs [][]byte
+	lh := newLeafHasher()
 	_, err := Rows(r, func(_ uint64, row []byte) error {
-		hs = append(hs, LeafHash(row))
+		hs = append(hs, lh.hash(row))
 		return nil
 	})
 	return hs, err
@@ -93,7 +111,8 @@ var rangeFactory = compact.RangeFactory{Hash: hasher.HashChildren}
 // with memory logarithmic in the rows: what a sponsor commits.
 func Root(r io.Reader) ([]byte, uint64, error) {
 	cr := rangeFactory.NewEmptyRange(0)
-	n, err := Rows(r, func(_ uint64, row []byte) error { return cr.Append(LeafHash(row), nil) })
+	lh := newLeafHasher()
+	n, err := Rows(r, func(_ uint64, row []byte) error { return cr.Append(lh.hash(row), nil) })
 	if err != nil {
 		return nil, n, err
 	}
