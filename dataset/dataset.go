@@ -27,10 +27,10 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
-	"hash"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 
 	"github.com/transparency-dev/merkle/compact"
