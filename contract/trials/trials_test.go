@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/careledger/careledger/contract"
+
 	"github.com/careledger/careledger/contract/trials"
 	"github.com/careledger/careledger/tx"
 )
@@ -203,4 +205,69 @@ func TestEventsNameNoPatientButTheParticipant(t *testing.T) {
 			t.Errorf("event %s names participant %s but concerns %v", e.Event.Type, p, e.Event.Accounts)
 		}
 	}
+}
+
+// TestNothingBeforeApproval: before the board approves version 1, no
+// participant consents, is enrolled or gives data, and no result is
+// reported; and every message names a registered trial.
+func TestNothingBeforeApproval(t *testing.T) {
+	ch := newChain(t)
+	ch.must(researcher, registration())
+	ch.refuse(alice, trials.Withdraw{Trial: trial, Participant: addr(alice)}, tx.CodeNotFound) // nothing to withdraw from yet
+	tests := []struct {
+		signer string
+		msg    contract.Msg
+	}{
+		{alice, trials.Consent{Trial: trial, Version: 1}},
+		{researcher, trials.Enroll{Trial: trial, Participant: addr(alice)}},
+		{researcher, data("visit-1", 1, alice)},
+		{researcher, trials.Report{Trial: trial, Result: commitment("r"), Outcomes: []string{"ae-rate"}}},
+		{researcher, amendment()}, // version 1 still pends
+	}
+	for _, tc := range tests {
+		want := tx.CodeInvalid
+		if _, ok := tc.msg.(trials.Amend); ok {
+			want = tx.CodeAlreadyExists
+		}
+		ch.refuse(tc.signer, tc.msg, want)
+	}
+	unknown := "NCT99999999"
+	for _, tc := range []struct {
+		signer string
+		msg    contract.Msg
+	}{
+		{researcher, trials.Amend{Trial: unknown, Primary: []string{"a"}}},
+		{alice, trials.Consent{Trial: unknown, Version: 1}},
+		{researcher, trials.Enroll{Trial: unknown, Participant: addr(alice)}},
+		{alice, trials.Withdraw{Trial: unknown, Participant: addr(alice)}},
+		{researcher, trials.Report{Trial: unknown, Result: commitment("r"), Outcomes: []string{"a"}}},
+	} {
+		ch.refuse(tc.signer, tc.msg, tx.CodeNotFound)
+	}
+}
+
+func TestValidationRefusals(t *testing.T) {
+	ch := approved(t)
+	for _, tc := range []struct {
+		name string
+		msg  contract.Msg
+	}{
+		{"version 0", trials.Approve{Trial: trial, Version: 0}},
+		{"version over the limit", trials.Consent{Trial: trial, Version: trials.MaxVersions + 1}},
+		{"zero participant", trials.Enroll{Trial: trial}},
+		{"zero participant withdrawn", trials.Withdraw{Trial: trial}},
+		{"report outcomes with a bad id", trials.Report{Trial: trial, Result: commitment("r"), Outcomes: []string{"ae rate"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { ch.refuse(boardAdmin, tc.msg, tx.CodeInvalid) })
+	}
+}
+
+// TestAmendmentLimit: a trial has at most MaxVersions versions.
+func TestAmendmentLimit(t *testing.T) {
+	ch := approved(t)
+	for v := uint64(2); v <= trials.MaxVersions; v++ {
+		ch.must(researcher, amendment())
+		ch.must(boardAdmin, trials.Approve{Trial: trial, Version: v})
+	}
+	ch.refuse(researcher, amendment(), tx.CodeInvalid)
 }
