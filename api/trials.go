@@ -3,16 +3,11 @@ package api
 import (
 	"net/http"
 
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/contract/trials"
 	"github.com/careledger/careledger/trialreport"
 	"github.com/careledger/careledger/tx"
 )
-
-// TrialAnswer is a registered trial with every protocol version, in order.
-type TrialAnswer struct {
-	Trial    *trials.Trial     `json:"trial"`
-	Versions []*trials.Version `json:"versions"`
-}
 
 // trialFromPath returns the trial the path's id names, rejecting an ID that
 // is not one or a trial not registered.
@@ -36,7 +31,7 @@ func (s *Server) getTrial(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	ans := TrialAnswer{Trial: t, Versions: []*trials.Version{}}
+	ans := v1.TrialAnswer{Trial: t, Versions: []*trials.Version{}}
 	for n := uint64(1); n <= t.Versions; n++ {
 		v, err := trials.LoadVersion(s.b.App.State(), t.ID, n)
 		if err != nil {

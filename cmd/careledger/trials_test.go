@@ -127,6 +127,15 @@ func TestTrialOverHTTP(t *testing.T) {
 		rep, err = c.TrialReport(ctx, tokenOf(t, c, sponsor), trial)
 		return err == nil && json.Unmarshal(rep, &r) == nil && r.Findings != nil && len(r.Findings.Results) == 1
 	})
+	var shown struct {
+		Trial    trials.Trial
+		Versions []trials.Version
+	}
+	mustJSON(t, careledgerEnv(t, home, url, "query", "trial", "--key", "admin", trial), &shown)
+	if shown.Trial.InForce != 2 || len(shown.Versions) != 2 || shown.Versions[1].Approver != tx.AddressOf(board.PubKey().Bytes()) {
+		t.Errorf("query trial = %+v; want version 2 in force, approved by the board", shown)
+	}
+	fromCLI := careledgerEnv(t, home, url, "query", "trial-report", "--key", "admin", trial)
 	p.stop(t)
 	genesis := filepath.Join(home, "config", "genesis.json")
 	verify := func(b []byte) (string, error) {
@@ -139,11 +148,15 @@ func TestTrialOverHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatalf("verify trial-report: %v\n%s", err, out)
 	}
+	t.Logf("careledger verify trial-report:\n%s", out)
 	for _, want := range []string{"not reported: weight-26w (primary)", "not pre-specified: fasting-glucose-26w",
 		`changed after data capture: weight-26w from "primary" in version 1 to "secondary" in version 2`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("verify trial-report output lacks %q:\n%s", want, out)
 		}
+	}
+	if out, err := verify([]byte(fromCLI)); err != nil {
+		t.Errorf("verify trial-report of query trial-report's output: %v\n%s", err, out)
 	}
 	var r trialreport.Report
 	if err := json.Unmarshal(rep, &r); err != nil {
