@@ -110,6 +110,20 @@ func TestTrialOverHTTP(t *testing.T) {
 	}
 	must(alice, trials.Consent{Trial: trial, Version: 2})
 	must(sponsor, visit2)
+	// The same through the CLI: a participant's consent with their own
+	// key, their enrollment and a dataset committed from its file.
+	careledgerEnv(t, home, url, "keys", "new", "carol")
+	carol := strings.TrimSpace(careledgerEnv(t, home, url, "keys", "show", "--address", "carol"))
+	careledgerEnv(t, home, url, "tx", "register-patient", "--key", "carol")
+	careledgerEnv(t, home, url, "tx", "trial-consent", "--key", "carol", "--trial", trial, "--version", "2")
+	careledgerEnv(t, home, url, "tx", "trial-enroll", "--key", "admin", "--trial", trial, carol)
+	careledgerEnv(t, home, url, "tx", "trial-commit-data", "--key", "admin", "--trial", trial, "--dataset", "visit-3", "--version", "2",
+		"--participants", carol+","+participants[0].String(), file)
+	var d3 trials.Dataset
+	mustJSON(t, careledgerEnv(t, home, url, "query", "trial-dataset", "--key", "admin", trial, "visit-3"), &d3)
+	if d3.Root != tx.Hash(root) || d3.Participants != 2 || d3.Version != 2 {
+		t.Errorf("query trial-dataset visit-3 = %+v; want the file's root, two participants, version 2", d3)
+	}
 	must(sponsor, trials.Report{Trial: trial, Result: sha256.Sum256([]byte("results")), Outcomes: []string{"fasting-glucose-26w", "hba1c-26w"}})
 
 	// The dataset file checks against the root read from the node.
