@@ -151,7 +151,7 @@ func (s *Server) routeTable() []route {
 		{"GET /v1/audit/bundles/{index}", member, s.getBundle},
 		{"GET /v1/audit/disclosures/{address}", patient("address"), s.disclosures},
 		{"GET /v1/trials/{id}", member, s.getTrial},
-		{"GET /v1/trials/{id}/datasets/{dataset}", member, s.getTrialDataset},
+		{"GET /v1/trials/{id}/datasets/{name}", member, s.getTrialDataset},
 		{"GET /v1/trials/{id}/report", member, s.trialReport},
 		{"GET /v1/requests/{id}", request("id"), s.getRequest},
 		{"GET /v1/blocks/{height}", member, s.getBlock},

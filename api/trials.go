@@ -51,7 +51,7 @@ func (s *Server) getTrialDataset(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	d, err := trials.LoadDataset(s.b.App.State(), t.ID, r.PathValue("dataset"))
+	d, err := trials.LoadDataset(s.b.App.State(), t.ID, r.PathValue("name"))
 	found(w, d, err, "dataset")
 }
 
