@@ -8,9 +8,8 @@
 // The documents stay at the sponsor's node; the chain holds their SHA-256
 // commitments (of the canonical JSON, fhir.Resource.Canonical) and the
 // outcome IDs, so that nobody can change what a trial said it would measure,
-// or the data it measured, unnoticed. History (the package's Switching
-// function) rebuilds a trial's history from its events and finds switched
-// outcomes.
+// or the data it measured, unnoticed. Switched rebuilds a trial's history
+// from its events and finds switched outcomes.
 //
 // An ethics board is an organization of type research, provider or
 // regulator other than the sponsor (the identity contract has no type of
