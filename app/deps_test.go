@@ -29,8 +29,9 @@ func goTool(t *testing.T) string {
 }
 
 // TestStateMachineDeps checks that the state machine does not import the
-// audit log's store or the accounting of disclosures: neither the
-// packages, nor LevelDB through package audit, nor encoding/csv or
+// audit log's store, the accounting of disclosures, the trial reports or
+// the dataset reader: neither the packages, nor LevelDB through package
+// audit, nor encoding/csv or
 // html/template through any package of this module. (html/template is among
 // app's dependencies anyway, through CometBFT's gRPC and
 // golang.org/x/net/trace; so the test checks who imports a package, not
@@ -69,7 +70,7 @@ func TestStateMachineDeps(t *testing.T) {
 	if !slices.Contains(deps, module+"audit") {
 		t.Fatalf("go list -deps ./app = %d packages without %saudit: the test no longer sees the log", len(deps), module)
 	}
-	for _, banned := range []string{module + "audit/auditdb", module + "disclosure", "encoding/csv"} {
+	for _, banned := range []string{module + "audit/auditdb", module + "disclosure", module + "trialreport", module + "dataset", "encoding/csv"} {
 		if slices.Contains(deps, banned) {
 			t.Errorf("the state machine imports %s", banned)
 		}

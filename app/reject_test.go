@@ -109,11 +109,11 @@ func TestRejections(t *testing.T) {
 			return apptest.SignTx(t, apptest.ChainID, f.patient, 2, apptest.Rotation(t, apptest.Addr(f.patient), apptest.Key("p2"), apptest.Key("p2"))), apptest.Addr(f.patient)
 		}, tx.CodeSequenceSkipped, tx.CodeSequenceSkipped, false},
 		{"unknown message type", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
-			return apptest.SignTx(t, apptest.ChainID, f.patient, 1, tx.Msg{Type: 99}), apptest.Addr(f.patient)
+			return apptest.SignTx(t, apptest.ChainID, f.patient, 1, tx.Msg{Type: 9999}), apptest.Addr(f.patient)
 		}, tx.CodeUnknownMessage, tx.CodeUnknownMessage, false},
 		{"unknown type after a known one", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
 			return apptest.SignTx(t, apptest.ChainID, apptest.Key("newcomer"), 0,
-				contract.Encode(identity.RegisterPatient{}), tx.Msg{Type: 99}), apptest.Addr(apptest.Key("newcomer"))
+				contract.Encode(identity.RegisterPatient{}), tx.Msg{Type: 9999}), apptest.Addr(apptest.Key("newcomer"))
 		}, tx.CodeUnknownMessage, tx.CodeUnknownMessage, false},
 		{"unregistered signer", func(t *testing.T, f *fixture) ([]byte, tx.Address) {
 			k := apptest.Key("stranger")

@@ -14,6 +14,7 @@ import (
 	"github.com/careledger/careledger/contract/rewards"
 	"github.com/careledger/careledger/contract/schedule"
 	"github.com/careledger/careledger/contract/supply"
+	"github.com/careledger/careledger/contract/trials"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -31,6 +32,7 @@ func contracts(engine *condition.Engine) []contract.Contract {
 		schedule.Describe(),
 		rewards.New(engine).Describe(),
 		ledger.Describe(),
+		trials.Describe(),
 	}
 }
 

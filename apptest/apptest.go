@@ -31,6 +31,7 @@ const (
 	OrgA    = "general-hospital" // provider, validator, admins admin-a and admin-a2
 	OrgB    = "acme-insurance"   // payer, validator, admin admin-b
 	OrgC    = "city-pharmacy"    // pharma, no validator, admin admin-c
+	OrgD    = "acme-research"    // research (a trial sponsor), no validator, admin admin-d
 )
 
 var GenesisTime = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -56,6 +57,8 @@ func Genesis() (app.Genesis, []abci.ValidatorUpdate) {
 			Admins: []tx.PubKey{Pub(Key("admin-b"))}},
 		{ID: OrgC, Name: "City Pharmacy", Type: identity.Pharma,
 			Admins: []tx.PubKey{Pub(Key("admin-c"))}},
+		{ID: OrgD, Name: "Acme Research", Type: identity.Research,
+			Admins: []tx.PubKey{Pub(Key("admin-d"))}},
 	}, MinRecoveryDelay: MinRecoveryDelay}}
 	var vals []abci.ValidatorUpdate
 	for _, o := range g.Validators() {

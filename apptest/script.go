@@ -20,7 +20,7 @@ import (
 // The scripted chain: enough blocks and transactions to touch every message
 // and every envelope check, small enough to run in well under a second.
 const (
-	ScriptBlocks = 60
+	ScriptBlocks = 76
 	ScriptSeed   = 20250301
 )
 
@@ -65,6 +65,7 @@ type scriptGen struct {
 	supply   supplyModel
 	claims   claimsModel
 	sched    scheduleModel
+	trials   trialsModel
 }
 
 func newScriptGen(t testing.TB, seed uint64) *scriptGen {
@@ -72,7 +73,7 @@ func newScriptGen(t testing.TB, seed uint64) *scriptGen {
 	gen, _ := Genesis()
 	for _, o := range gen.Organizations {
 		for _, k := range o.Admins {
-			for _, name := range []string{"admin-a", "admin-a2", "admin-b", "admin-c"} {
+			for _, name := range []string{"admin-a", "admin-a2", "admin-b", "admin-c", "admin-d"} {
 				if key := Key(name); bytes.Equal(Pub(key), k) {
 					g.add(&modelAccount{key: key, kind: identity.Member, org: o.ID, admin: true, genesis: true})
 				}
@@ -200,6 +201,13 @@ var scriptOps = []struct {
 	{1, (*scriptGen).rewardsClose},
 	{3, (*scriptGen).claimsAppeal},
 	{2, (*scriptGen).claimsDecideAppeal},
+	{1, (*scriptGen).trialsSetup},
+	{1, (*scriptGen).trialsAmend},
+	{2, (*scriptGen).trialsConsent},
+	{2, (*scriptGen).trialsEnroll},
+	{1, (*scriptGen).trialsWithdraw},
+	{2, (*scriptGen).trialsCommitData},
+	{1, (*scriptGen).trialsReport},
 }
 
 func (g *scriptGen) registerPatient() (ScriptTx, bool) {

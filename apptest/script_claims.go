@@ -71,6 +71,15 @@ func (g *scriptGen) claimsSetup() (ScriptTx, bool) {
 		g.add(agent)
 		return ScriptTx{raw, tx.CodeOK, "claims payer setup"}, true
 	}
+	if g.pick(func(a *modelAccount) bool { return active(a) && a.org == OrgB && a.claims }) == nil {
+		// The payer's agent lost its role or was suspended: another.
+		if admin := g.orgAdmin(OrgB); admin != nil {
+			agent := g.claimsAgent(OrgB)
+			raw := g.next(admin, true, contract.Encode(identity.RegisterMember{Org: OrgB, PubKey: Pub(agent.key), Roles: []identity.Role{identity.ClaimsAgent}}))
+			g.add(agent)
+			return ScriptTx{raw, tx.CodeOK, "claims agent of the payer"}, true
+		}
+	}
 	if m.agentA {
 		return ScriptTx{}, false
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/careledger/careledger/contract/rewards"
 	"github.com/careledger/careledger/contract/schedule"
 	"github.com/careledger/careledger/contract/supply"
+	"github.com/careledger/careledger/contract/trials"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -616,6 +617,61 @@ func vectorSpecs() []vectorSpec {
 			sequence: 1,
 			msgs: func() []specMsg {
 				return []specMsg{{msg: claims.DecideAppeal{Claim: sha256.Sum256([]byte("claim body")), Overturn: true, Reason: "medical-necessity"}}}
+			},
+		},
+		{
+			description: "A research sponsor's researcher registers a trial (trials/register): the commitments of its ResearchStudy, " +
+				"protocol and statistical analysis plan, its ethics board, and its pre-specified outcomes, each list sorted.",
+			signer:   "researcher",
+			sequence: 0,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: trials.Register{Trial: "NCT00000001", Sponsor: "acme-research", Board: "city-irb",
+					Study: sha256.Sum256([]byte("study")), Protocol: sha256.Sum256([]byte("protocol v1")), SAP: sha256.Sum256([]byte("sap v1")),
+					Primary: []string{"hba1c-26w", "weight-26w"}, Secondary: []string{"ae-rate"}}}}
+			},
+		},
+		{
+			description: "The sponsor amends the protocol (trials/amend): version 2 demotes an outcome to secondary and adds a primary one.",
+			signer:      "researcher",
+			sequence:    1,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: trials.Amend{Trial: "NCT00000001", Protocol: sha256.Sum256([]byte("protocol v2")), SAP: sha256.Sum256([]byte("sap v2")),
+					Primary: []string{"fasting-glucose-26w", "hba1c-26w"}, Secondary: []string{"ae-rate", "weight-26w"}}}}
+			},
+		},
+		{
+			description: "The ethics board's admin approves version 2, which comes into force (trials/approve).",
+			signer:      "board admin",
+			sequence:    0,
+			msgs:        func() []specMsg { return []specMsg{{msg: trials.Approve{Trial: "NCT00000001", Version: 2}}} },
+		},
+		{
+			description: "A participant consents to version 2 with their own key (trials/consent).",
+			signer:      "patient",
+			sequence:    0,
+			msgs:        func() []specMsg { return []specMsg{{msg: trials.Consent{Trial: "NCT00000001", Version: 2}}} },
+		},
+		{
+			description: "The sponsor enrolls the participant (trials/enroll), then a participant withdraws (trials/withdraw).",
+			signer:      "researcher",
+			sequence:    2,
+			msgs: func() []specMsg {
+				p := tx.AddressOf(vectorPub("patient"))
+				return []specMsg{{msg: trials.Enroll{Trial: "NCT00000001", Participant: p}}, {msg: trials.Withdraw{Trial: "NCT00000001", Participant: p}}}
+			},
+		},
+		{
+			description: "The sponsor commits a dataset's RFC 6962 root of 120 rows captured under version 2 from two participants, " +
+				"sorted (trials/commit_data), then reports results naming two outcomes (trials/report).",
+			signer:   "researcher",
+			sequence: 3,
+			msgs: func() []specMsg {
+				ps := []tx.Address{tx.AddressOf(vectorPub("patient")), tx.AddressOf(vectorPub("child"))}
+				slices.SortFunc(ps, func(a, b tx.Address) int { return bytes.Compare(a[:], b[:]) })
+				return []specMsg{
+					{msg: trials.CommitData{Trial: "NCT00000001", Dataset: "visit-1", Root: sha256.Sum256([]byte("dataset")), Rows: 120, Version: 2, Participants: ps}},
+					{msg: trials.Report{Trial: "NCT00000001", Result: sha256.Sum256([]byte("results")), Outcomes: []string{"fasting-glucose-26w", "hba1c-26w"}}},
+				}
 			},
 		},
 	}

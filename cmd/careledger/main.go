@@ -43,7 +43,8 @@ func commands() []command {
 		{"rewards", "reward programs: create, attest, close, program", runRewards},
 		{"ledger", "payment balances: deposit, send, balance", runLedger},
 		{"claims", "claims and payments: balance, history, show, deposit, policy load, appeal, decide-appeal, x12", runClaims},
-		{"verify", "check offline, with no node: verify bundle FILE, verify report FILE", runVerify},
+		{"dataset", "a trial dataset file's commitment: dataset root FILE, dataset leaves FILE", runDataset},
+		{"verify", "check offline, with no node: verify bundle FILE, verify report FILE, verify trial-report FILE, verify dataset FILE", runVerify},
 		{"rebuild", "rebuild a stopped node's index and audit log from its blocks", runRebuild},
 		{"bench", "measure committed tx/s and latency beside CometBFT's kvstore; bench join: a node's join time", runBench},
 	}

@@ -98,6 +98,15 @@ func queryCommands() map[string]queryCommand {
 		"reviews": {argsUsage: "ORG", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
 			return c.Reviews(ctx, tok, a[0])
 		}},
+		"trial": {argsUsage: "TRIAL", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
+			return c.Trial(ctx, tok, a[0])
+		}},
+		"trial-report": {argsUsage: "TRIAL", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
+			return c.TrialReport(ctx, tok, a[0])
+		}},
+		"trial-dataset": {argsUsage: "TRIAL DATASET", nargs: 2, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
+			return c.TrialDataset(ctx, tok, a[0], a[1])
+		}},
 		"bundle": {argsUsage: "EVENT_INDEX", nargs: 1, get: func(ctx context.Context, c *client.Client, tok string, a []string) (any, error) {
 			ns, err := uints(a)
 			if err != nil {

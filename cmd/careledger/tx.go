@@ -37,7 +37,7 @@ func runTx(ctx context.Context, args []string) error {
 }
 
 func txCommands() []txCommand {
-	return slices.Concat(identityCommands(), recoveryCommands(), consentCommands(), governanceCommands())
+	return slices.Concat(identityCommands(), recoveryCommands(), consentCommands(), governanceCommands(), trialsCommands())
 }
 
 func identityCommands() []txCommand {

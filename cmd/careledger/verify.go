@@ -13,17 +13,21 @@ import (
 
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/contract/trials"
 	"github.com/careledger/careledger/disclosure"
 	"github.com/careledger/careledger/node"
+	"github.com/careledger/careledger/trialreport"
 	"github.com/careledger/careledger/tx"
 	"github.com/careledger/careledger/verify"
 )
 
 func runVerify(ctx context.Context, args []string) error {
 	return subcommand(ctx, "verify", args, map[string]func(context.Context, []string) error{
-		"bundle": verifyBundle,
-		"report": verifyReport,
-		"data":   verifyData,
+		"bundle":       verifyBundle,
+		"report":       verifyReport,
+		"trial-report": verifyTrialReport,
+		"dataset":      verifyDataset,
+		"data":         verifyData,
 	})
 }
 
@@ -115,6 +119,50 @@ func verifyReport(_ context.Context, args []string) error {
 	}
 	fmt.Printf("verified: %d disclosures of patient %s from %s to %s, proven in the log of %d events certified by block %d\n",
 		len(r.Entries), r.Patient, r.From.Format("2006-01-02"), r.To.Format("2006-01-02"), r.LogSize, r.Height+1)
+	return nil
+}
+
+// verifyTrialReport checks a trial's outcome-switching report offline and
+// prints its findings.
+func verifyTrialReport(_ context.Context, args []string) error {
+	var r trialreport.Report
+	tr, err := readTrusted("verify trial-report", "REPORT.json", "an outcome-switching report", args, &r)
+	if err != nil {
+		return err
+	}
+	if r.Findings == nil {
+		return errors.New("NOT VERIFIED: the report has no findings")
+	}
+	if err := r.Verify(tr.chainID, tr.vals, tr.nodeKeys); err != nil {
+		return errors.New("NOT VERIFIED: " + err.Error())
+	}
+	f := r.Findings
+	fmt.Printf("verified: trial %s of %s, %d events proven in the log of %d events certified by block %d\n",
+		r.Trial, r.Sponsor, len(r.Leaves), r.LogSize, r.Height+1)
+	fmt.Printf("pre-specified (version %d): %d outcomes; %d results reports\n", f.Baseline, len(outcomesOf(f.Baseline, f)), len(f.Results))
+	for _, x := range f.NotReported {
+		fmt.Printf("not reported: %s (%s)\n", x.Outcome, x.Role)
+	}
+	for _, x := range f.NotPreSpecified {
+		fmt.Printf("not pre-specified: %s (%s in version %d, reported at block %d)\n", x.Outcome, x.Role, x.At.Version, x.At.Height)
+	}
+	for _, c := range f.Changed {
+		fmt.Printf("changed after data capture: %s from %q in version %d to %q in version %d (approved at block %d)\n",
+			c.Outcome, c.From, c.Previous, c.To, c.Version, c.At.Height)
+	}
+	if !f.Switched() {
+		fmt.Println("no switched outcome")
+	}
+	return nil
+}
+
+// outcomesOf returns the outcomes version n of the report pre-specifies.
+func outcomesOf(n uint64, f *trials.Switching) []string {
+	for _, v := range f.Versions {
+		if v.Number == n {
+			return append(append([]string{}, v.Primary...), v.Secondary...)
+		}
+	}
 	return nil
 }
 

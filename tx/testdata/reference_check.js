@@ -62,6 +62,14 @@ function build(m) {
     case 86: return claimsAuthorize({ claim: hexb(f.claim), lines: f.lines });
     case 87: return claimsAppeal({ ...f, claim: hexb(f.claim), letter: hexb(f.letter) });
     case 88: return claimsDecideAppeal({ ...f, claim: hexb(f.claim) });
+    case 96: return trialsRegister({ ...f, study: hexb(f.study), protocol: hexb(f.protocol), sap: hexb(f.sap) });
+    case 97: return trialsAmend({ ...f, protocol: hexb(f.protocol), sap: hexb(f.sap) });
+    case 98: return trialsApprove(f);
+    case 99: return trialsConsent(f);
+    case 100: return trialsEnroll({ ...f, participant: hexb(f.participant) });
+    case 101: return trialsWithdraw({ ...f, participant: hexb(f.participant) });
+    case 102: return trialsCommitData({ ...f, root: hexb(f.root), participants: f.participants.map(hexb) });
+    case 103: return trialsReport({ ...f, result: hexb(f.result) });
     case 112: return schedulePublish(f);
     case 113: return scheduleOpenSlots(f);
     case 114: return scheduleBook(hexb(f.patient), f.slot_ref);

@@ -166,6 +166,19 @@ const claimsAuthorize = ({ claim, lines }) => ({ type: 86, body: [...raw(claim),
 const claimsAppeal = ({ claim, lines = [], reason, letter = new Uint8Array(32) }) =>
   ({ type: 87, body: [...raw(claim), ...list(lines, uvarint), ...str(reason), ...raw(letter)] });
 const claimsDecideAppeal = ({ claim, overturn, reason }) => ({ type: 88, body: [...raw(claim), ...bool(overturn), ...str(reason)] });
+// Trials message bodies. Roots and commitments are 32 bytes, addresses 20;
+// outcome lists sorted bytewise.
+const trialsRegister = (t) => ({ type: 96, body: [...str(t.trial), ...str(t.sponsor), ...str(t.board),
+  ...raw(t.study), ...raw(t.protocol), ...raw(t.sap), ...list(t.primary, str), ...list(t.secondary ?? [], str)] });
+const trialsAmend = (t) => ({ type: 97, body: [...str(t.trial), ...raw(t.protocol), ...raw(t.sap),
+  ...list(t.primary, str), ...list(t.secondary ?? [], str)] });
+const trialsApprove = ({ trial, version }) => ({ type: 98, body: [...str(trial), ...uvarint(version)] });
+const trialsConsent = ({ trial, version }) => ({ type: 99, body: [...str(trial), ...uvarint(version)] });
+const trialsEnroll = ({ trial, participant }) => ({ type: 100, body: [...str(trial), ...raw(participant)] });
+const trialsWithdraw = ({ trial, participant }) => ({ type: 101, body: [...str(trial), ...raw(participant)] });
+const trialsCommitData = (d) => ({ type: 102, body: [...str(d.trial), ...str(d.dataset), ...raw(d.root),
+  ...uvarint(d.rows), ...uvarint(d.version), ...list(d.participants, raw)] });
+const trialsReport = ({ trial, result, outcomes }) => ({ type: 103, body: [...str(trial), ...raw(result), ...list(outcomes, str)] });
 
 // Scheduling, rewards and ledger message bodies. Times in Unix seconds,
 // amounts in minor units; a slot is { provider, schedule, start }.
@@ -192,5 +205,5 @@ const ledgerSend = ({ from = "", toOrg = "", toPatient = new Uint8Array(20), amo
   ({ type: 127, body: [...str(from), ...str(toOrg), ...raw(toPatient), ...uvarint(amount)] });
 
 export {
-  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, setTeam, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize, claimsAppeal, claimsDecideAppeal, slotRef, schedulePublish, scheduleOpenSlots, scheduleBook, scheduleCancel, scheduleReschedule, scheduleMark, rewardsRule, rewardsCreate, rewardsAttest, rewardsClose, ledgerSend,
+  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, setTeam, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize, claimsAppeal, claimsDecideAppeal, trialsRegister, trialsAmend, trialsApprove, trialsConsent, trialsEnroll, trialsWithdraw, trialsCommitData, trialsReport, slotRef, schedulePublish, scheduleOpenSlots, scheduleBook, scheduleCancel, scheduleReschedule, scheduleMark, rewardsRule, rewardsCreate, rewardsAttest, rewardsClose, ledgerSend,
 };
