@@ -249,6 +249,10 @@ func problemOf(err error) problem {
 	if errors.As(err, &u) {
 		return problem{Type: "epcisException:ValidationException", Title: "unsupported_media_type", Status: http.StatusUnsupportedMediaType, Detail: u.Error()}
 	}
+	var na *notAcceptable
+	if errors.As(err, &na) {
+		return problem{Type: "epcisException:ValidationException", Title: "not_acceptable", Status: http.StatusNotAcceptable, Detail: na.Error()}
+	}
 	code, ok := tx.CodeOf(err)
 	if !ok {
 		var ce interface{ Code() tx.Code }
