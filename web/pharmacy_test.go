@@ -2,6 +2,9 @@ package web_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
@@ -9,6 +12,7 @@ import (
 	"time"
 
 	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/supply"
 	"github.com/careledger/careledger/demo"
 	"github.com/careledger/careledger/keys"
@@ -159,5 +163,118 @@ func TestIdentifierParsing(t *testing.T) {
 		if got != c.want {
 			t.Errorf("parseIdentifier(%q) = %s; want %s", c.in, got, c.want)
 		}
+	}
+}
+
+// TestPharmacyEvents runs the view at the pharmacy's own node, where its
+// admin captured the receipt of a pack through /epcis: the EPCIS search
+// shows that event's body (the pharmacy captured it) and the summaries of
+// the manufacturer's commissioning and shipment, whose bodies the
+// manufacturer keeps. A member of a pharma organization with no pharmacist
+// role lands on the pharmacy view by the organization's type.
+func TestPharmacyEvents(t *testing.T) {
+	chromiumPath(t)
+	const pharmacyGLN, makerGLN = "urn:epc:id:pgln:0614143.00000", "urn:epc:id:pgln:0614141.00000"
+	n := nodetest.Start(t, node.InitOptions{ChainID: "careledger-pharmacy",
+		Org:    node.Org{ID: demo.Pharmacy, Name: "Corner Pharmacy", Type: identity.Pharma},
+		Others: []node.Org{{ID: demo.Manufacturer, Name: "Acme Pharma", Type: identity.Pharma}},
+		Config: node.Config{EPCISParties: map[string]string{pharmacyGLN: demo.Pharmacy, makerGLN: demo.Manufacturer}}})
+	ctx := context.Background()
+	maker, err := node.KeysDir(n.Home).Load(demo.Manufacturer+"-admin", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pack := supply.SGTIN(demo.ProductGTIN, "P1")
+	event := func(n int, step string, action supply.Action) supply.Event {
+		e := supply.Event{Hash: sha256.Sum256([]byte{byte(n)}), Kind: supply.ObjectEvent, Action: action, BizStep: step, EPCs: []supply.EPC{pack}}
+		if step == supply.StepShipping {
+			e.Source, e.Destination = demo.Manufacturer, demo.Pharmacy
+		} else {
+			e.Lot, e.Expiry = "LOT7", 20301231
+		}
+		return e
+	}
+	for _, m := range []contract.Msg{
+		supply.RegisterProduct{Owner: demo.Manufacturer, GTIN: demo.ProductGTIN},
+		supply.Record{Events: []supply.Event{event(1, supply.StepCommissioning, supply.Add), event(2, supply.StepShipping, supply.Observe)}},
+	} {
+		if _, err := n.Client.Send(ctx, maker, contract.Encode(m)); err != nil {
+			t.Fatalf("%T: %v", m, err)
+		}
+	}
+	// The pharmacy's admin captures the receipt, as its system would.
+	receipt := `{"@context":["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],"type":"EPCISDocument","schemaVersion":"2.0",` +
+		`"creationDate":"2025-01-02T00:00:00Z","epcisBody":{"eventList":[{"type":"ObjectEvent","eventTime":"2025-01-02T09:00:00Z",` +
+		`"eventTimeZoneOffset":"+00:00","epcList":["https://id.gs1.org/01/` + demo.ProductGTIN + `/21/P1"],"action":"OBSERVE",` +
+		`"bizStep":"receiving","disposition":"in_progress","sourceList":[{"type":"owning_party","source":"` + makerGLN + `"}],` +
+		`"destinationList":[{"type":"owning_party","destination":"` + pharmacyGLN + `"}]}]}}`
+	captureEPCIS(t, n.URL, n.Token(t, n.Admin), receipt)
+
+	file := filepath.Join(t.TempDir(), "pharmacy-admin.key")
+	if err := keys.Write(file, n.Admin, nil); err != nil {
+		t.Fatal(err)
+	}
+	p := newBrowser(t, n.URL).person("pharmacy admin")
+	p.signInWithFile("pharmacy-admin", file, "")
+	p.waitFor("the pharmacy view", `document.getElementById("main").dataset.route === "#/pharmacy"`)
+	set(p, "#q-epc", "(01)"+demo.ProductGTIN+"(21)P1")
+	p.click("#events-form button[type=submit]")
+	p.waitFor("the events", `document.querySelector("#events-count")`)
+	if got := p.text("#events-count"); got != "3 events, 2 with the body withheld." {
+		t.Errorf("the EPCIS search finds %q; want 3 events, 2 withheld", got)
+	}
+	body := p.text("#events-result li.event:not(.withheld)")
+	if !strings.Contains(body, "receiving") || !strings.Contains(body, "https://id.gs1.org/01/"+demo.ProductGTIN+"/21/P1") || strings.Contains(body, "Body not shown") {
+		t.Errorf("the pharmacy's own event shows %q; want its body: receiving, its EPC", body)
+	}
+	p.click("#events-result li.event:not(.withheld) summary")
+	if got := p.text("#events-result li.event:not(.withheld) pre"); !strings.Contains(got, makerGLN) {
+		t.Errorf("the full event shows %q; want the document's source %s", got, makerGLN)
+	}
+	// Only receiving: the body, not the manufacturer's events.
+	set(p, "#q-step", "receiving")
+	p.click("#events-form button[type=submit]")
+	p.waitFor("the receiving events", `document.querySelector("#events-count")?.innerText === "1 event."`)
+}
+
+// captureEPCIS posts a document to /epcis/capture and waits for its job
+// to succeed.
+func captureEPCIS(t *testing.T, base, token, doc string) {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/epcis/capture", strings.NewReader(doc))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/ld+json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST /epcis/capture = %d; want 202", res.StatusCode)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", base+res.Header.Get("Location"), nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		r, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var job struct {
+			Running, Success bool
+			Errors           []json.RawMessage
+		}
+		json.NewDecoder(r.Body).Decode(&job)
+		r.Body.Close()
+		if !job.Running {
+			if !job.Success {
+				t.Fatalf("the capture failed: %s", job.Errors)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the capture job is still running")
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
