@@ -38,7 +38,7 @@ func commands() []command {
 		{"auth", "get a bearer token for a key: auth token", runAuth},
 		{"fhir", "read or write FHIR records as a key's holder: fhir METHOD PATH [FILE]", runFHIR},
 		{"audit", "a patient's accounting of disclosures: audit disclosures PATIENT", runAudit},
-		{"supply", "drug supply chain: register-product, record, recall, release, verify, journey, subscribe", runSupply},
+		{"supply", "drug supply chain: register-product, record, recall, release, verify, journey, lot, subscribe", runSupply},
 		{"verify", "check offline, with no node: verify bundle FILE, verify report FILE", runVerify},
 		{"rebuild", "rebuild a stopped node's index and audit log from its blocks", runRebuild},
 		{"bench", "measure committed tx/s and latency beside CometBFT's kvstore; bench join: a node's join time", runBench},
