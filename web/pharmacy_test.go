@@ -3,13 +3,13 @@ package web_test
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/json"
-	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
@@ -167,9 +167,10 @@ func TestIdentifierParsing(t *testing.T) {
 }
 
 // TestPharmacyEvents runs the view at the pharmacy's own node, where its
-// admin captured the receipt of a pack through /epcis: the EPCIS search
-// shows that event's body (the pharmacy captured it) and the summaries of
-// the manufacturer's commissioning and shipment, whose bodies the
+// admin records the receipt of a pack from the page (an EPCIS event
+// captured through /epcis; a second receipt is refused):
+// the EPCIS search shows that event's body and the summaries of the
+// manufacturer's commissioning and shipment, whose bodies the
 // manufacturer keeps. A member of a pharma organization with no pharmacist
 // role lands on the pharmacy view by the organization's type.
 func TestPharmacyEvents(t *testing.T) {
@@ -202,14 +203,6 @@ func TestPharmacyEvents(t *testing.T) {
 			t.Fatalf("%T: %v", m, err)
 		}
 	}
-	// The pharmacy's admin captures the receipt, as its system would.
-	receipt := `{"@context":["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"],"type":"EPCISDocument","schemaVersion":"2.0",` +
-		`"creationDate":"2025-01-02T00:00:00Z","epcisBody":{"eventList":[{"type":"ObjectEvent","eventTime":"2025-01-02T09:00:00Z",` +
-		`"eventTimeZoneOffset":"+00:00","epcList":["https://id.gs1.org/01/` + demo.ProductGTIN + `/21/P1"],"action":"OBSERVE",` +
-		`"bizStep":"receiving","disposition":"in_progress","sourceList":[{"type":"owning_party","source":"` + makerGLN + `"}],` +
-		`"destinationList":[{"type":"owning_party","destination":"` + pharmacyGLN + `"}]}]}}`
-	captureEPCIS(t, n.URL, n.Token(t, n.Admin), receipt)
-
 	file := filepath.Join(t.TempDir(), "pharmacy-admin.key")
 	if err := keys.Write(file, n.Admin, nil); err != nil {
 		t.Fatal(err)
@@ -217,6 +210,28 @@ func TestPharmacyEvents(t *testing.T) {
 	p := newBrowser(t, n.URL).person("pharmacy admin")
 	p.signInWithFile("pharmacy-admin", file, "")
 	p.waitFor("the pharmacy view", `document.getElementById("main").dataset.route === "#/pharmacy"`)
+	// The admin records the pack's receipt from the page (an EPCIS event
+	// captured at this node); receiving it again, with no shipment to
+	// match, is refused, and says why.
+	receive := func(step, epc string) string {
+		t.Helper()
+		eval[bool](p, "clear", `(document.querySelector("#move-result").replaceChildren(), true)`)
+		p.do("choose the step", chromedp.SetValue(chromedp.CSS("#m-step"), step))
+		set(p, "#m-epcs", epc)
+		set(p, "#m-from", makerGLN)
+		set(p, "#m-to", pharmacyGLN)
+		p.click("#move-form button[type=submit]")
+		p.waitFor("the capture", `document.querySelector("#move-ok, #move-refused")`)
+		return p.text("#move-result")
+	}
+	if got := receive("receiving", "(01)"+demo.ProductGTIN+"(21)P1"); !strings.Contains(got, "Receipt of 1 item recorded") {
+		t.Errorf("receiving the pack shows %q; want it recorded", got)
+	}
+	if got := receive("receiving", "https://id.gs1.org/01/"+demo.ProductGTIN+"/21/P1"); !strings.Contains(got, "Not recorded") {
+		t.Errorf("receiving the pack a second time shows %q; want it refused (no shipment to match)", got)
+	} else {
+		t.Logf("a second receipt: %s", got)
+	}
 	set(p, "#q-epc", "(01)"+demo.ProductGTIN+"(21)P1")
 	p.click("#events-form button[type=submit]")
 	p.waitFor("the events", `document.querySelector("#events-count")`)
@@ -235,46 +250,4 @@ func TestPharmacyEvents(t *testing.T) {
 	set(p, "#q-step", "receiving")
 	p.click("#events-form button[type=submit]")
 	p.waitFor("the receiving events", `document.querySelector("#events-count")?.innerText === "1 event."`)
-}
-
-// captureEPCIS posts a document to /epcis/capture and waits for its job
-// to succeed.
-func captureEPCIS(t *testing.T, base, token, doc string) {
-	t.Helper()
-	req, _ := http.NewRequest("POST", base+"/epcis/capture", strings.NewReader(doc))
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/ld+json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	if res.StatusCode != http.StatusAccepted {
-		t.Fatalf("POST /epcis/capture = %d; want 202", res.StatusCode)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		req, _ := http.NewRequest("GET", base+res.Header.Get("Location"), nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		r, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var job struct {
-			Running, Success bool
-			Errors           []json.RawMessage
-		}
-		json.NewDecoder(r.Body).Decode(&job)
-		r.Body.Close()
-		if !job.Running {
-			if !job.Success {
-				t.Fatalf("the capture failed: %s", job.Errors)
-			}
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the capture job is still running")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }

@@ -1,7 +1,9 @@
 // The pharmacy and trading-partner view (members of pharma and regulator
 // organizations): verify a product identifier as DSCSA asks (typed, or a
 // GS1 Digital Link or barcode text pasted or scanned), see the item's
-// journey on the ledger, search EPCIS events, and look up a lot's recall.
+// journey on the ledger, receive and ship (an EPCIS event captured at this
+// node, for its own organization), search EPCIS events, and look up a
+// lot's recall.
 import { act, field, form, h, section, table } from "./ui.js";
 
 const GS = "\u001d"; // the FNC1 separator of a GS1 barcode's text
@@ -161,6 +163,37 @@ function epcOf(s) {
   return `https://id.gs1.org/01/${gtin14(id.gtin)}/21/${encodeURIComponent(id.serial)}`;
 }
 
+// captureEvent posts one EPCIS event to /epcis/capture and waits for its
+// job; it returns the job, or throws its problem.
+async function captureEvent(session, event) {
+  await session.fresh();
+  const doc = { "@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"], type: "EPCISDocument", schemaVersion: "2.0",
+    creationDate: new Date().toISOString(), epcisBody: { eventList: [event] } };
+  const res = await fetch("/epcis/capture", { method: "POST", body: JSON.stringify(doc),
+    headers: { Authorization: "Bearer " + session.token, "Content-Type": "application/ld+json", Accept: "application/json" } });
+  if (res.status !== 202) {
+    const p = await res.json().catch(() => ({}));
+    throw new Error(p.detail || p.title || `HTTP ${res.status}`);
+  }
+  const location = res.headers.get("Location");
+  for (let i = 0; i < 150; i++) {
+    const job = await session.get(location);
+    if (!job.running) {
+      if (!job.success) throw new Error(job.errors?.map((e) => e.detail || e.title).join("; ") || "The capture failed.");
+      return job;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("The capture is still running; look for it in the events below.");
+}
+
+// zoneOffset is the browser's UTC offset as EPCIS writes it (+01:00).
+function zoneOffset(d) {
+  const m = -d.getTimezoneOffset();
+  const pad = (n) => String(Math.floor(Math.abs(n))).padStart(2, "0");
+  return `${m < 0 ? "-" : "+"}${pad(m / 60)}:${pad(m % 60)}`;
+}
+
 const STEPS = ["commissioning", "packing", "unpacking", "shipping", "receiving", "dispensing", "decommissioning", "destroying", "inspecting", "holding", "storing", "retail_selling"];
 
 export async function pharmacyView({ main, session, params }) {
@@ -235,6 +268,32 @@ export async function pharmacyView({ main, session, params }) {
       events.length ? h("ol", { class: "events" }, events.map(eventView)) : null);
   }, { id: "events-form" });
 
+  // Receive and ship: one event captured at this node for its own
+  // organization (the node refuses members of other organizations).
+  const moved = h("div", { id: "move-result", "aria-live": "polite" });
+  const move = form("Receive or ship", [
+    field("What happens", "step", { id: "m-step" }, [["receiving", "Receiving: it arrived here"], ["shipping", "Shipping: it leaves here"]]),
+    field("Items or cases, one per line", "epcs", { id: "m-epcs", type: "textarea", rows: "3", required: true,
+      hint: "Each as you would scan it: a Digital Link, an element string, an SSCC (18 digits) or an EPC URN" }),
+    field("From: the shipper's owning party", "from", { id: "m-from", required: true, autocomplete: "off", hint: "Its PGLN or SGLN, such as urn:epc:id:pgln:0614141.00000" }),
+    field("To: the receiver's owning party", "to", { id: "m-to", required: true, autocomplete: "off" }),
+  ], "Record on the ledger", async (fd) => {
+    const epcs = fd.get("epcs").split("\n").map((x) => x.trim()).filter(Boolean).map(epcOf);
+    const receiving = fd.get("step") === "receiving";
+    const now = new Date();
+    const event = { type: "ObjectEvent", eventTime: now.toISOString(), eventTimeZoneOffset: zoneOffset(now), epcList: epcs, action: "OBSERVE",
+      bizStep: fd.get("step"), disposition: receiving ? "in_progress" : "in_transit",
+      sourceList: [{ type: "owning_party", source: fd.get("from").trim() }], destinationList: [{ type: "owning_party", destination: fd.get("to").trim() }] };
+    moved.replaceChildren(h("p", { text: "Capturing…" }));
+    try {
+      await captureEvent(session, event);
+      moved.replaceChildren(h("p", { id: "move-ok", class: "ok" }, h("span", { "aria-hidden": "true", text: "✓ " }),
+        `${receiving ? "Receipt" : "Shipment"} of ${epcs.length} item${epcs.length === 1 ? "" : "s"} recorded on the ledger.`));
+    } catch (e) {
+      moved.replaceChildren(h("p", { id: "move-refused", class: "error", role: "alert" }, h("span", { "aria-hidden": "true", text: "✗ " }), `Not recorded: ${e.message}`));
+    }
+  }, { id: "move-form" });
+
   // Recall lookup.
   const lotResult = h("div", { id: "lot-result", "aria-live": "polite" });
   const recall = form("Recall lookup", [
@@ -266,6 +325,7 @@ export async function pharmacyView({ main, session, params }) {
 
   main.append(
     section("Verify a product identifier", "verify-product", h("p", { class: "hint", text: "Every verification is answered from the ledger and recorded on it as a receipt naming you." }), verify, answer, journey),
+    section("Receive and ship", "move", h("p", { class: "hint", text: "Records an EPCIS event at this node for your organization: only the holder may ship, and a receipt must match a shipment to you. Its body stays here." }), move, moved),
     section("Recall lookup", "recall", recall, lotResult),
     section("EPCIS events", "epcis-events", h("p", { class: "hint", text: "Events this node holds or the chain records. A body is shown to the parties an event names and to regulators; others see the chain's summary." }), search, found),
   );
