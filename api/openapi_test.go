@@ -25,6 +25,7 @@ import (
 	"github.com/careledger/careledger/contract/schedule"
 	"github.com/careledger/careledger/disclosure"
 	"github.com/careledger/careledger/dscsa"
+	"github.com/careledger/careledger/epcisapi"
 	"github.com/careledger/careledger/smart"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tx"
@@ -126,6 +127,23 @@ func TestOpenAPIRoutes(t *testing.T) {
 		}
 		if got, _ := lookup(op, "security").([]any); len(got) != 1 {
 			t.Errorf("openapi.json %s security = %v; want bearerAuth", pattern, got)
+		}
+	}
+
+	// Package epcisapi's routes (the EPCIS 2.0 REST binding at /epcis),
+	// each with its access rule; a wildcard {eventID...} is {eventID} here.
+	for _, rt := range epcisapi.Routes() {
+		served[strings.ReplaceAll(rt.Pattern, "...}", "}")] = true
+		method, path, _ := strings.Cut(strings.ReplaceAll(rt.Pattern, "...}", "}"), " ")
+		op := lookup(paths, path, strings.ToLower(method))
+		if op == nil {
+			t.Errorf("openapi.json lacks route %q", rt.Pattern)
+		}
+		if got := lookup(op, "x-access"); got != rt.Access {
+			t.Errorf("openapi.json %s x-access = %v; want %s", rt.Pattern, got, rt.Access)
+		}
+		if got, _ := lookup(op, "security").([]any); (len(got) == 1) != (rt.Access != "open") {
+			t.Errorf("openapi.json %s security = %v; want bearerAuth unless open", rt.Pattern, got)
 		}
 	}
 

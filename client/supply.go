@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	v1 "github.com/careledger/careledger/api/v1"
 )
@@ -49,6 +50,24 @@ func (c *Client) Journey(ctx context.Context, token, epc string) (v1.Journey, er
 	}
 	var j v1.Journey
 	return j, c.do(ctx, http.MethodGet, path+"?linkType=gs1:traceability", nil, &j, bearer(token))
+}
+
+// Lot reads a GTIN's lot (GET /01/{gtin}/10/{lot}): its recall, holders
+// and the page of its units that pageToken names ("" for the first).
+func (c *Client) Lot(ctx context.Context, token, gtin, lot string, perPage int, pageToken string) (v1.Lot, error) {
+	q := url.Values{}
+	if perPage > 0 {
+		q.Set("perPage", strconv.Itoa(perPage))
+	}
+	if pageToken != "" {
+		q.Set("nextPageToken", pageToken)
+	}
+	path := "/01/" + url.PathEscape(gtin) + "/10/" + url.PathEscape(lot)
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	var l v1.Lot
+	return l, c.do(ctx, http.MethodGet, path, nil, &l, bearer(token))
 }
 
 // Subscribe subscribes the token's organization to a named query

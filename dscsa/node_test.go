@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -325,5 +326,63 @@ func wait(t *testing.T, c <-chan struct{}, what string) {
 	case <-c:
 	case <-time.After(20 * time.Second):
 		t.Fatalf("no delivery of %s in 20 s", what)
+	}
+}
+
+// TestLotRecallLookup walks a lot to two holders, dispenses one unit and
+// recalls the lot: the lookup lists the holders, every unit with its
+// holder and status, page by page.
+func TestLotRecallLookup(t *testing.T) {
+	sn := startSupply(t)
+	ctx := context.Background()
+	var units []supply.EPC
+	for _, s := range []string{"L1", "L2", "L3"} {
+		units = append(units, supply.SGTIN(gtin, s))
+	}
+	sn.record(maker, supply.StepCommissioning, supply.Add, "", "", units...)
+	sn.record(maker, supply.StepShipping, supply.Observe, maker, pharmacy, units[1:]...)
+	sn.record(pharmacy, supply.StepReceiving, supply.Observe, maker, pharmacy, units[1:]...)
+	sn.record(pharmacy, supply.StepDispensing, supply.Observe, "", "", units[2])
+	sn.send(maker, supply.Recall{GTIN: gtin, Lot: lot})
+
+	tok := sn.token(pharmacy)
+	l, err := sn.Client.Lot(ctx, tok, gtin, lot, 2, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := sn.Client.Lot(ctx, tok, gtin, lot, 2, l.NextPageToken)
+	if err != nil || l.NextPageToken == "" {
+		t.Fatalf("the second page: %v (token %q)", err, l.NextPageToken)
+	}
+	var got []string
+	for _, u := range append(l.Units, next.Units...) {
+		got = append(got, u.Serial+":"+u.Status+"@"+u.Holder)
+	}
+	want := "L1:recalled@acme-pharma L2:recalled@corner-pharmacy L3:dispensed@"
+	if strings.Join(got, " ") != want || !l.Recalled || l.RecalledAt == 0 || !l.Known || next.NextPageToken != "" {
+		t.Errorf("Lot = %s, recalled %v at %d, known %v, then %q; want %s, recalled, known, one more page", strings.Join(got, " "), l.Recalled, l.RecalledAt, l.Known, next.NextPageToken, want)
+	}
+	if want := []v1.LotHolder{{Org: maker, Items: 1}, {Org: pharmacy, Items: 1}}; !slices.Equal(l.Holders, want) {
+		t.Errorf("Lot holders = %v; want %v", l.Holders, want)
+	}
+
+	unknown, err := sn.Client.Lot(ctx, tok, gtin, "NO-SUCH-LOT", 0, "")
+	if err != nil || unknown.Known || unknown.Recalled || len(unknown.Units) != 0 {
+		t.Errorf("Lot(unknown lot) = %+v, %v; want an empty answer", unknown, err)
+	}
+	for _, c := range []struct {
+		who, gtin, page string
+		perPage         int
+		code            tx.Code
+	}{
+		{hospital, gtin, "", 0, tx.CodeUnauthorized},
+		{pharmacy, "09521234543214", "", 0, tx.CodeMalformed},
+		{pharmacy, gtin, "", 5000, tx.CodeInvalid},
+		{pharmacy, gtin, "!", 0, tx.CodeInvalid},
+	} {
+		_, err := sn.Client.Lot(ctx, sn.token(c.who), c.gtin, lot, c.perPage, c.page)
+		if !client.IsCode(err, c.code) {
+			t.Errorf("Lot(%s, %s, perPage %d, page %q) as %s: %v; want %v", c.gtin, lot, c.perPage, c.page, c.who, err, c.code)
+		}
 	}
 }

@@ -142,6 +142,7 @@ func (s *Server) routeTable() []route {
 	return []route{
 		{"GET /01/{gtin}/21/{serial}", s.identifier},
 		{"GET /01/{gtin}/10/{lot}/21/{serial}", s.identifier},
+		{"GET /01/{gtin}/10/{lot}", s.lot},
 		{"GET /00/{sscc}", s.logisticUnit},
 		{"POST " + subscriptionsPath, s.subscribe},
 		{"GET " + subscriptionsPath, s.listSubscriptions},

@@ -35,3 +35,43 @@ func BenchmarkHash(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkXMLAnswer measures, per event, what an XML query answer adds:
+// writing the decoded events as an XML query document, beside the
+// baseline of decoding the JSON-LD document they came from (what a JSON
+// answer's bodies already cost to capture), and reading the written XML
+// back, as a client does.
+func BenchmarkXMLAnswer(b *testing.B) {
+	data, err := os.ReadFile(hashExamples + "/epcisDocWithVariousEventTypes.jsonld")
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc, err := ParseJSON(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	written, err := QueryDocumentXML("2026-12-03T00:00:00Z", "SimpleEventQuery", doc.Events, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	perEvent := func(b *testing.B, f func() error) {
+		for b.Loop() {
+			if err := f(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(doc.Events)), "ns/event")
+	}
+	b.Run("baseline-parse-json", func(b *testing.B) {
+		perEvent(b, func() error { _, err := ParseJSON(data); return err })
+	})
+	b.Run("write-xml", func(b *testing.B) {
+		perEvent(b, func() error {
+			_, err := QueryDocumentXML("2026-12-03T00:00:00Z", "SimpleEventQuery", doc.Events, nil)
+			return err
+		})
+	})
+	b.Run("read-xml-back", func(b *testing.B) {
+		perEvent(b, func() error { _, err := ParseXML(written); return err })
+	})
+}

@@ -10,6 +10,11 @@
 // GTIN/SSCC/GLN check digits, CBV vocabularies), and fail with an *Error
 // that names the event and field and maps to a tx.Code.
 //
+// QueryDocumentXML and EventXML write events as EPCIS 2.0 XML from the
+// same data model, so that ParseXML reads them back with the same hashes
+// (but where the reference hashes a JSON document's CURIEs as written:
+// Event.HasJSONCURIEs).
+//
 // Event.HashID is the CBV 2.0 event hash (ni:///sha-256;…?ver=CBV2.0),
 // computed exactly as the reference implementation
 // (RalphTro/epcis-event-hash-generator) computes it, over the event in the

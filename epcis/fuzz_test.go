@@ -77,3 +77,37 @@ func FuzzHash(f *testing.F) {
 		}
 	})
 }
+
+// FuzzXMLRoundTrip writes every document ParseJSON or ParseXML accepts as
+// an XML query document, which must parse back into as many events, each
+// with the hash it had unless the reference hashes its JSON CURIEs
+// unexpanded (see QueryDocumentXML).
+func FuzzXMLRoundTrip(f *testing.F) {
+	f.Add([]byte(oneEvent))
+	addExampleSeeds(f, ".jsonld")
+	addExampleSeeds(f, ".xml")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		doc, err := ParseJSON(b)
+		if err != nil {
+			if doc, err = ParseXML(b); err != nil {
+				return
+			}
+		}
+		out, err := QueryDocumentXML("2026-01-01T00:00:00Z", "SimpleEventQuery", doc.Events, nil)
+		if errors.Is(err, ErrNotXML) {
+			return
+		}
+		if err != nil {
+			t.Fatalf("QueryDocumentXML: %v", err)
+		}
+		back, err := Limits{MaxBytes: 1 << 30}.ParseXML(out)
+		if err != nil || len(back.Events) != len(doc.Events) {
+			t.Fatalf("ParseXML(written) = %v; want %d events\n%s", err, len(doc.Events), out)
+		}
+		for i, e := range doc.Events {
+			if !e.HasJSONCURIEs() && back.Events[i].HashID() != e.HashID() {
+				t.Fatalf("event %d: hash %s after the round trip; want %s\n%s", i, back.Events[i].HashID(), e.HashID(), out)
+			}
+		}
+	})
+}

@@ -2,7 +2,9 @@ package epcisapi_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/supply"
+	"github.com/careledger/careledger/epcis"
 	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/nodetest"
 )
@@ -111,7 +114,101 @@ func TestSharedDocuments(t *testing.T) {
 		if invalid < 15 || accepted < 60 {
 			t.Errorf("walked %d invalid and %d accepted documents; want at least 15 and 60", invalid, accepted)
 		}
+		checkXMLAnswers(t, maker, makerTok, maker.Token(t, wholesaler.Admin))
 	})
+}
+
+// checkXMLAnswers asks n for every event it holds in JSON-LD and in XML:
+// the XML answer is an EPCIS 2.0 query document that epcis.ParseXML reads
+// into the same events, in order, with the hashes of the JSON answer's
+// (the chain's hash IDs), but for the events whose JSON CURIEs the
+// reference hashes unexpanded; one event reads as XML too; and an Accept
+// header naming nothing served is refused with 406. A member of another
+// organization, whom the events do not name, finds them all after the
+// EventList, withheld.
+func checkXMLAnswers(t *testing.T, n *nodetest.Node, token, other string) {
+	t.Helper()
+	as := token
+	get := func(path, accept string) (int, []byte) {
+		req, _ := http.NewRequest("GET", n.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+as)
+		req.Header.Set("Accept", accept)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if res.StatusCode == http.StatusOK && strings.Contains(accept, "xml") && !strings.HasPrefix(res.Header.Get("Content-Type"), "application/xml") {
+			t.Errorf("GET %s with Accept %s answers %s", path, accept, res.Header.Get("Content-Type"))
+		}
+		return res.StatusCode, b
+	}
+	// The JSON answer's events as written (their keys' order is part of
+	// what a JSON event hashes).
+	status, body := get("/epcis/events?perPage=1000", "application/ld+json")
+	var answer struct {
+		EPCISBody struct {
+			QueryResults struct {
+				ResultsBody struct{ EventList []json.RawMessage } `json:"resultsBody"`
+			} `json:"queryResults"`
+		} `json:"epcisBody"`
+	}
+	if err := json.Unmarshal(body, &answer); status != http.StatusOK || err != nil {
+		t.Fatalf("GET /epcis/events = %d, %v", status, err)
+	}
+	events := answer.EPCISBody.QueryResults.ResultsBody.EventList
+	status, body = get("/epcis/events?perPage=1000", "application/xml")
+	if status != http.StatusOK {
+		t.Fatalf("GET /epcis/events as XML = %d %s", status, body)
+	}
+	doc, err := epcis.ParseXML(body)
+	if err != nil || doc.Type != "EPCISQueryDocument" || len(doc.Events) != len(events) || len(events) < 20 {
+		t.Fatalf("the XML answer: %v, a %s of %d events; want a query document of the JSON answer's %d (at least 20)", err, doc.Type, len(doc.Events), len(events))
+	}
+	same, curies := 0, 0
+	for i, ev := range events {
+		j, err := epcis.ParseJSON(ev)
+		if err != nil {
+			t.Fatalf("event %d of the JSON answer: %v", i, err)
+		}
+		want, got := j.Events[0], doc.Events[i]
+		switch {
+		case want.HasJSONCURIEs():
+			curies++
+		case got.HashID() != want.HashID() || got.EventID != want.EventID:
+			t.Errorf("event %d in XML: %s (eventID %s); want %s (eventID %s)", i, got.HashID(), got.EventID, want.HashID(), want.EventID)
+		default:
+			same++
+		}
+	}
+	t.Logf("%d events in XML with the hashes of their JSON; %d with JSON CURIEs the reference hashes otherwise", same, curies)
+
+	id := doc.Events[0].EventID
+	status, body = get("/epcis/events/"+url.PathEscape(id), "application/xml")
+	if one, err := epcis.ParseXML(body); status != http.StatusOK || err != nil || len(one.Events) != 1 || one.Events[0].EventID != id {
+		t.Errorf("GET /epcis/events/{id} as XML = %d, %v: %s", status, err, body)
+	}
+	for _, accept := range []string{"text/html", "application/xml;q=0, application/json;q=0", "text/csv"} {
+		if status, body := get("/epcis/events", accept); status != http.StatusNotAcceptable {
+			t.Errorf("GET /epcis/events with Accept %q = %d %s; want 406", accept, status, body)
+		}
+	}
+	for _, accept := range []string{"*/*", "application/json", "text/html, application/ld+json;q=0.5"} {
+		if status, body := get("/epcis/events?perPage=1", accept); status != http.StatusOK || !strings.HasPrefix(string(body), "{") {
+			t.Errorf("GET /epcis/events with Accept %q = %d %.80s; want JSON-LD", accept, status, body)
+		}
+	}
+
+	as = other
+	shown := queryEvents(t, n, other, "perPage=1000&EQ_bizStep=shipping")
+	status, body = get("/epcis/events?perPage=1000&EQ_bizStep=shipping", "application/xml")
+	seen, err := epcis.ParseXML(body)
+	withheld := strings.Count(string(body), `reason="withheld"`)
+	if status != http.StatusOK || err != nil || withheld == 0 || len(seen.Events)+withheld != len(shown) ||
+		!strings.Contains(string(body), `<withheldEventList xmlns="https://careledger.org/epcis/">`) {
+		t.Errorf("the XML answer to another organization: %d, %v, %d events and %d withheld of %d: %s; want the withheld after the EventList", status, err, len(seen.Events), withheld, len(shown), body)
+	}
 }
 
 // corpusFiles lists the shared EPCIS documents under dirs, without query

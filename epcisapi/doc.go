@@ -2,7 +2,10 @@
 // /epcis, following the EPCIS 2.0 REST binding: POST /epcis/capture (a
 // document in JSON, JSON-LD or XML 2.0/1.2) and POST /epcis/events (one
 // event) start a capture job; GET /epcis/capture/{id} reports it; GET
-// /epcis/events and GET /epcis/events/{eventID} query.
+// /epcis/events and GET /epcis/events/{eventID} query, answering JSON-LD,
+// or EPCIS 2.0 XML for Accept: application/xml (406 for what is neither;
+// events withheld from the asker follow the XML EventList, in CareLedger's
+// namespace).
 //
 // A document is captured whole or not at all: every event is parsed,
 // validated, hashed (CBV 2.0) and converted before anything is sent, and

@@ -121,3 +121,50 @@ func FuzzCapture(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNegotiate: any Accept header picks JSON-LD or XML, or is refused as
+// not acceptable; one that allows anything, or JSON, is never refused.
+func FuzzNegotiate(f *testing.F) {
+	for _, s := range []string{"", "*/*", "application/xml", "application/ld+json;q=0.5, application/xml;q=0.9",
+		"text/html", "application/json;q=0", "text/xml;q=abc", "application/*;q=0.1, text/plain"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, accept string) {
+		got, err := negotiate(accept)
+		var na *notAcceptable
+		switch {
+		case err != nil && !errors.As(err, &na):
+			t.Fatalf("negotiate(%q): %v; want notAcceptable", accept, err)
+		case err == nil && got != jsonLD && got != xmlDoc:
+			t.Fatalf("negotiate(%q) = %v", accept, got)
+		}
+		if _, err := negotiate(accept + ", */*"); err != nil && !strings.Contains(accept, ";") {
+			t.Fatalf("negotiate(%q, */*) refused: %v", accept, err)
+		}
+	})
+}
+
+// TestNegotiate: the format each Accept header gets.
+func TestNegotiate(t *testing.T) {
+	for _, c := range []struct {
+		accept string
+		want   format
+		ok     bool
+	}{
+		{"", jsonLD, true},
+		{"*/*", jsonLD, true},
+		{"application/xml", xmlDoc, true},
+		{"text/xml", xmlDoc, true},
+		{"application/json", jsonLD, true},
+		{"application/ld+json;q=0.5, application/xml;q=0.9", xmlDoc, true},
+		{"application/xml, application/ld+json", xmlDoc, true},
+		{"text/html, application/xml;q=0.1", xmlDoc, true},
+		{"text/html", 0, false},
+		{"application/xml;q=0", 0, false},
+	} {
+		got, err := negotiate(c.accept)
+		if (err == nil) != c.ok || c.ok && got != c.want {
+			t.Errorf("negotiate(%q) = %v, %v; want %v (acceptable %v)", c.accept, got, err, c.want, c.ok)
+		}
+	}
+}

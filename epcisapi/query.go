@@ -234,6 +234,11 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, err)
 		return
 	}
+	form, err := negotiate(r.Header.Get("Accept"))
+	if err != nil {
+		s.problem(w, err)
+		return
+	}
 	f, err := parseFilter(r.URL.Query())
 	if err != nil {
 		s.problem(w, err)
@@ -251,7 +256,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 		q.Set("nextPageToken", pageToken(f.offset+f.perPage))
 		w.Header().Set("Link", "<"+r.URL.Path+"?"+q.Encode()+`>; rel="next"`)
 	}
-	s.writeJSON(w, http.StatusOK, queryDocument(page, s.opts.Now()))
+	s.writeEvents(w, form, page, false)
 }
 
 // find answers f: the events this node holds, in capture order, then
@@ -388,6 +393,11 @@ func (s *Server) event(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, err)
 		return
 	}
+	form, err := negotiate(r.Header.Get("Accept"))
+	if err != nil {
+		s.problem(w, err)
+		return
+	}
 	id := r.PathValue("eventID")
 	if u, err := url.PathUnescape(id); err == nil {
 		id = u
@@ -400,7 +410,7 @@ func (s *Server) event(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.RUnlock()
 	if e != nil {
-		s.writeJSON(w, http.StatusOK, s.shown(e, v))
+		s.writeEvents(w, form, []result{s.shown(e, v)}, true)
 		return
 	}
 	if isHash {
@@ -410,7 +420,7 @@ func (s *Server) event(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if rec != nil {
-			s.writeJSON(w, http.StatusOK, s.remote(r.Context(), rec, v))
+			s.writeEvents(w, form, []result{s.remote(r.Context(), rec, v)}, true)
 			return
 		}
 	}

@@ -152,16 +152,40 @@ func (s *Server) Close() error {
 // Handler returns the handler of /epcis and everything under it.
 func (s *Server) Handler() http.Handler { return s.mux }
 
+// Route is one route of the binding this server serves, in
+// http.ServeMux syntax, with who may call it: "capturer" (members of the
+// node's organization with the admin, service or pharmacist role),
+// "orgMember" (members of any organization; bodies are shown by party) or
+// "open" (discovery).
+type Route struct {
+	Pattern, Access string
+	handler         http.HandlerFunc
+}
+
+// routeTable lists the routes; s may be nil when only the patterns and
+// access rules are wanted.
+func (s *Server) routeTable() []Route {
+	return []Route{
+		{"POST /epcis/capture", "capturer", s.capture},
+		{"GET /epcis/capture/{id}", "capturer", s.captureJob},
+		{"POST /epcis/events", "capturer", s.captureEvent},
+		{"GET /epcis/events", "orgMember", s.query},
+		{"GET /epcis/events/{eventID...}", "orgMember", s.event},
+		{"OPTIONS /epcis/capture", "open", s.options("OPTIONS, POST")},
+		{"OPTIONS /epcis/events", "open", s.options("OPTIONS, GET, POST")},
+		{"OPTIONS /epcis", "open", s.options("OPTIONS")},
+	}
+}
+
+// Routes returns the server's routes and their access rules, for the API
+// description's test.
+func Routes() []Route { return (*Server)(nil).routeTable() }
+
 func (s *Server) routes() {
 	m := http.NewServeMux()
-	m.HandleFunc("POST /epcis/capture", s.capture)
-	m.HandleFunc("GET /epcis/capture/{id}", s.captureJob)
-	m.HandleFunc("POST /epcis/events", s.captureEvent)
-	m.HandleFunc("GET /epcis/events", s.query)
-	m.HandleFunc("GET /epcis/events/{eventID...}", s.event)
-	m.HandleFunc("OPTIONS /epcis/capture", s.options("OPTIONS, POST"))
-	m.HandleFunc("OPTIONS /epcis/events", s.options("OPTIONS, GET, POST"))
-	m.HandleFunc("OPTIONS /epcis", s.options("OPTIONS"))
+	for _, rt := range s.routeTable() {
+		m.HandleFunc(rt.Pattern, rt.handler)
+	}
 	notFound := func(w http.ResponseWriter, r *http.Request) {
 		s.problem(w, tx.Rejectf(tx.CodeNotFound, "no EPCIS resource at this path, or not with this method"))
 	}
@@ -224,6 +248,10 @@ func problemOf(err error) problem {
 	var u *unsupported
 	if errors.As(err, &u) {
 		return problem{Type: "epcisException:ValidationException", Title: "unsupported_media_type", Status: http.StatusUnsupportedMediaType, Detail: u.Error()}
+	}
+	var na *notAcceptable
+	if errors.As(err, &na) {
+		return problem{Type: "epcisException:ValidationException", Title: "not_acceptable", Status: http.StatusNotAcceptable, Detail: na.Error()}
 	}
 	code, ok := tx.CodeOf(err)
 	if !ok {

@@ -40,6 +40,7 @@ func TestDemoViews(t *testing.T) {
 		{"officer", "privacy-officer", "#/officer", "#review-queue"},
 		{"auditor", "auditor", "#/auditor", "#health dl"},
 		{"explorer", "auditor", "#/explorer", "#blocks table"},
+		{"pharmacy", "pharmacist", "#/pharmacy?id=https://id.gs1.org/01/" + demo.ProductGTIN + "/21/PK0001", "#verdict"},
 	} {
 		p := b.person(c.key)
 		p.signInWithFile(c.key, dir.Path(c.key), "")

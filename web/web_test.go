@@ -106,7 +106,7 @@ func TestServes(t *testing.T) {
 func TestNoOtherHost(t *testing.T) {
 	url := regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}`)
 	// Names that are identifiers, not addresses the browser fetches.
-	allowed := regexp.MustCompile(`(?i)^(https?:)?//(hl7\.org|terminology\.hl7\.org|loinc\.org|unitsofmeasure\.org|snomed\.info|www\.w3\.org)`)
+	allowed := regexp.MustCompile(`(?i)^(https?:)?//(hl7\.org|terminology\.hl7\.org|loinc\.org|unitsofmeasure\.org|snomed\.info|www\.w3\.org|id\.gs1\.org|ref\.gs1\.org)`)
 	err := fs.WalkDir(web.Assets(), ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

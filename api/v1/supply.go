@@ -87,3 +87,35 @@ type Subscription struct {
 	Delivered uint64 `json:"delivered"`
 	Failed    uint64 `json:"failed"`
 }
+
+// Lot is the answer of GET /01/{gtin}/10/{lot}: a lot's recall, its
+// holders (each with how many of its live units it holds) and a page of its
+// units in serial order, from committed state at Height.
+type Lot struct {
+	GTIN  string `json:"gtin"`
+	Lot   string `json:"lot"`
+	Known bool   `json:"known"` // some unit of the lot was commissioned
+	// Recalled is whether the lot is recalled, and RecalledAt the height
+	// that recalled it.
+	Recalled   bool        `json:"recalled"`
+	RecalledAt int64       `json:"recalledAt,omitempty"`
+	Holders    []LotHolder `json:"holders"`
+	Units      []LotUnit   `json:"units"`
+	// NextPageToken, when set, asks for the next page of units.
+	NextPageToken string `json:"nextPageToken,omitempty"`
+	Height        int64  `json:"height"`
+}
+
+// LotHolder is an organization holding live units of a lot.
+type LotHolder struct {
+	Org   string `json:"org"`
+	Items uint64 `json:"items"`
+}
+
+// LotUnit is one unit of a lot: its serial, the status it reports and its
+// holder (none once dispensed, decommissioned or destroyed).
+type LotUnit struct {
+	Serial string `json:"serialNumber"`
+	Status string `json:"status"`
+	Holder string `json:"holder,omitempty"`
+}

@@ -93,7 +93,8 @@ func send(ctx context.Context, c *client.Client, key ed25519.PrivKey, ms ...cont
 }
 
 func supplyCommands() []supplyCommand {
-	var owner, ndc, coldChain, lot, expiry, corr, signature *string
+	var owner, ndc, coldChain, lot, expiry, corr, signature, page *string
+	var perPage *int
 	return []supplyCommand{
 		{name: "register-product", argsUsage: "GTIN", nargs: 1,
 			flags: func(fs *flag.FlagSet) {
@@ -160,6 +161,22 @@ func supplyCommands() []supplyCommand {
 					return err
 				}
 				return printJSON(j)
+			}},
+		{name: "lot", argsUsage: "GTIN LOT", nargs: 2,
+			flags: func(fs *flag.FlagSet) {
+				perPage = fs.Int("per-page", 0, "units per page, 1 to 1000 (default 100)")
+				page = fs.String("page", "", "the nextPageToken of the previous page")
+			},
+			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
+				tok, err := c.Token(ctx, key)
+				if err != nil {
+					return err
+				}
+				l, err := c.Lot(ctx, tok, a[0], a[1], *perPage, *page)
+				if err != nil {
+					return err
+				}
+				return printJSON(l)
 			}},
 		{name: "subscribe", argsUsage: "QUERY URL", nargs: 2,
 			flags: func(fs *flag.FlagSet) {

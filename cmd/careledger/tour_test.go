@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/client"
 	"github.com/careledger/careledger/nodetest"
 	"github.com/careledger/careledger/x12"
@@ -341,6 +342,12 @@ func tourSupply(t *testing.T, run func(bool, ...string) string) {
 	}
 	if ok, reason, info := verify("PK0001"); ok || reason != "Not_for_re-distribution" || info != "Recalled" {
 		t.Errorf("supply verify after the recall: verified %v (%s, %s); want false (Not_for_re-distribution, Recalled)", ok, reason, info)
+	}
+	// The recall lookup lists the lot's holders and units.
+	var lot v1.Lot
+	mustJSON(t, run(true, "supply", "lot", "--key", "pharmacist", "09521234543213", "DEMO-LOT1"), &lot)
+	if !lot.Recalled || len(lot.Units) < 6 || !slices.Contains(lot.Holders, v1.LotHolder{Org: "corner-pharmacy", Items: 4}) {
+		t.Errorf("supply lot after the recall: recalled %v, %d units, holders %v; want recalled, six units or more, corner-pharmacy holding 4", lot.Recalled, len(lot.Units), lot.Holders)
 	}
 
 	// Claims and payments: the payer funds its account and publishes a

@@ -21,6 +21,7 @@ async function errorOf(res) {
   let body = {};
   try { body = await res.json(); } catch { /* not JSON */ }
   if (body.error) return new ApiError(res.status, body.error.name, body.error.message);
+  if (body.title && body.status) return new ApiError(res.status, body.title, body.detail || body.title); // an RFC 7807 problem (EPCIS)
   if (body.resourceType === "OperationOutcome") {
     const i = body.issue?.[0] ?? {};
     return new ApiError(res.status, i.code, i.diagnostics || i.details?.text || i.code);

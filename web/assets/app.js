@@ -1,12 +1,13 @@
 // The portal's shell: the keys in this browser, sign-in, and the views,
-// one per hash route (#/patient, #/clinician, #/officer, #/auditor,
-// #/explorer, #/recovery).
+// one per hash route (#/patient, #/clinician, #/pharmacy, #/officer,
+// #/auditor, #/explorer, #/recovery).
 import * as keys from "./keys.js";
 import { Session, submit } from "./api.js";
 import { registerPatient } from "./tx.js";
 import { act, field, form, h, save, say, section, short } from "./ui.js";
 import { patientView } from "./patient.js";
 import { clinicianView } from "./clinician.js";
+import { pharmacyView } from "./pharmacy.js";
 import { auditorView, explorerView, officerView } from "./chain.js";
 import { recoveryView } from "./recovery.js";
 
@@ -19,19 +20,24 @@ const views = {
   "": { title: "Sign in", render: home, open: true },
   patient: { title: "Patient", render: patientView },
   clinician: { title: "Clinician", render: clinicianView },
+  pharmacy: { title: "Pharmacy and trading partners", render: pharmacyView },
   officer: { title: "Privacy officer", render: officerView },
   auditor: { title: "Auditor", render: auditorView },
   explorer: { title: "Explorer", render: explorerView },
   recovery: { title: "Recovery by guardians", render: recoveryView, open: true },
 };
 
-// landing picks the view for a signed-in account.
-function landing(a) {
+// landing picks the view for a signed-in account: by role, then, for
+// other members of pharma and regulator organizations, the pharmacy view.
+async function landing(a, s) {
   if (a.kind === "patient") return "patient";
   const r = a.roles ?? [];
   if (r.includes("privacy_officer")) return "officer";
   if (r.includes("auditor")) return "auditor";
   if (r.includes("physician") || r.includes("nurse")) return "clinician";
+  if (r.includes("pharmacist")) return "pharmacy";
+  const org = a.org ? await s.get(`/v1/orgs/${encodeURIComponent(a.org)}`).catch(() => null) : null;
+  if (org?.type === "pharma" || org?.type === "regulator") return "pharmacy";
   return "explorer";
 }
 
@@ -73,7 +79,7 @@ async function signIn(key, stay = false) {
   if (stay) return;
   const after = sessionStorage.getItem("after");
   sessionStorage.removeItem("after");
-  const target = after ?? "#/" + landing(acct);
+  const target = after ?? "#/" + await landing(acct, s);
   if (location.hash === target) route();
   else location.hash = target;
 }
