@@ -170,6 +170,7 @@ func TestTour(t *testing.T) {
 		return total(run(true, "fhir", "--key", "dr-adams", "GET", "Observation?patient=patient-bob")) == 2
 	})
 
+	tourClaims(t, run)
 	tourSupply(t, run)
 
 	// Who saw what, verified offline.
