@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -684,6 +685,42 @@ func BenchmarkClaim(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 	}
+	// concurrent posts from 16 clients, as a clearinghouse would send them.
+	parallel := func(b *testing.B, who ed25519.PrivKey, typ string, body func(i int) map[string]any) {
+		tok := s.token(who)
+		var next atomic.Int64
+		b.SetParallelism(8)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				raw, _ := json.Marshal(body(int(next.Add(1))))
+				req, _ := http.NewRequest("POST", s.n.URL+"/fhir/"+typ, bytes.NewReader(raw))
+				req.Header.Set("Authorization", "Bearer "+tok)
+				req.Header.Set("Content-Type", "application/fhir+json")
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != http.StatusCreated {
+					b.Errorf("POST %s: %d", typ, res.StatusCode)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	}
+	b.Run("record-create-x16", func(b *testing.B) {
+		parallel(b, s.drA, "Observation", func(int) map[string]any {
+			return obj("resourceType", "Observation", "status", "final", "code", obj("text", "glucose"), "subject", obj("reference", "Patient/"+pid))
+		})
+	})
+	b.Run("claim-submit-x16", func(b *testing.B) {
+		parallel(b, s.claimsAgent, "Claim", func(i int) map[string]any {
+			return storyClaimBody(s, pid, time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, i).Format(time.DateOnly))
+		})
+	})
 	b.Run("record-create", func(b *testing.B) {
 		measure(b, s.drA, "Observation", func(int) map[string]any {
 			return obj("resourceType", "Observation", "status", "final", "code", obj("text", "glucose"), "subject", obj("reference", "Patient/"+pid))
