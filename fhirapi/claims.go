@@ -34,6 +34,9 @@ func (s *Server) submitClaim(w http.ResponseWriter, r *http.Request, who *identi
 	if err != nil {
 		return err
 	}
+	if r.Header.Get("If-None-Exist") != "" {
+		return fhir.NewError(fhir.ErrUnsupported, fhir.Issue{Diagnostics: claimfhir.CodeUnsupported + ": a Claim's create is its submission; a conditional create of a Claim is not served"})
+	}
 	if b, err = claimOfParameters(b); err != nil {
 		return err
 	}
@@ -53,6 +56,9 @@ func (s *Server) submitClaim(w http.ResponseWriter, r *http.Request, who *identi
 	}
 	var submitted claims.Submit
 	stored, _, err := s.c.SubmitClaim(r.Context(), who, res, func(patient tx.Address, birth uint32, commitment [32]byte) (tx.Msg, error) {
+		if err := s.checkCoverageOf(c, patient); err != nil {
+			return tx.Msg{}, err
+		}
 		m, err := c.Submit(commitment, s.c.Org(), patient, birth)
 		submitted = m
 		return contract.Encode(m), err
@@ -117,6 +123,28 @@ func (s *Server) checkClaimParties(c *claimfhir.Claim) error {
 	}
 	if cov == nil {
 		return fhir.NewError(fhir.ErrUnprocessable, fhir.Issue{Diagnostics: claimfhir.CodeCoverage + ": the payer has no such coverage", Expression: []string{"Claim.insurance[0].coverage"}})
+	}
+	return nil
+}
+
+// checkCoverageOf refuses, before anything is stored, a claim whose
+// coverage is another patient's or whose patient's account is not a
+// registered patient.
+func (s *Server) checkCoverageOf(c *claimfhir.Claim, patient tx.Address) error {
+	st := s.state()
+	cov, err := claims.LoadCoverage(st, c.Payer, c.Coverage)
+	if err != nil {
+		return err
+	}
+	if cov == nil || cov.Patient != patient {
+		return fhir.NewError(fhir.ErrUnprocessable, fhir.Issue{Diagnostics: claimfhir.CodeCoverage + ": the coverage is not the patient's", Expression: []string{"Claim.insurance[0].coverage"}})
+	}
+	acct, err := identity.LoadAccount(st, patient)
+	if err != nil {
+		return err
+	}
+	if acct == nil || acct.Kind != identity.Patient {
+		return fhir.NewError(fhir.ErrUnprocessable, fhir.Issue{Diagnostics: claimfhir.CodePatient + ": the Patient's account is not a registered patient", Expression: []string{"Claim.patient"}})
 	}
 	return nil
 }

@@ -126,7 +126,7 @@ func (n *claimsNet) token(at *nodetest.Node, k ed25519.PrivKey) string {
 	return ans.Token
 }
 
-func (n *claimsNet) fhir(at *nodetest.Node, who ed25519.PrivKey, method, path string, body any) (int, []byte) {
+func (n *claimsNet) fhir(at *nodetest.Node, who ed25519.PrivKey, method, path string, body any, headers ...string) (int, []byte) {
 	n.t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -142,6 +142,9 @@ func (n *claimsNet) fhir(at *nodetest.Node, who ed25519.PrivKey, method, path st
 	}
 	req.Header.Set("Authorization", "Bearer "+n.token(at, who))
 	req.Header.Set("Content-Type", "application/fhir+json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		n.t.Fatal(err)
@@ -540,14 +543,14 @@ rule,mri-needs-auth,auth,,"code == ""70551"""
 			t.Errorf("patient's EOBs: %d, paid %d; want their claims' %d", bundle.Total, paid, benefitOf[string(p.key)])
 		}
 	}
-	t.Run("BadInput", func(t *testing.T) { badClaims(t, n, alice.key, alice.pid) })
+	t.Run("BadInput", func(t *testing.T) { badClaims(t, n, alice.key, alice.pid, other.key) })
 }
 
 func first(a, _ []string) []string { return a }
 
 // badClaims submits claims that must be refused with a stable code, and
 // checks that the clinic's vault holds no more claims than before.
-func badClaims(t *testing.T, n *claimsNet, k ed25519.PrivKey, pid string) {
+func badClaims(t *testing.T, n *claimsNet, k ed25519.PrivKey, pid string, other ed25519.PrivKey) {
 	before := claimsHeld(t, n, k)
 	good := func() map[string]any {
 		return claimOf(k, pid, "claim", item("99214", "2024-05-01", 1, "200.00"))
@@ -562,6 +565,10 @@ func badClaims(t *testing.T, n *claimsNet, k ed25519.PrivKey, pid string) {
 		{"unknown coverage", n.clinicAgt, func(c map[string]any) {
 			c["insurance"] = []any{obj("sequence", 1, "focal", true, "coverage", obj("identifier", obj("system", claimfhir.CoverageSystem, "value", "cov-nobody")))}
 		}, http.StatusUnprocessableEntity, claimfhir.CodeCoverage},
+		{"another patient's coverage", n.clinicAgt, func(c map[string]any) {
+			c["insurance"] = []any{obj("sequence", 1, "focal", true, "coverage", obj("identifier", obj("system", claimfhir.CoverageSystem, "value", coverageOf(other))))}
+		}, http.StatusUnprocessableEntity, claimfhir.CodeCoverage},
+		{"conditional create", n.clinicAgt, nil, http.StatusBadRequest, claimfhir.CodeUnsupported},
 		{"unknown payer", n.clinicAgt, func(c map[string]any) {
 			c["insurer"] = obj("identifier", obj("system", claimfhir.OrgSystem, "value", "no-such-payer"))
 		}, http.StatusUnprocessableEntity, claimfhir.CodeInsurer},
@@ -575,8 +582,13 @@ func badClaims(t *testing.T, n *claimsNet, k ed25519.PrivKey, pid string) {
 	}
 	for _, c := range cases {
 		body := good()
-		c.edit(body)
-		status, got := n.fhir(n.clinic, c.who, "POST", "Claim", body)
+		var headers []string
+		if c.edit != nil {
+			c.edit(body)
+		} else {
+			headers = []string{"If-None-Exist", "patient=Patient/" + pid}
+		}
+		status, got := n.fhir(n.clinic, c.who, "POST", "Claim", body, headers...)
 		if status != c.status || !strings.Contains(string(got), `"OperationOutcome"`) || !strings.Contains(string(got), c.code) {
 			t.Errorf("%s: %d %s; want %d OperationOutcome with %q", c.name, status, got, c.status, c.code)
 		}
