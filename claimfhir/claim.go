@@ -76,6 +76,34 @@ type Claim struct {
 	// PreAuth is the preauthorization whose authorizations the claim's
 	// lines may consume (insurance.preAuthRef), zero if none.
 	PreAuth [32]byte
+	// Conditions are the diagnoses given as references to Conditions,
+	// whose codes Resolve fills in.
+	Conditions []Condition
+}
+
+// Condition is a diagnosis the Claim names by a Condition: Diagnoses[Index]
+// is its code once resolved.
+type Condition struct {
+	Index int
+	ID    string
+}
+
+// Resolve fills in the codes of the diagnoses given as Conditions, which
+// code returns (the first coding's code of Condition id, held by the
+// provider about the claim's patient); a Condition it cannot give refuses
+// the claim.
+func (c *Claim) Resolve(code func(id string) (string, error)) error {
+	for _, cond := range c.Conditions {
+		v, err := code(cond.ID)
+		if err != nil {
+			return err
+		}
+		if v == "" {
+			return bad(CodeDiagnosis, fmt.Sprintf("Claim.diagnosis[%d]", cond.Index), "the Condition has no code")
+		}
+		c.Diagnoses[cond.Index] = v
+	}
+	return nil
 }
 
 type reference struct {
@@ -166,10 +194,17 @@ func Decode(raw []byte) (*Claim, error) {
 		return nil, err
 	}
 	for i, dg := range j.Diagnosis {
-		if dg.DiagnosisCodeableConcept == nil || dg.DiagnosisCodeableConcept.code() == "" {
-			return nil, bad(CodeDiagnosis, fmt.Sprintf("Claim.diagnosis[%d]", i), "a diagnosis is a diagnosisCodeableConcept with a code")
+		where := fmt.Sprintf("Claim.diagnosis[%d]", i)
+		switch {
+		case dg.DiagnosisCodeableConcept != nil && dg.DiagnosisCodeableConcept.code() != "":
+			c.Diagnoses = append(c.Diagnoses, dg.DiagnosisCodeableConcept.code())
+		case dg.DiagnosisReference != nil && strings.HasPrefix(dg.DiagnosisReference.Reference, "Condition/") &&
+			fhir.ValidID(strings.TrimPrefix(dg.DiagnosisReference.Reference, "Condition/")):
+			c.Conditions = append(c.Conditions, Condition{Index: len(c.Diagnoses), ID: strings.TrimPrefix(dg.DiagnosisReference.Reference, "Condition/")})
+			c.Diagnoses = append(c.Diagnoses, "")
+		default:
+			return nil, bad(CodeDiagnosis, where, "a diagnosis is a diagnosisCodeableConcept with a code, or a diagnosisReference to Condition/ID held here")
 		}
-		c.Diagnoses = append(c.Diagnoses, dg.DiagnosisCodeableConcept.code())
 	}
 	if err := c.readItems(&j); err != nil {
 		return nil, err

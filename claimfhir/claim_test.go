@@ -73,7 +73,7 @@ func TestDecodeRefuses(t *testing.T) {
 		{"no patient", edit(`"Patient/p1"`, `"Group/p1"`), claimfhir.CodePatient},
 		{"insurer by name", edit(`"system":"urn:careledger:org",`, ``), claimfhir.CodeInsurer},
 		{"no coverage", edit(`"coverage":{"identifier":{"system":"urn:careledger:coverage","value":"cov-1"}}`, `"coverage":{"display":"Acme"}`), claimfhir.CodeCoverage},
-		{"diagnosis by reference", edit(`"diagnosisCodeableConcept":{"coding":[{"code":"E11.9"}]}`, `"diagnosisReference":{"reference":"Condition/c"}`), claimfhir.CodeDiagnosis},
+		{"diagnosis by reference", edit(`"diagnosisCodeableConcept":{"coding":[{"code":"E11.9"}]}`, `"diagnosisReference":{"reference":"Observation/c"}`), claimfhir.CodeDiagnosis},
 		{"negative", edit(`180.5`, `-180.5`), claimfhir.CodeAmount},
 		{"three decimals", edit(`180.5`, `180.555`), claimfhir.CodeAmount},
 		{"absurd", edit(`180.5`, `1e12`), claimfhir.CodeAmount},
@@ -86,6 +86,19 @@ func TestDecodeRefuses(t *testing.T) {
 		if !errors.As(err, &fe) || !errors.Is(fe.Kind, fhir.ErrInvalid) || !strings.HasPrefix(fe.Issues[0].Diagnostics, c.code+":") {
 			t.Errorf("%s: Decode = %v; want %s", c.name, err, c.code)
 		}
+	}
+}
+
+func TestResolve(t *testing.T) {
+	c, err := claimfhir.Decode([]byte(strings.Replace(visit, `"diagnosisCodeableConcept":{"coding":[{"code":"E11.9"}]}`, `"diagnosisReference":{"reference":"Condition/c1"}`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Resolve(func(id string) (string, error) { return map[string]string{"c1": "44054006"}[id], nil }); err != nil || c.Diagnoses[0] != "44054006" {
+		t.Errorf("Resolve = %v, diagnoses %v; want the Condition's code", err, c.Diagnoses)
+	}
+	if err := c.Resolve(func(string) (string, error) { return "", nil }); err == nil {
+		t.Error("Resolve of a Condition without a code succeeded")
 	}
 }
 

@@ -105,6 +105,28 @@ func partialDate(s string) uint32 {
 	return y*10000 + m*100 + d
 }
 
+// ConditionCode returns the code (the first coding's) of the Condition id
+// held here about patient (an account), for the claim that names it as a
+// diagnosis: the node's organization reading its own record to bill for
+// it, which the claim's submission on the chain records. A Condition of
+// another patient is not found.
+func (c *Custodian) ConditionCode(id string, patient tx.Address) (string, error) {
+	rec, err := c.latest("Condition", id)
+	if err == nil && (rec.Patient != patient.String() || rec.Deleted) {
+		err = vault.ErrNotFound
+	}
+	if err != nil {
+		return "", fhir.NewError(fhir.ErrUnresolved, fhir.Issue{Diagnostics: "claim-diagnosis: the Condition is not held here about the claim's patient"})
+	}
+	var cond struct {
+		Code struct{ Coding []struct{ Code string } }
+	}
+	if json.Unmarshal(rec.Content, &cond) != nil || len(cond.Code.Coding) == 0 {
+		return "", nil
+	}
+	return cond.Code.Coding[0].Code, nil
+}
+
 // ClaimCommitment returns the commitment of the Claim id as it was
 // submitted (its first version), the ID of its decision on the chain.
 func (c *Custodian) ClaimCommitment(id string) ([32]byte, error) {

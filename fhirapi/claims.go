@@ -59,6 +59,9 @@ func (s *Server) submitClaim(w http.ResponseWriter, r *http.Request, who *identi
 		if err := s.checkCoverageOf(c, patient); err != nil {
 			return tx.Msg{}, err
 		}
+		if err := c.Resolve(func(id string) (string, error) { return s.c.ConditionCode(id, patient) }); err != nil {
+			return tx.Msg{}, err
+		}
 		m, err := c.Submit(commitment, s.c.Org(), patient, birth)
 		submitted = m
 		return contract.Encode(m), err

@@ -580,6 +580,28 @@ func badClaims(t *testing.T, n *claimsNet, k ed25519.PrivKey, pid string, other 
 		{"not a claims agent", n.clinic.Admin, func(map[string]any) {}, http.StatusForbidden, ""},
 		{"another organization's agent", n.payerAgent, func(map[string]any) {}, http.StatusForbidden, ""},
 	}
+	// A diagnosis may be a Condition held at the clinic about the patient.
+	condition := func(pid string) string {
+		status, body := n.fhir(n.clinic, n.clinic.Admin, "POST", "Condition", obj("resourceType", "Condition", "subject", obj("reference", "Patient/"+pid),
+			"code", obj("coding", []any{obj("system", "http://snomed.info/sct", "code", "44054006")})))
+		if status != http.StatusCreated {
+			t.Fatalf("create Condition = %d %s", status, body)
+		}
+		return decode(t, body)["id"].(string)
+	}
+	withCondition := func(id string) map[string]any {
+		c := claimOf(k, pid, "claim", item("99214", "2024-05-02", 1, "200.00"))
+		c["diagnosis"] = []any{obj("sequence", 1, "diagnosisReference", obj("reference", "Condition/"+id))}
+		return c
+	}
+	if status, got := n.fhir(n.clinic, n.clinicAgt, "POST", "Claim", withCondition(condition(pid))); status != http.StatusCreated {
+		t.Errorf("claim with a Condition held here = %d %s", status, got)
+	}
+	before++
+	_, otherPid := n.covered("1980-01-01")
+	if status, got := n.fhir(n.clinic, n.clinicAgt, "POST", "Claim", withCondition(condition(otherPid))); status != http.StatusBadRequest || !strings.Contains(string(got), claimfhir.CodeDiagnosis) {
+		t.Errorf("claim with another patient's Condition = %d %s; want 400 %s", status, got, claimfhir.CodeDiagnosis)
+	}
 	for _, c := range cases {
 		body := good()
 		var headers []string
