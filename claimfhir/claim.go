@@ -159,7 +159,8 @@ type claimJSON struct {
 // else unitPrice × quantity); an item without a price and without
 // diagnosis pointers is charged what the claim's total leaves (Synthea's
 // encounter item); other priceless items are not billed. Diagnoses are
-// codes (diagnosisCodeableConcept); dates of service are the items' or
+// codes (diagnosisCodeableConcept) or Conditions (diagnosisReference to
+// Condition/ID, whose codes Resolve fills in); dates of service are the items' or
 // else the billable period's start; amounts become minor units without
 // floats.
 func Decode(raw []byte) (*Claim, error) {
