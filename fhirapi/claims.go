@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/careledger/careledger/audit"
+	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/claimfhir"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/claims"
@@ -191,21 +192,51 @@ func (s *Server) decisionEvents(patient tx.Address) (map[[32]byte]decisionEvent,
 	return out, order, nil
 }
 
-// decisionEvent finds d's event in the audit log, which the node writes
-// when it commits the block: a decision just committed may not be there
-// yet.
+// decisionEvent finds d's event in the audit log among the events of its
+// block. The node writes the log when it commits the block: a decision
+// just committed may not be there yet, so it waits a little.
 func (s *Server) decisionEvent(d *claims.Decision) (decisionEvent, bool) {
 	for range 50 {
-		evs, _, err := s.decisionEvents(d.Patient)
-		if err != nil {
-			return decisionEvent{}, false
-		}
-		if ev, ok := evs[d.Claim]; ok {
-			return ev, true
+		ev, ok, err := s.eventInBlock(d)
+		if err != nil || ok {
+			return ev, ok
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	return decisionEvent{}, false
+}
+
+// eventInBlock looks for d's event among the log's events of d's block,
+// between the checkpoints of the block before and of its own.
+func (s *Server) eventInBlock(d *claims.Decision) (decisionEvent, bool, error) {
+	end, err := s.audit.Checkpoint(d.Height)
+	if errors.Is(err, auditdb.ErrNotFound) {
+		return decisionEvent{}, false, nil
+	}
+	if err != nil {
+		return decisionEvent{}, false, err
+	}
+	var start uint64
+	if prev, err := s.audit.Checkpoint(d.Height - 1); err == nil {
+		start = prev.Size
+	} else if !errors.Is(err, auditdb.ErrNotFound) {
+		return decisionEvent{}, false, err
+	}
+	want := claimfhir.ID(d.Claim)
+	for i := start; i < end.Size; i++ {
+		leaf, err := s.audit.Leaf(i)
+		if err != nil {
+			return decisionEvent{}, false, err
+		}
+		ev, err := audit.DecodeEvent(leaf)
+		if err != nil {
+			return decisionEvent{}, false, err
+		}
+		if ev.Event.Type == claims.EventAdjudicated && ev.Event.Attr("claim") == want {
+			return decisionEvent{int64(i), ev.Time}, true, nil
+		}
+	}
+	return decisionEvent{}, false, nil
 }
 
 // mayReadDecision reports whether who may read d: a member of its
@@ -238,9 +269,9 @@ func (s *Server) decided(who *identity.Account, id string) (*claimfhir.Decided, 
 		return nil, fhir.NewError(fhir.ErrForbidden, fhir.Issue{Diagnostics: "only the provider, the payer, the patient and their delegates read a claim's decision"})
 	}
 	dd := &claimfhir.Decided{Decision: d, AuditEvent: -1}
-	if evs, _, err := s.decisionEvents(d.Patient); err != nil {
+	if ev, ok, err := s.eventInBlock(d); err != nil {
 		return nil, err
-	} else if ev, ok := evs[claim]; ok {
+	} else if ok {
 		dd.AuditEvent, dd.Time = ev.index, ev.time
 	}
 	return dd, nil

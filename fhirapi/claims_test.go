@@ -193,6 +193,7 @@ type claimResponse struct {
 	Extension []struct {
 		URL              string
 		ValueUnsignedInt int64
+		ValueReference   struct{ Reference string }
 	}
 	Total   []adjudication
 	Payment *struct{ Amount struct{ Value json.Number } }
@@ -507,6 +508,21 @@ rule,mri-needs-auth,auth,,"code == ""70551"""
 	}
 	if got, _ := ledger.Balance(st, payerOrg); got != 100_000_000_000-benefit {
 		t.Errorf("payer balance %d; want %d", got, 100_000_000_000-benefit)
+	}
+
+	// The decision is an audit event, which members of the network read
+	// (with its proof at /v1); the ClaimResponse, read again, refers to it.
+	var event string
+	for _, e := range ok.Extension {
+		if e.URL == claimfhir.AuditExtension {
+			event = e.ValueReference.Reference
+		}
+	}
+	if status, body := n.fhir(n.payer, n.payerAgent, "GET", event, nil); status != http.StatusOK || !strings.Contains(string(body), claims.EventAdjudicated) {
+		t.Errorf("GET %q as the payer's agent = %d %s; want the claims.adjudicated event", event, status, body)
+	}
+	if status, body := n.fhir(n.payer, alice.key, "GET", "ClaimResponse/"+ok.ID, nil); status != http.StatusOK || !strings.Contains(string(body), event) {
+		t.Errorf("GET ClaimResponse as the patient = %d %s; want it to refer to %s", status, body, event)
 	}
 
 	// The payer's agent reads a ClaimResponse at its own node; the
