@@ -35,7 +35,8 @@ const (
 // Decided is a committed decision and what the chain says of its block.
 type Decided struct {
 	*claims.Decision
-	// Time is the block time of the decision, the response's created.
+	// Time is the block time of the decision, the response's created;
+	// zero when not known.
 	Time time.Time
 	// AuditEvent is the audit log's index of the decision's event, -1 if
 	// not known.
@@ -159,11 +160,13 @@ func (d *Decided) common(typ string) map[string]any {
 		"type", coding(claimType, "professional"),
 		"use", use(d.Decision),
 		"patient", patientRef(d.Patient),
-		"created", d.Time.UTC().Format(time.RFC3339),
 		"insurer", ident(OrgSystem, d.Payer),
 		"outcome", Outcome(d.Decision),
 		"disposition", d.Decision.Outcome(),
 		"total", totals(d.Decision))
+	if !d.Time.IsZero() { // unknown when the node's audit log lacks the block (state sync)
+		r["created"] = d.Time.UTC().Format(time.RFC3339)
+	}
 	var ext []any
 	if d.AuditEvent >= 0 {
 		ext = append(ext, obj("url", AuditExtension, "valueReference", obj("reference", "AuditEvent/log-"+strconv.FormatInt(d.AuditEvent, 10))))
