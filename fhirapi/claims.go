@@ -249,7 +249,7 @@ func (s *Server) mayReadDecision(who *identity.Account, d *claims.Decision) (boo
 }
 
 // decided returns the decision id names, if who may read it.
-func (s *Server) decided(who *identity.Account, id string) (*claimfhir.Decided, error) {
+func (s *Server) decided(r *http.Request, who *identity.Account, id, typ string) (*claimfhir.Decided, error) {
 	claim, ok := claimfhir.ParseID(id)
 	var d *claims.Decision
 	var err error
@@ -267,6 +267,9 @@ func (s *Server) decided(who *identity.Account, id string) (*claimfhir.Decided, 
 			return nil, err
 		}
 		return nil, fhir.NewError(fhir.ErrForbidden, fhir.Issue{Diagnostics: "only the provider, the payer, the patient and their delegates read a claim's decision"})
+	}
+	if err := s.patientInScope(r, d.Patient.String(), typ); err != nil {
+		return nil, err
 	}
 	dd := &claimfhir.Decided{Decision: d, AuditEvent: -1}
 	if ev, ok, err := s.eventInBlock(d); err != nil {
@@ -294,7 +297,7 @@ func (s *Server) readDecided(w http.ResponseWriter, r *http.Request, who *identi
 	if _, ok := claimfhir.ParseID(r.PathValue("id")); !ok {
 		return s.readAs(w, r, who, typ)
 	}
-	d, err := s.decided(who, r.PathValue("id"))
+	d, err := s.decided(r, who, r.PathValue("id"), typ)
 	if err != nil {
 		return err
 	}
@@ -322,11 +325,11 @@ func (s *Server) searchClaimResponse(w http.ResponseWriter, r *http.Request, who
 		case request != "":
 			form.Del("request")
 			form.Del("patient")
-			if ds, err = s.decidedByRequest(who, request); err == nil && patient != "" {
+			if ds, err = s.decidedByRequest(r, who, request); err == nil && patient != "" {
 				ds, err = s.filterPatient(ds, patient)
 			}
 		case patient != "":
-			ds, err = s.decidedOf(who, patient, false)
+			ds, err = s.decidedOf(r, who, patient, "ClaimResponse")
 		}
 		res, err := asResources(ds, err, claimfhir.ClaimResponse)
 		return res, false, err // fhir has no search of ClaimResponse records
@@ -371,21 +374,25 @@ func (s *Server) searchExplanationOfBenefit(w http.ResponseWriter, r *http.Reque
 		if form.Get("patient") == "" {
 			return nil, true, nil
 		}
-		ds, err := s.decidedOf(who, form.Get("patient"), true)
+		ds, err := s.decidedOf(r, who, form.Get("patient"), "ExplanationOfBenefit")
 		res, err := asResources(ds, err, claimfhir.ExplanationOfBenefit)
 		return res, true, err
 	})
 }
 
-// decidedOf returns the decisions of patient p that who may read (only
-// claims when claimsOnly), in the order of the audit log.
-func (s *Server) decidedOf(who *identity.Account, p string, claimsOnly bool) ([]*claimfhir.Decided, error) {
+// decidedOf returns the decisions of patient p that who may read, to be
+// shown as resources of typ (an ExplanationOfBenefit: claims only), in
+// the order of the audit log, if the token's scopes reach the patient.
+func (s *Server) decidedOf(r *http.Request, who *identity.Account, p, typ string) ([]*claimfhir.Decided, error) {
 	patient, err := s.patientAddress(p)
 	if err != nil {
 		var fe *fhir.Error
 		if errors.As(err, &fe) && errors.Is(fe.Kind, fhir.ErrNotFound) {
 			return nil, nil // a Patient not held here has no decisions to find here
 		}
+		return nil, err
+	}
+	if err := s.patientInScope(r, patient.String(), typ); err != nil {
 		return nil, err
 	}
 	evs, order, err := s.decisionEvents(patient)
@@ -398,7 +405,7 @@ func (s *Server) decidedOf(who *identity.Account, p string, claimsOnly bool) ([]
 		if err != nil {
 			return nil, err
 		}
-		if d == nil || claimsOnly && d.Use != claims.UseClaim {
+		if d == nil || typ == "ExplanationOfBenefit" && d.Use != claims.UseClaim {
 			continue
 		}
 		if ok, err := s.mayReadDecision(who, d); err != nil {
@@ -412,7 +419,7 @@ func (s *Server) decidedOf(who *identity.Account, p string, claimsOnly bool) ([]
 
 // decidedByRequest returns the decision of the Claim held here that ref
 // (Claim/ID or ID) names, if who may read it.
-func (s *Server) decidedByRequest(who *identity.Account, ref string) ([]*claimfhir.Decided, error) {
+func (s *Server) decidedByRequest(r *http.Request, who *identity.Account, ref string) ([]*claimfhir.Decided, error) {
 	id := strings.TrimPrefix(ref, "Claim/")
 	if !fhir.ValidID(id) {
 		return nil, nil
@@ -425,7 +432,7 @@ func (s *Server) decidedByRequest(who *identity.Account, ref string) ([]*claimfh
 		}
 		return nil, err
 	}
-	d, err := s.decided(who, claimfhir.ID(commitment))
+	d, err := s.decided(r, who, claimfhir.ID(commitment), "ClaimResponse")
 	if err != nil {
 		var fe *fhir.Error
 		if errors.As(err, &fe) && (errors.Is(fe.Kind, fhir.ErrNotFound) || errors.Is(fe.Kind, fhir.ErrForbidden)) {
@@ -458,6 +465,9 @@ func (s *Server) eligibility(w http.ResponseWriter, r *http.Request, who *identi
 		}
 	}
 	if err := s.mayAskEligibility(who, req); err != nil {
+		return err
+	}
+	if err := s.patientInScope(r, req.Patient.String(), "CoverageEligibilityResponse"); err != nil {
 		return err
 	}
 	st, err := s.standing(req)

@@ -559,6 +559,24 @@ rule,mri-needs-auth,auth,,"code == ""70551"""
 			t.Errorf("patient's EOBs: %d, paid %d; want their claims' %d", bundle.Total, paid, benefitOf[string(p.key)])
 		}
 	}
+	// A token scoped to the patient's explanations of benefits reads
+	// those, and not the ClaimResponses.
+	scoped, err := n.payer.Client.ScopedToken(context.Background(), alice.key, "patient/ExplanationOfBenefit.rs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]int{"ExplanationOfBenefit?patient=" + addr(alice.key).String(): http.StatusOK, "ClaimResponse/" + ok.ID: http.StatusForbidden} {
+		req, _ := http.NewRequest("GET", n.payer.URL+"/fhir/"+path, nil)
+		req.Header.Set("Authorization", "Bearer "+scoped.Token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != want {
+			t.Errorf("GET %s with a token scoped to EOBs = %d; want %d", path, res.StatusCode, want)
+		}
+	}
 	t.Run("BadInput", func(t *testing.T) { badClaims(t, n, alice.key, alice.pid, other.key) })
 }
 
