@@ -22,7 +22,8 @@ type ClaimBuilder func(patient tx.Address, birth uint32, commitment [32]byte) (t
 // SubmitClaim stores a Claim like any record (encrypted, filed under its
 // patient) and, in one transaction, anchors it and sends the message build
 // returns, which carries the body's commitment (a claims/submit). A
-// message the chain refuses leaves nothing: the stored body is erased. Only
+// message the chain refuses leaves nothing: the stored body is erased (a
+// transaction that only timed out keeps it, as it may yet commit). Only
 // a claims agent of the custodian's organization submits its claims.
 func (c *Custodian) SubmitClaim(ctx context.Context, who *identity.Account, r *fhir.Resource, build ClaimBuilder) (*fhir.Resource, *app.TxResult, error) {
 	if who.Kind != identity.Member || who.Org != c.opts.Org || !who.HasRole(identity.ClaimsAgent) {
@@ -66,8 +67,12 @@ func (c *Custodian) SubmitClaim(ctx context.Context, who *identity.Account, r *f
 	}
 	res, err := c.send.Send(ctx, append(anchors, msg)...)
 	if err != nil {
-		if eraseErr := c.opts.Vault.EraseRecord(r.Type(), ref); eraseErr != nil {
-			c.opts.Log.Error("erase refused claim", "err", eraseErr)
+		// Only a transaction the chain refused leaves nothing to keep: one
+		// that timed out may still commit, and its claim needs its body.
+		if _, refused := tx.CodeOf(err); refused {
+			if eraseErr := c.opts.Vault.EraseRecord(r.Type(), ref); eraseErr != nil {
+				c.opts.Log.Error("erase refused claim", "err", eraseErr)
+			}
 		}
 		return nil, nil, fmt.Errorf("claim refused: %w", nodeFault(err))
 	}

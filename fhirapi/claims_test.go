@@ -652,6 +652,20 @@ func badClaims(t *testing.T, n *claimsNet, k ed25519.PrivKey, pid string, other 
 	if after := claimsHeld(t, n, k); after != before {
 		t.Errorf("the clinic holds %d claims after bad input; want %d", after, before)
 	}
+	// A claim the chain refuses after it was stored leaves nothing: the
+	// payer's node is no provider, which only the contract checks.
+	status, body := n.fhir(n.payer, n.payer.Admin, "POST", "Patient", obj("resourceType", "Patient", "birthDate", "1970-01-01",
+		"identifier", []any{obj("system", custodian.PatientSystem, "value", addr(k).String())}))
+	if status != http.StatusCreated {
+		t.Fatalf("create Patient at the payer = %d %s", status, body)
+	}
+	atPayer := claimOf(k, decode(t, body)["id"].(string), "claim", item("99214", "2024-05-03", 1, "200.00"))
+	if status, got := n.fhir(n.payer, n.payerAgent, "POST", "Claim", atPayer); status != http.StatusForbidden || !strings.Contains(string(got), "not provider") {
+		t.Errorf("claim submitted by a payer's node = %d %s; want 403 from the contract", status, got)
+	}
+	if recs, err := n.payer.Vault().List(addr(k).String(), "Claim"); err != nil || len(recs) != 0 {
+		t.Errorf("the payer's vault holds %d claims after the refusal (%v); want none", len(recs), err)
+	}
 	// $submit takes the Claim in Parameters.
 	status, got := n.fhir(n.clinic, n.clinicAgt, "POST", "Claim/$submit", obj("resourceType", "Parameters", "parameter", []any{obj("name", "resource", "resource", good())}))
 	if status != http.StatusCreated || decode(t, got)["resourceType"] != "ClaimResponse" {
