@@ -26,8 +26,8 @@ type ClaimBuilder func(patient tx.Address, birth uint32, commitment [32]byte) (t
 // transaction that only timed out keeps it, as it may yet commit). Only
 // a claims agent of the custodian's organization submits its claims.
 func (c *Custodian) SubmitClaim(ctx context.Context, who *identity.Account, r *fhir.Resource, build ClaimBuilder) (*fhir.Resource, *app.TxResult, error) {
-	if who.Kind != identity.Member || who.Org != c.opts.Org || !who.HasRole(identity.ClaimsAgent) {
-		return nil, nil, forbidden("only claims agents of %s submit its claims", c.opts.Org)
+	if err := c.MaySubmitClaims(who); err != nil {
+		return nil, nil, err
 	}
 	if err := r.SetID(newID()); err != nil {
 		return nil, nil, err
@@ -77,6 +77,15 @@ func (c *Custodian) SubmitClaim(ctx context.Context, who *identity.Account, r *f
 		return nil, nil, fmt.Errorf("claim refused: %w", nodeFault(err))
 	}
 	return r, res, nil
+}
+
+// MaySubmitClaims refuses anyone but a claims agent of the custodian's
+// organization.
+func (c *Custodian) MaySubmitClaims(who *identity.Account) error {
+	if who.Kind != identity.Member || who.Org != c.opts.Org || !who.HasRole(identity.ClaimsAgent) {
+		return forbidden("only claims agents of %s submit its claims", c.opts.Org)
+	}
+	return nil
 }
 
 // birthDate returns the birth date of the Patient a claim names, as

@@ -31,6 +31,9 @@ import (
 // ClaimResponse, the Claim's Location and the ClaimResponse's
 // Content-Location.
 func (s *Server) submitClaim(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
+	if err := s.c.MaySubmitClaims(who); err != nil {
+		return err // before the body is looked at
+	}
 	b, err := io.ReadAll(io.LimitReader(r.Body, int64(s.limits.MaxResourceBytes)+1))
 	if err != nil {
 		return err
