@@ -142,6 +142,11 @@ func TestClaimResponse(t *testing.T) {
 	if r.ID() != claimfhir.ID(d.Claim) {
 		t.Errorf("id %s; want %s", r.ID(), claimfhir.ID(d.Claim))
 	}
+	d.Paid = false // the payer was short: approved, waiting in its queue
+	if r, _ := claimfhir.ClaimResponse(d); !strings.Contains(string(r.Canonical()), `"code":"partial"`) {
+		t.Errorf("unpaid ClaimResponse's payment is not partial: %s", r.Canonical())
+	}
+	d.Paid = true
 	eob, err := claimfhir.ExplanationOfBenefit(d)
 	if err != nil || !strings.Contains(string(eob.Canonical()), `"focal":true`) {
 		t.Errorf("ExplanationOfBenefit = %s, %v", eob.Canonical(), err)
