@@ -559,6 +559,14 @@ rule,mri-needs-auth,auth,,"code == ""70551"""
 			t.Errorf("patient's EOBs: %d, paid %d; want their claims' %d", bundle.Total, paid, benefitOf[string(p.key)])
 		}
 	}
+	// A caregiver Alice names reads her explanations of benefits too.
+	caregiver := ed25519.GenPrivKey()
+	n.send(caregiver, identity.RegisterPatient{})
+	n.send(alice.key, identity.SetDelegate{Delegate: addr(caregiver), Relation: identity.Caregiver})
+	if status, body := n.fhir(n.payer, caregiver, "GET", "ExplanationOfBenefit?patient="+addr(alice.key).String(), nil); status != http.StatusOK || decode(t, body)["total"].(float64) == 0 {
+		t.Errorf("the caregiver's EOB search = %d %.300s; want Alice's", status, body)
+	}
+
 	// A token scoped to the patient's explanations of benefits reads
 	// those, and not the ClaimResponses.
 	scoped, err := n.payer.Client.ScopedToken(context.Background(), alice.key, "patient/ExplanationOfBenefit.rs")
