@@ -55,6 +55,7 @@ var People = []Person{
 	{Key: "claims-agent", Org: "acme-health", Role: identity.ClaimsAgent},
 	{Key: "pharmacist", Org: "corner-pharmacy", Role: identity.Pharmacist},
 	{Key: "auditor", Org: "mercy-hospital", Role: identity.Auditor},
+	{Key: Biller, Org: "mercy-hospital", Role: identity.ClaimsAgent},
 	{Key: "patient-alice"},
 	{Key: "patient-bob"},
 	{Key: "patient-carol"},
@@ -121,10 +122,24 @@ func Seed(ctx context.Context, c *client.Client, dir keys.Dir) ([]Account, error
 	if err := seedRecords(ctx, c, dir, newPatients); err != nil {
 		return nil, err
 	}
+	if err := seedClaims(ctx, c, dir, newPatients, len(newPatients) == len(patientsOf(People))); err != nil {
+		return nil, err
+	}
 	if err := seedSupply(ctx, c, dir); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// patientsOf returns the patients among people.
+func patientsOf(people []Person) []Person {
+	var out []Person
+	for _, p := range people {
+		if p.Org == "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // RecordsAuthor is the demo member who writes the patients' records at the

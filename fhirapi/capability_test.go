@@ -104,8 +104,8 @@ func TestCapabilityStatement(t *testing.T) {
 		typ := res.Type
 		id, held := sample[typ]
 		reader := s.drA
-		if typ == "AuditEvent" || typ == "Consent" {
-			reader = s.patient // the patient's own trail and grants
+		if typ == "AuditEvent" || typ == "Consent" || typ == "ClaimResponse" || typ == "ExplanationOfBenefit" {
+			reader = s.patient // the patient's own trail, grants and claims
 		}
 		for _, in := range res.Interaction {
 			what := in.Code + " " + typ
@@ -166,6 +166,13 @@ func TestCapabilityStatement(t *testing.T) {
 					status, body := s.fhir(s.drA, method, "Patient/"+pid+"/$everything", nil)
 					s.expect(method+" $everything", status, http.StatusOK, body)
 				}
+			case op.Name == "submit" && typ == "Claim":
+				claim := storyClaim(s)
+				status, body := s.fhir(s.claimsAgent, "POST", "Claim/$submit", claim)
+				s.expect("POST Claim/$submit", status, http.StatusCreated, body)
+			case op.Name == "submit" && typ == "CoverageEligibilityRequest":
+				status, body := s.fhir(s.patient, "POST", "CoverageEligibilityRequest/$submit", storyEligibility(s))
+				s.expect("POST CoverageEligibilityRequest/$submit", status, http.StatusOK, body)
 			case op.Name == "export" && (typ == "Patient" || typ == "Group"):
 				path := "Patient/$export"
 				if typ == "Group" {

@@ -43,16 +43,21 @@ var searchParams = []struct{ name, typ, sample string }{
 var viewParams = map[string][]map[string]any{
 	"AuditEvent": {{"name": "patient", "type": "reference"}, {"name": "date", "type": "date"}, {"name": "agent", "type": "reference"}, {"name": "type", "type": "token"}},
 	"Consent":    {{"name": "patient", "type": "reference"}},
+	// claims.go's views of the chain's decisions
+	"ClaimResponse":        {{"name": "patient", "type": "reference"}, {"name": "request", "type": "reference"}},
+	"ExplanationOfBenefit": {{"name": "patient", "type": "reference"}},
 }
 
 // operationDefinitions are the canonical definitions of the operations,
 // by name and the level of the route that serves them.
 var operationDefinitions = map[string]string{
-	"anchor":             "urn:careledger:operation:anchor",
-	"Patient everything": "http://hl7.org/fhir/OperationDefinition/Patient-everything",
-	"system export":      "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
-	"Patient export":     "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export",
-	"Group export":       "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export",
+	"anchor":                            "urn:careledger:operation:anchor",
+	"Patient everything":                "http://hl7.org/fhir/OperationDefinition/Patient-everything",
+	"system export":                     "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+	"Patient export":                    "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export",
+	"Group export":                      "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export",
+	"Claim submit":                      "http://hl7.org/fhir/OperationDefinition/Claim-submit",
+	"CoverageEligibilityRequest submit": "urn:careledger:operation:eligibility-submit",
 }
 
 // declared is what the routes declare of one resource type, or of the

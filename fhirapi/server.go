@@ -24,6 +24,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -162,6 +163,14 @@ func (s *Server) routes() []route {
 		{"GET /fhir/Consent", s.searchConsent, need{smart.Search, "Consent"}, "search-type"},
 		{"POST /fhir/Consent", s.createConsent, need{smart.Create, "Consent"}, "create"},
 		{"GET /fhir/CareTeam/{id}", s.readCareTeam, need{smart.Read, "CareTeam"}, "read"},
+		// Claims (claims.go): a Claim's create is its submission.
+		{"POST /fhir/Claim", s.submitClaim, need{smart.Create, "Claim"}, "create"},
+		{"POST /fhir/Claim/$submit", s.submitClaim, need{smart.Create, "Claim"}, "$submit"},
+		{"GET /fhir/ClaimResponse/{id}", s.readClaimResponse, need{smart.Read, "ClaimResponse"}, "read"},
+		{"GET /fhir/ClaimResponse", s.searchClaimResponse, need{smart.Search, "ClaimResponse"}, "search-type"},
+		{"GET /fhir/ExplanationOfBenefit/{id}", s.readExplanationOfBenefit, need{smart.Read, "ExplanationOfBenefit"}, "read"},
+		{"GET /fhir/ExplanationOfBenefit", s.searchExplanationOfBenefit, need{smart.Search, "ExplanationOfBenefit"}, "search-type"},
+		{"POST /fhir/CoverageEligibilityRequest/$submit", s.eligibility, need{smart.Read, "CoverageEligibilityResponse"}, "$submit"},
 		{"GET /fhir/Patient/{id}/$everything", s.operation(s.everything), everything, "$everything"},
 		{"POST /fhir/Patient/{id}/$everything", s.operation(s.everything), everything, ""},
 		{"GET /fhir/Patient/$everything", s.operation(s.everythingByIdentifier), everything, ""},
@@ -486,8 +495,30 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, who *identity.Ac
 	if err != nil {
 		return err
 	}
+	return s.searchWith(w, r, who, typ, nil)
+}
+
+// views returns resources that match a search besides the records held
+// here (claims.go's views of the chain's decisions), and whether records
+// are searched too. It may remove from form the parameters only it
+// understands.
+type views func(form url.Values) (matches []*fhir.Resource, records bool, err error)
+
+// searchWith is search of typ, with the matches of views (nil: none)
+// first.
+func (s *Server) searchWith(w http.ResponseWriter, r *http.Request, who *identity.Account, typ string, views views) error {
 	if err := r.ParseForm(); err != nil {
 		return fhir.NewError(fhir.ErrInvalid, fhir.Issue{Diagnostics: "search parameters do not parse"})
+	}
+	var matches []*fhir.Resource
+	records, err := true, error(nil)
+	if views != nil {
+		if matches, records, err = views(r.Form); err != nil {
+			return err
+		}
+		if !records {
+			return writeSearchSet(w, r, typ, matches)
+		}
 	}
 	q, err := fhir.ParseQuery(typ, r.Form)
 	if err != nil {
@@ -497,9 +528,12 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, who *identity.Ac
 	if err != nil {
 		return err
 	}
-	matches, err := s.c.Search(r.Context(), req, q)
-	if err != nil {
-		return err
+	if records {
+		held, err := s.c.Search(r.Context(), req, q)
+		if err != nil {
+			return err
+		}
+		matches = append(matches, held...)
 	}
 	q.Sort(matches)
 	page := q.Page(matches)
@@ -508,6 +542,21 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, who *identity.Ac
 		return err
 	}
 	write(w, http.StatusOK, fhir.SearchSet(q, fhirBase(r), len(matches), page, included...).Canonical())
+	return nil
+}
+
+// writeSearchSet answers a search with matches, all in one page: a type
+// whose records are not searched here has only views to show.
+func writeSearchSet(w http.ResponseWriter, r *http.Request, typ string, matches []*fhir.Resource) error {
+	entries := make([]any, len(matches))
+	for i, res := range matches {
+		entries[i] = map[string]any{"fullUrl": fhirBase(r) + "/" + typ + "/" + res.ID(), "resource": res, "search": map[string]any{"mode": "match"}}
+	}
+	b, err := parseMap(map[string]any{"resourceType": "Bundle", "type": "searchset", "total": len(matches), "entry": entries})
+	if err != nil {
+		return err
+	}
+	write(w, http.StatusOK, b.Canonical())
 	return nil
 }
 

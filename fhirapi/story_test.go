@@ -58,13 +58,15 @@ type story struct {
 	patient   ed25519.PrivKey
 	tokens    map[string]string
 	patientID string // the FHIR Patient id at hospital A
+	// claimsAgent is hospital A's claims agent, once storyClaim made one.
+	claimsAgent ed25519.PrivKey
 }
 
 func newStory(t testing.TB) *story {
 	n := nodetest.Start(t, node.InitOptions{
 		ChainID: "careledger-story",
 		Org:     node.Org{ID: hospitalA, Name: "Hospital A", Type: identity.Provider},
-		Others:  []node.Org{{ID: hospitalB, Name: "Hospital B", Type: identity.Provider}},
+		Others:  []node.Org{{ID: hospitalB, Name: "Hospital B", Type: identity.Provider}, {ID: storyPayer, Name: "Story Payer", Type: identity.Payer}},
 		Config:  node.Config{FHIRSchema: schemaPath(t)},
 	})
 	s := &story{t: t, n: n, c: n.Client, drA: ed25519.GenPrivKey(), drB: ed25519.GenPrivKey(), patient: ed25519.GenPrivKey(), tokens: map[string]string{}}

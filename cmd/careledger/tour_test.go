@@ -184,6 +184,7 @@ func TestTour(t *testing.T) {
 		t.Errorf("dr-chen's search after leaving the care team: %d results; want 0", n)
 	}
 
+	tourClaims(t, run)
 	tourSupply(t, run)
 	tourScheduling(t, run)
 
@@ -354,21 +355,24 @@ func tourSupply(t *testing.T, run func(bool, ...string) string) {
 	// policy version from CSV; its balance and history read back, to its
 	// members only; a clearinghouse's 837P becomes FHIR Claims.
 	root := filepath.Join("..", "..")
-	run(true, "claims", "deposit", "--key", "acme-health-admin", "--payer", "acme-health", "5000000")
-	run(true, "claims", "policy", "load", "--key", "acme-health-admin", "--payer", "acme-health", "--version", "1",
-		"--effective", "20060101", filepath.Join(root, "contract", "claims", "testdata", "policy.csv"))
-	var acct struct {
+	type account struct {
 		Balance uint64 `json:"balance"`
 		Entries uint64 `json:"entries"`
 	}
+	var before, acct account
+	mustJSON(t, run(true, "claims", "balance", "--key", "claims-agent", "acme-health"), &before)
+	run(true, "claims", "deposit", "--key", "acme-health-admin", "--payer", "acme-health", "5000000")
+	// The demo published version 1 of the payer's policy; this is 2.
+	run(true, "claims", "policy", "load", "--key", "acme-health-admin", "--payer", "acme-health", "--version", "2",
+		"--effective", "20060101", filepath.Join(root, "contract", "claims", "testdata", "policy.csv"))
 	mustJSON(t, run(true, "claims", "balance", "--key", "claims-agent", "acme-health"), &acct)
-	if acct.Balance != 5_000_000 || acct.Entries != 1 {
-		t.Errorf("claims balance acme-health = %+v; want 5000000 in one entry", acct)
+	if acct.Balance != before.Balance+5_000_000 || acct.Entries != before.Entries+1 {
+		t.Errorf("claims balance acme-health = %+v after depositing 5000000 to %+v; want it 5000000 more, in one more entry", acct, before)
 	}
 	var hist []struct{ Kind string }
 	mustJSON(t, run(true, "claims", "history", "--key", "claims-agent", "acme-health"), &hist)
-	if len(hist) != 1 || hist[0].Kind != "deposit" {
-		t.Errorf("claims history acme-health = %+v; want the deposit", hist)
+	if len(hist) == 0 || hist[0].Kind != "deposit" {
+		t.Errorf("claims history acme-health = %+v; want the deposit first (newest first)", hist)
 	}
 	if out := run(false, "claims", "balance", "--key", "pharmacist", "acme-health"); !strings.Contains(out, "unauthorized") {
 		t.Errorf("claims balance of the payer as a pharmacist: %s; want unauthorized", out)
@@ -395,8 +399,7 @@ func claimsTour(t *testing.T, run func(bool, ...string) string, root string) {
 	alice := run(true, "keys", "show", "--address", "patient-alice")
 	run(true, "claims", "plan", "--key", "acme-health-admin", "--payer", "acme-health", "basic")
 	run(true, "claims", "coverage", "--key", "acme-health-admin", "--payer", "acme-health", "--plan", "basic", "--patient", alice, "--start", "20060101", "cov-alice")
-	run(true, "keys", "new", "billing")
-	run(true, "tx", "register-member", "--key", "admin", "--org", "mercy-hospital", "--roles", "claims_agent", run(true, "keys", "show", "--pubkey", "billing"))
+	// billing is the demo's claims agent at mercy-hospital.
 	var sub []struct{ Claim string }
 	mustJSON(t, run(true, "claims", "submit", "--key", "billing", "--provider", "mercy-hospital", "--payer", "acme-health",
 		"--coverage", "cov-alice", "--patient", alice, "--age", "33", claimFile), &sub)
