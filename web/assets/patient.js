@@ -1,7 +1,7 @@
 // The patient's view: access requests to answer as they arrive, grants,
 // the verified timeline of who saw what, the accounting of disclosures,
-// records, care teams and delegates.
-import { answer, grant, revoke, setDelegate, setTeam } from "./tx.js";
+// records, care teams, appointments and delegates.
+import { answer, grant, revoke, scheduleBook, scheduleCancel, setDelegate, setTeam } from "./tx.js";
 import { fromHex, verifyReport } from "./proof.js";
 import { svg } from "./qr.js";
 import { findPatient, loadRecords, recordsSection, recordsView } from "./records.js";
@@ -29,6 +29,16 @@ export async function patientView({ main, session, signal }) {
         " ", h("button", { type: "button", id: "refresh-timeline", onclick: (ev) => act(ev.currentTarget, () => showTimeline(session)) }, "Refresh")),
       h("div", { id: "timeline-body", "aria-live": "polite" })),
     recordsSection("records"),
+    section("Appointments", "appointments",
+      h("p", {}, "Your balance: ", h("strong", { id: "balance", text: "…" }), h("span", { class: "hint", text: " (deposits are held from it while a booking lasts)" })),
+      form("Find open slots", [
+        field("Provider", "provider", { required: true, hint: "Its identifier, such as mercy-hospital" }),
+        field("Schedule", "schedule", { required: true, hint: "The schedule's identifier, such as gp" }),
+      ], "Show slots", async (fd) => {
+        slotQuery = { provider: fd.get("provider").trim(), schedule: fd.get("schedule").trim() };
+        await showSlots(session);
+      }, { id: "slot-search" }),
+      h("div", { id: "slot-table", "aria-live": "polite" })),
     section("Delegates", "delegates", h("div", { id: "delegate-table" }), delegateForm(session)),
   );
   const records = document.getElementById("records-body");
@@ -36,7 +46,7 @@ export async function patientView({ main, session, signal }) {
     records.replaceChildren(recordsView(await loadRecords(session, me, await session.delegation())));
   }) }, "Show my records"));
   session.stream(`/v1/events?account=${me}`, (e) => onEvent(session, e), signal);
-  await Promise.all([showGrants(session), showPending(session), showTimeline(session), showDelegates(session), showTeams(session)]);
+  await Promise.all([showGrants(session), showPending(session), showTimeline(session), showDelegates(session), showTeams(session), showBalance(session)]);
 }
 
 function onEvent(session, e) {
@@ -47,6 +57,8 @@ function onEvent(session, e) {
     case "consent.granted": case "consent.revoked": showGrants(session); break;
     case "consent.team": showTeams(session); break;
     case "consent.access": case "consent.break_glass": setTimeout(() => showTimeline(session), 1500); break;
+    default:
+      if (/^(ledger|schedule|rewards)\./.test(e.type)) { showBalance(session); showSlots(session); }
   }
 }
 
@@ -186,6 +198,49 @@ function teamFields(session, label, button, t) {
     say(t ? `Care team ${t.id} changed.` : "Care team formed.");
     await showTeams(session);
   }, { class: "team-form" });
+}
+
+const money = (minor) => (Number(minor) / 100).toFixed(2);
+
+async function showBalance(session) {
+  const { balance } = await session.get(`/v1/patients/${session.account.address}/balance`);
+  document.getElementById("balance").textContent = money(balance);
+}
+
+let slotQuery = null;
+
+// showSlots lists the chosen schedule's slots: a free one that has not
+// started can be booked (its deposit moves into escrow in the same block),
+// and the patient's own booking cancelled (refunded before the deadline,
+// else as the provider's policy says).
+async function showSlots(session) {
+  const el = document.getElementById("slot-table");
+  if (!el || !slotQuery) return;
+  const { provider, schedule } = slotQuery;
+  const list = await session.get(`/v1/schedules/${encodeURIComponent(provider)}/${encodeURIComponent(schedule)}/slots`);
+  const me = session.account.address;
+  const now = Date.now() / 1000;
+  const slotAct = (build, done) => (ev) => act(ev.currentTarget, async () => {
+    await session.send(build());
+    say(done);
+    await Promise.all([showSlots(session), showBalance(session)]);
+  });
+  const rows = list.slots.map((sl) => {
+    const ref = { provider, schedule, start: Number(sl.start) };
+    const mine = sl.patient === me;
+    const state = mine && sl.state === "booked" ? "booked by you" : sl.state.replaceAll("_", " ");
+    let action = "";
+    if (sl.state === "free" && sl.start > now) {
+      action = h("button", { type: "button", class: "book", "aria-label": `Book ${when(sl.start * 1000)}`,
+        onclick: slotAct(() => scheduleBook(fromHex(me), ref), "Booked.") }, "Book");
+    } else if (mine && sl.state === "booked") {
+      action = h("button", { type: "button", class: "cancel-booking", "aria-label": `Cancel the booking of ${when(sl.start * 1000)}`,
+        onclick: slotAct(() => scheduleCancel(ref), "Booking cancelled.") }, "Cancel");
+    }
+    return [h("time", { datetime: new Date(sl.start * 1000).toISOString(), text: when(sl.start * 1000) }), `${sl.minutes} min`, state, money(sl.state === "free" ? list.policy.deposit : sl.held), action];
+  });
+  el.replaceChildren(h("p", {}, `${list.category.replaceAll("-", " ")}${list.virtual ? ", virtual" : ""}: a deposit of ${money(list.policy.deposit)}, refunded on cancellation until ${Math.round(list.policy.cancel_before / 3600)} hours before.`),
+    table(`Slots of ${schedule} at ${provider}`, ["When", "Length", "State", "Deposit", ""], rows));
 }
 
 async function showDelegates(session) {
