@@ -26,14 +26,15 @@ func (c *Custodian) CreateReadings(ctx context.Context, d *identity.MonitoringDe
 		return nil, forbidden("this device writes to another custodian, not %s", c.opts.Org)
 	}
 	ps := make([]*pending, len(rs))
+	patient := map[string]string{} // the Patient ids checked, to d.Patient's pseudonym
 	for i, r := range rs {
-		if err := c.checkReading(d, r); err != nil {
+		if err := c.checkReading(d, r, patient); err != nil {
 			return nil, err
 		}
 		if err := r.SetID(newID()); err != nil {
 			return nil, err
 		}
-		p, err := c.prepare(r, nil)
+		p, err := c.prepare(r, patient)
 		if err != nil {
 			return nil, err
 		}
@@ -46,7 +47,7 @@ func (c *Custodian) CreateReadings(ctx context.Context, d *identity.MonitoringDe
 // Observation, without an allowed LOINC code, or about anyone but the
 // device's patient (a subject not held here included, so that a device
 // learns nothing of which patients are).
-func (c *Custodian) checkReading(d *identity.MonitoringDevice, r *fhir.Resource) error {
+func (c *Custodian) checkReading(d *identity.MonitoringDevice, r *fhir.Resource, checked map[string]string) error {
 	if r.Type() != "Observation" {
 		return forbidden("a device writes only Observations")
 	}
@@ -57,6 +58,9 @@ func (c *Custodian) checkReading(d *identity.MonitoringDevice, r *fhir.Resource)
 	if !ok {
 		return forbidden("a device's Observation must name its patient as subject")
 	}
+	if _, ok := checked[pid]; ok {
+		return nil
+	}
 	p, err := c.PseudonymOf(pid)
 	if fe := (*fhir.Error)(nil); err != nil && !errors.As(err, &fe) {
 		return err // the vault's fault, not the device's
@@ -64,6 +68,7 @@ func (c *Custodian) checkReading(d *identity.MonitoringDevice, r *fhir.Resource)
 	if err != nil || p != d.Patient.String() {
 		return forbidden("a device writes only about its own patient")
 	}
+	checked[pid] = p
 	return nil
 }
 
