@@ -233,8 +233,8 @@ func tourDevice(t *testing.T, run func(bool, ...string) string, total func(strin
 		t.Errorf("the meter searching: %s; want 403", out)
 	}
 	run(true, "tx", "remove-device", "--key", "patient-bob", pub)
-	if out := run(false, "fhir", "--key", "bob-meter", "POST", "Observation", reading); !strings.Contains(out, "403") {
-		t.Errorf("the removed meter writing: %s; want 403", out)
+	if out := run(false, "fhir", "--key", "bob-meter", "POST", "Observation", reading); !strings.Contains(out, "suspended") {
+		t.Errorf("the removed meter writing: %s; want its account suspended", out)
 	}
 }
 
