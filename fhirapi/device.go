@@ -10,7 +10,8 @@ import (
 
 // A monitoring device's token (identity.SetDevice) serves one thing: the
 // creation of Observations about its patient, of its codes, at its
-// custodian, one by POST /fhir/Observation or several in a Bundle. Every
+// custodian, one by POST /fhir/Observation or several in a Bundle, within
+// its token's SMART scopes, which only narrow this further. Every
 // other request it makes is forbidden before any handler sees it, so no
 // route's own checks need to know of devices.
 
@@ -59,6 +60,9 @@ func (s *Server) createReadings(w http.ResponseWriter, r *http.Request, d *ident
 	}
 	bundle, err := s.limits.ParseBundle(b)
 	if err != nil {
+		return err
+	}
+	if err := scopeEntries(r, bundle); err != nil {
 		return err
 	}
 	rs := make([]*fhir.Resource, len(bundle.Entries))

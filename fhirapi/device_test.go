@@ -94,8 +94,16 @@ func TestDeviceReadings(t *testing.T) {
 			t.Errorf("%s: %d %.300s; want 403 with an OperationOutcome", tc.name, status, body)
 		}
 	}
-	if got := s.searchTotal(s.drA, "Observation?patient="+pid); got != 4 {
-		t.Errorf("%d readings stored; want the 4 allowed, none of a refused Bundle", got)
+
+	// A token its scopes limit to reads writes nothing; one that covers
+	// creation writes as the device may.
+	readOnly, _ := s.scopedToken(meter, "user/Observation.rs")
+	if status, body := s.fhirAs(readOnly, "POST", "/fhir/Observation", reading(pid, "8867-4", 72)); status != http.StatusForbidden {
+		t.Errorf("a device's read-only token creates: %d %.300s; want 403", status, body)
+	}
+	writer, _ := s.scopedToken(meter, "user/Observation.c")
+	if status, body := s.fhirAs(writer, "POST", "/fhir/Observation", reading(pid, "8867-4", 72)); status != http.StatusCreated {
+		t.Errorf("a device's token scoped to create: %d %.300s; want 201", status, body)
 	}
 
 	// Its token opens none of the JSON API.
@@ -103,6 +111,10 @@ func TestDeviceReadings(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+s.token(meter))
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("the device's token at /v1: %v %v; want 403", resp.Status, err)
+	}
+
+	if got := s.searchTotal(s.drA, "Observation?patient="+pid); got != 5 {
+		t.Errorf("%d readings stored; want the 5 allowed, none of a refused Bundle", got)
 	}
 
 	// Revoked, the same token writes nothing more.

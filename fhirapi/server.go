@@ -224,7 +224,9 @@ func (s *Server) authenticated(rt route) http.Handler {
 		switch {
 		case err != nil:
 		case who.Kind == identity.Device: // a device's token serves its readings alone
-			err = s.serveDevice(w, r, who, rt)
+			if r, err = scoped(r, who, scopes, rt.need); err == nil {
+				err = s.serveDevice(w, r, who, rt)
+			}
 		default:
 			if r, err = scoped(r, who, scopes, rt.need); err == nil { // before any consent decision
 				err = rt.h(w, r, who)
