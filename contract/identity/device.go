@@ -37,7 +37,8 @@ func (d *MonitoringDevice) Allows(code string) bool {
 	return !d.Revoked && slices.Contains(d.Codes, code)
 }
 
-func deviceKey(a tx.Address) []byte { return append([]byte("v/"), a[:]...) }
+// deviceKey is D/ and the device's address ("v/" is consent's reviews).
+func deviceKey(a tx.Address) []byte { return append([]byte("D/"), a[:]...) }
 
 // LoadDevice returns the device whose account is at addr, or nil.
 func LoadDevice(s Reader, addr tx.Address) (*MonitoringDevice, error) {
