@@ -25,6 +25,9 @@ func (c *Custodian) CreateReadings(ctx context.Context, d *identity.MonitoringDe
 	if d.Custodian != c.opts.Org {
 		return nil, forbidden("this device writes to another custodian, not %s", c.opts.Org)
 	}
+	if len(rs) == 0 {
+		return rs, nil // an empty Bundle stores and anchors nothing
+	}
 	ps := make([]*pending, len(rs))
 	patient := map[string]string{} // the Patient ids checked, to d.Patient's pseudonym
 	for i, r := range rs {

@@ -68,6 +68,9 @@ func TestDeviceReadings(t *testing.T) {
 		t.Errorf("Bundle of 3 readings: %d created; want 3: %.400s", n, body)
 	}
 
+	status, body = s.fhir(meter, "POST", "", obj("resourceType", "Bundle", "type", "batch"))
+	s.expect("the device sends an empty Bundle", status, http.StatusOK, body)
+
 	elsewhere := ed25519.GenPrivKey()
 	s.send(s.patient, contract.Encode(identity.SetDevice{Patient: pa, PubKey: elsewhere.PubKey().Bytes(), Custodian: hospitalB, Codes: []string{"8867-4"}}))
 	for _, tc := range []struct {
