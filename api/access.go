@@ -257,6 +257,9 @@ func (s *Server) guard(rule access, h http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		who, scopes, err := s.auth.AuthenticateScopes(r)
+		if err == nil && who.Kind == identity.Device {
+			err = tx.Rejectf(tx.CodeUnauthorized, "a device's token serves only its readings at its custodian's FHIR API")
+		}
 		if err == nil {
 			err = scopeAllows(rule, scopes)
 		}

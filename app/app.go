@@ -332,6 +332,11 @@ func resolveSigner(s identity.Reader, key []byte, open bool) (signer, error) {
 		return signer{addr: tx.AddressOf(key)}, nil
 	}
 	who := signer{addr: acct.Address, next: acct.Sequence, registered: true}
+	if acct.Kind == identity.Device {
+		// A device's only power is its custodian's FHIR API: on the chain
+		// it can neither act for its patient nor for itself.
+		return who, tx.Rejectf(tx.CodeUnauthorized, "a device signs no transactions")
+	}
 	if acct.Suspended {
 		return who, tx.Rejectf(tx.CodeSuspended, "account %s is suspended", acct.Address)
 	}

@@ -208,6 +208,7 @@ var scriptOps = []struct {
 	{1, (*scriptGen).trialsWithdraw},
 	{2, (*scriptGen).trialsCommitData},
 	{1, (*scriptGen).trialsReport},
+	{1, (*scriptGen).setDevice},
 }
 
 func (g *scriptGen) registerPatient() (ScriptTx, bool) {
@@ -670,6 +671,23 @@ func (g *scriptGen) setDelegate() (ScriptTx, bool) {
 	rel := []identity.Relation{identity.Parent, identity.Caregiver}[g.rng.IntN(2)]
 	raw := g.next(p, true, contract.Encode(identity.SetDelegate{Delegate: d.addr, Relation: rel}))
 	return ScriptTx{raw, tx.CodeOK, "set delegate"}, true
+}
+
+// setDevice has a patient authorize a new monitoring device at OrgA, and
+// half the time revoke it in the same transaction. The device's account is
+// not in the model: it signs nothing, nor may it be named where accounts
+// are picked (a delegate, a guardian, a team member).
+func (g *scriptGen) setDevice() (ScriptTx, bool) {
+	p := g.pick(patient)
+	if p == nil {
+		return ScriptTx{}, false
+	}
+	pub := Pub(g.freshKey("device"))
+	msgs := []tx.Msg{contract.Encode(identity.SetDevice{Patient: p.addr, PubKey: pub, Custodian: OrgA, Codes: []string{"8867-4", "2339-0"}})}
+	if g.rng.IntN(2) == 0 {
+		msgs = append(msgs, contract.Encode(identity.SetDevice{Patient: p.addr, PubKey: pub, Remove: true}))
+	}
+	return ScriptTx{g.next(p, true, msgs...), tx.CodeOK, "set device"}, true
 }
 
 // review has a privacy officer close the review of an access that broke no

@@ -58,11 +58,12 @@ func proofKey(typ, id string, version uint64) []byte {
 // save stores the proofs of every leaf of an anchor, in one synced batch.
 func (p *Proofs) save(leaves []records.Leaf, root [32]byte) error {
 	b := new(leveldb.Batch)
+	paths, err := records.ProveAll(leaves)
+	if err != nil {
+		return err
+	}
 	for i, l := range leaves {
-		path, err := records.Prove(leaves, i)
-		if err != nil {
-			return err
-		}
+		path := paths[i]
 		w := wire.NewWriter(48 + 32*len(path))
 		w.Raw(root[:])
 		w.Uint(uint64(i))

@@ -230,11 +230,16 @@ func (s *Server) authenticated(rt route) http.Handler {
 		if err == nil {
 			err = checkPath(r)
 		}
-		if err == nil {
-			r, err = scoped(r, who, scopes, rt.need) // before any consent decision
-		}
-		if err == nil {
-			err = rt.h(w, r, who)
+		switch {
+		case err != nil:
+		case who.Kind == identity.Device: // a device's token serves its readings alone
+			if r, err = scoped(r, who, scopes, rt.need); err == nil {
+				err = s.serveDevice(w, r, who, rt)
+			}
+		default:
+			if r, err = scoped(r, who, scopes, rt.need); err == nil { // before any consent decision
+				err = rt.h(w, r, who)
+			}
 		}
 		if err != nil {
 			s.fail(w, err)

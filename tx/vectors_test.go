@@ -674,6 +674,18 @@ func vectorSpecs() []vectorSpec {
 				}
 			},
 		},
+		{
+			description: "The parent, the child's delegate, authorizes the child's glucose meter (identity/set_device): its key " +
+				"becomes a device account that may write Observations of LOINC 2339-0 (glucose) and 8867-4 (heart rate) about the " +
+				"child to general-hospital's FHIR API, and signs no transaction. The same message with remove, and no " +
+				"custodian or codes, revokes it.",
+			signer:   "parent",
+			sequence: 1,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: identity.SetDevice{Patient: child, PubKey: vectorPub("glucose meter"),
+					Custodian: "general-hospital", Codes: []string{"2339-0", "8867-4"}}}}
+			},
+		},
 	}
 }
 

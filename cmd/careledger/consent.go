@@ -32,7 +32,7 @@ func consentCommands() []txCommand {
 		duration, validFor          *time.Duration
 		justified                   *bool
 		team                        *uint64
-		orgs                        *string
+		orgs, codes                 *string
 	)
 	patientFlag := func(fs *flag.FlagSet) {
 		patient = fs.String("patient", "", "the patient's address (default: the signer)")
@@ -55,6 +55,20 @@ func consentCommands() []txCommand {
 			msgs: func(_ context.Context, _ *client.Client, _ ed25519.PrivKey, fs *flag.FlagSet) ([]tx.Msg, error) {
 				addr, err := parseAddressArg(fs)
 				return []tx.Msg{contract.Encode(identity.SetDelegate{Delegate: addr, Relation: identity.Caregiver, Remove: true})}, err
+			}},
+		{name: "set-device", argsUsage: "PUBKEY", nargs: 1,
+			flags: func(fs *flag.FlagSet) {
+				patientFlag(fs)
+				custodian = fs.String("custodian", "", "the organization whose FHIR API stores its readings (required)")
+				codes = fs.String("codes", "", "comma-separated LOINC codes of the Observations it may write (required)")
+			},
+			msgs: func(_ context.Context, _ *client.Client, key ed25519.PrivKey, fs *flag.FlagSet) ([]tx.Msg, error) {
+				return deviceMsg(*patient, key, fs, identity.SetDevice{Custodian: *custodian, Codes: splitList(*codes)})
+			}},
+		{name: "remove-device", argsUsage: "PUBKEY", nargs: 1,
+			flags: patientFlag,
+			msgs: func(_ context.Context, _ *client.Client, key ed25519.PrivKey, fs *flag.FlagSet) ([]tx.Msg, error) {
+				return deviceMsg(*patient, key, fs, identity.SetDevice{Remove: true})
 			}},
 		{name: "grant",
 			flags: func(fs *flag.FlagSet) {
@@ -228,4 +242,19 @@ func parseID(s string) (uint64, error) {
 		return 0, usageError("want a positive number, got " + strconv.Quote(s))
 	}
 	return id, nil
+}
+
+// deviceMsg completes m, an identity.SetDevice, with the patient (default:
+// the signer) and the device's key, the command's argument.
+func deviceMsg(patient string, key ed25519.PrivKey, fs *flag.FlagSet, m identity.SetDevice) ([]tx.Msg, error) {
+	p, err := patientOrSigner(patient, key)
+	if err != nil {
+		return nil, err
+	}
+	pub, err := tx.ParsePubKey(fs.Arg(0))
+	if err != nil {
+		return nil, usageError(err.Error())
+	}
+	m.Patient, m.PubKey = p, pub
+	return []tx.Msg{contract.Encode(m)}, nil
 }

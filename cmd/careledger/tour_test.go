@@ -185,6 +185,7 @@ func TestTour(t *testing.T) {
 	}
 
 	tourClaims(t, run)
+	tourDevice(t, run, total)
 	tourSupply(t, run)
 	tourScheduling(t, run)
 
@@ -209,6 +210,33 @@ func TestTour(t *testing.T) {
 	p.stop(t)
 	if out := run(true, "verify", "data", "--home", home); !strings.Contains(out, "verified:") {
 		t.Errorf("verify data: %s", out)
+	}
+}
+
+// tourDevice walks the README's monitoring device: Bob authorizes a
+// meter, which writes a reading that Mercy's physician finds among his
+// records, and nothing once Bob removes it.
+func tourDevice(t *testing.T, run func(bool, ...string) string, total func(string) int) {
+	t.Helper()
+	reading := filepath.Join(t.TempDir(), "reading.json")
+	if err := os.WriteFile(reading, []byte(`{"resourceType":"Observation","status":"final","subject":{"reference":"Patient/patient-bob"},
+  "code":{"coding":[{"system":"http://loinc.org","code":"8867-4"}]},"valueQuantity":{"value":72,"unit":"/min"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := total(run(true, "fhir", "--key", "dr-adams", "GET", "Observation?patient=patient-bob"))
+	run(true, "keys", "new", "bob-meter")
+	pub := run(true, "keys", "show", "--pubkey", "bob-meter")
+	run(true, "tx", "set-device", "--key", "patient-bob", "--custodian", "mercy-hospital", "--codes", "8867-4,2339-0", pub)
+	run(true, "fhir", "--key", "bob-meter", "POST", "Observation", reading)
+	if n := total(run(true, "fhir", "--key", "dr-adams", "GET", "Observation?patient=patient-bob")); n != before+1 {
+		t.Errorf("bob's observations after his meter's reading: %d; want %d", n, before+1)
+	}
+	if out := run(false, "fhir", "--key", "bob-meter", "GET", "Observation?patient=patient-bob"); !strings.Contains(out, "403") {
+		t.Errorf("the meter searching: %s; want 403", out)
+	}
+	run(true, "tx", "remove-device", "--key", "patient-bob", pub)
+	if out := run(false, "fhir", "--key", "bob-meter", "POST", "Observation", reading); !strings.Contains(out, "suspended") {
+		t.Errorf("the removed meter writing: %s; want its account suspended", out)
 	}
 }
 

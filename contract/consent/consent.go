@@ -578,6 +578,9 @@ func setTeam(ctx *contract.Context, m SetTeam) error {
 		if acct == nil {
 			return tx.Rejectf(tx.CodeNotFound, "account %s does not exist", a)
 		}
+		if acct.Kind == identity.Device {
+			return tx.Rejectf(tx.CodeInvalid, "account %s is a device, which reads nothing", a)
+		}
 	}
 	for _, o := range m.Orgs {
 		if org, err := identity.LoadOrg(ctx.Store, o); err != nil {

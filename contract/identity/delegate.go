@@ -151,6 +151,8 @@ func setDelegate(ctx *contract.Context, m SetDelegate) error {
 			return err
 		} else if a == nil {
 			return tx.Rejectf(tx.CodeNotFound, "account %s does not exist", m.Delegate)
+		} else if a.Kind == Device {
+			return tx.Rejectf(tx.CodeInvalid, "account %s is a device, which cannot be a delegate", m.Delegate)
 		}
 		ds = append(ds, Delegate{Address: m.Delegate, Relation: m.Relation, Since: ctx.Height})
 		typ = EventDelegateSet

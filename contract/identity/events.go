@@ -16,4 +16,6 @@ const (
 	EventRecoveryApproved  = "identity.recovery_approved"
 	EventRecoveryCancelled = "identity.recovery_cancelled"
 	EventRecoveryCompleted = "identity.recovery_completed"
+	EventDeviceSet         = "identity.device_set"
+	EventDeviceRemoved     = "identity.device_removed"
 )

@@ -19,6 +19,7 @@ const (
 	TypeApproveRecovery  uint64 = 9
 	TypeCancelRecovery   uint64 = 10
 	TypeCompleteRecovery uint64 = 11
+	TypeSetDevice        uint64 = 12
 )
 
 // RegisterPatient registers the signer's key as a new patient account. It has
@@ -106,6 +107,20 @@ type CompleteRecovery struct {
 	Recovery uint64
 }
 
+// SetDevice, signed by Patient or one of their delegates, authorizes the
+// monitoring device holding PubKey to write Observations of Codes (LOINC,
+// at most MaxDeviceCodes) about Patient to Custodian's FHIR API, or
+// changes what it may write; with Remove (and no Custodian or Codes), it
+// revokes the device at once. The device's key becomes an account of kind
+// Device, which signs no transaction and never acts for the patient.
+type SetDevice struct {
+	Patient   tx.Address
+	PubKey    []byte
+	Custodian string
+	Codes     []string
+	Remove    bool
+}
+
 // RotationDomain prefixes the bytes a new key signs to prove possession.
 const RotationDomain = "careledger/rotate-key/v1\n"
 
@@ -131,6 +146,7 @@ func (ProposeRecovery) Type() uint64  { return TypeProposeRecovery }
 func (ApproveRecovery) Type() uint64  { return TypeApproveRecovery }
 func (CancelRecovery) Type() uint64   { return TypeCancelRecovery }
 func (CompleteRecovery) Type() uint64 { return TypeCompleteRecovery }
+func (SetDevice) Type() uint64        { return TypeSetDevice }
 
 func (RegisterPatient) EncodeTo(*wire.Writer) {}
 
@@ -177,6 +193,14 @@ func (m ApproveRecovery) EncodeTo(w *wire.Writer)  { encodeRecoveryRef(w, m.Pati
 func (m CancelRecovery) EncodeTo(w *wire.Writer)   { encodeRecoveryRef(w, m.Patient, m.Recovery) }
 func (m CompleteRecovery) EncodeTo(w *wire.Writer) { encodeRecoveryRef(w, m.Patient, m.Recovery) }
 
+func (m SetDevice) EncodeTo(w *wire.Writer) {
+	w.Raw(m.Patient[:])
+	w.Raw(m.PubKey)
+	w.String(m.Custodian)
+	w.Strings(m.Codes)
+	w.Bool(m.Remove)
+}
+
 func encodeRecoveryRef(w *wire.Writer, patient tx.Address, id uint64) {
 	w.Raw(patient[:])
 	w.Uint(id)
@@ -209,6 +233,7 @@ func Describe() contract.Contract {
 			contract.Message("identity/approve_recovery", readApproveRecovery, nil, approveRecovery),
 			contract.Message("identity/cancel_recovery", readCancelRecovery, nil, cancelRecovery),
 			complete,
+			contract.Message("identity/set_device", readSetDevice, SetDevice.validate, setDevice),
 		},
 		Events: []contract.EventSpec{
 			{Type: EventPatientRegistered}, {Type: EventMemberRegistered}, {Type: EventMemberRolesSet},
@@ -216,6 +241,7 @@ func Describe() contract.Contract {
 			{Type: EventDelegateSet}, {Type: EventDelegateRemoved},
 			{Type: EventGuardiansSet}, {Type: EventGuardiansRemoved}, {Type: EventRecoveryProposed},
 			{Type: EventRecoveryApproved}, {Type: EventRecoveryCancelled}, {Type: EventRecoveryCompleted},
+			{Type: EventDeviceSet}, {Type: EventDeviceRemoved},
 		},
 		Genesis: initGenesis,
 	}
@@ -259,6 +285,11 @@ func readCancelRecovery(r *wire.Reader) CancelRecovery {
 
 func readCompleteRecovery(r *wire.Reader) CompleteRecovery {
 	return CompleteRecovery{Patient: readAddress(r), Recovery: r.Uint()}
+}
+
+func readSetDevice(r *wire.Reader) SetDevice {
+	return SetDevice{Patient: readAddress(r), PubKey: r.Raw(tx.PubKeySize), Custodian: r.String(64),
+		Codes: r.Strings(MaxDeviceCodes, 16), Remove: r.Bool()}
 }
 
 func (m RegisterMember) validate() error {

@@ -272,6 +272,8 @@ func checkGuardians(ctx *contract.Context, m SetGuardians) error {
 			return err
 		} else if acct == nil {
 			return tx.Rejectf(tx.CodeNotFound, "account %s does not exist", a)
+		} else if acct.Kind == Device {
+			return tx.Rejectf(tx.CodeInvalid, "account %s is a device, which cannot be a guardian", a)
 		}
 	}
 	return nil

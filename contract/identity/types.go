@@ -47,13 +47,16 @@ var roles = []Role{Physician, Nurse, Pharmacist, Researcher, ClaimsAgent, Privac
 // Roles returns every role.
 func Roles() []Role { return slices.Clone(roles) }
 
-// Kind tells patients from organization members.
+// Kind tells patients from organization members and patients' devices.
 type Kind string
 
 // The account kinds.
 const (
 	Patient Kind = "patient"
 	Member  Kind = "member"
+	// Device is a patient's monitoring device (SetDevice): it signs no
+	// transaction and only writes readings through its custodian's API.
+	Device Kind = "device"
 )
 
 // Organization is a participant of the network.

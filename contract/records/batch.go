@@ -84,3 +84,38 @@ func Prove(leaves []Leaf, i int) ([][]byte, error) {
 func VerifyInclusion(leaf Leaf, i, count uint64, proofHashes [][]byte, root [32]byte) error {
 	return proof.VerifyInclusion(rfc6962.DefaultHasher, i, count, leaf.Hash(), proofHashes, root[:])
 }
+
+// ProveAll returns the inclusion proof of every leaf, in order, as Prove
+// gives each: it hashes each perfect subtree once, where a Prove per leaf
+// hashes the whole batch again for every leaf.
+func ProveAll(leaves []Leaf) ([][][]byte, error) {
+	n := uint64(len(leaves))
+	// levels[k][j] is the hash of the perfect subtree of leaves
+	// [j<<k, (j+1)<<k): every node an inclusion proof names.
+	levels := [][][]byte{make([][]byte, n)}
+	for i, l := range leaves {
+		levels[0][i] = l.Hash()
+	}
+	for prev := levels[0]; len(prev) > 1; prev = levels[len(levels)-1] {
+		next := make([][]byte, len(prev)/2)
+		for j := range next {
+			next[j] = rfc6962.DefaultHasher.HashChildren(prev[2*j], prev[2*j+1])
+		}
+		levels = append(levels, next)
+	}
+	out := make([][][]byte, n)
+	for i := range leaves {
+		nodes, err := proof.Inclusion(uint64(i), n)
+		if err != nil {
+			return nil, err
+		}
+		hashes := make([][]byte, len(nodes.IDs))
+		for j, id := range nodes.IDs {
+			hashes[j] = levels[id.Level][id.Index]
+		}
+		if out[i], err = nodes.Rehash(hashes, rfc6962.DefaultHasher.HashChildren); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

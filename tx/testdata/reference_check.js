@@ -22,6 +22,7 @@ function build(m) {
     case 9: return approveRecovery(hexb(f.patient), f.recovery);
     case 10: return cancelRecovery(hexb(f.patient), f.recovery);
     case 11: return completeRecovery(hexb(f.patient), f.recovery);
+    case 12: return setDevice({ patient: hexb(f.patient), pub: hexb(f.pub_key), custodian: f.custodian, codes: f.codes, remove: f.remove });
     case 16: return anchor(f.custodian, hexb(f.patient), hexb(f.root), f.count);
     case 17: return erase(f.custodian, hexb(f.patient), f.record);
     case 32: return grant({
