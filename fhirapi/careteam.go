@@ -1,7 +1,6 @@
 package fhirapi
 
 import (
-	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -44,18 +43,13 @@ func (s *Server) readCareTeam(w http.ResponseWriter, r *http.Request, who *ident
 			return orForbidden(err, "only the patient, a delegate, an auditor, a privacy officer or the team reads a care team")
 		}
 	}
-	res, err := careTeamResource(t)
-	if err != nil {
-		return err
-	}
-	writeResource(w, http.StatusOK, res)
-	return nil
+	return writeView(w, careTeamResource(t))
 }
 
 // careTeamResource returns team t as a FHIR CareTeam: its subject and
 // participants by their ledger identifiers. It has no name: the chain
 // keeps none.
-func careTeamResource(t *consent.Team) (*fhir.Resource, error) {
+func careTeamResource(t *consent.Team) map[string]any {
 	var participants []any
 	for _, a := range t.Members {
 		participants = append(participants, map[string]any{"member": identifierRef("urn:careledger:account", a.String())})
@@ -76,9 +70,5 @@ func careTeamResource(t *consent.Team) (*fhir.Resource, error) {
 	if participants != nil {
 		c["participant"] = participants
 	}
-	b, err := json.Marshal(c)
-	if err != nil {
-		return nil, err
-	}
-	return fhir.Parse(b)
+	return c
 }

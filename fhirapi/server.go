@@ -134,10 +134,11 @@ type route struct {
 
 // routes returns the FHIR API's routes. A pattern with {type} serves every
 // R4 type; a pattern naming a type serves that type, before the generic
-// one: AuditEvent, Consent and CareTeam add views of the audit log
-// (AuditEvent/log-N, the trail's search), of the chain's grants
-// (Consent/grant-N, their search) and care teams (CareTeam/team-N) to the
-// resources of those types stored here.
+// one: AuditEvent, Consent, CareTeam, Schedule and Slot add views of the
+// audit log (AuditEvent/log-N, the trail's search), of the chain's grants
+// (Consent/grant-N, their search), care teams (CareTeam/team-N) and
+// providers' schedules and slots (schedule.go) to the resources of those
+// types stored here.
 func (s *Server) routes() []route {
 	read, search := need{smart.Read, ""}, need{smart.Search, ""}
 	everything := need{smart.Read | smart.Search, "*"} // it returns every type it finds
@@ -163,6 +164,8 @@ func (s *Server) routes() []route {
 		{"GET /fhir/Consent", s.searchConsent, need{smart.Search, "Consent"}, "search-type"},
 		{"POST /fhir/Consent", s.createConsent, need{smart.Create, "Consent"}, "create"},
 		{"GET /fhir/CareTeam/{id}", s.readCareTeam, need{smart.Read, "CareTeam"}, "read"},
+		{"GET /fhir/Schedule/{id}", s.readSchedule, need{smart.Read, "Schedule"}, "read"},
+		{"GET /fhir/Slot/{id}", s.readSlot, need{smart.Read, "Slot"}, "read"},
 		// Claims (claims.go): a Claim's create is its submission.
 		{"POST /fhir/Claim", s.submitClaim, need{smart.Create, "Claim"}, "create"},
 		{"POST /fhir/Claim/$submit", s.submitClaim, need{smart.Create, "Claim"}, "$submit"},
