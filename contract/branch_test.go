@@ -4,14 +4,10 @@ import (
 	"testing"
 
 	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/contracttest"
 )
 
-// mapStore is a Store in memory.
-type mapStore map[string][]byte
-
-func (m mapStore) Get(k []byte) ([]byte, error) { return m[string(k)], nil }
-func (m mapStore) Set(k, v []byte) error        { m[string(k)] = v; return nil }
-func (m mapStore) Delete(k []byte) error        { delete(m, string(k)); return nil }
+type mapStore = contracttest.Store
 
 // A branch reads its own writes over its parent's; its writes and events
 // reach the parent on Commit only, after the parent's own events.

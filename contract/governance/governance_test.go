@@ -6,16 +6,13 @@ import (
 	"testing"
 
 	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/contracttest"
 	"github.com/careledger/careledger/contract/governance"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/tx"
 )
 
-type mapStore map[string][]byte
-
-func (m mapStore) Get(k []byte) ([]byte, error) { return m[string(k)], nil }
-func (m mapStore) Set(k, v []byte) error        { m[string(k)] = v; return nil }
-func (m mapStore) Delete(k []byte) error        { delete(m, string(k)); return nil }
+type mapStore = contracttest.Store
 
 // refusingPolicy accepts every policy when checked and refuses it, after a
 // write, when set: a failure that the check before execution does not

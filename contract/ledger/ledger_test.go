@@ -7,15 +7,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/careledger/careledger/contract/contracttest"
 	"github.com/careledger/careledger/contract/ledger"
 	"github.com/careledger/careledger/tx"
 )
 
-type mapStore map[string][]byte
-
-func (m mapStore) Get(k []byte) ([]byte, error) { return m[string(k)], nil }
-func (m mapStore) Set(k, v []byte) error        { m[string(k)] = v; return nil }
-func (m mapStore) Delete(k []byte) error        { delete(m, string(k)); return nil }
+type mapStore = contracttest.Store
 
 func balance(t *testing.T, s mapStore, acct string) uint64 {
 	t.Helper()

@@ -3,31 +3,17 @@ package rewards_test
 import (
 	"bytes"
 	"maps"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/contracttest"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/ledger"
 	"github.com/careledger/careledger/tx"
 )
 
-// mapStore is a state with prefix iteration, as state.View offers.
-type mapStore map[string][]byte
-
-func (m mapStore) Get(k []byte) ([]byte, error) { return m[string(k)], nil }
-func (m mapStore) Set(k, v []byte) error        { m[string(k)] = v; return nil }
-func (m mapStore) Delete(k []byte) error        { delete(m, string(k)); return nil }
-func (m mapStore) Iterate(prefix []byte, fn func(k, v []byte) bool) error {
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		if strings.HasPrefix(k, string(prefix)) && !fn([]byte(k), m[k]) {
-			break
-		}
-	}
-	return nil
-}
+type mapStore = contracttest.Store
 
 // The test network.
 const (
