@@ -3,13 +3,11 @@ package fhirapi_test
 import (
 	"encoding/json"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/consent"
-	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -39,23 +37,7 @@ func TestCareTeamResource(t *testing.T) {
 		team.Participant[0].Member.Identifier.Value != addr(s.drB).String() || team.Participant[1].Member.Identifier.Value != hospitalA {
 		t.Errorf("CareTeam/team-1 = %s; want the physician and %s as participants", body, hospitalA)
 	}
-	if path := schemaPath(t); path != "" {
-		schema, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := fhir.NewValidator(schema)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := fhir.Parse(body)
-		if err == nil {
-			err = v.Validate(r)
-		}
-		if err != nil {
-			t.Errorf("the care team as CareTeam does not validate: %v", err)
-		}
-	}
+	validateView(t, "CareTeam", body)
 	if status, body := s.fhir(s.patient, "GET", "CareTeam/team-1", nil); status != http.StatusOK {
 		t.Errorf("the patient reads their team: %d %.300s", status, body)
 	}

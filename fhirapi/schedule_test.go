@@ -3,12 +3,14 @@ package fhirapi_test
 import (
 	"encoding/json"
 	"net/http"
+	"os"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/schedule"
+	"github.com/careledger/careledger/fhir"
 )
 
 // TestScheduleViews reads a provider's schedule and its slots on the chain
@@ -31,11 +33,13 @@ func TestScheduleViews(t *testing.T) {
 		len(sched.ServiceCategory) != 1 || sched.ServiceCategory[0].Coding[0].Code != "primary-care" {
 		t.Errorf("Schedule = %s; want %s's primary-care schedule gp", body, hospitalA)
 	}
+	validateView(t, "Schedule", body)
 	slot := "Slot/" + hospitalA + ".gp." + strconv.FormatInt(start, 10)
 	slotStatus := func() string {
 		t.Helper()
 		status, body := s.fhir(s.drB, "GET", slot, nil)
 		s.expect("read the slot", status, http.StatusOK, body)
+		validateView(t, "Slot", body)
 		var sl struct {
 			Status, Start string
 			Schedule      struct{ Reference string }
@@ -56,5 +60,29 @@ func TestScheduleViews(t *testing.T) {
 		if status, body := s.fhir(s.drB, "GET", path, nil); status != http.StatusNotFound {
 			t.Errorf("GET %s = %d %.200s; want 404", path, status, body)
 		}
+	}
+}
+
+// validateView checks a view against the FHIR schema, when it is there.
+func validateView(t *testing.T, what string, body []byte) {
+	t.Helper()
+	path := schemaPath(t)
+	if path == "" {
+		return
+	}
+	schema, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := fhir.NewValidator(schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := fhir.Parse(body)
+	if err == nil {
+		err = v.Validate(r)
+	}
+	if err != nil {
+		t.Errorf("the %s view does not validate: %v", what, err)
 	}
 }
