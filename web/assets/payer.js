@@ -25,6 +25,22 @@ const CARC = {
 };
 const carc = (code) => (CARC[code] ? `${code} (${CARC[code]})` : String(code));
 
+// stacked marks a table to show each row as a card on a narrow screen:
+// every cell carries its column's heading (style.css shows it there), and
+// explicit roles keep the table's meaning for screen readers.
+function stacked(el) {
+  const t = el.querySelector("table");
+  if (!t) return el;
+  el.classList.add("stack");
+  const heads = [...t.querySelectorAll("thead th")].map((th) => th.textContent);
+  t.setAttribute("role", "table");
+  for (const g of t.querySelectorAll("thead, tbody")) g.setAttribute("role", "rowgroup");
+  for (const tr of t.querySelectorAll("tr")) tr.setAttribute("role", "row");
+  for (const th of t.querySelectorAll("th")) th.setAttribute("role", "columnheader");
+  for (const tr of t.querySelectorAll("tbody tr")) [...tr.children].forEach((td, i) => { td.setAttribute("role", "cell"); td.dataset.label = heads[i]; });
+  return el;
+}
+
 const KINDS = { deposit: "Deposit", paid: "Paid", received: "Received" };
 const claimLink = (id) => h("a", { href: `#/payer?claim=${id}`, class: "claim-link", "data-claim": id, "aria-label": `Claim ${id}`, text: short(id) });
 
@@ -69,7 +85,7 @@ async function historySection(session, org) {
     }
     const last = page.entries.at(-1);
     before = last ? last.seq : 0;
-    body.replaceChildren(table("Ledger history, newest first", ["Entry", "Block", "Kind", "Amount", "Counterparty", "Claim", "Balance after"], rows));
+    body.replaceChildren(stacked(table("Ledger history, newest first", ["Entry", "Block", "Kind", "Amount", "Counterparty", "Claim", "Balance after"], rows)));
     more.hidden = !last || last.seq === 0 || page.entries.length < PAGE;
     if (rows.length > PAGE) say(`${page.entries.length} older entries shown.`);
   };
@@ -109,8 +125,8 @@ async function claimSection(session, id) {
       h("dt", { text: "Plan pays" }), h("dd", { id: "claim-benefit", text: money(c.benefit) }),
       h("dt", { text: "Patient owes" }), h("dd", { text: money(c.patient_amount) }),
       h("dt", { text: "Paid to the provider" }), h("dd", {}, mark(c.paid, `paid in full (${money(c.settled)})`, `${money(c.settled)} of ${money(c.benefit)} paid`))),
-    h("div", { id: "claim-lines" }, table("Lines: amounts, X12 reason codes and the edits that fired",
-      ["Line", "Result", "Policy version", "Submitted", "Eligible", "Plan pays", "Patient owes", "Reason codes (CARC)", "Edits"], lines)),
+    h("div", { id: "claim-lines" }, stacked(table("Lines: amounts, X12 reason codes and the edits that fired",
+      ["Line", "Result", "Policy version", "Submitted", "Eligible", "Plan pays", "Patient owes", "Reason codes (CARC)", "Edits"], lines))),
     appealsPart(session, c));
 }
 
