@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -9,7 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/claims"
 	"github.com/careledger/careledger/demo"
 	"github.com/careledger/careledger/keys"
 	"github.com/careledger/careledger/node"
@@ -22,7 +27,8 @@ import (
 // the venipuncture bundled into it); the agent signs in with the demo's key
 // file, lands on the payer view, sees the balance lowered by the payment
 // and the history's entry for it, opens the claim from that entry and sees
-// its lines with their amounts, X12 reason codes, edits and policy version.
+// its lines with their amounts, X12 reason codes, edits and policy version;
+// Mercy appeals the denied line and the agent overturns it from the page.
 func TestPayerView(t *testing.T) {
 	chromiumPath(t)
 	n := nodetest.Start(t, demo.InitOptions(node.Config{}))
@@ -91,7 +97,42 @@ func TestPayerView(t *testing.T) {
 		t.Errorf("appeals: %q; want none", got)
 	}
 	p.checkPage(shots, "payer-claim")
-	t.Logf("claim %s, ClaimResponse %s", claim, cr.ID)
+
+	// Mercy appeals the venipuncture's denial; the agent overturns it from
+	// the page, signing the decision with the key in the browser.
+	id, err := hex.DecodeString(claim)
+	if err != nil || len(id) != 32 {
+		t.Fatalf("the entry's claim %q is not a claim ID", claim)
+	}
+	appeal := claims.Appeal{Lines: []uint64{1}, Reason: "separate-draw"}
+	copy(appeal.Claim[:], id)
+	if _, err := n.Client.Send(ctx, billing, contract.Encode(appeal)); err != nil {
+		t.Fatalf("appeal: %v", err)
+	}
+	p.goTo("#/payer")
+	p.goTo("#/payer?claim=" + claim)
+	if got := p.text("#appeals"); !strings.Contains(got, "open") || !strings.Contains(got, appeal.Reason) {
+		t.Errorf("appeals: %q; want the open appeal", got)
+	}
+	p.do("choose overturn", chromedp.SetValue(chromedp.CSS("#appeal-decision"), "overturn"))
+	set(p, "#appeal-reason", "separately-billable")
+	p.click("#appeal-form button[type=submit]")
+	p.waitFor("the decision", `document.querySelector("#appeals")?.innerText.includes("overturned")`)
+	if got := p.text("#appeals"); !strings.Contains(got, "separately-billable") || strings.Contains(got, "Decide the open appeal") {
+		t.Errorf("appeals after the decision: %q; want it overturned, with no form left", got)
+	}
+	// The overturn re-priced the venipuncture under the plan's cost
+	// sharing: the plan pays 2.60 more, from the account at once.
+	if got := p.text("#claim-benefit"); got != "50.60" {
+		t.Errorf("the claim's benefit after the overturn shows %q; want 50.60", got)
+	}
+	if got := p.text("#appeals"); !strings.Contains(got, "2.60") {
+		t.Errorf("appeals after the overturn: %q; want the 2.60 it added", got)
+	}
+	p.goTo("#/payer")
+	if got, want := p.text("#balance"), "999,949.40"; got != want {
+		t.Errorf("the balance after the overturn shows %q; want %s", got, want)
+	}
 }
 
 // carolsClaim is the README tour's claim: a visit (99214, 200.00) and a

@@ -139,7 +139,8 @@ function appealsPart(session, c) {
     table("Appeals", ["Appeal", "Lines", "Reason", "State", "Filed at block", "Decided at block", "Decision", "Added benefit"], rows),
     open && agent ? form("Decide the open appeal", [
       field("Decision", "overturn", { id: "appeal-decision" }, [["uphold", "Uphold the denial"], ["overturn", "Overturn: re-price the appealed lines and pay"]]),
-      field("Reason (sent to the provider; no patient details)", "reason", { required: true, id: "appeal-reason", autocomplete: "off" }),
+      field("Reason code", "reason", { required: true, id: "appeal-reason", autocomplete: "off", pattern: "[a-z\\-]+", maxlength: "64", spellcheck: "false",
+        hint: "Lowercase letters and hyphens, such as documentation-supports-service: it is on the chain, so never a patient's details." }),
     ], "Sign and send the decision", async (fd) => {
       await session.send(claimsDecideAppeal({ claim: fromHex(c.claim), overturn: fd.get("overturn") === "overturn", reason: fd.get("reason").trim() }));
       say("Appeal decided.");
