@@ -19,6 +19,7 @@ import (
 	"github.com/careledger/careledger/keys"
 	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/nodetest"
+	"github.com/careledger/careledger/tx"
 )
 
 // TestPayerView is a payer's claims agent in Chromium against a node
@@ -132,6 +133,48 @@ func TestPayerView(t *testing.T) {
 	p.goTo("#/payer")
 	if got, want := p.text("#balance"), "999,949.40"; got != want {
 		t.Errorf("the balance after the overturn shows %q; want %s", got, want)
+	}
+}
+
+// TestPayerHistoryPages pages through a payer's history: 21 deposits and
+// the demo's first make 22 entries, shown 20 and then the 2 older ones,
+// newest first, with no further page offered.
+func TestPayerHistoryPages(t *testing.T) {
+	chromiumPath(t)
+	n := nodetest.Start(t, demo.InitOptions(node.Config{}))
+	dir := keys.Dir(filepath.Join(n.Home, "keys"))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := demo.Seed(ctx, n.Client, dir); err != nil {
+		t.Fatalf("seed the demo: %v", err)
+	}
+	admin, err := dir.Load(demo.Payer+"-admin", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deposits []tx.Msg
+	for i := 1; i <= 21; i++ {
+		deposits = append(deposits, contract.Encode(claims.Deposit{Payer: demo.Payer, Amount: uint64(i)}))
+	}
+	if _, err := n.Client.Send(ctx, admin, deposits...); err != nil {
+		t.Fatalf("deposit: %v", err)
+	}
+	p := newBrowser(t, n.URL).person("claims agent")
+	p.signInWithFile("claims-agent", dir.Path("claims-agent"), "")
+	p.waitFor("the payer view", `document.getElementById("main").dataset.route === "#/payer"`)
+	entries := func() []string {
+		return eval[[]string](p, "the history", `[...document.querySelectorAll("#history-body tbody tr")].map((r) => r.cells[0].innerText + " " + r.cells[3].innerText)`)
+	}
+	if got := entries(); len(got) != 20 || got[0] != "21 +0.21" || got[19] != "2 +0.02" {
+		t.Fatalf("the first page: %q; want entries 21 (0.21) down to 2 (0.02)", got)
+	}
+	p.click("#history-more")
+	p.waitFor("the older page", `document.querySelectorAll("#history-body tbody tr").length === 22`)
+	if got := entries(); got[20] != "1 +0.01" || got[21] != "0 +1,000,000.00" {
+		t.Errorf("the older page: %q; want entries 1 (0.01) and 0 (the demo's deposit)", got[20:])
+	}
+	if eval[bool](p, "the button", `!document.querySelector("#history-more").hidden`) {
+		t.Error("Older entries is still offered at the history's first entry")
 	}
 }
 

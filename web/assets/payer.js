@@ -89,7 +89,8 @@ async function historySection(session, org) {
     more.hidden = !last || last.seq === 0 || page.entries.length < PAGE;
     if (rows.length > PAGE) say(`${page.entries.length} older entries shown.`);
   };
-  more.addEventListener("click", () => act(more, load));
+  // At the history's start the button hides: keep focus in the table.
+  more.addEventListener("click", () => act(more, load).then(() => { if (more.hidden) body.querySelector(".scroll")?.focus(); }));
   await load();
   return section("History", "history", body, more);
 }
