@@ -97,6 +97,7 @@ func TestPayerView(t *testing.T) {
 	if got := p.text("#appeals"); !strings.Contains(got, "Appeals: none") {
 		t.Errorf("appeals: %q; want none", got)
 	}
+	eval[bool](p, "clear the status line", `(document.getElementById("status").replaceChildren(), true)`)
 	p.checkPage(shots, "payer-claim")
 
 	// Mercy appeals the venipuncture's denial; the agent overturns it from
