@@ -139,7 +139,8 @@ func TestPayerView(t *testing.T) {
 
 // TestPayerHistoryPages pages through a payer's history: 21 deposits and
 // the demo's first make 22 entries, shown 20 and then the 2 older ones,
-// newest first, with no further page offered.
+// newest first, with no further page offered; a claim nobody submitted
+// shows as not found.
 func TestPayerHistoryPages(t *testing.T) {
 	chromiumPath(t)
 	n := nodetest.Start(t, demo.InitOptions(node.Config{}))
@@ -176,6 +177,13 @@ func TestPayerHistoryPages(t *testing.T) {
 	}
 	if eval[bool](p, "the button", `!document.querySelector("#history-more").hidden`) {
 		t.Error("Older entries is still offered at the history's first entry")
+	}
+	// A claim nobody submitted: the view says so, and still shows the account.
+	set(p, "#claim-id", strings.Repeat("ab", 32))
+	p.click("#lookup-form button[type=submit]")
+	p.waitFor("the answer", `document.querySelector("#claim-error") && document.querySelector("#balance")`)
+	if got := p.text("#claim-error"); !strings.Contains(got, "no such claim") {
+		t.Errorf("an unknown claim shows %q; want no such claim", got)
 	}
 }
 
