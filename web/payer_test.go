@@ -29,7 +29,8 @@ import (
 // file, lands on the payer view, sees the balance lowered by the payment
 // and the history's entry for it, opens the claim from that entry and sees
 // its lines with their amounts, X12 reason codes, edits and policy version;
-// Mercy appeals the denied line and the agent overturns it from the page.
+// Mercy appeals the denied line and the agent overturns it from the page;
+// a deposit redraws the balance and the history while the page is open.
 func TestPayerView(t *testing.T) {
 	chromiumPath(t)
 	n := nodetest.Start(t, demo.InitOptions(node.Config{}))
@@ -134,6 +135,18 @@ func TestPayerView(t *testing.T) {
 	p.goTo("#/payer")
 	if got, want := p.text("#balance"), "999,949.40"; got != want {
 		t.Errorf("the balance after the overturn shows %q; want %s", got, want)
+	}
+	// A deposit redraws the balance and the history on the open page.
+	admin, err := dir.Load(demo.Payer+"-admin", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Client.Send(ctx, admin, contract.Encode(claims.Deposit{Payer: demo.Payer, Amount: 60})); err != nil {
+		t.Fatalf("deposit: %v", err)
+	}
+	p.waitFor("the balance after the deposit", `document.querySelector("#balance")?.innerText === "999,950.00"`)
+	if got := p.text("#history-body tbody tr"); !strings.Contains(got, "Deposit") || !strings.Contains(got, "+0.60") {
+		t.Errorf("the history's newest entry after the deposit: %q; want the deposit of 0.60", got)
 	}
 }
 

@@ -44,7 +44,7 @@ function stacked(el) {
 const KINDS = { deposit: "Deposit", paid: "Paid", received: "Received" };
 const claimLink = (id) => h("a", { href: `#/payer?claim=${id}`, class: "claim-link", "data-claim": id, "aria-label": `Claim ${id}`, text: short(id) });
 
-export async function payerView({ main, session, params }) {
+export async function payerView({ main, session, params, signal }) {
   const org = session.account.org;
   if (!org) {
     main.append(h("p", { class: "empty", text: "This view is for members of a payer organization; this account belongs to none." }));
@@ -52,7 +52,26 @@ export async function payerView({ main, session, params }) {
   }
   const claim = params.get("claim");
   if (claim) main.append(await claimSection(session, claim));
-  main.append(await accountSection(session, org), await historySection(session, org), lookupSection());
+  let account = await accountSection(session, org);
+  let history = await historySection(session, org);
+  main.append(account, history, lookupSection());
+  // The organization's claims events (deposits, payments, decisions)
+  // redraw the balance and the history's first page, once per burst.
+  let soon = 0;
+  const redraw = async () => {
+    const [a, hs] = [await accountSection(session, org), await historySection(session, org)];
+    account.replaceWith(a);
+    history.replaceWith(hs);
+    [account, history] = [a, hs];
+    say(`The account changed: balance ${a.querySelector("#balance").textContent}.`);
+  };
+  signal.addEventListener("abort", () => clearTimeout(soon));
+  session.stream("/v1/events", (e) => {
+    const a = Object.fromEntries((e.attrs ?? []).map((x) => [x.key, x.value]));
+    if (!e.type?.startsWith("claims.") || (a.payer !== org && a.provider !== org)) return;
+    clearTimeout(soon);
+    soon = setTimeout(() => redraw().catch((err) => say(err.message, "error")), 300);
+  }, signal);
 }
 
 async function accountSection(session, org) {
