@@ -1,6 +1,6 @@
 // The portal's shell: the keys in this browser, sign-in, and the views,
 // one per hash route (#/patient, #/clinician, #/pharmacy, #/officer,
-// #/auditor, #/explorer, #/recovery).
+// #/payer, #/auditor, #/explorer, #/recovery).
 import * as keys from "./keys.js";
 import { Session, submit } from "./api.js";
 import { registerPatient } from "./tx.js";
@@ -8,6 +8,7 @@ import { act, field, form, h, save, say, section, short } from "./ui.js";
 import { patientView } from "./patient.js";
 import { clinicianView } from "./clinician.js";
 import { pharmacyView } from "./pharmacy.js";
+import { payerView } from "./payer.js";
 import { auditorView, explorerView, officerView } from "./chain.js";
 import { recoveryView } from "./recovery.js";
 
@@ -21,6 +22,7 @@ const views = {
   patient: { title: "Patient", render: patientView },
   clinician: { title: "Clinician", render: clinicianView },
   pharmacy: { title: "Pharmacy and trading partners", render: pharmacyView },
+  payer: { title: "Payer", render: payerView },
   officer: { title: "Privacy officer", render: officerView },
   auditor: { title: "Auditor", render: auditorView },
   explorer: { title: "Explorer", render: explorerView },
@@ -28,7 +30,8 @@ const views = {
 };
 
 // landing picks the view for a signed-in account: by role, then, for
-// other members of pharma and regulator organizations, the pharmacy view.
+// other members of pharma and regulator organizations, the pharmacy view,
+// and for those of payer organizations, the payer view.
 async function landing(a, s) {
   if (a.kind === "patient") return "patient";
   const r = a.roles ?? [];
@@ -38,6 +41,7 @@ async function landing(a, s) {
   if (r.includes("pharmacist")) return "pharmacy";
   const org = a.org ? await s.get(`/v1/orgs/${encodeURIComponent(a.org)}`).catch(() => null) : null;
   if (org?.type === "pharma" || org?.type === "regulator") return "pharmacy";
+  if (org?.type === "payer") return "payer";
   return "explorer";
 }
 
