@@ -29,6 +29,9 @@ export async function patientView({ main, session, signal }) {
         " ", h("button", { type: "button", id: "refresh-timeline", onclick: (ev) => act(ev.currentTarget, () => showTimeline(session)) }, "Refresh")),
       h("div", { id: "timeline-body", "aria-live": "polite" })),
     recordsSection("records"),
+    section("Explanations of benefits", "eobs",
+      h("p", {}, h("button", { type: "button", id: "load-eobs", onclick: (ev) => act(ev.currentTarget, () => showEOBs(session)) }, "Show what your plan paid")),
+      h("div", { id: "eob-table", "aria-live": "polite" })),
     section("Appointments", "appointments",
       h("p", {}, "Your balance: ", h("strong", { id: "balance", text: "…" }), h("span", { class: "hint", text: " (deposits are held from it while a booking lasts)" })),
       form("Find open slots", [
@@ -205,6 +208,16 @@ const money = (minor) => (Number(minor) / 100).toFixed(2);
 async function showBalance(session) {
   const { balance } = await session.get(`/v1/patients/${session.account.address}/balance`);
   document.getElementById("balance").textContent = money(balance);
+}
+
+// showEOBs lists the patient's claims as their payers decided them: what
+// was billed, what the plan paid and what the patient owes.
+async function showEOBs(session) {
+  const bundle = await session.fhir(`ExplanationOfBenefit?patient=${session.account.address}`);
+  const total = (eob, code) => money(Math.round((eob.total ?? []).find((t) => t.category?.coding?.[0]?.code === code)?.amount?.value * 100 || 0));
+  const rows = (bundle.entry ?? []).map(({ resource: eob }) => [when(eob.created), eob.provider?.identifier?.value ?? "", eob.insurer?.identifier?.value ?? "",
+    total(eob, "submitted"), total(eob, "benefit"), total(eob, "memberliability"), eob.disposition ?? ""]);
+  document.getElementById("eob-table").replaceChildren(table("Your explanations of benefits", ["Date", "Provider", "Plan", "Billed", "Plan paid", "You owe", "Decision"], rows));
 }
 
 let slotQuery = null;
