@@ -78,12 +78,14 @@ async function signIn(key, stay = false) {
   const acct = await s.signIn();
   session = s;
   sessionStorage.setItem("key", key.name);
+  // The view is chosen before the page shows who is signed in, so that
+  // whoever waits for that sees the navigation already made.
+  const after = stay ? null : sessionStorage.getItem("after");
+  const target = stay ? null : after ?? "#/" + await landing(acct, s);
   showWho();
   say(`Signed in as ${key.name}.`);
   if (stay) return;
-  const after = sessionStorage.getItem("after");
   sessionStorage.removeItem("after");
-  const target = after ?? "#/" + await landing(acct, s);
   if (location.hash === target) route();
   else location.hash = target;
 }
