@@ -1,17 +1,8 @@
 package web_test
 
 import (
-	"context"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/careledger/careledger/client"
-	"github.com/careledger/careledger/demo"
-	"github.com/careledger/careledger/keys"
-	"github.com/careledger/careledger/node"
-	"github.com/careledger/careledger/nodetest"
 )
 
 // TestPatientEOB: after a clinic's claim for Carol is adjudicated, Carol
@@ -20,29 +11,7 @@ import (
 // says.
 func TestPatientEOB(t *testing.T) {
 	chromiumPath(t)
-	n := nodetest.Start(t, demo.InitOptions(node.Config{}))
-	dir := keys.Dir(filepath.Join(n.Home, "keys"))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	people, err := demo.Seed(ctx, n.Client, dir)
-	if err != nil {
-		t.Fatalf("seed the demo: %v", err)
-	}
-	var carol string
-	for _, p := range people {
-		if p.Key == "patient-carol" {
-			carol = p.Address.String()
-		}
-	}
-	billing, err := dir.Load(demo.Biller, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	status, body, err := n.Client.FHIR(ctx, client.FHIRRequest{Method: "POST", Path: "Claim", Token: n.Token(t, billing), Body: []byte(carolsClaim(carol))})
-	if err != nil || status != 201 && status != 200 {
-		t.Fatalf("submit the claim: %d %v\n%s", status, err, body)
-	}
-
+	n, dir, _ := demoWithCarolsClaim(t)
 	p := newBrowser(t, n.URL).person("carol")
 	p.signInWithFile("patient-carol", dir.Path("patient-carol"), "")
 	p.click("#load-eobs")

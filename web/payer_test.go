@@ -33,27 +33,11 @@ import (
 // a deposit redraws the balance and the history while the page is open.
 func TestPayerView(t *testing.T) {
 	chromiumPath(t)
-	n := nodetest.Start(t, demo.InitOptions(node.Config{}))
-	dir := keys.Dir(filepath.Join(n.Home, "keys"))
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	people, err := demo.Seed(ctx, n.Client, dir)
-	if err != nil {
-		t.Fatalf("seed the demo: %v", err)
-	}
-	var carol string
-	for _, p := range people {
-		if p.Key == "patient-carol" {
-			carol = p.Address.String()
-		}
-	}
+	n, dir, body := demoWithCarolsClaim(t)
+	ctx := t.Context()
 	billing, err := dir.Load(demo.Biller, nil)
 	if err != nil {
 		t.Fatal(err)
-	}
-	status, body, err := n.Client.FHIR(ctx, client.FHIRRequest{Method: "POST", Path: "Claim", Token: n.Token(t, billing), Body: []byte(carolsClaim(carol))})
-	if err != nil || status != 201 && status != 200 {
-		t.Fatalf("submit the claim: %d %v\n%s", status, err, body)
 	}
 	var cr struct{ ID, Outcome string }
 	if err := json.Unmarshal(body, &cr); err != nil || cr.Outcome != "partial" {
@@ -213,4 +197,34 @@ func carolsClaim(carol string) string {
  "item": [
   {"sequence": 1, "productOrService": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "99214"}]}, "servicedDate": "2026-11-01", "net": {"value": 200.00, "currency": "USD"}},
   {"sequence": 2, "productOrService": {"coding": [{"system": "http://www.ama-assn.org/go/cpt", "code": "36415"}]}, "servicedDate": "2026-11-01", "net": {"value": 10.00, "currency": "USD"}}]}`, carol[:8])
+}
+
+// demoWithCarolsClaim starts a node seeded as `careledger node --demo`
+// seeds it, has Mercy's billing agent submit Carol's claim through the FHIR
+// API, and returns the node, its key directory and the ClaimResponse.
+func demoWithCarolsClaim(t *testing.T) (*nodetest.Node, keys.Dir, []byte) {
+	t.Helper()
+	n := nodetest.Start(t, demo.InitOptions(node.Config{}))
+	dir := keys.Dir(filepath.Join(n.Home, "keys"))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	people, err := demo.Seed(ctx, n.Client, dir)
+	if err != nil {
+		t.Fatalf("seed the demo: %v", err)
+	}
+	var carol string
+	for _, p := range people {
+		if p.Key == "patient-carol" {
+			carol = p.Address.String()
+		}
+	}
+	billing, err := dir.Load(demo.Biller, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, body, err := n.Client.FHIR(ctx, client.FHIRRequest{Method: "POST", Path: "Claim", Token: n.Token(t, billing), Body: []byte(carolsClaim(carol))})
+	if err != nil || status != 201 && status != 200 {
+		t.Fatalf("submit the claim: %d %v\n%s", status, err, body)
+	}
+	return n, dir, body
 }
