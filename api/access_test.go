@@ -100,6 +100,8 @@ func TestAccess(t *testing.T) {
 		"GET /v1/ledger/{id}":                           {"/v1/ledger/local", 403, 200},
 		"GET /v1/ledger/{id}/history":                   {"/v1/ledger/local/history", 403, 200},
 		"GET /v1/claims/{claim}":                        {"/v1/claims/" + zero64, notRefused, notRefused},
+		"GET /v1/orgs/{id}/claims":                      {"/v1/orgs/local/claims", 403, 200},
+		"GET /v1/orgs/{id}/policies":                    {"/v1/orgs/local/policies", 200, 200},
 		"GET /v1/patients/{address}/grants":             {"/v1/patients/" + pa + "/grants", 200, 200},
 		"GET /v1/patients/{address}/delegates":          {"/v1/patients/" + pa + "/delegates", 200, 200},
 		"GET /v1/patients/{address}/teams":              {"/v1/patients/" + pa + "/teams", 200, 200},

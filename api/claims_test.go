@@ -3,10 +3,12 @@ package api_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"testing"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	"github.com/careledger/careledger/client"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/claims"
 	"github.com/careledger/careledger/contract/identity"
@@ -95,6 +97,25 @@ func TestLedgerAndClaimThroughTheAPI(t *testing.T) {
 		if e.Seq != w.Seq || e.Kind != w.Kind || e.Amount != w.Amount || e.Counterparty != w.Counterparty || e.Balance != w.Balance || e.Ref != hex.EncodeToString(m.Claim[:]) {
 			t.Errorf("history entry %d = %+v; want %+v for the claim", i, e, w)
 		}
+	}
+	queue, err := c.Claims(ctx, payerTok, "acme", client.ClaimQuery{Status: claims.StatusApproved})
+	if err != nil || len(queue.Claims) != 1 || queue.Claims[0].Claim != hex.EncodeToString(m.Claim[:]) || queue.Claims[0].Submitted != 15_000 ||
+		queue.Claims[0].Appeals != 1 || !slices.Equal(queue.Claims[0].Edits, []string{"fee_schedule", "appeal_overturned"}) || !slices.Equal(queue.Claims[0].Versions, []uint64{1}) {
+		t.Errorf("Claims(acme, approved) = %+v, %v; want the claim, 15000 submitted, its edits and version 1", queue, err)
+	}
+	for _, q := range []client.ClaimQuery{{Status: claims.StatusDenied}, {From: 20250302}, {To: 20250228}} {
+		if got, err := c.Claims(ctx, clinicTok, "local", q); err != nil || len(got.Claims) != 0 {
+			t.Errorf("Claims(local, %+v) = %+v, %v; want none", q, got, err)
+		}
+	}
+	if _, err := c.Claims(ctx, clinicTok, "acme", client.ClaimQuery{}); !refused(err) {
+		t.Errorf("Claims(acme) as the clinic's admin = %v; want unauthorized", err)
+	}
+	if _, err := c.Claims(ctx, payerTok, "acme", client.ClaimQuery{Status: "paid"}); err == nil {
+		t.Error("Claims(acme, status paid) = ok; want invalid")
+	}
+	if vs, err := c.Policies(ctx, clinicTok, "acme"); err != nil || len(vs) != 1 || !vs[0].Complete || vs[0].Fees != 1 || vs[0].Effective != 20250101 {
+		t.Errorf("Policies(acme) = %+v, %v; want version 1 complete with one fee", vs, err)
 	}
 	hist, err = c.LedgerHistory(ctx, payerTok, "acme", 3, 1)
 	if err != nil || len(hist) != 1 || hist[0].Seq != 2 || hist[0].Kind != ledger.KindPaid || hist[0].Amount != 10_000 || hist[0].Balance != 11_000 {

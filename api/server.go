@@ -164,6 +164,8 @@ func (s *Server) routeTable() []route {
 		{"GET /v1/ledger/{id}", org("id"), s.getLedgerAccount},
 		{"GET /v1/ledger/{id}/history", org("id"), s.getLedgerHistory},
 		{"GET /v1/claims/{claim}", claim("claim"), s.getClaim},
+		{"GET /v1/orgs/{id}/claims", orgMember("id"), s.listClaims},
+		{"GET /v1/orgs/{id}/policies", member, s.listPolicies},
 		{"POST /v1/auth/challenge", open, s.auth.challenge},
 		{"POST /v1/auth/token", open, s.auth.token},
 		{"GET /v1/auth/whoami", member, s.whoami},

@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	v1 "github.com/careledger/careledger/api/v1"
+	"github.com/careledger/careledger/contract/claims"
 	"github.com/careledger/careledger/contract/ledger"
 )
 
@@ -39,4 +40,46 @@ func (c *Client) LedgerHistory(ctx context.Context, token, org string, before ui
 func (c *Client) Claim(ctx context.Context, token string, id [32]byte) (v1.ClaimAnswer, error) {
 	var a v1.ClaimAnswer
 	return a, c.do(ctx, http.MethodGet, "/v1/claims/"+hex.EncodeToString(id[:]), nil, &a, bearer(token))
+}
+
+// ClaimQuery selects a page of an organization's claims: by Status (one
+// of claims.Statuses, "" any), by dates of service From and To (YYYYMMDD,
+// 0: no bound), below seq Before (0: from the newest), at most Limit (0:
+// the node's default).
+type ClaimQuery struct {
+	Status   string
+	From, To uint32
+	Before   uint64
+	Limit    int
+}
+
+// Claims returns a page of the claims org is the payer or the provider of,
+// newest first; the answer's Next, when not 0, is the next page's Before.
+func (c *Client) Claims(ctx context.Context, token, org string, cq ClaimQuery) (v1.ClaimList, error) {
+	q := url.Values{}
+	if cq.Status != "" {
+		q.Set("status", cq.Status)
+	}
+	if cq.From != 0 {
+		q.Set("from", fmt.Sprint(cq.From))
+	}
+	if cq.To != 0 {
+		q.Set("to", fmt.Sprint(cq.To))
+	}
+	if cq.Before > 0 {
+		q.Set("before", fmt.Sprint(cq.Before))
+	}
+	if cq.Limit > 0 {
+		q.Set("limit", fmt.Sprint(cq.Limit))
+	}
+	var l v1.ClaimList
+	return l, c.do(ctx, http.MethodGet, "/v1/orgs/"+url.PathEscape(org)+"/claims?"+q.Encode(), nil, &l, bearer(token))
+}
+
+// Policies returns a payer's policy versions: published ones oldest
+// first, then drafts still loading.
+func (c *Client) Policies(ctx context.Context, token, payer string) ([]claims.PolicyVersion, error) {
+	var l v1.PolicyList
+	err := c.do(ctx, http.MethodGet, "/v1/orgs/"+url.PathEscape(payer)+"/policies", nil, &l, bearer(token))
+	return l.Versions, err
 }

@@ -55,3 +55,48 @@ type Appeal struct {
 	DecisionReason string   `json:"decision_reason,omitempty"`
 	Benefit        uint64   `json:"benefit,omitempty"`
 }
+
+// ClaimList is the answer of GET /v1/orgs/{id}/claims: a page of the
+// claims the organization is the payer or the provider of, newest first.
+// Next, when not 0, is the before of the next page.
+type ClaimList struct {
+	Org    string         `json:"org"`
+	Claims []ClaimSummary `json:"claims"`
+	Next   uint64         `json:"next,omitempty"`
+	Height int64          `json:"height"` // of the state answered from
+}
+
+// ClaimSummary is one claim of a list: its decision summed up. Status is
+// one of claims.Statuses; Submitted and Eligible sum the lines'; Edits are
+// the edits that fired and Versions the policy versions that judged its
+// lines, each once, in line order. From and To are its first and last
+// dates of service (YYYYMMDD).
+type ClaimSummary struct {
+	Seq         uint64     `json:"seq"`
+	Claim       string     `json:"claim"`
+	Use         string     `json:"use"`
+	Patient     tx.Address `json:"patient"`
+	Provider    string     `json:"provider"`
+	Payer       string     `json:"payer"`
+	Height      int64      `json:"height"`
+	From        uint32     `json:"from"`
+	To          uint32     `json:"to"`
+	Status      string     `json:"status"`
+	Outcome     string     `json:"outcome"`
+	Lines       int        `json:"lines"`
+	Submitted   uint64     `json:"submitted"`
+	Eligible    uint64     `json:"eligible"`
+	Benefit     uint64     `json:"benefit"`
+	PatientOwes uint64     `json:"patient_amount"`
+	Settled     uint64     `json:"settled"`
+	Edits       []string   `json:"edits"`
+	Versions    []uint64   `json:"versions"`
+	Appeals     int        `json:"appeals"`
+}
+
+// PolicyList is the answer of GET /v1/orgs/{id}/policies: a payer's
+// policy versions, published ones oldest first, then drafts.
+type PolicyList struct {
+	Payer    string                 `json:"payer"`
+	Versions []claims.PolicyVersion `json:"versions"`
+}

@@ -43,6 +43,9 @@ func (c *Contract) submit(ctx *contract.Context, m Submit) error {
 	if err := saveBilledLines(ctx.Store, &m, d); err != nil {
 		return err
 	}
+	if err := listClaim(ctx.Store, &m); err != nil {
+		return err
+	}
 	ctx.Emit(adjudicatedEvent(ctx, d))
 	return pay(ctx, d)
 }

@@ -1,9 +1,13 @@
 package claims
 
 import (
+	"encoding/binary"
+	"fmt"
+
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/tx"
+	"github.com/careledger/careledger/wire"
 )
 
 func (c *Contract) validateLoad(m PolicyLoad) error {
@@ -190,10 +194,73 @@ func policyPublish(ctx *contract.Context, m PolicyPublish) error {
 	if err := ctx.Store.Delete(draftKey(m.Payer, m.Version)); err != nil {
 		return err
 	}
+	if err := saveSizes(ctx.Store, m.Payer, m.Version, d); err != nil {
+		return err
+	}
 	ctx.Emit(contract.Event{
 		Type:     EventPublished,
 		Attrs:    []contract.Attr{attr("payer", m.Payer), uattr("version", m.Version), uattr("effective", uint64(m.Effective))},
 		Accounts: []tx.Address{ctx.Signer},
 	})
 	return nil
+}
+
+func sizesKey(payer string, v uint64) []byte { return key('s', []byte(payer), ver(v)) }
+
+// saveSizes keeps a published version's row counts, which its draft held.
+func saveSizes(s contract.Store, payer string, v uint64, d *draft) error {
+	w := wire.NewWriter(16)
+	for _, n := range []uint64{d.fees, d.pairs, d.units, d.rules} {
+		w.Uint(n)
+	}
+	return s.Set(sizesKey(payer, v), w.Bytes())
+}
+
+// PolicyVersion is a payer's policy version: published (Complete, in force
+// from Effective on), or a draft still loading. Fees, Pairs, Units and
+// Rules count its rows.
+type PolicyVersion struct {
+	Version   uint64 `json:"version"`
+	Effective uint32 `json:"effective,omitempty"`
+	Complete  bool   `json:"complete"`
+	Fees      uint64 `json:"fees"`
+	Pairs     uint64 `json:"pairs"`
+	Units     uint64 `json:"units"`
+	Rules     uint64 `json:"rules"`
+}
+
+// Policies returns payer's published versions, oldest first, then its
+// drafts in version order.
+func Policies(s Iterator, payer string) ([]PolicyVersion, error) {
+	vs, err := Versions(s, payer)
+	if err != nil {
+		return nil, err
+	}
+	out := []PolicyVersion{}
+	for _, v := range vs {
+		d, err := loadCounts(s, sizesKey(payer, v.Version))
+		if err != nil {
+			return nil, err
+		}
+		if d == nil {
+			return nil, fmt.Errorf("published policy version %d of %s has no row counts", v.Version, payer)
+		}
+		out = append(out, d.version(v.Version, v.Effective, true))
+	}
+	prefix := key('d', []byte(payer), nil)
+	var drafts []PolicyVersion
+	err = s.Iterate(prefix, func(k, b []byte) bool {
+		var d *draft
+		if len(k) != len(prefix)+8 {
+			err = fmt.Errorf("policy draft key of %s is %d bytes long", payer, len(k))
+		} else if d, err = decodeCounts(b); err == nil {
+			drafts = append(drafts, d.version(binary.BigEndian.Uint64(k[len(prefix):]), 0, false))
+		}
+		return err == nil
+	})
+	return append(out, drafts...), err
+}
+
+func (d *draft) version(v uint64, effective uint32, complete bool) PolicyVersion {
+	return PolicyVersion{Version: v, Effective: effective, Complete: complete, Fees: d.fees, Pairs: d.pairs, Units: d.units, Rules: d.rules}
 }

@@ -29,6 +29,9 @@ import (
 //	C/q/PAYER                       claims approved and waiting for the payer's funds, in order
 //	C/l/CLAIM                       a claim's billed lines, kept when one was denied, for an appeal's overturn
 //	C/o/CLAIM                       a claim's appeals, oldest first
+//	C/s/PAYER \0 VER                a published version's row counts
+//	C/i/ORG \0 SEQ                  the claims of a payer or provider, numbered (index.go)
+//	C/n/ORG                         how many claims that list holds
 func key(letter byte, parts ...[]byte) []byte {
 	k := []byte{'C', '/', letter, '/'}
 	for i, p := range parts {
@@ -229,13 +232,25 @@ func InForce(vs []Version, date uint32) uint64 {
 type draft struct{ fees, pairs, units, rules uint64 }
 
 func loadDraft(s identity.Reader, payer string, v uint64) (*draft, error) {
-	b, err := s.Get(draftKey(payer, v))
+	return loadCounts(s, draftKey(payer, v))
+}
+
+// loadCounts reads row counts (a draft's or a published version's) at k.
+func loadCounts(s identity.Reader, k []byte) (*draft, error) {
+	b, err := s.Get(k)
 	if err != nil || b == nil {
 		return nil, err
 	}
+	return decodeCounts(b)
+}
+
+func decodeCounts(b []byte) (*draft, error) {
 	r := wire.NewReader(b)
 	d := &draft{r.Uint(), r.Uint(), r.Uint(), r.Uint()}
-	return d, r.Done()
+	if err := r.Done(); err != nil {
+		return nil, fmt.Errorf("decode policy row counts: %w", err)
+	}
+	return d, nil
 }
 
 func saveDraft(s contract.Store, payer string, v uint64, d *draft) error {
