@@ -45,7 +45,7 @@ func parseClaimID(s string) ([32]byte, error) {
 }
 
 func claimsCommands() []supplyCommand {
-	var payer, reason, lines, letter *string
+	var payer, reason, lines, letter, status *string
 	var version, before *uint64
 	var effective *uint
 	var limit *int
@@ -117,6 +117,22 @@ func claimsCommands() []supplyCommand {
 					return err
 				}
 				return read(ctx, c, key, func(tok string) (any, error) { return c.Claim(ctx, tok, id) })
+			}},
+		{name: "list", argsUsage: "ORG (a payer or a provider your --key is a member of)", nargs: 1,
+			flags: func(fs *flag.FlagSet) {
+				status = fs.String("status", "", "only claims with this status: "+strings.Join(claims.Statuses, ", "))
+				start = fs.Uint("from", 0, "only claims with a date of service on or after this date, YYYYMMDD")
+				end = fs.Uint("to", 0, "only claims with a date of service on or before this date, YYYYMMDD")
+				before = fs.Uint64("before", 0, "only claims with a seq below this one: the next of the page before (default: from the newest)")
+				limit = fs.Int("limit", 0, "at most this many claims (default: the node's, 50)")
+			},
+			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
+				q := client.ClaimQuery{Status: *status, From: uint32(*start), To: uint32(*end), Before: *before, Limit: *limit}
+				return read(ctx, c, key, func(tok string) (any, error) { return c.Claims(ctx, tok, a[0], q) })
+			}},
+		{name: "policies", argsUsage: "PAYER", nargs: 1,
+			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
+				return read(ctx, c, key, func(tok string) (any, error) { return c.Policies(ctx, tok, a[0]) })
 			}},
 		{name: "deposit", argsUsage: "AMOUNT (minor units)", nargs: 1,
 			flags: func(fs *flag.FlagSet) {

@@ -447,7 +447,22 @@ func claimsTour(t *testing.T, run func(bool, ...string) string, root string) {
 		t.Fatalf("claims show = %+v; want partial, 75.00 paid, line 2 denied by the fee schedule", before)
 	}
 	run(true, "claims", "appeal", "--key", "billing", id, "--lines", "1", "--reason", "coding-corrected")
+	var queue struct {
+		Claims []struct{ Claim, Status string }
+	}
+	mustJSON(t, run(true, "claims", "list", "--key", "claims-agent", "--status", "appealed", "acme-health"), &queue)
+	if len(queue.Claims) != 1 || queue.Claims[0].Claim != id {
+		t.Errorf("claims list --status appealed = %+v; want the appealed claim alone", queue)
+	}
 	run(true, "claims", "decide-appeal", "--key", "claims-agent", id, "--overturn", "--reason", "reviewed")
+	var policies []struct {
+		Version  uint64
+		Complete bool
+	}
+	mustJSON(t, run(true, "claims", "policies", "--key", "billing", "acme-health"), &policies)
+	if len(policies) != 2 || !policies[1].Complete || policies[1].Version != 2 {
+		t.Errorf("claims policies acme-health = %+v; want the demo's version 1 and the tour's 2, both complete", policies)
+	}
 	var after shown
 	mustJSON(t, run(true, "claims", "show", "--key", "billing", id), &after)
 	if after.Settled != 9_000 || len(after.Appeals) != 1 || after.Appeals[0].State != "overturned" {
