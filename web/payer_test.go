@@ -29,7 +29,10 @@ import (
 // file, lands on the payer view, sees the balance lowered by the payment
 // and the history's entry for it, opens the claim from that entry and sees
 // its lines with their amounts, X12 reason codes, edits and policy version;
-// Mercy appeals the denied line and the agent overturns it from the page;
+// the claims queue lists the claim with its status, amounts and edits, and
+// filters by status and dates of service; the policy versions show the
+// demo's; Mercy appeals the denied line, the queue's appealed claims hold
+// it, and the agent opens it from there and overturns it from the page;
 // a deposit redraws the balance and the history while the page is open.
 func TestPayerView(t *testing.T) {
 	chromiumPath(t)
@@ -58,6 +61,38 @@ func TestPayerView(t *testing.T) {
 	}
 	if got := p.text("#pending"); !strings.Contains(got, "none") {
 		t.Errorf("pending payables: %q; want none (the funds covered the claim)", got)
+	}
+
+	// The claims queue: Carol's claim, paid in part, with the edit that
+	// denied the venipuncture and the version that judged it; filters by
+	// status and by dates of service keep or drop it.
+	queueRows := func() []string {
+		return eval[[]string](p, "the claims queue", `[...document.querySelectorAll("#queue-body tbody tr")].map((r) => r.innerText.replace(/\s+/g, " ").trim())`)
+	}
+	queue := queueRows()
+	if len(queue) != 1 || !strings.Contains(queue[0], "mercy-hospital 2026-11-01 Approved in part 210.00 180.00 48.00 132.00") ||
+		!strings.Contains(queue[0], "code_pair") || !strings.HasSuffix(queue[0], " 1") {
+		t.Errorf("the claims queue: %q; want Carol's claim of 2026-11-01, approved in part (210.00 billed, 180.00 allowed, 48.00 paid, 132.00 owed), code_pair, version 1", queue)
+	}
+	filter := func(status, from string) {
+		t.Helper()
+		p.do("filter the claims", chromedp.SetValue(chromedp.CSS("#queue-status"), status), chromedp.SetValue(chromedp.CSS("#queue-from"), from))
+		p.click("#queue-filter button[type=submit]")
+		p.waitFor("the filtered claims", `document.getElementById("status").innerText.includes("claims shown")`)
+		eval[bool](p, "clear the status line", `(document.getElementById("status").replaceChildren(), true)`)
+	}
+	for _, f := range []struct{ status, from string }{{"denied", ""}, {"", "2026-11-02"}} {
+		if filter(f.status, f.from); len(queueRows()) != 0 {
+			t.Errorf("claims with status %q from %q: %q; want none", f.status, f.from, queueRows())
+		}
+	}
+	if filter("approved", "2026-11-01"); len(queueRows()) != 1 {
+		t.Errorf("approved claims from 2026-11-01: %q; want Carol's", queueRows())
+	}
+	// The policy versions: the demo's version 1, whole, and its rows.
+	policies := eval[[]string](p, "the policy versions", `[...document.querySelectorAll("#policy-body tbody tr")].map((r) => [...r.cells].map((c) => c.innerText.trim()).join("|"))`)
+	if len(policies) != 1 || policies[0] != "1|2000-01-01|✓ published|5|1|1|1" {
+		t.Errorf("the policy versions: %q; want version 1 from 2000-01-01, published, with 5 fees, 1 pair, 1 unit limit and 1 rule", policies)
 	}
 	p.checkPage(shots, "payer")
 
@@ -96,8 +131,13 @@ func TestPayerView(t *testing.T) {
 	if _, err := n.Client.Send(ctx, billing, contract.Encode(appeal)); err != nil {
 		t.Fatalf("appeal: %v", err)
 	}
+	// The queue's appealed claims hold it; it opens from there.
 	p.goTo("#/payer")
-	p.goTo("#/payer?claim=" + claim)
+	if filter("appealed", ""); len(queueRows()) != 1 || !strings.Contains(queueRows()[0], "Appealed") {
+		t.Errorf("appealed claims: %q; want Carol's", queueRows())
+	}
+	p.click("#queue-body a.claim-link")
+	p.waitFor("the claim from the queue", `document.getElementById("main").dataset.route === "#/payer?claim=`+claim+`" && document.querySelector("#claim-lines")`)
 	if got := p.text("#appeals"); !strings.Contains(got, "open") || !strings.Contains(got, appeal.Reason) {
 		t.Errorf("appeals: %q; want the open appeal", got)
 	}

@@ -1,6 +1,9 @@
 // The payer's view (members of payer organizations): the organization's
-// ledger balance and the payables its funds have yet to cover, its history
-// page by page with each payment linked to its claim, and a claim's
+// ledger balance and the payables its funds have yet to cover, its claims
+// queue (newest first, filtered by status and dates of service, each claim
+// with its decision, amounts, edits and policy versions), its policy
+// versions, its history page by page with each payment linked to its
+// claim, and a claim's
 // decision: per-line amounts, X12 reason codes, the edits that fired, the
 // policy version, and its appeals (a claims agent decides an open one).
 import { claimsDecideAppeal } from "./tx.js";
@@ -54,12 +57,14 @@ export async function payerView({ main, session, params, signal }) {
   if (claim) main.append(await claimSection(session, claim));
   let account = await accountSection(session, org);
   let history = await historySection(session, org);
-  main.append(account, history, lookupSection());
+  const queue = await queueSection(session, org);
+  main.append(account, queue, await policySection(session, org), history, lookupSection());
   // The organization's claims events (deposits, payments, decisions)
   // redraw the balance and the history's first page, once per burst.
   let soon = 0;
   const redraw = async () => {
     const [a, hs] = [await accountSection(session, org), await historySection(session, org)];
+    await queue.reload();
     account.replaceWith(a);
     history.replaceWith(hs);
     [account, history] = [a, hs];
@@ -112,6 +117,63 @@ async function historySection(session, org) {
   more.addEventListener("click", () => act(more, load).then(() => { if (more.hidden) body.querySelector(".scroll")?.focus(); }));
   await load();
   return section("History", "history", body, more);
+}
+
+const STATUSES = [["", "Any status"], ["approved", "Approved"], ["denied", "Denied"], ["pending_payment", "Pending payment"], ["appealed", "Appealed"]];
+const statusName = (st) => (STATUSES.find((x) => x[0] === st)?.[1] ?? st);
+const ymd = (n) => { const d = String(n); return `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}`; };
+const codes = (xs) => (xs.length ? h("ul", { class: "codes" }, xs.map((x) => h("li", {}, h("code", { text: x })))) : "none");
+
+// queueSection shows the organization's claims, newest first, filtered by
+// status and dates of service; "Older claims" appends the next page.
+// reload() starts again from the newest (after a claims event).
+async function queueSection(session, org) {
+  const body = h("div", { id: "queue-body" });
+  const more = h("button", { type: "button", id: "queue-more", text: "Older claims" });
+  let filter = {}, before = 0, rows = [];
+  const load = async () => {
+    const q = new URLSearchParams({ limit: String(PAGE) });
+    for (const [k, v] of Object.entries(filter)) if (v) q.set(k, v);
+    if (before) q.set("before", String(before));
+    const page = await session.get(`/v1/orgs/${encodeURIComponent(org)}/claims?${q}`);
+    for (const c of page.claims) {
+      rows.push([h("span", {}, claimLink(c.claim), c.use === "preauthorization" ? " (preauthorization)" : ""), c.provider,
+        c.from === c.to ? ymd(c.from) : `${ymd(c.from)} to ${ymd(c.to)}`,
+        h("span", { class: "claim-status", "data-status": c.status, text: `${statusName(c.status)}${c.outcome === "partial" ? " in part" : ""}` }),
+        money(c.submitted), money(c.eligible), money(c.benefit), money(c.patient_amount), codes(c.edits), c.versions.join(", ") || "none"]);
+    }
+    before = page.next ?? 0;
+    body.replaceChildren(stacked(table("Claims, newest first", ["Claim", "Provider", "Dates of service", "Status",
+      "Submitted", "Eligible", "Plan pays", "Patient owes", "Edits that fired", "Policy version"], rows)));
+    more.hidden = !before;
+  };
+  const reload = () => { before = 0; rows = []; return load(); };
+  more.addEventListener("click", () => act(more, load));
+  const filters = form("Filter the claims", [
+    field("Status", "status", { id: "queue-status" }, STATUSES),
+    field("Dates of service from", "from", { type: "date", id: "queue-from" }),
+    field("Dates of service to", "to", { type: "date", id: "queue-to" }),
+  ], "Show claims", async (fd) => {
+    const date = (k) => (fd.get(k) ?? "").replaceAll("-", "");
+    filter = { status: fd.get("status"), from: date("from"), to: date("to") };
+    await reload();
+    say(`${rows.length} claims shown.`);
+  }, { id: "queue-filter", class: "filters" });
+  await load();
+  const el = section("Claims queue", "queue", filters, body, more);
+  el.reload = reload;
+  return el;
+}
+
+// policySection lists the payer's policy versions: published ones with
+// the date they take effect, then drafts still loading.
+async function policySection(session, org) {
+  const vs = await session.get(`/v1/orgs/${encodeURIComponent(org)}/policies`);
+  const rows = vs.versions.map((v) => [String(v.version), v.complete ? ymd(v.effective) : "", mark(v.complete, "published", "draft, loading"),
+    v.fees.toLocaleString("en-US"), v.pairs.toLocaleString("en-US"), v.units.toLocaleString("en-US"), v.rules.toLocaleString("en-US")]);
+  return section("Policy versions", "policies",
+    h("p", { class: "hint", text: "A claim line is judged by the version in force on its date of service; a version takes effect whole, once every row is loaded." }),
+    h("div", { id: "policy-body" }, stacked(table("Policy versions, oldest first", ["Version", "Effective", "State", "Fee codes", "Code pairs", "Unit limits", "Rules"], rows))));
 }
 
 function lookupSection() {
