@@ -209,6 +209,7 @@ var scriptOps = []struct {
 	{2, (*scriptGen).trialsCommitData},
 	{1, (*scriptGen).trialsReport},
 	{1, (*scriptGen).setDevice},
+	{1, (*scriptGen).claimsRead},
 }
 
 func (g *scriptGen) registerPatient() (ScriptTx, bool) {

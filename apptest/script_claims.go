@@ -234,3 +234,21 @@ func (g *scriptGen) claimsDecideAppeal() (ScriptTx, bool) {
 	d.open = false
 	return ScriptTx{g.next(agent, true, contract.Encode(m)), code, "decide appeal"}, true
 }
+
+// claimsRead has a node's service key receipt a read of a denied claim by
+// a member of the payer: applied; or of a claim never submitted:
+// not_found.
+func (g *scriptGen) claimsRead() (ScriptTx, bool) {
+	node := g.pick(func(a *modelAccount) bool { return activeMember(a) && a.service })
+	reader := g.pick(func(a *modelAccount) bool { return activeMember(a) && a.org == OrgB })
+	if node == nil || reader == nil || len(g.claims.denied) == 0 {
+		return ScriptTx{}, false
+	}
+	m := claims.Read{Reader: reader.addr, Purpose: "HPAYMT", View: "ClaimResponse",
+		Claims: [][32]byte{g.claims.denied[g.rng.IntN(len(g.claims.denied))].id}}
+	if g.rng.IntN(3) == 0 {
+		m.Claims[0] = sha256.Sum256([]byte("never submitted"))
+		return ScriptTx{g.next(node, true, contract.Encode(m)), tx.CodeNotFound, "read of an unknown claim"}, true
+	}
+	return ScriptTx{g.next(node, true, contract.Encode(m)), tx.CodeOK, "claim read"}, true
+}

@@ -620,6 +620,16 @@ func vectorSpecs() []vectorSpec {
 			},
 		},
 		{
+			description: "The clinic's node records, before it answers, that the payer's claims agent read the claim's decision " +
+				"as a ClaimResponse for payment (claims/read).",
+			signer:   "clinic node",
+			sequence: 3,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: claims.Read{Reader: tx.AddressOf(keyFromSeed(vectorSeed("payer agent")).PubKey().Bytes()),
+					Purpose: "HPAYMT", View: "ClaimResponse", Claims: [][32]byte{sha256.Sum256([]byte("claim body"))}}}}
+			},
+		},
+		{
 			description: "A research sponsor's researcher registers a trial (trials/register): the commitments of its ResearchStudy, " +
 				"protocol and statistical analysis plan, its ethics board, and its pre-specified outcomes, each list sorted.",
 			signer:   "researcher",

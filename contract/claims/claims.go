@@ -46,6 +46,7 @@ func (c *Contract) Describe() contract.Contract {
 			contract.Message("claims/authorize", readAuthorize, Authorize.validate, authorize),
 			contract.Message("claims/appeal", readAppeal, Appeal.validate, appeal),
 			contract.Message("claims/decide_appeal", readDecideAppeal, DecideAppeal.validate, decideAppeal),
+			contract.Message("claims/read", readRead, Read.validate, readClaims),
 		},
 		Events: eventSpecs(),
 	}

@@ -36,6 +36,7 @@ func eventSpecs() []contract.EventSpec {
 		{Type: EventAuthorized, ByType: true, Action: "U"},
 		{Type: EventAppealed, ByType: true, Action: "U"},
 		{Type: EventAppealDecided, ByType: true, Action: "U"},
+		{Type: EventRead, ByType: true, Action: "R"},
 	}
 }
 

@@ -21,6 +21,7 @@ const (
 	TypeAuthorize        uint64 = 86
 	TypeAppeal           uint64 = 87
 	TypeDecideAppeal     uint64 = 88
+	TypeRead             uint64 = 89
 )
 
 // Limits on message fields.

@@ -28,6 +28,7 @@ var sampleMsgs = []contract.Msg{
 	claims.Authorize{Claim: sha256.Sum256([]byte("preauth")), Lines: []uint64{0}},
 	claims.Appeal{Claim: sha256.Sum256([]byte("claim")), Lines: []uint64{1}, Reason: "auth-on-file", Letter: sha256.Sum256([]byte("letter"))},
 	claims.DecideAppeal{Claim: sha256.Sum256([]byte("claim")), Overturn: true, Reason: "medical-necessity"},
+	claims.Read{Reader: addr(payerAgent), Purpose: "HPAYMT", View: "ClaimResponse", Claims: [][32]byte{sha256.Sum256([]byte("claim"))}},
 }
 
 // TestSamplesDecode: every message type round-trips through its encoding.

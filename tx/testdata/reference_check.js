@@ -63,6 +63,7 @@ function build(m) {
     case 86: return claimsAuthorize({ claim: hexb(f.claim), lines: f.lines });
     case 87: return claimsAppeal({ ...f, claim: hexb(f.claim), letter: hexb(f.letter) });
     case 88: return claimsDecideAppeal({ ...f, claim: hexb(f.claim) });
+    case 89: return claimsRead({ ...f, reader: hexb(f.reader), claims: f.claims.map(hexb) });
     case 96: return trialsRegister({ ...f, study: hexb(f.study), protocol: hexb(f.protocol), sap: hexb(f.sap) });
     case 97: return trialsAmend({ ...f, protocol: hexb(f.protocol), sap: hexb(f.sap) });
     case 98: return trialsApprove(f);
