@@ -3,10 +3,11 @@ package custodian
 import (
 	"context"
 	"encoding/json"
-
 	"fmt"
 
 	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/claims"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/tx"
@@ -152,4 +153,21 @@ func (c *Custodian) ClaimCommitment(id string) ([32]byte, error) {
 		return [32]byte{}, vaultError(vault.ErrNotFound, "Claim", id)
 	}
 	return vault.Commitment(rec.Salt, rec.Content), nil
+}
+
+// ReceiptClaimReads records on the chain that who read the decisions of
+// ids, shown as view, for purpose (claims/read, several when there are
+// more than claims.MaxReadClaims), and waits for each receipt to commit:
+// as for a record, the receipt comes before the data. The contract
+// decides again who may read a claim; its refusal is returned.
+func (c *Custodian) ReceiptClaimReads(ctx context.Context, who *identity.Account, purpose, view string, ids [][32]byte) error {
+	for len(ids) > 0 {
+		n := min(len(ids), claims.MaxReadClaims)
+		m := claims.Read{Reader: who.Address, Purpose: purpose, View: view, Claims: ids[:n]}
+		if _, err := c.send.Send(ctx, contract.Encode(m)); err != nil {
+			return fmt.Errorf("claim read refused: %w", nodeFault(err))
+		}
+		ids = ids[n:]
+	}
+	return nil
 }

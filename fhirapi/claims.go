@@ -23,7 +23,9 @@ import (
 // submits a Claim, stored here like any record, and is answered with the
 // ClaimResponse of the decision committed in the block; the provider's
 // and the payer's members, the patient and their delegates read
-// ClaimResponses and ExplanationOfBenefits built from the chain's decisions;
+// ClaimResponses and ExplanationOfBenefits built from the chain's decisions,
+// each read by anyone but the provider's members receipted on the chain
+// (claims/read) before it is answered;
 // anyone with a token asks whether a coverage is in force.
 
 // submitClaim serves POST /fhir/Claim and POST /fhir/Claim/$submit (whose
@@ -283,6 +285,32 @@ func (s *Server) decided(r *http.Request, who *identity.Account, id, typ string)
 	return dd, nil
 }
 
+// receiptReads has the chain record who's read of the decisions ds, shown
+// as typ, and waits for the receipt before they are answered, as a
+// record's read waits for its consent decision (claims/read). A member of
+// a claim's provider reads its own claim without one. The purpose is the
+// X-Purpose-Of-Use header's, else payment (HPAYMT) for a member and the
+// patient's request (PATRQT) for a patient or delegate.
+func (s *Server) receiptReads(r *http.Request, who *identity.Account, typ string, ds []*claimfhir.Decided) error {
+	var ids [][32]byte
+	for _, d := range ds {
+		if who.Kind != identity.Member || who.Org != d.Provider {
+			ids = append(ids, d.Claim)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	purpose := r.Header.Get("X-Purpose-Of-Use")
+	if purpose == "" {
+		purpose = "PATRQT"
+		if who.Kind == identity.Member {
+			purpose = "HPAYMT"
+		}
+	}
+	return s.c.ReceiptClaimReads(r.Context(), who, purpose, typ, ids)
+}
+
 // readClaimResponse serves GET /fhir/ClaimResponse/{id}: the decision of
 // the claim whose commitment id is in hex. Any other id is a
 // ClaimResponse stored here like any resource.
@@ -306,6 +334,9 @@ func (s *Server) readDecided(w http.ResponseWriter, r *http.Request, who *identi
 	}
 	if typ == "ExplanationOfBenefit" && d.Use != claims.UseClaim {
 		return fhir.NewError(fhir.ErrNotFound, fhir.Issue{Diagnostics: "a preauthorization has no explanation of benefits"})
+	}
+	if err := s.receiptReads(r, who, typ, []*claimfhir.Decided{d}); err != nil {
+		return err
 	}
 	res, err := view(d)
 	if err != nil {
@@ -333,6 +364,9 @@ func (s *Server) searchClaimResponse(w http.ResponseWriter, r *http.Request, who
 			}
 		case patient != "":
 			ds, err = s.decidedOf(r, who, patient, "ClaimResponse")
+		}
+		if err == nil {
+			err = s.receiptReads(r, who, "ClaimResponse", ds)
 		}
 		res, err := asResources(ds, err, claimfhir.ClaimResponse)
 		return res, false, err // fhir has no search of ClaimResponse records
@@ -378,6 +412,9 @@ func (s *Server) searchExplanationOfBenefit(w http.ResponseWriter, r *http.Reque
 			return nil, true, nil
 		}
 		ds, err := s.decidedOf(r, who, form.Get("patient"), "ExplanationOfBenefit")
+		if err == nil {
+			err = s.receiptReads(r, who, "ExplanationOfBenefit", ds)
+		}
 		res, err := asResources(ds, err, claimfhir.ExplanationOfBenefit)
 		return res, true, err
 	})
