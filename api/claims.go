@@ -108,11 +108,33 @@ func (s *Server) getClaim(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	as, err := claims.LoadAppeals(v, id)
+	if err == nil {
+		err = s.receiptClaimRead(r, d)
+	}
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, claimAnswer(d, as))
+}
+
+// receiptClaimRead has the chain record the caller's read of d before it
+// is answered, unless the caller is a member of its provider: for payment
+// (HPAYMT) by the payer's members, at the patient's request (PATRQT) by
+// the patient or a delegate, for operations (HOPERAT) by an auditor.
+func (s *Server) receiptClaimRead(r *http.Request, d *claims.Decision) error {
+	who := caller(r)
+	if s.b.ClaimReads == nil || who.Kind == identity.Member && who.Org == d.Provider {
+		return nil
+	}
+	purpose := "PATRQT"
+	switch {
+	case who.Kind == identity.Member && who.Org == d.Payer:
+		purpose = "HPAYMT"
+	case who.Kind == identity.Member:
+		purpose = "HOPERAT"
+	}
+	return s.b.ClaimReads(r.Context(), who, purpose, "ClaimAnswer", [][32]byte{d.Claim})
 }
 
 // claimAnswer is the API's view of a decision and its appeals.

@@ -3,11 +3,15 @@ package api_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"net/http"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/client"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/claims"
@@ -77,9 +81,17 @@ func TestLedgerAndClaimThroughTheAPI(t *testing.T) {
 	send(clinicAgent, claims.Appeal{Claim: m.Claim, Reason: "coding-corrected"})
 	send(payerAgent, claims.DecideAppeal{Claim: m.Claim, Overturn: true, Reason: "corrected"})
 
+	if _, err := c.Claim(ctx, clinicTok, m.Claim); err != nil {
+		t.Errorf("Claim as the clinic's admin = %v", err)
+	}
 	got, err := c.Claim(ctx, n.Token(t, patient), m.Claim)
 	if err != nil || got.Outcome != "approved" || !got.Paid || got.Settled != 13_000 || len(got.Appeals) != 1 || got.Appeals[0].State != "overturned" {
 		t.Errorf("Claim as the patient = %+v, %v; want approved, paid 13000, one overturned appeal", got, err)
+	}
+	// The patient's read, committed before the answer, is in the patient's
+	// audit trail; the clinic's read of its own claim is not.
+	if reads := claimReads(t, n, patient, m.Claim); len(reads) != 1 || reads[0].Attr("as") != "patient" || reads[0].Attr("view") != "ClaimAnswer" {
+		t.Errorf("claims.read events in the patient's trail = %+v; want the patient's read alone", reads)
 	}
 	if _, err := c.Claim(ctx, n.Token(t, stranger), m.Claim); !refused(err) {
 		t.Errorf("Claim as another patient = %v; want unauthorized", err)
@@ -126,4 +138,28 @@ func TestLedgerAndClaimThroughTheAPI(t *testing.T) {
 func notFound(err error) bool {
 	code, ok := tx.CodeOf(err)
 	return ok && code == tx.CodeNotFound
+}
+
+// claimReads returns the claims.read events of claim in patient's audit
+// trail, as the patient lists them, once the log holds one.
+func claimReads(t *testing.T, n *nodetest.Node, patient ed25519.PrivKey, claim [32]byte) []contract.Event {
+	t.Helper()
+	hdr := http.Header{"Authorization": {"Bearer " + n.Token(t, patient)}}
+	url := n.URL + "/v1/audit/events?limit=1000&account=" + tx.AddressOf(patient.PubKey().Bytes()).String()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		res, body := do(t, "GET", url, nil, hdr)
+		var l v1.EventList
+		if err := json.Unmarshal(body, &l); err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("audit events = %d %s", res.StatusCode, body)
+		}
+		var out []contract.Event
+		for _, e := range l.Events {
+			if e.Event.Event.Type == claims.EventRead && e.Event.Event.Attr("claim") == hex.EncodeToString(claim[:]) {
+				out = append(out, e.Event.Event)
+			}
+		}
+		if len(out) > 0 || time.Now().After(deadline) {
+			return out
+		}
+	}
 }

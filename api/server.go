@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,6 +51,11 @@ type Backend struct {
 	// Streams bound the event streams of /v1/events; zero fields take
 	// their defaults.
 	Streams StreamOptions
+	// ClaimReads records on the chain, and waits for, the receipt of who's
+	// read of claims' decisions (claims/read) before GET /v1/claims/{claim}
+	// answers anyone but the claim's provider's members. The node sets it;
+	// nil answers without a receipt.
+	ClaimReads func(ctx context.Context, who *identity.Account, purpose, view string, claims [][32]byte) error
 }
 
 // maxBodyBytes bounds every request body: a base64 transaction of the

@@ -158,6 +158,9 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 		App: n.app, Tracker: n.tracker, Index: n.index, Audit: n.audit, ReportKey: key,
 		Blocks: n.comet.BlockStore(), Mempool: n.comet.Mempool(),
 		AuthSecret: secret, Version: Version, Streams: n.cfg.EventStreams.options(),
+		ClaimReads: func(ctx context.Context, who *identity.Account, purpose, view string, ids [][32]byte) error {
+			return n.records.ReceiptClaimReads(ctx, who, purpose, view, ids)
+		},
 	})
 	if err != nil {
 		return err

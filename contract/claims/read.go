@@ -15,8 +15,9 @@ import (
 // PurposeOfUse code: HPAYMT, PATRQT, ...), as a custodian records a
 // record's read with consent/access. The signer is the service key of the
 // node answering. The contract decides each claim again: a member of its
-// provider or payer, its patient or a delegate of the patient reads it;
-// anyone else's read is refused whole.
+// provider or payer, its patient, a delegate of the patient, or an auditor
+// or privacy officer (who read every patient's trail) reads it; anyone
+// else's read is refused whole.
 type Read struct {
 	Reader  tx.Address `json:"reader"`
 	Purpose string     `json:"purpose"`
@@ -28,11 +29,12 @@ type Read struct {
 // is receipted in several.
 const MaxReadClaims = 256
 
-// Views are the resources a read shows a decision as.
-var Views = []string{"ClaimResponse", "ExplanationOfBenefit"}
+// Views are what a read shows a decision as: FHIR resources, or the JSON
+// API's answer (GET /v1/claims/{claim}).
+var Views = []string{"ClaimResponse", "ExplanationOfBenefit", "ClaimAnswer"}
 
 // EventRead records one claim's read: claim, reader, as (the reader's
-// relation to the claim: provider, payer, patient or delegate), view,
+// relation to the claim: provider, payer, patient, delegate or auditor), view,
 // purpose and node. It names the patient's account, so the patient's
 // audit trail holds it.
 const EventRead = "claims.read"
@@ -134,13 +136,17 @@ func readClaims(ctx *contract.Context, m Read) error {
 }
 
 // relation returns how reader may read d: "provider" or "payer" for their
-// members, "patient", "delegate", or "" if it may not.
+// members, "auditor" for an auditor or privacy officer, "patient",
+// "delegate", or "" if it may not.
 func relation(s identity.Reader, reader *identity.Account, d *Decision) (string, error) {
+	member := reader.Kind == identity.Member
 	switch {
-	case reader.Kind == identity.Member && reader.Org == d.Provider:
+	case member && reader.Org == d.Provider:
 		return "provider", nil
-	case reader.Kind == identity.Member && reader.Org == d.Payer:
+	case member && reader.Org == d.Payer:
 		return "payer", nil
+	case member && (reader.HasRole(identity.Auditor) || reader.HasRole(identity.PrivacyOfficer)):
+		return "auditor", nil
 	case reader.Address == d.Patient:
 		return "patient", nil
 	}
