@@ -78,7 +78,7 @@ func TestPayerView(t *testing.T) {
 		t.Helper()
 		p.do("filter the claims", chromedp.SetValue(chromedp.CSS("#queue-status"), status), chromedp.SetValue(chromedp.CSS("#queue-from"), from))
 		p.click("#queue-filter button[type=submit]")
-		p.waitFor("the filtered claims", `document.getElementById("status").innerText.includes("claims shown")`)
+		p.waitFor("the filtered claims", `document.getElementById("status").innerText.includes("Claims shown")`)
 		eval[bool](p, "clear the status line", `(document.getElementById("status").replaceChildren(), true)`)
 	}
 	for _, f := range []struct{ status, from string }{{"denied", ""}, {"", "2026-11-02"}} {

@@ -60,7 +60,8 @@ export async function payerView({ main, session, params, signal }) {
   const queue = await queueSection(session, org);
   main.append(account, queue, await policySection(session, org), history, lookupSection());
   // The organization's claims events (deposits, payments, decisions)
-  // redraw the balance and the history's first page, once per burst.
+  // redraw the balance, the claims queue and the history's first page,
+  // once per burst.
   let soon = 0;
   const redraw = async () => {
     const [a, hs] = [await accountSection(session, org), await historySection(session, org)];
@@ -157,7 +158,7 @@ async function queueSection(session, org) {
     const date = (k) => (fd.get(k) ?? "").replaceAll("-", "");
     filter = { status: fd.get("status"), from: date("from"), to: date("to") };
     await reload();
-    say(`${rows.length} claims shown.`);
+    say(`Claims shown: ${rows.length}.`);
   }, { id: "queue-filter", class: "filters" });
   await load();
   const el = section("Claims queue", "queue", filters, body, more);
