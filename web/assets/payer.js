@@ -24,7 +24,7 @@ export function money(n) {
 const CARC = {
   1: "deductible", 2: "co-insurance", 3: "copay", 18: "duplicate claim or service", 26: "before coverage began",
   27: "after coverage ended", 45: "charge exceeds the fee schedule", 96: "not covered", 97: "bundled into another service",
-  119: "benefit maximum reached", 197: "prior authorization absent", 198: "units exceed the limit",
+  119: "unit or benefit maximum reached", 197: "prior authorization absent", 198: "authorization exceeded (already used)",
 };
 const carc = (code) => (CARC[code] ? `${code} (${CARC[code]})` : String(code));
 
