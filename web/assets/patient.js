@@ -1,10 +1,11 @@
 // The patient's view: access requests to answer as they arrive, grants,
 // the verified timeline of who saw what, the accounting of disclosures,
-// records, care teams, appointments and delegates.
+// records, care teams, appointments, rewards (rewards.js) and delegates.
 import { answer, grant, revoke, scheduleBook, scheduleCancel, setDelegate, setTeam } from "./tx.js";
 import { fromHex, verifyReport } from "./proof.js";
 import { svg } from "./qr.js";
 import { findPatient, loadRecords, recordsSection, recordsView } from "./records.js";
+import { rewardsSection, showRewards } from "./rewards.js";
 import { act, field, form, glassReasonName, h, mark, PURPOSES, purposeName, save, say, section, short, table, when } from "./ui.js";
 
 const day = 24 * 3600;
@@ -42,6 +43,7 @@ export async function patientView({ main, session, signal }) {
         await showSlots(session);
       }, { id: "slot-search" }),
       h("div", { id: "slot-table", "aria-live": "polite" })),
+    rewardsSection(session, () => Promise.all([showBalance(session), showRewards(session)])),
     section("Delegates", "delegates", h("div", { id: "delegate-table" }), delegateForm(session)),
   );
   const records = document.getElementById("records-body");
@@ -49,7 +51,7 @@ export async function patientView({ main, session, signal }) {
     records.replaceChildren(recordsView(await loadRecords(session, me, await session.delegation())));
   }) }, "Show my records"));
   session.stream(`/v1/events?account=${me}`, (e) => onEvent(session, e), signal);
-  await Promise.all([showGrants(session), showPending(session), showTimeline(session), showDelegates(session), showTeams(session), showBalance(session)]);
+  await Promise.all([showGrants(session), showPending(session), showTimeline(session), showDelegates(session), showTeams(session), showBalance(session), showRewards(session)]);
 }
 
 function onEvent(session, e) {
@@ -61,7 +63,7 @@ function onEvent(session, e) {
     case "consent.team": showTeams(session); break;
     case "consent.access": case "consent.break_glass": setTimeout(() => showTimeline(session), 1500); break;
     default:
-      if (/^(ledger|schedule|rewards)\./.test(e.type)) { showBalance(session); showSlots(session); }
+      if (/^(ledger|schedule|rewards)\./.test(e.type)) { showBalance(session); showSlots(session); showRewards(session); }
   }
 }
 
