@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,11 +20,11 @@ import (
 )
 
 // TestAttendedCheckupPaysReward, on a node seeded as `careledger node
-// --demo` seeds it: Alice books a check-up on Mercy's demo schedule from
-// her page; Dr Adams sees it among his hospital's booked appointments on
-// the clinician view and, once it has started, marks it attended, which
-// attests it to the demo payer's program in the same transaction, signed
-// in his browser; Alice's page shows the reward paid, its history entry
+// --demo` seeds it: Alice chooses Mercy's demo schedule on her page and
+// books two check-ups; Dr Adams sees them among his hospital's booked
+// appointments on the clinician view and, once they have started, marks
+// the first attended, which attests it to the demo payer's program in the
+// same transaction, signed in his browser, and the second a no-show; Alice's page shows the reward paid, its history entry
 // and the program she is now in, and she redeems part of her balance to
 // the payer. The chain holds each step as the pages showed it.
 func TestAttendedCheckupPaysReward(t *testing.T) {
@@ -51,36 +52,40 @@ func TestAttendedCheckupPaysReward(t *testing.T) {
 	patient.waitFor("the patient view", `document.getElementById("main").dataset.route === "#/patient" && document.querySelector("#rewards-total")?.innerText === "0.00"`)
 	patient.waitFor("the demo program offered", `document.querySelector("#reward-programs")?.innerText.includes(`+jsString(demo.RewardProgram)+`)`)
 
-	// A check-up that starts soon, beside the demo's slots of the coming
-	// days: the earliest slot of the schedule, so the first to book.
+	// Two check-ups that start soon, beside the demo's slots of the coming
+	// days: the earliest slots of the schedule, so the first to book.
 	admin, err := dir.Load("admin", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now().Add(20 * time.Second).Unix()
 	if _, err := n.Client.Send(ctx, admin, contract.Encode(schedule.OpenSlots{Provider: mercy.Provider, Schedule: mercy.Schedule,
-		Slots: []schedule.SlotSpec{{Start: start, Minutes: demo.SlotMinutes}}})); err != nil {
+		Slots: []schedule.SlotSpec{{Start: start, Minutes: demo.SlotMinutes}, {Start: start + 1, Minutes: demo.SlotMinutes}}})); err != nil {
 		t.Fatalf("open a slot: %v", err)
 	}
-	patient.fill("#slot-search input[name=provider]", mercy.Provider)
-	patient.fill("#slot-search input[name=schedule]", mercy.Schedule)
-	patient.click("#slot-search button[type=submit]")
+	patient.click("#schedule-choices button[data-provider=" + jsString(mercy.Provider) + "][data-schedule=" + jsString(mercy.Schedule) + "]")
 	patient.click("#slot-table button.book")
-	patient.waitFor("the booking shown", `document.querySelector("#slot-table")?.innerText.includes("booked by you")`)
+	patient.waitFor("the first booking shown", `document.querySelectorAll("#slot-table button.cancel-booking").length === 1`)
+	patient.click("#slot-table button.book")
+	patient.waitFor("the second booking shown", `document.querySelectorAll("#slot-table button.cancel-booking").length === 2`)
 
 	clinician := b.person("dr-adams")
 	clinician.signInWithFile("dr-adams", dir.Path("dr-adams"), "")
 	clinician.waitFor("the clinician view", `document.getElementById("main").dataset.route.startsWith("#/clinician")`)
-	clinician.waitFor("alice's booking on the schedule", `document.querySelector("#appointment-table")?.innerText.includes("booked") && document.querySelector("#attest-programs")?.innerText.includes(`+jsString(demo.RewardProgram)+`)`)
+	clinician.waitFor("alice's bookings on the schedule", `document.querySelectorAll("#appointment-table .state").length === 2 && document.querySelector("#attest-programs")?.innerText.includes(`+jsString(demo.RewardProgram)+`)`)
 	free := eval[int](clinician, "the free slots", `document.querySelectorAll("[data-schedule='checkups'] tbody tr").length`)
-	if want := demo.SlotDays*len(demo.SlotHours) + 1; free != want {
+	if want := demo.SlotDays*len(demo.SlotHours) + 2; free != want {
 		t.Errorf("the clinician sees %d slots of checkups; want %d (the demo's and the test's)", free, want)
 	}
 	clinician.checkPage(shots, "clinician-schedule")
 
-	// Once the slot has started, the view offers to mark it attended.
-	clinician.click("#appointment-table button.attended")
-	clinician.waitFor("the appointment attended", `document.querySelector("#appointment-table .state")?.innerText === "attended"`)
+	// Once the slots have started, the view offers to mark them: the first
+	// attended, the second a no-show.
+	state := func(start int64) string { return fmt.Sprintf(`document.querySelector("#appointment-table .state[data-start='%d']")?.innerText`, start) }
+	clinician.click(fmt.Sprintf("#appointment-table button.attended[data-start='%d']", start))
+	clinician.waitFor("the first appointment attended", state(start)+` === "attended"`)
+	clinician.click(fmt.Sprintf("#appointment-table button.no-show[data-start='%d']", start+1))
+	clinician.waitFor("the second a no-show", state(start+1)+` === "no-show"`)
 
 	patient.waitFor("the reward shown", `document.querySelector("#rewards-total")?.innerText === "10.00" && document.querySelector("#balance")?.innerText === "10.00"`)
 	rows := eval[[]string](patient, "the reward history", `[...document.querySelectorAll("#reward-history tbody tr")].map((r) => r.innerText.replace(/\s+/g, " ").trim())`)
@@ -112,7 +117,7 @@ func TestAttendedCheckupPaysReward(t *testing.T) {
 		t.Errorf("the program on the chain = %+v, %v; want %d paid", prog, err, demo.RewardAmount)
 	}
 	slots, err := n.Client.Slots(ctx, tok, mercy.Provider, mercy.Schedule)
-	if err != nil || len(slots.Slots) == 0 || slots.Slots[0].Start != start || slots.Slots[0].State != schedule.Done || slots.Slots[0].Patient != alice {
-		t.Errorf("the slot on the chain = %+v, %v; want alice's, attended", slots.Slots, err)
+	if err != nil || len(slots.Slots) < 2 || slots.Slots[0].State != schedule.Done || slots.Slots[1].State != schedule.Missed || slots.Slots[0].Patient != alice {
+		t.Errorf("the slots on the chain = %+v, %v; want alice's first attended, her second a no-show", slots.Slots, err)
 	}
 }

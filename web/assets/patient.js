@@ -35,6 +35,7 @@ export async function patientView({ main, session, signal }) {
       h("div", { id: "eob-table", "aria-live": "polite" })),
     section("Appointments", "appointments",
       h("p", {}, "Your balance: ", h("strong", { id: "balance", text: "…" }), h("span", { class: "hint", text: " (deposits are held from it while a booking lasts)" })),
+      h("div", { id: "schedule-choices" }),
       form("Find open slots", [
         field("Provider", "provider", { required: true, hint: "Its identifier, such as mercy-hospital" }),
         field("Schedule", "schedule", { required: true, hint: "The schedule's identifier, such as gp" }),
@@ -51,7 +52,7 @@ export async function patientView({ main, session, signal }) {
     records.replaceChildren(recordsView(await loadRecords(session, me, await session.delegation())));
   }) }, "Show my records"));
   session.stream(`/v1/events?account=${me}`, (e) => onEvent(session, e), signal);
-  await Promise.all([showGrants(session), showPending(session), showTimeline(session), showDelegates(session), showTeams(session), showBalance(session), showRewards(session)]);
+  await Promise.all([showGrants(session), showPending(session), showTimeline(session), showDelegates(session), showTeams(session), showBalance(session), showRewards(session), showScheduleChoices(session)]);
 }
 
 function onEvent(session, e) {
@@ -223,6 +224,29 @@ async function showEOBs(session) {
 }
 
 let slotQuery = null;
+
+// showScheduleChoices offers every provider's published schedules, so
+// that a patient need not know their identifiers.
+async function showScheduleChoices(session) {
+  const el = document.getElementById("schedule-choices");
+  if (!el) return;
+  const { orgs } = await session.get("/v1/orgs");
+  const providers = orgs.filter((o) => o.type === "provider" && !o.suspended);
+  const lists = await Promise.all(providers.map((o) => session.get(`/v1/orgs/${encodeURIComponent(o.id)}/schedules`).then((l) => l.schedules, () => [])));
+  const choose = (provider, schedule) => (ev) => act(ev.currentTarget, async () => {
+    slotQuery = { provider, schedule };
+    const search = document.getElementById("slot-search");
+    search.elements.provider.value = provider;
+    search.elements.schedule.value = schedule;
+    await showSlots(session);
+  });
+  const items = providers.flatMap((o, i) => lists[i].map((s) => h("li", {},
+    h("button", { type: "button", class: "link schedule-choice", "data-provider": o.id, "data-schedule": s.id, onclick: choose(o.id, s.id) }, `${o.name || o.id}: ${s.id}`),
+    ` (${s.category.replaceAll("-", " ")}${s.virtual ? ", virtual" : ""}${s.policy.deposit ? `, a deposit of ${money(s.policy.deposit)}` : ""})`)));
+  el.replaceChildren(items.length
+    ? h("div", {}, h("p", { text: "Open schedules (choose one to see its slots):" }), h("ul", { class: "schedule-choices" }, items))
+    : h("p", { class: "empty", text: "No provider has published a schedule yet." }));
+}
 
 // showSlots lists the chosen schedule's slots: a free one that has not
 // started can be booked (its deposit moves into escrow in the same block),

@@ -59,8 +59,11 @@ async function showSchedule(session, org, body, redraw) {
   const now = Date.now() / 1000;
   const appointments = [];
   const tables = schedules.map((s, i) => {
-    const slots = lists[i].slots;
-    for (const sl of slots) if (sl.state !== "free") appointments.push({ schedule: s.id, sl });
+    const all = lists[i].slots;
+    for (const sl of all) if (sl.state !== "free") appointments.push({ schedule: s.id, sl });
+    // Slots of the past day and ahead: older appointments stay in the
+    // appointments' table.
+    const slots = all.filter((sl) => sl.start > now - 24 * 3600);
     const free = slots.filter((sl) => sl.state === "free" && sl.start > now).length;
     return h("div", { class: "schedule", "data-schedule": s.id },
       h("h4", { text: `${s.id}: ${s.category.replaceAll("-", " ")}${s.virtual ? ", virtual" : ""}` }),
@@ -69,7 +72,9 @@ async function showSchedule(session, org, body, redraw) {
         h("time", { datetime: new Date(sl.start * 1000).toISOString(), text: when(sl.start * 1000) }), `${sl.minutes} min`, stateName[sl.state] ?? sl.state,
         sl.state === "free" ? "" : h("code", { text: short(sl.patient) })])));
   });
-  appointments.sort((a, b) => a.sl.start - b.sl.start);
+  // Booked appointments first, soonest first; then those marked, latest first.
+  const marked = (a) => (a.sl.state === "booked" ? 0 : 1);
+  appointments.sort((a, b) => marked(a) - marked(b) || (marked(a) ? b.sl.start - a.sl.start : a.sl.start - b.sl.start));
   const markButton = (ref, sl, outcome, label, cls) => h("button", {
     type: "button", class: cls, "data-start": sl.start, "aria-label": `${label}: ${when(sl.start * 1000)}, ${ref.schedule}`,
     onclick: (ev) => act(ev.currentTarget, async () => {
@@ -88,7 +93,7 @@ async function showSchedule(session, org, body, redraw) {
     if (sl.state === "booked" && sl.start <= now) action = h("span", {}, markButton(ref, sl, 1, "Attended", "attended"), " ", markButton(ref, sl, 2, "No-show", "no-show"));
     else if (sl.state === "booked") action = h("span", { class: "hint", text: "to mark once it starts" });
     return [h("time", { datetime: new Date(sl.start * 1000).toISOString(), text: when(sl.start * 1000) }), schedule, h("code", { text: short(sl.patient) }),
-      money(sl.held), h("span", { class: "state", text: stateName[sl.state] ?? sl.state }), action];
+      money(sl.held), h("span", { class: "state", "data-start": sl.start, text: stateName[sl.state] ?? sl.state }), action];
   });
   body.replaceChildren(
     h("div", { id: "appointment-table" }, table("Booked appointments", ["When", "Schedule", "Patient", "Deposit held", "State", ""], rows)),
