@@ -81,7 +81,9 @@ func TestAttendedCheckupPaysReward(t *testing.T) {
 
 	// Once the slots have started, the view offers to mark them: the first
 	// attended, the second a no-show.
-	state := func(start int64) string { return fmt.Sprintf(`document.querySelector("#appointment-table .state[data-start='%d']")?.innerText`, start) }
+	state := func(start int64) string {
+		return fmt.Sprintf(`document.querySelector("#appointment-table .state[data-start='%d']")?.innerText`, start)
+	}
 	clinician.click(fmt.Sprintf("#appointment-table button.attended[data-start='%d']", start))
 	clinician.waitFor("the first appointment attended", state(start)+` === "attended"`)
 	clinician.click(fmt.Sprintf("#appointment-table button.no-show[data-start='%d']", start+1))
