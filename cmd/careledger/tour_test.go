@@ -33,6 +33,9 @@ func TestTour(t *testing.T) {
 	if log := readFile(t, p.log); !strings.Contains(log, "patient-alice") || !strings.Contains(log, "dr-adams") {
 		t.Fatalf("node --demo output names no demo keys:\n%s", log)
 	}
+	if log := readFile(t, p.log); !strings.Contains(log, "mercy-hospital checkups") || !strings.Contains(log, "demo-checkups") {
+		t.Errorf("node --demo output names no demo schedule or reward program:\n%s", log)
+	}
 
 	env := []string{"CARELEDGER_HOME=" + home, "CARELEDGER_NODE=http://" + httpAddr, "CARELEDGER_PASSPHRASE=correct horse"}
 	run := func(wantOK bool, args ...string) string {
