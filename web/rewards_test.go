@@ -100,9 +100,16 @@ func TestAttendedCheckupPaysReward(t *testing.T) {
 	}
 	patient.checkPage(shots, "patient-rewards")
 
-	// Alice redeems 4.00 of it to the payer.
+	// Alice redeems 4.00 of it to the payer; more than her balance is
+	// refused, and the page says so.
 	patient.click("#redeem summary")
 	patient.do("choose the payer", chromedp.SetValue(chromedp.CSS("#redeem-payer"), demo.Payer))
+	patient.fill("#redeem-amount", "50")
+	patient.click("#redeem-form button[type=submit]")
+	patient.waitFor("the overdraft refused", `document.querySelector("#status p.error")`)
+	if got := patient.text("#balance"); got != "10.00" {
+		t.Errorf("the balance after a refused redemption: %q; want 10.00", got)
+	}
 	patient.fill("#redeem-amount", "4")
 	patient.click("#redeem-form button[type=submit]")
 	patient.waitFor("the balance after redeeming", `document.querySelector("#balance")?.innerText === "6.00"`)
