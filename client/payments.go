@@ -29,3 +29,17 @@ func (c *Client) Program(ctx context.Context, token, id string) (rewards.Program
 	err := c.do(ctx, "GET", "/v1/programs/"+url.PathEscape(id), nil, &a, bearer(token))
 	return a, err
 }
+
+// Schedules returns the schedules provider published.
+func (c *Client) Schedules(ctx context.Context, token, provider string) (v1.ScheduleList, error) {
+	var a v1.ScheduleList
+	err := c.do(ctx, "GET", "/v1/orgs/"+url.PathEscape(provider)+"/schedules", nil, &a, bearer(token))
+	return a, err
+}
+
+// Programs returns every reward program.
+func (c *Client) Programs(ctx context.Context, token string) (v1.ProgramList, error) {
+	var a v1.ProgramList
+	err := c.do(ctx, "GET", "/v1/programs", nil, &a, bearer(token))
+	return a, err
+}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/cometbft/cometbft/crypto/ed25519"
 
@@ -126,6 +127,9 @@ func Seed(ctx context.Context, c *client.Client, dir keys.Dir) ([]Account, error
 		return nil, err
 	}
 	if err := seedSupply(ctx, c, dir); err != nil {
+		return nil, err
+	}
+	if err := seedSchedules(ctx, c, dir, time.Now()); err != nil {
 		return nil, err
 	}
 	return out, nil

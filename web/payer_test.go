@@ -52,12 +52,13 @@ func TestPayerView(t *testing.T) {
 	p.signInWithFile("claims-agent", dir.Path("claims-agent"), "")
 	p.waitFor("the payer view", `document.getElementById("main").dataset.route === "#/payer"`)
 	const paid = 4800 // the plan's 48.00 for the visit
-	if got, want := p.text("#balance"), "999,952.00"; got != want {
-		t.Errorf("the balance shows %q; want %s (%d deposited less %d paid)", got, want, demo.PayerFunds, paid)
+	if got, want := p.text("#balance"), "998,952.00"; got != want {
+		t.Errorf("the balance shows %q; want %s (%d deposited less %d funding the demo's reward program and %d paid)", got, want, demo.PayerFunds, demo.RewardFunding, paid)
 	}
 	rows := eval[[]string](p, "the history", `[...document.querySelectorAll("#history-body tbody tr")].map((r) => r.innerText.replace(/\s+/g, " ").trim())`)
-	if len(rows) != 2 || !strings.Contains(rows[0], "Paid −48.00 mercy-hospital") || !strings.Contains(rows[0], "999,952.00") || !strings.Contains(rows[1], "Deposit +1,000,000.00") {
-		t.Errorf("the history: %q; want the payment to mercy-hospital of 48.00 above the deposit", rows)
+	if len(rows) != 3 || !strings.Contains(rows[0], "Paid −48.00 mercy-hospital") || !strings.Contains(rows[0], "998,952.00") ||
+		!strings.Contains(rows[1], "−1,000.00") || !strings.Contains(rows[2], "Deposit +1,000,000.00") {
+		t.Errorf("the history: %q; want the payment to mercy-hospital of 48.00 above the reward program's funding and the deposit", rows)
 	}
 	if got := p.text("#pending"); !strings.Contains(got, "none") {
 		t.Errorf("pending payables: %q; want none (the funds covered the claim)", got)
@@ -157,7 +158,7 @@ func TestPayerView(t *testing.T) {
 		t.Errorf("appeals after the overturn: %q; want the 2.60 it added", got)
 	}
 	p.goTo("#/payer")
-	if got, want := p.text("#balance"), "999,949.40"; got != want {
+	if got, want := p.text("#balance"), "998,949.40"; got != want {
 		t.Errorf("the balance after the overturn shows %q; want %s", got, want)
 	}
 	// A deposit redraws the balance and the history on the open page.
@@ -168,7 +169,7 @@ func TestPayerView(t *testing.T) {
 	if _, err := n.Client.Send(ctx, admin, contract.Encode(claims.Deposit{Payer: demo.Payer, Amount: 60})); err != nil {
 		t.Fatalf("deposit: %v", err)
 	}
-	p.waitFor("the balance after the deposit", `document.querySelector("#balance")?.innerText === "999,950.00"`)
+	p.waitFor("the balance after the deposit", `document.querySelector("#balance")?.innerText === "998,950.00"`)
 	if got := p.text("#history-body tbody tr"); !strings.Contains(got, "Deposit") || !strings.Contains(got, "+0.60") {
 		t.Errorf("the history's newest entry after the deposit: %q; want the deposit of 0.60", got)
 	}
@@ -204,13 +205,13 @@ func TestPayerHistoryPages(t *testing.T) {
 	entries := func() []string {
 		return eval[[]string](p, "the history", `[...document.querySelectorAll("#history-body tbody tr")].map((r) => r.cells[0].innerText + " " + r.cells[3].innerText)`)
 	}
-	if got := entries(); len(got) != 20 || got[0] != "21 +0.21" || got[19] != "2 +0.02" {
-		t.Fatalf("the first page: %q; want entries 21 (0.21) down to 2 (0.02)", got)
+	if got := entries(); len(got) != 20 || got[0] != "22 +0.21" || got[19] != "3 +0.02" {
+		t.Fatalf("the first page: %q; want entries 22 (0.21) down to 3 (0.02)", got)
 	}
 	p.click("#history-more")
-	p.waitFor("the older page", `document.querySelectorAll("#history-body tbody tr").length === 22`)
-	if got := entries(); got[20] != "1 +0.01" || got[21] != "0 +1,000,000.00" {
-		t.Errorf("the older page: %q; want entries 1 (0.01) and 0 (the demo's deposit)", got[20:])
+	p.waitFor("the older page", `document.querySelectorAll("#history-body tbody tr").length === 23`)
+	if got := entries(); len(got) != 23 || got[20] != "2 +0.01" || got[21] != "1 −1,000.00" || got[22] != "0 +1,000,000.00" {
+		t.Errorf("the older page: %q; want entries 2 (0.01), 1 (the reward program's funding) and 0 (the demo's deposit)", got[20:])
 	}
 	if eval[bool](p, "the button", `!document.querySelector("#history-more").hidden`) {
 		t.Error("Older entries is still offered at the history's first entry")

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/careledger/careledger/client"
@@ -150,6 +151,11 @@ func seedDemo(ctx context.Context, url, home string) error {
 		fmt.Printf(", %s-admin", o.ID)
 	}
 	fmt.Println()
+	var schedules []string
+	for _, sc := range demo.Schedules {
+		schedules = append(schedules, sc.Provider+" "+sc.Schedule)
+	}
+	fmt.Printf("  schedules with open slots: %s; reward program: %s (%s)\n", strings.Join(schedules, ", "), demo.RewardProgram, demo.Payer)
 	return nil
 }
 

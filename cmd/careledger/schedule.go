@@ -166,6 +166,10 @@ func scheduleCommands() []supplyCommand {
 				}
 				return send(ctx, c, key, ms...)
 			}},
+		{name: "list", argsUsage: "PROVIDER", nargs: 1,
+			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
+				return read(ctx, c, key, func(tok string) (any, error) { return c.Schedules(ctx, tok, a[0]) })
+			}},
 		{name: "slots", argsUsage: "PROVIDER SCHEDULE", nargs: 2,
 			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
 				return read(ctx, c, key, func(tok string) (any, error) { return c.Slots(ctx, tok, a[0], a[1]) })
@@ -231,6 +235,10 @@ func rewardsCommands() []supplyCommand {
 		{name: "close", argsUsage: "PROGRAM", nargs: 1,
 			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
 				return send(ctx, c, key, rewards.Close{Program: a[0]})
+			}},
+		{name: "list", argsUsage: "", nargs: 0,
+			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, _ []string) error {
+				return read(ctx, c, key, func(tok string) (any, error) { return c.Programs(ctx, tok) })
 			}},
 		{name: "program", argsUsage: "PROGRAM", nargs: 1,
 			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {

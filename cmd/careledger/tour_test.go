@@ -33,6 +33,9 @@ func TestTour(t *testing.T) {
 	if log := readFile(t, p.log); !strings.Contains(log, "patient-alice") || !strings.Contains(log, "dr-adams") {
 		t.Fatalf("node --demo output names no demo keys:\n%s", log)
 	}
+	if log := readFile(t, p.log); !strings.Contains(log, "mercy-hospital checkups") || !strings.Contains(log, "demo-checkups") {
+		t.Errorf("node --demo output names no demo schedule or reward program:\n%s", log)
+	}
 
 	env := []string{"CARELEDGER_HOME=" + home, "CARELEDGER_NODE=http://" + httpAddr, "CARELEDGER_PASSPHRASE=correct horse"}
 	run := func(wantOK bool, args ...string) string {
@@ -247,6 +250,38 @@ func tourDevice(t *testing.T, run func(bool, ...string) string, total func(strin
 // deposit back and the reward.
 func tourScheduling(t *testing.T, run func(bool, ...string) string) {
 	t.Helper()
+	// The demo's open slots and reward program.
+	var demoSlots struct {
+		Policy struct{ Deposit uint64 }
+		Slots  []struct{ State string }
+	}
+	for _, sc := range []struct {
+		provider, schedule string
+		deposit            uint64
+	}{{"mercy-hospital", "checkups", 0}, {"lakeside-clinic", "specialist", 2000}} {
+		mustJSON(t, run(true, "schedule", "slots", "--key", "patient-alice", sc.provider, sc.schedule), &demoSlots)
+		if len(demoSlots.Slots) == 0 || demoSlots.Slots[0].State != "free" || demoSlots.Policy.Deposit != sc.deposit {
+			t.Errorf("the demo's slots of %s/%s: %+v; want free slots, a deposit of %d", sc.provider, sc.schedule, demoSlots, sc.deposit)
+		}
+	}
+	var lists struct {
+		Schedules []struct{ ID string }
+		Programs  []struct{ ID string }
+	}
+	mustJSON(t, run(true, "schedule", "list", "--key", "patient-alice", "mercy-hospital"), &lists)
+	mustJSON(t, run(true, "rewards", "list", "--key", "patient-alice"), &lists)
+	if len(lists.Schedules) != 1 || lists.Schedules[0].ID != "checkups" || len(lists.Programs) != 1 || lists.Programs[0].ID != "demo-checkups" {
+		t.Errorf("schedule list and rewards list: %+v; want the demo's checkups and demo-checkups", lists)
+	}
+	var program struct {
+		Sponsor    string
+		PatientCap uint64 `json:"patient_cap"`
+		End        int64
+	}
+	mustJSON(t, run(true, "rewards", "program", "--key", "patient-alice", "demo-checkups"), &program)
+	if program.Sponsor != "acme-health" || program.PatientCap != 3000 || program.End < time.Now().Unix() {
+		t.Errorf("the demo's reward program: %+v; want acme-health's, capped at 3000 a patient, not ended", program)
+	}
 	alice := run(true, "keys", "show", "--address", "patient-alice")
 	run(true, "ledger", "deposit", "--key", "acme-health-admin", "acme-health", "100000")
 	run(true, "ledger", "send", "--key", "acme-health-admin", "--from", "acme-health", "--to-patient", alice, "5000")

@@ -47,7 +47,7 @@ async function landing(a, s) {
 
 async function route() {
   leave?.abort();
-  leave = new AbortController();
+  const current = (leave = new AbortController());
   const [name, query] = location.hash.replace(/^#\/?/, "").split("?");
   const v = views[name] ?? views[""];
   const params = new URLSearchParams(query ?? "");
@@ -57,17 +57,22 @@ async function route() {
     else a.removeAttribute("aria-current");
   }
   const heading = h("h2", { id: "view-title", tabindex: "-1", text: v.title });
-  main.replaceChildren(heading);
+  // Each route draws into a box of its own, so that a route still drawing
+  // when the next one starts (a sign-in's landing, then a link) fills a box
+  // no longer shown instead of adding its sections to the next view.
+  const box = h("div", { class: "view" });
+  main.replaceChildren(heading, box);
   if (!v.open && !session) {
-    main.append(h("p", {}, "Sign in first: ", h("a", { href: "#/" + (params.size ? "?" + params : ""), text: "choose or create a key" }), "."));
+    box.append(h("p", {}, "Sign in first: ", h("a", { href: "#/" + (params.size ? "?" + params : ""), text: "choose or create a key" }), "."));
     sessionStorage.setItem("after", location.hash);
   } else {
     try {
-      await v.render({ main, session, params, signal: leave.signal, signIn });
+      await v.render({ main: box, session, params, signal: current.signal, signIn });
     } catch (e) {
-      main.append(h("p", { class: "error", role: "alert", text: e.message }));
+      box.append(h("p", { class: "error", role: "alert", text: e.message }));
     }
   }
+  if (current !== leave) return; // a later route replaced this one
   if (document.activeElement === document.body || !main.contains(document.activeElement)) heading.focus({ preventScroll: true });
   main.dataset.route = location.hash; // drawn (the browser tests wait for it)
 }

@@ -1,7 +1,8 @@
 // The clinician's view: find a patient by pseudonym (or the link the
 // patient shows), request access, read the records once allowed, and break
-// the glass in an emergency.
+// the glass in an emergency; and the organization's schedule (schedule.js).
 import { request } from "./tx.js";
+import { scheduleSection } from "./schedule.js";
 import { fromHex } from "./proof.js";
 import { findPatient, loadRecords, recordsView } from "./records.js";
 import { act, field, form, GLASS_REASONS, h, PURPOSES, say, section } from "./ui.js";
@@ -15,7 +16,7 @@ function patientOf(s) {
   return m[0].toLowerCase();
 }
 
-export async function clinicianView({ main, session, params }) {
+export async function clinicianView({ main, session, params, signal }) {
   const result = h("div", { id: "read-result", "aria-live": "polite" });
   const find = field("Patient's pseudonym or link", "patient", { id: "patient", required: true, value: params.get("patient") ?? "", autocomplete: "off" });
   const patient = () => patientOf(find.querySelector("input").value);
@@ -83,5 +84,6 @@ export async function clinicianView({ main, session, params }) {
     section("Read", "read-section", purpose, readButton, result),
     h("section", { id: "glass", class: "glass", "aria-labelledby": "glass-h" },
       h("h3", { id: "glass-h" }, h("span", { "aria-hidden": "true", text: "⚠ " }), "Emergency access (break the glass)"), glass),
+    scheduleSection(session, signal),
   );
 }

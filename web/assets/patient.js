@@ -1,10 +1,11 @@
 // The patient's view: access requests to answer as they arrive, grants,
 // the verified timeline of who saw what, the accounting of disclosures,
-// records, care teams, appointments and delegates.
+// records, care teams, appointments, rewards (rewards.js) and delegates.
 import { answer, grant, revoke, scheduleBook, scheduleCancel, setDelegate, setTeam } from "./tx.js";
 import { fromHex, verifyReport } from "./proof.js";
 import { svg } from "./qr.js";
 import { findPatient, loadRecords, recordsSection, recordsView } from "./records.js";
+import { rewardsSection, showRewards } from "./rewards.js";
 import { act, field, form, glassReasonName, h, mark, PURPOSES, purposeName, save, say, section, short, table, when } from "./ui.js";
 
 const day = 24 * 3600;
@@ -34,6 +35,7 @@ export async function patientView({ main, session, signal }) {
       h("div", { id: "eob-table", "aria-live": "polite" })),
     section("Appointments", "appointments",
       h("p", {}, "Your balance: ", h("strong", { id: "balance", text: "…" }), h("span", { class: "hint", text: " (deposits are held from it while a booking lasts)" })),
+      h("div", { id: "schedule-choices" }),
       form("Find open slots", [
         field("Provider", "provider", { required: true, hint: "Its identifier, such as mercy-hospital" }),
         field("Schedule", "schedule", { required: true, hint: "The schedule's identifier, such as gp" }),
@@ -42,6 +44,7 @@ export async function patientView({ main, session, signal }) {
         await showSlots(session);
       }, { id: "slot-search" }),
       h("div", { id: "slot-table", "aria-live": "polite" })),
+    rewardsSection(session, () => Promise.all([showBalance(session), showRewards(session)])),
     section("Delegates", "delegates", h("div", { id: "delegate-table" }), delegateForm(session)),
   );
   const records = document.getElementById("records-body");
@@ -49,7 +52,7 @@ export async function patientView({ main, session, signal }) {
     records.replaceChildren(recordsView(await loadRecords(session, me, await session.delegation())));
   }) }, "Show my records"));
   session.stream(`/v1/events?account=${me}`, (e) => onEvent(session, e), signal);
-  await Promise.all([showGrants(session), showPending(session), showTimeline(session), showDelegates(session), showTeams(session), showBalance(session)]);
+  await Promise.all([showGrants(session), showPending(session), showTimeline(session), showDelegates(session), showTeams(session), showBalance(session), showRewards(session), showScheduleChoices(session)]);
 }
 
 function onEvent(session, e) {
@@ -61,7 +64,7 @@ function onEvent(session, e) {
     case "consent.team": showTeams(session); break;
     case "consent.access": case "consent.break_glass": setTimeout(() => showTimeline(session), 1500); break;
     default:
-      if (/^(ledger|schedule|rewards)\./.test(e.type)) { showBalance(session); showSlots(session); }
+      if (/^(ledger|schedule|rewards)\./.test(e.type)) { showBalance(session); showSlots(session); showRewards(session); }
   }
 }
 
@@ -221,6 +224,29 @@ async function showEOBs(session) {
 }
 
 let slotQuery = null;
+
+// showScheduleChoices offers every provider's published schedules, so
+// that a patient need not know their identifiers.
+async function showScheduleChoices(session) {
+  const el = document.getElementById("schedule-choices");
+  if (!el) return;
+  const { orgs } = await session.get("/v1/orgs");
+  const providers = orgs.filter((o) => o.type === "provider" && !o.suspended);
+  const lists = await Promise.all(providers.map((o) => session.get(`/v1/orgs/${encodeURIComponent(o.id)}/schedules`).then((l) => l.schedules, () => [])));
+  const choose = (provider, schedule) => (ev) => act(ev.currentTarget, async () => {
+    slotQuery = { provider, schedule };
+    const search = document.getElementById("slot-search");
+    search.elements.provider.value = provider;
+    search.elements.schedule.value = schedule;
+    await showSlots(session);
+  });
+  const items = providers.flatMap((o, i) => lists[i].map((s) => h("li", {},
+    h("button", { type: "button", class: "link schedule-choice", "data-provider": o.id, "data-schedule": s.id, onclick: choose(o.id, s.id) }, `${o.name || o.id}: ${s.id}`),
+    ` (${s.category.replaceAll("-", " ")}${s.virtual ? ", virtual" : ""}${s.policy.deposit ? `, a deposit of ${money(s.policy.deposit)}` : ""})`)));
+  el.replaceChildren(items.length
+    ? h("div", {}, h("p", { text: "Open schedules (choose one to see its slots):" }), h("ul", { class: "schedule-choices" }, items))
+    : h("p", { class: "empty", text: "No provider has published a schedule yet." }));
+}
 
 // showSlots lists the chosen schedule's slots: a free one that has not
 // started can be booked (its deposit moves into escrow in the same block),
