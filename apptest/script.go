@@ -199,6 +199,7 @@ var scriptOps = []struct {
 	{3, (*scriptGen).scheduleMark},
 	{1, (*scriptGen).rewardsCreate},
 	{1, (*scriptGen).rewardsClose},
+	{1, (*scriptGen).rewardsRedeem},
 	{3, (*scriptGen).claimsAppeal},
 	{2, (*scriptGen).claimsDecideAppeal},
 	{1, (*scriptGen).trialsSetup},

@@ -80,6 +80,7 @@ function build(m) {
     case 120: return rewardsCreate(f);
     case 121: return rewardsAttest({ ...f, patient: hexb(f.patient), ref: hexb(f.ref) });
     case 122: return rewardsClose(f.program);
+    case 123: return rewardsRedeem({ ...f, patient: hexb(f.patient) });
     case 127: return ledgerSend({ from: f.from, toOrg: f.to_org, toPatient: hexb(f.to_patient), amount: f.amount });
   }
   throw new Error("no builder for type " + m.type);

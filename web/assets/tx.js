@@ -201,13 +201,15 @@ const scheduleMark = (slot, outcome) => ({ type: 117, body: [...slotRef(slot), .
 const rewardsRule = ({ event, amount, attesters, expr = "" }) => [...str(event), ...uvarint(amount), ...list(attesters, str), ...str(expr)];
 const rewardsCreate = (p) => ({
   type: 120,
-  body: [...str(p.sponsor), ...str(p.program), ...uvarint(p.funding), ...uvarint(p.patient_cap), ...uvarint(p.end), ...list(p.rules, rewardsRule)],
+  body: [...str(p.sponsor), ...str(p.program), ...uvarint(p.funding), ...uvarint(p.patient_cap), ...uvarint(p.end), ...list(p.rules, rewardsRule),
+    ...list(p.redeem_to ?? [], str)],
 });
 const rewardsAttest = ({ program, patient, event, ref }) => ({ type: 121, body: [...str(program), ...patient, ...str(event), ...raw(ref)] });
 const rewardsClose = (program) => ({ type: 122, body: str(program) });
+const rewardsRedeem = ({ program, patient, to, amount }) => ({ type: 123, body: [...str(program), ...patient, ...str(to), ...uvarint(amount)] });
 const ledgerSend = ({ from = "", toOrg = "", toPatient = new Uint8Array(20), amount }) =>
   ({ type: 127, body: [...str(from), ...str(toOrg), ...raw(toPatient), ...uvarint(amount)] });
 
 export {
-  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, setDevice, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, setTeam, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize, claimsAppeal, claimsDecideAppeal, trialsRegister, trialsAmend, trialsApprove, trialsConsent, trialsEnroll, trialsWithdraw, trialsCommitData, trialsReport, slotRef, schedulePublish, scheduleOpenSlots, scheduleBook, scheduleCancel, scheduleReschedule, scheduleMark, rewardsRule, rewardsCreate, rewardsAttest, rewardsClose, ledgerSend,
+  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, setDevice, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, setTeam, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize, claimsAppeal, claimsDecideAppeal, trialsRegister, trialsAmend, trialsApprove, trialsConsent, trialsEnroll, trialsWithdraw, trialsCommitData, trialsReport, slotRef, schedulePublish, scheduleOpenSlots, scheduleBook, scheduleCancel, scheduleReschedule, scheduleMark, rewardsRule, rewardsCreate, rewardsAttest, rewardsClose, rewardsRedeem, ledgerSend,
 };
