@@ -687,17 +687,21 @@ func vectorSpecs() []vectorSpec {
 		{
 			description: "The parent, the child's delegate, authorizes the child's glucose meter (identity/set_device): its key " +
 				"becomes a device account that may write Observations of LOINC 2339-0 (glucose) and 8867-4 (heart rate) about the " +
-				"child to general-hospital's FHIR API, and signs no transaction. The same message with remove, and no " +
+				"child to general-hospital's FHIR API, and signs no transaction. The codes are their commitments under the device's " +
+				"salt, the 16 bytes 00 to 0f, which the chain never sees. The same message with remove, and no " +
 				"custodian or codes, revokes it.",
 			signer:   "parent",
 			sequence: 1,
 			msgs: func() []specMsg {
 				return []specMsg{{msg: identity.SetDevice{Patient: child, PubKey: vectorPub("glucose meter"),
-					Custodian: "general-hospital", Codes: []string{"2339-0", "8867-4"}}}}
+					Custodian: "general-hospital", Codes: identity.CommitCodes(vectorDeviceSalt, []string{"2339-0", "8867-4"})}}}
 			},
 		},
 	}
 }
+
+// vectorDeviceSalt is the glucose meter's salt: the bytes 00 to 0f.
+var vectorDeviceSalt = []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
 
 // buildVector computes a vector from its spec.
 func buildVector(t *testing.T, r *contract.Router, s vectorSpec) vector {

@@ -93,6 +93,11 @@ function build(m) {
     "636172656c65646765722f64656c65676174652f76310a0f636172656c65646765722d74657374046f72673080e2cfaa06") {
     bad++; console.log("delegation sign bytes differ");
   }
+  // The worked example of a device's code commitment (section 6.12).
+  const salt = [...Array(16).keys()];
+  if (await commitCode(salt, "2339-0") !== "0ed0f4369d89ec536600d4b4ec85d77e") {
+    bad++; console.log("device code commitment differs");
+  }
   for (const [i, v] of vf.vectors.entries()) {
     const key = await importSeed(hexb(v.seed));
     const pub = await publicKey(key);
