@@ -39,8 +39,10 @@ const minCodeLength = 6
 var clinicalSystems = []string{"http://loinc.org", "http://snomed.info/sct", "http://www.nlm.nih.gov/research/umls/rxnorm",
 	"http://hl7.org/fhir/sid/cvx", "http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icd-10-cm", "http://www.ama-assn.org/go/cpt"}
 
-// phi is what the scan looks for: the Synthea patients' names and the
-// clinical codes of their records.
+// phi is what the scan looks for: what identifies the Synthea patients
+// (names, birth dates, identifiers such as a social security or medical
+// record number, telecom, address) and the clinical codes of their
+// records.
 type phi struct {
 	names, codes []string
 }
@@ -62,16 +64,47 @@ func (p *phi) collect(bundle map[string]any) {
 			continue
 		}
 		if typ == "Patient" {
-			for _, n := range res["name"].([]any) {
-				name := n.(map[string]any)
-				for _, g := range name["given"].([]any) {
-					p.add(&p.names, g.(string))
-				}
-				p.add(&p.names, name["family"].(string))
-			}
+			p.collectPatient(res)
 		}
 		p.walkCodes(res)
 	}
+}
+
+func (p *phi) collectPatient(res map[string]any) {
+	for _, n := range res["name"].([]any) {
+		name := n.(map[string]any)
+		for _, g := range name["given"].([]any) {
+			p.add(&p.names, g.(string))
+		}
+		p.add(&p.names, name["family"].(string))
+	}
+	p.add(&p.names, res["birthDate"].(string))
+	for _, list := range []string{"identifier", "telecom"} {
+		for _, v := range asList(res[list]) {
+			if v.(map[string]any)["system"] == custodian.PatientSystem {
+				continue // the pseudonym, which the chain holds
+			}
+			if value, _ := v.(map[string]any)["value"].(string); len(value) >= minCodeLength {
+				p.add(&p.names, value)
+			}
+		}
+	}
+	for _, a := range asList(res["address"]) {
+		a := a.(map[string]any)
+		for _, line := range asList(a["line"]) {
+			p.add(&p.names, line.(string))
+		}
+		for _, k := range []string{"city", "postalCode"} {
+			if v, _ := a[k].(string); v != "" {
+				p.add(&p.names, v)
+			}
+		}
+	}
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
 }
 
 func (p *phi) walkCodes(v any) {
@@ -162,7 +195,7 @@ func TestNoHealthDataAtRest(t *testing.T) {
 		pids[string(k)] = pid
 	}
 	pid := pids[string(s.patient)]
-	t.Logf("scanning for %d names and %d codes", len(look.names), len(look.codes))
+	t.Logf("scanning for %d names, dates, identifiers and addresses and %d codes", len(look.names), len(look.codes))
 
 	// Consent and the grantee's reads, each receipted on the chain.
 	s.send(s.patient, contract.Encode(consent.Grant{Patient: addr(s.patient), Grantee: consent.Grantee{Org: hospitalB, Role: identity.Physician},
@@ -203,6 +236,10 @@ func TestNoHealthDataAtRest(t *testing.T) {
 
 	home := s.n.Home
 	s.n.Stop(t)
+	// What the chain does hold, the scan finds: the coarse category.
+	if hits := scanEveryByte(t, home, []string{"primary-care"}); !slices.ContainsFunc(hits, func(h string) bool { return strings.Contains(h, "state.db value") }) {
+		t.Fatalf("the scan finds the schedule's category only in %v; want it in the app's state too", hits)
+	}
 	for _, hit := range scanEveryByte(t, home, append(look.names, look.codes...)) {
 		t.Errorf("found %s", hit)
 	}
