@@ -249,6 +249,14 @@ func rewardsCommands() []supplyCommand {
 				}
 				return send(ctx, c, key, rewards.Redeem{Program: a[0], Patient: p, To: a[2], Amount: n})
 			}},
+		{name: "rewarded", argsUsage: "PROGRAM PATIENT", nargs: 2,
+			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
+				p, err := tx.ParseAddress(a[1])
+				if err != nil {
+					return usageError(err.Error())
+				}
+				return read(ctx, c, key, func(tok string) (any, error) { return c.Rewarded(ctx, tok, a[0], p) })
+			}},
 		{name: "program", argsUsage: "PROGRAM", nargs: 1,
 			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
 				return read(ctx, c, key, func(tok string) (any, error) { return c.Program(ctx, tok, a[0]) })

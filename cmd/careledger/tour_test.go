@@ -300,6 +300,11 @@ func tourScheduling(t *testing.T, run func(bool, ...string) string) {
 	if out := run(false, "rewards", "redeem", "--key", "patient-alice", "copays-2026", alice, "mercy-hospital", "500"); !strings.Contains(out, "invalid") {
 		t.Errorf("redeeming to the hospital: %s; want invalid", out)
 	}
+	var got struct{ Total, Held uint64 }
+	mustJSON(t, run(true, "rewards", "rewarded", "--key", "patient-alice", "copays-2026", alice), &got)
+	if got.Total != 500 || got.Held != 500 {
+		t.Errorf("what copays-2026 gave alice: %+v; want 500, held", got)
+	}
 	run(true, "rewards", "redeem", "--key", "patient-alice", "copays-2026", alice, "acme-health", "500")
 	mustJSON(t, run(true, "ledger", "balance", "--key", "patient-alice"), &bal)
 	if bal.Balance != 6_000 {
