@@ -425,8 +425,8 @@ func (s *Server) searchSchedule(w http.ResponseWriter, r *http.Request, who *ide
 	return writeSearchSet(w, r, "Schedule", out)
 }
 
-// slotSearch is what a Slot or Appointment search visits: each slot, its
-// schedule, in key order.
+// eachScheduledSlot calls fn with each slot on the chain and its schedule,
+// in key order: what a Slot or Appointment search visits.
 func (s *Server) eachScheduledSlot(fn func(ref schedule.SlotRef, sl *schedule.Slot, sc *schedule.Schedule) error) error {
 	var last schedule.SlotRef
 	var sc *schedule.Schedule
@@ -522,7 +522,9 @@ type binaryExtension struct {
 	ValueBase64Binary string `json:"valueBase64Binary"`
 }
 
-var bookSpec = func() func([]byte) (schedule.Book, error) {
+// decodeBook decodes and validates a schedule/book message body as the
+// contract does.
+var decodeBook = func() func([]byte) (schedule.Book, error) {
 	for _, m := range schedule.Describe().Msgs {
 		if m.Type == schedule.TypeBook {
 			return func(b []byte) (schedule.Book, error) {
@@ -589,7 +591,7 @@ func (s *Server) createAppointment(w http.ResponseWriter, r *http.Request, who *
 	if err != nil || len(t.Msgs) != 1 || t.Msgs[0].Type != schedule.TypeBook {
 		return invalid("the signed booking must be a transaction of one schedule/book message", "Appointment.extension")
 	}
-	if m, err := bookSpec(t.Msgs[0].Body); err != nil || m.SlotRef != ref {
+	if m, err := decodeBook(t.Msgs[0].Body); err != nil || m.SlotRef != ref {
 		return invalid("the signed booking must book the Appointment's slot", "Appointment.extension")
 	}
 	if _, err := s.c.Relay(r.Context(), raw); err != nil {
