@@ -111,6 +111,7 @@ func TestAccess(t *testing.T) {
 		"GET /v1/programs/{id}":                         {"/v1/programs/none", notRefused, notRefused},
 		"GET /v1/programs":                              {"/v1/programs", 200, 200},
 		"GET /v1/orgs/{id}/schedules":                   {"/v1/orgs/local/schedules", 200, 200},
+		"GET /v1/programs/{id}/patients/{address}":      {"/v1/programs/none/patients/" + pa, notRefused, notRefused},
 		"GET /v1/trials/{id}":                           {"/v1/trials/NCT1", notRefused, notRefused},
 		"GET /v1/trials/{id}/datasets/{name}":           {"/v1/trials/NCT1/datasets/visit-1", notRefused, notRefused},
 		"GET /v1/trials/{id}/report":                    {"/v1/trials/NCT1/report", notRefused, notRefused},

@@ -348,6 +348,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"SchedulePolicy":      schedule.Policy{},
 		"Program":             rewards.Program{},
 		"RewardRule":          rewards.Rule{},
+		"RewardsReceived":     rewards.Received{},
 		"LedgerAccount":       v1.LedgerAccount{},
 		"LedgerHistory":       v1.LedgerHistory{},
 		"LedgerEntry":         ledger.Entry{},

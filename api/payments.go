@@ -130,3 +130,27 @@ func (s *Server) listPrograms(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, out)
 }
+
+// programPatient answers what a program rewarded a patient, and what of it
+// it holds for them to redeem.
+func (s *Server) programPatient(w http.ResponseWriter, r *http.Request) {
+	addr, err := pathAddress(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	v := s.b.App.State()
+	p, err := rewards.LoadProgram(v, r.PathValue("id"))
+	if err == nil && p == nil {
+		err = tx.Rejectf(tx.CodeNotFound, "no such program")
+	}
+	var got rewards.Received
+	if err == nil {
+		got, err = rewards.LoadReceived(v, r.PathValue("id"), addr)
+	}
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, got)
+}

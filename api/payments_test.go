@@ -147,4 +147,11 @@ func TestSchedulingThroughAPI(t *testing.T) {
 	if err != nil || p.Paid != 500 || p.Sponsor != "org0" {
 		t.Errorf("Program(checkups) = %+v, %v; want 500 paid by org0", p, err)
 	}
+	got, err := c.Rewarded(ctx, clinic.Token(t, w), "checkups", addr(w))
+	if err != nil || got != (rewards.Received{Total: 500, Count: 1}) {
+		t.Errorf("Rewarded(checkups, winner) = %+v, %v; want 500 in one reward, none held (it pays to balances)", got, err)
+	}
+	if got := statusOf(t, "GET", clinic.URL+"/v1/programs/checkups/patients/"+addr(bob).String(), clinic.Token(t, alice)); got != http.StatusForbidden {
+		t.Errorf("GET what a program gave another patient = HTTP %d; want 403", got)
+	}
 }

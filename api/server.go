@@ -151,6 +151,7 @@ func (s *Server) routeTable() []route {
 		{"GET /v1/schedules/{provider}/{schedule}/slots", member, s.scheduleSlots},
 		{"GET /v1/programs", member, s.listPrograms},
 		{"GET /v1/programs/{id}", member, s.getProgram},
+		{"GET /v1/programs/{id}/patients/{address}", patient("address"), s.programPatient},
 		{"GET /v1/grants/{id}", grant("id"), s.getGrant},
 		{"GET /v1/teams/{id}", team("id"), s.getTeam},
 		{"GET /v1/anchors/{root}", member, s.getAnchor},

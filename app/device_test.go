@@ -17,11 +17,12 @@ import (
 // its patient, a delegate, guardians, a recovery, a key of its own), and
 // the patient cannot make it a delegate, a guardian or a care-team member.
 func TestDeviceActsForNobody(t *testing.T) {
+	deviceSalt := []byte("a device's salt.")
 	c := newCareChain(t)
 	patient := apptest.Addr(c.patient)
 	device := apptest.Key("glucose-meter")
 	c.send(t, c.caregiver, contract.Encode(identity.SetDevice{
-		Patient: patient, PubKey: apptest.Pub(device), Custodian: apptest.OrgA, Codes: []string{"2339-0"}}))
+		Patient: patient, PubKey: apptest.Pub(device), Custodian: apptest.OrgA, Codes: identity.CommitCodes(deviceSalt, []string{"2339-0"})}))
 	if a := loadAccount(t, c.app, apptest.Addr(device)); a == nil || a.Kind != identity.Device || a.Suspended {
 		t.Fatalf("device account %+v; want an active device", a)
 	}
@@ -39,7 +40,7 @@ func TestDeviceActsForNobody(t *testing.T) {
 		{"a delegate for its patient", contract.Encode(identity.SetDelegate{Delegate: apptest.Addr(c.stranger), Relation: identity.Caregiver})},
 		{"guardians", contract.Encode(identity.SetGuardians{Guardians: []tx.Address{apptest.Addr(c.stranger)}, Threshold: 1, Delay: 7 * 86400})},
 		{"a recovery of its patient", contract.Encode(identity.CancelRecovery{Patient: patient, Recovery: 1})},
-		{"another device", contract.Encode(identity.SetDevice{Patient: patient, PubKey: apptest.Pub(other), Custodian: apptest.OrgA, Codes: []string{"2339-0"}})},
+		{"another device", contract.Encode(identity.SetDevice{Patient: patient, PubKey: apptest.Pub(other), Custodian: apptest.OrgA, Codes: identity.CommitCodes(deviceSalt, []string{"2339-0"})})},
 		{"its own revocation", contract.Encode(identity.SetDevice{Patient: patient, PubKey: apptest.Pub(device), Remove: true})},
 		{"a key of its own", contract.Encode(identity.RotateKey{NewPubKey: apptest.Pub(other), Proof: proof})},
 		{"a care team", contract.Encode(consent.SetTeam{Patient: patient, Members: []tx.Address{apptest.Addr(device)}})},
@@ -67,7 +68,7 @@ func TestDeviceActsForNobody(t *testing.T) {
 	if a := loadAccount(t, c.app, apptest.Addr(device)); !a.Suspended {
 		t.Fatal("a revoked device's account is not suspended")
 	}
-	c.send(t, c.patient, contract.Encode(identity.SetDevice{Patient: patient, PubKey: apptest.Pub(device), Custodian: apptest.OrgA, Codes: []string{"2339-0"}}))
+	c.send(t, c.patient, contract.Encode(identity.SetDevice{Patient: patient, PubKey: apptest.Pub(device), Custodian: apptest.OrgA, Codes: identity.CommitCodes(deviceSalt, []string{"2339-0"})}))
 	if a := loadAccount(t, c.app, apptest.Addr(device)); a.Suspended {
 		t.Fatal("a device authorized again is still suspended")
 	}

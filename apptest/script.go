@@ -199,6 +199,7 @@ var scriptOps = []struct {
 	{3, (*scriptGen).scheduleMark},
 	{1, (*scriptGen).rewardsCreate},
 	{1, (*scriptGen).rewardsClose},
+	{1, (*scriptGen).rewardsRedeem},
 	{3, (*scriptGen).claimsAppeal},
 	{2, (*scriptGen).claimsDecideAppeal},
 	{1, (*scriptGen).trialsSetup},
@@ -684,7 +685,8 @@ func (g *scriptGen) setDevice() (ScriptTx, bool) {
 		return ScriptTx{}, false
 	}
 	pub := Pub(g.freshKey("device"))
-	msgs := []tx.Msg{contract.Encode(identity.SetDevice{Patient: p.addr, PubKey: pub, Custodian: OrgA, Codes: []string{"8867-4", "2339-0"}})}
+	msgs := []tx.Msg{contract.Encode(identity.SetDevice{Patient: p.addr, PubKey: pub, Custodian: OrgA,
+		Codes: identity.CommitCodes([]byte("the script's salt"), []string{"8867-4", "2339-0"})})}
 	if g.rng.IntN(2) == 0 {
 		msgs = append(msgs, contract.Encode(identity.SetDevice{Patient: p.addr, PubKey: pub, Remove: true}))
 	}

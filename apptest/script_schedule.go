@@ -269,3 +269,15 @@ func (g *scriptGen) rewardsClose() (ScriptTx, bool) {
 	m.closed = true
 	return ScriptTx{raw, tx.CodeOK, "close program"}, true
 }
+
+// rewardsRedeem has a patient redeem rewards of the script's program,
+// which pays to balances and so has nothing to redeem: invalid, in the
+// block.
+func (g *scriptGen) rewardsRedeem() (ScriptTx, bool) {
+	p := g.pick(patient)
+	if !g.sched.program || p == nil {
+		return ScriptTx{}, false
+	}
+	m := rewards.Redeem{Program: scriptProgram, Patient: p.addr, To: OrgB, Amount: 500}
+	return ScriptTx{g.next(p, true, contract.Encode(m)), tx.CodeInvalid, "redeem from a program paying to balances"}, true
+}

@@ -16,6 +16,14 @@ func (c *Client) Balance(ctx context.Context, token string, patient tx.Address) 
 	return a, err
 }
 
+// Rewarded returns what reward program id rewarded patient in all, and
+// what of it the program holds for them to redeem (rewards.Redeem).
+func (c *Client) Rewarded(ctx context.Context, token, id string, patient tx.Address) (rewards.Received, error) {
+	var a rewards.Received
+	err := c.do(ctx, "GET", "/v1/programs/"+url.PathEscape(id)+"/patients/"+patient.String(), nil, &a, bearer(token))
+	return a, err
+}
+
 // Slots returns a provider's schedule and its slots in time order.
 func (c *Client) Slots(ctx context.Context, token, provider, schedule string) (v1.SlotList, error) {
 	var a v1.SlotList

@@ -16,9 +16,10 @@ const LOINCSystem = "http://loinc.org"
 // CreateReadings stores new Observations a monitoring device sent, as
 // Create stores a clinician's, in one durable batch anchored together: the
 // device must be authorized at this custodian, and each Observation be about
-// its patient and carry a LOINC code among its codes. Any refused reading
-// refuses them all, and nothing is stored.
-func (c *Custodian) CreateReadings(ctx context.Context, d *identity.MonitoringDevice, rs []*fhir.Resource) ([]*fhir.Resource, error) {
+// its patient and carry a LOINC code that salt, the device's, commits to
+// among its code commitments. Any refused reading refuses them all, and
+// nothing is stored.
+func (c *Custodian) CreateReadings(ctx context.Context, d *identity.MonitoringDevice, salt []byte, rs []*fhir.Resource) ([]*fhir.Resource, error) {
 	if d == nil || d.Revoked {
 		return nil, forbidden("this device is not authorized")
 	}
@@ -31,7 +32,7 @@ func (c *Custodian) CreateReadings(ctx context.Context, d *identity.MonitoringDe
 	ps := make([]*pending, len(rs))
 	patient := map[string]string{} // the Patient ids checked, to d.Patient's pseudonym
 	for i, r := range rs {
-		if err := c.checkReading(d, r, patient); err != nil {
+		if err := c.checkReading(d, salt, r, patient); err != nil {
 			return nil, err
 		}
 		if err := r.SetID(newID()); err != nil {
@@ -50,11 +51,11 @@ func (c *Custodian) CreateReadings(ctx context.Context, d *identity.MonitoringDe
 // Observation, without an allowed LOINC code, or about anyone but the
 // device's patient (a subject not held here included, so that a device
 // learns nothing of which patients are).
-func (c *Custodian) checkReading(d *identity.MonitoringDevice, r *fhir.Resource, checked map[string]string) error {
+func (c *Custodian) checkReading(d *identity.MonitoringDevice, salt []byte, r *fhir.Resource, checked map[string]string) error {
 	if r.Type() != "Observation" {
 		return forbidden("a device writes only Observations")
 	}
-	if !slices.ContainsFunc(loincCodes(r), d.Allows) {
+	if !slices.ContainsFunc(loincCodes(r), func(code string) bool { return d.Allows(salt, code) }) {
 		return forbidden("this device may not write Observations of this code")
 	}
 	pid, ok := fhir.PatientOf(r)

@@ -290,28 +290,9 @@ func (s *Server) patientAddress(p string) (tx.Address, error) {
 func auditFilter(q map[string][]string) (func(*audit.Event) bool, error) {
 	var conds []func(*audit.Event) bool
 	for _, v := range q["date"] {
-		prefix, value := "eq", v
-		if len(v) > 2 && strings.ContainsAny(v[:1], "gleabn") {
-			prefix, value = v[:2], v[2:]
-		}
-		lo, hi, err := dateRange(value)
+		c, err := dateCondition(v)
 		if err != nil {
-			return nil, fhir.NewError(fhir.ErrInvalid, fhir.Issue{Diagnostics: "date must be a FHIR date or dateTime, with an optional prefix"})
-		}
-		var c func(t time.Time) bool
-		switch prefix {
-		case "eq":
-			c = func(t time.Time) bool { return !t.Before(lo) && t.Before(hi) }
-		case "ge":
-			c = func(t time.Time) bool { return !t.Before(lo) }
-		case "gt":
-			c = func(t time.Time) bool { return !t.Before(hi) }
-		case "le":
-			c = func(t time.Time) bool { return t.Before(hi) }
-		case "lt":
-			c = func(t time.Time) bool { return t.Before(lo) }
-		default:
-			return nil, fhir.NewError(fhir.ErrInvalid, fhir.Issue{Diagnostics: "date prefixes are eq, ge, gt, le and lt"})
+			return nil, err
 		}
 		conds = append(conds, func(e *audit.Event) bool { return c(e.Time) })
 	}
@@ -342,6 +323,33 @@ func auditFilter(q map[string][]string) (func(*audit.Event) bool, error) {
 	}, nil
 }
 
+// dateCondition returns the condition of one value of a date search
+// parameter: a FHIR date or dateTime with an optional prefix (eq, ge, gt,
+// le, lt).
+func dateCondition(v string) (func(time.Time) bool, error) {
+	prefix, value := "eq", v
+	if len(v) > 2 && strings.ContainsAny(v[:1], "gleabn") {
+		prefix, value = v[:2], v[2:]
+	}
+	lo, hi, err := dateRange(value)
+	if err != nil {
+		return nil, fhir.NewError(fhir.ErrInvalid, fhir.Issue{Diagnostics: "date must be a FHIR date or dateTime, with an optional prefix"})
+	}
+	switch prefix {
+	case "eq":
+		return func(t time.Time) bool { return !t.Before(lo) && t.Before(hi) }, nil
+	case "ge":
+		return func(t time.Time) bool { return !t.Before(lo) }, nil
+	case "gt":
+		return func(t time.Time) bool { return !t.Before(hi) }, nil
+	case "le":
+		return func(t time.Time) bool { return t.Before(hi) }, nil
+	case "lt":
+		return func(t time.Time) bool { return t.Before(lo) }, nil
+	}
+	return nil, fhir.NewError(fhir.ErrInvalid, fhir.Issue{Diagnostics: "date prefixes are eq, ge, gt, le and lt"})
+}
+
 // dateRange returns the instants a FHIR date or dateTime covers.
 func dateRange(v string) (lo, hi time.Time, err error) {
 	for _, f := range []struct {
@@ -357,5 +365,5 @@ func dateRange(v string) (lo, hi time.Time, err error) {
 			return t, f.step(t), nil
 		}
 	}
-	return lo, hi, err
+	return lo, hi, errors.New("not a FHIR date or dateTime")
 }

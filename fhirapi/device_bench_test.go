@@ -36,8 +36,7 @@ func BenchmarkDeviceIngest(b *testing.B) {
 		patient := ed25519.GenPrivKey()
 		s.send(patient, contract.Encode(identity.RegisterPatient{}))
 		feeds[i] = feed{device: ed25519.GenPrivKey(), pid: s.patientRecord(patient)}
-		s.send(patient, contract.Encode(identity.SetDevice{Patient: addr(patient), PubKey: feeds[i].device.PubKey().Bytes(),
-			Custodian: "bench-hospital", Codes: []string{"8867-4"}}))
+		s.setDevice(patient, feeds[i].device, "bench-hospital", "8867-4")
 		s.token(feeds[i].device)
 	}
 	s.token(s.n.Admin)

@@ -1,6 +1,7 @@
 package fhirapi_test
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/custodian"
+	"github.com/careledger/careledger/fhirapi"
 )
 
 // reading is an Observation of LOINC code about the Patient pid.
@@ -49,7 +51,7 @@ func TestDeviceReadings(t *testing.T) {
 	otherID := s.patientRecord(other)
 
 	meter := ed25519.GenPrivKey()
-	s.send(s.patient, contract.Encode(identity.SetDevice{Patient: pa, PubKey: meter.PubKey().Bytes(), Custodian: hospitalA, Codes: []string{"8867-4", "2339-0"}}))
+	s.setDevice(s.patient, meter, hospitalA, "8867-4", "2339-0")
 	status, body := s.fhir(meter, "POST", "Observation", reading(pid, "8867-4", 72))
 	s.expect("the device writes a reading", status, http.StatusCreated, body)
 	var created struct{ ID string }
@@ -72,27 +74,30 @@ func TestDeviceReadings(t *testing.T) {
 	s.expect("the device sends an empty Bundle", status, http.StatusOK, body)
 
 	elsewhere := ed25519.GenPrivKey()
-	s.send(s.patient, contract.Encode(identity.SetDevice{Patient: pa, PubKey: elsewhere.PubKey().Bytes(), Custodian: hospitalB, Codes: []string{"8867-4"}}))
+	s.setDevice(s.patient, elsewhere, hospitalB, "8867-4")
+	otherSalt := []string{fhirapi.DeviceSaltHeader, strings.Repeat("ab", identity.DeviceSaltSize)}
 	for _, tc := range []struct {
 		name         string
 		who          ed25519.PrivKey
 		method, path string
 		body         any
+		headers      []string
 	}{
-		{"a code not allowed", meter, "POST", "Observation", reading(pid, "29463-7", 80)},
-		{"another patient", meter, "POST", "Observation", reading(otherID, "8867-4", 72)},
-		{"a patient not held here", meter, "POST", "Observation", reading("no-such-patient", "8867-4", 72)},
-		{"another custodian's device", elsewhere, "POST", "Observation", reading(pid, "8867-4", 72)},
-		{"a Bundle with one reading not allowed", meter, "POST", "", readingsBundle("transaction", reading(pid, "8867-4", 72), reading(pid, "29463-7", 80))},
-		{"another type", meter, "POST", "Condition", obj("resourceType", "Condition", "subject", obj("reference", "Patient/"+pid))},
-		{"a read of its own reading", meter, "GET", "Observation/" + created.ID, nil},
-		{"a search", meter, "GET", "Observation?patient=" + pid, nil},
-		{"an update", meter, "PUT", "Observation/" + created.ID, reading(pid, "8867-4", 10)},
-		{"a delete", meter, "DELETE", "Observation/" + created.ID, nil},
-		{"$everything", meter, "GET", "Patient/" + pid + "/$everything", nil},
-		{"a consent", meter, "POST", "Consent", obj("resourceType", "Consent")},
+		{"another salt", meter, "POST", "Observation", reading(pid, "8867-4", 72), otherSalt},
+		{"a code not allowed", meter, "POST", "Observation", reading(pid, "29463-7", 80), nil},
+		{"another patient", meter, "POST", "Observation", reading(otherID, "8867-4", 72), nil},
+		{"a patient not held here", meter, "POST", "Observation", reading("no-such-patient", "8867-4", 72), nil},
+		{"another custodian's device", elsewhere, "POST", "Observation", reading(pid, "8867-4", 72), nil},
+		{"a Bundle with one reading not allowed", meter, "POST", "", readingsBundle("transaction", reading(pid, "8867-4", 72), reading(pid, "29463-7", 80)), nil},
+		{"another type", meter, "POST", "Condition", obj("resourceType", "Condition", "subject", obj("reference", "Patient/"+pid)), nil},
+		{"a read of its own reading", meter, "GET", "Observation/" + created.ID, nil, nil},
+		{"a search", meter, "GET", "Observation?patient=" + pid, nil, nil},
+		{"an update", meter, "PUT", "Observation/" + created.ID, reading(pid, "8867-4", 10), nil},
+		{"a delete", meter, "DELETE", "Observation/" + created.ID, nil, nil},
+		{"$everything", meter, "GET", "Patient/" + pid + "/$everything", nil, nil},
+		{"a consent", meter, "POST", "Consent", obj("resourceType", "Consent"), nil},
 	} {
-		status, body := s.fhir(tc.who, tc.method, tc.path, tc.body)
+		status, body := s.fhir(tc.who, tc.method, tc.path, tc.body, tc.headers...)
 		if status != http.StatusForbidden || !strings.Contains(string(body), `"resourceType":"OperationOutcome"`) {
 			t.Errorf("%s: %d %.300s; want 403 with an OperationOutcome", tc.name, status, body)
 		}
@@ -105,7 +110,11 @@ func TestDeviceReadings(t *testing.T) {
 		t.Errorf("a device's read-only token creates: %d %.300s; want 403", status, body)
 	}
 	writer, _ := s.scopedToken(meter, "user/Observation.c")
-	if status, body := s.fhirAs(writer, "POST", "/fhir/Observation", reading(pid, "8867-4", 72)); status != http.StatusCreated {
+	salt := []string{fhirapi.DeviceSaltHeader, hex.EncodeToString(s.salts[string(meter)])}
+	if status, body := s.fhirAs(writer, "POST", "/fhir/Observation", reading(pid, "8867-4", 72)); status != http.StatusBadRequest {
+		t.Errorf("a device's write without its salt: %d %.300s; want 400", status, body)
+	}
+	if status, body := s.fhirAs(writer, "POST", "/fhir/Observation", reading(pid, "8867-4", 72), salt...); status != http.StatusCreated {
 		t.Errorf("a device's token scoped to create: %d %.300s; want 201", status, body)
 	}
 

@@ -37,8 +37,8 @@ var searchParams = []struct{ name, typ, sample string }{
 	{"_elements", "special", "id"},
 }
 
-// viewParams are the search parameters of the AuditEvent and Consent
-// views' own search handlers (auditevent.go, consent.go), which serve
+// viewParams are the search parameters of the views' own search handlers
+// (auditevent.go, consent.go, claims.go, schedule.go), which serve
 // those types' searches in place of fhir.ParseQuery's.
 var viewParams = map[string][]map[string]any{
 	"AuditEvent": {{"name": "patient", "type": "reference"}, {"name": "date", "type": "date"}, {"name": "agent", "type": "reference"}, {"name": "type", "type": "token"}},
@@ -46,6 +46,10 @@ var viewParams = map[string][]map[string]any{
 	// claims.go's views of the chain's decisions
 	"ClaimResponse":        {{"name": "patient", "type": "reference"}, {"name": "request", "type": "reference"}},
 	"ExplanationOfBenefit": {{"name": "patient", "type": "reference"}},
+	// schedule.go's views of schedules, slots and bookings
+	"Schedule":    {{"name": "actor", "type": "reference"}, {"name": "service-category", "type": "token"}},
+	"Slot":        {{"name": "schedule", "type": "reference"}, {"name": "start", "type": "date"}, {"name": "status", "type": "token"}, {"name": "service-category", "type": "token"}},
+	"Appointment": {{"name": "patient", "type": "reference"}, {"name": "actor", "type": "reference"}, {"name": "date", "type": "date"}, {"name": "status", "type": "token"}, {"name": "service-category", "type": "token"}},
 }
 
 // operationDefinitions are the canonical definitions of the operations,

@@ -52,7 +52,7 @@ type Options struct {
 	Custodian *custodian.Custodian
 	Auth      Authenticator
 	// State returns the last committed state, where accounts are read.
-	State func() identity.Reader
+	State func() identity.Iterator
 	// Validates tells whether resources are checked against the schema,
 	// which the CapabilityStatement reports.
 	Validates bool
@@ -83,7 +83,7 @@ type Server struct {
 	c         *custodian.Custodian
 	chainID   string
 	auth      Authenticator
-	state     func() identity.Reader
+	state     func() identity.Iterator
 	peers     *Peers
 	audit     *auditdb.Store
 	events    *contract.Router
@@ -137,8 +137,9 @@ type route struct {
 // one: AuditEvent, Consent, CareTeam, Schedule and Slot add views of the
 // audit log (AuditEvent/log-N, the trail's search), of the chain's grants
 // (Consent/grant-N, their search), care teams (CareTeam/team-N) and
-// providers' schedules and slots (schedule.go) to the resources of those
-// types stored here.
+// providers' schedules, slots and bookings as Appointments (schedule.go,
+// searched on the chain alone) to the resources of those types stored
+// here.
 func (s *Server) routes() []route {
 	read, search := need{smart.Read, ""}, need{smart.Search, ""}
 	everything := need{smart.Read | smart.Search, "*"} // it returns every type it finds
@@ -166,6 +167,11 @@ func (s *Server) routes() []route {
 		{"GET /fhir/CareTeam/{id}", s.readCareTeam, need{smart.Read, "CareTeam"}, "read"},
 		{"GET /fhir/Schedule/{id}", s.readSchedule, need{smart.Read, "Schedule"}, "read"},
 		{"GET /fhir/Slot/{id}", s.readSlot, need{smart.Read, "Slot"}, "read"},
+		{"GET /fhir/Schedule", s.searchSchedule, need{smart.Search, "Schedule"}, "search-type"},
+		{"GET /fhir/Slot", s.searchSlot, need{smart.Search, "Slot"}, "search-type"},
+		{"GET /fhir/Appointment/{id}", s.readAppointment, need{smart.Read, "Appointment"}, "read"},
+		{"GET /fhir/Appointment", s.searchAppointment, need{smart.Search, "Appointment"}, "search-type"},
+		{"POST /fhir/Appointment", s.createAppointment, need{smart.Create, "Appointment"}, "create"},
 		// Claims (claims.go): a Claim's create is its submission.
 		{"POST /fhir/Claim", s.submitClaim, need{smart.Create, "Claim"}, "create"},
 		{"POST /fhir/Claim/$submit", s.submitClaim, need{smart.Create, "Claim"}, "$submit"},

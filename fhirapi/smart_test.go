@@ -30,7 +30,7 @@ func (s *story) scopedToken(key ed25519.PrivKey, scope string) (string, string) 
 }
 
 // fhirAs makes a FHIR request with a bearer token.
-func (s *story) fhirAs(token, method, path string, body any) (int, []byte) {
+func (s *story) fhirAs(token, method, path string, body any, headers ...string) (int, []byte) {
 	s.t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -46,6 +46,9 @@ func (s *story) fhirAs(token, method, path string, body any) (int, []byte) {
 	}
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/fhir+json")
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		s.t.Fatal(err)

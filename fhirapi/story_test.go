@@ -3,6 +3,8 @@ package fhirapi_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -60,6 +62,9 @@ type story struct {
 	patientID string // the FHIR Patient id at hospital A
 	// claimsAgent is hospital A's claims agent, once storyClaim made one.
 	claimsAgent ed25519.PrivKey
+	// salts are the salts of the devices setDevice authorized, which their
+	// requests name.
+	salts map[string][]byte
 }
 
 func newStory(t testing.TB) *story {
@@ -92,6 +97,20 @@ func (s *story) send(key ed25519.PrivKey, msgs ...tx.Msg) v1.TxAnswer {
 }
 
 func addr(k ed25519.PrivKey) tx.Address { return tx.AddressOf(k.PubKey().Bytes()) }
+
+// setDevice has patient authorize device to write readings of codes to
+// custodian, committed under a salt of the device's own, which the
+// device's requests then name.
+func (s *story) setDevice(patient, device ed25519.PrivKey, custodian string, codes ...string) {
+	s.t.Helper()
+	salt := sha256.Sum256(device.Bytes())
+	s.send(patient, contract.Encode(identity.SetDevice{Patient: addr(patient), PubKey: device.PubKey().Bytes(), Custodian: custodian,
+		Codes: identity.CommitCodes(salt[:16], codes)}))
+	if s.salts == nil {
+		s.salts = map[string][]byte{}
+	}
+	s.salts[string(device)] = salt[:16]
+}
 
 func (s *story) token(k ed25519.PrivKey) string {
 	s.t.Helper()
@@ -181,6 +200,9 @@ func (s *story) readAll(who ed25519.PrivKey, paths []string, check func(path str
 func (s *story) do(req *http.Request, who ed25519.PrivKey) (int, []byte) {
 	s.t.Helper()
 	req.Header.Set("Authorization", "Bearer "+s.token(who))
+	if salt, ok := s.salts[string(who)]; ok && req.Header.Get(fhirapi.DeviceSaltHeader) == "" {
+		req.Header.Set(fhirapi.DeviceSaltHeader, hex.EncodeToString(salt))
+	}
 	if req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/fhir+json")
 	}

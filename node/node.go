@@ -243,7 +243,7 @@ func (n *Node) openRecords(cc *cfg.Config, gen *cmttypes.GenesisDoc, key ed25519
 	n.app.Listen(n.records)
 	peers := &fhirapi.Peers{Key: key, URLs: n.cfg.Custodians, Holders: n.holders}
 	return fhirapi.New(fhirapi.Options{
-		Custodian: n.records, ChainID: gen.ChainID, Auth: n.api.Auth(), State: func() identity.Reader { return n.app.State() },
+		Custodian: n.records, ChainID: gen.ChainID, Auth: n.api.Auth(), State: func() identity.Iterator { return n.app.State() },
 		Validates: validator != nil, Peers: peers, Audit: n.audit, Events: n.app.Router(),
 		ExportDir: filepath.Join(cc.DBDir(), "exports"),
 	}), nil

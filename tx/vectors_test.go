@@ -566,7 +566,8 @@ func vectorSpecs() []vectorSpec {
 		},
 		{
 			description: "A payer creates a reward program (rewards/create) funded with 1,000.00: 10.00 for an attended appointment attested by " +
-				"a provider, 5.00 for each of a patient's first three dispensed prescriptions attested by a pharmacy, at most 50.00 a patient.",
+				"a provider, 5.00 for each of a patient's first three dispensed prescriptions attested by a pharmacy, at most 50.00 a patient, " +
+				"held for the patient to redeem to the payer's account (redeem_to).",
 			signer:   "payer admin",
 			sequence: 5,
 			msgs: func() []specMsg {
@@ -574,7 +575,7 @@ func vectorSpecs() []vectorSpec {
 					Rules: []rewards.Rule{
 						{Event: "attended", Amount: 1_000, Attesters: []string{"provider"}},
 						{Event: "dispensed", Amount: 500, Attesters: []string{"pharma"}, Expr: "count < 3"},
-					}}}}
+					}, RedeemTo: []string{"acme-health"}}}}
 			},
 		},
 		{
@@ -591,6 +592,15 @@ func vectorSpecs() []vectorSpec {
 			signer:      "payer admin",
 			sequence:    6,
 			msgs:        func() []specMsg { return []specMsg{{msg: rewards.Close{Program: "checkups-2026"}}} },
+		},
+		{
+			description: "A patient redeems 5.00 of the rewards a program holds for them to the payer's account, against a co-pay (rewards/redeem).",
+			signer:      "patient",
+			sequence:    1,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: rewards.Redeem{Program: "checkups-2026", Patient: tx.AddressOf(keyFromSeed(vectorSeed("patient")).PubKey().Bytes()),
+					To: "acme-health", Amount: 500}}}
+			},
 		},
 		{
 			description: "The payer sends 50.00 to a patient's ledger account (ledger/send); to_org empty.",
@@ -687,17 +697,21 @@ func vectorSpecs() []vectorSpec {
 		{
 			description: "The parent, the child's delegate, authorizes the child's glucose meter (identity/set_device): its key " +
 				"becomes a device account that may write Observations of LOINC 2339-0 (glucose) and 8867-4 (heart rate) about the " +
-				"child to general-hospital's FHIR API, and signs no transaction. The same message with remove, and no " +
+				"child to general-hospital's FHIR API, and signs no transaction. The codes are their commitments under the device's " +
+				"salt, the 16 bytes 00 to 0f, which the chain never sees. The same message with remove, and no " +
 				"custodian or codes, revokes it.",
 			signer:   "parent",
 			sequence: 1,
 			msgs: func() []specMsg {
 				return []specMsg{{msg: identity.SetDevice{Patient: child, PubKey: vectorPub("glucose meter"),
-					Custodian: "general-hospital", Codes: []string{"2339-0", "8867-4"}}}}
+					Custodian: "general-hospital", Codes: identity.CommitCodes(vectorDeviceSalt, []string{"2339-0", "8867-4"})}}}
 			},
 		},
 	}
 }
+
+// vectorDeviceSalt is the glucose meter's salt: the bytes 00 to 0f.
+var vectorDeviceSalt = []byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
 
 // buildVector computes a vector from its spec.
 func buildVector(t *testing.T, r *contract.Router, s vectorSpec) vector {

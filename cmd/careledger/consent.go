@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"flag"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +34,7 @@ func consentCommands() []txCommand {
 		duration, validFor          *time.Duration
 		justified                   *bool
 		team                        *uint64
-		orgs, codes                 *string
+		orgs, codes, salt           *string
 	)
 	patientFlag := func(fs *flag.FlagSet) {
 		patient = fs.String("patient", "", "the patient's address (default: the signer)")
@@ -60,10 +62,15 @@ func consentCommands() []txCommand {
 			flags: func(fs *flag.FlagSet) {
 				patientFlag(fs)
 				custodian = fs.String("custodian", "", "the organization whose FHIR API stores its readings (required)")
-				codes = fs.String("codes", "", "comma-separated LOINC codes of the Observations it may write (required)")
+				codes = fs.String("codes", "", "comma-separated LOINC codes of the Observations it may write (required); the chain gets only their commitments")
+				salt = fs.String("salt", "", "the device's salt, at least 16 bytes in hex, such as from 'openssl rand -hex 16' (required): the device names it with each write (fhir --device-salt)")
 			},
 			msgs: func(_ context.Context, _ *client.Client, key ed25519.PrivKey, fs *flag.FlagSet) ([]tx.Msg, error) {
-				return deviceMsg(*patient, key, fs, identity.SetDevice{Custodian: *custodian, Codes: splitList(*codes)})
+				s, err := hex.DecodeString(*salt)
+				if err != nil || len(s) < identity.DeviceSaltSize {
+					return nil, usageError(fmt.Sprintf("--salt must be at least %d bytes in hex", identity.DeviceSaltSize))
+				}
+				return deviceMsg(*patient, key, fs, identity.SetDevice{Custodian: *custodian, Codes: identity.CommitCodes(s, splitList(*codes))})
 			}},
 		{name: "remove-device", argsUsage: "PUBKEY", nargs: 1,
 			flags: patientFlag,

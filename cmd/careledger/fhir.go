@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 
 	"github.com/careledger/careledger/client"
+	"github.com/careledger/careledger/fhirapi"
 )
 
 // runFHIR makes one FHIR request as the holder of a key: it gets a bearer
@@ -22,6 +24,7 @@ func runFHIR(ctx context.Context, args []string) error {
 	glass := fs.Bool("break-glass", false, "an emergency read without a grant (with --purpose ETREAT and --glass-reason, physicians only)")
 	reason := fs.String("glass-reason", "", "why the glass is broken: unconscious, life_threatening, unable_to_consent or other")
 	scope := scopeFlag(fs)
+	salt := fs.String("device-salt", "", "a monitoring device's salt, in hex (tx set-device --salt), which its writes name")
 	if err := parse(fs, args, -1, "METHOD PATH [FILE|-]"); err != nil {
 		return err
 	}
@@ -50,6 +53,7 @@ func runFHIR(ctx context.Context, args []string) error {
 	}
 	status, out, err := c.FHIR(ctx, client.FHIRRequest{
 		Method: strings.ToUpper(fs.Arg(0)), Path: fs.Arg(1), Body: body, Token: tok.Token, Purpose: *purpose, BreakGlass: *glass, GlassReason: *reason,
+		Header: deviceHeader(*salt),
 	})
 	if err != nil {
 		return err
@@ -60,4 +64,12 @@ func runFHIR(ctx context.Context, args []string) error {
 		return fmt.Errorf("FHIR server answered %d", status)
 	}
 	return nil
+}
+
+// deviceHeader returns the header naming a device's salt, if any.
+func deviceHeader(salt string) http.Header {
+	if salt == "" {
+		return nil
+	}
+	return http.Header{fhirapi.DeviceSaltHeader: {salt}}
 }

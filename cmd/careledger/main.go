@@ -40,7 +40,7 @@ func commands() []command {
 		{"audit", "a patient's accounting of disclosures: audit disclosures PATIENT", runAudit},
 		{"supply", "drug supply chain: register-product, record, recall, release, verify, journey, lot, subscribe", runSupply},
 		{"schedule", "appointments: publish, open, book, cancel, reschedule, mark, slots, list", runSchedule},
-		{"rewards", "reward programs: create, attest, close, program, list", runRewards},
+		{"rewards", "reward programs: create, attest, close, redeem, rewarded, program, list", runRewards},
 		{"ledger", "payment balances: deposit, send, balance", runLedger},
 		{"claims", "claims and payments: balance, history, show, deposit, policy load, appeal, decide-appeal, x12", runClaims},
 		{"dataset", "a trial dataset file's commitment: dataset root FILE, dataset leaves FILE", runDataset},

@@ -201,7 +201,7 @@ func (r *ruleFlag) Set(s string) error {
 
 func rewardsCommands() []supplyCommand {
 	var funding, patientCap *uint64
-	var end, ref *string
+	var end, ref, redeemTo *string
 	var rules ruleFlag
 	return []supplyCommand{
 		{name: "create", argsUsage: "SPONSOR PROGRAM", nargs: 2,
@@ -210,13 +210,18 @@ func rewardsCommands() []supplyCommand {
 				patientCap = fs.Uint64("patient-cap", 0, "the most one patient receives (required)")
 				end = fs.String("end", "", "when attestations stop: RFC 3339 or Unix seconds (required)")
 				fs.Var(&rules, "rule", "EVENT:AMOUNT:TYPE[+TYPE...][:CEL], such as 'attended:1000:provider:count < 4'; repeat for each event")
+				redeemTo = fs.String("redeem-to", "", "ORG[,ORG...]: hold the rewards for patients to redeem to these organizations' accounts (default: pay them to the patients' balances)")
 			},
 			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
 				e, err := parseTime(*end)
 				if err != nil {
 					return err
 				}
-				return send(ctx, c, key, rewards.Create{Sponsor: a[0], Program: a[1], Funding: *funding, PatientCap: *patientCap, End: e, Rules: rules})
+				var to []string
+				if *redeemTo != "" {
+					to = strings.Split(*redeemTo, ",")
+				}
+				return send(ctx, c, key, rewards.Create{Sponsor: a[0], Program: a[1], Funding: *funding, PatientCap: *patientCap, End: e, Rules: rules, RedeemTo: to})
 			}},
 		{name: "attest", argsUsage: "PROGRAM PATIENT EVENT", nargs: 3,
 			flags: func(fs *flag.FlagSet) {
@@ -239,6 +244,26 @@ func rewardsCommands() []supplyCommand {
 		{name: "list", argsUsage: "", nargs: 0,
 			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, _ []string) error {
 				return read(ctx, c, key, func(tok string) (any, error) { return c.Programs(ctx, tok) })
+			}},
+		{name: "redeem", argsUsage: "PROGRAM PATIENT ORG AMOUNT", nargs: 4,
+			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
+				p, err := tx.ParseAddress(a[1])
+				if err != nil {
+					return usageError(err.Error())
+				}
+				n, err := strconv.ParseUint(a[3], 10, 64)
+				if err != nil {
+					return usageError(err.Error())
+				}
+				return send(ctx, c, key, rewards.Redeem{Program: a[0], Patient: p, To: a[2], Amount: n})
+			}},
+		{name: "rewarded", argsUsage: "PROGRAM PATIENT", nargs: 2,
+			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
+				p, err := tx.ParseAddress(a[1])
+				if err != nil {
+					return usageError(err.Error())
+				}
+				return read(ctx, c, key, func(tok string) (any, error) { return c.Rewarded(ctx, tok, a[0], p) })
 			}},
 		{name: "program", argsUsage: "PROGRAM", nargs: 1,
 			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {

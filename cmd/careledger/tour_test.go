@@ -229,8 +229,9 @@ func tourDevice(t *testing.T, run func(bool, ...string) string, total func(strin
 	before := total(run(true, "fhir", "--key", "dr-adams", "GET", "Observation?patient=patient-bob"))
 	run(true, "keys", "new", "bob-meter")
 	pub := run(true, "keys", "show", "--pubkey", "bob-meter")
-	run(true, "tx", "set-device", "--key", "patient-bob", "--custodian", "mercy-hospital", "--codes", "8867-4,2339-0", pub)
-	run(true, "fhir", "--key", "bob-meter", "POST", "Observation", reading)
+	salt := "00112233445566778899aabbccddeeff"
+	run(true, "tx", "set-device", "--key", "patient-bob", "--custodian", "mercy-hospital", "--codes", "8867-4,2339-0", "--salt", salt, pub)
+	run(true, "fhir", "--key", "bob-meter", "--device-salt", salt, "POST", "Observation", reading)
 	if n := total(run(true, "fhir", "--key", "dr-adams", "GET", "Observation?patient=patient-bob")); n != before+1 {
 		t.Errorf("bob's observations after his meter's reading: %d; want %d", n, before+1)
 	}
@@ -238,7 +239,7 @@ func tourDevice(t *testing.T, run func(bool, ...string) string, total func(strin
 		t.Errorf("the meter searching: %s; want 403", out)
 	}
 	run(true, "tx", "remove-device", "--key", "patient-bob", pub)
-	if out := run(false, "fhir", "--key", "bob-meter", "POST", "Observation", reading); !strings.Contains(out, "suspended") {
+	if out := run(false, "fhir", "--key", "bob-meter", "--device-salt", salt, "POST", "Observation", reading); !strings.Contains(out, "suspended") {
 		t.Errorf("the removed meter writing: %s; want its account suspended", out)
 	}
 }
@@ -312,6 +313,37 @@ func tourScheduling(t *testing.T, run func(bool, ...string) string) {
 	mustJSON(t, run(true, "ledger", "balance", "--key", "patient-alice"), &bal)
 	if bal.Balance != 6_000 {
 		t.Errorf("alice's balance after an attended appointment: %d; want 6000 (her deposit back and a 1000 reward)", bal.Balance)
+	}
+	var search struct {
+		Entry []struct {
+			Resource struct{ ID, Status string }
+		}
+	}
+	mustJSON(t, run(true, "fhir", "--key", "patient-alice", "GET", "Appointment?patient=Patient/"+alice), &search)
+	if len(search.Entry) != 1 || search.Entry[0].Resource.Status != "fulfilled" {
+		t.Errorf("alice's appointments: %+v; want one, fulfilled", search.Entry)
+	}
+	mustJSON(t, run(true, "fhir", "--key", "patient-bob", "GET", "Slot?schedule=Schedule/mercy-hospital.gp&status=free"), &search)
+	if len(search.Entry) != 1 || search.Entry[0].Resource.ID != fmt.Sprintf("mercy-hospital.gp.%d", start+1800) {
+		t.Errorf("the free slots: %+v; want the second", search.Entry)
+	}
+
+	// A program whose rewards go only against co-pays at the payer.
+	run(true, "rewards", "create", "--key", "acme-health-admin", "acme-health", "copays-2026", "--funding", "5000",
+		"--patient-cap", "1000", "--end", fmt.Sprint(time.Now().Add(30*24*time.Hour).Unix()), "--rule", "attended:500:provider", "--redeem-to", "acme-health")
+	run(true, "rewards", "attest", "--key", "nurse-baker", "copays-2026", alice, "attended", "--ref", fmt.Sprint("visit ", start))
+	if out := run(false, "rewards", "redeem", "--key", "patient-alice", "copays-2026", alice, "mercy-hospital", "500"); !strings.Contains(out, "invalid") {
+		t.Errorf("redeeming to the hospital: %s; want invalid", out)
+	}
+	var got struct{ Total, Held uint64 }
+	mustJSON(t, run(true, "rewards", "rewarded", "--key", "patient-alice", "copays-2026", alice), &got)
+	if got.Total != 500 || got.Held != 500 {
+		t.Errorf("what copays-2026 gave alice: %+v; want 500, held", got)
+	}
+	run(true, "rewards", "redeem", "--key", "patient-alice", "copays-2026", alice, "acme-health", "500")
+	mustJSON(t, run(true, "ledger", "balance", "--key", "patient-alice"), &bal)
+	if bal.Balance != 6_000 {
+		t.Errorf("alice's balance after a redeemed reward: %d; want 6000, the reward went to the payer", bal.Balance)
 	}
 }
 

@@ -1,6 +1,8 @@
 package identity
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"slices"
@@ -13,14 +15,47 @@ import (
 // MaxDeviceCodes bounds the LOINC codes one device may write.
 const MaxDeviceCodes = 16
 
-// loincPattern is a LOINC code's shape: up to 7 digits, a hyphen and a check
-// digit ("8867-4").
-var loincPattern = regexp.MustCompile(`^[0-9]{1,7}-[0-9]$`)
+// Which readings a device takes says what its patient is treated for, so
+// the chain holds no LOINC code of a device: it holds a commitment to each
+// (CommitCode), under a salt of DeviceSaltSize or more random bytes that the
+// patient's app shares with the device when it pairs them and that never
+// reaches the chain. The device names its salt with each write; its
+// custodian commits the reading's codes under it and finds them among the
+// device's commitments. Without the salt, nobody can tell a commitment's
+// code by trying every LOINC code.
+const (
+	DeviceSaltSize = 16
+	codeDomain     = "careledger/device-code/v1\n"
+)
+
+// commitmentPattern is a code commitment's shape: 32 lowercase hex digits.
+var commitmentPattern = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+// CommitCode returns the commitment to LOINC code under a device's salt:
+// the first 16 bytes of SHA-256 over a domain, the salt and the code, in
+// hex.
+func CommitCode(salt []byte, code string) string {
+	h := sha256.New()
+	h.Write([]byte(codeDomain))
+	h.Write(salt)
+	h.Write([]byte(code))
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// CommitCodes returns the commitments to codes under salt.
+func CommitCodes(salt []byte, codes []string) []string {
+	out := make([]string, len(codes))
+	for i, c := range codes {
+		out[i] = CommitCode(salt, c)
+	}
+	return out
+}
 
 // MonitoringDevice is a monitoring device a patient authorized: its key is an
 // account of kind Device, which signs no transaction and may only write
-// Observations of Codes about Patient to Custodian's FHIR API. It is no
-// delegate: it never acts for the patient.
+// Observations about Patient to Custodian's FHIR API, of the LOINC codes
+// whose commitments Codes holds (CommitCode). It is no delegate: it never
+// acts for the patient.
 type MonitoringDevice struct {
 	Address   tx.Address `json:"address"`
 	Patient   tx.Address `json:"patient"`
@@ -32,9 +67,10 @@ type MonitoringDevice struct {
 	Since   int64 `json:"since"` // height of the last authorization or removal
 }
 
-// Allows reports whether the device may write a reading of code.
-func (d *MonitoringDevice) Allows(code string) bool {
-	return !d.Revoked && slices.Contains(d.Codes, code)
+// Allows reports whether the device may write a reading of LOINC code,
+// which its salt commits to.
+func (d *MonitoringDevice) Allows(salt []byte, code string) bool {
+	return !d.Revoked && slices.Contains(d.Codes, CommitCode(salt, code))
 }
 
 // deviceKey is D/ and the device's address ("v/" is consent's reviews).
@@ -47,7 +83,7 @@ func LoadDevice(s Reader, addr tx.Address) (*MonitoringDevice, error) {
 		return nil, err
 	}
 	r := wire.NewReader(b)
-	d := &MonitoringDevice{Address: addr, Patient: readAddress(r), Custodian: r.String(64), Codes: r.Strings(MaxDeviceCodes, 16), Revoked: r.Bool(), Since: int64(r.Uint())}
+	d := &MonitoringDevice{Address: addr, Patient: readAddress(r), Custodian: r.String(64), Codes: r.Strings(MaxDeviceCodes, 32), Revoked: r.Bool(), Since: int64(r.Uint())}
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("decode device %s: %w", addr, err)
 	}
@@ -64,15 +100,16 @@ func saveDevice(s contract.Store, d *MonitoringDevice) error {
 	return s.Set(deviceKey(d.Address), w.Bytes())
 }
 
-// normalizeCodes checks a device's codes and returns them sorted without
-// duplicates.
+// normalizeCodes checks a device's code commitments and returns them
+// sorted without duplicates. A raw LOINC code is refused: none may reach
+// the chain.
 func normalizeCodes(codes []string) ([]string, error) {
 	if len(codes) == 0 || len(codes) > MaxDeviceCodes {
-		return nil, tx.Rejectf(tx.CodeInvalid, "a device needs 1 to %d LOINC codes", MaxDeviceCodes)
+		return nil, tx.Rejectf(tx.CodeInvalid, "a device needs 1 to %d code commitments", MaxDeviceCodes)
 	}
 	for _, c := range codes {
-		if !loincPattern.MatchString(c) {
-			return nil, tx.Rejectf(tx.CodeInvalid, "%q is not a LOINC code (digits, '-', a check digit)", c)
+		if !commitmentPattern.MatchString(c) {
+			return nil, tx.Rejectf(tx.CodeInvalid, "a device's codes are commitments, 32 lowercase hex digits (identity.CommitCode), never the codes")
 		}
 	}
 	out := slices.Clone(codes)

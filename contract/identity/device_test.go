@@ -11,8 +11,12 @@ import (
 
 const hospital = "general-hospital"
 
+// salt is the tests' devices' salt, which the chain never sees.
+var salt = []byte("a device's salt.")
+
+// device authorizes device to write readings of codes, committed under salt.
 func (c *chain) device(patient, device string, codes ...string) identity.SetDevice {
-	return identity.SetDevice{Patient: c.addr(patient), PubKey: c.pub(device), Custodian: hospital, Codes: codes}
+	return identity.SetDevice{Patient: c.addr(patient), PubKey: c.pub(device), Custodian: hospital, Codes: identity.CommitCodes(salt, codes)}
 }
 
 func (c *chain) loadDevice(name string) *identity.MonitoringDevice {
@@ -30,8 +34,13 @@ func TestSetDevice(t *testing.T) {
 
 	evs := c.ok("carol", c.device("alice", "meter", "8867-4", "2339-0", "8867-4"))
 	d := c.loadDevice("meter")
-	if d == nil || d.Patient != c.addr("alice") || d.Custodian != hospital || !slices.Equal(d.Codes, []string{"2339-0", "8867-4"}) || d.Revoked {
-		t.Fatalf("device %+v; want alice's, at %s, codes sorted without duplicates", d, hospital)
+	want := identity.CommitCodes(salt, []string{"2339-0", "8867-4"})
+	slices.Sort(want)
+	if d == nil || d.Patient != c.addr("alice") || d.Custodian != hospital || !slices.Equal(d.Codes, want) || d.Revoked {
+		t.Fatalf("device %+v; want alice's, at %s, code commitments sorted without duplicates", d, hospital)
+	}
+	if !d.Allows(salt, "8867-4") || d.Allows([]byte("another salt...."), "8867-4") || d.Allows(salt, "29463-7") {
+		t.Fatal("the device allows a code it was not given, or under another salt")
 	}
 	if *c.signsFor("meter") != c.addr("meter") {
 		t.Fatal("the device's key resolves to no device account")
@@ -49,11 +58,11 @@ func TestSetDevice(t *testing.T) {
 
 	// Changing its codes keeps one account; removing revokes it at once.
 	c.ok("alice", c.device("alice", "meter", "29463-7"))
-	if d := c.loadDevice("meter"); !slices.Equal(d.Codes, []string{"29463-7"}) || !d.Allows("29463-7") || d.Allows("8867-4") {
+	if d := c.loadDevice("meter"); !slices.Equal(d.Codes, identity.CommitCodes(salt, []string{"29463-7"})) || !d.Allows(salt, "29463-7") || d.Allows(salt, "8867-4") {
 		t.Fatalf("device after change %+v; want only 29463-7", d)
 	}
 	evs = c.ok("alice", identity.SetDevice{Patient: c.addr("alice"), PubKey: c.pub("meter"), Remove: true})
-	if d := c.loadDevice("meter"); !d.Revoked || d.Allows("29463-7") {
+	if d := c.loadDevice("meter"); !d.Revoked || d.Allows(salt, "29463-7") {
 		t.Fatalf("removed device %+v; want revoked, allowing nothing", d)
 	}
 	if evs[0].Type != identity.EventDeviceRemoved {
@@ -64,7 +73,7 @@ func TestSetDevice(t *testing.T) {
 		t.Fatalf("removed device's account %+v, %v; want suspended", acct, err)
 	}
 	c.ok("alice", c.device("alice", "meter", "8867-4"))
-	if acct, _ := identity.LoadAccount(c.st, c.addr("meter")); acct.Suspended || !c.loadDevice("meter").Allows("8867-4") {
+	if acct, _ := identity.LoadAccount(c.st, c.addr("meter")); acct.Suspended || !c.loadDevice("meter").Allows(salt, "8867-4") {
 		t.Fatal("a device authorized again is not active")
 	}
 }
@@ -83,7 +92,9 @@ func TestSetDeviceRejections(t *testing.T) {
 	unknownOrg := c.device("alice", "scale", "29463-7")
 	unknownOrg.Custodian = "no-such-org"
 	removeWithCodes := remove("alice", "meter")
-	removeWithCodes.Codes = []string{"8867-4"}
+	removeWithCodes.Codes = identity.CommitCodes(salt, []string{"8867-4"})
+	raw := c.device("alice", "scale")
+	raw.Codes = []string{"8867-4"}
 	for _, tc := range []struct {
 		name   string
 		signer string
@@ -95,7 +106,7 @@ func TestSetDeviceRejections(t *testing.T) {
 		{"the device itself", "meter", c.device("alice", "scale", "29463-7"), tx.CodeUnauthorized},
 		{"no codes", "alice", c.device("alice", "scale"), tx.CodeInvalid},
 		{"too many codes", "alice", c.device("alice", "scale", tooMany...), tx.CodeMalformed},
-		{"not a LOINC code", "alice", c.device("alice", "scale", "weight"), tx.CodeInvalid},
+		{"a code, not its commitment", "alice", raw, tx.CodeInvalid},
 		{"an unknown custodian", "alice", unknownOrg, tx.CodeNotFound},
 		{"a patient's own key", "alice", c.device("alice", "alice", "29463-7"), tx.CodeKeyInUse},
 		{"a member's key", "alice", c.device("alice", "dr", "29463-7"), tx.CodeKeyInUse},

@@ -108,8 +108,9 @@ type CompleteRecovery struct {
 }
 
 // SetDevice, signed by Patient or one of their delegates, authorizes the
-// monitoring device holding PubKey to write Observations of Codes (LOINC,
-// at most MaxDeviceCodes) about Patient to Custodian's FHIR API, or
+// monitoring device holding PubKey to write Observations about Patient to
+// Custodian's FHIR API, of the LOINC codes whose commitments under the
+// device's salt Codes holds (CommitCodes; at most MaxDeviceCodes), or
 // changes what it may write; with Remove (and no Custodian or Codes), it
 // revokes the device at once. The device's key becomes an account of kind
 // Device, which signs no transaction and never acts for the patient.
@@ -289,7 +290,7 @@ func readCompleteRecovery(r *wire.Reader) CompleteRecovery {
 
 func readSetDevice(r *wire.Reader) SetDevice {
 	return SetDevice{Patient: readAddress(r), PubKey: r.Raw(tx.PubKeySize), Custodian: r.String(64),
-		Codes: r.Strings(MaxDeviceCodes, 16), Remove: r.Bool()}
+		Codes: r.Strings(MaxDeviceCodes, 32), Remove: r.Bool()}
 }
 
 func (m RegisterMember) validate() error {

@@ -39,7 +39,7 @@ var sampleMsgs = []contract.Msg{
 	identity.ApproveRecovery{Patient: address(10), Recovery: 300},
 	identity.CancelRecovery{Patient: address(10), Recovery: 1},
 	identity.CompleteRecovery{Patient: address(10), Recovery: 1},
-	identity.SetDevice{Patient: address(11), PubKey: filled(tx.PubKeySize, 13), Custodian: "general-hospital", Codes: []string{"8867-4", "2339-0"}},
+	identity.SetDevice{Patient: address(11), PubKey: filled(tx.PubKeySize, 13), Custodian: "general-hospital", Codes: identity.CommitCodes([]byte("a device's salt."), []string{"8867-4", "2339-0"})},
 	identity.SetDevice{Patient: address(11), PubKey: filled(tx.PubKeySize, 13), Remove: true},
 }
 

@@ -16,6 +16,7 @@ const (
 	TypeCreate uint64 = 120
 	TypeAttest uint64 = 121
 	TypeClose  uint64 = 122
+	TypeRedeem uint64 = 123
 )
 
 // Limits on message fields.
@@ -23,9 +24,12 @@ const (
 	MaxFunding   = 1_000_000_000_000 // minor units a program is funded with
 	MaxRules     = 8
 	maxAttesters = 5
-	maxID        = 64
-	maxKind      = 16
-	maxTime      = 1<<63 - 1
+	// MaxRedeemTo bounds the organizations a program's rewards may be
+	// redeemed to.
+	MaxRedeemTo = 4
+	maxID       = 64
+	maxKind     = 16
+	maxTime     = 1<<63 - 1
 )
 
 // Events are the coarse kinds of event a program may reward: an
@@ -40,13 +44,21 @@ var Events = []string{"attended", "dispensed", "in_range", "screening"}
 // payer, an employer, a public health program). A patient receives at
 // most PatientCap in all; attestations are accepted until End (Unix
 // seconds of block time).
+//
+// RedeemTo says where the rewards may go. Empty, each reward is paid into
+// the patient's ledger account, theirs to spend like any balance, and the
+// program has nothing to redeem. Otherwise the rewards are held for the
+// patient in the program's pool and leave it only by Redeem, to one of
+// these organizations' accounts (a payer, against a co-pay, say), even
+// after the program has closed.
 type Create struct {
-	Sponsor    string `json:"sponsor"`
-	Program    string `json:"program"`
-	Funding    uint64 `json:"funding"`
-	PatientCap uint64 `json:"patient_cap"`
-	End        int64  `json:"end"`
-	Rules      []Rule `json:"rules"`
+	Sponsor    string   `json:"sponsor"`
+	Program    string   `json:"program"`
+	Funding    uint64   `json:"funding"`
+	PatientCap uint64   `json:"patient_cap"`
+	End        int64    `json:"end"`
+	Rules      []Rule   `json:"rules"`
+	RedeemTo   []string `json:"redeem_to,omitempty"`
 }
 
 // Rule rewards one kind of event with Amount, when attested by a member of
@@ -69,6 +81,16 @@ type Attest struct {
 	Ref     [32]byte   `json:"ref"`
 }
 
+// Redeem moves Amount of the rewards program Program holds for Patient to
+// the ledger account of To, one of the program's RedeemTo organizations.
+// The patient or a delegate signs it.
+type Redeem struct {
+	Program string     `json:"program"`
+	Patient tx.Address `json:"patient"`
+	To      string     `json:"to"`
+	Amount  uint64     `json:"amount"`
+}
+
 // Close returns what is left of a program's pool to its sponsor, once the
 // program has ended.
 type Close struct {
@@ -78,6 +100,7 @@ type Close struct {
 func (Create) Type() uint64 { return TypeCreate }
 func (Attest) Type() uint64 { return TypeAttest }
 func (Close) Type() uint64  { return TypeClose }
+func (Redeem) Type() uint64 { return TypeRedeem }
 
 func (m Create) EncodeTo(w *wire.Writer) {
 	w.String(m.Sponsor)
@@ -92,6 +115,7 @@ func (m Create) EncodeTo(w *wire.Writer) {
 		w.Strings(r.Attesters)
 		w.String(r.Expr)
 	}
+	w.Strings(m.RedeemTo)
 }
 
 func readCreate(r *wire.Reader) Create {
@@ -101,6 +125,7 @@ func readCreate(r *wire.Reader) Create {
 	for i := range m.Rules {
 		m.Rules[i] = Rule{Event: r.String(maxKind), Amount: r.Uint(), Attesters: r.Strings(maxAttesters, maxKind), Expr: r.String(condition.MaxLength)}
 	}
+	m.RedeemTo = r.Strings(MaxRedeemTo, maxID)
 	return m
 }
 
@@ -129,6 +154,20 @@ func readAttest(r *wire.Reader) Attest {
 }
 
 func (m Close) EncodeTo(w *wire.Writer) { w.String(m.Program) }
+
+func (m Redeem) EncodeTo(w *wire.Writer) {
+	w.String(m.Program)
+	w.Raw(m.Patient[:])
+	w.String(m.To)
+	w.Uint(m.Amount)
+}
+
+func readRedeem(r *wire.Reader) Redeem {
+	m := Redeem{Program: r.String(maxID)}
+	copy(m.Patient[:], r.Raw(tx.AddressSize))
+	m.To, m.Amount = r.String(maxID), r.Uint()
+	return m
+}
 
 func readClose(r *wire.Reader) Close { return Close{Program: r.String(maxID)} }
 
@@ -184,6 +223,14 @@ func (m Create) validate() error {
 			}
 		}
 	}
+	for i, org := range m.RedeemTo {
+		if err := identity.ValidateOrgID(org); err != nil {
+			return err
+		}
+		if slices.Contains(m.RedeemTo[:i], org) {
+			return invalid("redeem_to names %s twice", org)
+		}
+	}
 	return nil
 }
 
@@ -201,3 +248,19 @@ func (m Attest) validate() error {
 }
 
 func (m Close) validate() error { return validProgram(m.Program) }
+
+func (m Redeem) validate() error {
+	if err := validProgram(m.Program); err != nil {
+		return err
+	}
+	if m.Patient == (tx.Address{}) {
+		return invalid("name the patient")
+	}
+	if err := identity.ValidateOrgID(m.To); err != nil {
+		return err
+	}
+	if m.Amount == 0 || m.Amount > MaxFunding {
+		return invalid("amount must be 1 to %d", uint64(MaxFunding))
+	}
+	return nil
+}

@@ -14,6 +14,7 @@ var sampleMsgs = []contract.Msg{
 	checkups,
 	attest(alice, "attended"),
 	rewards.Close{Program: checkups.Program},
+	rewards.Redeem{Program: copays.Program, Patient: addr(alice), To: payer, Amount: 500},
 }
 
 // TestSamplesDecode: every message type round-trips through its encoding.

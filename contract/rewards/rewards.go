@@ -38,6 +38,7 @@ const (
 	EventCreated  = "rewards.created"
 	EventAttested = "rewards.attested"
 	EventClosed   = "rewards.closed"
+	EventRedeemed = "rewards.redeemed"
 )
 
 // Contract executes rewards messages.
@@ -57,11 +58,13 @@ func (c *Contract) Describe() contract.Contract {
 			contract.Message("rewards/create", readCreate, c.validateCreate, create),
 			contract.Message("rewards/attest", readAttest, Attest.validate, c.attest),
 			contract.Message("rewards/close", readClose, Close.validate, closeProgram),
+			contract.Message("rewards/redeem", readRedeem, Redeem.validate, redeem),
 		},
 		Events: []contract.EventSpec{
 			{Type: EventCreated, Action: "C"},
 			{Type: EventAttested, Action: "U"},
 			{Type: EventClosed, ByType: true, Action: "U"},
+			{Type: EventRedeemed, Action: "U"},
 		},
 	}
 }
@@ -93,6 +96,11 @@ func create(ctx *contract.Context, m Create) error {
 	if m.End <= ctx.Time.Unix() {
 		return ErrEnded
 	}
+	for _, org := range m.RedeemTo {
+		if err := requireOrg(ctx, org); err != nil {
+			return err
+		}
+	}
 	if old, err := LoadProgram(ctx.Store, m.Program); err != nil {
 		return err
 	} else if old != nil {
@@ -104,7 +112,7 @@ func create(ctx *contract.Context, m Create) error {
 		}
 		return err
 	}
-	p := &Program{Sponsor: m.Sponsor, Funding: m.Funding, PatientCap: m.PatientCap, End: m.End, Rules: m.Rules}
+	p := &Program{Sponsor: m.Sponsor, Funding: m.Funding, PatientCap: m.PatientCap, End: m.End, Rules: m.Rules, RedeemTo: m.RedeemTo}
 	if err := saveProgram(ctx.Store, m.Program, p); err != nil {
 		return err
 	}
@@ -178,7 +186,7 @@ func (c *Contract) attest(ctx *contract.Context, m Attest) error {
 	ctx.Emit(contract.Event{
 		Type: EventAttested,
 		Attrs: []contract.Attr{attr("program", m.Program), attr("event", m.Event), attr("attester", org.ID),
-			attr("ref", hex.EncodeToString(m.Ref[:])), uattr("paid", pay)},
+			attr("ref", hex.EncodeToString(m.Ref[:])), uattr("paid", pay), attr("to", payee(p))},
 		Accounts: []tx.Address{ctx.Signer, m.Patient},
 	})
 	return nil
@@ -200,19 +208,94 @@ func (c *Contract) reward(ctx *contract.Context, p *Program, r *Rule, org *ident
 	return min(r.Amount, p.PatientCap-got.Total, p.Funding-p.Paid), nil
 }
 
-// payPatient moves pay from the program's pool to the patient and records it.
+// payee says where a program's rewards go: "balance" (the patient's
+// ledger account) or "held" (for the patient to redeem).
+func payee(p *Program) string {
+	if len(p.RedeemTo) == 0 {
+		return "balance"
+	}
+	return "held"
+}
+
+// payPatient rewards the patient with pay, paid from the program's pool
+// to the patient's account or held in it for them, and records it.
 func payPatient(ctx *contract.Context, m Attest, p *Program, got Received, pay uint64) error {
 	if pay == 0 {
 		return nil
 	}
-	if err := ledger.Transfer(ctx.Store, Pool(m.Program), ledger.Patient(m.Patient), pay, ledger.Memo{Height: ctx.Height}); err != nil {
+	got.Total, got.Count = got.Total+pay, got.Count+1
+	if payee(p) == "held" {
+		got.Held += pay
+	} else if err := ledger.Transfer(ctx.Store, Pool(m.Program), ledger.Patient(m.Patient), pay, ledger.Memo{Height: ctx.Height}); err != nil {
 		return err
 	}
 	p.Paid += pay
 	if err := saveProgram(ctx.Store, m.Program, p); err != nil {
 		return err
 	}
-	return saveReceived(ctx.Store, m.Program, m.Patient, Received{Total: got.Total + pay, Count: got.Count + 1})
+	return saveReceived(ctx.Store, m.Program, m.Patient, got)
+}
+
+// requireOrg checks that org is a member of the network.
+func requireOrg(ctx *contract.Context, org string) error {
+	o, err := identity.LoadOrg(ctx.Store, org)
+	if err != nil {
+		return err
+	}
+	if o == nil || o.Removed {
+		return tx.Rejectf(tx.CodeNotFound, "organization %s is not a member of the network", org)
+	}
+	return nil
+}
+
+// redeem moves rewards the program holds for the patient to one of the
+// organizations it allows. A program that pays to balances allows none.
+func redeem(ctx *contract.Context, m Redeem) error {
+	if err := identity.RequireActsFor(ctx, m.Patient); err != nil {
+		return err
+	}
+	p, err := LoadProgram(ctx.Store, m.Program)
+	if err != nil {
+		return err
+	}
+	switch {
+	case p == nil:
+		return tx.Rejectf(tx.CodeNotFound, "no program %s", m.Program)
+	case len(p.RedeemTo) == 0:
+		return invalid("program %s pays its rewards to the patient's balance; it has nothing to redeem", m.Program)
+	case !slices.Contains(p.RedeemTo, m.To):
+		return invalid("program %s redeems only to %v", m.Program, p.RedeemTo)
+	}
+	if err := requireOrg(ctx, m.To); err != nil {
+		return err
+	}
+	got, err := LoadReceived(ctx.Store, m.Program, m.Patient)
+	if err != nil {
+		return err
+	}
+	if got.Held < m.Amount {
+		return invalid("program %s holds %d for the patient, less than %d", m.Program, got.Held, m.Amount)
+	}
+	if err := ledger.Transfer(ctx.Store, Pool(m.Program), m.To, m.Amount, ledger.Memo{Height: ctx.Height}); err != nil {
+		return err
+	}
+	got.Held -= m.Amount
+	if err := saveReceived(ctx.Store, m.Program, m.Patient, got); err != nil {
+		return err
+	}
+	ctx.Emit(contract.Event{
+		Type:     EventRedeemed,
+		Attrs:    []contract.Attr{attr("program", m.Program), attr("to", m.To), uattr("amount", m.Amount)},
+		Accounts: accounts(ctx.Signer, m.Patient),
+	})
+	return nil
+}
+
+func accounts(signer, patient tx.Address) []tx.Address {
+	if signer == patient {
+		return []tx.Address{patient}
+	}
+	return []tx.Address{signer, patient}
 }
 
 func closeProgram(ctx *contract.Context, m Close) error {

@@ -33,13 +33,16 @@ type Program struct {
 	PatientCap uint64 `json:"patient_cap"`
 	End        int64  `json:"end"`
 	Rules      []Rule `json:"rules"`
-	Paid       uint64 `json:"paid"` // paid out so far
-	Closed     bool   `json:"closed"`
+	// RedeemTo are the organizations the rewards may be redeemed to
+	// (Create); empty, rewards are paid to the patients' balances.
+	RedeemTo []string `json:"redeem_to,omitempty"`
+	Paid     uint64   `json:"paid"` // rewarded so far, held for patients or paid to them
+	Closed   bool     `json:"closed"`
 }
 
 func (p *Program) encode() []byte {
 	w := wire.NewWriter(128)
-	Create{Sponsor: p.Sponsor, Funding: p.Funding, PatientCap: p.PatientCap, End: p.End, Rules: p.Rules}.EncodeTo(w)
+	Create{Sponsor: p.Sponsor, Funding: p.Funding, PatientCap: p.PatientCap, End: p.End, Rules: p.Rules, RedeemTo: p.RedeemTo}.EncodeTo(w)
 	w.Uint(p.Paid)
 	w.Bool(p.Closed)
 	return w.Bytes()
@@ -53,7 +56,7 @@ func LoadProgram(s identity.Reader, id string) (*Program, error) {
 	}
 	r := wire.NewReader(b)
 	c := readCreate(r)
-	p := &Program{Sponsor: c.Sponsor, Funding: c.Funding, PatientCap: c.PatientCap, End: c.End, Rules: c.Rules, Paid: r.Uint(), Closed: r.Bool()}
+	p := &Program{Sponsor: c.Sponsor, Funding: c.Funding, PatientCap: c.PatientCap, End: c.End, Rules: c.Rules, RedeemTo: c.RedeemTo, Paid: r.Uint(), Closed: r.Bool()}
 	if err := r.Done(); err != nil {
 		return nil, fmt.Errorf("decode program: %w", err)
 	}
@@ -74,11 +77,13 @@ func (p *Program) rule(event string) *Rule {
 	return nil
 }
 
-// Received is what a program paid one patient: the total and the number
-// of rewards.
+// Received is what a program rewarded one patient: the total and the
+// number of rewards, and what of them the program holds for the patient to
+// redeem (always 0 when it pays to the patient's balance).
 type Received struct {
 	Total uint64 `json:"total"`
 	Count uint64 `json:"count"`
+	Held  uint64 `json:"held"`
 }
 
 // LoadReceived returns what program id paid patient.
@@ -88,7 +93,7 @@ func LoadReceived(s identity.Reader, id string, patient tx.Address) (Received, e
 		return Received{}, err
 	}
 	r := wire.NewReader(b)
-	v := Received{Total: r.Uint(), Count: r.Uint()}
+	v := Received{Total: r.Uint(), Count: r.Uint(), Held: r.Uint()}
 	if err := r.Done(); err != nil {
 		return Received{}, fmt.Errorf("decode received: %w", err)
 	}
@@ -96,8 +101,9 @@ func LoadReceived(s identity.Reader, id string, patient tx.Address) (Received, e
 }
 
 func saveReceived(s contract.Store, id string, patient tx.Address, v Received) error {
-	w := wire.NewWriter(16)
+	w := wire.NewWriter(24)
 	w.Uint(v.Total)
 	w.Uint(v.Count)
+	w.Uint(v.Held)
 	return s.Set(patientKey(id, patient), w.Bytes())
 }

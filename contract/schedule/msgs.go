@@ -210,6 +210,10 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.-]{0,63}$`)
 
 func invalid(format string, args ...any) error { return tx.Rejectf(tx.CodeInvalid, format, args...) }
 
+// ValidSchedule checks a provider's and a schedule's IDs as the messages
+// do.
+func ValidSchedule(provider, schedule string) error { return validSchedule(provider, schedule) }
+
 func validSchedule(provider, schedule string) error {
 	if err := identity.ValidateOrgID(provider); err != nil {
 		return err

@@ -3,6 +3,7 @@ package schedule
 import (
 	"encoding/binary"
 	"fmt"
+	"strings"
 
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
@@ -70,6 +71,10 @@ func LoadSchedule(s identity.Reader, provider, schedule string) (*Schedule, erro
 	if err != nil || b == nil {
 		return nil, err
 	}
+	return decodeSchedule(b)
+}
+
+func decodeSchedule(b []byte) (*Schedule, error) {
 	r := wire.NewReader(b)
 	sc := &Schedule{Category: r.String(maxID), Virtual: r.Bool(), Policy: readPolicy(r)}
 	if err := r.Done(); err != nil {
@@ -176,4 +181,63 @@ func Slots(s identity.Iterator, provider, schedule string) ([]*Slot, error) {
 		err = derr
 	}
 	return out, err
+}
+
+// EachSchedule calls fn with every schedule of provider ("" for every
+// provider's), in key order (provider, then schedule ID), until fn returns
+// false or an error.
+func EachSchedule(s identity.Iterator, provider string, fn func(provider, id string, sc *Schedule) (bool, error)) error {
+	prefix := []byte("A/s/")
+	if provider != "" {
+		prefix = fmt.Appendf(nil, "A/s/%s/", provider)
+	}
+	var ferr error
+	err := s.Iterate(prefix, func(k, v []byte) bool {
+		org, id, ok := strings.Cut(string(k[len("A/s/"):]), "/")
+		if !ok {
+			return true
+		}
+		sc, err := decodeSchedule(v)
+		more := false
+		if err == nil {
+			more, err = fn(org, id, sc)
+		}
+		ferr = err
+		return more && err == nil
+	})
+	if err == nil {
+		err = ferr
+	}
+	return err
+}
+
+// EachSlot calls fn with every slot of every schedule, in key order
+// (provider, schedule, start), until fn returns false or an error.
+func EachSlot(s identity.Iterator, fn func(ref SlotRef, sl *Slot) (bool, error)) error {
+	var ferr error
+	err := s.Iterate([]byte("A/t/"), func(k, v []byte) bool {
+		rest := k[len("A/t/"):]
+		if len(rest) < 8+4 {
+			return true
+		}
+		start := int64(binary.BigEndian.Uint64(rest[len(rest)-8:]))
+		org, id, ok := strings.Cut(string(rest[:len(rest)-9]), "/")
+		if !ok {
+			return true
+		}
+		sl, err := decodeSlot(start, v)
+		if err == nil {
+			var more bool
+			more, err = fn(SlotRef{Provider: org, Schedule: id, Start: start}, sl)
+			if !more && err == nil {
+				return false
+			}
+		}
+		ferr = err
+		return err == nil
+	})
+	if err == nil {
+		err = ferr
+	}
+	return err
 }

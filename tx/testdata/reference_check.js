@@ -81,6 +81,7 @@ function build(m) {
     case 120: return rewardsCreate(f);
     case 121: return rewardsAttest({ ...f, patient: hexb(f.patient), ref: hexb(f.ref) });
     case 122: return rewardsClose(f.program);
+    case 123: return rewardsRedeem({ ...f, patient: hexb(f.patient) });
     case 127: return ledgerSend({ from: f.from, toOrg: f.to_org, toPatient: hexb(f.to_patient), amount: f.amount });
   }
   throw new Error("no builder for type " + m.type);
@@ -92,6 +93,11 @@ function build(m) {
   if (tohex(delegationSignBytes("careledger-test", "org0", 1700000000)) !==
     "636172656c65646765722f64656c65676174652f76310a0f636172656c65646765722d74657374046f72673080e2cfaa06") {
     bad++; console.log("delegation sign bytes differ");
+  }
+  // The worked example of a device's code commitment (section 6.12).
+  const salt = [...Array(16).keys()];
+  if (await commitCode(salt, "2339-0") !== "0ed0f4369d89ec536600d4b4ec85d77e") {
+    bad++; console.log("device code commitment differs");
   }
   for (const [i, v] of vf.vectors.entries()) {
     const key = await importSeed(hexb(v.seed));

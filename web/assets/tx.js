@@ -67,10 +67,14 @@ const proposeRecovery = (patient, newPub, proof) => ({ type: 8, body: [...patien
 const approveRecovery = (patient, recovery) => ({ type: 9, body: [...patient, ...uvarint(recovery)] });
 const cancelRecovery = (patient, recovery) => ({ type: 10, body: [...patient, ...uvarint(recovery)] });
 const completeRecovery = (patient, recovery) => ({ type: 11, body: [...patient, ...uvarint(recovery)] });
-// A monitoring device: its 32-byte public key, custodian and LOINC codes
-// (empty, with remove, to revoke it).
+// A monitoring device: its 32-byte public key, custodian and the
+// commitments to its LOINC codes under its salt (commitCode; empty, with
+// remove, to revoke it).
 const setDevice = ({ patient, pub, custodian = "", codes = [], remove = false }) =>
   ({ type: 12, body: [...patient, ...pub, ...str(custodian), ...list(codes, str), ...bool(remove)] });
+const commitCode = async (salt, code) =>
+  [...(await sha256([...utf8.encode("careledger/device-code/v1\n"), ...salt, ...utf8.encode(code)])).slice(0, 16)]
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
 const rotationSignBytes = (chainId, account, newPub) =>
   new Uint8Array([...utf8.encode("careledger/rotate-key/v1\n"), ...str(chainId), ...account, ...newPub]);
 const authSignBytes = (chainId, challenge) =>
@@ -170,8 +174,6 @@ const claimsAuthorize = ({ claim, lines }) => ({ type: 86, body: [...raw(claim),
 const claimsAppeal = ({ claim, lines = [], reason, letter = new Uint8Array(32) }) =>
   ({ type: 87, body: [...raw(claim), ...list(lines, uvarint), ...str(reason), ...raw(letter)] });
 const claimsDecideAppeal = ({ claim, overturn, reason }) => ({ type: 88, body: [...raw(claim), ...bool(overturn), ...str(reason)] });
-const claimsRead = ({ reader, purpose, view, claims }) =>
-  ({ type: 89, body: [...raw(reader), ...str(purpose), ...str(view), ...list(claims, raw)] });
 // Trials message bodies. Roots and commitments are 32 bytes, addresses 20;
 // outcome lists sorted bytewise.
 const trialsRegister = (t) => ({ type: 96, body: [...str(t.trial), ...str(t.sponsor), ...str(t.board),
@@ -203,13 +205,15 @@ const scheduleMark = (slot, outcome) => ({ type: 117, body: [...slotRef(slot), .
 const rewardsRule = ({ event, amount, attesters, expr = "" }) => [...str(event), ...uvarint(amount), ...list(attesters, str), ...str(expr)];
 const rewardsCreate = (p) => ({
   type: 120,
-  body: [...str(p.sponsor), ...str(p.program), ...uvarint(p.funding), ...uvarint(p.patient_cap), ...uvarint(p.end), ...list(p.rules, rewardsRule)],
+  body: [...str(p.sponsor), ...str(p.program), ...uvarint(p.funding), ...uvarint(p.patient_cap), ...uvarint(p.end), ...list(p.rules, rewardsRule),
+    ...list(p.redeem_to ?? [], str)],
 });
 const rewardsAttest = ({ program, patient, event, ref }) => ({ type: 121, body: [...str(program), ...patient, ...str(event), ...raw(ref)] });
 const rewardsClose = (program) => ({ type: 122, body: str(program) });
+const rewardsRedeem = ({ program, patient, to, amount }) => ({ type: 123, body: [...str(program), ...patient, ...str(to), ...uvarint(amount)] });
 const ledgerSend = ({ from = "", toOrg = "", toPatient = new Uint8Array(20), amount }) =>
   ({ type: 127, body: [...str(from), ...str(toOrg), ...raw(toPatient), ...uvarint(amount)] });
 
 export {
-  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, setDevice, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, setTeam, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize, claimsAppeal, claimsDecideAppeal, claimsRead, trialsRegister, trialsAmend, trialsApprove, trialsConsent, trialsEnroll, trialsWithdraw, trialsCommitData, trialsReport, slotRef, schedulePublish, scheduleOpenSlots, scheduleBook, scheduleCancel, scheduleReschedule, scheduleMark, rewardsRule, rewardsCreate, rewardsAttest, rewardsClose, ledgerSend,
+  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, setDevice, commitCode, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, setTeam, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize, claimsAppeal, claimsDecideAppeal, trialsRegister, trialsAmend, trialsApprove, trialsConsent, trialsEnroll, trialsWithdraw, trialsCommitData, trialsReport, slotRef, schedulePublish, scheduleOpenSlots, scheduleBook, scheduleCancel, scheduleReschedule, scheduleMark, rewardsRule, rewardsCreate, rewardsAttest, rewardsClose, rewardsRedeem, ledgerSend,
 };
