@@ -128,4 +128,3 @@ func TestInbox(t *testing.T) {
 		t.Errorf("Of(nobody) = %+v; want none", got)
 	}
 }
-
