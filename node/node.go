@@ -33,6 +33,7 @@ import (
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
+	"github.com/careledger/careledger/contract/trials"
 	"github.com/careledger/careledger/custodian"
 	"github.com/careledger/careledger/dscsa"
 	"github.com/careledger/careledger/epcisapi"
@@ -322,6 +323,28 @@ func (n *Node) replayErasures() {
 	}
 }
 
+// replayRecruitment gives the recruiter every trial whose criteria
+// committed, from the audit log's index; it evaluates those whose current
+// revision this custodian has not counted yet (criteria that committed
+// while the node was down, or queued when it stopped).
+func (n *Node) replayRecruitment() {
+	idx, err := n.audit.TypeEvents(trials.EventCriteria, 0, math.MaxInt)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "replay recruitment:", err)
+		return
+	}
+	for _, i := range idx {
+		leaf, err := n.audit.Leaf(i)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "replay recruitment:", err)
+			return
+		}
+		if ev, err := audit.DecodeEvent(leaf); err == nil {
+			n.recruiter.Replay(ev.Event)
+		}
+	}
+}
+
 // holders returns the organizations that anchored records of patient (a
 // pseudonym), read from the index of the patient's transactions.
 func (n *Node) holders(patient string) ([]string, error) {
@@ -448,6 +471,7 @@ func (n *Node) Start() error {
 	go n.tracker.Run(ctx)
 	go n.records.Run(ctx)
 	go n.recruiter.Run(ctx)
+	n.replayRecruitment()
 	n.replayErasures()
 	if mln != nil {
 		go func() {

@@ -118,13 +118,37 @@ func (r *Recruiter) BlockCommitted(b *app.Block) {
 	for _, t := range b.Txs {
 		for _, e := range t.Events {
 			if p, ok := trials.PublishedOf(e); ok {
-				select {
-				case r.jobs <- p.Trial:
-				default:
-					r.opts.Log.Error("recruitment queue full; evaluate with POST /v1/trials/{id}/recruit", "trial", p.Trial)
-				}
+				r.queue(p.Trial)
 			}
 		}
+	}
+}
+
+// Replay queues the trial that committed event e (an EventCriteria, from
+// the audit log when the node starts) if this custodian has not counted
+// its current criteria revision: criteria that committed while the node
+// was down are evaluated once it is up.
+func (r *Recruiter) Replay(e contract.Event) {
+	p, ok := trials.PublishedOf(e)
+	if !ok {
+		return
+	}
+	s := r.opts.State()
+	t, err := trials.LoadTrial(s, p.Trial)
+	if err != nil || t == nil || p.Revision != t.Criteria {
+		return // a later revision's own event queues it
+	}
+	if c, err := trials.LoadCount(s, p.Trial, r.opts.Org); err != nil || c != nil && c.Revision == t.Criteria {
+		return
+	}
+	r.queue(p.Trial)
+}
+
+func (r *Recruiter) queue(trial string) {
+	select {
+	case r.jobs <- trial:
+	default:
+		r.opts.Log.Error("recruitment queue full; evaluate with POST /v1/trials/{id}/recruit", "trial", trial)
 	}
 }
 
