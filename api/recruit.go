@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	v1 "github.com/careledger/careledger/api/v1"
@@ -101,10 +100,6 @@ func (s *Server) recruit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ans, err := s.recruiter.Recruit(r.Context(), id)
-	var rej *tx.Rejection
-	if err != nil && !errors.As(err, &rej) {
-		err = tx.Rejectf(tx.CodeInvalid, "recruit: %v", err)
-	}
 	if err != nil {
 		writeError(w, err)
 		return

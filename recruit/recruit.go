@@ -166,9 +166,9 @@ func (r *Recruiter) Run(ctx context.Context) {
 	}
 }
 
-// ErrNotCustodian is Recruit's error at a node whose organization holds no
-// records to recruit from (not a provider).
-var ErrNotCustodian = errors.New("this node's organization is not a provider: it holds no patients to recruit")
+// ErrNotCustodian is Recruit's rejection at a node whose organization holds
+// no records to recruit from (not a provider).
+var ErrNotCustodian error = tx.Rejectf(tx.CodeInvalid, "this node's organization is not a provider: it holds no patients to recruit")
 
 // Result is what one evaluation published.
 type Result = v1.RecruitAnswer
