@@ -110,7 +110,10 @@ func ParseEventID(s string) (EventID, error) {
 type record struct {
 	id       EventID // zero for a node's notice, which has none
 	accounts []tx.Address
-	frame    []byte // the whole Server-Sent Event, ending in a blank line
+	// to, for a private notice, is the one account whose own streams get
+	// it (by their bearer token, never by an account filter).
+	to    *tx.Address
+	frame []byte // the whole Server-Sent Event, ending in a blank line
 }
 
 // Errors of subscribe.
@@ -156,6 +159,7 @@ func (h *Hub) start(height int64) {
 type stream struct {
 	client  string
 	account *tx.Address // nil: every event
+	owner   tx.Address  // the account of the stream's bearer token
 	after   EventID     // chain events at or before it are not sent
 	queue   chan *record
 	over    chan struct{} // closed when the stream fell QueueEvents behind
@@ -168,7 +172,7 @@ type stream struct {
 // event after it; errTooOld if the hub no longer has them all.
 // errTooManyStreams if client or the node has as many streams open as
 // allowed. Unsubscribe the stream when done.
-func (h *Hub) subscribe(client string, account *tx.Address, resume *EventID) (*stream, error) {
+func (h *Hub) subscribe(client string, owner tx.Address, account *tx.Address, resume *EventID) (*stream, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.open >= h.opts.MaxStreams {
@@ -177,7 +181,7 @@ func (h *Hub) subscribe(client string, account *tx.Address, resume *EventID) (*s
 	if h.perClient[client] >= h.opts.MaxStreamsPerClient {
 		return nil, fmt.Errorf("%w: a client may open %d at most", errTooManyStreams, h.opts.MaxStreamsPerClient)
 	}
-	s := &stream{client: client, account: account, queue: make(chan *record, h.opts.QueueEvents), over: make(chan struct{})}
+	s := &stream{client: client, owner: owner, account: account, queue: make(chan *record, h.opts.QueueEvents), over: make(chan struct{})}
 	if resume != nil {
 		if !h.started || h.floor.after(*resume) {
 			return nil, errTooOld
@@ -212,6 +216,9 @@ func (h *Hub) unsubscribe(s *stream) {
 }
 
 func (s *stream) wants(r *record) bool {
+	if r.to != nil {
+		return *r.to == s.owner
+	}
 	return s.account == nil || slices.Contains(r.accounts, *s.account)
 }
 
@@ -267,6 +274,21 @@ func (h *Hub) Notify(e v1.StreamEvent) {
 	if rec == nil {
 		return
 	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.send(rec)
+}
+
+// NotifyAccount sends a private notice, such as an invitation to a trial,
+// to the streams whose bearer token is account to's, and to no other: not
+// a stream of every event, nor one that names the account without being
+// it. Like Notify's, it is not replayed.
+func (h *Hub) NotifyAccount(to tx.Address, e v1.StreamEvent) {
+	rec := newRecord(EventID{}, e)
+	if rec == nil {
+		return
+	}
+	rec.to = &to
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.send(rec)
@@ -357,7 +379,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("response writer cannot stream"))
 		return
 	}
-	st, err := s.hub.subscribe(s.streamClient(r), account, resume)
+	var owner tx.Address
+	if who := caller(r); who != nil {
+		owner = who.Address
+	}
+	st, err := s.hub.subscribe(s.streamClient(r), owner, account, resume)
 	switch {
 	case errors.Is(err, errTooManyStreams):
 		// 429, not busy's 503: the node is fine, this client asks too much.

@@ -70,6 +70,8 @@ type Server struct {
 	auth    *Auth
 	mux     *http.ServeMux
 	closing chan struct{} // closed by Close: streams end
+	// recruiter is set by SetRecruiter before the server serves.
+	recruiter Recruiter
 }
 
 // New returns a server and subscribes its event hub and metrics to the app.
@@ -167,6 +169,9 @@ func (s *Server) routeTable() []route {
 		{"GET /v1/trials/{id}", member, s.getTrial},
 		{"GET /v1/trials/{id}/datasets/{name}", member, s.getTrialDataset},
 		{"GET /v1/trials/{id}/report", member, s.trialReport},
+		{"GET /v1/trials/{id}/recruitment", member, s.getRecruitment},
+		{"POST /v1/trials/{id}/recruit", s.custodianStaff(), s.recruit},
+		{"GET /v1/patients/{address}/invitations", actsFor("address"), s.patientInvitations},
 		{"GET /v1/requests/{id}", request("id"), s.getRequest},
 		{"GET /v1/blocks/{height}", member, s.getBlock},
 		{"GET /v1/events", patientQuery("account"), s.events},

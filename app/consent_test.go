@@ -14,6 +14,7 @@ import (
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
+	"github.com/careledger/careledger/contract/trials"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -309,3 +310,33 @@ func TestConsentRejections(t *testing.T) {
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }
+
+// TestResearchDecisions: a research read (HRESCH, CLINTRCH) is decided on
+// the patient's grant only while the patient is enrolled in a trial of the
+// requester's organization, consented to the version in force; the patient
+// reading their own records for research is not held to it.
+func TestResearchDecisions(t *testing.T) {
+	c := newCareChain(t)
+	researcher, board := apptest.Key("researcher-d"), apptest.Key("admin-a")
+	c.send(t, apptest.Key("admin-d"), contract.Encode(identity.RegisterMember{Org: apptest.OrgD, PubKey: apptest.Pub(researcher), Roles: []identity.Role{identity.Researcher}}))
+	for _, org := range []string{apptest.OrgD, apptest.OrgB} {
+		c.send(t, c.patient, contract.Encode(consent.Grant{Patient: apptest.Addr(c.patient), Grantee: consent.Grantee{Org: org},
+			Scope: consent.Scope{Types: []string{"*"}}, Purposes: []string{"HRESCH", "CLINTRCH"}}))
+	}
+	const trial = "NCT00000007"
+	c.send(t, researcher, contract.Encode(trials.Register{Trial: trial, Sponsor: apptest.OrgD, Board: apptest.OrgA,
+		Study: [32]byte{1}, Protocol: [32]byte{2}, SAP: [32]byte{3}, Primary: []string{"hba1c-26w"}}))
+	c.send(t, board, contract.Encode(trials.Approve{Trial: trial, Version: 1}))
+
+	requireVerdicts(t, "granted, not a participant", c.decide(t, researcher, "HRESCH", false, lab, obsScan), "deny/not_enrolled", "deny/not_enrolled")
+	c.send(t, c.patient, contract.Encode(trials.Consent{Trial: trial, Version: 1}))
+	requireVerdicts(t, "consented, not enrolled", c.decide(t, researcher, "CLINTRCH", false, lab), "deny/not_enrolled")
+	c.send(t, researcher, contract.Encode(trials.Enroll{Trial: trial, Participant: apptest.Addr(c.patient)}))
+	requireVerdicts(t, "enrolled", c.decide(t, researcher, "HRESCH", false, lab, obsScan), "permit/grant", "permit/grant")
+	requireVerdicts(t, "enrolled, CLINTRCH", c.decide(t, researcher, "CLINTRCH", false, lab), "permit/grant")
+	requireVerdicts(t, "another organization's research", c.decide(t, c.drB, "HRESCH", false, lab), "deny/not_enrolled")
+	requireVerdicts(t, "the patient's own, for research", c.decide(t, c.patient, "HRESCH", false, lab), "permit/policy")
+	requireVerdicts(t, "treatment, unaffected", c.decide(t, c.drA, "TREAT", false, lab), "permit/policy")
+	c.send(t, c.patient, contract.Encode(trials.Withdraw{Trial: trial, Participant: apptest.Addr(c.patient)}))
+	requireVerdicts(t, "withdrawn", c.decide(t, researcher, "HRESCH", false, lab), "deny/not_enrolled")
+}

@@ -32,7 +32,7 @@ func contracts(engine *condition.Engine) []contract.Contract {
 		schedule.Describe(),
 		rewards.New(engine).Describe(),
 		ledger.Describe(),
-		trials.Describe(),
+		trials.New(engine).Describe(),
 	}
 }
 

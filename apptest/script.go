@@ -183,7 +183,7 @@ var scriptOps = []struct {
 	{2, (*scriptGen).completeRecovery},
 	{1, (*scriptGen).registerProduct},
 	{8, (*scriptGen).supplyRecord},
-	{5, (*scriptGen).supplyRelease},
+	{6, (*scriptGen).supplyRelease},
 	{1, (*scriptGen).supplyRecall},
 	{2, (*scriptGen).supplyVerifications},
 	{2, (*scriptGen).claimsSetup},
@@ -209,6 +209,9 @@ var scriptOps = []struct {
 	{1, (*scriptGen).trialsWithdraw},
 	{2, (*scriptGen).trialsCommitData},
 	{1, (*scriptGen).trialsReport},
+	{1, (*scriptGen).trialsCriteria},
+	{1, (*scriptGen).trialsContact},
+	{1, (*scriptGen).trialsMatchCount},
 	{1, (*scriptGen).setDevice},
 	{1, (*scriptGen).claimsRead},
 }

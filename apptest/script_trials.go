@@ -21,6 +21,8 @@ type trialsModel struct {
 	datasets   int
 	results    int
 	people     []*trialParticipant // in the order they first consented
+	criteria   uint64              // criteria revisions published
+	optedIn    map[*modelAccount]bool
 }
 
 type trialParticipant struct {
@@ -216,4 +218,58 @@ func (g *scriptGen) trialsReport() (ScriptTx, bool) {
 	}
 	m.results++
 	return ScriptTx{g.next(admin, true, contract.Encode(msg)), tx.CodeOK, "report results"}, true
+}
+
+// scriptRules are the eligibility rules the script publishes in turn.
+var scriptRules = []string{
+	`age_band in ["40-49", "50-59"] && "44054006" in conditions`,
+	`lab_in_range(labs, "4548-4", 7.0, 10.0)`,
+}
+
+// trialsCriteria publishes the next criteria revision once a version is in
+// force; one in four publishes a rule that does not compile (invalid).
+func (g *scriptGen) trialsCriteria() (ScriptTx, bool) {
+	m := &g.trials
+	admin := g.orgAdmin(OrgD)
+	if admin == nil || m.inForce == 0 || m.criteria >= 3 {
+		return ScriptTx{}, false
+	}
+	if g.rng.IntN(4) == 0 {
+		msg := trials.Criteria{Trial: scriptTrial, Rule: `postcode == "90210"`}
+		// Refused without state: it never reaches a block, its sequence stays free.
+		return ScriptTx{g.next(admin, false, contract.Encode(msg)), tx.CodeInvalid, "publish criteria that do not compile"}, true
+	}
+	msg := trials.Criteria{Trial: scriptTrial, Rule: scriptRules[int(m.criteria)%len(scriptRules)]}
+	m.criteria++
+	return ScriptTx{g.next(admin, true, contract.Encode(msg)), tx.CodeOK, "publish eligibility criteria"}, true
+}
+
+// trialsContact has a patient opt in to research contact, or out again.
+func (g *scriptGen) trialsContact() (ScriptTx, bool) {
+	a := g.pick(patient)
+	if a == nil {
+		return ScriptTx{}, false
+	}
+	in := !g.trials.optedIn[a]
+	if g.trials.optedIn == nil {
+		g.trials.optedIn = map[*modelAccount]bool{}
+	}
+	g.trials.optedIn[a] = in
+	return ScriptTx{g.next(a, true, contract.Encode(trials.Contact{OptIn: in})), tx.CodeOK, "answer research contact"}, true
+}
+
+// trialsMatchCount has the hospital publish its count for the current
+// criteria, or for a stale revision (invalid).
+func (g *scriptGen) trialsMatchCount() (ScriptTx, bool) {
+	m := &g.trials
+	admin := g.orgAdmin(OrgA)
+	if admin == nil || m.criteria == 0 {
+		return ScriptTx{}, false
+	}
+	msg := trials.MatchCount{Trial: scriptTrial, Revision: m.criteria, Custodian: OrgA, Matched: uint64(g.rng.IntN(20))}
+	if m.criteria > 1 && g.rng.IntN(3) == 0 {
+		msg.Revision = m.criteria - 1
+		return ScriptTx{g.next(admin, true, contract.Encode(msg)), tx.CodeInvalid, "count a stale criteria revision"}, true
+	}
+	return ScriptTx{g.next(admin, true, contract.Encode(msg)), tx.CodeOK, "publish a match count"}, true
 }

@@ -48,8 +48,9 @@ func trustedGenesis(t *testing.T, home string) (string, *cmttypes.ValidatorSet, 
 }
 
 // TestAccountingOfDisclosures reads a patient's records for treatment and
-// for research, then has the patient compile the accounting: the research
-// disclosure is listed (treatment is excluded unless a full report is
+// for public health (not research, which needs the patient enrolled in a
+// trial: recruit's tests), then has the patient compile the accounting:
+// the public health disclosure is listed (treatment is excluded unless a full report is
 // asked for), the report verifies offline against the genesis, and an entry
 // removed, added or altered is caught.
 func TestAccountingOfDisclosures(t *testing.T) {
@@ -64,11 +65,11 @@ func TestAccountingOfDisclosures(t *testing.T) {
 	s.expect("create Observation", status, http.StatusCreated, body)
 	o1 := "Observation/" + recordRef(t, body) // as the chain, and so the signed accounting, names it
 	s.send(s.patient, contract.Encode(consent.Grant{Patient: pa, Grantee: consent.Grantee{Org: hospitalB},
-		Scope: consent.Scope{Types: []string{"Observation"}}, Purposes: []string{"HRESCH"}}))
+		Scope: consent.Scope{Types: []string{"Observation"}}, Purposes: []string{"PUBHLTH"}}))
 	status, body = s.fhir(s.drA, "GET", "Observation/o1", nil)
 	s.expect("treatment read", status, http.StatusOK, body)
-	status, body = s.fhir(s.drB, "GET", "Observation/o1", nil, "X-Purpose-Of-Use", "HRESCH")
-	s.expect("research read", status, http.StatusOK, body)
+	status, body = s.fhir(s.drB, "GET", "Observation/o1", nil, "X-Purpose-Of-Use", "PUBHLTH")
+	s.expect("public health read", status, http.StatusOK, body)
 	status, body = s.fhir(s.drB, "GET", "Patient/p1", nil)
 	s.expect("denied read", status, http.StatusForbidden, body)
 	// Wait until the reads are certified (a block after them).
@@ -91,9 +92,9 @@ func TestAccountingOfDisclosures(t *testing.T) {
 		return &r
 	}
 	r := report(nil)
-	if len(r.Entries) != 1 || r.Entries[0].Purpose != "HRESCH" || r.Entries[0].Recipient != addr(s.drB) ||
+	if len(r.Entries) != 1 || r.Entries[0].Purpose != "PUBHLTH" || r.Entries[0].Recipient != addr(s.drB) ||
 		r.Entries[0].RecipientOrg != hospitalB || r.Entries[0].Custodian != hospitalA || !strings.Contains(r.Entries[0].Description, o1) {
-		t.Fatalf("accounting entries %+v; want hospital B's research read of %s alone", r.Entries, o1)
+		t.Fatalf("accounting entries %+v; want hospital B's public health read of %s alone", r.Entries, o1)
 	}
 	if e := waitEvent(t, stream, "audit.accounting_compiled"); e.attr("entries") != "1" {
 		t.Errorf("patient's stream: %+v; want the accounting's notice", e)
@@ -104,7 +105,7 @@ func TestAccountingOfDisclosures(t *testing.T) {
 	}
 	full := report(url.Values{"all": {"true"}})
 	if len(full.Entries) != 2 {
-		t.Errorf("full access report has %d entries; want the treatment and the research reads", len(full.Entries))
+		t.Errorf("full access report has %d entries; want the treatment and the public health reads", len(full.Entries))
 	}
 	if err := full.Verify(chainID, vals, keys); err != nil {
 		t.Errorf("Verify(full report) = %v", err)
@@ -138,7 +139,7 @@ func TestAccountingOfDisclosures(t *testing.T) {
 		t.Errorf("CSV accounting: %s, %v; want a header and one row", csv, err)
 	}
 	page, err := s.c.Disclosures(ctx, s.token(s.patient), pa, "html", nil)
-	if err != nil || !strings.Contains(string(page), "Accounting of disclosures") || !strings.Contains(string(page), "research") {
+	if err != nil || !strings.Contains(string(page), "Accounting of disclosures") || !strings.Contains(string(page), "public health") {
 		t.Errorf("HTML accounting: %.300s, %v", page, err)
 	}
 	// Only the patient, a delegate, an auditor or a privacy officer.
@@ -192,7 +193,7 @@ func TestAccountingOfDisclosures(t *testing.T) {
 	}
 	byB := trail("&agent=" + addr(s.drB).String() + "&type=consent.access")
 	if len(byB) != 2 {
-		t.Errorf("hospital B's reads: %d AuditEvents; want 2 (the research read, the denial)", len(byB))
+		t.Errorf("hospital B's reads: %d AuditEvents; want 2 (the public health read, the denial)", len(byB))
 	}
 	outcomes := map[any]int{}
 	for _, e := range byB {

@@ -3,6 +3,7 @@ package fhirapi_test
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/consent"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/contract/trials"
 	"github.com/careledger/careledger/keys"
 	"github.com/careledger/careledger/node"
 	"github.com/careledger/careledger/nodetest"
@@ -68,7 +70,23 @@ func newExportStory(t *testing.T) *exportStory {
 			"code", obj("coding", []any{obj("system", "http://snomed.info/sct", "code", "44054006")})))
 	}
 	s.put("Organization/lab", obj("resourceType", "Organization", "id", "lab", "name", "Lab"))
+	s.enrollAll()
 	return s
+}
+
+// enrollAll enrolls the three patients in the sponsor's trial (the
+// hospital's admins its ethics board): a research read is decided on a
+// patient's grant only for a participant (consent.ResearchPurposes).
+func (s *exportStory) enrollAll() {
+	const trial = "NCT00000099"
+	s.send(s.researcher, contract.Encode(trials.Register{Trial: trial, Sponsor: sponsor, Board: hospitalA,
+		Study: sha256.Sum256([]byte("study")), Protocol: sha256.Sum256([]byte("protocol")), SAP: sha256.Sum256([]byte("sap")),
+		Primary: []string{"hba1c-26w"}}))
+	s.send(s.n.Admin, contract.Encode(trials.Approve{Trial: trial, Version: 1}))
+	for _, p := range s.patients {
+		s.send(p, contract.Encode(trials.Consent{Trial: trial, Version: 1}))
+		s.send(s.researcher, contract.Encode(trials.Enroll{Trial: trial, Participant: addr(p)}))
+	}
 }
 
 func observation(id, patient, loinc string) map[string]any {

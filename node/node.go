@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -25,18 +26,21 @@ import (
 	cmttypes "github.com/cometbft/cometbft/types"
 
 	"github.com/careledger/careledger/api"
+	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/audit"
 	"github.com/careledger/careledger/audit/auditdb"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
+	"github.com/careledger/careledger/contract/trials"
 	"github.com/careledger/careledger/custodian"
 	"github.com/careledger/careledger/dscsa"
 	"github.com/careledger/careledger/epcisapi"
 	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/fhirapi"
 	"github.com/careledger/careledger/index"
+	"github.com/careledger/careledger/recruit"
 	"github.com/careledger/careledger/sender"
 	"github.com/careledger/careledger/snapshot"
 	"github.com/careledger/careledger/state"
@@ -64,7 +68,11 @@ type Node struct {
 	api     *api.Server
 	vault   *vault.Vault
 	records *custodian.Custodian
-	fhirAPI *fhirapi.Server
+	// recruiter evaluates trials' eligibility over the custodian's
+	// opted-in patients; invitations keeps what it told them.
+	recruiter   *recruit.Recruiter
+	invitations *recruit.Inbox
+	fhirAPI     *fhirapi.Server
 	// org is the organization the node's service key belongs to, and
 	// sender signs that key's transactions for every HTTP face.
 	org    string
@@ -241,12 +249,43 @@ func (n *Node) openRecords(cc *cfg.Config, gen *cmttypes.GenesisDoc, key ed25519
 		return nil, err
 	}
 	n.app.Listen(n.records)
+	if err := n.openRecruiter(cc); err != nil {
+		return nil, err
+	}
 	peers := &fhirapi.Peers{Key: key, URLs: n.cfg.Custodians, Holders: n.holders}
 	return fhirapi.New(fhirapi.Options{
 		Custodian: n.records, ChainID: gen.ChainID, Auth: n.api.Auth(), State: func() identity.Iterator { return n.app.State() },
 		Validates: validator != nil, Peers: peers, Audit: n.audit, Events: n.app.Router(),
 		ExportDir: filepath.Join(cc.DBDir(), "exports"),
 	}), nil
+}
+
+// openRecruiter opens recruitment over the custodian's records: it
+// listens for criteria that commit and serves its routes through the API,
+// which notifies the matching patients on their own streams.
+func (n *Node) openRecruiter(cc *cfg.Config) error {
+	var err error
+	if n.invitations, err = recruit.OpenInbox(filepath.Join(cc.DBDir(), "invitations")); err != nil {
+		return err
+	}
+	n.recruiter, err = recruit.New(recruit.Options{
+		Org: n.org, Records: n.vault, State: func() identity.Reader { return n.app.State() }, Sender: n.sender,
+		Inbox: n.invitations, Notify: n.notifyInvitation,
+	})
+	if err != nil {
+		return err
+	}
+	n.app.Listen(n.recruiter)
+	n.api.SetRecruiter(n.recruiter)
+	return nil
+}
+
+// notifyInvitation tells patient to of an invitation on the streams of
+// their own token only.
+func (n *Node) notifyInvitation(to tx.Address, inv recruit.Invitation) {
+	n.api.NotifyAccount(to, v1.StreamEvent{Time: inv.Time, Type: recruit.EventInvitation, Accounts: []tx.Address{to},
+		Attrs: []contract.Attr{{Key: "trial", Value: inv.Trial}, {Key: "revision", Value: strconv.FormatUint(inv.Revision, 10)},
+			{Key: "custodian", Value: inv.Custodian}}})
 }
 
 // openEPCIS opens EPCIS capture and query (/epcis) for the custodian's
@@ -283,6 +322,28 @@ func (n *Node) replayErasures() {
 		}
 		if ev, err := audit.DecodeEvent(leaf); err == nil {
 			n.records.Erasures([]contract.Event{ev.Event})
+		}
+	}
+}
+
+// replayRecruitment gives the recruiter every trial whose criteria
+// committed, from the audit log's index; it evaluates those whose current
+// revision this custodian has not counted yet (criteria that committed
+// while the node was down, or queued when it stopped).
+func (n *Node) replayRecruitment() {
+	idx, err := n.audit.TypeEvents(trials.EventCriteria, 0, math.MaxInt)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "replay recruitment:", err)
+		return
+	}
+	for _, i := range idx {
+		leaf, err := n.audit.Leaf(i)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "replay recruitment:", err)
+			return
+		}
+		if ev, err := audit.DecodeEvent(leaf); err == nil {
+			n.recruiter.Replay(ev.Event)
 		}
 	}
 }
@@ -412,6 +473,8 @@ func (n *Node) Start() error {
 	n.cancel = cancel
 	go n.tracker.Run(ctx)
 	go n.records.Run(ctx)
+	go n.recruiter.Run(ctx)
+	n.replayRecruitment()
 	n.replayErasures()
 	if mln != nil {
 		go func() {
@@ -487,6 +550,9 @@ func (n *Node) closeStores() error {
 	}
 	if n.vault != nil {
 		errs = append(errs, n.vault.Close())
+	}
+	if n.invitations != nil {
+		errs = append(errs, n.invitations.Close())
 	}
 	errs = append(errs, n.lock.release())
 	n.lock = nil

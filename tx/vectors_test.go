@@ -695,6 +695,30 @@ func vectorSpecs() []vectorSpec {
 			},
 		},
 		{
+			description: "The sponsor publishes the trial's eligibility criteria (trials/criteria): a CEL rule over the coarse " +
+				"attributes custodians compute from their own records.",
+			signer:   "researcher",
+			sequence: 4,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: trials.Criteria{Trial: "NCT00000001",
+					Rule: `age_band in ["40-49", "50-59"] && "44054006" in conditions && lab_in_range(labs, "4548-4", 7.0, 10.0)`}}}
+			},
+		},
+		{
+			description: "A patient agrees, with their own key, to be contacted about research by the custodians holding their records (trials/contact).",
+			signer:      "patient",
+			sequence:    1,
+			msgs:        func() []specMsg { return []specMsg{{msg: trials.Contact{OptIn: true}}} },
+		},
+		{
+			description: "A hospital's node publishes how many of its opted-in patients match the criteria's revision 1 (trials/match_count), nothing else.",
+			signer:      "hospital node",
+			sequence:    0,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: trials.MatchCount{Trial: "NCT00000001", Revision: 1, Custodian: "general-hospital", Matched: 3}}}
+			},
+		},
+		{
 			description: "The parent, the child's delegate, authorizes the child's glucose meter (identity/set_device): its key " +
 				"becomes a device account that may write Observations of LOINC 2339-0 (glucose) and 8867-4 (heart rate) about the " +
 				"child to general-hospital's FHIR API, and signs no transaction. The codes are their commitments under the device's " +

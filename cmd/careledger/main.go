@@ -43,6 +43,7 @@ func commands() []command {
 		{"rewards", "reward programs: create, attest, close, redeem, rewarded, program, list", runRewards},
 		{"ledger", "payment balances: deposit, send, balance", runLedger},
 		{"claims", "claims and payments: balance, history, show, deposit, policy load, appeal, decide-appeal, x12", runClaims},
+		{"trials", "recruitment without exposure: criteria, contact yes|no, recruitment, recruit, invitations", runTrials},
 		{"dataset", "a trial dataset file's commitment: dataset root FILE, dataset leaves FILE", runDataset},
 		{"verify", "check offline, with no node: verify bundle FILE, verify report FILE, verify trial-report FILE, verify dataset FILE", runVerify},
 		{"rebuild", "rebuild a stopped node's index and audit log from its blocks", runRebuild},

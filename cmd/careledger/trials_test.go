@@ -125,6 +125,23 @@ func TestTrialOverHTTP(t *testing.T) {
 		t.Errorf("query trial-dataset visit-3 = %+v; want the file's root, two participants, version 2", d3)
 	}
 	must(sponsor, trials.Report{Trial: trial, Result: sha256.Sum256([]byte("results")), Outcomes: []string{"fasting-glucose-26w", "hba1c-26w"}})
+	// Recruitment through the CLI: a patient opts in to research contact,
+	// the sponsor publishes criteria and reads the counts (none: this node's
+	// organization holds no patients' records), the patient reads their
+	// invitations here (none).
+	careledgerEnv(t, home, url, "trials", "contact", "--key", "carol", "yes")
+	careledgerEnv(t, home, url, "trials", "criteria", "--key", "admin", trial, `"44054006" in conditions && lab_in_range(labs, "4548-4", 7.0, 10.0)`)
+	var rec struct {
+		Criteria []trials.CriteriaRevision
+		Counts   []trials.Count
+	}
+	mustJSON(t, careledgerEnv(t, home, url, "trials", "recruitment", "--key", "admin", trial), &rec)
+	if len(rec.Criteria) != 1 || rec.Criteria[0].Version != 2 || len(rec.Counts) != 0 {
+		t.Errorf("trials recruitment = %+v; want revision 1 under version 2 and no counts", rec)
+	}
+	if out := careledgerEnv(t, home, url, "trials", "invitations", "--key", "carol"); !strings.Contains(out, `"invitations": []`) {
+		t.Errorf("trials invitations = %s; want none", out)
+	}
 
 	// The dataset file checks against the root read from the node.
 	env := append(os.Environ(), "CARELEDGER_NODE="+url, "CARELEDGER_KEYS="+filepath.Join(home, "keys"))

@@ -8,7 +8,11 @@
 // committed before the custodian's node releases anything. Conditions and
 // the network's default policy are CEL expressions (package condition).
 //
-// consent imports contract, condition, identity, records, tx and wire.
+// A research read (ResearchPurposes) is also held to the trials contract:
+// only enrolled participants who consented to the version in force.
+//
+// consent imports contract, condition, identity, records, trials, tx and
+// wire.
 package consent
 
 import (

@@ -7,6 +7,7 @@ import (
 	"github.com/careledger/careledger/contract/condition"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/records"
+	"github.com/careledger/careledger/contract/trials"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -20,7 +21,34 @@ const (
 	ByBreakGlass Basis = "break_glass" // an emergency access, flagged for review
 	Erased       Basis = "erased"      // denied: the record was erased
 	NoPermission Basis = "none"        // denied: nothing permits it
+	// NotEnrolled denies a research read of a patient who is not an
+	// enrolled participant, consented to the protocol version in force, of
+	// a trial the requester's organization sponsors (ResearchPurposes).
+	NotEnrolled Basis = "not_enrolled"
 )
+
+// ResearchPurposes are the purposes of research reads. Whatever a grant or
+// the network's policy says, such a read is permitted only of a patient
+// enrolled in a trial its requester's organization sponsors, who has not
+// withdrawn and consented to the protocol version in force: a grant for
+// research is the patient's part, the trial's consent the other. Both codes
+// are held to it, since a rule on one alone is evaded by naming the other.
+var ResearchPurposes = []string{"HRESCH", "CLINTRCH"}
+
+// researchPermitted reports whether m may be decided on grants and policy
+// at all: yes unless it is a research read by someone other than the
+// patient, who is not a participant of a trial the requester's
+// organization sponsors.
+func researchPermitted(s Reader, requester Requester, m Access) (bool, error) {
+	if !slices.Contains(ResearchPurposes, m.Purpose) || requester.Account.Address == m.Patient {
+		return true, nil
+	}
+	if requester.Account.Kind != identity.Member {
+		return false, nil
+	}
+	_, ok, err := trials.ResearchParticipant(s, requester.Account.Org, m.Patient)
+	return ok, err
+}
 
 // Decision is the outcome for one item of an access.
 type Decision struct {
@@ -83,9 +111,17 @@ func (d Decider) Decide(s Reader, custodian string, requester Requester, m Acces
 	if err != nil {
 		return nil, err
 	}
+	research, err := researchPermitted(s, requester, m)
+	if err != nil {
+		return nil, err
+	}
 	in := &decideInput{s: s, policy: policy, custodian: custodian, patient: m.Patient, purpose: m.Purpose, requester: requester, now: now}
 	out := make([]Decision, len(m.Items))
 	for i, it := range m.Items {
+		if !research {
+			out[i] = Decision{Item: it, Basis: NotEnrolled}
+			continue
+		}
 		if out[i], err = d.decideItem(in, it); err != nil {
 			return nil, err
 		}

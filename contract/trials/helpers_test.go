@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/condition"
 	"github.com/careledger/careledger/contract/contracttest"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/trials"
@@ -23,6 +24,7 @@ const (
 	board   = "city-irb"
 	rival   = "rival-research"
 	payer   = "acme-health"
+	clinic  = "city-clinic"
 
 	sponsorAdmin = "sponsor-admin"
 	sponsorNode  = "sponsor-node"
@@ -30,6 +32,8 @@ const (
 	boardAdmin   = "board-admin"
 	rivalAdmin   = "rival-admin"
 	payerAdmin   = "payer-admin"
+	clinicNode   = "clinic-node"
+	clinicAdmin  = "clinic-admin"
 	alice        = "alice"
 	bob          = "bob"
 	carol        = "carol"
@@ -37,7 +41,7 @@ const (
 	trial = "NCT00000001"
 )
 
-var signerKeys = map[string]byte{sponsorAdmin: 1, sponsorNode: 2, researcher: 3, boardAdmin: 4, rivalAdmin: 5, payerAdmin: 6, alice: 7, bob: 8, carol: 9}
+var signerKeys = map[string]byte{sponsorAdmin: 1, sponsorNode: 2, researcher: 3, boardAdmin: 4, rivalAdmin: 5, payerAdmin: 6, alice: 7, bob: 8, carol: 9, clinicNode: 10, clinicAdmin: 11}
 
 func key(name string) tx.PubKey { return bytes.Repeat([]byte{signerKeys[name]}, tx.PubKeySize) }
 
@@ -59,12 +63,13 @@ var genesisTime = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
 
 func newChain(t testing.TB) *chain {
 	t.Helper()
-	ch := &chain{t: t, s: mapStore{}, c: trials.Describe(), height: 1}
+	ch := &chain{t: t, s: mapStore{}, c: trials.New(condition.NewEngine(16)).Describe(), height: 1}
 	g := identity.Genesis{Organizations: []identity.GenesisOrg{
 		{ID: sponsor, Name: "Acme Research", Type: identity.Research, Admins: []tx.PubKey{key(sponsorAdmin)}, Nodes: []tx.PubKey{key(sponsorNode)}},
 		{ID: board, Name: "City IRB", Type: identity.Research, Admins: []tx.PubKey{key(boardAdmin)}},
 		{ID: rival, Name: "Rival Research", Type: identity.Research, Admins: []tx.PubKey{key(rivalAdmin)}},
 		{ID: payer, Name: "Acme Health", Type: identity.Payer, Admins: []tx.PubKey{key(payerAdmin)}},
+		{ID: clinic, Name: "City Clinic", Type: identity.Provider, Admins: []tx.PubKey{key(clinicAdmin)}, Nodes: []tx.PubKey{key(clinicNode)}},
 	}}
 	if err := identity.InitGenesis(&contract.Context{Height: 1, Store: ch.s}, g); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/condition"
 	"github.com/careledger/careledger/contract/trials"
 	"github.com/careledger/careledger/tx"
 )
@@ -18,11 +19,14 @@ var sampleMsgs = []contract.Msg{
 	trials.Withdraw{Trial: trial, Participant: addr(alice)},
 	data("visit-1", 1, alice, bob),
 	trials.Report{Trial: trial, Result: commitment("results"), Outcomes: []string{"ae-rate", "hba1c-26w"}},
+	trials.Criteria{Trial: trial, Rule: rule},
+	trials.Contact{OptIn: true},
+	trials.MatchCount{Trial: trial, Revision: 1, Custodian: clinic, Matched: 3},
 }
 
 // TestSamplesDecode: every message type round-trips through its encoding.
 func TestSamplesDecode(t *testing.T) {
-	desc := trials.Describe()
+	desc := trials.New(condition.NewEngine(16)).Describe()
 	if len(sampleMsgs) != len(desc.Msgs) {
 		t.Fatalf("%d samples for %d message types", len(sampleMsgs), len(desc.Msgs))
 	}
@@ -44,7 +48,7 @@ func FuzzDecode(f *testing.F) {
 		f.Add(enc.Type, enc.Body)
 	}
 	f.Add(trials.TypeCommitData, []byte{1, 'a', 1, 'b'})
-	desc := trials.Describe()
+	desc := trials.New(condition.NewEngine(16)).Describe()
 	f.Fuzz(func(t *testing.T, typ uint64, body []byte) {
 		m, err := desc.Decode(typ, body)
 		if err != nil {

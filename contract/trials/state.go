@@ -20,6 +20,9 @@ import (
 //	T/p/TRIAL \0 PARTICIPANT    a participant's consent, enrollment and withdrawal
 //	T/d/TRIAL \0 DATASET        data commitment
 //	T/r/TRIAL \0 N              results report (N: 8 bytes, from 1)
+//	T/s/SPONSOR \0 PARTICIPANT  the sponsor's trials the participant enrolled in
+//
+// and recruitment's keys (recruit.go).
 func key(letter byte, trial string, rest ...byte) []byte {
 	k := append([]byte{'T', '/', letter, '/'}, trial...)
 	if rest != nil {
@@ -48,11 +51,14 @@ type Trial struct {
 	Versions uint64 `json:"versions"`
 	// Datasets counts data commitments; CaptureHeight is the height of the
 	// first (0 before any): outcomes changed after it are switched.
-	Datasets      uint64    `json:"datasets"`
-	CaptureHeight int64     `json:"capture_height,omitempty"`
-	Results       uint64    `json:"results"`
-	Height        int64     `json:"height"`
-	Time          time.Time `json:"time"`
+	Datasets      uint64 `json:"datasets"`
+	CaptureHeight int64  `json:"capture_height,omitempty"`
+	Results       uint64 `json:"results"`
+	// Criteria is the current eligibility criteria revision (0: none
+	// published).
+	Criteria uint64    `json:"criteria,omitempty"`
+	Height   int64     `json:"height"`
+	Time     time.Time `json:"time"`
 }
 
 // Version is one protocol version.

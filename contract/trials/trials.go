@@ -21,19 +21,33 @@
 // participant who wants their trial kept apart from their records may
 // register a key for this trial alone: registering a patient is open.
 //
-// trials imports contract, identity, tx and wire.
+// Recruitment (recruit.go) publishes eligibility rules, which custodians
+// evaluate off the chain (eligibility.go), patients' answers to being
+// contacted, and counts of matching patients per custodian.
+//
+// trials imports contract, condition, identity, tx and wire.
 package trials
 
 import (
 	"slices"
 
 	"github.com/careledger/careledger/contract"
+	"github.com/careledger/careledger/contract/condition"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/tx"
 )
 
+// Contract is the trials contract.
+type Contract struct {
+	// Engine checks eligibility rules (and evaluates them, at custodians).
+	Engine *condition.Engine
+}
+
+// New returns the contract, checking eligibility rules with engine.
+func New(engine *condition.Engine) *Contract { return &Contract{Engine: engine} }
+
 // Describe returns the trials contract's description.
-func Describe() contract.Contract {
+func (c *Contract) Describe() contract.Contract {
 	return contract.Contract{
 		Name: "trials",
 		Msgs: []contract.MsgSpec{
@@ -45,8 +59,11 @@ func Describe() contract.Contract {
 			contract.Message("trials/withdraw", readWithdraw, Withdraw.validate, withdraw),
 			contract.Message("trials/commit_data", readCommitData, CommitData.validate, commitData),
 			contract.Message("trials/report", readReport, Report.validate, report),
+			contract.Message("trials/criteria", readCriteria, c.validateCriteria, publishCriteria),
+			contract.Message("trials/contact", readContact, nil, contact),
+			contract.Message("trials/match_count", readMatchCount, MatchCount.validate, matchCount),
 		},
-		Events: eventSpecs(),
+		Events: append(eventSpecs(), recruitEventSpecs()...),
 	}
 }
 
@@ -227,6 +244,9 @@ func enroll(ctx *contract.Context, m Enroll) error {
 	}
 	p.EnrolledHeight = ctx.Height
 	if err := save(ctx.Store, participantKey(t.ID, m.Participant), p); err != nil {
+		return err
+	}
+	if err := indexEnrollment(ctx.Store, t, m.Participant); err != nil {
 		return err
 	}
 	ctx.Emit(participantEvent(EventEnrolled, t, m.Participant, uattr("version", t.InForce)))

@@ -72,6 +72,9 @@ function build(m) {
     case 101: return trialsWithdraw({ ...f, participant: hexb(f.participant) });
     case 102: return trialsCommitData({ ...f, root: hexb(f.root), participants: f.participants.map(hexb) });
     case 103: return trialsReport({ ...f, result: hexb(f.result) });
+    case 104: return trialsCriteria(f);
+    case 105: return trialsContact(f);
+    case 106: return trialsMatchCount(f);
     case 112: return schedulePublish(f);
     case 113: return scheduleOpenSlots(f);
     case 114: return scheduleBook(hexb(f.patient), f.slot_ref);

@@ -174,6 +174,8 @@ const claimsAuthorize = ({ claim, lines }) => ({ type: 86, body: [...raw(claim),
 const claimsAppeal = ({ claim, lines = [], reason, letter = new Uint8Array(32) }) =>
   ({ type: 87, body: [...raw(claim), ...list(lines, uvarint), ...str(reason), ...raw(letter)] });
 const claimsDecideAppeal = ({ claim, overturn, reason }) => ({ type: 88, body: [...raw(claim), ...bool(overturn), ...str(reason)] });
+const claimsRead = ({ reader, purpose, view, claims }) =>
+  ({ type: 89, body: [...raw(reader), ...str(purpose), ...str(view), ...list(claims, raw)] });
 // Trials message bodies. Roots and commitments are 32 bytes, addresses 20;
 // outcome lists sorted bytewise.
 const trialsRegister = (t) => ({ type: 96, body: [...str(t.trial), ...str(t.sponsor), ...str(t.board),
@@ -187,6 +189,9 @@ const trialsWithdraw = ({ trial, participant }) => ({ type: 101, body: [...str(t
 const trialsCommitData = (d) => ({ type: 102, body: [...str(d.trial), ...str(d.dataset), ...raw(d.root),
   ...uvarint(d.rows), ...uvarint(d.version), ...list(d.participants, raw)] });
 const trialsReport = ({ trial, result, outcomes }) => ({ type: 103, body: [...str(trial), ...raw(result), ...list(outcomes, str)] });
+const trialsCriteria = ({ trial, rule }) => ({ type: 104, body: [...str(trial), ...str(rule)] });
+const trialsContact = ({ opt_in }) => ({ type: 105, body: [...bool(opt_in)] });
+const trialsMatchCount = (m) => ({ type: 106, body: [...str(m.trial), ...uvarint(m.revision), ...str(m.custodian), ...uvarint(m.matched)] });
 
 // Scheduling, rewards and ledger message bodies. Times in Unix seconds,
 // amounts in minor units; a slot is { provider, schedule, start }.
@@ -215,5 +220,5 @@ const ledgerSend = ({ from = "", toOrg = "", toPatient = new Uint8Array(20), amo
   ({ type: 127, body: [...str(from), ...str(toOrg), ...raw(toPatient), ...uvarint(amount)] });
 
 export {
-  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, setDevice, commitCode, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, setTeam, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize, claimsAppeal, claimsDecideAppeal, trialsRegister, trialsAmend, trialsApprove, trialsConsent, trialsEnroll, trialsWithdraw, trialsCommitData, trialsReport, slotRef, schedulePublish, scheduleOpenSlots, scheduleBook, scheduleCancel, scheduleReschedule, scheduleMark, rewardsRule, rewardsCreate, rewardsAttest, rewardsClose, rewardsRedeem, ledgerSend,
+  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, setDevice, commitCode, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, setTeam, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize, claimsAppeal, claimsDecideAppeal, claimsRead, trialsRegister, trialsAmend, trialsApprove, trialsConsent, trialsEnroll, trialsWithdraw, trialsCommitData, trialsReport, trialsCriteria, trialsContact, trialsMatchCount, slotRef, schedulePublish, scheduleOpenSlots, scheduleBook, scheduleCancel, scheduleReschedule, scheduleMark, rewardsRule, rewardsCreate, rewardsAttest, rewardsClose, rewardsRedeem, ledgerSend,
 };
