@@ -46,6 +46,9 @@ var viewParams = map[string][]map[string]any{
 	// claims.go's views of the chain's decisions
 	"ClaimResponse":        {{"name": "patient", "type": "reference"}, {"name": "request", "type": "reference"}},
 	"ExplanationOfBenefit": {{"name": "patient", "type": "reference"}},
+	// research.go's views of the trials on the chain
+	"ResearchStudy":   {{"name": "_id", "type": "token"}, {"name": "status", "type": "token"}, {"name": "sponsor", "type": "reference"}},
+	"ResearchSubject": {{"name": "study", "type": "reference"}, {"name": "individual", "type": "reference"}, {"name": "patient", "type": "reference"}, {"name": "status", "type": "token"}},
 }
 
 // operationDefinitions are the canonical definitions of the operations,
