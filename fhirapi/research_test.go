@@ -102,10 +102,12 @@ func registration(t *testing.T, trial string, study *fhir.Resource) trials.Regis
 }
 
 type studyView struct {
-	ID        string `json:"id"`
-	Status    string `json:"status"`
-	Text      struct{ Div string }
-	Sponsor   struct{ Identifier struct{ System, Value string } }
+	ID      string `json:"id"`
+	Status  string `json:"status"`
+	Text    struct{ Div string }
+	Sponsor struct {
+		Identifier struct{ System, Value string }
+	}
 	Objective []struct {
 		Name string
 		Type struct{ Coding []struct{ Code string } }
