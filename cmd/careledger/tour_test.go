@@ -48,8 +48,8 @@ func TestTour(t *testing.T) {
 
 	var orgs []map[string]any
 	mustJSON(t, run(true, "query", "orgs", "--key", "admin"), &orgs)
-	if len(orgs) != 6 {
-		t.Fatalf("query orgs: %d organizations; want 6", len(orgs))
+	if len(orgs) != 7 {
+		t.Fatalf("query orgs: %d organizations; want 7", len(orgs))
 	}
 	var members []map[string]any
 	mustJSON(t, run(true, "query", "members", "--key", "admin", "mercy-hospital"), &members)
