@@ -118,12 +118,15 @@ func resourceCapability(typ string, levels map[string]*declared) map[string]any 
 		d.operations = append(slices.Clone(d.operations), own.operations...)
 	}
 	res := map[string]any{"type": typ}
-	// Conditional forms search: they are served where search is.
+	// Conditional forms search the records stored here: they are served
+	// where the fhir package searches the type (a view's own search, such
+	// as research.go's, does not serve them).
 	params := searchParamsOf(typ)
+	_, noRecords := fhir.ParseQuery(typ, url.Values{})
 	var interactions []map[string]any
 	for _, code := range d.codes {
 		switch {
-		case strings.HasPrefix(code, "conditional-") && params == nil:
+		case strings.HasPrefix(code, "conditional-") && (params == nil || noRecords != nil):
 		case code == "conditional-create":
 			res["conditionalCreate"] = true
 		case code == "conditional-update":

@@ -759,7 +759,7 @@ func (s *Server) registerStudy(w http.ResponseWriter, r *http.Request, who *iden
 // (a Patient held here, or an identifier of system urn:careledger:patient),
 // the enrollment is relayed and the answer is the participant's
 // ResearchSubject; the contract refuses it without consent to the version
-// in force. Without one, the ResearchSubject is stored as a record.
+// in force. Without one, it is refused.
 func (s *Server) enrollSubject(w http.ResponseWriter, r *http.Request, who *identity.Account) error {
 	res, err := s.body(r, "ResearchSubject")
 	if err != nil {
@@ -770,7 +770,9 @@ func (s *Server) enrollSubject(w http.ResponseWriter, r *http.Request, who *iden
 		return err
 	}
 	if signed == nil {
-		return s.createStored(w, r, who, res)
+		// Not stored as a record: the fhir package does not file a
+		// ResearchSubject under its patient, so it would be open to all.
+		return fhir.NewError(fhir.ErrUnprocessable, fhir.Issue{Diagnostics: "a ResearchSubject is an enrollment: post it with a signed trials/enroll message in extension " + SignedTxURL})
 	}
 	if r.Header.Get("If-None-Exist") != "" {
 		return fhir.NewError(fhir.ErrUnsupported, fhir.Issue{Diagnostics: "a signed message is not created conditionally"})

@@ -229,6 +229,8 @@ func TestResearchStudyAndSubject(t *testing.T) {
 		"individual", obj("identifier", obj("system", "urn:careledger:patient", "value", addr(rn.bob).String())))
 	status, body = rn.fhir(rn.researcher, "POST", "ResearchSubject", rn.signed(rn.researcher, bobSubject, trials.Enroll{Trial: "example", Participant: addr(rn.bob)}))
 	wantOutcome(t, "Bob without consent", status, body, http.StatusForbidden, "forbidden")
+	status, body = rn.fhir(rn.researcher, "POST", "ResearchSubject", bobSubject)
+	wantOutcome(t, "a ResearchSubject without a signed enrollment", status, body, http.StatusUnprocessableEntity, "business-rule")
 
 	// Who sees Alice's participation: she, the sponsor and the board; not Bob.
 	for _, who := range []ed25519.PrivKey{rn.alice, rn.researcher, rn.board} {

@@ -33,13 +33,6 @@ func demoTrialNode(t *testing.T) (*nodetest.Node, keys.Dir, []demo.Account) {
 	return n, dir, people
 }
 
-// landed waits until the view sign-in chose is drawn, so that a route
-// opened next is not overtaken by it.
-func (p *page) landed() {
-	p.b.t.Helper()
-	p.waitFor("the landing view", `location.hash !== "#/" && document.getElementById("main").dataset.route === location.hash`)
-}
-
 // TestDemoTrial: the demo registers a trial whose ethics board approved an
 // amendment after data capture began, with Alice and Bob enrolled (Bob not
 // yet consenting to version 2), a dataset committed and results reported;
@@ -137,7 +130,6 @@ func TestResearchViews(t *testing.T) {
 	}
 	chair := b.person("board chair")
 	chair.signInWithFile(demo.BoardChair, dir.Path(demo.BoardChair), "")
-	chair.landed()
 	chair.goTo("#/research")
 	if p := rowsOf(chair, "#board-pending"); len(p) != 1 || !strings.Contains(p[0], demo.Trial+" 3") {
 		chair.fail("awaiting approval", fmt.Errorf("%q; want version 3", p))
@@ -152,7 +144,6 @@ func TestResearchViews(t *testing.T) {
 	// Bob consents again, then withdraws.
 	bob := b.person("bob")
 	bob.signInWithFile("patient-bob", dir.Path("patient-bob"), "")
-	bob.landed()
 	bob.goTo("#/research")
 	if r := rowsOf(bob, "#my-trials-body"); len(r) != 1 || !strings.Contains(r[0], "consent again before your data is captured") {
 		t.Fatalf("Bob's trials: %q; want the demo trial, to consent again", r)
@@ -171,7 +162,6 @@ func TestResearchViews(t *testing.T) {
 	// Carol consents from the trials open to consent.
 	carol := b.person("carol")
 	carol.signInWithFile("patient-carol", dir.Path("patient-carol"), "")
-	carol.landed()
 	carol.goTo("#/research")
 	if r := rowsOf(carol, "#open-trials-body"); len(r) != 1 || !strings.Contains(r[0], demo.Trial) {
 		t.Fatalf("trials open to Carol: %q; want the demo trial", r)

@@ -51,7 +51,7 @@ async function landing(a, s) {
 
 async function route() {
   leave?.abort();
-  leave = new AbortController();
+  const current = (leave = new AbortController());
   const [name, query] = location.hash.replace(/^#\/?/, "").split("?");
   const v = views[name] ?? views[""];
   const params = new URLSearchParams(query ?? "");
@@ -61,17 +61,22 @@ async function route() {
     else a.removeAttribute("aria-current");
   }
   const heading = h("h2", { id: "view-title", tabindex: "-1", text: v.title });
-  main.replaceChildren(heading);
+  // Each view draws into a box of its own: a route left before its view
+  // finished drawing (the landing view, overtaken by a link) then draws
+  // into a box no longer on the page, never beside the next view.
+  const box = h("div", { class: "view" });
+  main.replaceChildren(heading, box);
   if (!v.open && !session) {
-    main.append(h("p", {}, "Sign in first: ", h("a", { href: "#/" + (params.size ? "?" + params : ""), text: "choose or create a key" }), "."));
+    box.append(h("p", {}, "Sign in first: ", h("a", { href: "#/" + (params.size ? "?" + params : ""), text: "choose or create a key" }), "."));
     sessionStorage.setItem("after", location.hash);
   } else {
     try {
-      await v.render({ main, session, params, signal: leave.signal, signIn });
+      await v.render({ main: box, session, params, signal: current.signal, signIn });
     } catch (e) {
-      main.append(h("p", { class: "error", role: "alert", text: e.message }));
+      box.append(h("p", { class: "error", role: "alert", text: e.message }));
     }
   }
+  if (current !== leave) return; // overtaken: the newer route marks the page drawn
   if (document.activeElement === document.body || !main.contains(document.activeElement)) heading.focus({ preventScroll: true });
   main.dataset.route = location.hash; // drawn (the browser tests wait for it)
 }
