@@ -90,7 +90,8 @@ func TestDemoTrial(t *testing.T) {
 // outcome-switching report; after an amendment, the ethics board's chair
 // sees it awaiting approval and approves it, signed in the browser; Bob
 // consents again to the version now in force and then withdraws; Carol
-// consents to the trial from the list of trials open to consent.
+// consents to the trial from the list of trials open to consent, and the
+// researcher enrolls her from the sponsor's view.
 func TestResearchViews(t *testing.T) {
 	chromiumPath(t)
 	n, dir, _ := demoTrialNode(t)
@@ -168,4 +169,16 @@ func TestResearchViews(t *testing.T) {
 	}
 	carol.click("#open-trials-body button.consent")
 	carol.waitFor("the consent", `document.querySelector("#my-trials-body")?.innerText.includes("consented, not yet enrolled")`)
+
+	// The researcher enrolls her from the sponsor's view.
+	sponsor.goTo("#/research?trial=" + demo.Trial)
+	if e := rowsOf(sponsor, "#trial-enrollment"); len(e) != 3 || strings.Count(strings.Join(e, "\n"), "pending-on-study") != 1 {
+		t.Fatalf("the enrollment after Carol's consent: %q; want her pending", e)
+	}
+	sponsor.click("#trial-enrollment button.enroll")
+	sponsor.waitFor("the enrollment", `document.querySelector("#trial-enrollment") && !document.querySelector("#trial-enrollment button.enroll") && !document.querySelector("#trial-enrollment").innerText.includes("pending-on-study")`)
+	status, body, err = n.Client.FHIR(ctx, client.FHIRRequest{Method: "GET", Path: "ResearchSubject?status=on-study&study=" + demo.Trial, Token: n.Token(t, researcher)})
+	if err != nil || status != 200 || strings.Count(string(body), `"status":"on-study"`) != 2 {
+		t.Errorf("after the enrollment in the browser: %d %v %s; want Alice and Carol on study", status, err, body)
+	}
 }

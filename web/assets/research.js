@@ -1,12 +1,13 @@
 // The clinical trials view (#/research). For a member: the trials their
-// organization sponsors (versions and approvals, enrollment, data
-// commitments, the outcome-switching report) and those it oversees as an
+// organization sponsors (versions and approvals, enrollment, with a
+// consented participant enrolled here, data commitments, the
+// outcome-switching report) and those it oversees as an
 // ethics board (versions awaiting its approval, approved here with the key
 // in this browser). For a patient: the trials they take part in, the
 // version in force, consent, re-consent and withdrawal signed with their
 // own key, and the trials open to consent. Trials come from the FHIR API's
 // ResearchStudy and ResearchSubject; versions and the report from /v1.
-import { trialsApprove, trialsConsent, trialsWithdraw } from "./tx.js";
+import { trialsApprove, trialsConsent, trialsEnroll, trialsWithdraw } from "./tx.js";
 import { fromHex } from "./proof.js";
 import { act, h, mark, save, say, section, short, table } from "./ui.js";
 
@@ -57,11 +58,22 @@ async function trialSection(session, study) {
   const versionRows = versions.map((v) => [String(v.number), outcomes(v.primary), outcomes(v.secondary),
     h("code", { title: v.protocol, text: short(v.protocol) }), String(v.proposed_height),
     v.approved_height ? mark(true, `approved at block ${v.approved_height}`, "") : h("span", { class: "pending", text: "awaiting the ethics board" })]);
+  const roles = session.account.roles ?? [];
+  const mayEnroll = roles.includes("researcher") || roles.includes("admin");
   const subjectRows = subjects.map((s) => {
     const reconsent = ext(s, "urn:careledger:reconsent-needed")?.valueBoolean;
-    return [h("code", { title: s.individual.identifier.value, text: short(s.individual.identifier.value) }), s.status,
+    const who = s.individual.identifier.value;
+    const enroll = s.status === "pending-on-study" && !reconsent && mayEnroll
+      ? h("button", { type: "button", class: "enroll", "data-participant": who, "aria-label": `Enroll ${short(who)}`, text: "Enroll",
+        onclick: (ev) => act(ev.currentTarget, async () => {
+          await session.send(trialsEnroll({ trial: id, participant: fromHex(who) }));
+          say(`Participant ${short(who)} enrolled.`);
+          redraw();
+        }) })
+      : "";
+    return [h("code", { title: who, text: short(who) }), s.status,
       String(ext(s, "urn:careledger:consented-version")?.valueUnsignedInt ?? 0),
-      s.status === "withdrawn" ? "" : mark(!reconsent, "consented to the version in force", "re-consent needed: no data captured")];
+      s.status === "withdrawn" ? "" : mark(!reconsent, "consented to the version in force", "re-consent needed: no data captured"), enroll];
   });
   return section(`Trial ${id}`, "trial",
     h("dl", { class: "facts" },
@@ -73,7 +85,7 @@ async function trialSection(session, study) {
     h("h4", { text: "Protocol versions and approvals" }),
     h("div", { id: "trial-versions" }, table("Protocol versions", ["Version", "Primary outcomes", "Secondary outcomes", "Protocol (SHA-256)", "Proposed at block", "Approval"], versionRows)),
     h("h4", { text: "Enrollment" }),
-    h("div", { id: "trial-enrollment" }, table("Participants", ["Participant", "Status", "Consented to version", "Consent"], subjectRows)),
+    h("div", { id: "trial-enrollment" }, table("Participants", ["Participant", "Status", "Consented to version", "Consent", "Enroll"], subjectRows)),
     h("h4", { text: "Data commitments" }),
     h("p", { class: "hint", text: "Each dataset's RFC 6962 root, checked offline with careledger verify dataset." }),
     h("div", { id: "trial-datasets" }, table("Data commitments", ["Dataset", "Root", "Rows", "Captured under version", "Participants", "Block"], data)),
