@@ -118,6 +118,7 @@ func TestResearchViews(t *testing.T) {
 		!strings.Contains(r, "Not pre-specified: fasting-glucose-26w") {
 		t.Errorf("the report: %q; want weight demoted after capture and fasting glucose not pre-specified", r)
 	}
+	eval[bool](sponsor, "clear the status line", `(document.getElementById("status").replaceChildren(), true)`)
 	sponsor.checkPage(shots, "research-sponsor")
 
 	// Version 3, proposed by the sponsor, awaits the board.
@@ -135,6 +136,7 @@ func TestResearchViews(t *testing.T) {
 	if p := rowsOf(chair, "#board-pending"); len(p) != 1 || !strings.Contains(p[0], demo.Trial+" 3") {
 		chair.fail("awaiting approval", fmt.Errorf("%q; want version 3", p))
 	}
+	eval[bool](chair, "clear the status line", `(document.getElementById("status").replaceChildren(), true)`)
 	chair.checkPage(shots, "research-board")
 	chair.click("#board-pending button.approve")
 	chair.waitFor("the approval", `document.querySelector("#board-pending")?.innerText.includes("none") && document.querySelector("#board-approved")?.innerText.includes("bmi-26w")`)
@@ -149,6 +151,7 @@ func TestResearchViews(t *testing.T) {
 	if r := rowsOf(bob, "#my-trials-body"); len(r) != 1 || !strings.Contains(r[0], "consent again before your data is captured") {
 		t.Fatalf("Bob's trials: %q; want the demo trial, to consent again", r)
 	}
+	eval[bool](bob, "clear the status line", `(document.getElementById("status").replaceChildren(), true)`)
 	bob.checkPage(shots, "research-participant")
 	bob.click("#my-trials-body button.consent")
 	bob.waitFor("the consent", `document.querySelector("#my-trials-body")?.innerText.includes("your consent covers it")`)
