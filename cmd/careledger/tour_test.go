@@ -192,6 +192,7 @@ func TestTour(t *testing.T) {
 	// Who saw what, verified offline.
 	dir := t.TempDir()
 	genesis := filepath.Join(home, "config", "genesis.json")
+	tourTrial(t, run, genesis)
 	report := run(true, "audit", "disclosures", "--key", "patient-alice", "--all", alice)
 	if err := os.WriteFile(filepath.Join(dir, "report.json"), []byte(report), 0o600); err != nil {
 		t.Fatal(err)
