@@ -33,6 +33,7 @@ var Others = []node.Org{
 	{ID: "corner-pharmacy", Name: "Corner Pharmacy", Type: identity.Pharma},
 	{ID: "acme-pharma", Name: "Acme Pharma", Type: identity.Pharma},
 	{ID: "north-wholesale", Name: "North Wholesale Drug", Type: identity.Pharma},
+	{ID: Sponsor, Name: "Acme Research", Type: identity.Research},
 }
 
 // InitOptions returns the options that create the demo network's home.
@@ -57,6 +58,8 @@ var People = []Person{
 	{Key: "pharmacist", Org: "corner-pharmacy", Role: identity.Pharmacist},
 	{Key: "auditor", Org: "mercy-hospital", Role: identity.Auditor},
 	{Key: Biller, Org: "mercy-hospital", Role: identity.ClaimsAgent},
+	{Key: Researcher, Org: Sponsor, Role: identity.Researcher},
+	{Key: BoardChair, Org: Board, Role: identity.Auditor},
 	{Key: "patient-alice"},
 	{Key: "patient-bob"},
 	{Key: "patient-carol"},
@@ -130,6 +133,9 @@ func Seed(ctx context.Context, c *client.Client, dir keys.Dir) ([]Account, error
 		return nil, err
 	}
 	if err := seedSchedules(ctx, c, dir, time.Now()); err != nil {
+		return nil, err
+	}
+	if err := seedTrials(ctx, c, dir, out); err != nil {
 		return nil, err
 	}
 	return out, nil

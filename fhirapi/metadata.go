@@ -50,6 +50,9 @@ var viewParams = map[string][]map[string]any{
 	"Schedule":    {{"name": "actor", "type": "reference"}, {"name": "service-category", "type": "token"}},
 	"Slot":        {{"name": "schedule", "type": "reference"}, {"name": "start", "type": "date"}, {"name": "status", "type": "token"}, {"name": "service-category", "type": "token"}},
 	"Appointment": {{"name": "patient", "type": "reference"}, {"name": "actor", "type": "reference"}, {"name": "date", "type": "date"}, {"name": "status", "type": "token"}, {"name": "service-category", "type": "token"}},
+	// research.go's views of the trials on the chain
+	"ResearchStudy":   {{"name": "_id", "type": "token"}, {"name": "status", "type": "token"}, {"name": "sponsor", "type": "reference"}},
+	"ResearchSubject": {{"name": "study", "type": "reference"}, {"name": "individual", "type": "reference"}, {"name": "patient", "type": "reference"}, {"name": "status", "type": "token"}},
 }
 
 // operationDefinitions are the canonical definitions of the operations,
@@ -119,12 +122,15 @@ func resourceCapability(typ string, levels map[string]*declared) map[string]any 
 		d.operations = append(slices.Clone(d.operations), own.operations...)
 	}
 	res := map[string]any{"type": typ}
-	// Conditional forms search: they are served where search is.
+	// Conditional forms search the records stored here: they are served
+	// where the fhir package searches the type (a view's own search, such
+	// as research.go's, does not serve them).
 	params := searchParamsOf(typ)
+	_, noRecords := fhir.ParseQuery(typ, url.Values{})
 	var interactions []map[string]any
 	for _, code := range d.codes {
 		switch {
-		case strings.HasPrefix(code, "conditional-") && params == nil:
+		case strings.HasPrefix(code, "conditional-") && (params == nil || noRecords != nil):
 		case code == "conditional-create":
 			res["conditionalCreate"] = true
 		case code == "conditional-update":

@@ -41,6 +41,7 @@ func TestDemoViews(t *testing.T) {
 		{"auditor", "auditor", "#/auditor", "#health dl"},
 		{"explorer", "auditor", "#/explorer", "#blocks table"},
 		{"pharmacy", "pharmacist", "#/pharmacy?id=https://id.gs1.org/01/" + demo.ProductGTIN + "/21/PK0001", "#verdict"},
+		{"research", demo.Researcher, "#/research", "#trial-report"},
 	} {
 		p := b.person(c.key)
 		p.signInWithFile(c.key, dir.Path(c.key), "")

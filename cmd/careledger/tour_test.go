@@ -51,8 +51,8 @@ func TestTour(t *testing.T) {
 
 	var orgs []map[string]any
 	mustJSON(t, run(true, "query", "orgs", "--key", "admin"), &orgs)
-	if len(orgs) != 6 {
-		t.Fatalf("query orgs: %d organizations; want 6", len(orgs))
+	if len(orgs) != 7 {
+		t.Fatalf("query orgs: %d organizations; want 7", len(orgs))
 	}
 	var members []map[string]any
 	mustJSON(t, run(true, "query", "members", "--key", "admin", "mercy-hospital"), &members)
@@ -195,6 +195,7 @@ func TestTour(t *testing.T) {
 	// Who saw what, verified offline.
 	dir := t.TempDir()
 	genesis := filepath.Join(home, "config", "genesis.json")
+	tourTrial(t, run, genesis)
 	report := run(true, "audit", "disclosures", "--key", "patient-alice", "--all", alice)
 	if err := os.WriteFile(filepath.Join(dir, "report.json"), []byte(report), 0o600); err != nil {
 		t.Fatal(err)

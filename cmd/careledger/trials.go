@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"flag"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/careledger/careledger/contract/trials"
 	"github.com/careledger/careledger/dataset"
 	"github.com/careledger/careledger/fhir"
+	"github.com/careledger/careledger/fhirapi"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -53,7 +55,10 @@ func trialsCommands() []txCommand {
 			},
 			msgs: func(context.Context, *client.Client, ed25519.PrivKey, *flag.FlagSet) ([]tx.Msg, error) {
 				var m trials.Register
-				err := commitFiles(fileCommit{*f.study, &m.Study}, fileCommit{*f.protocol, &m.Protocol}, fileCommit{*f.sap, &m.SAP})
+				err := commitFiles(fileCommit{*f.protocol, &m.Protocol}, fileCommit{*f.sap, &m.SAP})
+				if err == nil {
+					m.Study, err = studyCommitment(*f.study, *f.trial)
+				}
 				m.Trial, m.Sponsor, m.Board = *f.trial, *f.sponsor, *f.board
 				m.Primary, m.Secondary = outcomeList(*f.primary), outcomeList(*f.secondary)
 				return msgs(m), err
@@ -121,6 +126,25 @@ func trialsCommands() []txCommand {
 				return msgs(m), err
 			}},
 	}
+}
+
+// studyCommitment returns the commitment to the ResearchStudy in file as
+// POST /fhir/ResearchStudy checks it (fhirapi.StudyCommitment: its canonical
+// JSON with id the trial's), so that the sponsor's node can keep the
+// document of a trial registered here.
+func studyCommitment(path, trial string) ([32]byte, error) {
+	if path == "" {
+		return [32]byte{}, usageError("--study is missing (see -h)")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	r, err := fhir.Parse(b)
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return fhirapi.StudyCommitment(r, trial)
 }
 
 // outcomeList splits a comma-separated list into its canonical order:

@@ -1,6 +1,6 @@
 // The portal's shell: the keys in this browser, sign-in, and the views,
 // one per hash route (#/patient, #/clinician, #/pharmacy, #/officer,
-// #/payer, #/auditor, #/explorer, #/recovery).
+// #/payer, #/auditor, #/explorer, #/recovery, #/research).
 import * as keys from "./keys.js";
 import { Session, submit } from "./api.js";
 import { registerPatient } from "./tx.js";
@@ -9,6 +9,7 @@ import { patientView } from "./patient.js";
 import { clinicianView } from "./clinician.js";
 import { pharmacyView } from "./pharmacy.js";
 import { payerView } from "./payer.js";
+import { researchView } from "./research.js";
 import { auditorView, explorerView, officerView } from "./chain.js";
 import { recoveryView } from "./recovery.js";
 
@@ -23,6 +24,7 @@ const views = {
   clinician: { title: "Clinician", render: clinicianView },
   pharmacy: { title: "Pharmacy and trading partners", render: pharmacyView },
   payer: { title: "Payer", render: payerView },
+  research: { title: "Clinical trials", render: researchView },
   officer: { title: "Privacy officer", render: officerView },
   auditor: { title: "Auditor", render: auditorView },
   explorer: { title: "Explorer", render: explorerView },
@@ -31,7 +33,8 @@ const views = {
 
 // landing picks the view for a signed-in account: by role, then, for
 // other members of pharma and regulator organizations, the pharmacy view,
-// and for those of payer organizations, the payer view.
+// for those of payer organizations, the payer view, and for those of
+// research organizations, the trials view.
 async function landing(a, s) {
   if (a.kind === "patient") return "patient";
   const r = a.roles ?? [];
@@ -42,6 +45,7 @@ async function landing(a, s) {
   const org = a.org ? await s.get(`/v1/orgs/${encodeURIComponent(a.org)}`).catch(() => null) : null;
   if (org?.type === "pharma" || org?.type === "regulator") return "pharmacy";
   if (org?.type === "payer") return "payer";
+  if (org?.type === "research") return "research";
   return "explorer";
 }
 
