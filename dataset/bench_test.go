@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/careledger/careledger/dataset"
 )
@@ -88,4 +89,48 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkAgainstSHA256 alternates, within each iteration, the baseline
+// (one SHA-256 pass over the file) with committing and with verifying it,
+// so that the three see the same machine even when neighbours come and go;
+// it reports each one's mean time and the ratios to the baseline.
+func BenchmarkAgainstSHA256(b *testing.B) {
+	for _, bf := range benchFiles {
+		b.Run(bf.name, func(b *testing.B) {
+			f := benchFile(b, bf.row)
+			root, rows, _ := dataset.Root(bytes.NewReader(f))
+			var plain, commit, verify time.Duration
+			timed := func(sum *time.Duration, op func()) {
+				start := time.Now()
+				op()
+				*sum += time.Since(start)
+			}
+			for b.Loop() {
+				timed(&plain, func() { sha256.Sum256(f) })
+				timed(&commit, func() {
+					if _, _, err := dataset.Root(bytes.NewReader(f)); err != nil {
+						b.Fatal(err)
+					}
+				})
+				timed(&verify, func() {
+					hs, err := dataset.LeafHashes(bytes.NewReader(f))
+					if err != nil {
+						b.Fatal(err)
+					}
+					if res, err := dataset.Compare(hs, root, rows, nil); err != nil || !res.Match {
+						b.Fatal("no match")
+					}
+				})
+			}
+			n := float64(b.N)
+			b.ReportMetric(plain.Seconds()*1e3/n, "sha256-ms")
+			b.ReportMetric(commit.Seconds()*1e3/n, "commit-ms")
+			b.ReportMetric(verify.Seconds()*1e3/n, "verify-ms")
+			b.ReportMetric(commit.Seconds()/plain.Seconds(), "commit/sha256")
+			b.ReportMetric(verify.Seconds()/plain.Seconds(), "verify/sha256")
+			b.ReportMetric(benchRows*n/commit.Seconds(), "commit-rows/s")
+			b.ReportMetric(benchRows*n/verify.Seconds(), "verify-rows/s")
+		})
+	}
 }

@@ -80,15 +80,19 @@ func Rows(r io.Reader, fn func(i uint64, row []byte) error) (uint64, error) {
 
 // LeafHashes returns the leaf hash of every row of r, hashed on every core.
 func LeafHashes(r io.Reader) ([][]byte, error) {
-	var hs [][]byte
-	_, err := hashRows(r, false, func(c *chunk) {
-		for i := range c.rows {
-			hs = append(hs, c.leaves[i*sha256.Size:(i+1)*sha256.Size:(i+1)*sha256.Size])
-		}
-		c.leaves = nil // kept by hs
+	var chunks [][]byte // each chunk's leaf hashes, back to back
+	n, err := hashRows(r, false, func(c *chunk) {
+		chunks = append(chunks, c.leaves)
+		c.leaves = nil // kept
 	})
-	if err != nil {
+	if err != nil || n == 0 {
 		return nil, err
+	}
+	hs := make([][]byte, 0, n)
+	for _, leaves := range chunks {
+		for i := 0; i < len(leaves); i += sha256.Size {
+			hs = append(hs, leaves[i:i+sha256.Size:i+sha256.Size])
+		}
 	}
 	return hs, nil
 }

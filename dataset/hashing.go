@@ -3,6 +3,8 @@ package dataset
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding"
+	"encoding/binary"
 	"fmt"
 	"hash"
 	"io"
@@ -38,33 +40,76 @@ const leavesPerTask = 1 << 16
 const smallRow = 1024
 
 // treeHasher hashes leaves and inner nodes as rfc6962.DefaultHasher does,
-// into the caller's memory, with scratch buffers and a SHA-256 state it
-// reuses. One per goroutine.
+// into the caller's memory, with one SHA-256 state it reuses. One per
+// goroutine.
+//
+// It pads each message itself (FIPS 180-4: 0x80, zeros, the length in
+// bits) and reads the digest from the state after the padded blocks, which
+// spares the standard library's per-call buffering and padding: a third of
+// the cost of a 65-byte inner node.
 type treeHasher struct {
-	leaf [1 + smallRow]byte
-	node [1 + 2*sha256.Size]byte
-	h    hash.Hash
+	leaf  [1 + smallRow + 2*sha256.BlockSize]byte // prefix, row, padding
+	node  [2 * sha256.BlockSize]byte              // prefix, children, padding
+	d     hash.Hash
+	state encoding.BinaryAppender // d, whose marshaled state holds the digest
+	buf   []byte
 }
 
+// stateDigest is where the digest sits in the marshaled state of a
+// SHA-256 hash.Hash: after its 4-byte magic.
+const stateDigest = 4
+
 func newTreeHasher() *treeHasher {
-	t := &treeHasher{h: sha256.New()}
+	t := &treeHasher{d: sha256.New(), buf: make([]byte, 0, 128)}
 	t.leaf[0] = rfc6962.RFC6962LeafHashPrefix
 	t.node[0] = rfc6962.RFC6962NodeHashPrefix
+	pad(t.node[:], 1+2*sha256.Size)
+	if st, ok := t.d.(encoding.BinaryAppender); ok {
+		t.state = st
+		var got [sha256.Size]byte
+		t.sumPadded(got[:], t.node[:])
+		if want := sha256.Sum256(t.node[:1+2*sha256.Size]); got != want {
+			t.state = nil // another layout: the standard calls instead
+		}
+	}
 	return t
+}
+
+// pad writes the SHA-256 padding of an n-byte message at the start of
+// b into b, and returns the padded length.
+func pad(b []byte, n int) int {
+	total := (n + 8 + sha256.BlockSize) &^ (sha256.BlockSize - 1)
+	b[n] = 0x80
+	clear(b[n+1 : total-8])
+	binary.BigEndian.PutUint64(b[total-8:total], uint64(n)*8)
+	return total
+}
+
+// sumPadded writes into dst[:32] the SHA-256 digest of the message that
+// padded holds with its padding.
+func (t *treeHasher) sumPadded(dst, padded []byte) {
+	t.d.Reset()
+	t.d.Write(padded)
+	t.buf, _ = t.state.AppendBinary(t.buf[:0])
+	copy(dst, t.buf[stateDigest:stateDigest+sha256.Size])
 }
 
 // hashLeaf writes the leaf hash of row into dst[:32].
 func (t *treeHasher) hashLeaf(dst, row []byte) {
-	if len(row) <= smallRow {
-		n := copy(t.leaf[1:], row)
-		sum := sha256.Sum256(t.leaf[:1+n])
+	switch {
+	case len(row) <= smallRow && t.state != nil:
+		n := 1 + copy(t.leaf[1:], row)
+		t.sumPadded(dst, t.leaf[:pad(t.leaf[:], n)])
+	case len(row) <= smallRow:
+		n := 1 + copy(t.leaf[1:], row)
+		sum := sha256.Sum256(t.leaf[:n])
 		copy(dst, sum[:])
-		return
+	default:
+		t.d.Reset()
+		t.d.Write(t.leaf[:1])
+		t.d.Write(row)
+		t.d.Sum(dst[:0:sha256.Size])
 	}
-	t.h.Reset()
-	t.h.Write(t.leaf[:1])
-	t.h.Write(row)
-	t.h.Sum(dst[:0:sha256.Size])
 }
 
 // hashChildren writes the hash of the node over left and right into
@@ -72,7 +117,11 @@ func (t *treeHasher) hashLeaf(dst, row []byte) {
 func (t *treeHasher) hashChildren(dst, left, right []byte) {
 	copy(t.node[1:], left[:sha256.Size])
 	copy(t.node[1+sha256.Size:], right[:sha256.Size])
-	sum := sha256.Sum256(t.node[:])
+	if t.state != nil {
+		t.sumPadded(dst, t.node[:])
+		return
+	}
+	sum := sha256.Sum256(t.node[:1+2*sha256.Size])
 	copy(dst, sum[:])
 }
 
