@@ -648,7 +648,8 @@ func (c *clock) take(h [32]byte) (time.Time, bool) {
 // startCareLedger runs a CareLedger node and loads it with patient
 // registrations, each from a new key: signed, so every one costs a
 // signature verification, and writing an account, a key index entry and a
-// sequence number.
+// sequence number. Another load (Claims, Bookings) is prepared on the node
+// first (workload.go); the blocks of its preparation are not passed on.
 func startCareLedger(ctx context.Context, home, load string) (*system, error) {
 	n, err := node.Open(home)
 	if err != nil {

@@ -269,6 +269,9 @@ func readChunks(r io.Reader, free chan *chunk, dispatch func(*chunk)) (uint64, e
 		if unended := len(c.data) - bytes.LastIndexByte(c.data, '\n') - 1; unended > MaxRow {
 			return rows, fmt.Errorf("row %d is longer than %d bytes", rows+uint64(bytes.Count(c.data, []byte{'\n'})), MaxRow)
 		}
+		if cut == 0 && eof { // nothing after the last row
+			break
+		}
 		if cut == 0 { // the buffer holds the start of one long row: grow it
 			c.data = append(make([]byte, 0, min(2*cap(c.data), MaxRow+1)), c.data...)
 			continue
