@@ -88,6 +88,10 @@ type Options struct {
 	// they show that the harness works, not how fast the node is. Default
 	// 0: phases of Duration.
 	Txs int
+	// Workload is what CareLedger is loaded with: Registrations (the
+	// default), Claims or Bookings (workload.go), with one validator in
+	// this process. The baseline is the same whatever the workload.
+	Workload string
 	// Deadline bounds a phase of Txs transactions; those not committed by
 	// then count as lost. Default 1 minute; unused without Txs.
 	Deadline time.Duration
@@ -116,11 +120,16 @@ func (o *Options) ensureDefaults() {
 	if o.Deadline == 0 {
 		o.Deadline = time.Minute
 	}
+	if o.Workload == "" {
+		o.Workload = Registrations
+	}
 }
 
 // Result is one system's figures.
 type Result struct {
 	System string `json:"system"`
+	// Workload is what the system was loaded with; kvstore's is its own.
+	Workload string `json:"workload,omitempty"`
 	// PeakTxPerSec is the committed rate when saturated.
 	PeakTxPerSec float64 `json:"peak_tx_per_sec"`
 	// HalfTxPerSec is the committed rate when paced at half the peak, and
@@ -148,6 +157,10 @@ type Result struct {
 	// Processes), on Linux; a figure that a busy neighbour on the machine
 	// moves less than the rate.
 	CPUPerTx time.Duration `json:"cpu_per_tx_ns,omitempty"`
+	// Booked counts the slots booked, in the bookings workload (every other
+	// booking committed was refused: Failed); no slot was booked twice, or
+	// the run fails.
+	Booked int `json:"booked,omitempty"`
 }
 
 // Report is a whole run.
@@ -194,7 +207,10 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		defer os.RemoveAll(dir)
 		o.Dir = dir
 	}
-	kv, cl := inProcess(startKVStore), inProcess(startCareLedger)
+	if o.Workload != Registrations && (o.Processes || o.Validators != 1) {
+		return r, fmt.Errorf("the %s workload runs on one validator in this process", o.Workload)
+	}
+	kv, cl := inProcess(startKVStore), inProcess(func(home string) (*system, error) { return startCareLedger(ctx, home, o.Workload) })
 	if o.Processes {
 		kv, cl = kvstoreProcs, careledgerProcs
 	}
@@ -224,6 +240,10 @@ type system struct {
 	// whether each applied.
 	committed <-chan block
 	stop      func() error
+	// check, if set, reports a broken invariant once the phases are done.
+	check func() error
+	// booked, if set, counts the slots booked.
+	booked func() int
 }
 
 type block struct {
@@ -277,6 +297,9 @@ func inProcess(start starter) network {
 
 func measure(ctx context.Context, o Options, name string, start network) (Result, error) {
 	res := Result{System: name}
+	if name == "careledger" {
+		res.Workload = o.Workload
+	}
 	homes, err := initHomes(filepath.Join(o.Dir, name), o)
 	if err != nil {
 		return res, err
@@ -335,6 +358,14 @@ func measure(ctx context.Context, o Options, name string, start network) (Result
 	res.Failed += half.failed
 	res.Lost += half.lost
 	fmt.Fprintf(o.Log, "%s: %.0f tx/s, p50 %s, p99 %s\n", name, half.rate, half.p50, half.p99)
+	if sys.check != nil {
+		if err := sys.check(); err != nil {
+			return res, err
+		}
+	}
+	if sys.booked != nil {
+		res.Booked = sys.booked()
+	}
 	return res, nil
 }
 
@@ -352,7 +383,11 @@ func initHomes(dir string, o Options) ([]string, error) {
 		if o.Processes {
 			c.HTTPAddr = fmt.Sprintf("127.0.0.1:%d", port+1)
 		}
-		return []string{dir}, node.Init(dir, node.InitOptions{Config: c})
+		init := node.InitOptions{Config: c}
+		if o.Workload == Claims {
+			init.Others = []node.Org{benchPayer}
+		}
+		return []string{dir}, node.Init(dir, init)
 	}
 	homes, err := node.Testnet(dir, node.TestnetOptions{Validators: o.Validators, P2PBasePort: port, HTTPBasePort: port + o.Validators, Config: c})
 	if err != nil || o.Processes {
@@ -613,13 +648,16 @@ func (c *clock) take(h [32]byte) (time.Time, bool) {
 // startCareLedger runs a CareLedger node and loads it with patient
 // registrations, each from a new key: signed, so every one costs a
 // signature verification, and writing an account, a key index entry and a
-// sequence number.
-func startCareLedger(home string) (*system, error) {
+// sequence number. Another load (Claims, Bookings) is prepared on the node
+// first (workload.go); the blocks of its preparation are not passed on.
+func startCareLedger(ctx context.Context, home, load string) (*system, error) {
 	n, err := node.Open(home)
 	if err != nil {
 		return nil, err
 	}
 	blocks := make(chan block, 1<<14)
+	var w *workload
+	loading := make(chan struct{}) // closed once w is set: the listener reads it
 	n.App().Listen(listener(func(b *app.Block) {
 		out := block{at: time.Now(), hashes: make([][32]byte, len(b.Txs))}
 		for i, r := range b.Txs {
@@ -628,12 +666,38 @@ func startCareLedger(home string) (*system, error) {
 				out.failed++
 			}
 		}
+		select {
+		case <-loading:
+			if w != nil {
+				for _, r := range b.Txs {
+					w.committed(r.Hash, r.Code)
+				}
+			}
+		default:
+			return // the workload's setup: not measured
+		}
 		blocks <- out
 	}))
 	if err := n.Start(); err != nil {
 		n.Stop()
 		return nil, err
 	}
+	if load != Registrations {
+		if w, err = startWorkload(ctx, n, home, load); err != nil {
+			n.Stop()
+			return nil, fmt.Errorf("%s workload: %w", load, err)
+		}
+		close(loading)
+		return &system{
+			submit:    w.submit,
+			makeTxs:   w.makeTxs,
+			committed: blocks,
+			stop:      n.Stop,
+			check:     w.check,
+			booked:    func() int { return int(w.booked.Load()) },
+		}, nil
+	}
+	close(loading)
 	tr := n.Tracker()
 	chainID := n.ChainID()
 	return &system{

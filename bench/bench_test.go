@@ -106,3 +106,40 @@ func (l testLog) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimSuffix(string(p), "\n"))
 	return len(p), nil
 }
+
+// TestWorkloads runs CareLedger alone with the claims and the bookings
+// workloads, a fixed number of transactions a phase: every claim commits
+// and applies; every booking commits, exactly one racer per slot wins
+// (Run fails if a slot is booked twice or a racer is refused for another
+// reason), and the others fail as racers.
+func TestWorkloads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts nodes")
+	}
+	const txs = 800
+	for _, load := range []string{Claims, Bookings} {
+		t.Run(load, func(t *testing.T) {
+			o := Options{Txs: txs, Deadline: time.Minute, SkipBaseline: true, Workload: load, Dir: t.TempDir(), Log: testLog{t}}
+			r, err := Run(context.Background(), o)
+			if err != nil {
+				t.Fatalf("Run(%+v) = %v", o, err)
+			}
+			checkResult(t, r.CareLedger, "careledger", txs)
+			s := r.CareLedger
+			if s.Workload != load || s.Lost != 0 || s.Committed != 2*txs {
+				t.Errorf("%s: workload %q, committed %d, lost %d; want %q, all %d committed", load, s.Workload, s.Committed, s.Lost, load, 2*txs)
+			}
+			switch load {
+			case Claims:
+				if s.Failed != 0 || s.Booked != 0 {
+					t.Errorf("claims: %d failed, %d booked; want every claim applied, no booking", s.Failed, s.Booked)
+				}
+			case Bookings:
+				slots := (2*txs + RacersPerSlot - 1) / RacersPerSlot
+				if s.Booked != slots || s.Failed != 2*txs-slots {
+					t.Errorf("bookings: %d booked, %d refused; want one winner for each of %d slots, %d refused", s.Booked, s.Failed, slots, 2*txs-slots)
+				}
+			}
+		})
+	}
+}

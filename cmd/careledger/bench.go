@@ -29,11 +29,12 @@ func runBench(ctx context.Context, args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of CareLedger's saturated phase to this file")
 	validators := fs.Int("validators", 1, "validators of each network, all on this machine")
 	dir := fs.String("dir", "", "keep the nodes' homes (and, with --processes, their logs) in this directory (default: a temporary one, removed)")
+	workload := fs.String("workload", bench.Registrations, fmt.Sprintf("what CareLedger is loaded with: %v (claims and bookings on one validator in this process)", bench.Workloads))
 	processes := fs.Bool("processes", false, "run each validator as a separate process, loaded over HTTP (default: all in this process)")
 	if err := parse(fs, args, 0, ""); err != nil {
 		return err
 	}
-	o := bench.Options{Duration: *d, TimeoutCommit: *tc, Log: os.Stderr, SkipBaseline: *skipBaseline, Submitters: *submitters, Batch: *batch, Validators: *validators, Dir: *dir}
+	o := bench.Options{Duration: *d, TimeoutCommit: *tc, Log: os.Stderr, SkipBaseline: *skipBaseline, Submitters: *submitters, Batch: *batch, Validators: *validators, Dir: *dir, Workload: *workload}
 	if *processes {
 		if *cpuProfile != "" {
 			return usageError("--cpuprofile profiles this process only: it needs the nodes in it, without --processes")
@@ -70,7 +71,10 @@ func runBench(ctx context.Context, args []string) error {
 			s.P50.Round(time.Millisecond), s.P99.Round(time.Millisecond), s.HalfInterval.Round(time.Millisecond),
 			s.SaturatedP99.Round(time.Millisecond), s.Failed, s.Lost, s.CPUPerTx.Round(time.Microsecond))
 	}
-	fmt.Printf("careledger / kvstore peak: %.2f\n", r.Ratio)
+	if r.CareLedger.Workload == bench.Bookings {
+		fmt.Printf("bookings: %d slots booked, none twice; %d racers refused (failed), %d racers per slot\n", r.CareLedger.Booked, r.CareLedger.Failed, bench.RacersPerSlot)
+	}
+	fmt.Printf("careledger (%s) / kvstore peak: %.2f\n", r.CareLedger.Workload, r.Ratio)
 	return nil
 }
 
