@@ -16,8 +16,9 @@ import (
 
 // The demo's appointments: each hospital publishes a schedule and opens
 // free slots on the next SlotDays days, and the demo payer funds a reward
-// program that pays patients for attended check-ups. Times come from the
-// seeding machine's clock: the demo is a client, not a contract.
+// program that rewards patients for attended check-ups, held for them to
+// redeem against co-pays at the payer. Times come from the seeding
+// machine's clock: the demo is a client, not a contract.
 const (
 	// SlotDays is how many days ahead, from tomorrow, slots are open.
 	SlotDays = 3
@@ -50,12 +51,14 @@ var Schedules = []schedule.Publish{
 
 // Program returns the demo reward program, ending RewardDays after now: a
 // reward for each attended appointment that a provider attests, within the
-// caps.
+// caps, held in the program's pool until the patient redeems it to the
+// payer (against a co-pay), the only organization it names.
 func Program(now time.Time) rewards.Create {
 	return rewards.Create{
 		Sponsor: Payer, Program: RewardProgram, Funding: RewardFunding, PatientCap: RewardPatientCap,
-		End:   now.Add(RewardDays * 24 * time.Hour).Unix(),
-		Rules: []rewards.Rule{{Event: "attended", Amount: RewardAmount, Attesters: []string{string(identity.Provider)}}},
+		End:      now.Add(RewardDays * 24 * time.Hour).Unix(),
+		Rules:    []rewards.Rule{{Event: "attended", Amount: RewardAmount, Attesters: []string{string(identity.Provider)}}},
+		RedeemTo: []string{Payer},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -21,9 +22,11 @@ import (
 // TestDemoAppointments seeds a node as `careledger node --demo` does and
 // checks what the README's tour relies on: every demo schedule with its
 // policy and free slots in the coming days, the payer's reward program
-// with its caps and end, funded from the payer's account; seeding again
-// changes nothing; and an attended appointment on a demo schedule,
-// attested by a demo physician, pays the program's reward to the patient.
+// with its caps and end, funded from the payer's account, redeemable only
+// to the payer; seeding again changes nothing; and an attended appointment
+// on a demo schedule, attested by a demo physician, rewards the patient
+// with the program's reward, held in the program for her to redeem to the
+// payer (and not paid into her balance).
 func TestDemoAppointments(t *testing.T) {
 	n := nodetest.Start(t, demo.InitOptions(node.Config{}))
 	dir := keys.Dir(filepath.Join(n.Home, "keys"))
@@ -74,8 +77,9 @@ func TestDemoAppointments(t *testing.T) {
 			t.Fatalf("%s: the reward program: %v", when, err)
 		}
 		if prog.Sponsor != demo.Payer || prog.Funding != demo.RewardFunding || prog.PatientCap != demo.RewardPatientCap ||
-			prog.End < seeded.Add(364*24*time.Hour).Unix() || len(prog.Rules) != 1 || prog.Rules[0].Event != "attended" || prog.Paid != 0 {
-			t.Errorf("%s: the reward program = %+v; want %s's, funded %d, capped %d a patient, for a year, paying attended appointments",
+			prog.End < seeded.Add(364*24*time.Hour).Unix() || len(prog.Rules) != 1 || prog.Rules[0].Event != "attended" || prog.Paid != 0 ||
+			!slices.Equal(prog.RedeemTo, []string{demo.Payer}) {
+			t.Errorf("%s: the reward program = %+v; want %s's, funded %d, capped %d a patient, for a year, paying attended appointments, redeemable to %[3]s alone",
 				when, prog, demo.Payer, demo.RewardFunding, demo.RewardPatientCap)
 		}
 		payer, err := dir.Load("acme-health-admin", nil)
@@ -119,7 +123,10 @@ func TestDemoAppointments(t *testing.T) {
 	if _, err := n.Client.Send(ctx, adams, contract.Encode(schedule.Mark{SlotRef: ref, Outcome: schedule.Attended}), contract.Encode(attest)); err != nil {
 		t.Fatalf("dr-adams marks the appointment attended and attests it: %v", err)
 	}
-	if bal, err := n.Client.Balance(ctx, tok, alice); err != nil || bal.Balance != demo.RewardAmount {
-		t.Errorf("alice's balance after an attended check-up = %+v, %v; want the reward, %d", bal, err, demo.RewardAmount)
+	if got, err := n.Client.Rewarded(ctx, tok, demo.RewardProgram, alice); err != nil || got.Total != demo.RewardAmount || got.Held != demo.RewardAmount {
+		t.Errorf("what the program rewarded alice after an attended check-up = %+v, %v; want the reward, %d, all held to redeem", got, err, demo.RewardAmount)
+	}
+	if bal, err := n.Client.Balance(ctx, tok, alice); err != nil || bal.Balance != 0 {
+		t.Errorf("alice's balance after an attended check-up = %+v, %v; want 0 (the reward is held in the program)", bal, err)
 	}
 }

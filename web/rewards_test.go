@@ -24,9 +24,12 @@ import (
 // books two check-ups; Dr Adams sees them among his hospital's booked
 // appointments on the clinician view and, once they have started, marks
 // the first attended, which attests it to the demo payer's program in the
-// same transaction, signed in his browser, and the second a no-show; Alice's page shows the reward paid, its history entry
-// and the program she is now in, and she redeems part of her balance to
-// the payer. The chain holds each step as the pages showed it.
+// same transaction, signed in his browser, and the second a no-show.
+// Alice's page shows the reward, its history entry, the program she is now
+// in and the 10.00 it holds for her (the demo program redeems to the payer
+// alone, so her balance does not move); redeeming more than that is
+// refused and changes nothing, and she redeems 4.00 to the payer. The
+// chain holds each step as the pages showed it.
 func TestAttendedCheckupPaysReward(t *testing.T) {
 	chromiumPath(t)
 	n := nodetest.Start(t, demo.InitOptions(node.Config{}))
@@ -89,7 +92,11 @@ func TestAttendedCheckupPaysReward(t *testing.T) {
 	clinician.click(fmt.Sprintf("#appointment-table button.no-show[data-start='%d']", start+1))
 	clinician.waitFor("the second a no-show", state(start+1)+` === "no-show"`)
 
-	patient.waitFor("the reward shown", `document.querySelector("#rewards-total")?.innerText === "10.00" && document.querySelector("#balance")?.innerText === "10.00"`)
+	held := "[data-held=" + jsString(demo.RewardProgram) + "]"
+	patient.waitFor("the reward shown, held", `document.querySelector("#rewards-total")?.innerText === "10.00" && document.querySelector(`+jsString(held)+`)?.innerText === "10.00"`)
+	if got := patient.text("#balance"); got != "0.00" {
+		t.Errorf("alice's balance after a held reward: %q; want 0.00 (the program holds the reward for her to redeem)", got)
+	}
 	rows := eval[[]string](patient, "the reward history", `[...document.querySelectorAll("#reward-history tbody tr")].map((r) => r.innerText.replace(/\s+/g, " ").trim())`)
 	if len(rows) != 1 || !strings.Contains(rows[0], demo.RewardProgram) || !strings.Contains(rows[0], "appointment attended") ||
 		!strings.Contains(rows[0], mercy.Provider) || !strings.Contains(rows[0], "+10.00") {
@@ -98,29 +105,59 @@ func TestAttendedCheckupPaysReward(t *testing.T) {
 	if got := patient.text("[data-program=" + jsString(demo.RewardProgram) + "]"); got != "you are in it" {
 		t.Errorf("the program's status on alice's page: %q; want you are in it", got)
 	}
-	patient.checkPage(shots, "patient-rewards")
-
-	// Alice redeems 4.00 of it to the payer; more than her balance is
-	// refused, and the page says so.
 	patient.click("#redeem summary")
-	patient.do("choose the payer", chromedp.SetValue(chromedp.CSS("#redeem-payer"), demo.Payer))
-	patient.fill("#redeem-amount", "50")
-	patient.click("#redeem-form button[type=submit]")
-	patient.waitFor("the overdraft refused", `document.querySelector("#status p.error")`)
-	if got := patient.text("#balance"); got != "10.00" {
-		t.Errorf("the balance after a refused redemption: %q; want 10.00", got)
+	if got := eval[[]string](patient, "the organizations to redeem to", `[...document.querySelectorAll("#redeem-to option")].map((o) => o.value)`); len(got) != 1 || got[0] != demo.Payer {
+		t.Errorf("alice may redeem demo-checkups to %q; want %s alone", got, demo.Payer)
 	}
-	patient.fill("#redeem-amount", "4")
-	patient.click("#redeem-form button[type=submit]")
-	patient.waitFor("the balance after redeeming", `document.querySelector("#balance")?.innerText === "6.00"`)
+	patient.checkPage(shots, "patient-rewards")
 
 	aliceKey, err := dir.Load("patient-alice", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	payerKey, err := dir.Load("acme-health-admin", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aliceTok, payerTok := n.Token(t, aliceKey), n.Token(t, payerKey)
+	payerBefore, err := n.Client.LedgerAccount(ctx, payerTok, demo.Payer)
+	if err != nil {
+		t.Fatalf("the payer's account: %v", err)
+	}
+
+	// More than the program holds is refused, and nothing changes.
+	patient.do("choose the program", chromedp.SetValue(chromedp.CSS("#redeem-program"), demo.RewardProgram))
+	patient.do("choose the payer", chromedp.SetValue(chromedp.CSS("#redeem-to"), demo.Payer))
+	patient.fill("#redeem-amount", "50")
+	patient.click("#redeem-form button[type=submit]")
+	patient.waitFor("the overdraft refused", `document.querySelector("#status p.error")`)
+	if got := patient.text("#status p.error"); !strings.Contains(got, "holds 10.00") {
+		t.Errorf("the refusal says %q; want what the program holds, 10.00", got)
+	}
+	if got, err := n.Client.Rewarded(ctx, aliceTok, demo.RewardProgram, alice); err != nil || got.Held != demo.RewardAmount {
+		t.Errorf("what the program holds for alice after a refused redemption = %+v, %v; want %d", got, err, demo.RewardAmount)
+	}
+	if acct, err := n.Client.LedgerAccount(ctx, payerTok, demo.Payer); err != nil || acct.Balance != payerBefore.Balance {
+		t.Errorf("the payer's account after a refused redemption = %+v, %v; want %d, unchanged", acct, err, payerBefore.Balance)
+	}
+
+	// 4.00 to the payer, against a co-pay.
+	patient.fill("#redeem-amount", "4")
+	patient.click("#redeem-form button[type=submit]")
+	patient.waitFor("the held amount after redeeming", `document.querySelector(`+jsString(held)+`)?.innerText === "6.00" && document.querySelector("#rewards-held")?.innerText === "6.00"`)
+	if got := patient.text("#rewards-total"); got != "10.00" {
+		t.Errorf("the rewards received after redeeming: %q; want 10.00, unchanged", got)
+	}
+
 	tok := n.Token(t, admin)
-	if bal, err := n.Client.Balance(ctx, n.Token(t, aliceKey), alice); err != nil || bal.Balance != demo.RewardAmount-400 {
-		t.Errorf("alice's balance on the chain = %+v, %v; want %d (the reward less the 4.00 redeemed)", bal, err, demo.RewardAmount-400)
+	if got, err := n.Client.Rewarded(ctx, aliceTok, demo.RewardProgram, alice); err != nil || got.Total != demo.RewardAmount || got.Held != demo.RewardAmount-400 {
+		t.Errorf("what the program rewarded alice on the chain = %+v, %v; want %d, %d of it held (4.00 redeemed)", got, err, demo.RewardAmount, demo.RewardAmount-400)
+	}
+	if acct, err := n.Client.LedgerAccount(ctx, payerTok, demo.Payer); err != nil || acct.Balance != payerBefore.Balance+400 {
+		t.Errorf("the payer's account after the redemption = %+v, %v; want %d (4.00 more)", acct, err, payerBefore.Balance+400)
+	}
+	if bal, err := n.Client.Balance(ctx, aliceTok, alice); err != nil || bal.Balance != 0 {
+		t.Errorf("alice's balance on the chain = %+v, %v; want 0 (the reward was held, then redeemed to the payer)", bal, err)
 	}
 	if prog, err := n.Client.Program(ctx, tok, demo.RewardProgram); err != nil || prog.Paid != demo.RewardAmount {
 		t.Errorf("the program on the chain = %+v, %v; want %d paid", prog, err, demo.RewardAmount)

@@ -155,7 +155,8 @@ func seedDemo(ctx context.Context, url, home string) error {
 	for _, sc := range demo.Schedules {
 		schedules = append(schedules, sc.Provider+" "+sc.Schedule)
 	}
-	fmt.Printf("  schedules with open slots: %s; reward program: %s (%s)\n", strings.Join(schedules, ", "), demo.RewardProgram, demo.Payer)
+	fmt.Printf("  schedules with open slots: %s; reward program: %s (%s's, held for redemption to %s)\n", strings.Join(schedules, ", "),
+		demo.RewardProgram, demo.Payer, strings.Join(demo.Program(time.Now()).RedeemTo, ", "))
 	return nil
 }
 

@@ -279,12 +279,19 @@ func tourScheduling(t *testing.T, run func(bool, ...string) string) {
 		Sponsor    string
 		PatientCap uint64 `json:"patient_cap"`
 		End        int64
+		RedeemTo   []string `json:"redeem_to"`
 	}
 	mustJSON(t, run(true, "rewards", "program", "--key", "patient-alice", "demo-checkups"), &program)
-	if program.Sponsor != "acme-health" || program.PatientCap != 3000 || program.End < time.Now().Unix() {
-		t.Errorf("the demo's reward program: %+v; want acme-health's, capped at 3000 a patient, not ended", program)
+	if program.Sponsor != "acme-health" || program.PatientCap != 3000 || program.End < time.Now().Unix() ||
+		len(program.RedeemTo) != 1 || program.RedeemTo[0] != "acme-health" {
+		t.Errorf("the demo's reward program: %+v; want acme-health's, capped at 3000 a patient, not ended, redeemable to acme-health", program)
 	}
 	alice := run(true, "keys", "show", "--address", "patient-alice")
+	var demoRewarded struct{ Total, Held uint64 }
+	mustJSON(t, run(true, "rewards", "rewarded", "--key", "patient-alice", "demo-checkups", alice), &demoRewarded)
+	if demoRewarded.Total != 0 || demoRewarded.Held != 0 {
+		t.Errorf("what demo-checkups rewarded alice: %+v; want nothing yet", demoRewarded)
+	}
 	run(true, "ledger", "deposit", "--key", "acme-health-admin", "acme-health", "100000")
 	run(true, "ledger", "send", "--key", "acme-health-admin", "--from", "acme-health", "--to-patient", alice, "5000")
 	run(true, "rewards", "create", "--key", "acme-health-admin", "acme-health", "checkups-2026", "--funding", "50000",
