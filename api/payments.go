@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strings"
 
 	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/contract/identity"
@@ -65,27 +64,6 @@ func (s *Server) getProgram(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, p)
 }
 
-// The state key prefixes of schedules and programs, as contract/schedule
-// and contract/rewards document them ("A/s/PROVIDER/SCHEDULE",
-// "P/p/PROGRAM"); each value is decoded by its contract's loader.
-const (
-	schedulePrefix = "A/s/"
-	programPrefix  = "P/p/"
-)
-
-// idsUnder returns the last segments of the state keys under prefix, in
-// key order: IDs hold no "/".
-func idsUnder(v identity.Iterator, prefix string) ([]string, error) {
-	var ids []string
-	err := v.Iterate([]byte(prefix), func(k, _ []byte) bool {
-		if id := string(k[len(prefix):]); id != "" && !strings.Contains(id, "/") {
-			ids = append(ids, id)
-		}
-		return true
-	})
-	return ids, err
-}
-
 func (s *Server) orgSchedules(w http.ResponseWriter, r *http.Request) {
 	v := s.b.App.State()
 	provider := r.PathValue("id")
@@ -93,17 +71,11 @@ func (s *Server) orgSchedules(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	ids, err := idsUnder(v, schedulePrefix+provider+"/")
 	out := v1.ScheduleList{Schedules: []v1.ScheduleEntry{}}
-	for _, id := range ids {
-		if err != nil {
-			break
-		}
-		var sc *schedule.Schedule
-		if sc, err = schedule.LoadSchedule(v, provider, id); sc != nil {
-			out.Schedules = append(out.Schedules, v1.ScheduleEntry{ID: id, Category: sc.Category, Virtual: sc.Virtual, Policy: sc.Policy})
-		}
-	}
+	err := schedule.EachSchedule(v, provider, func(_, id string, sc *schedule.Schedule) (bool, error) {
+		out.Schedules = append(out.Schedules, v1.ScheduleEntry{ID: id, Category: sc.Category, Virtual: sc.Virtual, Policy: sc.Policy})
+		return true, nil
+	})
 	if err != nil {
 		writeError(w, err)
 		return
@@ -113,17 +85,11 @@ func (s *Server) orgSchedules(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listPrograms(w http.ResponseWriter, r *http.Request) {
 	v := s.b.App.State()
-	ids, err := idsUnder(v, programPrefix)
 	out := v1.ProgramList{Programs: []v1.ProgramEntry{}}
-	for _, id := range ids {
-		if err != nil {
-			break
-		}
-		var p *rewards.Program
-		if p, err = rewards.LoadProgram(v, id); p != nil {
-			out.Programs = append(out.Programs, v1.ProgramEntry{ID: id, Program: *p})
-		}
-	}
+	err := rewards.EachProgram(v, func(id string, p *rewards.Program) (bool, error) {
+		out.Programs = append(out.Programs, v1.ProgramEntry{ID: id, Program: *p})
+		return true, nil
+	})
 	if err != nil {
 		writeError(w, err)
 		return

@@ -63,6 +63,27 @@ func LoadProgram(s identity.Reader, id string) (*Program, error) {
 	return p, nil
 }
 
+// EachProgram calls fn with every program, in ID order, until fn returns
+// false or an error.
+func EachProgram(s identity.Iterator, fn func(id string, p *Program) (bool, error)) error {
+	prefix := programKey("")
+	var ferr error
+	err := s.Iterate(prefix, func(k, _ []byte) bool {
+		id := string(k[len(prefix):])
+		p, err := LoadProgram(s, id)
+		more := false
+		if err == nil && p != nil {
+			more, err = fn(id, p)
+		}
+		ferr = err
+		return more && err == nil
+	})
+	if err == nil {
+		err = ferr
+	}
+	return err
+}
+
 func saveProgram(s contract.Store, id string, p *Program) error {
 	return s.Set(programKey(id), p.encode())
 }
