@@ -159,6 +159,12 @@ var searchParams = map[string]map[string]*searchParam{
 		"identifier": {typ: paramToken, paths: []elementPath{{keys: []string{"identifier"}, typ: "Identifier", refType: ""}}},
 		"patient":    {typ: paramReference, paths: []elementPath{{keys: []string{"patient"}, typ: "Reference", refType: "Patient"}}, targets: []string{"Group", "Patient"}},
 	},
+	"Appointment": {
+		"date":       {typ: paramDate, paths: []elementPath{{keys: []string{"start"}, typ: "instant", refType: ""}}},
+		"identifier": {typ: paramToken, paths: []elementPath{{keys: []string{"identifier"}, typ: "Identifier", refType: ""}}},
+		"patient":    {typ: paramReference, paths: []elementPath{{keys: []string{"participant", "actor"}, typ: "Reference", refType: "Patient"}}, targets: []string{"Patient"}},
+		"status":     {typ: paramToken, paths: []elementPath{{keys: []string{"status"}, typ: "code", refType: ""}}},
+	},
 	"CarePlan": {
 		"category":   {typ: paramToken, paths: []elementPath{{keys: []string{"category"}, typ: "CodeableConcept", refType: ""}}},
 		"date":       {typ: paramDate, paths: []elementPath{{keys: []string{"period"}, typ: "Period", refType: ""}}},
@@ -343,6 +349,12 @@ var searchParams = map[string]map[string]*searchParam{
 	},
 	"Provenance": {
 		"patient": {typ: paramReference, paths: []elementPath{{keys: []string{"target"}, typ: "Reference", refType: "Patient"}}, targets: []string{"Patient"}},
+	},
+	"ResearchSubject": {
+		"date":       {typ: paramDate, paths: []elementPath{{keys: []string{"period"}, typ: "Period", refType: ""}}},
+		"identifier": {typ: paramToken, paths: []elementPath{{keys: []string{"identifier"}, typ: "Identifier", refType: ""}}},
+		"patient":    {typ: paramReference, paths: []elementPath{{keys: []string{"individual"}, typ: "Reference", refType: "Patient"}}, targets: []string{"Patient"}},
+		"status":     {typ: paramToken, paths: []elementPath{{keys: []string{"status"}, typ: "code", refType: ""}}},
 	},
 	"Resource": {
 		"_id":          {typ: paramToken, paths: []elementPath{{keys: []string{"id"}, typ: "id", refType: ""}}},

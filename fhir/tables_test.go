@@ -35,11 +35,11 @@ func readData(tb testing.TB, rel string) []byte {
 // The resource types CareLedger serves with search: those Synthea produces
 // and a few more clinical and administrative types around them.
 var tableTypes = []string{
-	"AllergyIntolerance", "CarePlan", "CareTeam", "Claim", "Condition", "Consent", "Coverage",
+	"AllergyIntolerance", "Appointment", "CarePlan", "CareTeam", "Claim", "Condition", "Consent", "Coverage",
 	"Device", "DiagnosticReport", "DocumentReference", "Encounter", "ExplanationOfBenefit", "Goal",
 	"ImagingStudy", "Immunization", "Location", "Medication", "MedicationAdministration",
 	"MedicationRequest", "Observation", "Organization", "Patient", "Practitioner",
-	"PractitionerRole", "Procedure", "Provenance", "SupplyDelivery",
+	"PractitionerRole", "Procedure", "Provenance", "ResearchSubject", "SupplyDelivery",
 }
 
 // The supported search parameters (where a type defines them).

@@ -2,6 +2,7 @@ package fhirapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -110,6 +111,10 @@ func (s *Server) declarations() map[string]*declared {
 	return levels
 }
 
+// errViewSearch marks a type whose search is a view's own: the records
+// stored of it are not what its search finds, so no conditional form.
+var errViewSearch = errors.New("searched as a view")
+
 // resourceCapability returns the CapabilityStatement's entry for typ, or
 // nil when no route serves it.
 func resourceCapability(typ string, levels map[string]*declared) map[string]any {
@@ -127,6 +132,9 @@ func resourceCapability(typ string, levels map[string]*declared) map[string]any 
 	// as research.go's, does not serve them).
 	params := searchParamsOf(typ)
 	_, noRecords := fhir.ParseQuery(typ, url.Values{})
+	if _, view := viewParams[typ]; view {
+		noRecords = errViewSearch
+	}
 	var interactions []map[string]any
 	for _, code := range d.codes {
 		switch {
