@@ -176,6 +176,9 @@ func (c *Custodian) pseudonymOf(r *fhir.Resource, batch map[string]string) (stri
 		return hex.EncodeToString(b[:]), nil
 	}
 	if !fhir.InPatientCompartment(r.Type()) {
+		if fhir.AboutPatient(r.Type()) { // never shared, and not filed here
+			return "", fhir.NewError(fhir.ErrUnprocessable, fhir.Issue{Diagnostics: r.Type() + " is about a patient and is not stored here"})
+		}
 		return "", nil
 	}
 	pid, ok := fhir.PatientOf(r)

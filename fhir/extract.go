@@ -161,6 +161,12 @@ func InPatientCompartment(typ string) bool {
 	return typ == "Patient" || searchParams[typ]["patient"] != nil
 }
 
+// AboutPatient reports whether R4 gives resources of type typ a patient
+// search parameter: they are about a patient, whether or not this package
+// serves the type (InPatientCompartment). A server that keeps each
+// patient's data apart must not store such a resource as shared.
+func AboutPatient(typ string) bool { return patientTypes[typ] }
+
 // Patients returns the distinct ids of the patients r belongs to: for a
 // Patient its own id, for a type in the patient compartment the Patient
 // references its patient parameter reads (after Bundle resolution, so of the

@@ -14,6 +14,8 @@ import "slices"
 //   - resourceTypes: every R4 resource type.
 //   - searchParams: for the resource types CareLedger serves, the search
 //     parameters it supports, each with the elements it reads.
+//   - patientTypes: every R4 type with a patient search parameter, served
+//     or not.
 
 // paramType is a search parameter's type. Only the types of the supported
 // parameters are listed.

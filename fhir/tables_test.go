@@ -32,14 +32,26 @@ func readData(tb testing.TB, rel string) []byte {
 	return b
 }
 
-// The resource types CareLedger serves with search: those Synthea produces
-// and a few more clinical and administrative types around them.
+// The resource types CareLedger serves with search: every type R4 gives a
+// patient search parameter (so each such record is filed under its
+// patient), but those served as views of the chain (AuditEvent,
+// ClaimResponse, CoverageEligibilityRequest and Response) and
+// RiskAssessment (whose date parameter reads a choice element the
+// generator does not resolve), and the shared types around them.
 var tableTypes = []string{
-	"AllergyIntolerance", "Appointment", "CarePlan", "CareTeam", "Claim", "Condition", "Consent", "Coverage",
-	"Device", "DiagnosticReport", "DocumentReference", "Encounter", "ExplanationOfBenefit", "Goal",
-	"ImagingStudy", "Immunization", "Location", "Medication", "MedicationAdministration",
-	"MedicationRequest", "Observation", "Organization", "Patient", "Practitioner",
-	"PractitionerRole", "Procedure", "Provenance", "ResearchSubject", "SupplyDelivery",
+	"Account", "AllergyIntolerance", "Appointment", "AppointmentResponse", "Basic", "BodyStructure",
+	"CarePlan", "CareTeam", "ChargeItem", "Claim", "ClinicalImpression", "Communication",
+	"CommunicationRequest", "Composition", "Condition", "Consent", "Contract", "Coverage",
+	"DetectedIssue", "Device", "DeviceRequest", "DeviceUseStatement", "DiagnosticReport",
+	"DocumentManifest", "DocumentReference", "Encounter", "EnrollmentRequest", "EpisodeOfCare",
+	"ExplanationOfBenefit", "FamilyMemberHistory", "Flag", "Goal", "GuidanceResponse", "ImagingStudy",
+	"Immunization", "ImmunizationEvaluation", "ImmunizationRecommendation", "Invoice", "List",
+	"Location", "MeasureReport", "Media", "Medication", "MedicationAdministration",
+	"MedicationDispense", "MedicationRequest", "MedicationStatement", "MolecularSequence",
+	"NutritionOrder", "Observation", "Organization", "Patient", "Person", "Practitioner",
+	"PractitionerRole", "Procedure", "Provenance", "QuestionnaireResponse", "RelatedPerson",
+	"RequestGroup", "ResearchSubject", "ServiceRequest", "Specimen",
+	"SupplyDelivery", "Task", "VisionPrescription",
 }
 
 // The supported search parameters (where a type defines them).
@@ -136,8 +148,12 @@ func generateTables(schemaJSON, defsJSON []byte) ([]byte, error) {
 	slices.Sort(types)
 
 	params := map[string]map[string]string{} // type -> code -> Go literal
+	var aboutPatient []string                // every type with a patient parameter
 	for _, e := range bundle.Entry {
 		d := e.Resource
+		if d.Code == "patient" {
+			aboutPatient = append(aboutPatient, d.Base...)
+		}
 		if !slices.Contains(tableCodes, d.Code) {
 			continue
 		}
@@ -169,6 +185,11 @@ func generateTables(schemaJSON, defsJSON []byte) ([]byte, error) {
 			fmt.Fprintf(&b, "%q: %s,\n", code, params[base][code])
 		}
 		b.WriteString("},\n")
+	}
+	b.WriteString("}\n\nvar patientTypes = map[string]bool{\n")
+	slices.Sort(aboutPatient)
+	for _, t := range slices.Compact(aboutPatient) {
+		fmt.Fprintf(&b, "%q: true,\n", t)
 	}
 	b.WriteString("}\n")
 	return format.Source(b.Bytes())
