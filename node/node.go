@@ -261,6 +261,7 @@ func (n *Node) openEPCIS(cc *cfg.Config, chainID string, key ed25519.PrivKey) (*
 		Parties:    n.cfg.EPCISParties,
 		MaxTxBytes: func() int { return n.app.Params().MaxTxBytes },
 		Peers:      &epcisapi.Peers{Key: key, ChainID: chainID, URLs: n.cfg.Custodians},
+		Logf:       func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
 	})
 }
 
