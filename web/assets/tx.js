@@ -138,6 +138,9 @@ const recall = (gtin, lot) => ({ type: 67, body: [...str(gtin), ...str(lot)] });
 const receipt = ({ requester, gtin, serial, lot = "", expiry = 0, height, reason = "" }) =>
   [...requester, ...str(gtin), ...str(serial), ...str(lot), ...uvarint(expiry), ...uvarint(height), ...str(reason)];
 const verifications = (receipts) => ({ type: 68, body: list(receipts, receipt) });
+// The party directory: GLNs are 13 digits with their check digit.
+const claimParties = ({ org, glns }) => ({ type: 69, body: [...str(org), ...list(glns, str)] });
+const releaseParties = ({ org, glns }) => ({ type: 70, body: [...str(org), ...list(glns, str)] });
 
 // Claims message bodies. Amounts in minor units, dates YYYYMMDD; claim IDs
 // and authorizations 32 bytes (zeros for none), patients 20-byte addresses.
@@ -209,5 +212,5 @@ const ledgerSend = ({ from = "", toOrg = "", toPatient = new Uint8Array(20), amo
   ({ type: 127, body: [...str(from), ...str(toOrg), ...raw(toPatient), ...uvarint(amount)] });
 
 export {
-  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, setDevice, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, setTeam, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize, claimsAppeal, claimsDecideAppeal, trialsRegister, trialsAmend, trialsApprove, trialsConsent, trialsEnroll, trialsWithdraw, trialsCommitData, trialsReport, slotRef, schedulePublish, scheduleOpenSlots, scheduleBook, scheduleCancel, scheduleReschedule, scheduleMark, rewardsRule, rewardsCreate, rewardsAttest, rewardsClose, ledgerSend,
+  utf8, uvarint, blob, str, list, bool, raw, envelope, importSeed, publicKey, signTx, sha256, address, registerPatient, registerMember, setMemberRoles, setMemberStatus, rotateKey, setDelegate, setGuardians, proposeRecovery, approveRecovery, cancelRecovery, completeRecovery, setDevice, rotationSignBytes, authSignBytes, delegationSignBytes, anchor, erase, zeroAddress, grantee, scope, grant, revoke, request, answer, item, access, review, setTeam, propose, vote, zigzag, registerProduct, reading, epcisEvent, record, release, recall, receipt, verifications, claimParties, releaseParties, claimsDeposit, claimsRegisterPlan, claimsRegisterCoverage, claimsFee, claimsCodePair, claimsUnitLimit, claimsRule, claimsPolicyLoad, claimsPolicyPublish, claimsLine, claimsSubmit, claimsAuthorize, claimsAppeal, claimsDecideAppeal, trialsRegister, trialsAmend, trialsApprove, trialsConsent, trialsEnroll, trialsWithdraw, trialsCommitData, trialsReport, slotRef, schedulePublish, scheduleOpenSlots, scheduleBook, scheduleCancel, scheduleReschedule, scheduleMark, rewardsRule, rewardsCreate, rewardsAttest, rewardsClose, ledgerSend,
 };
