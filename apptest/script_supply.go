@@ -18,8 +18,8 @@ type supplyModel struct {
 	product  bool
 	events   int // event hashes used
 	items    []*itemModel
-	recalled map[string]bool // lots
-	last     [32]byte        // the hash of the last event recorded
+	recalled map[string]bool   // lots
+	last     [32]byte          // the hash of the last event recorded
 	parties  map[string]string // the party directory: GLN → owner
 }
 
