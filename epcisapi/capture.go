@@ -168,6 +168,10 @@ type tooLarge struct {
 
 func (s *Server) prepare(doc *epcis.Document, raw []byte, isXML bool) (*prepared, error) {
 	now := s.opts.Now()
+	parties := resolver{config: s.opts.Parties}
+	if s.opts.State != nil {
+		parties.state = s.opts.State()
+	}
 	bs, err := bodies(doc, raw, isXML)
 	if err != nil {
 		return nil, err
@@ -177,7 +181,7 @@ func (s *Server) prepare(doc *epcis.Document, raw []byte, isXML bool) (*prepared
 		if err := e.CheckTime(i, now, s.opts.FutureTolerance); err != nil {
 			return nil, err
 		}
-		c, err := convert(i, e, s.opts.Parties)
+		c, err := convert(i, e, parties)
 		if err != nil {
 			return nil, err
 		}
@@ -198,7 +202,7 @@ func (s *Server) prepare(doc *epcis.Document, raw []byte, isXML bool) (*prepared
 
 func (s *Server) entryOf(e *epcis.Event, c *converted, body []byte) *entry {
 	en := &entry{
-		Hash: c.chain.Hash, HashID: c.hashID, EventID: e.EventID, Capturer: s.opts.Org, Parties: c.parties,
+		Hash: c.chain.Hash, HashID: c.hashID, EventID: e.EventID, Capturer: s.opts.Org, Parties: c.parties, PartyGLNs: c.glns,
 		Type: string(e.Type), Action: string(e.Action), BizStep: e.BizStep, Disposition: e.Disposition,
 		ReadPoint: e.ReadPoint, BizLocation: e.BizLocation, EventTime: e.EventTime,
 		EPCs:    append(append([]string(nil), e.EPCList...), e.ChildEPCs...),

@@ -19,10 +19,10 @@ import (
 
 const sharedData = "../../shared/data"
 
-// The DSCSA scenario's owning parties are SGLNs: the manufacturer's and the
-// buying wholesaler's.
+// The DSCSA scenario's owning parties are SGLNs: the manufacturer's, which
+// it claims on the chain, and the buying wholesaler's, which only the
+// nodes' configuration names (the fallback for an unclaimed GLN).
 var dscsaParties = map[string]string{
-	"urn:epc:id:sgln:030001.111111.0": "org0",
 	"urn:epc:id:sgln:039999.999999.0": "org1",
 }
 
@@ -38,6 +38,7 @@ func TestSharedDocuments(t *testing.T) {
 	nodes := nodetest.TestnetOf(t, []identity.OrgType{identity.Pharma, identity.Provider}, node.Config{EPCISParties: dscsaParties})
 	maker, wholesaler := nodes[0], nodes[1]
 	makerTok := maker.Token(t, maker.Admin)
+	send(t, maker, maker.Admin, supply.ClaimParties{Org: "org0", GLNs: []string{"0030001111115"}}) // urn:epc:id:sgln:030001.111111.0
 
 	t.Run("dscsa", func(t *testing.T) {
 		send(t, maker, maker.Admin,

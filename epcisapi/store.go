@@ -27,7 +27,8 @@ type entry struct {
 	HashID      string    `json:"hash_id"`
 	EventID     string    `json:"event_id,omitempty"`
 	Capturer    string    `json:"capturer"`
-	Parties     []string  `json:"parties,omitempty"`
+	Parties     []string  `json:"parties,omitempty"`    // as resolved at capture
+	PartyGLNs   []string  `json:"party_glns,omitempty"` // the owning parties' GLNs
 	Type        string    `json:"type"`
 	Action      string    `json:"action,omitempty"`
 	BizStep     string    `json:"biz_step,omitempty"`
