@@ -111,3 +111,20 @@ func FuzzXMLRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMayBeDigitalLink: the cheap test never says no where the Digital
+// Link expression matches, so that skipping the expression changes no
+// hash.
+func FuzzMayBeDigitalLink(f *testing.F) {
+	for _, s := range []string{
+		"https://id.gs1.org/01/09521234543213/21/1", "https://ref.gs1.org/cbv/BizStep-shipping", "http://x/abcdefghij",
+		"https://example.com/gtin/1234x", "https://a/b/414/0614141000005/254/7?x=1", "https://a/01/123",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, uri string) {
+		if reDL.MatchString(uri) && !mayBeDigitalLink(uri) {
+			t.Fatalf("mayBeDigitalLink(%q) = false; reDL matches", uri)
+		}
+	})
+}

@@ -240,7 +240,7 @@ func (s *Server) startJob(p *prepared) (*job, error) {
 	s.jobs[j.ID] = j
 	s.jobOrder = append(s.jobOrder, jobRef{j.ID, num})
 	s.mu.Unlock()
-	sj := &storedJob{Job: *j, Record: &p.record}
+	sj := &storedJob{Job: *j, Record: p.msg.Body}
 	if err := s.store.startJob(num, sj, p.entries, forget); err != nil {
 		s.mu.Lock()
 		delete(s.jobs, j.ID)

@@ -38,5 +38,5 @@ func PlantJob(dir string, keys vault.KeyWrapper, org string, parties Parties, do
 		return "", err
 	}
 	j := job{ID: newJobID(), CreatedAt: time.Now().UTC(), Running: true, Behaviour: "rollback", Events: len(p.entries), Errors: []jobError{}}
-	return j.ID, st.startJob(num, &storedJob{Job: j, Record: &p.record}, p.entries, nil)
+	return j.ID, st.startJob(num, &storedJob{Job: j, Record: p.msg.Body}, p.entries, nil)
 }

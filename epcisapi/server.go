@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/supply"
@@ -19,9 +18,11 @@ import (
 )
 
 // Sender signs transactions with the node's service key and waits for
-// them to commit (package sender).
+// them to commit (package sender): a refused one is a *tx.Rejection. Its
+// result is not read back (a document's record emits an event per EPCIS
+// event, which decoding again costs more than the wait).
 type Sender interface {
-	Send(ctx context.Context, msgs ...tx.Msg) (*app.TxResult, error)
+	Commit(ctx context.Context, msgs ...tx.Msg) error
 }
 
 // Authenticator names the account of a request's bearer token (api.Auth).
@@ -191,10 +192,11 @@ func (s *Server) loadJobs(pending map[uint64]*entry) ([]resumedJob, error) {
 		if !j.Running {
 			return nil
 		}
-		if sj.Record == nil {
-			return fmt.Errorf("epcis store: running job %d has no document", num)
+		rec, err := sj.recordOf()
+		if err != nil {
+			return fmt.Errorf("epcis store: running job %d: %w", num, err)
 		}
-		p := &prepared{record: *sj.Record, msg: contract.Encode(*sj.Record), resumed: true}
+		p := &prepared{record: rec, msg: contract.Encode(rec), resumed: true}
 		for i := 0; i < j.Events; i++ {
 			if e := pending[sj.FirstSeq+uint64(i)]; e != nil {
 				p.entries = append(p.entries, e)

@@ -155,10 +155,24 @@ const jobAAD = "careledger/epcis/v1/job"
 // storedJob is a job and, while it runs, what it needs to be finished
 // after a restart: its chain message and its entries' sequence numbers.
 type storedJob struct {
-	Job      job            `json:"job"`
-	Record   *supply.Record `json:"record,omitempty"`
-	FirstSeq uint64         `json:"first_seq,omitempty"`
+	Job job `json:"job"`
+	// Record is the body of the job's supply/record message, in its wire
+	// encoding (as JSON, its hashes would cost more than the rest).
+	Record   []byte `json:"record,omitempty"`
+	FirstSeq uint64 `json:"first_seq,omitempty"`
 }
+
+// recordOf decodes a stored job's message.
+func (sj *storedJob) recordOf() (supply.Record, error) {
+	m, err := recordSpec.Decode(supply.TypeRecord, sj.Record)
+	if err != nil {
+		return supply.Record{}, err
+	}
+	return m.(supply.Record), nil
+}
+
+// recordSpec decodes supply/record bodies (no cold-chain rule runs).
+var recordSpec = supply.New(nil).Describe()
 
 func jobKey(num uint64) []byte { return binary.BigEndian.AppendUint64([]byte("j"), num) }
 
