@@ -2,6 +2,8 @@ package epcisapi_test
 
 import (
 	"encoding/json"
+	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -210,6 +212,23 @@ func checkXMLAnswers(t *testing.T, n *nodetest.Node, token, other string) {
 		!strings.Contains(string(body), `<withheldEventList xmlns="https://careledger.org/epcis/">`) {
 		t.Errorf("the XML answer to another organization: %d, %v, %d events and %d withheld of %d: %s; want the withheld after the EventList", status, err, len(seen.Events), withheld, len(shown), body)
 	}
+	// Each event JSON-LD withholds is withheld in XML with the same
+	// summary: its hash ID, type, step and capturer.
+	for _, ev := range shown {
+		if ev["careledger:bodyWithheld"] == nil {
+			continue
+		}
+		want := fmt.Sprintf(`type="%s" eventID="%s"`, ev["type"], xmlEscape(fmt.Sprint(ev["eventID"])))
+		if !strings.Contains(string(body), want) || !strings.Contains(string(body), fmt.Sprintf(`capturedBy="%s"`, ev["careledger:capturedBy"])) {
+			t.Errorf("the XML answer lacks the withheld event %s as JSON-LD shows it (%v)", want, ev)
+		}
+	}
+}
+
+func xmlEscape(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
 }
 
 // corpusFiles lists the shared EPCIS documents under dirs, without query
