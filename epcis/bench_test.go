@@ -102,3 +102,20 @@ func BenchmarkDigitalLinkCheck(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkSGTINCheck: every EPC of a capture is checked at parse and
+// again when hashed. The baseline is the expression; the check is the
+// hand-written isSGTIN that FuzzIsSGTIN holds to it.
+func BenchmarkSGTINCheck(b *testing.B) {
+	const epc = "urn:epc:id:sgtin:0614141.107346.2017"
+	b.Run("baseline_regexp", func(b *testing.B) {
+		for b.Loop() {
+			_ = reSGTIN.MatchString(epc)
+		}
+	})
+	b.Run("hand_written", func(b *testing.B) {
+		for b.Loop() {
+			_ = isSGTIN(epc)
+		}
+	})
+}

@@ -188,7 +188,7 @@ func epcToDigitalLink(uri string, dot int) (string, bool) {
 	ref := func(n int) string { return uri[dot+1 : dot+1+n] }
 	const dl = "https://id.gs1.org/"
 	switch {
-	case reSGTIN.MatchString(uri):
+	case isSGTIN(uri):
 		gcp := uri[17:dot]
 		gtin := gtinFromEPC(gcp, ref(13-len(gcp)))
 		return dl + "01/" + gtin + checkDigit(gtin) + "/21/" + dlPercent.Replace(uri[32:]), true

@@ -128,3 +128,25 @@ func FuzzMayBeDigitalLink(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIsSGTIN: the hand-written SGTIN check agrees with the expression
+// it stands for.
+func FuzzIsSGTIN(f *testing.F) {
+	for _, s := range []string{
+		"urn:epc:id:sgtin:0614141.107346.2017", "urn:epc:id:sgtin:061414112345.1.%2Fa.b",
+		"urn:epc:id:sgtin:0614141.107346.", "urn:epc:id:sgtin:0614141.107346.123456789012345678901",
+		"urn:epc:id:sgtin:06141.1073467.1", "urn:epc:id:sgtin:0614141.107346.%2", "urn:epc:id:sgtin:0614141.107346.%7B",
+		"urn:epc:id:sgtin:0614141.107346.a%20b", "urn:epc:id:sgtin:0614141.10734.1",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := isSGTIN(s), reSGTIN.MatchString(s); got != want {
+			t.Fatalf("isSGTIN(%q) = %v; reSGTIN says %v", s, got, want)
+		}
+		u := "urn:epc:id:sgtin:0614141.107346." + s // serials, which the seeds rarely reach
+		if got, want := isSGTIN(u), reSGTIN.MatchString(u); got != want {
+			t.Fatalf("isSGTIN(%q) = %v; reSGTIN says %v", u, got, want)
+		}
+	})
+}
