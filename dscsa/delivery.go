@@ -119,6 +119,9 @@ type subscriptions struct {
 	saveMu sync.Mutex // orders writes of the file
 }
 
+// stopGrace is how long a stop waits for a delivery attempt under way.
+const stopGrace = 2 * time.Second
+
 // recentBlocks is how many committed blocks are kept in memory for
 // deliveries; older ones are read back through Blocks.
 const recentBlocks = 64
@@ -553,10 +556,18 @@ func (ss *subscriptions) post(sb *sub, doc []byte) (ok, stopped bool) {
 func (ss *subscriptions) postOnce(sb *sub, doc []byte) (int, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), ss.opts.Timeout)
 	defer cancel()
-	go func() { // an ended subscription (or node) does not wait out the attempt
+	go func() {
+		// An ended subscription (or a stopping node) lets an attempt under
+		// way finish for a moment, so that a clean stop rarely leaves a
+		// document delivered but not counted (sent again after a restart);
+		// it does not wait out a slow receiver.
 		select {
 		case <-sb.stop:
-			cancel()
+			select {
+			case <-time.After(stopGrace):
+				cancel()
+			case <-ctx.Done():
+			}
 		case <-ctx.Done():
 		}
 	}()
