@@ -60,7 +60,7 @@ type entry struct {
 type store struct {
 	db   *leveldb.DB
 	aead cipher.AEAD
-	mu   sync.Mutex // orders sequence numbers
+	mu   sync.Mutex // hands out sequence numbers
 	next uint64
 }
 
@@ -207,12 +207,18 @@ func (s *store) open(v, aad []byte, into any) error {
 // client has its job's URL, a restart finds the job and its document.
 // forget lists old jobs to delete.
 func (s *store) startJob(num uint64, sj *storedJob, es []*entry, forget []uint64) error {
+	// Only the sequence numbers are taken under the lock: concurrent
+	// captures then seal in parallel and LevelDB merges their synced
+	// writes into one fsync. A failed write leaves a gap in the numbers,
+	// which are keys only.
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	first := s.next
+	s.next += uint64(len(es))
+	s.mu.Unlock()
 	b := new(leveldb.Batch)
-	sj.FirstSeq = s.next
+	sj.FirstSeq = first
 	for i, e := range es {
-		e.Seq = s.next + uint64(i)
+		e.Seq = first + uint64(i)
 		if err := s.seal(b, seqKey(e.Seq), seqAAD(e.Seq), e); err != nil {
 			return err
 		}
@@ -226,7 +232,6 @@ func (s *store) startJob(num uint64, sj *storedJob, es []*entry, forget []uint64
 	if err := s.db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
 		return fmt.Errorf("write epcis capture job: %w", err)
 	}
-	s.next += uint64(len(es))
 	return nil
 }
 
