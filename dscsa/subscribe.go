@@ -46,6 +46,8 @@ var queries = map[string]func(e contract.Event, org string) bool{
 
 const maxSignatureToken = 256
 
+// subscribe creates a subscription of the caller's organization to a
+// named query; the request's Accept header chooses the deliveries' format.
 func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 	acct, err := s.tradingPartner(r)
 	if err != nil {
@@ -67,14 +69,10 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	isXML, ok := epcis.PrefersXML(r.Header.Get("Accept"))
-	if !ok {
-		writeError(w, tx.Rejectf(tx.CodeInvalid, "Accept chooses the deliveries' format: application/ld+json, application/json or application/xml"))
+	format, err := deliveryFormat(r.Header.Get("Accept"))
+	if err != nil {
+		writeError(w, err)
 		return
-	}
-	format := FormatJSONLD
-	if isXML {
-		format = FormatXML
 	}
 	sb, err := s.subs.add(name, acct.Org, req, format)
 	if err != nil {
@@ -86,6 +84,19 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 }
 
 const maxSubscriptionBody = 16 << 10
+
+// deliveryFormat reads the format of deliveries from a subscription
+// request's Accept header, as GET /epcis/events reads its answer's.
+func deliveryFormat(accept string) (string, error) {
+	isXML, ok := epcis.PrefersXML(accept)
+	switch {
+	case !ok:
+		return "", tx.Rejectf(tx.CodeInvalid, "Accept chooses the deliveries' format: application/ld+json, application/json or application/xml")
+	case isXML:
+		return FormatXML, nil
+	}
+	return FormatJSONLD, nil
+}
 
 // parseSubscription reads and checks a subscription request's body.
 func parseSubscription(body []byte) (v1.SubscriptionRequest, error) {
