@@ -145,24 +145,59 @@ func openSubscriptions(o Options) (*subscriptions, error) {
 	if ss.file == "" {
 		return ss, nil
 	}
-	b, err := os.ReadFile(ss.file)
+	f, err := readSubscriptionsFile(ss.file)
 	if errors.Is(err, os.ErrNotExist) {
 		return ss, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("dscsa: read subscriptions: %w", err)
-	}
-	var f subscriptionsFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("dscsa: subscriptions file %s does not decode: %w", ss.file, err)
+		return nil, err
 	}
 	for _, sb := range f.Subscriptions {
-		if queries[sb.QueryName] == nil {
-			return nil, fmt.Errorf("dscsa: subscriptions file: unknown query %q", sb.QueryName)
-		}
 		ss.start(sb)
 	}
 	return ss, nil
+}
+
+// The subscriptions file is its JSON, a newline, and the hex SHA-256 of
+// the JSON and a newline: a damaged file is refused at start (and reported
+// by careledger verify data), never read as other subscriptions or
+// cursors.
+func encodeSubscriptionsFile(f subscriptionsFile) ([]byte, error) {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(b)
+	return append(append(b, '\n'), hex.EncodeToString(sum[:])+"\n"...), nil
+}
+
+func readSubscriptionsFile(path string) (subscriptionsFile, error) {
+	var f subscriptionsFile
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return f, err
+	}
+	body, sum, ok := bytes.Cut(data, []byte("\n"))
+	want := sha256.Sum256(body)
+	if !ok || string(sum) != hex.EncodeToString(want[:])+"\n" {
+		return f, fmt.Errorf("dscsa: subscriptions file %s is damaged (its checksum does not match)", path)
+	}
+	if err := json.Unmarshal(body, &f); err != nil {
+		return f, fmt.Errorf("dscsa: subscriptions file %s does not decode: %w", path, err)
+	}
+	for _, sb := range f.Subscriptions {
+		if sb == nil || queries[sb.QueryName] == nil {
+			return f, fmt.Errorf("dscsa: subscriptions file %s names an unknown query", path)
+		}
+	}
+	return f, nil
+}
+
+// CheckSubscriptionsFile reports whether the subscriptions file at path is
+// whole and decodes, for careledger verify data.
+func CheckSubscriptionsFile(path string) error {
+	_, err := readSubscriptionsFile(path)
+	return err
 }
 
 // start adds sb and starts its delivery; the caller holds mu or is alone.
@@ -366,7 +401,7 @@ func (ss *subscriptions) save() error {
 	ss.saveMu.Lock()
 	defer ss.saveMu.Unlock()
 	ss.mu.Lock()
-	b, err := json.Marshal(subscriptionsFile{Subscriptions: ss.subs})
+	b, err := encodeSubscriptionsFile(subscriptionsFile{Subscriptions: ss.subs})
 	ss.mu.Unlock()
 	if err != nil {
 		return err

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/xml"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -69,6 +71,25 @@ func TestSubscriptionsSurviveRestart(t *testing.T) {
 	list, err := sn.Client.Subscriptions(ctx, sn.token(pharmacy), dscsa.QueryShipments)
 	if err != nil || len(list) != 1 || list[0].ID != sub.ID || list[0].Delivered != 3 {
 		t.Errorf("after the restart, Subscriptions = %+v, %v; want %s with 3 deliveries", list, err, sub.ID)
+	}
+
+	// The file carries its checksum: a damaged one is reported, not read
+	// as other cursors.
+	sn.Stop(t)
+	file := filepath.Join(sn.Home, "data", "dscsa", "subscriptions.json")
+	if err := dscsa.CheckSubscriptionsFile(file); err != nil {
+		t.Fatalf("the stopped node's subscriptions file: %v", err)
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)/3] ^= 1
+	if err := os.WriteFile(file, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := dscsa.CheckSubscriptionsFile(file); err == nil {
+		t.Error("a subscriptions file with a flipped byte checks; want it reported damaged")
 	}
 }
 
