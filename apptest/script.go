@@ -186,6 +186,7 @@ var scriptOps = []struct {
 	{6, (*scriptGen).supplyRelease},
 	{1, (*scriptGen).supplyRecall},
 	{2, (*scriptGen).supplyVerifications},
+	{3, (*scriptGen).supplyParties},
 	{2, (*scriptGen).claimsSetup},
 	{2, (*scriptGen).claimsCoverage},
 	{4, (*scriptGen).claimsSubmit},

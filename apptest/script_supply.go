@@ -18,8 +18,9 @@ type supplyModel struct {
 	product  bool
 	events   int // event hashes used
 	items    []*itemModel
-	recalled map[string]bool // lots
-	last     [32]byte        // the hash of the last event recorded
+	recalled map[string]bool   // lots
+	last     [32]byte          // the hash of the last event recorded
+	parties  map[string]string // the party directory: GLN → owner
 }
 
 type itemModel struct {
@@ -178,4 +179,40 @@ func (g *scriptGen) supplyVerifications() (ScriptTx, bool) {
 	}
 	m := supply.Verifications{Receipts: []supply.Receipt{r}}
 	return ScriptTx{g.next(a, true, contract.Encode(m)), tx.CodeOK, "verifications"}, true
+}
+
+// scriptGLNs are the GLNs organizations of the script claim and release.
+var scriptGLNs = []string{"0614141000005", "0614141000012", "0614142000004", "0614143000003"}
+
+// supplyParties claims or releases a GLN for an organization: refused when
+// another organization owns it (claim) or it is not the organization's
+// (release).
+func (g *scriptGen) supplyParties() (ScriptTx, bool) {
+	org := []string{OrgA, OrgB, OrgC}[g.rng.IntN(3)]
+	a := g.orgAdmin(org)
+	if a == nil {
+		return ScriptTx{}, false
+	}
+	if g.supply.parties == nil {
+		g.supply.parties = map[string]string{}
+	}
+	gln := scriptGLNs[g.rng.IntN(len(scriptGLNs))]
+	owner := g.supply.parties[gln]
+	if g.rng.IntN(3) == 0 {
+		code := tx.CodeNotFound
+		if owner == org {
+			code = tx.CodeOK
+			delete(g.supply.parties, gln)
+		}
+		m := supply.ReleaseParties{Org: org, GLNs: []string{gln}}
+		return ScriptTx{g.next(a, true, contract.Encode(m)), code, "release parties"}, true
+	}
+	code := tx.CodeOK
+	if owner != "" && owner != org {
+		code = tx.CodeAlreadyExists
+	} else {
+		g.supply.parties[gln] = org
+	}
+	m := supply.ClaimParties{Org: org, GLNs: []string{gln}}
+	return ScriptTx{g.next(a, true, contract.Encode(m)), code, "claim parties"}, true
 }

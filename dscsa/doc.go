@@ -5,9 +5,11 @@
 // receipt of every answer recorded on the chain in batches
 // (supply/verifications); and subscriptions to named queries (shipments to
 // an organization, recalls of its stock) delivered by webhook as they
-// commit.
+// commit, from a cursor kept on disk, so that a restart neither loses nor
+// repeats a delivery (but for one in flight when it stopped).
 //
 // dscsa imports the supply and identity contracts, app (as a listener of
-// committed blocks), tx and api/v1; the node gives it an authenticator, its
-// committed state and a sender of the node's transactions.
+// committed blocks), epcis (content negotiation), tx and api/v1; the node
+// gives it an authenticator, its committed state, its committed blocks
+// and a sender of the node's transactions.
 package dscsa

@@ -3,6 +3,7 @@ package dscsa_test
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -89,6 +90,32 @@ func (sn *supplyNode) record(org, step string, action supply.Action, from, to st
 }
 
 func (sn *supplyNode) token(org string) string { return sn.Token(sn.t, sn.admins[org]) }
+
+// eventHex is the hash, in hex, of the n-th event record gave.
+func (sn *supplyNode) eventHex(n int) string {
+	h := sha256.Sum256([]byte{byte(n)})
+	return hex.EncodeToString(h[:])
+}
+
+// post posts body to path with a bearer token and an Accept header, and
+// returns the status and body.
+func (sn *supplyNode) post(t *testing.T, token, path, accept, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, sn.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", accept)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
 
 func TestVerificationAgainstNode(t *testing.T) {
 	sn := startSupply(t)
@@ -230,18 +257,34 @@ func TestJourney(t *testing.T) {
 type webhook struct {
 	mu        sync.Mutex
 	failFirst int
+	down      bool          // answer 503 while set
+	refused   chan struct{} // an attempt answered 503, if not nil
 	docs      []dscsa.QueryDocument
 	sigs      []bool
 	got       chan struct{}
+	raw       [][]byte // XML deliveries, as received
 }
 
 func (h *webhook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.failFirst > 0 {
-		h.failFirst--
+	if h.failFirst > 0 || h.down {
+		if h.failFirst > 0 {
+			h.failFirst--
+		}
 		w.WriteHeader(http.StatusServiceUnavailable)
+		if h.refused != nil {
+			select {
+			case h.refused <- struct{}{}:
+			default:
+			}
+		}
+		return
+	}
+	if r.Header.Get("Content-Type") == dscsa.FormatXML {
+		h.raw = append(h.raw, body)
+		h.got <- struct{}{}
 		return
 	}
 	var d dscsa.QueryDocument

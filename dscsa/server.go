@@ -60,6 +60,13 @@ type Options struct {
 	Logf func(format string, args ...any)
 	// Webhooks configure subscription delivery.
 	Webhooks WebhookOptions
+	// SubscriptionsFile is where subscriptions and their delivery cursors
+	// are kept. Default "": in memory only, ended by a restart.
+	SubscriptionsFile string
+	// Blocks reads committed blocks back, for deliveries that fall behind
+	// the last 64 blocks (after a restart, or a slow webhook). Default nil:
+	// a delivery further behind skips those blocks.
+	Blocks Blocks
 }
 
 // EnsureDefaults sets each zero field to its default.
@@ -120,8 +127,11 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{opts: o, mux: http.NewServeMux()}
+	var err error
+	if s.subs, err = openSubscriptions(o); err != nil {
+		return nil, err
+	}
 	s.receipts = newBatcher(o)
-	s.subs = newSubscriptions(o)
 	for _, rt := range s.routeTable() {
 		s.mux.HandleFunc(rt.pattern, rt.handler)
 	}

@@ -2,25 +2,15 @@ package dscsa
 
 import (
 	"bytes"
-	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"slices"
-	"sync"
-	"time"
 
 	v1 "github.com/careledger/careledger/api/v1"
-	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/supply"
+	"github.com/careledger/careledger/epcis"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -54,79 +44,10 @@ var queries = map[string]func(e contract.Event, org string) bool{
 	},
 }
 
-// WebhookOptions configure the delivery of subscriptions.
-type WebhookOptions struct {
-	// Attempts is how many times a delivery is tried before it is given up.
-	// Default 5.
-	Attempts int
-	// Backoff is the wait before the second attempt, doubled before each
-	// further one. Default 1 s.
-	Backoff time.Duration
-	// Timeout bounds one attempt. Default 10 s.
-	Timeout time.Duration
-	// QueueDocuments is how many documents a subscription may have waiting;
-	// further ones are dropped and counted. Default 256.
-	QueueDocuments int
-	// MaxPerOrg is how many subscriptions an organization may hold.
-	// Default 16.
-	MaxPerOrg int
-	// Client sends deliveries. Default: an http.Client with Timeout.
-	Client *http.Client
-}
-
-// EnsureDefaults sets each zero field to its default.
-func (o *WebhookOptions) EnsureDefaults() {
-	if o.Attempts == 0 {
-		o.Attempts = 5
-	}
-	if o.Backoff == 0 {
-		o.Backoff = time.Second
-	}
-	if o.Timeout == 0 {
-		o.Timeout = 10 * time.Second
-	}
-	if o.QueueDocuments == 0 {
-		o.QueueDocuments = 256
-	}
-	if o.MaxPerOrg == 0 {
-		o.MaxPerOrg = 16
-	}
-	if o.Client == nil {
-		o.Client = &http.Client{Timeout: o.Timeout}
-	}
-}
-
-// Validate reports a field out of range (after EnsureDefaults).
-func (o WebhookOptions) Validate() error {
-	if o.Attempts < 1 || o.Backoff < 0 || o.Timeout <= 0 || o.QueueDocuments < 1 || o.MaxPerOrg < 1 {
-		return errors.New("dscsa: webhook attempts, timeout, queue and subscriptions per organization must be positive")
-	}
-	return nil
-}
-
-// sub is one subscription and its delivery queue.
-type sub struct {
-	v1.Subscription
-	token []byte
-	queue chan []byte
-	stop  chan struct{}
-}
-
-type subscriptions struct {
-	opts WebhookOptions
-	logf func(string, ...any)
-
-	mu   sync.Mutex
-	subs []*sub // in creation order
-	wg   sync.WaitGroup
-}
-
-func newSubscriptions(o Options) *subscriptions {
-	return &subscriptions{opts: o.Webhooks, logf: o.Logf}
-}
-
 const maxSignatureToken = 256
 
+// subscribe creates a subscription of the caller's organization to a
+// named query; the request's Accept header chooses the deliveries' format.
 func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 	acct, err := s.tradingPartner(r)
 	if err != nil {
@@ -148,7 +69,12 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	sb, err := s.subs.add(name, acct.Org, req)
+	format, err := deliveryFormat(r.Header.Get("Accept"))
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	sb, err := s.subs.add(name, acct.Org, req, format)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -158,6 +84,19 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 }
 
 const maxSubscriptionBody = 16 << 10
+
+// deliveryFormat reads the format of deliveries from a subscription
+// request's Accept header, as GET /epcis/events reads its answer's.
+func deliveryFormat(accept string) (string, error) {
+	isXML, ok := epcis.PrefersXML(accept)
+	switch {
+	case !ok:
+		return "", tx.Rejectf(tx.CodeInvalid, "Accept chooses the deliveries' format: application/ld+json, application/json or application/xml")
+	case isXML:
+		return FormatXML, nil
+	}
+	return FormatJSONLD, nil
+}
 
 // parseSubscription reads and checks a subscription request's body.
 func parseSubscription(body []byte) (v1.SubscriptionRequest, error) {
@@ -206,213 +145,4 @@ func (s *Server) unsubscribe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func (ss *subscriptions) add(name, org string, req v1.SubscriptionRequest) (v1.Subscription, error) {
-	var id [16]byte
-	rand.Read(id[:])
-	sb := &sub{
-		Subscription: v1.Subscription{ID: hex.EncodeToString(id[:]), QueryName: name, Dest: req.Dest, Org: org, Stream: true},
-		token:        []byte(req.SignatureToken),
-		queue:        make(chan []byte, ss.opts.QueueDocuments),
-		stop:         make(chan struct{}),
-	}
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	n := 0
-	for _, o := range ss.subs {
-		if o.Org == org {
-			n++
-		}
-	}
-	if n >= ss.opts.MaxPerOrg {
-		return v1.Subscription{}, tx.Rejectf(tx.CodeInvalid, "an organization holds at most %d subscriptions", ss.opts.MaxPerOrg)
-	}
-	ss.subs = append(ss.subs, sb)
-	ss.wg.Add(1)
-	go ss.deliver(sb)
-	return sb.Subscription, nil
-}
-
-func (ss *subscriptions) list(name, org string) []v1.Subscription {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	out := []v1.Subscription{}
-	for _, sb := range ss.subs {
-		if sb.Org == org && sb.QueryName == name {
-			out = append(out, sb.Subscription)
-		}
-	}
-	return out
-}
-
-func (ss *subscriptions) remove(name, id, org string) bool {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	i := slices.IndexFunc(ss.subs, func(sb *sub) bool { return sb.ID == id && sb.Org == org && sb.QueryName == name })
-	if i < 0 {
-		return false
-	}
-	close(ss.subs[i].stop)
-	ss.subs = slices.Delete(ss.subs, i, i+1)
-	return true
-}
-
-func (ss *subscriptions) close() {
-	ss.mu.Lock()
-	for _, sb := range ss.subs {
-		close(sb.stop)
-	}
-	ss.subs = nil
-	ss.mu.Unlock()
-	ss.wg.Wait()
-}
-
-// blockCommitted queues, for each subscription with matching events in b,
-// one query document of them. It never blocks: a subscription whose queue
-// is full loses the document (counted as failed).
-func (ss *subscriptions) blockCommitted(b *app.Block) {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	for _, sb := range ss.subs {
-		match := queries[sb.QueryName]
-		var evs []v1.StreamEvent
-		for i := range b.Txs {
-			r := &b.Txs[i]
-			for _, e := range r.Events {
-				if match(e, sb.Org) {
-					evs = append(evs, v1.StreamEvent{Height: b.Height, Time: b.Time, Tx: r.Hash, Code: r.Code, Type: e.Type, Attrs: e.Attrs, Accounts: e.Accounts})
-				}
-			}
-		}
-		if len(evs) == 0 {
-			continue
-		}
-		doc, err := json.Marshal(queryDocument(sb.Subscription, b.Time, evs))
-		if err != nil {
-			continue
-		}
-		select {
-		case sb.queue <- doc:
-		default:
-			sb.Failed++
-		}
-	}
-}
-
-// QueryDocument is what a subscription's webhook receives: an EPCIS 2.0
-// query document whose event list holds the ledger's events that matched
-// (their hashes, parties, steps and state changes; the EPCIS bodies stay at
-// the capturing organization, readable at its /epcis/events/{eventID}).
-type QueryDocument struct {
-	Context       []string `json:"@context"`
-	Type          string   `json:"type"`
-	SchemaVersion string   `json:"schemaVersion"`
-	CreationDate  string   `json:"creationDate"`
-	EPCISBody     struct {
-		QueryResults struct {
-			SubscriptionID string `json:"subscriptionID"`
-			QueryName      string `json:"queryName"`
-			ResultsBody    struct {
-				EventList []v1.StreamEvent `json:"eventList"`
-			} `json:"resultsBody"`
-		} `json:"queryResults"`
-	} `json:"epcisBody"`
-}
-
-func queryDocument(sb v1.Subscription, t time.Time, evs []v1.StreamEvent) QueryDocument {
-	d := QueryDocument{
-		Context:       []string{"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"},
-		Type:          "EPCISQueryDocument",
-		SchemaVersion: "2.0",
-		CreationDate:  t.UTC().Format("2006-01-02T15:04:05.000Z"),
-	}
-	d.EPCISBody.QueryResults.SubscriptionID = sb.ID
-	d.EPCISBody.QueryResults.QueryName = sb.QueryName
-	d.EPCISBody.QueryResults.ResultsBody.EventList = evs
-	return d
-}
-
-// SignatureHeader carries the HMAC-SHA-256 of a delivery's body keyed by
-// the subscription's signatureToken, as hex, when it has one: the receiver
-// checks that the document comes from the node it subscribed at.
-const SignatureHeader = "GS1-Signature"
-
-// Sign returns the SignatureHeader value of body for token.
-func Sign(token, body []byte) string {
-	m := hmac.New(sha256.New, token)
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
-}
-
-// deliver posts sb's documents in order, each tried up to Attempts times
-// with doubling backoff; a 4xx other than 408 and 429 is not retried.
-func (ss *subscriptions) deliver(sb *sub) {
-	defer ss.wg.Done()
-	for {
-		select {
-		case <-sb.stop:
-			return
-		case doc := <-sb.queue:
-			ok := ss.post(sb, doc)
-			ss.mu.Lock()
-			if ok {
-				sb.Delivered++
-			} else {
-				sb.Failed++
-			}
-			ss.mu.Unlock()
-		}
-	}
-}
-
-func (ss *subscriptions) post(sb *sub, doc []byte) bool {
-	wait := ss.opts.Backoff
-	for attempt := 0; attempt < ss.opts.Attempts; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-sb.stop:
-				return false
-			case <-time.After(wait):
-			}
-			wait *= 2
-		}
-		status, err := ss.postOnce(sb, doc)
-		if err == nil && status/100 == 2 {
-			return true
-		}
-		if err == nil && status/100 == 4 && status != http.StatusRequestTimeout && status != http.StatusTooManyRequests {
-			break
-		}
-	}
-	ss.logf("dscsa: subscription %s: a delivery failed %d times", sb.ID, ss.opts.Attempts)
-	return false
-}
-
-func (ss *subscriptions) postOnce(sb *sub, doc []byte) (int, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), ss.opts.Timeout)
-	defer cancel()
-	go func() { // an ended subscription (or node) does not wait out the attempt
-		select {
-		case <-sb.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, sb.Dest, bytes.NewReader(doc))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/ld+json")
-	req.Header.Set("GS1-EPCIS-Version", "2.0.0")
-	if len(sb.token) > 0 {
-		req.Header.Set(SignatureHeader, Sign(sb.token, doc))
-	}
-	res, err := ss.opts.Client.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("post: %w", err)
-	}
-	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
-	res.Body.Close()
-	return res.StatusCode, nil
 }

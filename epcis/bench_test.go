@@ -75,3 +75,47 @@ func BenchmarkXMLAnswer(b *testing.B) {
 		perEvent(b, func() error { _, err := ParseXML(written); return err })
 	})
 }
+
+// BenchmarkDigitalLinkCheck: the event hash asks of every URI an event
+// holds whether it is a GS1 Digital Link. The baseline runs the reference's
+// regular expression on each; the check runs it only where the cheap
+// necessary condition holds. The URIs are a commissioning event's: its
+// CBV terms, its read point and its EPC as a Digital Link.
+func BenchmarkDigitalLinkCheck(b *testing.B) {
+	uris := []string{
+		"https://ref.gs1.org/cbv/BizStep-commissioning", "https://ref.gs1.org/cbv/Disp-active",
+		"https://id.gs1.org/414/0614141000012", "https://id.gs1.org/01/00614141073467/21/1001",
+		"https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+	}
+	b.Run("baseline_regexp", func(b *testing.B) {
+		for b.Loop() {
+			for _, u := range uris {
+				_ = reDL.MatchString(u)
+			}
+		}
+	})
+	b.Run("necessary_condition_first", func(b *testing.B) {
+		for b.Loop() {
+			for _, u := range uris {
+				_ = mayBeDigitalLink(u) && reDL.MatchString(u)
+			}
+		}
+	})
+}
+
+// BenchmarkSGTINCheck: every EPC of a capture is checked at parse and
+// again when hashed. The baseline is the expression; the check is the
+// hand-written isSGTIN that FuzzIsSGTIN holds to it.
+func BenchmarkSGTINCheck(b *testing.B) {
+	const epc = "urn:epc:id:sgtin:0614141.107346.2017"
+	b.Run("baseline_regexp", func(b *testing.B) {
+		for b.Loop() {
+			_ = reSGTIN.MatchString(epc)
+		}
+	})
+	b.Run("hand_written", func(b *testing.B) {
+		for b.Loop() {
+			_ = isSGTIN(epc)
+		}
+	})
+}

@@ -132,10 +132,53 @@ func normaliseDigitalLink(uri string) (string, bool) {
 	if strings.HasPrefix(uri, "urn:epc:") {
 		return epcToDigitalLink(uri, dot)
 	}
-	if !strings.HasPrefix(uri, "http") || !reDL.MatchString(uri) {
+	if !strings.HasPrefix(uri, "http") || !mayBeDigitalLink(uri) || !reDL.MatchString(uri) {
 		return "", false
 	}
 	return canonicaliseDigitalLink(uri)
+}
+
+// isKeyAI reports whether s is a path element reDL takes for a primary
+// key.
+func isKeyAI(s string) bool {
+	switch s {
+	case "01", "gtin", "8006", "itip", "8010", "cpid", "414", "gln", "417", "party", "8017", "gsrnp", "8018", "gsrn",
+		"255", "gcn", "00", "sscc", "253", "gdti", "401", "ginc", "402", "gsin", "8003", "grai", "8004", "giai":
+		return true
+	}
+	return false
+}
+
+// mayBeDigitalLink is a necessary condition of reDL, cheap enough to run
+// on every URI an event holds (CBV terms, locations), so that the regular
+// expression runs only where it may match: a primary key's path element
+// followed by four digits, or a last path element of ten letters (a
+// compressed link).
+func mayBeDigitalLink(uri string) bool {
+	if n := len(uri); n >= 11 && uri[n-11] == '/' && isSlug(uri[n-10:]) {
+		return true
+	}
+	for i := strings.IndexByte(uri, '/'); i >= 0; {
+		rest := uri[i+1:]
+		j := strings.IndexByte(rest, '/')
+		if j < 0 {
+			return false
+		}
+		if isKeyAI(rest[:j]) && len(rest) >= j+5 && allDigits(rest[j+1:j+5]) {
+			return true
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+func isSlug(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // epcToDigitalLink converts EPC URIs, EPC class URIs and EPC pattern URIs.
@@ -145,7 +188,7 @@ func epcToDigitalLink(uri string, dot int) (string, bool) {
 	ref := func(n int) string { return uri[dot+1 : dot+1+n] }
 	const dl = "https://id.gs1.org/"
 	switch {
-	case reSGTIN.MatchString(uri):
+	case isSGTIN(uri):
 		gcp := uri[17:dot]
 		gtin := gtinFromEPC(gcp, ref(13-len(gcp)))
 		return dl + "01/" + gtin + checkDigit(gtin) + "/21/" + dlPercent.Replace(uri[32:]), true

@@ -111,3 +111,42 @@ func FuzzXMLRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMayBeDigitalLink: the cheap test never says no where the Digital
+// Link expression matches, so that skipping the expression changes no
+// hash.
+func FuzzMayBeDigitalLink(f *testing.F) {
+	for _, s := range []string{
+		"https://id.gs1.org/01/09521234543213/21/1", "https://ref.gs1.org/cbv/BizStep-shipping", "http://x/abcdefghij",
+		"https://example.com/gtin/1234x", "https://a/b/414/0614141000005/254/7?x=1", "https://a/01/123",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, uri string) {
+		if reDL.MatchString(uri) && !mayBeDigitalLink(uri) {
+			t.Fatalf("mayBeDigitalLink(%q) = false; reDL matches", uri)
+		}
+	})
+}
+
+// FuzzIsSGTIN: the hand-written SGTIN check agrees with the expression
+// it stands for.
+func FuzzIsSGTIN(f *testing.F) {
+	for _, s := range []string{
+		"urn:epc:id:sgtin:0614141.107346.2017", "urn:epc:id:sgtin:061414112345.1.%2Fa.b",
+		"urn:epc:id:sgtin:0614141.107346.", "urn:epc:id:sgtin:0614141.107346.123456789012345678901",
+		"urn:epc:id:sgtin:06141.1073467.1", "urn:epc:id:sgtin:0614141.107346.%2", "urn:epc:id:sgtin:0614141.107346.%7B",
+		"urn:epc:id:sgtin:0614141.107346.a%20b", "urn:epc:id:sgtin:0614141.10734.1",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := isSGTIN(s), reSGTIN.MatchString(s); got != want {
+			t.Fatalf("isSGTIN(%q) = %v; reSGTIN says %v", s, got, want)
+		}
+		u := "urn:epc:id:sgtin:0614141.107346." + s // serials, which the seeds rarely reach
+		if got, want := isSGTIN(u), reSGTIN.MatchString(u); got != want {
+			t.Fatalf("isSGTIN(%q) = %v; reSGTIN says %v", u, got, want)
+		}
+	})
+}

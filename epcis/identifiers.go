@@ -6,7 +6,7 @@ import (
 
 // gs1URNSchemes are the EPC URI schemes of GS1 keys, with their syntax.
 var gs1URNSchemes = map[string]func(string) bool{
-	"sgtin": reSGTIN.MatchString, "sscc": reSSCC.MatchString, "sgln": reSGLN.MatchString,
+	"sgtin": isSGTIN, "sscc": reSSCC.MatchString, "sgln": reSGLN.MatchString,
 	"grai": reGRAI.MatchString, "giai": reGIAI.MatchString, "gsrn": reGSRN.MatchString,
 	"gsrnp": reGSRNP.MatchString, "gdti": reGDTI.MatchString, "cpi": reCPI.MatchString,
 	"sgcn": reSGCN.MatchString, "ginc": reGINC.MatchString, "gsin": reGSIN.MatchString,

@@ -1,6 +1,7 @@
 package epcisapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -59,6 +60,10 @@ func BenchmarkCapture(b *testing.B) {
 		n, tok := single(b)
 		send(b, n, n.Admin, supply.RegisterProduct{Owner: "local", GTIN: gtinOf(b, "urn:epc:id:sgtin:0614141.107346.1")})
 		docs := benchDocs(b.N)
+		h0, err := n.Client.Height(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.ResetTimer()
 		var wg sync.WaitGroup
 		work := make(chan string)
@@ -80,6 +85,9 @@ func BenchmarkCapture(b *testing.B) {
 		close(work)
 		wg.Wait()
 		b.ReportMetric(float64(b.N*benchDocEvents)/b.Elapsed().Seconds(), "events/s")
+		if h1, err := n.Client.Height(context.Background()); err == nil {
+			b.ReportMetric(float64(h1-h0)/b.Elapsed().Seconds(), "blocks/s") // how the wait divides between blocks and their size
+		}
 		if failed.Load() > 0 {
 			b.Fatalf("%d documents failed", failed.Load())
 		}

@@ -377,19 +377,27 @@ func rawEvents(raw []byte) ([]json.RawMessage, json.RawMessage, bool) {
 // joined with the event's own when it has one (a namespace declared at
 // the event's level).
 func withContext(ev, ctx json.RawMessage) []byte {
-	var fields map[string]json.RawMessage
 	ev = bytes.TrimSpace(ev)
-	if len(ctx) == 0 || json.Unmarshal(ev, &fields) != nil || len(ev) < 2 {
+	if len(ctx) == 0 || len(ev) < 2 || ev[0] != '{' {
 		return bytes.Clone(ev)
 	}
-	if own := fields["@context"]; own != nil {
-		joined, err := json.Marshal(append(contextItems(ctx), contextItems(own)...))
-		if err != nil {
+	// ev is a member of a document that decoded: only an event that may
+	// have its own @context (the name, or an escape that may spell it)
+	// needs decoding.
+	if bytes.Contains(ev, []byte(`"@context"`)) || bytes.Contains(ev, []byte(`\u`)) {
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(ev, &fields) != nil {
 			return bytes.Clone(ev)
 		}
-		ctx = joined
-		// The event's other fields keep their order and text.
-		ev = withoutContext(ev)
+		if own := fields["@context"]; own != nil {
+			joined, err := json.Marshal(append(contextItems(ctx), contextItems(own)...))
+			if err != nil {
+				return bytes.Clone(ev)
+			}
+			ctx = joined
+			// The event's other fields keep their order and text.
+			ev = withoutContext(ev)
+		}
 	}
 	var b bytes.Buffer
 	b.WriteString(`{"@context":`)

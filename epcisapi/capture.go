@@ -99,7 +99,11 @@ func (s *Server) captureDoc(w http.ResponseWriter, r *http.Request, single bool)
 		s.problem(w, err)
 		return
 	}
-	j := s.startJob(p)
+	j, err := s.startJob(p)
+	if err != nil {
+		s.problem(w, err)
+		return
+	}
 	s.versionHeaders(w)
 	w.Header().Set("Location", "/epcis/capture/"+j.ID)
 	w.WriteHeader(http.StatusAccepted)
@@ -151,6 +155,8 @@ type prepared struct {
 	record  supply.Record
 	msg     tx.Msg
 	entries []*entry
+	// resumed is set for a job taken up again after a restart.
+	resumed bool
 }
 
 // tooLarge refuses a document whose message would not fit a transaction,
@@ -162,6 +168,10 @@ type tooLarge struct {
 
 func (s *Server) prepare(doc *epcis.Document, raw []byte, isXML bool) (*prepared, error) {
 	now := s.opts.Now()
+	parties := resolver{config: s.opts.Parties}
+	if s.opts.State != nil {
+		parties.state = s.opts.State()
+	}
 	bs, err := bodies(doc, raw, isXML)
 	if err != nil {
 		return nil, err
@@ -171,7 +181,7 @@ func (s *Server) prepare(doc *epcis.Document, raw []byte, isXML bool) (*prepared
 		if err := e.CheckTime(i, now, s.opts.FutureTolerance); err != nil {
 			return nil, err
 		}
-		c, err := convert(i, e, s.opts.Parties)
+		c, err := convert(i, e, parties)
 		if err != nil {
 			return nil, err
 		}
@@ -192,7 +202,7 @@ func (s *Server) prepare(doc *epcis.Document, raw []byte, isXML bool) (*prepared
 
 func (s *Server) entryOf(e *epcis.Event, c *converted, body []byte) *entry {
 	en := &entry{
-		Hash: c.chain.Hash, HashID: c.hashID, EventID: e.EventID, Capturer: s.opts.Org, Parties: c.parties,
+		Hash: c.chain.Hash, HashID: c.hashID, EventID: e.EventID, Capturer: s.opts.Org, Parties: c.parties, PartyGLNs: c.glns,
 		Type: string(e.Type), Action: string(e.Action), BizStep: e.BizStep, Disposition: e.Disposition,
 		ReadPoint: e.ReadPoint, BizLocation: e.BizLocation, EventTime: e.EventTime,
 		EPCs:    append(append([]string(nil), e.EPCList...), e.ChildEPCs...),
@@ -214,44 +224,99 @@ func newJobID() string {
 	return hex.EncodeToString(b[:])
 }
 
-func (s *Server) startJob(p *prepared) *job {
+// startJob stores the job and the document's entries (synced), then
+// records the document in the background.
+func (s *Server) startJob(p *prepared) (*job, error) {
 	j := &job{ID: newJobID(), CreatedAt: s.opts.Now().UTC(), Running: true, Behaviour: "rollback", Events: len(p.entries), Errors: []jobError{}}
 	s.mu.Lock()
-	s.jobs[j.ID] = j
-	s.jobOrder = append(s.jobOrder, j.ID)
-	if len(s.jobOrder) > maxJobs {
-		delete(s.jobs, s.jobOrder[0])
+	num := s.nextJob
+	s.nextJob++
+	var forget []uint64
+	for len(s.jobOrder) >= maxJobs {
+		forget = append(forget, s.jobOrder[0].num)
+		delete(s.jobs, s.jobOrder[0].id)
 		s.jobOrder = s.jobOrder[1:]
 	}
+	s.jobs[j.ID] = j
+	s.jobOrder = append(s.jobOrder, jobRef{j.ID, num})
 	s.mu.Unlock()
+	sj := &storedJob{Job: *j, Record: p.msg.Body}
+	if err := s.store.startJob(num, sj, p.entries, forget); err != nil {
+		s.mu.Lock()
+		delete(s.jobs, j.ID)
+		s.mu.Unlock()
+		return nil, err
+	}
+	s.runJob(j, num, p)
+	return j, nil
+}
+
+// jobRef is a job's place in the store.
+type jobRef struct {
+	id  string
+	num uint64
+}
+
+// runJob records p in the background and writes the job's outcome.
+func (s *Server) runJob(j *job, num uint64, p *prepared) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		errs := s.run(p)
+		if len(errs) > 0 && p.resumed && s.recordedHere(p) {
+			// sent twice across a restart (by the tracker's journal and
+			// by the resumed job): the first copy committed.
+			errs = nil
+		}
+		if len(errs) > 0 && s.ctx.Err() != nil {
+			return // the node is stopping: the job stays running, resumed at start
+		}
 		now := s.opts.Now().UTC()
 		s.mu.Lock()
 		j.Running, j.Success, j.FinishedAt = false, len(errs) == 0, &now
 		if len(errs) > 0 {
 			j.Errors = errs
 		}
+		final := *j
 		s.mu.Unlock()
+		if err := s.store.finishJob(num, final); err != nil {
+			s.opts.Logf("epcis: capture job %s: writing its outcome: %v", j.ID, err)
+		}
 	}()
-	return j
+}
+
+// recordedHere reports whether the chain holds every event of p as this
+// organization's.
+func (s *Server) recordedHere(p *prepared) bool {
+	view := s.opts.State()
+	for _, e := range p.record.Events {
+		rec, err := supply.LoadEvent(view, e.Hash)
+		if err != nil || rec == nil || rec.Org != s.opts.Org {
+			return false
+		}
+	}
+	return true
 }
 
 // run records the document: events already on the chain are refused
-// before anything is sent; then its entries are sealed and its one
-// message sent; the contract applies all its events or none.
+// before anything is sent; then its one message is sent (its entries are
+// stored already); the contract applies all its events or none.
 func (s *Server) run(p *prepared) []jobError {
+	if p.resumed && s.recordedHere(p) {
+		s.indexNew(p)
+		return nil
+	}
 	if errs := s.duplicates(p); len(errs) > 0 {
 		return errs
-	}
-	if err := s.store.put(p.entries); err != nil {
-		return []jobError{{problem: problemOf(err)}}
 	}
 	if err := s.send(p); err != nil {
 		return []jobError{s.jobErrorOf(err, p)}
 	}
+	s.indexNew(p)
+	return nil
+}
+
+func (s *Server) indexNew(p *prepared) {
 	now := s.opts.Now().UTC()
 	s.mu.Lock()
 	for _, e := range p.entries {
@@ -259,7 +324,6 @@ func (s *Server) run(p *prepared) []jobError {
 		s.index(e)
 	}
 	s.mu.Unlock()
-	return nil
 }
 
 // duplicates reports each event (not an error declaration) that the chain

@@ -3,6 +3,7 @@ package epcisapi
 import (
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/careledger/careledger/contract/supply"
@@ -19,18 +20,13 @@ const (
 	hashIDPrefix      = "ni:///sha-256;"
 )
 
-// Parties maps owning-party identifiers as EPCIS documents write them (a
-// PGLN URN such as urn:epc:id:pgln:0614141.00000, or its GS1 Digital Link)
-// to organization IDs. The chain has no party directory of its own yet, so
-// each node is configured with the parties it trades with.
-type Parties map[string]string
-
 // converted is one event ready for the chain, with what the node keeps of
 // it beside the chain.
 type converted struct {
 	chain   supply.Event
 	hashID  string
 	parties []string // organization IDs the event names as owning parties
+	glns    []string // the GLNs of its owning parties
 }
 
 // parseHashID returns the 32 bytes of a CBV 2.0 hash ID
@@ -52,7 +48,7 @@ func parseHashID(s string) ([32]byte, bool) {
 // convert turns a validated EPCIS event (index i of its document) into the
 // chain's summary. It fails with a *tx.Rejection (code invalid) naming the
 // event and field for what the chain cannot hold.
-func convert(i int, e *epcis.Event, parties Parties) (*converted, error) {
+func convert(i int, e *epcis.Event, parties resolver) (*converted, error) {
 	c := &converted{hashID: e.HashID()}
 	h, ok := parseHashID(c.hashID)
 	if !ok {
@@ -76,8 +72,8 @@ func convert(i int, e *epcis.Event, parties Parties) (*converted, error) {
 		// the chain's summary observes its children.
 		ce.Action = supply.Observe
 	}
-	ce.Source, c.parties = owner(e.SourceList, parties, c.parties)
-	ce.Destination, c.parties = owner(e.DestinationList, parties, c.parties)
+	ce.Source = c.owner(e.SourceList, parties)
+	ce.Destination = c.owner(e.DestinationList, parties)
 	if err := lotAndExpiry(i, e.ILMD, ce); err != nil {
 		return nil, err
 	}
@@ -151,22 +147,28 @@ func chainEPCs(list []string) []supply.EPC {
 }
 
 // owner returns the organization of the list's first owning party that
-// the directory knows, and adds it to names.
-func owner(list []epcis.SourceDest, parties Parties, names []string) (string, []string) {
+// the directory knows, and adds it to c.parties; it keeps the GLN of every
+// owning party in c.glns.
+func (c *converted) owner(list []epcis.SourceDest, parties resolver) string {
+	found := ""
 	for _, sd := range list {
 		if sd.Type != owningParty {
 			continue
 		}
-		if org, ok := parties[sd.Value]; ok {
-			for _, n := range names {
-				if n == org {
-					return org, names
-				}
+		if gln, ok := glnOf(sd.Value); ok && !slices.Contains(c.glns, gln) {
+			c.glns = append(c.glns, gln)
+		}
+		if found != "" {
+			continue
+		}
+		if org := parties.org(sd.Value); org != "" {
+			found = org
+			if !slices.Contains(c.parties, org) {
+				c.parties = append(c.parties, org)
 			}
-			return org, append(names, org)
 		}
 	}
-	return "", names
+	return found
 }
 
 // lotAndExpiry copies the ILMD's lot and expiry date.

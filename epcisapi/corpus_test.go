@@ -2,6 +2,8 @@ package epcisapi_test
 
 import (
 	"encoding/json"
+	"encoding/xml"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -19,10 +21,10 @@ import (
 
 const sharedData = "../../shared/data"
 
-// The DSCSA scenario's owning parties are SGLNs: the manufacturer's and the
-// buying wholesaler's.
+// The DSCSA scenario's owning parties are SGLNs: the manufacturer's, which
+// it claims on the chain, and the buying wholesaler's, which only the
+// nodes' configuration names (the fallback for an unclaimed GLN).
 var dscsaParties = map[string]string{
-	"urn:epc:id:sgln:030001.111111.0": "org0",
 	"urn:epc:id:sgln:039999.999999.0": "org1",
 }
 
@@ -38,6 +40,7 @@ func TestSharedDocuments(t *testing.T) {
 	nodes := nodetest.TestnetOf(t, []identity.OrgType{identity.Pharma, identity.Provider}, node.Config{EPCISParties: dscsaParties})
 	maker, wholesaler := nodes[0], nodes[1]
 	makerTok := maker.Token(t, maker.Admin)
+	send(t, maker, maker.Admin, supply.ClaimParties{Org: "org0", GLNs: []string{"0030001111115"}}) // urn:epc:id:sgln:030001.111111.0
 
 	t.Run("dscsa", func(t *testing.T) {
 		send(t, maker, maker.Admin,
@@ -209,6 +212,23 @@ func checkXMLAnswers(t *testing.T, n *nodetest.Node, token, other string) {
 		!strings.Contains(string(body), `<withheldEventList xmlns="https://careledger.org/epcis/">`) {
 		t.Errorf("the XML answer to another organization: %d, %v, %d events and %d withheld of %d: %s; want the withheld after the EventList", status, err, len(seen.Events), withheld, len(shown), body)
 	}
+	// Each event JSON-LD withholds is withheld in XML with the same
+	// summary: its hash ID, type, step and capturer.
+	for _, ev := range shown {
+		if ev["careledger:bodyWithheld"] == nil {
+			continue
+		}
+		want := fmt.Sprintf(`type="%s" eventID="%s"`, ev["type"], xmlEscape(fmt.Sprint(ev["eventID"])))
+		if !strings.Contains(string(body), want) || !strings.Contains(string(body), fmt.Sprintf(`capturedBy="%s"`, ev["careledger:capturedBy"])) {
+			t.Errorf("the XML answer lacks the withheld event %s as JSON-LD shows it (%v)", want, ev)
+		}
+	}
+}
+
+func xmlEscape(s string) string {
+	var b strings.Builder
+	xml.EscapeText(&b, []byte(s))
+	return b.String()
 }
 
 // corpusFiles lists the shared EPCIS documents under dirs, without query

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/careledger/careledger/contract/supply"
 	"github.com/careledger/careledger/epcis"
 	"github.com/careledger/careledger/tx"
 )
@@ -107,7 +108,7 @@ func FuzzCapture(f *testing.F) {
 					}
 				}
 			}
-			c, err := convert(i, e, parties)
+			c, err := convert(i, e, resolver{config: parties})
 			if err != nil {
 				var rej *tx.Rejection
 				if !errors.As(err, &rej) || !strings.HasPrefix(rej.Msg, "event ") {
@@ -165,6 +166,47 @@ func TestNegotiate(t *testing.T) {
 		got, err := negotiate(c.accept)
 		if (err == nil) != c.ok || c.ok && got != c.want {
 			t.Errorf("negotiate(%q) = %v, %v; want %v (acceptable %v)", c.accept, got, err, c.want, c.ok)
+		}
+	}
+}
+
+// FuzzGLNOf: any string gives a valid GLN or nothing, and the forms of one
+// party (PGLN URN, SGLN URN of any extension, Digital Link) give the same.
+func FuzzGLNOf(f *testing.F) {
+	for _, s := range []string{
+		"urn:epc:id:pgln:0614141.00000", "urn:epc:id:sgln:0614141.00000.0", "urn:epc:id:sgln:0614141.00000.dock7",
+		"https://id.gs1.org/417/0614141000005", "https://example.com/414/0614141000005/254/7",
+		"urn:epc:id:pgln:0614141.0000", "https://id.gs1.org/417/0614141000006", "urn:epc:id:sgtin:0614141.107346.1",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		gln, ok := glnOf(id)
+		if ok && (len(gln) != 13 || supply.ValidateGLN(gln) != nil) {
+			t.Fatalf("glnOf(%q) = %q; not a valid GLN", id, gln)
+		}
+	})
+}
+
+func TestGLNOf(t *testing.T) {
+	for _, c := range []struct {
+		id, want string
+	}{
+		{"urn:epc:id:pgln:0614141.00000", "0614141000005"},
+		{"urn:epc:id:sgln:0614141.00000.0", "0614141000005"},
+		{"urn:epc:id:sgln:0614141.00000.dock7", "0614141000005"},
+		{"https://id.gs1.org/417/0614141000005", "0614141000005"},
+		{"https://example.com/414/0614141000005/254/7", "0614141000005"},
+		{"urn:epc:id:pgln:0614141.0000", ""},         // 11 digits
+		{"https://id.gs1.org/417/0614141000006", ""}, // check digit
+		{"urn:epc:id:sgtin:0614141.107346.1", ""},
+	} {
+		got, ok := glnOf(c.id)
+		if !ok {
+			got = ""
+		}
+		if got != c.want {
+			t.Errorf("glnOf(%q) = %q; want %q", c.id, got, c.want)
 		}
 	}
 }

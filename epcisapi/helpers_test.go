@@ -3,6 +3,7 @@ package epcisapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -29,13 +30,15 @@ const (
 	pharmacyGLN   = "urn:epc:id:pgln:0614143.00000"
 )
 
-var testParties = map[string]string{makerGLN: "org0", wholesalerGLN: "org1", pharmacyGLN: "org2"}
-
-// network starts the three partners' nodes.
+// network starts the three partners' nodes, with no party configuration:
+// each organization claims its GLN in the chain's party directory.
 func network(t *testing.T) []*nodetest.Node {
 	t.Helper()
-	return nodetest.TestnetOf(t, []identity.OrgType{identity.Pharma, identity.Provider, identity.Provider},
-		node.Config{EPCISParties: testParties})
+	nodes := nodetest.TestnetOf(t, []identity.OrgType{identity.Pharma, identity.Provider, identity.Provider}, node.Config{})
+	for i, gln := range []string{"0614141000005", "0614142000004", "0614143000003"} { // makerGLN, wholesalerGLN, pharmacyGLN
+		send(t, nodes[i], nodes[i].Admin, supply.ClaimParties{Org: fmt.Sprintf("org%d", i), GLNs: []string{gln}})
+	}
+	return nodes
 }
 
 // send signs msgs with key at n and fails the test unless they apply.

@@ -197,16 +197,28 @@ func expand(name, prefix string) string {
 	return prefix + name
 }
 
-// viewer is who asks, and whether their organization is a regulator.
+// viewer is who asks, whether their organization is a regulator, and the
+// committed state that says which GLNs it owns.
 type viewer struct {
 	acct      *identity.Account
 	regulator bool
+	state     identity.Reader
 }
 
 // mayRead reports whether v may see e's body: a member of the capturer,
-// of an owning party the event names, or of a regulator.
+// of an owning party the event names (as resolved at capture, or as the
+// chain's party directory names the owner of its GLN now), or of a
+// regulator.
 func (v viewer) mayRead(e *entry) bool {
-	return v.regulator || v.acct.Org == e.Capturer || slices.Contains(e.Parties, v.acct.Org)
+	if v.regulator || v.acct.Org == e.Capturer || slices.Contains(e.Parties, v.acct.Org) {
+		return true
+	}
+	for _, gln := range e.PartyGLNs {
+		if org, err := supply.PartyOwner(v.state, gln); err == nil && org == v.acct.Org {
+			return true
+		}
+	}
+	return false
 }
 
 // reader authenticates a query: any active member of an organization.
@@ -218,11 +230,12 @@ func (s *Server) reader(r *http.Request) (viewer, error) {
 	if acct.Kind != identity.Member {
 		return viewer{}, tx.Rejectf(tx.CodeUnauthorized, "EPCIS queries are for members of organizations")
 	}
-	org, err := identity.LoadOrg(s.opts.State(), acct.Org)
+	state := s.opts.State()
+	org, err := identity.LoadOrg(state, acct.Org)
 	if err != nil {
 		return viewer{}, err
 	}
-	return viewer{acct: acct, regulator: org != nil && org.Type == identity.Regulator}, nil
+	return viewer{acct: acct, regulator: org != nil && org.Type == identity.Regulator, state: state}, nil
 }
 
 // result is one event of an answer: a body, or a summary.

@@ -94,10 +94,4 @@ func (s *Server) gather(first *sending) (group []*sending, next *sending) {
 
 func (s *Server) sendOne(p *prepared) error { return s.sendMsgs(p.msg) }
 
-func (s *Server) sendMsgs(msgs ...tx.Msg) error {
-	res, err := s.opts.Sender.Send(s.ctx, msgs...)
-	if err == nil && res.Code != tx.CodeOK {
-		err = tx.Rejectf(res.Code, "%s", res.Log)
-	}
-	return err
-}
+func (s *Server) sendMsgs(msgs ...tx.Msg) error { return s.opts.Sender.Commit(s.ctx, msgs...) }

@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/identity"
 	"github.com/careledger/careledger/contract/supply"
 	"github.com/careledger/careledger/tx"
@@ -17,9 +18,11 @@ import (
 )
 
 // Sender signs transactions with the node's service key and waits for
-// them to commit (package sender).
+// them to commit (package sender): a refused one is a *tx.Rejection. Its
+// result is not read back (a document's record emits an event per EPCIS
+// event, which decoding again costs more than the wait).
 type Sender interface {
-	Send(ctx context.Context, msgs ...tx.Msg) (*app.TxResult, error)
+	Commit(ctx context.Context, msgs ...tx.Msg) error
 }
 
 // Authenticator names the account of a request's bearer token (api.Auth).
@@ -56,6 +59,9 @@ type Options struct {
 	FutureTolerance time.Duration
 	// Now is the node's clock. Default time.Now.
 	Now func() time.Time
+	// Logf reports what the node cannot tell a client (a job's outcome
+	// that could not be written). Default: discard.
+	Logf func(format string, args ...any)
 }
 
 func (o *Options) ensureDefaults() {
@@ -73,6 +79,9 @@ func (o *Options) ensureDefaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
 	}
 }
 
@@ -94,7 +103,8 @@ type Server struct {
 	byHash    map[[32]byte]*entry
 	byEventID map[string]*entry
 	jobs      map[string]*job
-	jobOrder  []string
+	jobOrder  []jobRef // oldest first
+	nextJob   uint64
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -119,17 +129,12 @@ func New(opts Options) (*Server, error) {
 		queue: make(chan *sending),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	view := opts.State()
-	err = st.each(func(e *entry) error {
-		rec, err := supply.LoadEvent(view, e.Hash)
-		if err != nil {
-			return err
-		}
-		if rec != nil && rec.Org == opts.Org {
-			s.index(e)
-		}
-		return nil
-	})
+	pending, err := s.indexRecorded()
+	if err != nil {
+		st.close()
+		return nil, err
+	}
+	resume, err := s.loadJobs(pending)
 	if err != nil {
 		st.close()
 		return nil, err
@@ -139,7 +144,72 @@ func New(opts Options) (*Server, error) {
 		s.wg.Add(1)
 		go s.sendLoop()
 	}
+	for _, r := range resume {
+		s.runJob(r.job, r.num, r.p)
+	}
 	return s, nil
+}
+
+// indexRecorded indexes the stored events that the chain recorded for
+// this organization, and returns the others by sequence number: the
+// entries of documents not (yet) recorded.
+func (s *Server) indexRecorded() (map[uint64]*entry, error) {
+	view := s.opts.State()
+	pending := map[uint64]*entry{}
+	err := s.store.each(func(e *entry) error {
+		rec, err := supply.LoadEvent(view, e.Hash)
+		switch {
+		case err != nil:
+			return err
+		case rec == nil:
+			pending[e.Seq] = e
+		case rec.Org == s.opts.Org:
+			s.index(e)
+		}
+		return nil
+	})
+	return pending, err
+}
+
+// resumedJob is a job that was running when the node stopped.
+type resumedJob struct {
+	job *job
+	num uint64
+	p   *prepared
+}
+
+// loadJobs reads the stored jobs (the newest maxJobs) and returns those
+// still running, to be taken up again: their document is sent again
+// unless the chain already holds it (sent before the stop, or by the
+// tracker's journal since), in which case they succeed.
+func (s *Server) loadJobs(pending map[uint64]*entry) ([]resumedJob, error) {
+	var resume []resumedJob
+	err := s.store.eachJob(func(num uint64, sj *storedJob) error {
+		j := sj.Job
+		s.jobs[j.ID] = &j
+		s.jobOrder = append(s.jobOrder, jobRef{j.ID, num})
+		s.nextJob = num + 1
+		if !j.Running {
+			return nil
+		}
+		rec, err := sj.recordOf()
+		if err != nil {
+			return fmt.Errorf("epcis store: running job %d: %w", num, err)
+		}
+		p := &prepared{record: rec, msg: contract.Encode(rec), resumed: true}
+		for i := 0; i < j.Events; i++ {
+			if e := pending[sj.FirstSeq+uint64(i)]; e != nil {
+				p.entries = append(p.entries, e)
+			}
+		}
+		resume = append(resume, resumedJob{&j, num, p})
+		return nil
+	})
+	for len(s.jobOrder) > maxJobs {
+		delete(s.jobs, s.jobOrder[0].id)
+		s.jobOrder = s.jobOrder[1:]
+	}
+	return resume, err
 }
 
 // Close stops the captures in flight and closes the store.

@@ -15,6 +15,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/util"
 
+	"github.com/careledger/careledger/contract/supply"
 	"github.com/careledger/careledger/vault"
 )
 
@@ -26,7 +27,8 @@ type entry struct {
 	HashID      string    `json:"hash_id"`
 	EventID     string    `json:"event_id,omitempty"`
 	Capturer    string    `json:"capturer"`
-	Parties     []string  `json:"parties,omitempty"`
+	Parties     []string  `json:"parties,omitempty"`    // as resolved at capture
+	PartyGLNs   []string  `json:"party_glns,omitempty"` // the owning parties' GLNs
 	Type        string    `json:"type"`
 	Action      string    `json:"action,omitempty"`
 	BizStep     string    `json:"biz_step,omitempty"`
@@ -58,7 +60,7 @@ type entry struct {
 type store struct {
 	db   *leveldb.DB
 	aead cipher.AEAD
-	mu   sync.Mutex // orders sequence numbers
+	mu   sync.Mutex // hands out sequence numbers
 	next uint64
 }
 
@@ -119,49 +121,19 @@ func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64([]byte("e"
 
 func seqAAD(seq uint64) []byte { return binary.BigEndian.AppendUint64([]byte(eventAAD), seq) }
 
-// put seals and writes entries in one synced batch, giving each its
-// sequence number.
-func (s *store) put(es []*entry) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b := new(leveldb.Batch)
-	for i, e := range es {
-		e.Seq = s.next + uint64(i)
-		plain, err := json.Marshal(e)
-		if err != nil {
-			return err
-		}
-		nonce := make([]byte, s.aead.NonceSize())
-		if _, err := rand.Read(nonce); err != nil {
-			return err
-		}
-		b.Put(seqKey(e.Seq), s.aead.Seal(nonce, nonce, plain, seqAAD(e.Seq)))
-	}
-	if err := s.db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
-		return fmt.Errorf("write epcis events: %w", err)
-	}
-	s.next += uint64(len(es))
-	return nil
-}
-
 // each calls fn with every entry in sequence order.
 func (s *store) each(fn func(*entry) error) error {
 	it := s.db.NewIterator(util.BytesPrefix([]byte("e")), nil)
 	defer it.Release()
 	for it.Next() {
-		k, v := it.Key(), it.Value()
-		if len(k) != 9 || len(v) < s.aead.NonceSize() {
+		k := it.Key()
+		if len(k) != 9 {
 			return errors.New("epcis store: a stored event is corrupt")
 		}
 		seq := binary.BigEndian.Uint64(k[1:])
-		n := s.aead.NonceSize()
-		plain, err := s.aead.Open(nil, v[:n], v[n:], seqAAD(seq))
-		if err != nil {
-			return fmt.Errorf("epcis store: event %d does not authenticate", seq)
-		}
 		e := new(entry)
-		if err := json.Unmarshal(plain, e); err != nil {
-			return fmt.Errorf("epcis store: event %d does not decode", seq)
+		if err := s.open(it.Value(), seqAAD(seq), e); err != nil {
+			return fmt.Errorf("epcis store: event %d %v", seq, err)
 		}
 		if err := fn(e); err != nil {
 			return err
@@ -171,3 +143,127 @@ func (s *store) each(fn func(*entry) error) error {
 }
 
 func (s *store) close() error { return s.db.Close() }
+
+// Capture jobs are kept beside the events, sealed the same way, so that a
+// restarted node still answers GET /epcis/capture/{id}:
+//
+//	j NUM(8, BE) → nonce || sealed storedJob JSON ("careledger/epcis/v1/job" NUM)
+//
+// NUM orders jobs by creation; the oldest beyond maxJobs are deleted.
+const jobAAD = "careledger/epcis/v1/job"
+
+// storedJob is a job and, while it runs, what it needs to be finished
+// after a restart: its chain message and its entries' sequence numbers.
+type storedJob struct {
+	Job job `json:"job"`
+	// Record is the body of the job's supply/record message, in its wire
+	// encoding (as JSON, its hashes would cost more than the rest).
+	Record   []byte `json:"record,omitempty"`
+	FirstSeq uint64 `json:"first_seq,omitempty"`
+}
+
+// recordOf decodes a stored job's message.
+func (sj *storedJob) recordOf() (supply.Record, error) {
+	m, err := recordSpec.Decode(supply.TypeRecord, sj.Record)
+	if err != nil {
+		return supply.Record{}, err
+	}
+	return m.(supply.Record), nil
+}
+
+// recordSpec decodes supply/record bodies (no cold-chain rule runs).
+var recordSpec = supply.New(nil).Describe()
+
+func jobKey(num uint64) []byte { return binary.BigEndian.AppendUint64([]byte("j"), num) }
+
+func jobNumAAD(num uint64) []byte { return binary.BigEndian.AppendUint64([]byte(jobAAD), num) }
+
+func (s *store) seal(b *leveldb.Batch, key, aad []byte, v any) error {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return err
+	}
+	b.Put(key, s.aead.Seal(nonce, nonce, plain, aad))
+	return nil
+}
+
+func (s *store) open(v, aad []byte, into any) error {
+	n := s.aead.NonceSize()
+	if len(v) < n {
+		return errors.New("too short")
+	}
+	plain, err := s.aead.Open(nil, v[:n], v[n:], aad)
+	if err != nil {
+		return errors.New("does not authenticate")
+	}
+	return json.Unmarshal(plain, into)
+}
+
+// startJob writes a new job and its entries in one synced batch: once the
+// client has its job's URL, a restart finds the job and its document.
+// forget lists old jobs to delete.
+func (s *store) startJob(num uint64, sj *storedJob, es []*entry, forget []uint64) error {
+	// Only the sequence numbers are taken under the lock: concurrent
+	// captures then seal in parallel and LevelDB merges their synced
+	// writes into one fsync. A failed write leaves a gap in the numbers,
+	// which are keys only.
+	s.mu.Lock()
+	first := s.next
+	s.next += uint64(len(es))
+	s.mu.Unlock()
+	b := new(leveldb.Batch)
+	sj.FirstSeq = first
+	for i, e := range es {
+		e.Seq = first + uint64(i)
+		if err := s.seal(b, seqKey(e.Seq), seqAAD(e.Seq), e); err != nil {
+			return err
+		}
+	}
+	if err := s.seal(b, jobKey(num), jobNumAAD(num), sj); err != nil {
+		return err
+	}
+	for _, old := range forget {
+		b.Delete(jobKey(old))
+	}
+	if err := s.db.Write(b, &opt.WriteOptions{Sync: true}); err != nil {
+		return fmt.Errorf("write epcis capture job: %w", err)
+	}
+	return nil
+}
+
+// finishJob writes a job's outcome. A success is not synced: if it is
+// lost, the restarted node finds the job running, its events on the
+// chain, and reports the same success. A failure is synced, so that a
+// restart never sends again a document that was refused.
+func (s *store) finishJob(num uint64, j job) error {
+	b := new(leveldb.Batch)
+	if err := s.seal(b, jobKey(num), jobNumAAD(num), &storedJob{Job: j}); err != nil {
+		return err
+	}
+	return s.db.Write(b, &opt.WriteOptions{Sync: !j.Success})
+}
+
+// eachJob calls fn with every stored job, oldest first.
+func (s *store) eachJob(fn func(num uint64, sj *storedJob) error) error {
+	it := s.db.NewIterator(util.BytesPrefix([]byte("j")), nil)
+	defer it.Release()
+	for it.Next() {
+		k := it.Key()
+		if len(k) != 9 {
+			return errors.New("epcis store: a stored job is corrupt")
+		}
+		num := binary.BigEndian.Uint64(k[1:])
+		sj := new(storedJob)
+		if err := s.open(it.Value(), jobNumAAD(num), sj); err != nil {
+			return fmt.Errorf("epcis store: job %d %v", num, err)
+		}
+		if err := fn(num, sj); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}

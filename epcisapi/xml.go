@@ -3,10 +3,7 @@ package epcisapi
 import (
 	"encoding/json"
 	"encoding/xml"
-	"mime"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/careledger/careledger/epcis"
@@ -27,42 +24,17 @@ func (*notAcceptable) Error() string {
 	return "Accept must allow application/ld+json, application/json or application/xml"
 }
 
-// negotiate picks the answer's format from the Accept header: the most
-// preferred (by q, then by order) of JSON-LD, JSON and XML; JSON-LD when
-// the header is absent or allows anything.
+// negotiate picks the answer's format from the Accept header
+// (epcis.PrefersXML).
 func negotiate(accept string) (format, error) {
-	if strings.TrimSpace(accept) == "" {
-		return jsonLD, nil
-	}
-	best, bestQ := jsonLD, -1.0
-	for _, part := range strings.Split(accept, ",") {
-		mt, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil {
-			continue
-		}
-		q := 1.0
-		if v, ok := params["q"]; ok {
-			if q, err = strconv.ParseFloat(v, 64); err != nil {
-				continue
-			}
-		}
-		var f format
-		switch mt {
-		case "application/ld+json", "application/json", "application/*", "*/*":
-			f = jsonLD
-		case "application/xml", "text/xml":
-			f = xmlDoc
-		default:
-			continue
-		}
-		if q > 0 && q > bestQ {
-			best, bestQ = f, q
-		}
-	}
-	if bestQ < 0 {
+	isXML, ok := epcis.PrefersXML(accept)
+	switch {
+	case !ok:
 		return 0, &notAcceptable{}
+	case isXML:
+		return xmlDoc, nil
 	}
-	return best, nil
+	return jsonLD, nil
 }
 
 // withheldXML is a withheld event in an XML answer: the chain's summary,

@@ -178,7 +178,9 @@ func (n *Node) open(cc *cfg.Config, gen *cmttypes.GenesisDoc) error {
 	}
 	if n.supply, err = dscsa.New(dscsa.Options{
 		Auth: n.api.Auth(), State: func() dscsa.State { return n.app.State() }, Sender: n.sender, Org: n.org,
-		Logf: func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
+		Logf:              func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
+		SubscriptionsFile: filepath.Join(cc.DBDir(), "dscsa", "subscriptions.json"),
+		Blocks:            committedBlocks{n.comet.BlockStore(), n.index},
 	}); err != nil {
 		return err
 	}
@@ -303,6 +305,7 @@ func (n *Node) openEPCIS(cc *cfg.Config, chainID string, key ed25519.PrivKey) (*
 		Parties:    n.cfg.EPCISParties,
 		MaxTxBytes: func() int { return n.app.Params().MaxTxBytes },
 		Peers:      &epcisapi.Peers{Key: key, ChainID: chainID, URLs: n.cfg.Custodians},
+		Logf:       func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) },
 	})
 }
 

@@ -428,6 +428,12 @@ func (t *Tracker) Wait(ctx context.Context, h tx.Hash) (Result, error) {
 	if ok {
 		select {
 		case <-e.done:
+			// Settled by a block or a drop: the result is at hand, and
+			// reading it back from the index would decode the whole
+			// result with its events (hundreds, for a captured document).
+			if r := e.snapshot(&t.mu); r.Status == Committed || r.Status == Dropped {
+				return r, nil
+			}
 		case <-ctx.Done():
 		}
 	}

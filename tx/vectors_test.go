@@ -438,6 +438,22 @@ func vectorSpecs() []vectorSpec {
 			},
 		},
 		{
+			description: "The manufacturer's admin claims its party GLN and a warehouse's GLN in the party directory (supply/claim_parties).",
+			signer:      "maker admin",
+			sequence:    3,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: supply.ClaimParties{Org: "acme-pharma", GLNs: []string{"0614141000005", "0614141000012"}}}}
+			},
+		},
+		{
+			description: "The manufacturer's admin gives the warehouse's GLN up, so that another organization may claim it (supply/release_parties).",
+			signer:      "maker admin",
+			sequence:    4,
+			msgs: func() []specMsg {
+				return []specMsg{{msg: supply.ReleaseParties{Org: "acme-pharma", GLNs: []string{"0614141000012"}}}}
+			},
+		},
+		{
 			description: "A payer's admin deposits 10,000.00 as 1,000,000 minor units into its ledger account (claims/deposit).",
 			signer:      "payer admin",
 			sequence:    0,

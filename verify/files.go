@@ -21,6 +21,7 @@ import (
 	cmtproto "github.com/cometbft/cometbft/proto/tendermint/types"
 
 	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/dscsa"
 	"github.com/careledger/careledger/keys"
 	"github.com/careledger/careledger/state"
 	"github.com/careledger/careledger/tracker"
@@ -54,6 +55,7 @@ func (c *checker) files(sum *Summary) error {
 		"config/careledger.json":         wellFormed,
 		"config/node_key.json":           nodeKey,
 		"config/vault_master.key":        c.masterKey,
+		"data/dscsa/subscriptions.json":  dscsa.CheckSubscriptionsFile,
 	}
 	stores, err := levelDBs(c.home)
 	if err != nil {
@@ -98,7 +100,7 @@ func (c *checker) files(sum *Summary) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.out, "files: %d checked (keys, signing state, genesis, journal)\n", checked)
+	fmt.Fprintf(c.out, "files: %d checked (keys, signing state, genesis, journal, subscriptions)\n", checked)
 	for _, nc := range sum.NotChecked {
 		fmt.Fprintf(c.out, "  not checked: %s\n", nc)
 	}

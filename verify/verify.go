@@ -10,16 +10,17 @@
 // every LevelDB store read-only with every checksum checked, the consensus
 // WAL with CometBFT's decoder (saying what a restart does with a damaged
 // record), CometBFT's state store record by record, the index against the
-// blocks, the keys, the validator's signing state and the tracker's
-// journal; and it names the files it does not check, and why. It names
+// blocks, the keys, the validator's signing state, the tracker's
+// journal and the subscriptions file; and it names the files it does not check, and why. It names
 // the first block, event, state key or record that does not verify, and
 // each damaged part with what to do about it. It writes nothing in the
 // home: every store is opened read-only.
 //
 // verify imports the stores it checks: CometBFT's block store, state store
 // and WAL decoder, audit and audit/auditdb, state, index, tracker (its
-// journal), keys, vault, custodian (for the anchor proofs), app (to start
-// the genesis's chain in memory) and the contracts.
+// journal), keys, vault, custodian (for the anchor proofs), dscsa (its
+// subscriptions file), app (to start the genesis's chain in memory) and
+// the contracts.
 package verify
 
 import (

@@ -83,6 +83,9 @@ type Subscription struct {
 	Dest      string `json:"dest"`
 	Org       string `json:"org"`
 	Stream    bool   `json:"stream"`
+	// Format is the deliveries' media type, application/ld+json or
+	// application/xml, as the subscription request's Accept header chose.
+	Format string `json:"format,omitempty"`
 	// Delivered and Failed count documents delivered and given up.
 	Delivered uint64 `json:"delivered"`
 	Failed    uint64 `json:"failed"`

@@ -38,7 +38,7 @@ func commands() []command {
 		{"auth", "get a bearer token for a key: auth token", runAuth},
 		{"fhir", "read or write FHIR records as a key's holder: fhir METHOD PATH [FILE]", runFHIR},
 		{"audit", "a patient's accounting of disclosures: audit disclosures PATIENT", runAudit},
-		{"supply", "drug supply chain: register-product, record, recall, release, verify, journey, lot, subscribe", runSupply},
+		{"supply", "drug supply chain: register-product, claim-parties, release-parties, record, recall, release, verify, journey, lot, subscribe", runSupply},
 		{"schedule", "appointments: publish, open, book, cancel, reschedule, mark, slots, list", runSchedule},
 		{"rewards", "reward programs: create, attest, close, redeem, rewarded, program, list", runRewards},
 		{"ledger", "payment balances: deposit, send, balance", runLedger},

@@ -125,6 +125,14 @@ func supplyCommands() []supplyCommand {
 			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
 				return send(ctx, c, key, supply.Recall{GTIN: a[0], Lot: a[1]})
 			}},
+		{name: "claim-parties", argsUsage: "ORG GLN[,GLN...]", nargs: 2,
+			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
+				return send(ctx, c, key, supply.ClaimParties{Org: a[0], GLNs: splitList(a[1])})
+			}},
+		{name: "release-parties", argsUsage: "ORG GLN[,GLN...]", nargs: 2,
+			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
+				return send(ctx, c, key, supply.ReleaseParties{Org: a[0], GLNs: splitList(a[1])})
+			}},
 		{name: "release", argsUsage: "EPC[,EPC...]", nargs: 1,
 			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
 				var m supply.Release

@@ -32,6 +32,8 @@ func eventSpecs() []contract.EventSpec {
 		{Type: EventRecalled, ByType: true, Action: "U"},
 		{Type: EventRecallNotice, Action: "U"},
 		{Type: EventVerification, Action: "R"},
+		{Type: EventPartyClaimed, Action: "C"},
+		{Type: EventPartyReleased, Action: "D"},
 	}
 }
 

@@ -346,6 +346,8 @@ var sampleMsgs = []contract.Msg{
 		{Requester: addr(pharmacy), GTIN: gtinA, Serial: "A1", Lot: "L1", Expiry: 20271231, Height: 7},
 		{Requester: addr(wholesaler), GTIN: gtinB, Serial: "B9", Height: 8, Reason: supply.ReasonUnknown},
 	}},
+	supply.ClaimParties{Org: maker, GLNs: []string{glnMaker, glnMakerDC}},
+	supply.ReleaseParties{Org: maker, GLNs: []string{glnMakerDC}},
 }
 
 func TestEncodeDecode(t *testing.T) {
@@ -377,6 +379,10 @@ func TestEncodeDecode(t *testing.T) {
 		"reading no type":   ev(func(e *supply.Event) { e.Readings = []supply.Reading{{Value: 1}} }),
 		"lot with space":    supply.Recall{GTIN: gtinA, Lot: "L 1"},
 		"empty release":     supply.Release{},
+		"no GLNs":           supply.ClaimParties{Org: maker},
+		"GLN check digit":   supply.ClaimParties{Org: maker, GLNs: []string{glnMaker[:12] + "0"}},
+		"GLN twice":         supply.ReleaseParties{Org: maker, GLNs: []string{glnMaker, glnMaker}},
+		"GLN of 12 digits":  supply.ClaimParties{Org: maker, GLNs: []string{glnMaker[:12]}},
 	} {
 		enc := contract.Encode(bad)
 		if _, err := c.Decode(enc.Type, enc.Body); err == nil {

@@ -21,6 +21,7 @@ import (
 //	S/r/GTIN LOT             the lot's recall
 //	S/e/HASH                 recorded event
 //	S/j/EPC \0 SEQ           the EPC's events in order (SEQ: 8 bytes, big-endian)
+//	S/g/GLN                  the party directory: the GLN's owner
 func productKey(gtin string) []byte { return append([]byte("S/p/"), gtin...) }
 func itemKey(e EPC) []byte          { return append([]byte("S/i/"), e...) }
 func holdersKey(gtin, lot string) []byte {

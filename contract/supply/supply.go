@@ -51,6 +51,8 @@ func (c *Contract) Describe() contract.Contract {
 			contract.Message("supply/release", readRelease, Release.validate, release),
 			contract.Message("supply/recall", readRecall, Recall.validate, recall),
 			contract.Message("supply/verifications", readVerifications, Verifications.validate, verifications),
+			contract.Message("supply/claim_parties", readClaimParties, ClaimParties.validate, claimParties),
+			contract.Message("supply/release_parties", readReleaseParties, ReleaseParties.validate, releaseParties),
 		},
 		Events: eventSpecs(),
 	}

@@ -53,6 +53,8 @@ function build(m) {
     case 66: return release(f.epcs);
     case 67: return recall(f.gtin, f.lot);
     case 68: return verifications(f.receipts.map((r) => ({ ...r, requester: hexb(r.requester) })));
+    case 69: return claimParties(f);
+    case 70: return releaseParties(f);
     case 80: return claimsDeposit(f);
     case 81: return claimsRegisterPlan(f);
     case 82: return claimsRegisterCoverage({ ...f, patient: hexb(f.patient) });
