@@ -30,6 +30,13 @@ const (
 	expiryDate = 20281231
 	// CaseSSCC is the case that travels to the pharmacy.
 	CaseSSCC = "106141412345678908"
+	// The GLNs each organization claims in the chain's party directory
+	// (GS1's documentation company prefixes 0614141 to 0614143), so that
+	// EPCIS documents naming them (urn:epc:id:pgln:0614141.00000) resolve
+	// to the organization at every node.
+	ManufacturerGLN = "0614141000005"
+	WholesalerGLN   = "0614142000004"
+	PharmacyGLN     = "0614143000003"
 )
 
 // Pack returns the EPC of demo pack n (1 to 6) of ProductGTIN.
@@ -70,6 +77,9 @@ func supplySteps() []supplyStep {
 		return e
 	}
 	return []supplyStep{
+		{Manufacturer, supply.ClaimParties{Org: Manufacturer, GLNs: []string{ManufacturerGLN}}},
+		{Wholesaler, supply.ClaimParties{Org: Wholesaler, GLNs: []string{WholesalerGLN}}},
+		{Pharmacy, supply.ClaimParties{Org: Pharmacy, GLNs: []string{PharmacyGLN}}},
 		{Manufacturer, supply.RegisterProduct{Owner: Manufacturer, GTIN: ProductGTIN, NDC: "12345-6789-01"}},
 		{Manufacturer, supply.RegisterProduct{Owner: Manufacturer, GTIN: VaccineGTIN, NDC: "12345-6790-01",
 			Excursion: `type == "Temperature" && (value < 2000 || value > 8000)`}},

@@ -175,11 +175,9 @@ func TestIdentifierParsing(t *testing.T) {
 // role lands on the pharmacy view by the organization's type.
 func TestPharmacyEvents(t *testing.T) {
 	chromiumPath(t)
-	const pharmacyGLN, makerGLN = "urn:epc:id:pgln:0614143.00000", "urn:epc:id:pgln:0614141.00000"
 	n := nodetest.Start(t, node.InitOptions{ChainID: "careledger-pharmacy",
 		Org:    node.Org{ID: demo.Pharmacy, Name: "Corner Pharmacy", Type: identity.Pharma},
-		Others: []node.Org{{ID: demo.Manufacturer, Name: "Acme Pharma", Type: identity.Pharma}},
-		Config: node.Config{EPCISParties: map[string]string{pharmacyGLN: demo.Pharmacy, makerGLN: demo.Manufacturer}}})
+		Others: []node.Org{{ID: demo.Manufacturer, Name: "Acme Pharma", Type: identity.Pharma}}})
 	ctx := context.Background()
 	maker, err := node.KeysDir(n.Home).Load(demo.Manufacturer+"-admin", nil)
 	if err != nil {
@@ -195,7 +193,14 @@ func TestPharmacyEvents(t *testing.T) {
 		}
 		return e
 	}
+	// Each claims its GLN in the chain's party directory, so the parties
+	// the page's EPCIS document names resolve to them.
+	const pharmacyGLN, makerGLN = "urn:epc:id:pgln:0614143.00000", "urn:epc:id:pgln:0614141.00000"
+	if _, err := n.Client.Send(ctx, n.Admin, contract.Encode(supply.ClaimParties{Org: demo.Pharmacy, GLNs: []string{demo.PharmacyGLN}})); err != nil {
+		t.Fatal(err)
+	}
 	for _, m := range []contract.Msg{
+		supply.ClaimParties{Org: demo.Manufacturer, GLNs: []string{demo.ManufacturerGLN}},
 		supply.RegisterProduct{Owner: demo.Manufacturer, GTIN: demo.ProductGTIN},
 		supply.Record{Events: []supply.Event{event(1, supply.StepCommissioning, supply.Add), event(2, supply.StepShipping, supply.Observe)}},
 	} {

@@ -425,8 +425,8 @@ func tourSupply(t *testing.T, run func(bool, ...string) string) {
 	if out := run(false, "supply", "verify", "--key", "dr-adams", "09521234543213", "PK0001"); !strings.Contains(out, "unauthorized") {
 		t.Errorf("supply verify by a hospital's physician: %s; want unauthorized", out)
 	}
-	// The manufacturer claims its GLN in the chain's party directory; the
-	// pharmacy cannot claim it for itself.
+	// The demo's manufacturer holds its GLN in the chain's party directory:
+	// claiming it again changes nothing, and the pharmacy cannot claim it.
 	run(true, "supply", "claim-parties", "--key", "acme-pharma-admin", "acme-pharma", "0614141000005")
 	if out := run(false, "supply", "claim-parties", "--key", "corner-pharmacy-admin", "corner-pharmacy", "0614141000005"); !strings.Contains(out, "already_exists") {
 		t.Errorf("supply claim-parties of the manufacturer's GLN by the pharmacy: %s; want already_exists", out)
