@@ -14,13 +14,13 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
 
 	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/app"
+	"github.com/careledger/careledger/durable"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -406,41 +406,7 @@ func (ss *subscriptions) save() error {
 	if err != nil {
 		return err
 	}
-	return writeDurably(ss.file, b)
-}
-
-// writeDurably replaces path with data: a temporary file, fsync, rename,
-// and an fsync of the directory so that the rename survives a crash.
-func writeDurably(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600) // signature tokens are secrets
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return durable.WriteFile(ss.file, b, 0o600) // signature tokens are secrets
 }
 
 // QueryDocument is what a subscription's webhook receives: an EPCIS 2.0

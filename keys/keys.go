@@ -15,7 +15,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,6 +22,7 @@ import (
 	"github.com/cometbft/cometbft/crypto/ed25519"
 	"golang.org/x/crypto/scrypt"
 
+	"github.com/careledger/careledger/durable"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -191,7 +191,7 @@ func SetAccount(keyPath string, account tx.Address) error {
 		err = os.Rename(tmp, path)
 	}
 	if err == nil {
-		err = syncDir(dir)
+		err = durable.SyncDir(dir)
 	}
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -634,24 +634,8 @@ func WriteNew(path string, data []byte) error {
 	if err := os.Remove(tmp); err != nil {
 		return fmt.Errorf("write %s: remove temporary file: %w", path, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return fmt.Errorf("write %s: written, but syncing its directory failed: %w", path, err)
 	}
 	return nil
-}
-
-// syncDir makes the directory entries for a new file durable.
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil // directories cannot be opened for syncing there
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

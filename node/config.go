@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/careledger/careledger/api"
+	"github.com/careledger/careledger/durable"
 )
 
 // Config is a node's configuration, stored in config/careledger.json.
@@ -229,29 +230,5 @@ func SaveConfig(home string, c Config) error {
 	if err != nil {
 		return err
 	}
-	return writeFileSync(configPath(home), append(b, '\n'), 0o644)
-}
-
-// writeFileSync writes a file durably: a temporary file, fsync, rename.
-func writeFileSync(path string, data []byte, mode os.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return durable.WriteFile(configPath(home), append(b, '\n'), 0o644)
 }

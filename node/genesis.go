@@ -16,6 +16,7 @@ import (
 
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/contract/identity"
+	"github.com/careledger/careledger/durable"
 	"github.com/careledger/careledger/tx"
 )
 
@@ -142,7 +143,7 @@ func Install(home string, doc *cmttypes.GenesisDoc, entries []Entry) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileSync(filepath.Join(home, "config", "genesis.json"), b, 0o644); err != nil {
+	if err := durable.WriteFile(filepath.Join(home, "config", "genesis.json"), b, 0o644); err != nil {
 		return err
 	}
 	return SaveConfig(home, c)

@@ -36,6 +36,7 @@ import (
 	"github.com/careledger/careledger/contract/trials"
 	"github.com/careledger/careledger/custodian"
 	"github.com/careledger/careledger/dscsa"
+	"github.com/careledger/careledger/durable"
 	"github.com/careledger/careledger/epcisapi"
 	"github.com/careledger/careledger/fhir"
 	"github.com/careledger/careledger/fhirapi"
@@ -616,7 +617,7 @@ func loadAuthSecret(home string) ([]byte, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		b = make([]byte, 32)
 		rand.Read(b)
-		return b, writeFileSync(p, b, 0o600)
+		return b, durable.WriteFile(p, b, 0o600)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read auth secret: %w", err)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/careledger/careledger/durable"
 	"github.com/careledger/careledger/wire"
 )
 
@@ -79,13 +80,13 @@ func (s *Store) Create(height uint64, fill func(w *Writer) error) (Info, error) 
 		err = writeSynced(filepath.Join(tmp, metadataFile), w.hashes)
 	}
 	if err == nil {
-		err = syncDir(tmp)
+		err = durable.SyncDir(tmp)
 	}
 	if err == nil {
 		err = os.Rename(tmp, filepath.Join(s.dir, strconv.FormatUint(height, 10)))
 	}
 	if err == nil {
-		err = syncDir(s.dir)
+		err = durable.SyncDir(s.dir)
 	}
 	if err == nil {
 		err = s.prune()
@@ -229,18 +230,6 @@ func writeSynced(path string, data []byte) error {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
 		err = cerr
 	}
 	return err
