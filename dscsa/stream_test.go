@@ -1,0 +1,103 @@
+package dscsa_test
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/careledger/careledger/contract/supply"
+	"github.com/careledger/careledger/dscsa"
+)
+
+// dialStream opens a WebSocket subscription to a named query with a bearer
+// token ("" for none) and returns the connection, or the refusal's status.
+func (sn *supplyNode) dialStream(t *testing.T, token, query string) (*websocket.Conn, int) {
+	t.Helper()
+	u := "ws" + strings.TrimPrefix(sn.URL, "http") + "/epcis/queries/" + query + "/subscriptions?stream=true"
+	h := http.Header{}
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
+	conn, res, err := websocket.DefaultDialer.Dial(u, h)
+	if errors.Is(err, websocket.ErrBadHandshake) {
+		res.Body.Close()
+		return nil, res.StatusCode
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, res.StatusCode
+}
+
+// readDocument reads a stream's next message as a query document.
+func readDocument(t *testing.T, conn *websocket.Conn, what string) dscsa.QueryDocument {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	kind, msg, err := conn.ReadMessage()
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	var d dscsa.QueryDocument
+	if err := json.Unmarshal(msg, &d); kind != websocket.TextMessage || err != nil {
+		t.Fatalf("%s: message of kind %d does not decode: %v", what, kind, err)
+	}
+	return d
+}
+
+// TestSubscriptionsStreamByWebSocket: a trading partner's WebSocket on a
+// named query receives the matching events of each block as it commits,
+// and only those concerning its organization; an unauthenticated or
+// unentitled upgrade is refused before it opens; a stopping node closes
+// its streams with 1001 (going away).
+func TestSubscriptionsStreamByWebSocket(t *testing.T) {
+	sn := startSupply(t)
+	for _, c := range []struct {
+		token, query string
+		want         int
+	}{
+		{"", dscsa.QueryShipments, http.StatusUnauthorized},
+		{sn.token(hospital), dscsa.QueryShipments, http.StatusForbidden},
+		{sn.token(pharmacy), "Everything", http.StatusNotFound},
+	} {
+		if conn, status := sn.dialStream(t, c.token, c.query); conn != nil || status != c.want {
+			t.Errorf("upgrade to a stream of %s (token %t): %d; want %d", c.query, c.token != "", status, c.want)
+		}
+	}
+	toPharmacy, status := sn.dialStream(t, sn.token(pharmacy), dscsa.QueryShipments)
+	if status != http.StatusSwitchingProtocols {
+		t.Fatalf("the pharmacy's upgrade: %d; want 101", status)
+	}
+	toWholesaler, _ := sn.dialStream(t, sn.token(wholesaler), dscsa.QueryShipments)
+
+	a, b := supply.SGTIN(gtin, "WS1"), supply.SGTIN(gtin, "WS2")
+	sn.record(maker, supply.StepCommissioning, supply.Add, "", "", a, b)
+	sn.record(maker, supply.StepShipping, supply.Observe, maker, pharmacy, a)
+	sn.record(maker, supply.StepShipping, supply.Observe, maker, wholesaler, b)
+
+	d := readDocument(t, toPharmacy, "the pharmacy's stream")
+	evs := d.EPCISBody.QueryResults.ResultsBody.EventList
+	if d.Type != "EPCISQueryDocument" || d.EPCISBody.QueryResults.QueryName != dscsa.QueryShipments || len(evs) != 1 ||
+		attr(evs[0], "destination") != pharmacy || attr(evs[0], "event") != sn.eventHex(2) {
+		t.Errorf("the pharmacy's stream got %+v; want the shipment of event 2 to %s", d, pharmacy)
+	}
+	// The shipment to the pharmacy committed first: the wholesaler's first
+	// message is its own shipment, so it never saw the pharmacy's.
+	d = readDocument(t, toWholesaler, "the wholesaler's stream")
+	evs = d.EPCISBody.QueryResults.ResultsBody.EventList
+	if len(evs) != 1 || attr(evs[0], "destination") != wholesaler || attr(evs[0], "event") != sn.eventHex(3) {
+		t.Errorf("the wholesaler's stream got %+v; want only the shipment of event 3 to %s", evs, wholesaler)
+	}
+
+	sn.Stop(t)
+	toPharmacy.SetReadDeadline(time.Now().Add(20 * time.Second))
+	_, _, err := toPharmacy.ReadMessage()
+	if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+		t.Errorf("the pharmacy's stream as the node stops: %v; want a close 1001 (going away)", err)
+	}
+}
