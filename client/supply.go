@@ -102,7 +102,7 @@ func (c *Client) Unsubscribe(ctx context.Context, token, query, id string) error
 // long as the connection: the channel closes when ctx ends or the node
 // closes the stream (as it stops), and a restart of the node ends it.
 func (c *Client) StreamSubscription(ctx context.Context, token, query string) (<-chan json.RawMessage, error) {
-	u := "ws" + strings.TrimPrefix(c.base, "http") + "/epcis/queries/" + url.PathEscape(query) + "/subscriptions?stream=true"
+	u := "ws" + strings.TrimPrefix(c.base, "http") + "/epcis/queries/" + url.PathEscape(query) + "/events?stream=true"
 	conn, res, err := websocket.DefaultDialer.DialContext(ctx, u, bearer(token))
 	if errors.Is(err, websocket.ErrBadHandshake) && res != nil {
 		defer res.Body.Close()

@@ -13,15 +13,16 @@ import (
 )
 
 // WebSocket subscriptions, as the EPCIS 2.0 REST binding defines them: a
-// GET of /epcis/queries/{queryName}/subscriptions?stream=true that asks to
-// upgrade to a WebSocket subscribes the caller's organization for as long
-// as the connection lives. Each committed block's matches arrive as one
-// text message, the same EPCISQueryDocument a webhook is posted (its
+// GET of /epcis/queries/{queryName}/events?stream=true that asks to upgrade
+// to a WebSocket subscribes the caller's organization for as long as the
+// connection lives. Each committed block's matches arrive as one text
+// message, the same EPCISQueryDocument a webhook is posted (its
 // subscriptionID is the stream's), in the format the request's Accept
 // header chose. A stream starts with the blocks that commit after it
-// opens; it is not kept in the subscriptions file, so a restart of the
-// node ends it (the client reconnects, or subscribes a webhook to miss
-// nothing).
+// opens, or with the first block committed at or after its
+// initialRecordTime; it is not kept in the subscriptions file, so a
+// restart of the node ends it (the client reconnects with the
+// initialRecordTime of the last block it got, or subscribes a webhook).
 
 // upgrader upgrades stream requests. Its default origin check refuses a
 // browser page of another origin; the bearer token is the authentication.
@@ -39,6 +40,10 @@ var scheduleParams = []string{"second", "minute", "hour", "dayOfMonth", "month",
 // upgrade, so that a refusal is an ordinary HTTP answer (401, 403, 404,
 // 422) and not a connection that opens and closes.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
+	if !websocket.IsWebSocketUpgrade(r) {
+		writeError(w, tx.Rejectf(tx.CodeInvalid, "this node offers named queries as subscriptions only: upgrade to a WebSocket with stream=true, or POST a webhook to .../subscriptions (GET /epcis/events answers queries)"))
+		return
+	}
 	acct, err := s.tradingPartner(r)
 	if err != nil {
 		writeError(w, err)
@@ -49,7 +54,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		writeError(w, tx.Rejectf(tx.CodeNotFound, "no named query %q; the queries are %s and %s", name, QueryShipments, QueryRecalls))
 		return
 	}
-	if err := validateStreamQuery(r); err != nil {
+	from, err := validateStreamQuery(r)
+	if err != nil {
 		writeError(w, err)
 		return
 	}
@@ -62,26 +68,72 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	conn, err := upgrader.Upgrade(w, r, nil)
+	cursor, err := s.subs.cursorAt(from)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var h http.Header
+	if !from.IsZero() {
+		h = http.Header{"Gs1-Query-Min-Record-Time": {from.UTC().Format(time.RFC3339Nano)}}
+	}
+	conn, err := upgrader.Upgrade(w, r, h)
 	if err != nil {
 		return // the upgrader has answered
 	}
-	s.subs.addStream(name, acct.Org, format, conn)
+	s.subs.addStream(name, acct.Org, format, conn, cursor)
 }
 
-// validateStreamQuery checks the query of a WebSocket subscription: stream
-// is true or absent (a stream is the only kind offered) and no schedule.
-func validateStreamQuery(r *http.Request) error {
+// validateStreamQuery checks the query of a WebSocket subscription and
+// returns its initialRecordTime (zero if absent): stream=true (the binding
+// asks for stream or a schedule; only streams are offered).
+func validateStreamQuery(r *http.Request) (time.Time, error) {
 	q := r.URL.Query()
-	if v, ok := q["stream"]; ok && (len(v) != 1 || v[0] != "true") {
-		return tx.Rejectf(tx.CodeInvalid, "only streaming subscriptions (stream=true) are offered")
-	}
 	for _, p := range scheduleParams {
 		if q.Has(p) {
-			return tx.Rejectf(tx.CodeInvalid, "scheduled subscriptions (%s) are not offered; subscribe with stream=true", p)
+			return time.Time{}, tx.Rejectf(tx.CodeInvalid, "scheduled subscriptions (%s) are not offered; subscribe with stream=true", p)
 		}
 	}
-	return nil
+	if v := q["stream"]; len(v) != 1 || v[0] != "true" {
+		return time.Time{}, tx.Rejectf(tx.CodeInvalid, "only streaming subscriptions are offered: stream=true")
+	}
+	v := q["initialRecordTime"]
+	if len(v) == 0 {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v[0])
+	if len(v) > 1 || err != nil {
+		return time.Time{}, tx.Rejectf(tx.CodeInvalid, "initialRecordTime is one RFC 3339 date-time, such as 2026-01-02T15:04:05Z")
+	}
+	return t, nil
+}
+
+// cursorAt returns the cursor of a stream that starts with the first block
+// committed at or after t (the blocks from now on if t is zero): the height
+// before it, found by a binary search over the block times, which are
+// monotonic (log2 of the height block reads). A block the node cannot read
+// back counts as before t.
+func (ss *subscriptions) cursorAt(t time.Time) (int64, error) {
+	ss.mu.Lock()
+	latest := ss.latest
+	ss.mu.Unlock()
+	if t.IsZero() {
+		return latest, nil
+	}
+	lo, hi := int64(1), latest+1 // the answer is in [lo, hi]
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		b, err := ss.block(mid)
+		if err != nil {
+			return 0, err
+		}
+		if b != nil && !b.Time.Before(t) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo - 1, nil
 }
 
 // roomFor reports whether org may hold one more subscription.
@@ -104,10 +156,9 @@ func (ss *subscriptions) roomForLocked(org string) error {
 	return nil
 }
 
-// addStream starts delivering the blocks that commit from now on to conn,
-// and reading conn for its close. A node already stopping closes it at
-// once.
-func (ss *subscriptions) addStream(name, org, format string, conn *websocket.Conn) {
+// addStream starts delivering the blocks after cursor to conn, and reading
+// conn for its close. A node already stopping closes it at once.
+func (ss *subscriptions) addStream(name, org, format string, conn *websocket.Conn, cursor int64) {
 	var id [16]byte
 	rand.Read(id[:])
 	sb := &sub{
@@ -116,7 +167,7 @@ func (ss *subscriptions) addStream(name, org, format string, conn *websocket.Con
 	}
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	sb.Cursor = ss.latest
+	sb.Cursor = cursor
 	ss.start(sb)
 	if ss.closing {
 		sb.end()

@@ -15,10 +15,11 @@ import (
 )
 
 // dialStream opens a WebSocket subscription to a named query with a bearer
-// token ("" for none) and returns the connection, or the refusal's status.
-func (sn *supplyNode) dialStream(t *testing.T, token, query string) (*websocket.Conn, int) {
+// token ("" for none) and the query string given, and returns the
+// connection, or the refusal's status.
+func (sn *supplyNode) dialStream(t *testing.T, token, query, params string) (*websocket.Conn, int) {
 	t.Helper()
-	u := "ws" + strings.TrimPrefix(sn.URL, "http") + "/epcis/queries/" + query + "/subscriptions?stream=true"
+	u := "ws" + strings.TrimPrefix(sn.URL, "http") + "/epcis/queries/" + query + "/events?" + params
 	h := http.Header{}
 	if token != "" {
 		h.Set("Authorization", "Bearer "+token)
@@ -58,22 +59,31 @@ func readDocument(t *testing.T, conn *websocket.Conn, what string) dscsa.QueryDo
 func TestSubscriptionsStreamByWebSocket(t *testing.T) {
 	sn := startSupply(t)
 	for _, c := range []struct {
-		token, query string
-		want         int
+		token, query, params string
+		want                 int
 	}{
-		{"", dscsa.QueryShipments, http.StatusUnauthorized},
-		{sn.token(hospital), dscsa.QueryShipments, http.StatusForbidden},
-		{sn.token(pharmacy), "Everything", http.StatusNotFound},
+		{"", dscsa.QueryShipments, "stream=true", http.StatusUnauthorized},
+		{sn.token(hospital), dscsa.QueryShipments, "stream=true", http.StatusForbidden},
+		{sn.token(pharmacy), "Everything", "stream=true", http.StatusNotFound},
+		{sn.token(pharmacy), dscsa.QueryShipments, "minute=5&hour=1", http.StatusUnprocessableEntity},
+		{sn.token(pharmacy), dscsa.QueryShipments, "stream=true&initialRecordTime=yesterday", http.StatusUnprocessableEntity},
 	} {
-		if conn, status := sn.dialStream(t, c.token, c.query); conn != nil || status != c.want {
-			t.Errorf("upgrade to a stream of %s (token %t): %d; want %d", c.query, c.token != "", status, c.want)
+		if conn, status := sn.dialStream(t, c.token, c.query, c.params); conn != nil || status != c.want {
+			t.Errorf("upgrade to a stream of %s?%s (token %t): %d; want %d", c.query, c.params, c.token != "", status, c.want)
 		}
 	}
-	toPharmacy, status := sn.dialStream(t, sn.token(pharmacy), dscsa.QueryShipments)
+	req, _ := http.NewRequest(http.MethodGet, sn.URL+"/epcis/queries/"+dscsa.QueryShipments+"/events?stream=true", nil)
+	req.Header.Set("Authorization", "Bearer "+sn.token(pharmacy))
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("GET of the named query's events without an upgrade: %v %v; want 422 (only subscriptions are offered)", res, err)
+	} else {
+		res.Body.Close()
+	}
+	toPharmacy, status := sn.dialStream(t, sn.token(pharmacy), dscsa.QueryShipments, "stream=true")
 	if status != http.StatusSwitchingProtocols {
 		t.Fatalf("the pharmacy's upgrade: %d; want 101", status)
 	}
-	toWholesaler, _ := sn.dialStream(t, sn.token(wholesaler), dscsa.QueryShipments)
+	toWholesaler, _ := sn.dialStream(t, sn.token(wholesaler), dscsa.QueryShipments, "stream=true")
 
 	a, b := supply.SGTIN(gtin, "WS1"), supply.SGTIN(gtin, "WS2")
 	sn.record(maker, supply.StepCommissioning, supply.Add, "", "", a, b)
@@ -86,12 +96,21 @@ func TestSubscriptionsStreamByWebSocket(t *testing.T) {
 		attr(evs[0], "destination") != pharmacy || attr(evs[0], "event") != sn.eventHex(2) {
 		t.Errorf("the pharmacy's stream got %+v; want the shipment of event 2 to %s", d, pharmacy)
 	}
+	shipped := evs[0].Time
 	// The shipment to the pharmacy committed first: the wholesaler's first
 	// message is its own shipment, so it never saw the pharmacy's.
 	d = readDocument(t, toWholesaler, "the wholesaler's stream")
 	evs = d.EPCISBody.QueryResults.ResultsBody.EventList
 	if len(evs) != 1 || attr(evs[0], "destination") != wholesaler || attr(evs[0], "event") != sn.eventHex(3) {
 		t.Errorf("the wholesaler's stream got %+v; want only the shipment of event 3 to %s", evs, wholesaler)
+	}
+
+	// A stream from an initialRecordTime starts with the first block
+	// committed then or after: here, the shipment's again.
+	since, _ := sn.dialStream(t, sn.token(pharmacy), dscsa.QueryShipments, "stream=true&initialRecordTime="+shipped.UTC().Format(time.RFC3339Nano))
+	d = readDocument(t, since, "the stream since the shipment")
+	if evs := d.EPCISBody.QueryResults.ResultsBody.EventList; len(evs) != 1 || attr(evs[0], "event") != sn.eventHex(2) {
+		t.Errorf("the stream since the shipment began with %+v; want the shipment of event 2", evs)
 	}
 
 	sn.Stop(t)

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/gorilla/websocket"
-
 	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/contract"
 	"github.com/careledger/careledger/contract/supply"
@@ -21,6 +19,8 @@ import (
 const (
 	subscriptionsRoot = "/epcis/queries/"
 	subscriptionsPath = "/epcis/queries/{queryName}/subscriptions"
+	// streamPath is where a WebSocket subscribes (stream.go).
+	streamPath = "/epcis/queries/{queryName}/events"
 )
 
 // The named queries a trading partner subscribes to. Each matches
@@ -127,14 +127,7 @@ func validateSubscription(q v1.SubscriptionRequest) error {
 	return nil
 }
 
-// listSubscriptions lists the caller's organization's webhook
-// subscriptions to a named query; a request to upgrade to a WebSocket is a
-// subscription by stream instead, as the REST binding has it.
 func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) {
-	if websocket.IsWebSocketUpgrade(r) {
-		s.stream(w, r)
-		return
-	}
 	acct, err := s.tradingPartner(r)
 	if err != nil {
 		writeError(w, err)
