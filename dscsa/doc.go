@@ -12,7 +12,6 @@
 //
 // dscsa imports the supply and identity contracts, app (as a listener of
 // committed blocks), epcis (content negotiation), tx, api/v1 and
-// gorilla/websocket; the node
-// gives it an authenticator, its committed state, its committed blocks
-// and a sender of the node's transactions.
+// gorilla/websocket; the node gives it an authenticator, its committed
+// state, its committed blocks and a sender of the node's transactions.
 package dscsa

@@ -1,6 +1,7 @@
 package dscsa_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -111,6 +112,15 @@ func TestSubscriptionsStreamByWebSocket(t *testing.T) {
 	d = readDocument(t, since, "the stream since the shipment")
 	if evs := d.EPCISBody.QueryResults.ResultsBody.EventList; len(evs) != 1 || attr(evs[0], "event") != sn.eventHex(2) {
 		t.Errorf("the stream since the shipment began with %+v; want the shipment of event 2", evs)
+	}
+	// Its subscriptionID ends it, as a webhook's does: the node closes it
+	// with 1000.
+	if err := sn.Client.Unsubscribe(context.Background(), sn.token(pharmacy), dscsa.QueryShipments, d.EPCISBody.QueryResults.SubscriptionID); err != nil {
+		t.Errorf("Unsubscribe of a stream: %v", err)
+	}
+	since.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if _, _, err := since.ReadMessage(); !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+		t.Errorf("a stream after its Unsubscribe: %v; want a close 1000", err)
 	}
 
 	sn.Stop(t)
