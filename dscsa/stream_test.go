@@ -85,6 +85,12 @@ func TestSubscriptionsStreamByWebSocket(t *testing.T) {
 		t.Fatalf("the pharmacy's upgrade: %d; want 101", status)
 	}
 	toWholesaler, _ := sn.dialStream(t, sn.token(wholesaler), dscsa.QueryShipments, "stream=true")
+	xmlHeader := http.Header{"Authorization": {"Bearer " + sn.token(pharmacy)}, "Accept": {"application/xml"}}
+	inXML, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(sn.URL, "http")+"/epcis/queries/"+dscsa.QueryShipments+"/events?stream=true", xmlHeader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inXML.Close()
 
 	a, b := supply.SGTIN(gtin, "WS1"), supply.SGTIN(gtin, "WS2")
 	sn.record(maker, supply.StepCommissioning, supply.Add, "", "", a, b)
@@ -98,6 +104,10 @@ func TestSubscriptionsStreamByWebSocket(t *testing.T) {
 		t.Errorf("the pharmacy's stream got %+v; want the shipment of event 2 to %s", d, pharmacy)
 	}
 	shipped := evs[0].Time
+	inXML.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if _, msg, err := inXML.ReadMessage(); err != nil || !strings.Contains(string(msg), "<EPCISQueryDocument") || !strings.Contains(string(msg), sn.eventHex(2)) {
+		t.Errorf("the pharmacy's stream with Accept: application/xml got %.200s, %v; want the shipment in an EPCIS XML query document", msg, err)
+	}
 	// The shipment to the pharmacy committed first: the wholesaler's first
 	// message is its own shipment, so it never saw the pharmacy's.
 	d = readDocument(t, toWholesaler, "the wholesaler's stream")
@@ -125,7 +135,7 @@ func TestSubscriptionsStreamByWebSocket(t *testing.T) {
 
 	sn.Stop(t)
 	toPharmacy.SetReadDeadline(time.Now().Add(20 * time.Second))
-	_, _, err := toPharmacy.ReadMessage()
+	_, _, err = toPharmacy.ReadMessage()
 	if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
 		t.Errorf("the pharmacy's stream as the node stops: %v; want a close 1001 (going away)", err)
 	}
