@@ -332,6 +332,11 @@ func (ss *subscriptions) deliver(sb *sub) {
 		case <-sb.wake:
 		}
 		for {
+			select {
+			case <-sb.stop: // not after a long catch-up
+				return
+			default:
+			}
 			ss.mu.Lock()
 			next, latest := sb.Cursor+1, ss.latest
 			ss.mu.Unlock()
