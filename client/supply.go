@@ -2,9 +2,14 @@ package client
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
+
+	"github.com/gorilla/websocket"
 
 	v1 "github.com/careledger/careledger/api/v1"
 )
@@ -88,4 +93,47 @@ func (c *Client) Subscriptions(ctx context.Context, token, query string) ([]v1.S
 // Unsubscribe ends a subscription of the token's organization.
 func (c *Client) Unsubscribe(ctx context.Context, token, query, id string) error {
 	return c.do(ctx, http.MethodDelete, "/epcis/queries/"+url.PathEscape(query)+"/subscriptions/"+url.PathEscape(id), nil, nil, bearer(token))
+}
+
+// StreamSubscription subscribes the token's organization to a named query
+// by WebSocket, as the EPCIS 2.0 REST binding has it: each block committed
+// from now on with matching events arrives as one EPCISQueryDocument
+// (JSON-LD), sent on the channel as received. The subscription lives as
+// long as the connection: the channel closes when ctx ends or the node
+// closes the stream (as it stops), and a restart of the node ends it.
+func (c *Client) StreamSubscription(ctx context.Context, token, query string) (<-chan json.RawMessage, error) {
+	u := "ws" + strings.TrimPrefix(c.base, "http") + "/epcis/queries/" + url.PathEscape(query) + "/events?stream=true"
+	conn, res, err := websocket.DefaultDialer.DialContext(ctx, u, bearer(token))
+	if errors.Is(err, websocket.ErrBadHandshake) && res != nil {
+		defer res.Body.Close()
+		return nil, c.errorOf(res)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan json.RawMessage, 16)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-done:
+		}
+		conn.Close()
+	}()
+	go func() {
+		defer close(out)
+		defer close(done)
+		for {
+			_, msg, err := conn.ReadMessage()
+			if err != nil {
+				return
+			}
+			select {
+			case out <- msg:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
 }

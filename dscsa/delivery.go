@@ -18,10 +18,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/app"
 	"github.com/careledger/careledger/durable"
-	"github.com/careledger/careledger/tx"
 )
 
 // Blocks reads committed blocks back, so that a subscription catches up
@@ -96,8 +97,16 @@ type sub struct {
 	Cursor int64  `json:"cursor"`
 
 	wake chan struct{} // a block committed beyond Cursor
-	stop chan struct{}
+	stop chan struct{} // closed by end
+	once sync.Once
+
+	// conn is a WebSocket stream's connection; nil for a webhook. A stream
+	// lives as long as its connection and is never written to the file.
+	conn *websocket.Conn
 }
+
+// end stops sb's delivery; it may be called more than once.
+func (sb *sub) end() { sb.once.Do(func() { close(sb.stop) }) }
 
 // subscriptions delivers each subscription's matching events block by
 // block, from its cursor. The cursors and subscriptions are kept in one
@@ -115,6 +124,9 @@ type subscriptions struct {
 	latest int64  // the last committed height heard of
 	recent map[int64]*app.Block
 	wg     sync.WaitGroup
+	// closing is set when the node stops: streams close with 1001 (going
+	// away) rather than 1000.
+	closing bool
 
 	saveMu sync.Mutex // orders writes of the file
 }
@@ -217,15 +229,9 @@ func (ss *subscriptions) add(name, org string, req v1.SubscriptionRequest, forma
 		Token:        req.SignatureToken,
 	}
 	ss.mu.Lock()
-	n := 0
-	for _, o := range ss.subs {
-		if o.Org == org {
-			n++
-		}
-	}
-	if n >= ss.opts.MaxPerOrg {
+	if err := ss.roomForLocked(org); err != nil {
 		ss.mu.Unlock()
-		return v1.Subscription{}, tx.Rejectf(tx.CodeInvalid, "an organization holds at most %d subscriptions", ss.opts.MaxPerOrg)
+		return v1.Subscription{}, err
 	}
 	sb.Cursor = ss.latest // what commits from now on
 	ss.start(sb)
@@ -242,7 +248,7 @@ func (ss *subscriptions) list(name, org string) []v1.Subscription {
 	defer ss.mu.Unlock()
 	out := []v1.Subscription{}
 	for _, sb := range ss.subs {
-		if sb.Org == org && sb.QueryName == name {
+		if sb.Org == org && sb.QueryName == name && sb.conn == nil {
 			out = append(out, sb.Subscription)
 		}
 	}
@@ -256,7 +262,7 @@ func (ss *subscriptions) remove(name, id, org string) bool {
 		ss.mu.Unlock()
 		return false
 	}
-	close(ss.subs[i].stop)
+	ss.subs[i].end()
 	ss.subs = slices.Delete(ss.subs, i, i+1)
 	ss.mu.Unlock()
 	if err := ss.save(); err != nil {
@@ -269,8 +275,9 @@ func (ss *subscriptions) remove(name, id, org string) bool {
 // restart) and writes the cursors.
 func (ss *subscriptions) close() {
 	ss.mu.Lock()
+	ss.closing = true
 	for _, sb := range ss.subs {
-		close(sb.stop)
+		sb.end()
 	}
 	ss.mu.Unlock()
 	ss.wg.Wait()
@@ -315,6 +322,9 @@ func (ss *subscriptions) block(height int64) (*app.Block, error) {
 // in order, one document per block with matches.
 func (ss *subscriptions) deliver(sb *sub) {
 	defer ss.wg.Done()
+	if sb.conn != nil {
+		defer ss.closeStream(sb)
+	}
 	for {
 		select {
 		case <-sb.stop:
@@ -322,6 +332,11 @@ func (ss *subscriptions) deliver(sb *sub) {
 		case <-sb.wake:
 		}
 		for {
+			select {
+			case <-sb.stop: // not after a long catch-up
+				return
+			default:
+			}
 			ss.mu.Lock()
 			next, latest := sb.Cursor+1, ss.latest
 			ss.mu.Unlock()
@@ -335,7 +350,7 @@ func (ss *subscriptions) deliver(sb *sub) {
 			ss.mu.Lock()
 			sb.Cursor = next
 			ss.mu.Unlock()
-			if delivered {
+			if delivered && sb.conn == nil {
 				if err := ss.save(); err != nil {
 					ss.logf("dscsa: saving subscriptions: %v", err)
 				}
@@ -364,7 +379,12 @@ func (ss *subscriptions) deliverBlock(sb *sub, height int64) (delivered, stopped
 		ss.logf("dscsa: subscription %s: %v", sb.ID, err)
 		return false, false
 	}
-	ok, stopped := ss.post(sb, doc)
+	var ok bool
+	if sb.conn != nil {
+		ok, stopped = ss.send(sb, doc)
+	} else {
+		ok, stopped = ss.post(sb, doc)
+	}
 	if stopped {
 		return false, true
 	}
@@ -401,7 +421,13 @@ func (ss *subscriptions) save() error {
 	ss.saveMu.Lock()
 	defer ss.saveMu.Unlock()
 	ss.mu.Lock()
-	b, err := encodeSubscriptionsFile(subscriptionsFile{Subscriptions: ss.subs})
+	var kept []*sub // webhooks; a stream lives only as long as its connection
+	for _, sb := range ss.subs {
+		if sb.conn == nil {
+			kept = append(kept, sb)
+		}
+	}
+	b, err := encodeSubscriptionsFile(subscriptionsFile{Subscriptions: kept})
 	ss.mu.Unlock()
 	if err != nil {
 		return err

@@ -157,6 +157,7 @@ func (s *Server) routeTable() []route {
 		{"POST " + subscriptionsPath, s.subscribe},
 		{"GET " + subscriptionsPath, s.listSubscriptions},
 		{"DELETE " + subscriptionsPath + "/{id}", s.unsubscribe},
+		{"GET " + streamPath, s.stream},
 	}
 }
 

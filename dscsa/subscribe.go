@@ -19,6 +19,8 @@ import (
 const (
 	subscriptionsRoot = "/epcis/queries/"
 	subscriptionsPath = "/epcis/queries/{queryName}/subscriptions"
+	// streamPath is where a WebSocket subscribes (stream.go).
+	streamPath = "/epcis/queries/{queryName}/events"
 )
 
 // The named queries a trading partner subscribes to. Each matches

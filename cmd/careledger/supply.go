@@ -58,7 +58,8 @@ func (sc supplyCommand) run(ctx context.Context, group string, args []string) er
 }
 
 // parseAnyOrder parses flags before, between and after the positional
-// arguments ("verify GTIN SERIAL --lot L"), and requires nargs of them.
+// arguments ("verify GTIN SERIAL --lot L"), and requires nargs of them
+// (any number if nargs < 0: the command checks them).
 func parseAnyOrder(fs *flag.FlagSet, args []string, nargs int, argsUsage string) ([]string, error) {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: careledger %s [flags] %s\n", fs.Name(), argsUsage)
@@ -74,7 +75,7 @@ func parseAnyOrder(fs *flag.FlagSet, args []string, nargs int, argsUsage string)
 		}
 		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
 	}
-	if len(pos) != nargs {
+	if nargs >= 0 && len(pos) != nargs {
 		fs.Usage()
 		return nil, usageError(fmt.Sprintf("%s takes %d argument(s): %s", fs.Name(), nargs, argsUsage))
 	}
@@ -95,6 +96,7 @@ func send(ctx context.Context, c *client.Client, key ed25519.PrivKey, ms ...cont
 func supplyCommands() []supplyCommand {
 	var owner, ndc, coldChain, lot, expiry, corr, signature, page *string
 	var perPage *int
+	var stream *bool
 	return []supplyCommand{
 		{name: "register-product", argsUsage: "GTIN", nargs: 1,
 			flags: func(fs *flag.FlagSet) {
@@ -186,14 +188,21 @@ func supplyCommands() []supplyCommand {
 				}
 				return printJSON(l)
 			}},
-		{name: "subscribe", argsUsage: "QUERY URL", nargs: 2,
+		{name: "subscribe", argsUsage: "QUERY URL | --stream QUERY", nargs: -1,
 			flags: func(fs *flag.FlagSet) {
 				signature = fs.String("signature-token", "", "a secret the node signs each delivery with (HMAC-SHA-256 in GS1-Signature)")
+				stream = fs.Bool("stream", false, "subscribe by WebSocket for as long as the command runs, printing each document as a line")
 			},
 			do: func(ctx context.Context, c *client.Client, key ed25519.PrivKey, _ *flag.FlagSet, a []string) error {
+				if want := map[bool]int{false: 2, true: 1}[*stream]; len(a) != want {
+					return usageError("subscribe takes QUERY URL, or --stream QUERY")
+				}
 				tok, err := c.Token(ctx, key)
 				if err != nil {
 					return err
+				}
+				if *stream {
+					return printStream(ctx, c, tok, a[0])
 				}
 				s, err := c.Subscribe(ctx, tok, a[0], v1.SubscriptionRequest{Dest: a[1], SignatureToken: *signature})
 				if err != nil {
@@ -222,4 +231,22 @@ func supplyCommands() []supplyCommand {
 				return c.Unsubscribe(ctx, tok, a[0], a[1])
 			}},
 	}
+}
+
+// printStream prints each document of a WebSocket subscription to query
+// as one line, until the command is interrupted or the node closes the
+// stream.
+func printStream(ctx context.Context, c *client.Client, token, query string) error {
+	docs, err := c.StreamSubscription(ctx, token, query)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "subscribed to %s by WebSocket; each block's matches follow, one document a line (Ctrl-C ends)\n", query)
+	for d := range docs {
+		fmt.Printf("%s\n", d)
+	}
+	if ctx.Err() == nil {
+		return fmt.Errorf("the node closed the stream")
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -189,7 +190,7 @@ func TestTour(t *testing.T) {
 
 	tourClaims(t, run)
 	tourDevice(t, run, total)
-	tourSupply(t, run)
+	tourSupply(t, run, env)
 	tourScheduling(t, run)
 
 	// Who saw what, verified offline.
@@ -363,7 +364,7 @@ func startNodeArgs(t *testing.T, args ...string) *process {
 // tourSupply walks the README's drug supply chain: a package's journey
 // through the demo's manufacturer and wholesaler to the pharmacy, its
 // verification, a subscription to recalls and a recall.
-func tourSupply(t *testing.T, run func(bool, ...string) string) {
+func tourSupply(t *testing.T, run func(bool, ...string) string, env []string) {
 	t.Helper()
 	var j struct {
 		Holder, Status string
@@ -441,7 +442,17 @@ func tourSupply(t *testing.T, run func(bool, ...string) string) {
 	}))
 	defer hook.Close()
 	run(true, "supply", "subscribe", "--key", "pharmacist", "SupplyRecallsOfMyStock", hook.URL)
+	// A stream of the same query, by WebSocket, hears of the recall too.
+	streamed := startStream(t, binary, env, "supply", "subscribe", "--stream", "--key", "pharmacist", "SupplyRecallsOfMyStock")
 	run(true, "supply", "recall", "--key", "acme-pharma-admin", "09521234543213", "DEMO-LOT1")
+	select {
+	case line := <-streamed:
+		if !strings.Contains(line, `"supply.recall_notice"`) || !strings.Contains(line, `"corner-pharmacy"`) {
+			t.Errorf("the pharmacy's recall stream got %s; want its recall notice", line)
+		}
+	case <-time.After(20 * time.Second):
+		t.Errorf("no recall streamed to the pharmacy in 20 s")
+	}
 	select {
 	case b := <-got:
 		if !strings.Contains(string(b), `"supply.recall_notice"`) || !strings.Contains(string(b), `"corner-pharmacy"`) {
@@ -594,4 +605,42 @@ func mustJSON(t *testing.T, s string, v any) {
 	if err := json.Unmarshal([]byte(s), v); err != nil {
 		t.Fatalf("output is not the expected JSON: %v\n%s", err, s)
 	}
+}
+
+// startStream runs a careledger command that streams lines (supply
+// subscribe --stream) until the test ends, and returns its output's lines
+// once it says on stderr that it is subscribed.
+func startStream(t *testing.T, binary string, env []string, args ...string) <-chan string {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(os.Environ(), env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+	})
+	said := bufio.NewScanner(stderr)
+	if !said.Scan() || !strings.Contains(said.Text(), "subscribed") {
+		t.Fatalf("careledger %s: %q; want it subscribed", strings.Join(args, " "), said.Text())
+	}
+	go io.Copy(io.Discard, stderr)
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	return lines
 }
