@@ -33,7 +33,11 @@ import (
 //	C/i/ORG \0 SEQ                  the claims of a payer or provider, numbered (index.go)
 //	C/n/ORG                         how many claims that list holds
 func key(letter byte, parts ...[]byte) []byte {
-	k := []byte{'C', '/', letter, '/'}
+	n := 4 + len(parts)
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := append(make([]byte, 0, n), 'C', '/', letter, '/') // one allocation: keys are built on every line
 	for i, p := range parts {
 		if i > 0 {
 			k = append(k, 0)
