@@ -32,6 +32,11 @@ var upgrader = websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 16 << 1
 // gives the client nothing to say, so only control frames are expected.
 const maxClientMessage = 1 << 10
 
+// streamPing is how often a stream's client is pinged, so that a proxy
+// keeps a quiet stream open and a client gone without a close is noticed:
+// a stream whose client answers no ping for two intervals is ended.
+var streamPing = 30 * time.Second
+
 // The query parameters of a subscription by WebSocket: stream, or a
 // schedule (which this node does not offer).
 var scheduleParams = []string{"second", "minute", "hour", "dayOfMonth", "month", "dayOfWeek"}
@@ -172,19 +177,44 @@ func (ss *subscriptions) addStream(name, org, format string, conn *websocket.Con
 	if ss.closing {
 		sb.end()
 	}
-	ss.wg.Add(1)
-	go ss.readStream(sb)
+	ss.wg.Add(2)
+	go ss.readStream(sb, streamPing)
+	go ss.pingStream(sb, streamPing)
 }
 
-// readStream reads the client's frames, so that pings are answered and a
-// close or a broken connection ends the stream. Messages are ignored.
-func (ss *subscriptions) readStream(sb *sub) {
+// readStream reads the client's frames, so that its pings are answered and
+// a close, a broken connection or two ping intervals without a frame from
+// it (a pong, at least) end the stream. Messages are ignored.
+func (ss *subscriptions) readStream(sb *sub, ping time.Duration) {
 	defer ss.wg.Done()
+	alive := func(string) error { return sb.conn.SetReadDeadline(time.Now().Add(2 * ping)) }
+	alive("")
+	sb.conn.SetPongHandler(alive)
 	sb.conn.SetReadLimit(maxClientMessage)
 	for {
 		if _, _, err := sb.conn.ReadMessage(); err != nil {
 			sb.end()
 			return
+		}
+		alive("")
+	}
+}
+
+// pingStream pings the stream's client every interval until the stream
+// ends. WriteControl may run beside the deliveries' writes.
+func (ss *subscriptions) pingStream(sb *sub, every time.Duration) {
+	defer ss.wg.Done()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-sb.stop:
+			return
+		case <-t.C:
+			if err := sb.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(every)); err != nil {
+				sb.end()
+				return
+			}
 		}
 	}
 }

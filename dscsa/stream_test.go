@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -138,5 +139,56 @@ func TestSubscriptionsStreamByWebSocket(t *testing.T) {
 	_, _, err = toPharmacy.ReadMessage()
 	if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
 		t.Errorf("the pharmacy's stream as the node stops: %v; want a close 1001 (going away)", err)
+	}
+}
+
+// TestStreamPing: a stream's client is pinged; one that answers (its
+// reads answer pings) keeps its stream past several intervals and still
+// receives a shipment, one that does not (it never reads) finds its stream
+// closed by the node.
+func TestStreamPing(t *testing.T) {
+	t.Cleanup(dscsa.SetStreamPing(100 * time.Millisecond))
+	sn := startSupply(t)
+	answering, _ := sn.dialStream(t, sn.token(pharmacy), dscsa.QueryShipments, "stream=true")
+	silent, _ := sn.dialStream(t, sn.token(wholesaler), dscsa.QueryShipments, "stream=true")
+	docs := make(chan dscsa.QueryDocument, 1)
+	go func() {
+		for {
+			_, msg, err := answering.ReadMessage()
+			if err != nil {
+				close(docs)
+				return
+			}
+			var d dscsa.QueryDocument
+			if json.Unmarshal(msg, &d) == nil {
+				docs <- d
+			}
+		}
+	}()
+	time.Sleep(time.Second) // ten intervals: the silent client answered none
+
+	silent.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var err error
+	for err == nil {
+		_, _, err = silent.ReadMessage() // the pings are read here, too late
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Errorf("the silent client's stream is still open after ten ping intervals: %v", err)
+	}
+
+	a := supply.SGTIN(gtin, "PING1")
+	sn.record(maker, supply.StepCommissioning, supply.Add, "", "", a)
+	sn.record(maker, supply.StepShipping, supply.Observe, maker, pharmacy, a)
+	select {
+	case d, ok := <-docs:
+		if !ok {
+			t.Fatal("the answering client's stream was closed")
+		}
+		if d.EPCISBody.QueryResults.SubscriptionID == "" {
+			t.Errorf("the shipment's document names no subscription: %+v", d)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the answering client received no shipment")
 	}
 }
