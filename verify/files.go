@@ -217,25 +217,24 @@ func (c *checker) signState(p string) error {
 func mustRead(p string) []byte { b, _ := os.ReadFile(p); return b }
 
 // signedAt decodes sign bytes (a length-delimited canonical vote or
-// proposal) and returns their height, round and privval step.
+// proposal) and returns their height, round and privval step. The two
+// messages differ from their fourth field on (a vote's block ID, a
+// proposal's POL round), so each is tried and its type must agree.
 func signedAt(sb []byte) (int64, int32, int8, error) {
 	var v cmtproto.CanonicalVote
-	if err := protoio.UnmarshalDelimited(sb, &v); err != nil {
-		return 0, 0, 0, fmt.Errorf("sign bytes do not decode: %w", err)
-	}
-	switch v.Type {
-	case cmtproto.PrevoteType:
-		return v.Height, int32(v.Round), 2, nil
-	case cmtproto.PrecommitType:
-		return v.Height, int32(v.Round), 3, nil
-	case cmtproto.ProposalType:
-		var pr cmtproto.CanonicalProposal
-		if err := protoio.UnmarshalDelimited(sb, &pr); err != nil {
-			return 0, 0, 0, fmt.Errorf("sign bytes do not decode: %w", err)
+	if err := protoio.UnmarshalDelimited(sb, &v); err == nil {
+		switch v.Type {
+		case cmtproto.PrevoteType:
+			return v.Height, int32(v.Round), 2, nil
+		case cmtproto.PrecommitType:
+			return v.Height, int32(v.Round), 3, nil
 		}
+	}
+	var pr cmtproto.CanonicalProposal
+	if err := protoio.UnmarshalDelimited(sb, &pr); err == nil && pr.Type == cmtproto.ProposalType {
 		return pr.Height, int32(pr.Round), 1, nil
 	}
-	return 0, 0, 0, fmt.Errorf("sign bytes of unknown type %d", v.Type)
+	return 0, 0, 0, errors.New("sign bytes do not decode as a vote or a proposal")
 }
 
 // keyFile reads a key file's public fields and checks all of it but what
