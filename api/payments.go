@@ -45,7 +45,19 @@ func (s *Server) scheduleSlots(w http.ResponseWriter, r *http.Request) {
 	who := caller(r)
 	staff := who.Kind == identity.Member && who.Org == provider
 	for _, sl := range slots {
-		if !staff && sl.Patient != who.Address {
+		if staff {
+			continue
+		}
+		// A booking shows whose it is to its patient and their delegates
+		// (who may book and cancel for them), as FHIR's Appointment does.
+		mine := false
+		if sl.Patient != (tx.Address{}) {
+			if mine, err = identity.ActsFor(v, who.Address, sl.Patient); err != nil {
+				writeError(w, err)
+				return
+			}
+		}
+		if !mine {
 			sl.Patient, sl.Held, sl.Policy = tx.Address{}, 0, schedule.Policy{}
 		}
 	}

@@ -110,6 +110,13 @@ func TestSchedulingThroughAPI(t *testing.T) {
 	if err != nil || seen.Slots[1].State != schedule.Booked || seen.Slots[1].Patient != (tx.Address{}) {
 		t.Fatalf("Slots(as another patient) = %+v, %v; want bob's slot booked, its patient hidden", seen, err)
 	}
+	// Bob's caregiver, his delegate, sees his booking as he does.
+	caregiver := ed25519.GenPrivKey()
+	send("the caregiver registers", caregiver, identity.RegisterPatient{})
+	send("bob names a delegate", bob, identity.SetDelegate{Delegate: addr(caregiver), Relation: identity.Caregiver})
+	if seen, err := c.Slots(ctx, clinic.Token(t, caregiver), "org1", "gp"); err != nil || seen.Slots[1].Patient != addr(bob) || seen.Slots[1].Held != 1_000 {
+		t.Errorf("Slots(as bob's delegate) = %+v, %v; want bob's booking shown", seen, err)
+	}
 
 	for time.Now().Unix() <= start+2 {
 		time.Sleep(200 * time.Millisecond)
