@@ -221,7 +221,7 @@ func (ss *subscriptions) start(sb *sub) {
 	go ss.deliver(sb)
 }
 
-func (ss *subscriptions) add(name, org string, req v1.SubscriptionRequest, format string) (v1.Subscription, error) {
+func (ss *subscriptions) add(name, org string, req v1.SubscriptionRequest, format string, cursor int64) (v1.Subscription, error) {
 	var id [16]byte
 	rand.Read(id[:])
 	sb := &sub{
@@ -233,7 +233,7 @@ func (ss *subscriptions) add(name, org string, req v1.SubscriptionRequest, forma
 		ss.mu.Unlock()
 		return v1.Subscription{}, err
 	}
-	sb.Cursor = ss.latest // what commits from now on
+	sb.Cursor = cursor // the last block not to deliver
 	ss.start(sb)
 	ss.mu.Unlock()
 	if err := ss.save(); err != nil {

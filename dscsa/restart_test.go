@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/contract/supply"
@@ -134,5 +135,40 @@ func TestSubscriptionDeliversXML(t *testing.T) {
 	evs := d.Body.Results.Ledger.Events
 	if d.XMLName.Local != "EPCISQueryDocument" || d.Body.Results.QueryName != dscsa.QueryShipments || len(evs) != 1 || evs[0].Type != supply.EventRecorded {
 		t.Errorf("XML delivery %s; want an EPCISQueryDocument with the one shipping event", raw)
+	}
+}
+
+// TestWebhookFromInitialRecordTime: a webhook subscribed with an
+// initialRecordTime receives the shipments committed since then, which a
+// subscription from now on does not; both receive what commits after.
+func TestWebhookFromInitialRecordTime(t *testing.T) {
+	sn := startSupply(t)
+	ctx := context.Background()
+	since := time.Now()
+	a := supply.SGTIN(gtin, "IRT1")
+	sn.record(maker, supply.StepCommissioning, supply.Add, "", "", a)
+	sn.record(maker, supply.StepShipping, supply.Observe, maker, pharmacy, a)
+
+	back, fresh := &webhook{got: make(chan struct{}, 16)}, &webhook{got: make(chan struct{}, 16)}
+	hsBack, hsFresh := httptest.NewServer(back), httptest.NewServer(fresh)
+	defer hsBack.Close()
+	defer hsFresh.Close()
+	if _, err := sn.Client.Subscribe(ctx, sn.token(pharmacy), dscsa.QueryShipments, v1.SubscriptionRequest{Dest: hsBack.URL, InitialRecordTime: &since}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sn.Client.Subscribe(ctx, sn.token(pharmacy), dscsa.QueryShipments, v1.SubscriptionRequest{Dest: hsFresh.URL}); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, back.got, "the shipment committed before the subscription")
+
+	b := supply.SGTIN(gtin, "IRT2")
+	sn.record(maker, supply.StepCommissioning, supply.Add, "", "", b)
+	sn.record(maker, supply.StepShipping, supply.Observe, maker, pharmacy, b)
+	wait(t, fresh.got, "the later shipment")
+	wait(t, back.got, "the later shipment")
+	fresh.mu.Lock()
+	defer fresh.mu.Unlock()
+	if len(fresh.docs) != 1 {
+		t.Errorf("the subscription from now on received %d documents; want the later shipment's alone", len(fresh.docs))
 	}
 }

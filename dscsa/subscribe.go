@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 
 	v1 "github.com/careledger/careledger/api/v1"
 	"github.com/careledger/careledger/contract"
@@ -76,7 +77,16 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	sb, err := s.subs.add(name, acct.Org, req, format)
+	var from time.Time
+	if req.InitialRecordTime != nil {
+		from = *req.InitialRecordTime
+	}
+	cursor, err := s.subs.cursorAt(from)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	sb, err := s.subs.add(name, acct.Org, req, format, cursor)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -106,7 +116,7 @@ func parseSubscription(body []byte) (v1.SubscriptionRequest, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&q); err != nil {
-		return q, tx.Rejectf(tx.CodeMalformed, "the body is a subscription (dest, signatureToken, stream): %v", err)
+		return q, tx.Rejectf(tx.CodeMalformed, "the body is a subscription (dest, signatureToken, stream, reportIfEmpty, initialRecordTime): %v", err)
 	}
 	if dec.More() {
 		return q, tx.Rejectf(tx.CodeMalformed, "data after the subscription")

@@ -1,5 +1,7 @@
 package v1
 
+import "time"
+
 // Verification is the answer of GET /01/{gtin}/21/{serial}: a DSCSA
 // verification in the shape of the GS1 Lightweight Messaging Standard for
 // Verification of Product Identifiers (verificationTimestamp, data with
@@ -74,6 +76,10 @@ type SubscriptionRequest struct {
 	SignatureToken string `json:"signatureToken,omitempty"`
 	Stream         *bool  `json:"stream,omitempty"`
 	ReportIfEmpty  bool   `json:"reportIfEmpty,omitempty"`
+	// InitialRecordTime starts deliveries with the first block committed at
+	// or after it, as the binding allows; absent, with the blocks that
+	// commit from now on.
+	InitialRecordTime *time.Time `json:"initialRecordTime,omitempty"`
 }
 
 // Subscription is a subscription as the API shows it (never its token).
