@@ -205,14 +205,8 @@ func PublishedOf(e contract.Event) (Published, bool) {
 }
 
 func publishCriteria(ctx *contract.Context, m Criteria) error {
-	t, err := requireTrial(ctx.Store, m.Trial)
+	t, err := requireSponsorInForce(ctx, m.Trial, identity.Researcher, identity.Admin)
 	if err != nil {
-		return err
-	}
-	if err := requireSponsor(ctx, t, identity.Researcher, identity.Admin); err != nil {
-		return err
-	}
-	if _, err := requireInForce(t); err != nil {
 		return err
 	}
 	if t.Criteria >= MaxVersions {

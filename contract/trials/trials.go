@@ -77,6 +77,23 @@ func requireSponsor(ctx *contract.Context, t *Trial, roles ...identity.Role) err
 	return err
 }
 
+// requireSponsorInForce returns trial id for a message that a member of
+// its sponsor with one of roles sends while a protocol version is in
+// force (data, results, enrollment, recruitment).
+func requireSponsorInForce(ctx *contract.Context, id string, roles ...identity.Role) (*Trial, error) {
+	t, err := requireTrial(ctx.Store, id)
+	if err == nil {
+		err = requireSponsor(ctx, t, roles...)
+	}
+	if err == nil {
+		_, err = requireInForce(t)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
 func register(ctx *contract.Context, m Register) error {
 	if _, err := identity.RequireRole(ctx, m.Sponsor, identity.Researcher, identity.Admin); err != nil {
 		return err
@@ -222,14 +239,8 @@ func requireConsented(t *Trial, addr tx.Address, p *Participant) error {
 }
 
 func enroll(ctx *contract.Context, m Enroll) error {
-	t, err := requireTrial(ctx.Store, m.Trial)
+	t, err := requireSponsorInForce(ctx, m.Trial, identity.Researcher, identity.Admin, identity.Service)
 	if err != nil {
-		return err
-	}
-	if err := requireSponsor(ctx, t, identity.Researcher, identity.Admin, identity.Service); err != nil {
-		return err
-	}
-	if _, err := requireInForce(t); err != nil {
 		return err
 	}
 	p, err := LoadParticipant(ctx.Store, t.ID, m.Participant)
@@ -282,14 +293,8 @@ func withdraw(ctx *contract.Context, m Withdraw) error {
 }
 
 func commitData(ctx *contract.Context, m CommitData) error {
-	t, err := requireTrial(ctx.Store, m.Trial)
+	t, err := requireSponsorInForce(ctx, m.Trial, identity.Researcher, identity.Admin, identity.Service)
 	if err != nil {
-		return err
-	}
-	if err := requireSponsor(ctx, t, identity.Researcher, identity.Admin, identity.Service); err != nil {
-		return err
-	}
-	if _, err := requireInForce(t); err != nil {
 		return err
 	}
 	if m.Version != t.InForce {
@@ -328,14 +333,8 @@ func commitData(ctx *contract.Context, m CommitData) error {
 }
 
 func report(ctx *contract.Context, m Report) error {
-	t, err := requireTrial(ctx.Store, m.Trial)
+	t, err := requireSponsorInForce(ctx, m.Trial, identity.Researcher, identity.Admin)
 	if err != nil {
-		return err
-	}
-	if err := requireSponsor(ctx, t, identity.Researcher, identity.Admin); err != nil {
-		return err
-	}
-	if _, err := requireInForce(t); err != nil {
 		return err
 	}
 	if t.Results >= MaxResults {
